@@ -1,0 +1,770 @@
+//! Who may do what: roles, actors, actions, and the single `permits` check.
+
+use crate::ids::{DepartmentCode, OfficerId, TownCode};
+use crate::state::named_enum;
+
+named_enum! {
+    /// What a person does in the hub; each role belongs to a town or to a county department.
+    pub enum Role: "role" {
+        BrigadeOfficer => "brigade_officer",
+        BrigadeCaptain => "brigade_captain",
+        BoardChair => "board_chair",
+        BoardMember => "board_member",
+        CountyDispatcher => "county_dispatcher",
+        CountyInvestigator => "county_investigator",
+        JudicialReviewer => "judicial_reviewer",
+        Viewer => "viewer",
+    }
+}
+
+named_enum! {
+    /// Something an actor asks to do; the services check each request against one of these.
+    pub enum Action: "action" {
+        ReportCase => "report_case",
+        ReadCase => "read_case",
+        AssignCase => "assign_case",
+        RecordCaseAction => "record_case_action",
+        ConcludeCase => "conclude_case",
+        OverrideTriage => "override_triage",
+        SubmitToBoard => "submit_to_board",
+        ReadAgenda => "read_agenda",
+        RecordOpinion => "record_opinion",
+        ApproveJoint => "approve_joint",
+        ReclassifyJoint => "reclassify_joint",
+        SendBackJoint => "send_back_joint",
+        SettleDispute => "settle_dispute",
+        RecordMeeting => "record_meeting",
+        ReadInbox => "read_inbox",
+        SignForReferral => "sign_for_referral",
+        AcceptReferral => "accept_referral",
+        ReturnReferral => "return_referral",
+        AssignReferral => "assign_referral",
+        ConcludeReferral => "conclude_referral",
+        RecordEntrustedDecision => "record_entrusted_decision",
+        CompleteTask => "complete_task",
+        RecordExecution => "record_execution",
+        ReviewDecision => "review_decision",
+        ReadDashboard => "read_dashboard",
+    }
+}
+
+/// Where a role's authority lies.
+enum Reach {
+    /// Brigade, joint meeting and judicial office: one town, whatever department is involved.
+    Town,
+    /// County departments: their own department's inbox, in every town of the county.
+    Department,
+}
+
+impl Role {
+    fn reach(self) -> Option<Reach> {
+        match self {
+            Role::BrigadeOfficer
+            | Role::BrigadeCaptain
+            | Role::BoardChair
+            | Role::BoardMember
+            | Role::JudicialReviewer => Some(Reach::Town),
+            Role::CountyDispatcher | Role::CountyInvestigator => Some(Reach::Department),
+            // A viewer may be a town's, a department's, or the county's.
+            Role::Viewer => None,
+        }
+    }
+
+    /// Whether the role may ever take `action`, wherever the resource lies.
+    pub fn may(self, action: Action) -> bool {
+        use Action as A;
+        match self {
+            // Officers conclude in-scope cases themselves; assigning and overriding triage are
+            // the captain's. The brigade co-executes joint cases, so it records executions.
+            Role::BrigadeOfficer => matches!(
+                action,
+                A::ReportCase
+                    | A::ReadCase
+                    | A::RecordCaseAction
+                    | A::ConcludeCase
+                    | A::SubmitToBoard
+                    | A::RecordExecution
+            ),
+            Role::BrigadeCaptain => {
+                Role::BrigadeOfficer.may(action)
+                    || matches!(action, A::AssignCase | A::OverrideTriage)
+            }
+            Role::BoardMember => matches!(action, A::ReadAgenda | A::RecordOpinion | A::ReadCase),
+            Role::BoardChair => {
+                Role::BoardMember.may(action)
+                    || matches!(
+                        action,
+                        A::ApproveJoint
+                            | A::ReclassifyJoint
+                            | A::SendBackJoint
+                            | A::SettleDispute
+                            | A::RecordMeeting
+                            | A::ReadDashboard
+                    )
+            }
+            Role::CountyDispatcher => matches!(
+                action,
+                A::ReadInbox
+                    | A::SignForReferral
+                    | A::AcceptReferral
+                    | A::ReturnReferral
+                    | A::AssignReferral
+                    | A::ConcludeReferral
+                    | A::RecordEntrustedDecision
+                    | A::CompleteTask
+            ),
+            // Investigators work what the dispatcher gave them; routing it is not theirs.
+            Role::CountyInvestigator => matches!(
+                action,
+                A::ReadInbox | A::CompleteTask | A::ConcludeReferral | A::RecordEntrustedDecision
+            ),
+            Role::JudicialReviewer => matches!(action, A::ReviewDecision | A::ReadCase),
+            Role::Viewer => matches!(action, A::ReadDashboard | A::ReadCase),
+        }
+    }
+}
+
+/// An actor whose role and scope do not fit together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a {role} {problem}")]
+pub struct AuthError {
+    pub role: Role,
+    pub problem: &'static str,
+}
+
+/// A person acting in a role, with the town or department the role belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub officer: OfficerId,
+    pub role: Role,
+    pub town: Option<TownCode>,
+    pub department: Option<DepartmentCode>,
+}
+
+impl Actor {
+    /// Checks that the scope fits the role: town roles have a town and no department, county
+    /// roles a department and no town (they serve every town), a viewer at most one of them.
+    pub fn new(
+        officer: OfficerId,
+        role: Role,
+        town: Option<TownCode>,
+        department: Option<DepartmentCode>,
+    ) -> Result<Actor, AuthError> {
+        let problem = match (role.reach(), &town, &department) {
+            (Some(Reach::Town), None, _) => Some("must belong to a town"),
+            (Some(Reach::Town), Some(_), Some(_)) => Some("must not belong to a department"),
+            (Some(Reach::Department), _, None) => Some("must belong to a department"),
+            (Some(Reach::Department), Some(_), Some(_)) => Some("must not belong to a town"),
+            (None, Some(_), Some(_)) => Some("may belong to a town or a department, not both"),
+            _ => None,
+        };
+        match problem {
+            Some(problem) => Err(AuthError { role, problem }),
+            None => Ok(Actor {
+                officer,
+                role,
+                town,
+                department,
+            }),
+        }
+    }
+}
+
+/// What an action is taken on: the town it belongs to and, for referrals and tasks, the
+/// department it is addressed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub town: TownCode,
+    pub department: Option<DepartmentCode>,
+}
+
+/// Why an action is refused, as a sentence naming the role and action or scope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Denied {
+    pub reason: String,
+}
+
+fn deny(reason: String) -> Result<(), Denied> {
+    Err(Denied { reason })
+}
+
+/// Whether `actor` may take `action` on `resource`. The role must allow the action, and the
+/// resource must lie in the actor's scope: town roles act only in their town, county roles only
+/// on what is addressed to their department (in any town), a viewer within its town or
+/// department, or county-wide if it has neither.
+pub fn permits(actor: &Actor, action: Action, resource: &Resource) -> Result<(), Denied> {
+    let role = actor.role;
+    if !role.may(action) {
+        return deny(format!("a {role} may not {action}"));
+    }
+    let check_town = |town: &Option<TownCode>| match town {
+        Some(t) if *t == resource.town => Ok(()),
+        Some(t) => deny(format!(
+            "a {role} of town {t} may not act in town {}",
+            resource.town
+        )),
+        None => deny(format!(
+            "a {role} without a town may not act in town {}",
+            resource.town
+        )),
+    };
+    let check_department =
+        |department: &Option<DepartmentCode>| match (department, &resource.department) {
+            (Some(d), Some(r)) if d == r => Ok(()),
+            (Some(d), Some(r)) => deny(format!(
+                "a {role} of {d} may not act on what is addressed to {r}"
+            )),
+            (Some(d), None) => deny(format!(
+                "a {role} of {d} may not act on what is not addressed to a department"
+            )),
+            (None, _) => deny(format!(
+                "a {role} without a department may not act on a department's behalf"
+            )),
+        };
+    match role.reach() {
+        Some(Reach::Town) => check_town(&actor.town),
+        Some(Reach::Department) => check_department(&actor.department),
+        None => match (&actor.town, &actor.department) {
+            (Some(_), _) => check_town(&actor.town),
+            (None, Some(_)) => check_department(&actor.department),
+            (None, None) => Ok(()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T1: &str = "330782101";
+    const T2: &str = "330782102";
+    const D1: &str = "forestry";
+    const D2: &str = "public_security";
+
+    /// Where the resource lies relative to the actor, whose town is T1 (town roles and the
+    /// viewer) or whose department is D1 (county roles).
+    #[derive(Debug, Clone, Copy)]
+    enum Scope {
+        /// Town T1, addressed to D1.
+        Own,
+        /// Town T2, addressed to D1.
+        OtherTown,
+        /// Town T1, addressed to D2.
+        OtherDepartment,
+        /// Town T1, addressed to no department (a case of the brigade).
+        NoDepartment,
+    }
+
+    fn resource(scope: Scope) -> Resource {
+        let (town, dept) = match scope {
+            Scope::Own => (T1, Some(D1)),
+            Scope::OtherTown => (T2, Some(D1)),
+            Scope::OtherDepartment => (T1, Some(D2)),
+            Scope::NoDepartment => (T1, None),
+        };
+        Resource {
+            town: TownCode::parse(town).unwrap(),
+            department: dept.map(|d| DepartmentCode::parse(d).unwrap()),
+        }
+    }
+
+    fn actor(role: Role) -> Actor {
+        let town = Some(TownCode::parse(T1).unwrap());
+        let dept = Some(DepartmentCode::parse(D1).unwrap());
+        let (town, dept) = match role {
+            Role::CountyDispatcher | Role::CountyInvestigator => (None, dept),
+            _ => (town, None),
+        };
+        Actor::new(OfficerId::parse("zhang.san").unwrap(), role, town, dept).unwrap()
+    }
+
+    use Action as A;
+    use Role as R;
+    use Scope as S;
+
+    #[rustfmt::skip]
+    const ROWS: &[(Role, Action, Scope, bool)] = &[
+        // brigade_officer, own town
+        (R::BrigadeOfficer, A::ReportCase, S::Own, true),
+        (R::BrigadeOfficer, A::ReadCase, S::Own, true),
+        (R::BrigadeOfficer, A::AssignCase, S::Own, false),
+        (R::BrigadeOfficer, A::RecordCaseAction, S::Own, true),
+        (R::BrigadeOfficer, A::ConcludeCase, S::Own, true),
+        (R::BrigadeOfficer, A::OverrideTriage, S::Own, false),
+        (R::BrigadeOfficer, A::SubmitToBoard, S::Own, true),
+        (R::BrigadeOfficer, A::ReadAgenda, S::Own, false),
+        (R::BrigadeOfficer, A::RecordOpinion, S::Own, false),
+        (R::BrigadeOfficer, A::ApproveJoint, S::Own, false),
+        (R::BrigadeOfficer, A::ReclassifyJoint, S::Own, false),
+        (R::BrigadeOfficer, A::SendBackJoint, S::Own, false),
+        (R::BrigadeOfficer, A::SettleDispute, S::Own, false),
+        (R::BrigadeOfficer, A::RecordMeeting, S::Own, false),
+        (R::BrigadeOfficer, A::ReadInbox, S::Own, false),
+        (R::BrigadeOfficer, A::SignForReferral, S::Own, false),
+        (R::BrigadeOfficer, A::AcceptReferral, S::Own, false),
+        (R::BrigadeOfficer, A::ReturnReferral, S::Own, false),
+        (R::BrigadeOfficer, A::AssignReferral, S::Own, false),
+        (R::BrigadeOfficer, A::ConcludeReferral, S::Own, false),
+        (R::BrigadeOfficer, A::RecordEntrustedDecision, S::Own, false),
+        (R::BrigadeOfficer, A::CompleteTask, S::Own, false),
+        (R::BrigadeOfficer, A::RecordExecution, S::Own, true),
+        (R::BrigadeOfficer, A::ReviewDecision, S::Own, false),
+        (R::BrigadeOfficer, A::ReadDashboard, S::Own, false),
+        // brigade_officer, other town / other department / no department
+        (R::BrigadeOfficer, A::ReportCase, S::OtherTown, false),
+        (R::BrigadeOfficer, A::ReportCase, S::OtherDepartment, true),
+        (R::BrigadeOfficer, A::ReportCase, S::NoDepartment, true),
+        (R::BrigadeOfficer, A::ReadCase, S::OtherTown, false),
+        (R::BrigadeOfficer, A::ReadCase, S::OtherDepartment, true),
+        (R::BrigadeOfficer, A::ReadCase, S::NoDepartment, true),
+        (R::BrigadeOfficer, A::RecordCaseAction, S::OtherTown, false),
+        (R::BrigadeOfficer, A::RecordCaseAction, S::OtherDepartment, true),
+        (R::BrigadeOfficer, A::RecordCaseAction, S::NoDepartment, true),
+        (R::BrigadeOfficer, A::ConcludeCase, S::OtherTown, false),
+        (R::BrigadeOfficer, A::ConcludeCase, S::OtherDepartment, true),
+        (R::BrigadeOfficer, A::ConcludeCase, S::NoDepartment, true),
+        (R::BrigadeOfficer, A::SubmitToBoard, S::OtherTown, false),
+        (R::BrigadeOfficer, A::SubmitToBoard, S::OtherDepartment, true),
+        (R::BrigadeOfficer, A::SubmitToBoard, S::NoDepartment, true),
+        (R::BrigadeOfficer, A::RecordExecution, S::OtherTown, false),
+        (R::BrigadeOfficer, A::RecordExecution, S::OtherDepartment, true),
+        (R::BrigadeOfficer, A::RecordExecution, S::NoDepartment, true),
+        (R::BrigadeOfficer, A::AssignCase, S::OtherTown, false),
+        // brigade_captain, own resource
+        (R::BrigadeCaptain, A::ReportCase, S::Own, true),
+        (R::BrigadeCaptain, A::ReadCase, S::Own, true),
+        (R::BrigadeCaptain, A::AssignCase, S::Own, true),
+        (R::BrigadeCaptain, A::RecordCaseAction, S::Own, true),
+        (R::BrigadeCaptain, A::ConcludeCase, S::Own, true),
+        (R::BrigadeCaptain, A::OverrideTriage, S::Own, true),
+        (R::BrigadeCaptain, A::SubmitToBoard, S::Own, true),
+        (R::BrigadeCaptain, A::ReadAgenda, S::Own, false),
+        (R::BrigadeCaptain, A::RecordOpinion, S::Own, false),
+        (R::BrigadeCaptain, A::ApproveJoint, S::Own, false),
+        (R::BrigadeCaptain, A::ReclassifyJoint, S::Own, false),
+        (R::BrigadeCaptain, A::SendBackJoint, S::Own, false),
+        (R::BrigadeCaptain, A::SettleDispute, S::Own, false),
+        (R::BrigadeCaptain, A::RecordMeeting, S::Own, false),
+        (R::BrigadeCaptain, A::ReadInbox, S::Own, false),
+        (R::BrigadeCaptain, A::SignForReferral, S::Own, false),
+        (R::BrigadeCaptain, A::AcceptReferral, S::Own, false),
+        (R::BrigadeCaptain, A::ReturnReferral, S::Own, false),
+        (R::BrigadeCaptain, A::AssignReferral, S::Own, false),
+        (R::BrigadeCaptain, A::ConcludeReferral, S::Own, false),
+        (R::BrigadeCaptain, A::RecordEntrustedDecision, S::Own, false),
+        (R::BrigadeCaptain, A::CompleteTask, S::Own, false),
+        (R::BrigadeCaptain, A::RecordExecution, S::Own, true),
+        (R::BrigadeCaptain, A::ReviewDecision, S::Own, false),
+        (R::BrigadeCaptain, A::ReadDashboard, S::Own, false),
+        // brigade_captain, other town / other department / no department
+        (R::BrigadeCaptain, A::ReportCase, S::OtherTown, false),
+        (R::BrigadeCaptain, A::ReportCase, S::OtherDepartment, true),
+        (R::BrigadeCaptain, A::ReportCase, S::NoDepartment, true),
+        (R::BrigadeCaptain, A::ReadCase, S::OtherTown, false),
+        (R::BrigadeCaptain, A::ReadCase, S::OtherDepartment, true),
+        (R::BrigadeCaptain, A::ReadCase, S::NoDepartment, true),
+        (R::BrigadeCaptain, A::AssignCase, S::OtherTown, false),
+        (R::BrigadeCaptain, A::AssignCase, S::OtherDepartment, true),
+        (R::BrigadeCaptain, A::AssignCase, S::NoDepartment, true),
+        (R::BrigadeCaptain, A::RecordCaseAction, S::OtherTown, false),
+        (R::BrigadeCaptain, A::RecordCaseAction, S::OtherDepartment, true),
+        (R::BrigadeCaptain, A::RecordCaseAction, S::NoDepartment, true),
+        (R::BrigadeCaptain, A::ConcludeCase, S::OtherTown, false),
+        (R::BrigadeCaptain, A::ConcludeCase, S::OtherDepartment, true),
+        (R::BrigadeCaptain, A::ConcludeCase, S::NoDepartment, true),
+        (R::BrigadeCaptain, A::OverrideTriage, S::OtherTown, false),
+        (R::BrigadeCaptain, A::OverrideTriage, S::OtherDepartment, true),
+        (R::BrigadeCaptain, A::OverrideTriage, S::NoDepartment, true),
+        (R::BrigadeCaptain, A::SubmitToBoard, S::OtherTown, false),
+        (R::BrigadeCaptain, A::SubmitToBoard, S::OtherDepartment, true),
+        (R::BrigadeCaptain, A::SubmitToBoard, S::NoDepartment, true),
+        (R::BrigadeCaptain, A::RecordExecution, S::OtherTown, false),
+        (R::BrigadeCaptain, A::RecordExecution, S::OtherDepartment, true),
+        (R::BrigadeCaptain, A::RecordExecution, S::NoDepartment, true),
+        (R::BrigadeCaptain, A::ReadAgenda, S::OtherTown, false),
+        // board_chair, own resource
+        (R::BoardChair, A::ReportCase, S::Own, false),
+        (R::BoardChair, A::ReadCase, S::Own, true),
+        (R::BoardChair, A::AssignCase, S::Own, false),
+        (R::BoardChair, A::RecordCaseAction, S::Own, false),
+        (R::BoardChair, A::ConcludeCase, S::Own, false),
+        (R::BoardChair, A::OverrideTriage, S::Own, false),
+        (R::BoardChair, A::SubmitToBoard, S::Own, false),
+        (R::BoardChair, A::ReadAgenda, S::Own, true),
+        (R::BoardChair, A::RecordOpinion, S::Own, true),
+        (R::BoardChair, A::ApproveJoint, S::Own, true),
+        (R::BoardChair, A::ReclassifyJoint, S::Own, true),
+        (R::BoardChair, A::SendBackJoint, S::Own, true),
+        (R::BoardChair, A::SettleDispute, S::Own, true),
+        (R::BoardChair, A::RecordMeeting, S::Own, true),
+        (R::BoardChair, A::ReadInbox, S::Own, false),
+        (R::BoardChair, A::SignForReferral, S::Own, false),
+        (R::BoardChair, A::AcceptReferral, S::Own, false),
+        (R::BoardChair, A::ReturnReferral, S::Own, false),
+        (R::BoardChair, A::AssignReferral, S::Own, false),
+        (R::BoardChair, A::ConcludeReferral, S::Own, false),
+        (R::BoardChair, A::RecordEntrustedDecision, S::Own, false),
+        (R::BoardChair, A::CompleteTask, S::Own, false),
+        (R::BoardChair, A::RecordExecution, S::Own, false),
+        (R::BoardChair, A::ReviewDecision, S::Own, false),
+        (R::BoardChair, A::ReadDashboard, S::Own, true),
+        // board_chair, other town / other department / no department
+        (R::BoardChair, A::ReadCase, S::OtherTown, false),
+        (R::BoardChair, A::ReadCase, S::OtherDepartment, true),
+        (R::BoardChair, A::ReadCase, S::NoDepartment, true),
+        (R::BoardChair, A::ReadAgenda, S::OtherTown, false),
+        (R::BoardChair, A::ReadAgenda, S::OtherDepartment, true),
+        (R::BoardChair, A::ReadAgenda, S::NoDepartment, true),
+        (R::BoardChair, A::RecordOpinion, S::OtherTown, false),
+        (R::BoardChair, A::RecordOpinion, S::OtherDepartment, true),
+        (R::BoardChair, A::RecordOpinion, S::NoDepartment, true),
+        (R::BoardChair, A::ApproveJoint, S::OtherTown, false),
+        (R::BoardChair, A::ApproveJoint, S::OtherDepartment, true),
+        (R::BoardChair, A::ApproveJoint, S::NoDepartment, true),
+        (R::BoardChair, A::ReclassifyJoint, S::OtherTown, false),
+        (R::BoardChair, A::ReclassifyJoint, S::OtherDepartment, true),
+        (R::BoardChair, A::ReclassifyJoint, S::NoDepartment, true),
+        (R::BoardChair, A::SendBackJoint, S::OtherTown, false),
+        (R::BoardChair, A::SendBackJoint, S::OtherDepartment, true),
+        (R::BoardChair, A::SendBackJoint, S::NoDepartment, true),
+        (R::BoardChair, A::SettleDispute, S::OtherTown, false),
+        (R::BoardChair, A::SettleDispute, S::OtherDepartment, true),
+        (R::BoardChair, A::SettleDispute, S::NoDepartment, true),
+        (R::BoardChair, A::RecordMeeting, S::OtherTown, false),
+        (R::BoardChair, A::RecordMeeting, S::OtherDepartment, true),
+        (R::BoardChair, A::RecordMeeting, S::NoDepartment, true),
+        (R::BoardChair, A::ReadDashboard, S::OtherTown, false),
+        (R::BoardChair, A::ReadDashboard, S::OtherDepartment, true),
+        (R::BoardChair, A::ReadDashboard, S::NoDepartment, true),
+        (R::BoardChair, A::ReportCase, S::OtherTown, false),
+        // board_member, own resource
+        (R::BoardMember, A::ReportCase, S::Own, false),
+        (R::BoardMember, A::ReadCase, S::Own, true),
+        (R::BoardMember, A::AssignCase, S::Own, false),
+        (R::BoardMember, A::RecordCaseAction, S::Own, false),
+        (R::BoardMember, A::ConcludeCase, S::Own, false),
+        (R::BoardMember, A::OverrideTriage, S::Own, false),
+        (R::BoardMember, A::SubmitToBoard, S::Own, false),
+        (R::BoardMember, A::ReadAgenda, S::Own, true),
+        (R::BoardMember, A::RecordOpinion, S::Own, true),
+        (R::BoardMember, A::ApproveJoint, S::Own, false),
+        (R::BoardMember, A::ReclassifyJoint, S::Own, false),
+        (R::BoardMember, A::SendBackJoint, S::Own, false),
+        (R::BoardMember, A::SettleDispute, S::Own, false),
+        (R::BoardMember, A::RecordMeeting, S::Own, false),
+        (R::BoardMember, A::ReadInbox, S::Own, false),
+        (R::BoardMember, A::SignForReferral, S::Own, false),
+        (R::BoardMember, A::AcceptReferral, S::Own, false),
+        (R::BoardMember, A::ReturnReferral, S::Own, false),
+        (R::BoardMember, A::AssignReferral, S::Own, false),
+        (R::BoardMember, A::ConcludeReferral, S::Own, false),
+        (R::BoardMember, A::RecordEntrustedDecision, S::Own, false),
+        (R::BoardMember, A::CompleteTask, S::Own, false),
+        (R::BoardMember, A::RecordExecution, S::Own, false),
+        (R::BoardMember, A::ReviewDecision, S::Own, false),
+        (R::BoardMember, A::ReadDashboard, S::Own, false),
+        // board_member, other town / other department / no department
+        (R::BoardMember, A::ReadCase, S::OtherTown, false),
+        (R::BoardMember, A::ReadCase, S::OtherDepartment, true),
+        (R::BoardMember, A::ReadCase, S::NoDepartment, true),
+        (R::BoardMember, A::ReadAgenda, S::OtherTown, false),
+        (R::BoardMember, A::ReadAgenda, S::OtherDepartment, true),
+        (R::BoardMember, A::ReadAgenda, S::NoDepartment, true),
+        (R::BoardMember, A::RecordOpinion, S::OtherTown, false),
+        (R::BoardMember, A::RecordOpinion, S::OtherDepartment, true),
+        (R::BoardMember, A::RecordOpinion, S::NoDepartment, true),
+        (R::BoardMember, A::ReportCase, S::OtherTown, false),
+        // county_dispatcher, own resource
+        (R::CountyDispatcher, A::ReportCase, S::Own, false),
+        (R::CountyDispatcher, A::ReadCase, S::Own, false),
+        (R::CountyDispatcher, A::AssignCase, S::Own, false),
+        (R::CountyDispatcher, A::RecordCaseAction, S::Own, false),
+        (R::CountyDispatcher, A::ConcludeCase, S::Own, false),
+        (R::CountyDispatcher, A::OverrideTriage, S::Own, false),
+        (R::CountyDispatcher, A::SubmitToBoard, S::Own, false),
+        (R::CountyDispatcher, A::ReadAgenda, S::Own, false),
+        (R::CountyDispatcher, A::RecordOpinion, S::Own, false),
+        (R::CountyDispatcher, A::ApproveJoint, S::Own, false),
+        (R::CountyDispatcher, A::ReclassifyJoint, S::Own, false),
+        (R::CountyDispatcher, A::SendBackJoint, S::Own, false),
+        (R::CountyDispatcher, A::SettleDispute, S::Own, false),
+        (R::CountyDispatcher, A::RecordMeeting, S::Own, false),
+        (R::CountyDispatcher, A::ReadInbox, S::Own, true),
+        (R::CountyDispatcher, A::SignForReferral, S::Own, true),
+        (R::CountyDispatcher, A::AcceptReferral, S::Own, true),
+        (R::CountyDispatcher, A::ReturnReferral, S::Own, true),
+        (R::CountyDispatcher, A::AssignReferral, S::Own, true),
+        (R::CountyDispatcher, A::ConcludeReferral, S::Own, true),
+        (R::CountyDispatcher, A::RecordEntrustedDecision, S::Own, true),
+        (R::CountyDispatcher, A::CompleteTask, S::Own, true),
+        (R::CountyDispatcher, A::RecordExecution, S::Own, false),
+        (R::CountyDispatcher, A::ReviewDecision, S::Own, false),
+        (R::CountyDispatcher, A::ReadDashboard, S::Own, false),
+        // county_dispatcher, other town / other department / no department
+        (R::CountyDispatcher, A::ReadInbox, S::OtherTown, true),
+        (R::CountyDispatcher, A::ReadInbox, S::OtherDepartment, false),
+        (R::CountyDispatcher, A::ReadInbox, S::NoDepartment, false),
+        (R::CountyDispatcher, A::SignForReferral, S::OtherTown, true),
+        (R::CountyDispatcher, A::SignForReferral, S::OtherDepartment, false),
+        (R::CountyDispatcher, A::SignForReferral, S::NoDepartment, false),
+        (R::CountyDispatcher, A::AcceptReferral, S::OtherTown, true),
+        (R::CountyDispatcher, A::AcceptReferral, S::OtherDepartment, false),
+        (R::CountyDispatcher, A::AcceptReferral, S::NoDepartment, false),
+        (R::CountyDispatcher, A::ReturnReferral, S::OtherTown, true),
+        (R::CountyDispatcher, A::ReturnReferral, S::OtherDepartment, false),
+        (R::CountyDispatcher, A::ReturnReferral, S::NoDepartment, false),
+        (R::CountyDispatcher, A::AssignReferral, S::OtherTown, true),
+        (R::CountyDispatcher, A::AssignReferral, S::OtherDepartment, false),
+        (R::CountyDispatcher, A::AssignReferral, S::NoDepartment, false),
+        (R::CountyDispatcher, A::ConcludeReferral, S::OtherTown, true),
+        (R::CountyDispatcher, A::ConcludeReferral, S::OtherDepartment, false),
+        (R::CountyDispatcher, A::ConcludeReferral, S::NoDepartment, false),
+        (R::CountyDispatcher, A::RecordEntrustedDecision, S::OtherTown, true),
+        (R::CountyDispatcher, A::RecordEntrustedDecision, S::OtherDepartment, false),
+        (R::CountyDispatcher, A::RecordEntrustedDecision, S::NoDepartment, false),
+        (R::CountyDispatcher, A::CompleteTask, S::OtherTown, true),
+        (R::CountyDispatcher, A::CompleteTask, S::OtherDepartment, false),
+        (R::CountyDispatcher, A::CompleteTask, S::NoDepartment, false),
+        (R::CountyDispatcher, A::ReportCase, S::OtherTown, false),
+        // county_investigator, own resource
+        (R::CountyInvestigator, A::ReportCase, S::Own, false),
+        (R::CountyInvestigator, A::ReadCase, S::Own, false),
+        (R::CountyInvestigator, A::AssignCase, S::Own, false),
+        (R::CountyInvestigator, A::RecordCaseAction, S::Own, false),
+        (R::CountyInvestigator, A::ConcludeCase, S::Own, false),
+        (R::CountyInvestigator, A::OverrideTriage, S::Own, false),
+        (R::CountyInvestigator, A::SubmitToBoard, S::Own, false),
+        (R::CountyInvestigator, A::ReadAgenda, S::Own, false),
+        (R::CountyInvestigator, A::RecordOpinion, S::Own, false),
+        (R::CountyInvestigator, A::ApproveJoint, S::Own, false),
+        (R::CountyInvestigator, A::ReclassifyJoint, S::Own, false),
+        (R::CountyInvestigator, A::SendBackJoint, S::Own, false),
+        (R::CountyInvestigator, A::SettleDispute, S::Own, false),
+        (R::CountyInvestigator, A::RecordMeeting, S::Own, false),
+        (R::CountyInvestigator, A::ReadInbox, S::Own, true),
+        (R::CountyInvestigator, A::SignForReferral, S::Own, false),
+        (R::CountyInvestigator, A::AcceptReferral, S::Own, false),
+        (R::CountyInvestigator, A::ReturnReferral, S::Own, false),
+        (R::CountyInvestigator, A::AssignReferral, S::Own, false),
+        (R::CountyInvestigator, A::ConcludeReferral, S::Own, true),
+        (R::CountyInvestigator, A::RecordEntrustedDecision, S::Own, true),
+        (R::CountyInvestigator, A::CompleteTask, S::Own, true),
+        (R::CountyInvestigator, A::RecordExecution, S::Own, false),
+        (R::CountyInvestigator, A::ReviewDecision, S::Own, false),
+        (R::CountyInvestigator, A::ReadDashboard, S::Own, false),
+        // county_investigator, other town / other department / no department
+        (R::CountyInvestigator, A::ReadInbox, S::OtherTown, true),
+        (R::CountyInvestigator, A::ReadInbox, S::OtherDepartment, false),
+        (R::CountyInvestigator, A::ReadInbox, S::NoDepartment, false),
+        (R::CountyInvestigator, A::ConcludeReferral, S::OtherTown, true),
+        (R::CountyInvestigator, A::ConcludeReferral, S::OtherDepartment, false),
+        (R::CountyInvestigator, A::ConcludeReferral, S::NoDepartment, false),
+        (R::CountyInvestigator, A::RecordEntrustedDecision, S::OtherTown, true),
+        (R::CountyInvestigator, A::RecordEntrustedDecision, S::OtherDepartment, false),
+        (R::CountyInvestigator, A::RecordEntrustedDecision, S::NoDepartment, false),
+        (R::CountyInvestigator, A::CompleteTask, S::OtherTown, true),
+        (R::CountyInvestigator, A::CompleteTask, S::OtherDepartment, false),
+        (R::CountyInvestigator, A::CompleteTask, S::NoDepartment, false),
+        (R::CountyInvestigator, A::ReportCase, S::OtherTown, false),
+        // judicial_reviewer, own resource
+        (R::JudicialReviewer, A::ReportCase, S::Own, false),
+        (R::JudicialReviewer, A::ReadCase, S::Own, true),
+        (R::JudicialReviewer, A::AssignCase, S::Own, false),
+        (R::JudicialReviewer, A::RecordCaseAction, S::Own, false),
+        (R::JudicialReviewer, A::ConcludeCase, S::Own, false),
+        (R::JudicialReviewer, A::OverrideTriage, S::Own, false),
+        (R::JudicialReviewer, A::SubmitToBoard, S::Own, false),
+        (R::JudicialReviewer, A::ReadAgenda, S::Own, false),
+        (R::JudicialReviewer, A::RecordOpinion, S::Own, false),
+        (R::JudicialReviewer, A::ApproveJoint, S::Own, false),
+        (R::JudicialReviewer, A::ReclassifyJoint, S::Own, false),
+        (R::JudicialReviewer, A::SendBackJoint, S::Own, false),
+        (R::JudicialReviewer, A::SettleDispute, S::Own, false),
+        (R::JudicialReviewer, A::RecordMeeting, S::Own, false),
+        (R::JudicialReviewer, A::ReadInbox, S::Own, false),
+        (R::JudicialReviewer, A::SignForReferral, S::Own, false),
+        (R::JudicialReviewer, A::AcceptReferral, S::Own, false),
+        (R::JudicialReviewer, A::ReturnReferral, S::Own, false),
+        (R::JudicialReviewer, A::AssignReferral, S::Own, false),
+        (R::JudicialReviewer, A::ConcludeReferral, S::Own, false),
+        (R::JudicialReviewer, A::RecordEntrustedDecision, S::Own, false),
+        (R::JudicialReviewer, A::CompleteTask, S::Own, false),
+        (R::JudicialReviewer, A::RecordExecution, S::Own, false),
+        (R::JudicialReviewer, A::ReviewDecision, S::Own, true),
+        (R::JudicialReviewer, A::ReadDashboard, S::Own, false),
+        // judicial_reviewer, other town / other department / no department
+        (R::JudicialReviewer, A::ReadCase, S::OtherTown, false),
+        (R::JudicialReviewer, A::ReadCase, S::OtherDepartment, true),
+        (R::JudicialReviewer, A::ReadCase, S::NoDepartment, true),
+        (R::JudicialReviewer, A::ReviewDecision, S::OtherTown, false),
+        (R::JudicialReviewer, A::ReviewDecision, S::OtherDepartment, true),
+        (R::JudicialReviewer, A::ReviewDecision, S::NoDepartment, true),
+        (R::JudicialReviewer, A::ReportCase, S::OtherTown, false),
+        // viewer (of town 330782101), own resource
+        (R::Viewer, A::ReportCase, S::Own, false),
+        (R::Viewer, A::ReadCase, S::Own, true),
+        (R::Viewer, A::AssignCase, S::Own, false),
+        (R::Viewer, A::RecordCaseAction, S::Own, false),
+        (R::Viewer, A::ConcludeCase, S::Own, false),
+        (R::Viewer, A::OverrideTriage, S::Own, false),
+        (R::Viewer, A::SubmitToBoard, S::Own, false),
+        (R::Viewer, A::ReadAgenda, S::Own, false),
+        (R::Viewer, A::RecordOpinion, S::Own, false),
+        (R::Viewer, A::ApproveJoint, S::Own, false),
+        (R::Viewer, A::ReclassifyJoint, S::Own, false),
+        (R::Viewer, A::SendBackJoint, S::Own, false),
+        (R::Viewer, A::SettleDispute, S::Own, false),
+        (R::Viewer, A::RecordMeeting, S::Own, false),
+        (R::Viewer, A::ReadInbox, S::Own, false),
+        (R::Viewer, A::SignForReferral, S::Own, false),
+        (R::Viewer, A::AcceptReferral, S::Own, false),
+        (R::Viewer, A::ReturnReferral, S::Own, false),
+        (R::Viewer, A::AssignReferral, S::Own, false),
+        (R::Viewer, A::ConcludeReferral, S::Own, false),
+        (R::Viewer, A::RecordEntrustedDecision, S::Own, false),
+        (R::Viewer, A::CompleteTask, S::Own, false),
+        (R::Viewer, A::RecordExecution, S::Own, false),
+        (R::Viewer, A::ReviewDecision, S::Own, false),
+        (R::Viewer, A::ReadDashboard, S::Own, true),
+        // viewer (of town 330782101), other town / other department / no department
+        (R::Viewer, A::ReadCase, S::OtherTown, false),
+        (R::Viewer, A::ReadCase, S::OtherDepartment, true),
+        (R::Viewer, A::ReadCase, S::NoDepartment, true),
+        (R::Viewer, A::ReadDashboard, S::OtherTown, false),
+        (R::Viewer, A::ReadDashboard, S::OtherDepartment, true),
+        (R::Viewer, A::ReadDashboard, S::NoDepartment, true),
+        (R::Viewer, A::ReportCase, S::OtherTown, false),
+    ];
+
+    #[test]
+    fn the_permission_table() {
+        for &(role, action, scope, allowed) in ROWS {
+            let got = permits(&actor(role), action, &resource(scope));
+            assert_eq!(got.is_ok(), allowed, "{role} {action} {scope:?}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn the_table_covers_every_role_and_action_on_its_own_resource() {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                assert!(
+                    ROWS.iter()
+                        .any(|(r, a, s, _)| r == role && a == action && matches!(s, Scope::Own)),
+                    "missing row for {role} {action} own"
+                );
+            }
+        }
+    }
+
+    fn viewer(town: Option<&str>, dept: Option<&str>) -> Actor {
+        Actor::new(
+            OfficerId::parse("li.si").unwrap(),
+            Role::Viewer,
+            town.map(|t| TownCode::parse(t).unwrap()),
+            dept.map(|d| DepartmentCode::parse(d).unwrap()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn county_wide_and_department_viewers() {
+        #[rustfmt::skip]
+        let rows = [
+            // county-wide viewer: any town, any department
+            (viewer(None, None), A::ReadDashboard, S::Own, true),
+            (viewer(None, None), A::ReadCase, S::OtherTown, true),
+            (viewer(None, None), A::ReadCase, S::OtherDepartment, true),
+            (viewer(None, None), A::ReadCase, S::NoDepartment, true),
+            (viewer(None, None), A::ConcludeCase, S::Own, false),
+            // a department's viewer: what is addressed to its department, in any town
+            (viewer(None, Some(D1)), A::ReadCase, S::Own, true),
+            (viewer(None, Some(D1)), A::ReadDashboard, S::OtherTown, true),
+            (viewer(None, Some(D1)), A::ReadCase, S::OtherDepartment, false),
+            (viewer(None, Some(D1)), A::ReadCase, S::NoDepartment, false),
+            (viewer(None, Some(D1)), A::ReadInbox, S::Own, false),
+        ];
+        for (actor, action, scope, allowed) in rows {
+            let got = permits(&actor, action, &resource(scope));
+            assert_eq!(
+                got.is_ok(),
+                allowed,
+                "{actor:?} {action} {scope:?}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn denials_name_the_role_and_the_action_or_scope() {
+        let deny = |role, action, scope| {
+            permits(&actor(role), action, &resource(scope))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            deny(R::BoardMember, A::ApproveJoint, S::Own),
+            "a board_member may not approve_joint"
+        );
+        assert_eq!(
+            deny(R::BrigadeCaptain, A::AssignCase, S::OtherTown),
+            "a brigade_captain of town 330782101 may not act in town 330782102"
+        );
+        assert_eq!(
+            deny(R::CountyDispatcher, A::SignForReferral, S::OtherDepartment),
+            "a county_dispatcher of forestry may not act on what is addressed to public_security"
+        );
+        assert_eq!(
+            deny(R::CountyInvestigator, A::CompleteTask, S::NoDepartment),
+            "a county_investigator of forestry may not act on what is not addressed to a department"
+        );
+    }
+
+    #[test]
+    fn actors_must_fit_their_role() {
+        let id = || OfficerId::parse("wang.wu").unwrap();
+        let town = || Some(TownCode::parse(T1).unwrap());
+        let dept = || Some(DepartmentCode::parse(D1).unwrap());
+        #[rustfmt::skip]
+        let rows: [(Role, bool, bool, Option<&str>); 12] = [
+            (R::BrigadeOfficer, true, false, None),
+            (R::BrigadeOfficer, false, false, Some("a brigade_officer must belong to a town")),
+            (R::BoardChair, true, true, Some("a board_chair must not belong to a department")),
+            (R::JudicialReviewer, false, true, Some("a judicial_reviewer must belong to a town")),
+            (R::CountyDispatcher, false, true, None),
+            (R::CountyDispatcher, true, false, Some("a county_dispatcher must belong to a department")),
+            (R::CountyInvestigator, true, true, Some("a county_investigator must not belong to a town")),
+            (R::CountyInvestigator, false, false, Some("a county_investigator must belong to a department")),
+            (R::Viewer, false, false, None),
+            (R::Viewer, true, false, None),
+            (R::Viewer, false, true, None),
+            (R::Viewer, true, true, Some("a viewer may belong to a town or a department, not both")),
+        ];
+        for (role, has_town, has_dept, want) in rows {
+            let got = Actor::new(
+                id(),
+                role,
+                if has_town { town() } else { None },
+                if has_dept { dept() } else { None },
+            );
+            assert_eq!(
+                got.err().map(|e| e.to_string()).as_deref(),
+                want,
+                "{role} {has_town} {has_dept}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Ok(*r));
+        }
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.as_str()), Ok(*a));
+        }
+        assert_eq!(Role::BrigadeCaptain.as_str(), "brigade_captain");
+        assert_eq!(Action::SignForReferral.as_str(), "sign_for_referral");
+        assert!(Role::parse("admin").is_err());
+    }
+}

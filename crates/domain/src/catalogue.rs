@@ -1,0 +1,963 @@
+//! The catalogue of enforcement matters (权责清单): versioned data, loaded from TOML and checked field by field.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+use crate::ids::{DepartmentCode, MatterCode, TownCode};
+
+/// Money in integer fen (分), so that sums and thresholds never meet floating point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Fen(pub i64);
+
+impl Fen {
+    /// `yuan` whole yuan.
+    pub const fn yuan(yuan: i64) -> Fen {
+        Fen(yuan * 100)
+    }
+}
+
+impl fmt::Display for Fen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}¥{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
+/// Whether, and how, a town holds the power to act on a matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TownPower {
+    /// The law gives the power to the town government itself (e.g. 城乡规划法 Art. 65).
+    ByLaw,
+    /// The province has delegated (赋权) the county department's power to the town.
+    Delegated,
+    /// The county department has entrusted (委托) the town to act in its name.
+    Entrusted,
+    /// The power stays with the county department.
+    None,
+}
+
+impl TownPower {
+    pub const ALL: [TownPower; 4] = [
+        TownPower::ByLaw,
+        TownPower::Delegated,
+        TownPower::Entrusted,
+        TownPower::None,
+    ];
+
+    /// Whether the town's brigade may handle the matter itself.
+    pub fn is_within_town(&self) -> bool {
+        !matches!(self, TownPower::None)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TownPower::ByLaw => "by_law",
+            TownPower::Delegated => "delegated",
+            TownPower::Entrusted => "entrusted",
+            TownPower::None => "none",
+        }
+    }
+}
+
+/// Which disclosure deadline (行政执法公示) applies to a decision on the matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisclosureClass {
+    /// Administrative penalty or licensing decisions: 7 working days.
+    PenaltyOrLicensing,
+    /// Any other enforcement information: 20 working days.
+    OtherEnforcement,
+}
+
+impl DisclosureClass {
+    pub const ALL: [DisclosureClass; 2] = [
+        DisclosureClass::PenaltyOrLicensing,
+        DisclosureClass::OtherEnforcement,
+    ];
+
+    /// Working days after the decision within which it must be published.
+    pub fn working_days(&self) -> u32 {
+        match self {
+            DisclosureClass::PenaltyOrLicensing => 7,
+            DisclosureClass::OtherEnforcement => 20,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DisclosureClass::PenaltyOrLicensing => "penalty_or_licensing",
+            DisclosureClass::OtherEnforcement => "other_enforcement",
+        }
+    }
+}
+
+/// One article of law a matter rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalBasis {
+    /// The law or regulation, e.g. `中华人民共和国城乡规划法`.
+    pub law: String,
+    /// The article, e.g. `第六十五条`.
+    pub article: String,
+    /// A short quote or paraphrase of what the article says.
+    pub text: Option<String>,
+}
+
+/// What makes a decision on the matter "major" (重大执法决定), and so subject to legal review.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MajorCriteria {
+    pub fine_at_or_above: Option<Fen>,
+    pub licence_revocation: bool,
+    pub demolition: bool,
+    pub confiscation_value_at_or_above: Option<Fen>,
+}
+
+/// The facts of a proposed decision that the major-decision criteria look at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionFacts {
+    pub fine: Option<Fen>,
+    pub licence_revoked: bool,
+    pub demolition: bool,
+    pub confiscated_value: Option<Fen>,
+}
+
+impl MajorCriteria {
+    /// Whether the decision must pass the judicial office's legal review before it is made.
+    pub fn is_major(&self, d: &DecisionFacts) -> bool {
+        let at_or_above = |threshold: Option<Fen>, value: Option<Fen>| matches!((threshold, value), (Some(t), Some(v)) if v >= t);
+        at_or_above(self.fine_at_or_above, d.fine)
+            || (self.licence_revocation && d.licence_revoked)
+            || (self.demolition && d.demolition)
+            || at_or_above(self.confiscation_value_at_or_above, d.confiscated_value)
+    }
+}
+
+/// A county department that holds enforcement powers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub code: DepartmentCode,
+    pub name: String,
+    pub name_en: String,
+}
+
+/// One kind of violation in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matter {
+    pub code: MatterCode,
+    pub name: String,
+    pub name_en: String,
+    pub legal_basis: Vec<LegalBasis>,
+    /// The competent county department.
+    pub department: DepartmentCode,
+    /// The town's power unless `town_powers` says otherwise for a town.
+    pub town_power: TownPower,
+    /// Per-town overrides: delegation lists differ from town to town.
+    pub town_powers: BTreeMap<TownCode, TownPower>,
+    /// The matter always needs several departments, whatever the town's powers.
+    pub always_joint: bool,
+    pub major: MajorCriteria,
+    pub disclosure: DisclosureClass,
+    /// An administrative adjudication (行政裁决) matter, shown on the public adjudication list.
+    pub adjudication: bool,
+}
+
+impl Matter {
+    /// The power `town` holds over this matter.
+    pub fn power_in(&self, town: &TownCode) -> TownPower {
+        self.town_powers
+            .get(town)
+            .copied()
+            .unwrap_or(self.town_power)
+    }
+}
+
+/// A whole catalogue at one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalogue {
+    pub version: String,
+    pub departments: Vec<Department>,
+    pub matters: Vec<Matter>,
+}
+
+/// Why a catalogue file refuses to load; names the file, the entry and the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueError {
+    pub file: String,
+    /// The entry, e.g. `matter "CXGH-001"` or `department #2` when it has no usable code.
+    pub entry: Option<String>,
+    /// The field within the entry (or at the top level), e.g. `major.fine_at_or_above_fen`.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for CatalogueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.file)?;
+        if let Some(entry) = &self.entry {
+            write!(f, "{entry}: ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field {field:?}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CatalogueError {}
+
+const SHIPPED_FILE: &str = "deploy/data/catalogue.toml";
+const SHIPPED: &str = include_str!("../../../deploy/data/catalogue.toml");
+
+impl Catalogue {
+    /// Parses and checks a catalogue; `file` only names the source in errors.
+    pub fn from_toml_str(src: &str, file: &str) -> Result<Catalogue, CatalogueError> {
+        let table: Table = toml::from_str(src).map_err(|e| syntax_error(file, src, &e))?;
+        let top = Ctx { file, entry: None };
+        top.check_keys(&table, &["version", "department", "matter"], "")?;
+        let version = top.req_str(&table, "version", "version")?.trim().to_owned();
+        if version.is_empty() {
+            return Err(top.err("version", "must not be empty"));
+        }
+
+        let mut departments = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (i, value) in top
+            .array_of_tables(&table, "department")?
+            .iter()
+            .enumerate()
+        {
+            let dept = parse_department(file, i, value)?;
+            if !seen.insert(dept.code.clone()) {
+                let ctx = Ctx::entry(file, "department", Some(dept.code.as_str()), i);
+                return Err(ctx.err(
+                    "code",
+                    format!("duplicate department code \"{}\"", dept.code),
+                ));
+            }
+            departments.push(dept);
+        }
+
+        let mut matters = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (i, value) in top.array_of_tables(&table, "matter")?.iter().enumerate() {
+            let matter = parse_matter(file, i, value, &departments)?;
+            if !seen.insert(matter.code.clone()) {
+                let ctx = Ctx::entry(file, "matter", Some(matter.code.as_str()), i);
+                return Err(ctx.err("code", format!("duplicate matter code \"{}\"", matter.code)));
+            }
+            matters.push(matter);
+        }
+
+        Ok(Catalogue {
+            version,
+            departments,
+            matters,
+        })
+    }
+
+    pub fn matter(&self, code: &MatterCode) -> Option<&Matter> {
+        self.matters.iter().find(|m| &m.code == code)
+    }
+
+    pub fn department(&self, code: &DepartmentCode) -> Option<&Department> {
+        self.departments.iter().find(|d| &d.code == code)
+    }
+
+    /// The administrative adjudication list (行政裁决事项清单) the public pages show.
+    pub fn adjudication_matters(&self) -> impl Iterator<Item = &Matter> {
+        self.matters.iter().filter(|m| m.adjudication)
+    }
+
+    /// The catalogue shipped in `deploy/data/catalogue.toml`; a test proves it loads.
+    pub fn default_catalogue() -> Catalogue {
+        match Catalogue::from_toml_str(SHIPPED, SHIPPED_FILE) {
+            Ok(c) => c,
+            Err(e) => panic!("the shipped catalogue is broken: {e}"),
+        }
+    }
+}
+
+fn syntax_error(file: &str, src: &str, e: &toml::de::Error) -> CatalogueError {
+    let message = match e.span() {
+        Some(span) => {
+            let before = &src[..span.start.min(src.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(
+                "TOML error at line {line}, column {column}: {}",
+                e.message().trim()
+            )
+        }
+        None => format!("TOML error: {}", e.message().trim()),
+    };
+    CatalogueError {
+        file: file.to_owned(),
+        entry: None,
+        field: None,
+        message,
+    }
+}
+
+/// Where in the file we are, so that every error can say it.
+struct Ctx<'a> {
+    file: &'a str,
+    entry: Option<String>,
+}
+
+impl<'a> Ctx<'a> {
+    fn entry(file: &'a str, kind: &str, code: Option<&str>, index: usize) -> Self {
+        let entry = match code {
+            Some(code) => format!("{kind} {code:?}"),
+            // 1-based, as a person counts the [[...]] blocks in the file.
+            None => format!("{kind} #{}", index + 1),
+        };
+        Ctx {
+            file,
+            entry: Some(entry),
+        }
+    }
+
+    fn err(&self, field: &str, message: impl Into<String>) -> CatalogueError {
+        CatalogueError {
+            file: self.file.to_owned(),
+            entry: self.entry.clone(),
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+
+    fn check_keys(
+        &self,
+        table: &Table,
+        allowed: &[&str],
+        prefix: &str,
+    ) -> Result<(), CatalogueError> {
+        match table.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(key) => Err(self.err(
+                &format!("{prefix}{key}"),
+                format!("unknown field, expected one of: {}", allowed.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn opt_str<'t>(
+        &self,
+        table: &'t Table,
+        key: &str,
+        field: &str,
+    ) -> Result<Option<&'t str>, CatalogueError> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(v) => Err(self.err(field, format!("must be a string, found {}", v.type_str()))),
+        }
+    }
+
+    fn req_str<'t>(
+        &self,
+        table: &'t Table,
+        key: &str,
+        field: &str,
+    ) -> Result<&'t str, CatalogueError> {
+        self.opt_str(table, key, field)?
+            .ok_or_else(|| self.err(field, "is required"))
+    }
+
+    fn name(&self, table: &Table, key: &str) -> Result<String, CatalogueError> {
+        let name = self.req_str(table, key, key)?.trim();
+        if name.is_empty() {
+            return Err(self.err(key, "must not be empty"));
+        }
+        Ok(name.to_owned())
+    }
+
+    fn opt_bool(&self, table: &Table, key: &str, field: &str) -> Result<bool, CatalogueError> {
+        match table.get(key) {
+            None => Ok(false),
+            Some(Value::Boolean(b)) => Ok(*b),
+            Some(v) => Err(self.err(
+                field,
+                format!("must be true or false, found {}", v.type_str()),
+            )),
+        }
+    }
+
+    fn opt_fen(
+        &self,
+        table: &Table,
+        key: &str,
+        field: &str,
+    ) -> Result<Option<Fen>, CatalogueError> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(Value::Integer(n)) if *n < 0 => {
+                Err(self.err(field, format!("must not be negative, found {n}")))
+            }
+            Some(Value::Integer(n)) => Ok(Some(Fen(*n))),
+            Some(v) => Err(self.err(
+                field,
+                format!("must be a whole number of fen, found {}", v.type_str()),
+            )),
+        }
+    }
+
+    fn opt_table<'t>(
+        &self,
+        table: &'t Table,
+        key: &str,
+    ) -> Result<Option<&'t Table>, CatalogueError> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(Value::Table(t)) => Ok(Some(t)),
+            Some(v) => Err(self.err(key, format!("must be a table, found {}", v.type_str()))),
+        }
+    }
+
+    fn array_of_tables<'t>(
+        &self,
+        table: &'t Table,
+        key: &str,
+    ) -> Result<&'t [Value], CatalogueError> {
+        match table.get(key) {
+            None => Ok(&[]),
+            Some(Value::Array(items)) => match items.iter().position(|v| !v.is_table()) {
+                Some(i) => Err(self.err(&format!("{key}[{i}]"), "must be a table")),
+                None => Ok(items),
+            },
+            Some(v) => Err(self.err(
+                key,
+                format!(
+                    "must be an array of tables ([[{key}]]), found {}",
+                    v.type_str()
+                ),
+            )),
+        }
+    }
+}
+
+/// The table of an entry, and a context that names it by its code when the code is readable.
+fn entry_ctx<'a, 't>(
+    file: &'a str,
+    kind: &str,
+    index: usize,
+    value: &'t Value,
+) -> (Ctx<'a>, &'t Table) {
+    let table = value
+        .as_table()
+        .expect("array_of_tables checked every item is a table");
+    let code = table
+        .get("code")
+        .and_then(Value::as_str)
+        .filter(|c| !c.trim().is_empty());
+    (Ctx::entry(file, kind, code, index), table)
+}
+
+fn parse_department(file: &str, index: usize, value: &Value) -> Result<Department, CatalogueError> {
+    let (ctx, t) = entry_ctx(file, "department", index, value);
+    ctx.check_keys(t, &["code", "name", "name_en"], "")?;
+    let code = ctx.req_str(t, "code", "code")?;
+    let code = DepartmentCode::parse(code).map_err(|e| ctx.err("code", e.to_string()))?;
+    Ok(Department {
+        code,
+        name: ctx.name(t, "name")?,
+        name_en: ctx.name(t, "name_en")?,
+    })
+}
+
+fn parse_enum<T: Copy>(
+    ctx: &Ctx<'_>,
+    field: &str,
+    raw: &str,
+    all: &[T],
+    as_str: fn(&T) -> &'static str,
+) -> Result<T, CatalogueError> {
+    all.iter()
+        .copied()
+        .find(|v| as_str(v) == raw)
+        .ok_or_else(|| {
+            let expected: Vec<&str> = all.iter().map(as_str).collect();
+            ctx.err(
+                field,
+                format!(
+                    "unknown value {raw:?}, expected one of: {}",
+                    expected.join(", ")
+                ),
+            )
+        })
+}
+
+fn parse_matter(
+    file: &str,
+    index: usize,
+    value: &Value,
+    departments: &[Department],
+) -> Result<Matter, CatalogueError> {
+    let (ctx, t) = entry_ctx(file, "matter", index, value);
+    ctx.check_keys(
+        t,
+        &[
+            "code",
+            "name",
+            "name_en",
+            "department",
+            "town_power",
+            "town_powers",
+            "always_joint",
+            "disclosure",
+            "adjudication",
+            "legal_basis",
+            "major",
+        ],
+        "",
+    )?;
+    let code = MatterCode::parse(ctx.req_str(t, "code", "code")?)
+        .map_err(|e| ctx.err("code", e.to_string()))?;
+    let name = ctx.name(t, "name")?;
+    let name_en = ctx.name(t, "name_en")?;
+
+    let department = ctx.req_str(t, "department", "department")?;
+    let department =
+        DepartmentCode::parse(department).map_err(|e| ctx.err("department", e.to_string()))?;
+    if !departments.iter().any(|d| d.code == department) {
+        return Err(ctx.err("department", format!("unknown department \"{department}\"")));
+    }
+
+    let town_power = ctx.req_str(t, "town_power", "town_power")?;
+    let town_power = parse_enum(
+        &ctx,
+        "town_power",
+        town_power,
+        &TownPower::ALL,
+        TownPower::as_str,
+    )?;
+
+    let mut town_powers = BTreeMap::new();
+    if let Some(overrides) = ctx.opt_table(t, "town_powers")? {
+        for (town, power) in overrides {
+            let field = format!("town_powers.{town:?}");
+            let town = TownCode::parse(town).map_err(|e| ctx.err(&field, e.to_string()))?;
+            let Value::String(power) = power else {
+                return Err(ctx.err(
+                    &field,
+                    format!("must be a string, found {}", power.type_str()),
+                ));
+            };
+            let power = parse_enum(&ctx, &field, power, &TownPower::ALL, TownPower::as_str)?;
+            town_powers.insert(town, power);
+        }
+    }
+
+    let disclosure = ctx.req_str(t, "disclosure", "disclosure")?;
+    let disclosure = parse_enum(
+        &ctx,
+        "disclosure",
+        disclosure,
+        &DisclosureClass::ALL,
+        DisclosureClass::as_str,
+    )?;
+
+    let legal_basis = parse_legal_basis(&ctx, t)?;
+
+    let major = match ctx.opt_table(t, "major")? {
+        None => MajorCriteria::default(),
+        Some(m) => {
+            ctx.check_keys(
+                m,
+                &[
+                    "fine_at_or_above_fen",
+                    "licence_revocation",
+                    "demolition",
+                    "confiscation_value_at_or_above_fen",
+                ],
+                "major.",
+            )?;
+            MajorCriteria {
+                fine_at_or_above: ctx.opt_fen(
+                    m,
+                    "fine_at_or_above_fen",
+                    "major.fine_at_or_above_fen",
+                )?,
+                licence_revocation: ctx.opt_bool(
+                    m,
+                    "licence_revocation",
+                    "major.licence_revocation",
+                )?,
+                demolition: ctx.opt_bool(m, "demolition", "major.demolition")?,
+                confiscation_value_at_or_above: ctx.opt_fen(
+                    m,
+                    "confiscation_value_at_or_above_fen",
+                    "major.confiscation_value_at_or_above_fen",
+                )?,
+            }
+        }
+    };
+
+    Ok(Matter {
+        code,
+        name,
+        name_en,
+        legal_basis,
+        department,
+        town_power,
+        town_powers,
+        always_joint: ctx.opt_bool(t, "always_joint", "always_joint")?,
+        major,
+        disclosure,
+        adjudication: ctx.opt_bool(t, "adjudication", "adjudication")?,
+    })
+}
+
+fn parse_legal_basis(ctx: &Ctx<'_>, t: &Table) -> Result<Vec<LegalBasis>, CatalogueError> {
+    let items = match t.get("legal_basis") {
+        None => return Err(ctx.err("legal_basis", "is required")),
+        Some(Value::Array(items)) => items,
+        Some(v) => {
+            return Err(ctx.err(
+                "legal_basis",
+                format!("must be an array of tables, found {}", v.type_str()),
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Err(ctx.err("legal_basis", "must name at least one article of law"));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let prefix = format!("legal_basis[{i}].");
+        let Value::Table(b) = item else {
+            return Err(ctx.err(&format!("legal_basis[{i}]"), "must be a table"));
+        };
+        ctx.check_keys(b, &["law", "article", "text"], &prefix)?;
+        let required = |key: &str| -> Result<String, CatalogueError> {
+            let field = format!("{prefix}{key}");
+            let v = ctx.req_str(b, key, &field)?.trim();
+            if v.is_empty() {
+                return Err(ctx.err(&field, "must not be empty"));
+            }
+            Ok(v.to_owned())
+        };
+        let law = required("law")?;
+        let article = required("article")?;
+        let text = ctx
+            .opt_str(b, "text", &format!("{prefix}text"))?
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        out.push(LegalBasis { law, article, text });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn town(s: &str) -> TownCode {
+        TownCode::parse(s).unwrap()
+    }
+
+    fn matter(s: &str) -> MatterCode {
+        MatterCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_shipped_catalogue_loads() {
+        let c = Catalogue::default_catalogue();
+        assert!(c.matters.len() >= 15, "{} matters", c.matters.len());
+        assert!(
+            c.departments.len() >= 8,
+            "{} departments",
+            c.departments.len()
+        );
+        let rural = c
+            .matter(&matter("CXGH-001"))
+            .expect("rural construction matter");
+        assert_eq!(rural.town_power, TownPower::ByLaw);
+        assert!(rural.legal_basis.iter().any(|b| b.article == "第六十五条"));
+        assert!(rural.major.is_major(&DecisionFacts {
+            demolition: true,
+            ..Default::default()
+        }));
+        assert!(c.matters.iter().any(|m| m.always_joint));
+        assert!(c.matters.iter().any(|m| !m.town_powers.is_empty()));
+        assert!(c.adjudication_matters().count() >= 2);
+        for power in TownPower::ALL {
+            assert!(
+                c.matters.iter().any(|m| m.town_power == power),
+                "no matter with default power {power:?}"
+            );
+        }
+        // Every matter's competent department is one the catalogue lists.
+        for m in &c.matters {
+            assert!(c.department(&m.department).is_some());
+        }
+    }
+
+    #[test]
+    fn per_town_override_wins_over_default() {
+        let c = Catalogue::default_catalogue();
+        let m = c
+            .matters
+            .iter()
+            .find(|m| !m.town_powers.is_empty())
+            .unwrap();
+        let (t, p) = m.town_powers.iter().next().unwrap();
+        assert_eq!(m.power_in(t), *p);
+        assert_eq!(m.power_in(&town("999999999")), m.town_power);
+    }
+
+    #[test]
+    fn fen_displays_as_yuan() {
+        assert_eq!(Fen(200_000).to_string(), "¥2000.00");
+        assert_eq!(Fen(5).to_string(), "¥0.05");
+        assert_eq!(Fen(-150).to_string(), "-¥1.50");
+        assert_eq!(Fen::yuan(3), Fen(300));
+    }
+
+    #[test]
+    fn disclosure_deadlines() {
+        assert_eq!(DisclosureClass::PenaltyOrLicensing.working_days(), 7);
+        assert_eq!(DisclosureClass::OtherEnforcement.working_days(), 20);
+    }
+
+    #[test]
+    fn major_criteria() {
+        let c = MajorCriteria {
+            fine_at_or_above: Some(Fen::yuan(10_000)),
+            licence_revocation: true,
+            demolition: false,
+            confiscation_value_at_or_above: Some(Fen::yuan(5_000)),
+        };
+        let major = |d: DecisionFacts| c.is_major(&d);
+        assert!(!major(DecisionFacts::default()));
+        assert!(!major(DecisionFacts {
+            fine: Some(Fen::yuan(9_999)),
+            ..Default::default()
+        }));
+        assert!(major(DecisionFacts {
+            fine: Some(Fen::yuan(10_000)),
+            ..Default::default()
+        }));
+        assert!(major(DecisionFacts {
+            licence_revoked: true,
+            ..Default::default()
+        }));
+        assert!(!major(DecisionFacts {
+            demolition: true,
+            ..Default::default()
+        }));
+        assert!(major(DecisionFacts {
+            confiscated_value: Some(Fen::yuan(5_000)),
+            ..Default::default()
+        }));
+    }
+
+    #[test]
+    fn serde_names() {
+        assert_eq!(toml_value(&TownPower::ByLaw), "by_law");
+        assert_eq!(
+            toml_value(&DisclosureClass::PenaltyOrLicensing),
+            "penalty_or_licensing"
+        );
+        fn toml_value<T: Serialize>(v: &T) -> String {
+            #[derive(Serialize)]
+            struct W<'a, T> {
+                v: &'a T,
+            }
+            let s = toml::to_string(&W { v }).unwrap();
+            s.trim()
+                .trim_start_matches("v = ")
+                .trim_matches('"')
+                .to_owned()
+        }
+    }
+
+    const GOOD: &str = r#"
+version = "t1"
+
+[[department]]
+code = "forestry"
+name = "县林业局"
+name_en = "County Forestry Bureau"
+
+[[matter]]
+code = "LY-001"
+name = "滥伐林木"
+name_en = "Illegal logging"
+department = "forestry"
+town_power = "none"
+disclosure = "penalty_or_licensing"
+legal_basis = [{ law = "中华人民共和国森林法", article = "第七十六条" }]
+
+[matter.major]
+fine_at_or_above_fen = 1000000
+
+[matter.town_powers]
+"330782102" = "delegated"
+"#;
+
+    fn load(src: &str) -> Result<Catalogue, String> {
+        Catalogue::from_toml_str(src, "deploy/data/catalogue.toml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_small_catalogue_loads() {
+        let c = load(GOOD).unwrap();
+        assert_eq!(c.version, "t1");
+        let m = c.matter(&matter("LY-001")).unwrap();
+        assert_eq!(m.power_in(&town("330782102")), TownPower::Delegated);
+        assert_eq!(m.power_in(&town("330782101")), TownPower::None);
+        assert_eq!(m.major.fine_at_or_above, Some(Fen(1_000_000)));
+        assert!(!m.always_joint && !m.adjudication);
+    }
+
+    /// Each broken catalogue refuses to load with exactly this message.
+    #[test]
+    fn broken_catalogues_name_file_entry_and_field() {
+        // (what, text in GOOD, replacement, expected message)
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "unknown department",
+                r#"department = "forestry""#,
+                r#"department = "forrestry""#,
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "department": unknown department "forrestry""#,
+            ),
+            (
+                "unknown town power",
+                r#"town_power = "none""#,
+                r#"town_power = "sometimes""#,
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "town_power": unknown value "sometimes", expected one of: by_law, delegated, entrusted, none"#,
+            ),
+            (
+                "negative money",
+                "fine_at_or_above_fen = 1000000",
+                "fine_at_or_above_fen = -5",
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "major.fine_at_or_above_fen": must not be negative, found -5"#,
+            ),
+            (
+                "money of the wrong type",
+                "fine_at_or_above_fen = 1000000",
+                "fine_at_or_above_fen = 10000.5",
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "major.fine_at_or_above_fen": must be a whole number of fen, found float"#,
+            ),
+            (
+                "empty legal basis",
+                r#"legal_basis = [{ law = "中华人民共和国森林法", article = "第七十六条" }]"#,
+                "legal_basis = []",
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "legal_basis": must name at least one article of law"#,
+            ),
+            (
+                "legal basis without an article",
+                r#"article = "第七十六条""#,
+                r#"article = """#,
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "legal_basis[0].article": must not be empty"#,
+            ),
+            (
+                "bad town code in override",
+                r#""330782102" = "delegated""#,
+                r#""3307" = "delegated""#,
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "town_powers.\"3307\"": invalid town code "3307": must be the town's 9-digit administrative division code"#,
+            ),
+            (
+                "empty name",
+                r#"name = "滥伐林木""#,
+                r#"name = "  ""#,
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "name": must not be empty"#,
+            ),
+            (
+                "invalid matter code",
+                r#"code = "LY-001""#,
+                r#"code = "ly_001""#,
+                r#"deploy/data/catalogue.toml: matter "ly_001": field "code": invalid matter code "ly_001": must be 2 to 32 characters of A-Z, 0-9 and -"#,
+            ),
+            (
+                "invalid department code",
+                r#"code = "forestry""#,
+                r#"code = "Forestry""#,
+                r#"deploy/data/catalogue.toml: department "Forestry": field "code": invalid department code "Forestry": must be 2 to 32 characters of a-z, 0-9 and _, starting with a letter"#,
+            ),
+            (
+                "unknown field",
+                "disclosure =",
+                "alwayz_joint = true\ndisclosure =",
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "alwayz_joint": unknown field, expected one of: code, name, name_en, department, town_power, town_powers, always_joint, disclosure, adjudication, legal_basis, major"#,
+            ),
+        ];
+        for (what, from, to, expected) in cases {
+            assert!(GOOD.contains(from), "{what}: fixture lacks {from}");
+            let src = GOOD.replacen(from, to, 1);
+            assert_eq!(load(&src).unwrap_err(), *expected, "{what}");
+        }
+    }
+
+    #[test]
+    fn duplicate_codes_are_refused() {
+        let dup_dept = GOOD.replacen(
+            "[[matter]]",
+            "[[department]]\ncode = \"forestry\"\nname = \"又一个\"\nname_en = \"Again\"\n\n[[matter]]",
+            1,
+        );
+        assert_eq!(
+            load(&dup_dept).unwrap_err(),
+            r#"deploy/data/catalogue.toml: department "forestry": field "code": duplicate department code "forestry""#
+        );
+        let second = &GOOD[GOOD.find("[[matter]]").unwrap()..];
+        let dup_matter = format!("{GOOD}\n{second}");
+        assert_eq!(
+            load(&dup_matter).unwrap_err(),
+            r#"deploy/data/catalogue.toml: matter "LY-001": field "code": duplicate matter code "LY-001""#
+        );
+    }
+
+    #[test]
+    fn missing_version_and_syntax_errors() {
+        let no_version = GOOD.replacen("version = \"t1\"", "", 1);
+        assert_eq!(
+            load(&no_version).unwrap_err(),
+            r#"deploy/data/catalogue.toml: field "version": is required"#
+        );
+        let broken = GOOD.replacen(
+            "name_en = \"Illegal logging\"",
+            "name_en = \"Illegal logging",
+            1,
+        );
+        let err = Catalogue::from_toml_str(&broken, "x.toml").unwrap_err();
+        assert_eq!(err.file, "x.toml");
+        assert_eq!((err.entry.as_deref(), err.field.as_deref()), (None, None));
+        let line = broken
+            .lines()
+            .position(|l| l.contains("Illegal logging"))
+            .unwrap()
+            + 1;
+        assert!(
+            err.to_string()
+                .starts_with(&format!("x.toml: TOML error at line {line}, column ")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_disclosure_and_missing_required_field() {
+        let bad = GOOD.replacen("penalty_or_licensing", "later", 1);
+        assert_eq!(
+            load(&bad).unwrap_err(),
+            r#"deploy/data/catalogue.toml: matter "LY-001": field "disclosure": unknown value "later", expected one of: penalty_or_licensing, other_enforcement"#
+        );
+        let no_dept = GOOD.replacen("department = \"forestry\"\n", "", 1);
+        assert_eq!(
+            load(&no_dept).unwrap_err(),
+            r#"deploy/data/catalogue.toml: matter "LY-001": field "department": is required"#
+        );
+        let no_code = GOOD.replacen("code = \"LY-001\"\n", "", 1);
+        assert_eq!(
+            load(&no_code).unwrap_err(),
+            r#"deploy/data/catalogue.toml: matter #1: field "code": is required"#
+        );
+    }
+}

@@ -1,0 +1,768 @@
+//! The state machines of cases, referrals, joint cases, competence disputes and handovers.
+
+use std::fmt;
+
+/// A string that names none of an enum's values (a state, action or role read from a database
+/// or request).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} {value:?}")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// An enum whose values are stored and sent as fixed snake_case names, so renaming a variant
+/// in Rust can never silently change what is in a database.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident : $kind:literal {
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(into = "&'static str", try_from = "String")]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant ),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Result<Self, $crate::state::UnknownValue> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err($crate::state::UnknownValue {
+                        kind: $kind,
+                        value: s.chars().take(64).collect(),
+                    }),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::state::UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<$name> for &'static str {
+            fn from(v: $name) -> &'static str {
+                v.as_str()
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::state::UnknownValue;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+/// A transition the machine does not allow; services answer it with FailedPrecondition.
+/// `from` and `action` are the stored snake_case names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a {} that is {from} cannot {}", .machine.replace('_', " "), phrase(.machine, .action))]
+pub struct TransitionError {
+    pub machine: &'static str,
+    pub from: String,
+    pub action: String,
+}
+
+/// The verb phrase of an action for messages, e.g. "be signed for".
+fn phrase(machine: &str, action: &str) -> String {
+    let p = match machine {
+        CASE => CaseAction::parse(action).map(CaseAction::phrase),
+        REFERRAL => ReferralAction::parse(action).map(ReferralAction::phrase),
+        JOINT => JointAction::parse(action).map(JointAction::phrase),
+        DISPUTE => DisputeAction::parse(action).map(DisputeAction::phrase),
+        HANDOVER => HandoverAction::parse(action).map(HandoverAction::phrase),
+        _ => return format!("take the action {action}"),
+    };
+    p.map(str::to_owned)
+        .unwrap_or_else(|_| format!("take the action {action}"))
+}
+
+const CASE: &str = "case";
+const REFERRAL: &str = "referral";
+const JOINT: &str = "joint_case";
+const DISPUTE: &str = "competence_dispute";
+const HANDOVER: &str = "handover";
+
+fn refuse(
+    machine: &'static str,
+    from: impl fmt::Display,
+    action: impl fmt::Display,
+) -> TransitionError {
+    TransitionError {
+        machine,
+        from: from.to_string(),
+        action: action.to_string(),
+    }
+}
+
+// ---- Case, at the brigade -------------------------------------------------------------------
+
+named_enum! {
+    /// Where a case stands at the brigade. In scope: Open → Assigned → Concluded. Out of scope:
+    /// Referred → Closed when the county department's result arrives. Joint: AwaitingBoard →
+    /// Joint → Closed once executed.
+    pub enum CaseStatus: "case status" {
+        Open => "open",
+        Assigned => "assigned",
+        Referred => "referred",
+        AwaitingBoard => "awaiting_board",
+        Joint => "joint",
+        Concluded => "concluded",
+        Closed => "closed",
+    }
+}
+
+named_enum! {
+    pub enum CaseAction: "case action" {
+        Assign => "assign",
+        RecordAction => "record_action",
+        Conclude => "conclude",
+        Refer => "refer",
+        SubmitToBoard => "submit_to_board",
+        BoardApprovedJoint => "board_approved_joint",
+        BoardReclassifiedInScope => "board_reclassified_in_scope",
+        BoardReclassifiedOutOfScope => "board_reclassified_out_of_scope",
+        BoardSentBack => "board_sent_back",
+        ResultReceived => "result_received",
+        JointExecuted => "joint_executed",
+        Reopen => "reopen",
+    }
+}
+
+impl CaseAction {
+    fn phrase(self) -> &'static str {
+        match self {
+            CaseAction::Assign => "be assigned",
+            CaseAction::RecordAction => "have an action recorded",
+            CaseAction::Conclude => "be concluded",
+            CaseAction::Refer => "be referred",
+            CaseAction::SubmitToBoard => "be submitted to the joint meeting",
+            CaseAction::BoardApprovedJoint => "be approved as a joint case",
+            CaseAction::BoardReclassifiedInScope => "be reclassified as in scope",
+            CaseAction::BoardReclassifiedOutOfScope => "be reclassified as out of scope",
+            CaseAction::BoardSentBack => "be sent back by the joint meeting",
+            CaseAction::ResultReceived => "receive a referral result",
+            CaseAction::JointExecuted => "be marked jointly executed",
+            CaseAction::Reopen => "be reopened",
+        }
+    }
+}
+
+impl CaseStatus {
+    pub fn next(self, a: CaseAction) -> Result<CaseStatus, TransitionError> {
+        use CaseAction as A;
+        use CaseStatus as S;
+        Ok(match (self, a) {
+            // The captain may assign or reassign until the case leaves the brigade's hands.
+            (S::Open | S::Assigned, A::Assign) => S::Assigned,
+            // Full-process recording: the brigade records its steps while it handles the case
+            // itself or co-executes a joint one.
+            (S::Assigned, A::RecordAction) => S::Assigned,
+            (S::Joint, A::RecordAction) => S::Joint,
+            (S::Assigned, A::Conclude) => S::Concluded,
+            // Triage may be corrected after an officer has looked at the case.
+            (S::Open | S::Assigned, A::Refer) => S::Referred,
+            (S::Open | S::Assigned, A::SubmitToBoard) => S::AwaitingBoard,
+            (S::AwaitingBoard, A::BoardApprovedJoint) => S::Joint,
+            (S::AwaitingBoard, A::BoardReclassifiedInScope) => S::Open,
+            (S::AwaitingBoard, A::BoardReclassifiedOutOfScope) => S::Referred,
+            // Sent back for more information; the brigade adds it and submits again.
+            (S::AwaitingBoard, A::BoardSentBack) => S::Open,
+            (S::Referred, A::ResultReceived) => S::Closed,
+            (S::Joint, A::JointExecuted) => S::Closed,
+            // After an unsatisfied call-back (回访) the case is handled again.
+            (S::Concluded | S::Closed, A::Reopen) => S::Open,
+            (s, a) => return Err(refuse(CASE, s, a)),
+        })
+    }
+}
+
+// ---- Referral, at the county department ----------------------------------------------------
+
+named_enum! {
+    /// Where a referral (移送) stands at the county department it is addressed to.
+    pub enum ReferralStatus: "referral status" {
+        Dispatched => "dispatched",
+        SignedFor => "signed_for",
+        Accepted => "accepted",
+        Assigned => "assigned",
+        Concluded => "concluded",
+        Returned => "returned",
+        Withdrawn => "withdrawn",
+    }
+}
+
+named_enum! {
+    pub enum ReferralAction: "referral action" {
+        SignFor => "sign_for",
+        Accept => "accept",
+        Return => "return",
+        Assign => "assign",
+        Conclude => "conclude",
+        Withdraw => "withdraw",
+    }
+}
+
+impl ReferralAction {
+    fn phrase(self) -> &'static str {
+        match self {
+            ReferralAction::SignFor => "be signed for",
+            ReferralAction::Accept => "be accepted",
+            ReferralAction::Return => "be returned",
+            ReferralAction::Assign => "be assigned",
+            ReferralAction::Conclude => "be concluded",
+            ReferralAction::Withdraw => "be withdrawn",
+        }
+    }
+}
+
+impl ReferralStatus {
+    pub fn next(self, a: ReferralAction) -> Result<ReferralStatus, TransitionError> {
+        use ReferralAction as A;
+        use ReferralStatus as S;
+        Ok(match (self, a) {
+            (S::Dispatched, A::SignFor) => S::SignedFor,
+            // Accepting implies signing for, so a department need not do both.
+            (S::Dispatched | S::SignedFor, A::Accept) => S::Accepted,
+            // Once accepted the department owns it: it can no longer bounce it back.
+            (S::Dispatched | S::SignedFor, A::Return) => S::Returned,
+            (S::Accepted | S::Assigned, A::Assign) => S::Assigned,
+            (S::Accepted | S::Assigned, A::Conclude) => S::Concluded,
+            // The chair reassigned it to another department.
+            (s, A::Withdraw) if s.is_open() => S::Withdrawn,
+            (s, a) => return Err(refuse(REFERRAL, s, a)),
+        })
+    }
+
+    /// Still awaiting something from the department; returned, withdrawn and concluded
+    /// referrals are final for that department.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            ReferralStatus::Dispatched
+                | ReferralStatus::SignedFor
+                | ReferralStatus::Accepted
+                | ReferralStatus::Assigned
+        )
+    }
+}
+
+// ---- Joint case, at the board -------------------------------------------------------------
+
+named_enum! {
+    /// Where a joint case stands at the joint meeting. Reclassified and SentBack are final for
+    /// this agenda item: the case goes back to the brigade, and a resubmission is a new item.
+    pub enum JointStatus: "joint case status" {
+        OnAgenda => "on_agenda",
+        Approved => "approved",
+        Decided => "decided",
+        Executed => "executed",
+        Closed => "closed",
+        Reclassified => "reclassified",
+        SentBack => "sent_back",
+    }
+}
+
+named_enum! {
+    pub enum JointAction: "joint case action" {
+        RecordOpinion => "record_opinion",
+        Approve => "approve",
+        Reclassify => "reclassify",
+        SendBack => "send_back",
+        RecordDecision => "record_decision",
+        RecordExecution => "record_execution",
+        Close => "close",
+    }
+}
+
+impl JointAction {
+    fn phrase(self) -> &'static str {
+        match self {
+            JointAction::RecordOpinion => "have an opinion recorded",
+            JointAction::Approve => "be approved",
+            JointAction::Reclassify => "be reclassified",
+            JointAction::SendBack => "be sent back",
+            JointAction::RecordDecision => "have a decision recorded",
+            JointAction::RecordExecution => "have an execution recorded",
+            JointAction::Close => "be closed",
+        }
+    }
+}
+
+impl JointStatus {
+    pub fn next(self, a: JointAction) -> Result<JointStatus, TransitionError> {
+        use JointAction as A;
+        use JointStatus as S;
+        Ok(match (self, a) {
+            // Members give opinions only before the chair rules.
+            (S::OnAgenda, A::RecordOpinion) => S::OnAgenda,
+            (S::OnAgenda, A::Approve) => S::Approved,
+            (S::OnAgenda, A::Reclassify) => S::Reclassified,
+            (S::OnAgenda, A::SendBack) => S::SentBack,
+            // Several departments may each decide under entrustment, and execution may take
+            // several steps, so both repeat until the next stage begins.
+            (S::Approved | S::Decided, A::RecordDecision) => S::Decided,
+            (S::Decided | S::Executed, A::RecordExecution) => S::Executed,
+            (S::Executed, A::Close) => S::Closed,
+            (s, a) => return Err(refuse(JOINT, s, a)),
+        })
+    }
+}
+
+// ---- Competence dispute, at the board -----------------------------------------------------
+
+named_enum! {
+    /// A dispute over which department is competent, settled by the joint meeting's chair.
+    pub enum DisputeStatus: "dispute status" {
+        Open => "open",
+        Settled => "settled",
+    }
+}
+
+named_enum! {
+    pub enum DisputeAction: "dispute action" {
+        Settle => "settle",
+    }
+}
+
+impl DisputeAction {
+    fn phrase(self) -> &'static str {
+        match self {
+            DisputeAction::Settle => "be settled",
+        }
+    }
+}
+
+impl DisputeStatus {
+    pub fn next(self, a: DisputeAction) -> Result<DisputeStatus, TransitionError> {
+        match (self, a) {
+            (DisputeStatus::Open, DisputeAction::Settle) => Ok(DisputeStatus::Settled),
+            (s, a) => Err(refuse(DISPUTE, s, a)),
+        }
+    }
+}
+
+// ---- Handover of a case file or evidence --------------------------------------------------
+
+named_enum! {
+    /// A handover (移交) of a case file or evidence between the brigade and a department.
+    pub enum HandoverStatus: "handover status" {
+        Sent => "sent",
+        Received => "received",
+        Refused => "refused",
+    }
+}
+
+named_enum! {
+    pub enum HandoverAction: "handover action" {
+        Receive => "receive",
+        Refuse => "refuse",
+    }
+}
+
+impl HandoverAction {
+    fn phrase(self) -> &'static str {
+        match self {
+            HandoverAction::Receive => "be received",
+            HandoverAction::Refuse => "be refused",
+        }
+    }
+}
+
+impl HandoverStatus {
+    pub fn next(self, a: HandoverAction) -> Result<HandoverStatus, TransitionError> {
+        match (self, a) {
+            (HandoverStatus::Sent, HandoverAction::Receive) => Ok(HandoverStatus::Received),
+            (HandoverStatus::Sent, HandoverAction::Refuse) => Ok(HandoverStatus::Refused),
+            (s, a) => Err(refuse(HANDOVER, s, a)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks that the table covers every (state, action) pair exactly once and that `next`
+    /// gives the listed result (None = refused).
+    fn check<S, A>(
+        table: &[(S, A, Option<S>)],
+        all_s: &[S],
+        all_a: &[A],
+        next: impl Fn(S, A) -> Result<S, TransitionError>,
+    ) where
+        S: Copy + PartialEq + fmt::Debug,
+        A: Copy + PartialEq + fmt::Debug,
+    {
+        assert_eq!(
+            table.len(),
+            all_s.len() * all_a.len(),
+            "table must list every pair"
+        );
+        for s in all_s {
+            for a in all_a {
+                assert_eq!(
+                    table
+                        .iter()
+                        .filter(|(ts, ta, _)| ts == s && ta == a)
+                        .count(),
+                    1,
+                    "({s:?}, {a:?}) must appear once"
+                );
+            }
+        }
+        for (s, a, want) in table {
+            assert_eq!(next(*s, *a).ok(), *want, "({s:?}, {a:?})");
+        }
+    }
+
+    #[test]
+    fn case_table() {
+        use CaseAction as A;
+        use CaseStatus as S;
+        #[rustfmt::skip]
+        let table = [
+            (S::Open, A::Assign, Some(S::Assigned)),
+            (S::Open, A::RecordAction, None),
+            (S::Open, A::Conclude, None),
+            (S::Open, A::Refer, Some(S::Referred)),
+            (S::Open, A::SubmitToBoard, Some(S::AwaitingBoard)),
+            (S::Open, A::BoardApprovedJoint, None),
+            (S::Open, A::BoardReclassifiedInScope, None),
+            (S::Open, A::BoardReclassifiedOutOfScope, None),
+            (S::Open, A::BoardSentBack, None),
+            (S::Open, A::ResultReceived, None),
+            (S::Open, A::JointExecuted, None),
+            (S::Open, A::Reopen, None),
+            (S::Assigned, A::Assign, Some(S::Assigned)),
+            (S::Assigned, A::RecordAction, Some(S::Assigned)),
+            (S::Assigned, A::Conclude, Some(S::Concluded)),
+            (S::Assigned, A::Refer, Some(S::Referred)),
+            (S::Assigned, A::SubmitToBoard, Some(S::AwaitingBoard)),
+            (S::Assigned, A::BoardApprovedJoint, None),
+            (S::Assigned, A::BoardReclassifiedInScope, None),
+            (S::Assigned, A::BoardReclassifiedOutOfScope, None),
+            (S::Assigned, A::BoardSentBack, None),
+            (S::Assigned, A::ResultReceived, None),
+            (S::Assigned, A::JointExecuted, None),
+            (S::Assigned, A::Reopen, None),
+            (S::Referred, A::Assign, None),
+            (S::Referred, A::RecordAction, None),
+            (S::Referred, A::Conclude, None),
+            (S::Referred, A::Refer, None),
+            (S::Referred, A::SubmitToBoard, None),
+            (S::Referred, A::BoardApprovedJoint, None),
+            (S::Referred, A::BoardReclassifiedInScope, None),
+            (S::Referred, A::BoardReclassifiedOutOfScope, None),
+            (S::Referred, A::BoardSentBack, None),
+            (S::Referred, A::ResultReceived, Some(S::Closed)),
+            (S::Referred, A::JointExecuted, None),
+            (S::Referred, A::Reopen, None),
+            (S::AwaitingBoard, A::Assign, None),
+            (S::AwaitingBoard, A::RecordAction, None),
+            (S::AwaitingBoard, A::Conclude, None),
+            (S::AwaitingBoard, A::Refer, None),
+            (S::AwaitingBoard, A::SubmitToBoard, None),
+            (S::AwaitingBoard, A::BoardApprovedJoint, Some(S::Joint)),
+            (S::AwaitingBoard, A::BoardReclassifiedInScope, Some(S::Open)),
+            (S::AwaitingBoard, A::BoardReclassifiedOutOfScope, Some(S::Referred)),
+            (S::AwaitingBoard, A::BoardSentBack, Some(S::Open)),
+            (S::AwaitingBoard, A::ResultReceived, None),
+            (S::AwaitingBoard, A::JointExecuted, None),
+            (S::AwaitingBoard, A::Reopen, None),
+            (S::Joint, A::Assign, None),
+            (S::Joint, A::RecordAction, Some(S::Joint)),
+            (S::Joint, A::Conclude, None),
+            (S::Joint, A::Refer, None),
+            (S::Joint, A::SubmitToBoard, None),
+            (S::Joint, A::BoardApprovedJoint, None),
+            (S::Joint, A::BoardReclassifiedInScope, None),
+            (S::Joint, A::BoardReclassifiedOutOfScope, None),
+            (S::Joint, A::BoardSentBack, None),
+            (S::Joint, A::ResultReceived, None),
+            (S::Joint, A::JointExecuted, Some(S::Closed)),
+            (S::Joint, A::Reopen, None),
+            (S::Concluded, A::Assign, None),
+            (S::Concluded, A::RecordAction, None),
+            (S::Concluded, A::Conclude, None),
+            (S::Concluded, A::Refer, None),
+            (S::Concluded, A::SubmitToBoard, None),
+            (S::Concluded, A::BoardApprovedJoint, None),
+            (S::Concluded, A::BoardReclassifiedInScope, None),
+            (S::Concluded, A::BoardReclassifiedOutOfScope, None),
+            (S::Concluded, A::BoardSentBack, None),
+            (S::Concluded, A::ResultReceived, None),
+            (S::Concluded, A::JointExecuted, None),
+            (S::Concluded, A::Reopen, Some(S::Open)),
+            (S::Closed, A::Assign, None),
+            (S::Closed, A::RecordAction, None),
+            (S::Closed, A::Conclude, None),
+            (S::Closed, A::Refer, None),
+            (S::Closed, A::SubmitToBoard, None),
+            (S::Closed, A::BoardApprovedJoint, None),
+            (S::Closed, A::BoardReclassifiedInScope, None),
+            (S::Closed, A::BoardReclassifiedOutOfScope, None),
+            (S::Closed, A::BoardSentBack, None),
+            (S::Closed, A::ResultReceived, None),
+            (S::Closed, A::JointExecuted, None),
+            (S::Closed, A::Reopen, Some(S::Open)),
+        ];
+        check(&table, S::ALL, A::ALL, S::next);
+    }
+
+    #[test]
+    fn referral_table() {
+        use ReferralAction as A;
+        use ReferralStatus as S;
+        #[rustfmt::skip]
+        let table = [
+            (S::Dispatched, A::SignFor, Some(S::SignedFor)),
+            (S::Dispatched, A::Accept, Some(S::Accepted)),
+            (S::Dispatched, A::Return, Some(S::Returned)),
+            (S::Dispatched, A::Assign, None),
+            (S::Dispatched, A::Conclude, None),
+            (S::Dispatched, A::Withdraw, Some(S::Withdrawn)),
+            (S::SignedFor, A::SignFor, None),
+            (S::SignedFor, A::Accept, Some(S::Accepted)),
+            (S::SignedFor, A::Return, Some(S::Returned)),
+            (S::SignedFor, A::Assign, None),
+            (S::SignedFor, A::Conclude, None),
+            (S::SignedFor, A::Withdraw, Some(S::Withdrawn)),
+            (S::Accepted, A::SignFor, None),
+            (S::Accepted, A::Accept, None),
+            (S::Accepted, A::Return, None),
+            (S::Accepted, A::Assign, Some(S::Assigned)),
+            (S::Accepted, A::Conclude, Some(S::Concluded)),
+            (S::Accepted, A::Withdraw, Some(S::Withdrawn)),
+            (S::Assigned, A::SignFor, None),
+            (S::Assigned, A::Accept, None),
+            (S::Assigned, A::Return, None),
+            (S::Assigned, A::Assign, Some(S::Assigned)),
+            (S::Assigned, A::Conclude, Some(S::Concluded)),
+            (S::Assigned, A::Withdraw, Some(S::Withdrawn)),
+            (S::Concluded, A::SignFor, None),
+            (S::Concluded, A::Accept, None),
+            (S::Concluded, A::Return, None),
+            (S::Concluded, A::Assign, None),
+            (S::Concluded, A::Conclude, None),
+            (S::Concluded, A::Withdraw, None),
+            (S::Returned, A::SignFor, None),
+            (S::Returned, A::Accept, None),
+            (S::Returned, A::Return, None),
+            (S::Returned, A::Assign, None),
+            (S::Returned, A::Conclude, None),
+            (S::Returned, A::Withdraw, None),
+            (S::Withdrawn, A::SignFor, None),
+            (S::Withdrawn, A::Accept, None),
+            (S::Withdrawn, A::Return, None),
+            (S::Withdrawn, A::Assign, None),
+            (S::Withdrawn, A::Conclude, None),
+            (S::Withdrawn, A::Withdraw, None),
+        ];
+        check(&table, S::ALL, A::ALL, S::next);
+
+        let open: Vec<S> = S::ALL.iter().copied().filter(|s| s.is_open()).collect();
+        assert_eq!(
+            open,
+            vec![S::Dispatched, S::SignedFor, S::Accepted, S::Assigned]
+        );
+    }
+
+    #[test]
+    fn joint_table() {
+        use JointAction as A;
+        use JointStatus as S;
+        #[rustfmt::skip]
+        let table = [
+            (S::OnAgenda, A::RecordOpinion, Some(S::OnAgenda)),
+            (S::OnAgenda, A::Approve, Some(S::Approved)),
+            (S::OnAgenda, A::Reclassify, Some(S::Reclassified)),
+            (S::OnAgenda, A::SendBack, Some(S::SentBack)),
+            (S::OnAgenda, A::RecordDecision, None),
+            (S::OnAgenda, A::RecordExecution, None),
+            (S::OnAgenda, A::Close, None),
+            (S::Approved, A::RecordOpinion, None),
+            (S::Approved, A::Approve, None),
+            (S::Approved, A::Reclassify, None),
+            (S::Approved, A::SendBack, None),
+            (S::Approved, A::RecordDecision, Some(S::Decided)),
+            (S::Approved, A::RecordExecution, None),
+            (S::Approved, A::Close, None),
+            (S::Decided, A::RecordOpinion, None),
+            (S::Decided, A::Approve, None),
+            (S::Decided, A::Reclassify, None),
+            (S::Decided, A::SendBack, None),
+            (S::Decided, A::RecordDecision, Some(S::Decided)),
+            (S::Decided, A::RecordExecution, Some(S::Executed)),
+            (S::Decided, A::Close, None),
+            (S::Executed, A::RecordOpinion, None),
+            (S::Executed, A::Approve, None),
+            (S::Executed, A::Reclassify, None),
+            (S::Executed, A::SendBack, None),
+            (S::Executed, A::RecordDecision, None),
+            (S::Executed, A::RecordExecution, Some(S::Executed)),
+            (S::Executed, A::Close, Some(S::Closed)),
+            (S::Closed, A::RecordOpinion, None),
+            (S::Closed, A::Approve, None),
+            (S::Closed, A::Reclassify, None),
+            (S::Closed, A::SendBack, None),
+            (S::Closed, A::RecordDecision, None),
+            (S::Closed, A::RecordExecution, None),
+            (S::Closed, A::Close, None),
+            (S::Reclassified, A::RecordOpinion, None),
+            (S::Reclassified, A::Approve, None),
+            (S::Reclassified, A::Reclassify, None),
+            (S::Reclassified, A::SendBack, None),
+            (S::Reclassified, A::RecordDecision, None),
+            (S::Reclassified, A::RecordExecution, None),
+            (S::Reclassified, A::Close, None),
+            (S::SentBack, A::RecordOpinion, None),
+            (S::SentBack, A::Approve, None),
+            (S::SentBack, A::Reclassify, None),
+            (S::SentBack, A::SendBack, None),
+            (S::SentBack, A::RecordDecision, None),
+            (S::SentBack, A::RecordExecution, None),
+            (S::SentBack, A::Close, None),
+        ];
+        check(&table, S::ALL, A::ALL, S::next);
+    }
+
+    #[test]
+    fn dispute_and_handover_tables() {
+        #[rustfmt::skip]
+        let disputes = [
+            (DisputeStatus::Open, DisputeAction::Settle, Some(DisputeStatus::Settled)),
+            (DisputeStatus::Settled, DisputeAction::Settle, None),
+        ];
+        check(
+            &disputes,
+            DisputeStatus::ALL,
+            DisputeAction::ALL,
+            DisputeStatus::next,
+        );
+
+        #[rustfmt::skip]
+        let handovers = [
+            (HandoverStatus::Sent, HandoverAction::Receive, Some(HandoverStatus::Received)),
+            (HandoverStatus::Sent, HandoverAction::Refuse, Some(HandoverStatus::Refused)),
+            (HandoverStatus::Received, HandoverAction::Receive, None),
+            (HandoverStatus::Received, HandoverAction::Refuse, None),
+            (HandoverStatus::Refused, HandoverAction::Receive, None),
+            (HandoverStatus::Refused, HandoverAction::Refuse, None),
+        ];
+        check(
+            &handovers,
+            HandoverStatus::ALL,
+            HandoverAction::ALL,
+            HandoverStatus::next,
+        );
+    }
+
+    #[test]
+    fn refusals_explain_themselves() {
+        let e = ReferralStatus::SignedFor
+            .next(ReferralAction::SignFor)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            TransitionError {
+                machine: "referral",
+                from: "signed_for".into(),
+                action: "sign_for".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "a referral that is signed_for cannot be signed for"
+        );
+        assert_eq!(
+            CaseStatus::Referred
+                .next(CaseAction::Conclude)
+                .unwrap_err()
+                .to_string(),
+            "a case that is referred cannot be concluded"
+        );
+        assert_eq!(
+            JointStatus::Approved
+                .next(JointAction::RecordOpinion)
+                .unwrap_err()
+                .to_string(),
+            "a joint case that is approved cannot have an opinion recorded"
+        );
+        assert_eq!(
+            DisputeStatus::Settled
+                .next(DisputeAction::Settle)
+                .unwrap_err()
+                .to_string(),
+            "a competence dispute that is settled cannot be settled"
+        );
+        assert_eq!(
+            HandoverStatus::Refused
+                .next(HandoverAction::Receive)
+                .unwrap_err()
+                .to_string(),
+            "a handover that is refused cannot be received"
+        );
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        #[rustfmt::skip]
+        let names = [
+            (CaseStatus::AwaitingBoard.as_str(), "awaiting_board"),
+            (CaseAction::BoardReclassifiedOutOfScope.as_str(), "board_reclassified_out_of_scope"),
+            (ReferralStatus::SignedFor.as_str(), "signed_for"),
+            (ReferralAction::SignFor.as_str(), "sign_for"),
+            (JointStatus::OnAgenda.as_str(), "on_agenda"),
+            (JointAction::RecordExecution.as_str(), "record_execution"),
+            (DisputeStatus::Settled.as_str(), "settled"),
+            (HandoverStatus::Refused.as_str(), "refused"),
+        ];
+        for (got, want) in names {
+            assert_eq!(got, want);
+        }
+        for s in CaseStatus::ALL {
+            assert_eq!(CaseStatus::parse(s.as_str()), Ok(*s));
+        }
+        for s in ReferralStatus::ALL {
+            assert_eq!(ReferralStatus::parse(s.as_str()), Ok(*s));
+        }
+        for s in JointStatus::ALL {
+            assert_eq!(JointStatus::parse(s.as_str()), Ok(*s));
+        }
+        for s in DisputeStatus::ALL {
+            assert_eq!(DisputeStatus::parse(s.as_str()), Ok(*s));
+        }
+        for s in HandoverStatus::ALL {
+            assert_eq!(HandoverStatus::parse(s.as_str()), Ok(*s));
+        }
+        assert_eq!(
+            CaseStatus::parse("Open").unwrap_err().to_string(),
+            "unknown case status \"Open\""
+        );
+    }
+}

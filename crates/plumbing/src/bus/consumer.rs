@@ -1,0 +1,369 @@
+//! Consumers: each event applied once, in one transaction with its inbox row, acknowledged only
+//! after commit; receipts answered; poison messages moved to the dead-letter stream.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, AckKind, consumer::pull};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use liandong_proto::events::v1::{Envelope, Receipt};
+use prost::Message;
+use tokio_util::sync::CancellationToken;
+
+use super::{Bus, Outbox, decode_payload};
+use crate::clock::SharedClock;
+use crate::store::{Db, Tx};
+use crate::with_tx;
+
+/// Why a handler did not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Try again later (the database was unreachable, say); the message is redelivered.
+    #[error("transient: {0}")]
+    Retry(String),
+    /// The event can never be applied; it goes to the dead-letter stream with this reason.
+    #[error("rejected: {0}")]
+    Reject(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<super::BusError> for HandlerError {
+    fn from(e: super::BusError) -> Self {
+        match e {
+            super::BusError::Decode(m) => HandlerError::Reject(m),
+            super::BusError::Db(e) => HandlerError::Db(e),
+            other => HandlerError::Retry(other.to_string()),
+        }
+    }
+}
+
+/// Applies one kind of event to a service's state, inside the consumer's transaction.
+pub trait Handler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        env: &'a Envelope,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+/// Which durable consumer on which stream, filtered to which subjects.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    pub durable: String,
+    pub stream: String,
+    pub filter_subjects: Vec<String>,
+}
+
+/// What happened to one delivered message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    Done,
+    Duplicate,
+    /// An earlier event of the same aggregate has not been applied yet.
+    Wait {
+        expected: u64,
+    },
+}
+
+/// Counters a consumer keeps; read by tests and, later, exported as metrics.
+#[derive(Debug, Default)]
+pub struct ConsumerStats {
+    pub applied: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub out_of_order: AtomicU64,
+    pub dead_lettered: AtomicU64,
+}
+
+/// A durable pull consumer bound to a service's database.
+#[derive(Clone, Debug)]
+pub struct Consumer {
+    db: Db,
+    bus: Bus,
+    outbox: Outbox,
+    clock: SharedClock,
+    spec: ConsumerSpec,
+    pub stats: Arc<ConsumerStats>,
+}
+
+impl Consumer {
+    pub fn new(db: Db, bus: Bus, outbox: Outbox, clock: SharedClock, spec: ConsumerSpec) -> Self {
+        Self {
+            db,
+            bus,
+            outbox,
+            clock,
+            spec,
+            stats: Arc::default(),
+        }
+    }
+
+    /// Creates the durable consumer when missing; idempotent, and safe from several replicas,
+    /// which then share its messages.
+    pub async fn ensure(
+        &self,
+    ) -> Result<jetstream::consumer::Consumer<pull::Config>, super::BusError> {
+        let stream = self
+            .bus
+            .js
+            .get_stream(&self.spec.stream)
+            .await
+            .map_err(|e| super::BusError::JetStream(format!("stream {}: {e}", self.spec.stream)))?;
+        let config = pull::Config {
+            durable_name: Some(self.spec.durable.clone()),
+            filter_subjects: self.spec.filter_subjects.clone(),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_millis(self.bus.cfg.ack_wait_ms),
+            max_deliver: self.bus.cfg.max_deliver,
+            ..Default::default()
+        };
+        stream
+            .get_or_create_consumer(&self.spec.durable, config)
+            .await
+            .map_err(|e| super::BusError::JetStream(format!("consumer {}: {e}", self.spec.durable)))
+    }
+
+    /// Consumes until `stop` is cancelled. A message being applied is finished first; anything
+    /// not acknowledged is redelivered to another replica or after restart.
+    pub async fn run<H: Handler>(self, handler: H, stop: CancellationToken) {
+        loop {
+            let consumer = match self.ensure().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, durable = %self.spec.durable, "Cannot bind the consumer; retrying.");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
+                }
+            };
+            let mut messages = match consumer.messages().await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, durable = %self.spec.durable, "Cannot pull messages; retrying.");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
+                }
+            };
+            loop {
+                let next = tokio::select! {
+                    _ = stop.cancelled() => return,
+                    m = messages.next() => m,
+                };
+                match next {
+                    Some(Ok(msg)) => self.process(&handler, msg).await,
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, durable = %self.spec.durable, "Pulling failed; binding again.");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+        }
+    }
+
+    async fn process<H: Handler>(&self, handler: &H, msg: jetstream::Message) {
+        let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
+        let last_try = delivered >= self.bus.cfg.max_deliver;
+        let env = match Envelope::decode(msg.payload.clone()) {
+            Ok(env) => env,
+            Err(e) => {
+                return self
+                    .dead_letter(&msg, None, &format!("cannot decode the envelope: {e}"))
+                    .await;
+            }
+        };
+        let result = self.apply(handler, &env).await;
+        let span = tracing::info_span!("event", event_id = %env.event_id, event_type = %env.event_type, delivered);
+        let _g = span.enter();
+        match result {
+            Ok(Applied::Done) => {
+                self.stats.applied.fetch_add(1, Ordering::Relaxed);
+                ack(&msg, AckKind::Ack).await;
+            }
+            Ok(Applied::Duplicate) => {
+                self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("A duplicate was suppressed by the inbox.");
+                ack(&msg, AckKind::Ack).await;
+            }
+            Ok(Applied::Wait { expected }) => {
+                self.stats.out_of_order.fetch_add(1, Ordering::Relaxed);
+                if last_try {
+                    let why = format!(
+                        "event {} of {} never arrived before it",
+                        expected, env.aggregate_id
+                    );
+                    self.dead_letter(&msg, Some(&env), &why).await;
+                } else {
+                    let delay = Duration::from_millis(self.bus.cfg.out_of_order_delay_ms);
+                    ack(&msg, AckKind::Nak(Some(delay))).await;
+                }
+            }
+            Err(HandlerError::Reject(why)) => self.dead_letter(&msg, Some(&env), &why).await,
+            Err(e) => {
+                if last_try {
+                    self.dead_letter(&msg, Some(&env), &e.to_string()).await;
+                } else {
+                    tracing::warn!(error = %e, "Applying an event failed; it will be redelivered.");
+                    // Back off with the number of deliveries, up to ten seconds.
+                    let delay = Duration::from_millis((200 * delivered as u64).min(10_000));
+                    ack(&msg, AckKind::Nak(Some(delay))).await;
+                }
+            }
+        }
+    }
+
+    /// Applies `env` once: the inbox row, the cursor, the handler's writes and the receipt
+    /// commit together or not at all.
+    async fn apply<H: Handler>(
+        &self,
+        handler: &H,
+        env: &Envelope,
+    ) -> Result<Applied, HandlerError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let inserted = with_tx!(&mut tx, |c| {
+            sqlx::query(
+            "INSERT INTO inbox (event_id, source, event_type, town, aggregate_id, aggregate_seq, received_at, duplicates) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0) ON CONFLICT (event_id) DO NOTHING"
+        )
+        .bind(&env.event_id)
+        .bind(&env.source)
+        .bind(&env.event_type)
+        .bind(&env.town)
+        .bind(&env.aggregate_id)
+        .bind(env.aggregate_seq as i64)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if inserted == 0 {
+            with_tx!(&mut tx, |c| sqlx::query(
+                "UPDATE inbox SET duplicates = duplicates + 1 WHERE event_id = $1"
+            )
+            .bind(&env.event_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            // The sender may have lost our first receipt: answer again.
+            if env.wants_receipt {
+                self.outbox.emit_receipt(&mut tx, now, env, true).await?;
+            }
+            tx.commit().await?;
+            self.outbox.wake();
+            return Ok(Applied::Duplicate);
+        }
+        if env.aggregate_seq > 0 {
+            let last: Option<i64> = with_tx!(&mut tx, |c| sqlx::query_scalar(
+                "SELECT last_seq FROM inbox_cursor WHERE source = $1 AND aggregate_id = $2"
+            )
+            .bind(&env.source)
+            .bind(&env.aggregate_id)
+            .fetch_optional(c)
+            .await)?;
+            let last = last.unwrap_or(0) as u64;
+            if env.aggregate_seq > last + 1 {
+                tx.rollback().await?;
+                return Ok(Applied::Wait { expected: last + 1 });
+            }
+            with_tx!(&mut tx, |c| sqlx::query(
+                "INSERT INTO inbox_cursor (source, aggregate_id, last_seq) VALUES ($1, $2, $3) \
+                 ON CONFLICT (source, aggregate_id) DO UPDATE SET last_seq = excluded.last_seq"
+            )
+            .bind(&env.source)
+            .bind(&env.aggregate_id)
+            .bind(env.aggregate_seq as i64)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        handler.handle(&mut tx, env, now).await?;
+        if env.wants_receipt {
+            self.outbox.emit_receipt(&mut tx, now, env, false).await?;
+        }
+        tx.commit().await?;
+        self.outbox.wake();
+        Ok(Applied::Done)
+    }
+
+    /// Moves a message the consumer gives up on to the dead-letter stream, with the error, and
+    /// terminates it so the messages behind it keep flowing.
+    async fn dead_letter(&self, msg: &jetstream::Message, env: Option<&Envelope>, why: &str) {
+        self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(
+            durable = %self.spec.durable,
+            subject = %msg.subject,
+            event_id = env.map(|e| e.event_id.as_str()).unwrap_or(""),
+            error = why,
+            "A message was moved to the dead-letter stream."
+        );
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(
+            "Liandong-Error",
+            why.chars().take(1000).collect::<String>().as_str(),
+        );
+        headers.insert("Liandong-Original-Subject", msg.subject.as_str());
+        headers.insert("Liandong-Consumer", self.spec.durable.as_str());
+        let subject = self
+            .bus
+            .subjects
+            .dlq(self.outbox.source().as_str(), &self.spec.stream);
+        let published = match self
+            .bus
+            .js
+            .publish_with_headers(subject, headers, msg.payload.clone())
+            .await
+        {
+            Ok(ack) => ack.await.is_ok(),
+            Err(_) => false,
+        };
+        if published {
+            ack(msg, AckKind::Term).await;
+        } else {
+            // Without a dead letter stored, keep the message: it is redelivered later.
+            ack(msg, AckKind::Nak(Some(Duration::from_secs(5)))).await;
+        }
+    }
+}
+
+async fn ack(msg: &jetstream::Message, kind: AckKind) {
+    if let Err(e) = msg.ack_with(kind).await {
+        // A lost ack means a redelivery, which the inbox absorbs.
+        tracing::warn!(error = %e, "An acknowledgement could not be sent.");
+    }
+}
+
+/// Marks the sender's outbox row received when the receiver's receipt comes back.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReceiptHandler;
+
+impl Handler for ReceiptHandler {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let receipt: Receipt = decode_payload(env)?;
+        with_tx!(tx, |c| sqlx::query(
+            "UPDATE outbox SET receipt_at = $1 WHERE id = $2 AND receipt_at IS NULL"
+        )
+        .bind(now)
+        .bind(&receipt.received_event_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,140 @@
+//! The NATS JetStream bus: subjects and streams, the transactional outbox and its relay,
+//! consumers with an inbox, receipts and re-sends, and the dead-letter stream.
+
+mod consumer;
+mod outbox;
+mod relay;
+mod subjects;
+
+pub use consumer::{Consumer, ConsumerSpec, Handler, HandlerError, ReceiptHandler};
+pub use outbox::{NewEvent, Outbox, decode_payload};
+pub use relay::Relay;
+pub use subjects::{Source, Subjects};
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+
+use crate::config::{BusConfig, Config};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("cannot connect to NATS at {url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("JetStream: {0}")]
+    JetStream(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("cannot decode an event: {0}")]
+    Decode(String),
+}
+
+/// A connection to NATS with the hub's naming applied.
+#[derive(Clone, Debug)]
+pub struct Bus {
+    pub client: async_nats::Client,
+    pub js: jetstream::Context,
+    pub subjects: Subjects,
+    pub stream_prefix: String,
+    pub cfg: BusConfig,
+}
+
+impl Bus {
+    /// Connects to NATS (retrying in the background on later disconnects) and makes sure every
+    /// stream of the hub exists.
+    pub async fn connect(cfg: &Config, name: &str) -> Result<Bus, BusError> {
+        let urls: Vec<async_nats::ServerAddr> = cfg
+            .nats_url
+            .split(',')
+            .map(|u| u.trim().parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e: std::io::Error| BusError::Connect {
+                url: cfg.nats_url.clone(),
+                message: e.to_string(),
+            })?;
+        let client = async_nats::ConnectOptions::new()
+            .name(format!("liandong-{name}"))
+            .retry_on_initial_connect()
+            .connection_timeout(Duration::from_secs(5))
+            .connect(urls)
+            .await
+            .map_err(|e| BusError::Connect {
+                url: cfg.nats_url.clone(),
+                message: e.to_string(),
+            })?;
+        let js = jetstream::new(client.clone());
+        let bus = Bus {
+            client,
+            js,
+            subjects: Subjects::new(&cfg.subject_root),
+            stream_prefix: cfg.stream_prefix.clone(),
+            cfg: cfg.bus.clone(),
+        };
+        bus.ensure_streams().await?;
+        Ok(bus)
+    }
+
+    /// The name of a stream, with this hub's prefix.
+    pub fn stream_name(&self, what: &str) -> String {
+        format!("{}{}", self.stream_prefix, what.to_ascii_uppercase())
+    }
+
+    /// Creates the streams, or updates them to the configured settings; safe on every start
+    /// and from several replicas at once.
+    pub async fn ensure_streams(&self) -> Result<(), BusError> {
+        let mut specs: Vec<(String, Vec<String>, Duration)> = Source::ALL
+            .iter()
+            .map(|s| {
+                (
+                    self.stream_name(s.as_str()),
+                    vec![self.subjects.source_wildcard(*s)],
+                    Duration::ZERO,
+                )
+            })
+            .collect();
+        specs.push((
+            self.stream_name("receipts"),
+            vec![self.subjects.receipt_wildcard()],
+            Duration::ZERO,
+        ));
+        // Dead letters are kept for 30 days for an operator to look at and replay.
+        specs.push((
+            self.stream_name("dlq"),
+            vec![self.subjects.dlq_wildcard()],
+            Duration::from_secs(30 * 24 * 3600),
+        ));
+        for (name, subjects, max_age) in specs {
+            let config = stream::Config {
+                name: name.clone(),
+                subjects,
+                storage: stream::StorageType::File,
+                num_replicas: self.cfg.replicas,
+                duplicate_window: Duration::from_millis(self.cfg.duplicate_window_ms),
+                max_age,
+                ..Default::default()
+            };
+            match self.js.get_stream(&name).await {
+                Ok(_) => {
+                    self.js
+                        .update_stream(&config)
+                        .await
+                        .map_err(|e| BusError::JetStream(format!("update stream {name}: {e}")))?;
+                }
+                Err(_) => {
+                    if let Err(e) = self.js.create_stream(config.clone()).await {
+                        // A replica starting at the same moment may have won the race.
+                        if self.js.get_stream(&name).await.is_err() {
+                            return Err(BusError::JetStream(format!("create stream {name}: {e}")));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers whether NATS is connected now (for readiness).
+    pub fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+}

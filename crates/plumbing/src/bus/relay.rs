@@ -1,0 +1,235 @@
+//! The relay: publishes outbox rows to JetStream with the event id as `Nats-Msg-Id`, awaits
+//! every ack, and re-sends events whose receipt has not come back in time.
+
+use std::time::Duration;
+
+use async_nats::jetstream::message::PublishMessage;
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use tokio_util::sync::CancellationToken;
+
+use super::{Bus, Outbox};
+use crate::clock::SharedClock;
+use crate::store::{Backend, Db, Tx};
+use crate::{with_db, with_tx};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    subject: String,
+    payload: Vec<u8>,
+}
+
+/// Publishes one service's outbox.
+#[derive(Clone, Debug)]
+pub struct Relay {
+    db: Db,
+    bus: Bus,
+    outbox: Outbox,
+    clock: SharedClock,
+}
+
+impl Relay {
+    pub fn new(db: Db, bus: Bus, outbox: Outbox, clock: SharedClock) -> Self {
+        Self {
+            db,
+            bus,
+            outbox,
+            clock,
+        }
+    }
+
+    /// Runs until `stop` is cancelled, then flushes what is left once more.
+    pub async fn run(self, stop: CancellationToken) {
+        let wake = self.outbox.waker();
+        let poll = Duration::from_millis(self.bus.cfg.relay_poll_ms);
+        loop {
+            match self.publish_pending().await {
+                Ok(n) if n as i64 >= self.bus.cfg.relay_batch => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "The relay could not publish; it will try again.")
+                }
+            }
+            if let Err(e) = self.resend_unreceipted().await {
+                tracing::warn!(error = %e, "The relay could not re-send unreceipted events; it will try again.");
+            }
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+            }
+        }
+        if let Err(e) = self.publish_pending().await {
+            tracing::warn!(error = %e, "The outbox could not be flushed at shutdown; rows stay for the next start.");
+        }
+    }
+
+    /// Publishes one batch of unpublished rows, oldest first; returns how many.
+    ///
+    /// On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so replicas share the work
+    /// without publishing a row twice at once; SQLite serves one process, with one relay.
+    pub async fn publish_pending(&self) -> Result<usize, super::BusError> {
+        let limit = self.bus.cfg.relay_batch;
+        let lock = if self.db.backend() == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT id, subject, payload FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1{lock}"
+        );
+        let (tx, rows) = self.select(&sql, None, limit).await?;
+        self.publish_and_mark(tx, rows).await
+    }
+
+    /// Publishes again, under the same `Nats-Msg-Id`, every event still without a receipt
+    /// `resend_after_ms` after it was last published. The duplicate window is shorter than
+    /// that, so the broker accepts the re-send; the receiver's inbox makes it harmless.
+    pub async fn resend_unreceipted(&self) -> Result<usize, super::BusError> {
+        let cutoff: DateTime<Utc> =
+            self.clock.now() - chrono::Duration::milliseconds(self.bus.cfg.resend_after_ms as i64);
+        let lock = if self.db.backend() == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT id, subject, payload FROM outbox WHERE wants_receipt AND receipt_at IS NULL \
+             AND published_at IS NOT NULL AND published_at < $1 ORDER BY published_at LIMIT $2{lock}"
+        );
+        let (tx, rows) = self
+            .select(&sql, Some(cutoff), self.bus.cfg.relay_batch)
+            .await?;
+        if !rows.is_empty() {
+            tracing::info!(
+                count = rows.len(),
+                "Re-sending events whose receipts have not arrived."
+            );
+        }
+        self.publish_and_mark(tx, rows).await
+    }
+
+    /// Selects rows to publish. On PostgreSQL inside a transaction that keeps them locked
+    /// until they are marked; on SQLite outside one, since a read transaction that later writes
+    /// fails when another writer committed in between, and one relay serves the file anyway.
+    async fn select(
+        &self,
+        sql: &str,
+        cutoff: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> Result<(Option<Tx>, Vec<Row>), super::BusError> {
+        match &self.db {
+            Db::Postgres(_) => {
+                let mut tx = self.db.begin().await?;
+                let rows = with_tx!(&mut tx, |c| {
+                    let q = sqlx::query_as(sql);
+                    let q = match cutoff {
+                        Some(t) => q.bind(t),
+                        None => q,
+                    };
+                    q.bind(limit).fetch_all(c).await
+                })?;
+                Ok((Some(tx), rows))
+            }
+            Db::Sqlite(_) => {
+                let rows = with_db!(&self.db, |p| {
+                    let q = sqlx::query_as(sql);
+                    let q = match cutoff {
+                        Some(t) => q.bind(t),
+                        None => q,
+                    };
+                    q.bind(limit).fetch_all(p).await
+                })?;
+                Ok((None, rows))
+            }
+        }
+    }
+
+    async fn publish_and_mark(
+        &self,
+        tx: Option<Tx>,
+        rows: Vec<Row>,
+    ) -> Result<usize, super::BusError> {
+        if rows.is_empty() {
+            if let Some(tx) = tx {
+                tx.rollback().await?;
+            }
+            return Ok(0);
+        }
+        let mut tx = match tx {
+            Some(tx) => tx,
+            None => self.db.begin().await?,
+        };
+        let n = self.publish_rows(&mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Sends every row, then awaits every ack; marks the acknowledged ones published.
+    async fn publish_rows(&self, tx: &mut Tx, rows: &[Row]) -> Result<usize, super::BusError> {
+        let mut pending = Vec::with_capacity(rows.len());
+        // Sending all before awaiting any ack keeps a batch to about one round trip.
+        for row in rows {
+            let msg = PublishMessage::build()
+                .payload(row.payload.clone().into())
+                .message_id(&row.id);
+            let fut = self.bus.js.send_publish(row.subject.clone(), msg).await;
+            pending.push(fut);
+        }
+        let acks = join_all(pending.into_iter().map(|p| async move {
+            match p {
+                Ok(f) => f.await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        }))
+        .await;
+        let now = self.clock.now();
+        let mut published = 0;
+        for (row, ack) in rows.iter().zip(acks) {
+            match ack {
+                Ok(_) => {
+                    with_tx!(&mut *tx, |c| {
+                        sqlx::query(
+                        "UPDATE outbox SET published_at = $1, publish_count = publish_count + 1, last_error = NULL WHERE id = $2"
+                    )
+                    .bind(now)
+                    .bind(&row.id)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected())
+                    })?;
+                    published += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(event_id = %row.id, error = %e, "A publish was not acknowledged; the row stays for the next round.");
+                    with_tx!(&mut *tx, |c| sqlx::query(
+                        "UPDATE outbox SET last_error = $1 WHERE id = $2"
+                    )
+                    .bind(&e)
+                    .bind(&row.id)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                }
+            }
+        }
+        Ok(published)
+    }
+
+    /// How many rows wait to be published, and how many wait for a receipt.
+    pub async fn backlog(&self) -> Result<(i64, i64), sqlx::Error> {
+        with_db!(&self.db, |p| {
+            let unpublished: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+                    .fetch_one(p)
+                    .await?;
+            let unreceipted: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox WHERE wants_receipt AND receipt_at IS NULL",
+            )
+            .fetch_one(p)
+            .await?;
+            Ok((unpublished, unreceipted))
+        })
+    }
+}

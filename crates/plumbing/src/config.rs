@@ -1,0 +1,223 @@
+//! Configuration shared by every service: a TOML file with environment overrides.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use liandong_domain::limits::Limits;
+use serde::Deserialize;
+
+/// The bus's timings; every one is a deliberate choice, explained in ARCHITECTURE.md.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusConfig {
+    /// How long the broker waits for an ack before redelivering.
+    pub ack_wait_ms: u64,
+    /// Deliveries before a message is given up on (and, later, dead-lettered).
+    pub max_deliver: i64,
+    /// The delay of a negative ack when an event arrives before its predecessor.
+    pub out_of_order_delay_ms: u64,
+    /// How long a sender waits for a receipt before publishing the same event again.
+    pub resend_after_ms: u64,
+    /// JetStream's duplicate window. Shorter than `resend_after_ms`, so a re-send is not
+    /// swallowed by the broker's deduplication and reaches a receiver whose copy was lost.
+    pub duplicate_window_ms: u64,
+    /// How often the relay looks for unpublished outbox rows when nothing woke it.
+    pub relay_poll_ms: u64,
+    /// Rows the relay publishes per transaction.
+    pub relay_batch: i64,
+    /// How long inbox rows are kept; far longer than any re-send horizon.
+    pub inbox_retention_days: i64,
+    /// Stream replicas: 1 on a single node, 3 on a cluster.
+    pub replicas: usize,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self {
+            ack_wait_ms: 30_000,
+            max_deliver: 10,
+            out_of_order_delay_ms: 500,
+            resend_after_ms: 300_000,
+            duplicate_window_ms: 120_000,
+            relay_poll_ms: 1_000,
+            relay_batch: 100,
+            inbox_retention_days: 30,
+            replicas: 1,
+        }
+    }
+}
+
+/// What every service is configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// PostgreSQL server URL; each service uses its own database `<name>_<service>` on it.
+    /// Unset: an embedded SQLite file per service in `data_dir`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub nats_url: String,
+    /// The first token of every subject; tests give each run its own.
+    pub subject_root: String,
+    /// The prefix of every stream name; tests give each run its own.
+    pub stream_prefix: String,
+    pub brigade_addr: SocketAddr,
+    pub board_addr: SocketAddr,
+    pub county_addr: SocketAddr,
+    /// The catalogue file; unset: the shipped default catalogue.
+    pub catalogue: Option<PathBuf>,
+    /// Extra calendar years (`<year>.toml`), beside the shipped ones.
+    pub calendar_dir: Option<PathBuf>,
+    pub log_json: bool,
+    pub limits: Limits,
+    pub bus: BusConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            nats_url: "nats://127.0.0.1:4222".into(),
+            subject_root: "liandong".into(),
+            stream_prefix: "LIANDONG_".into(),
+            // Until signed identities arrive, services listen on loopback only.
+            brigade_addr: ([127, 0, 0, 1], 50061).into(),
+            board_addr: ([127, 0, 0, 1], 50062).into(),
+            county_addr: ([127, 0, 0, 1], 50063).into(),
+            catalogue: None,
+            calendar_dir: None,
+            log_json: false,
+            limits: Limits::default(),
+            bus: BusConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path}: {source}")]
+    Parse {
+        path: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("environment variable {var}: {message}")]
+    Env { var: &'static str, message: String },
+}
+
+impl Config {
+    /// Reads `file` when given (else the defaults), then applies the environment overrides:
+    /// `DATABASE_URL`, `NATS_URL`, `LIANDONG_DATA_DIR`, `LIANDONG_SUBJECT_ROOT`,
+    /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY}_ADDR`, `LIANDONG_CATALOGUE`,
+    /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut cfg = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    source: Box::new(source),
+                })?
+            }
+            None => Config::default(),
+        };
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        Ok(cfg)
+    }
+
+    /// Applies overrides from `get` (the environment, or a map in tests).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = get("DATABASE_URL").filter(|v| !v.is_empty()) {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = get("NATS_URL").filter(|v| !v.is_empty()) {
+            self.nats_url = v;
+        }
+        if let Some(v) = get("LIANDONG_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("LIANDONG_SUBJECT_ROOT") {
+            self.subject_root = v;
+        }
+        if let Some(v) = get("LIANDONG_STREAM_PREFIX") {
+            self.stream_prefix = v;
+        }
+        if let Some(v) = get("LIANDONG_CATALOGUE") {
+            self.catalogue = Some(v.into());
+        }
+        if let Some(v) = get("LIANDONG_CALENDAR_DIR") {
+            self.calendar_dir = Some(v.into());
+        }
+        if let Some(v) = get("LIANDONG_LOG_JSON") {
+            self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        for (var, slot) in [
+            ("LIANDONG_BRIGADE_ADDR", &mut self.brigade_addr),
+            ("LIANDONG_BOARD_ADDR", &mut self.board_addr),
+            ("LIANDONG_COUNTY_ADDR", &mut self.county_addr),
+        ] {
+            if let Some(v) = get(var) {
+                *slot = v.parse().map_err(|e| ConfigError::Env {
+                    var,
+                    message: format!("{v:?} is not a socket address: {e}"),
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A password in a URL is never printed.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut cfg = Config::default();
+        cfg.apply_env(|k| match k {
+            "NATS_URL" => Some("nats://10.0.0.1:4222".into()),
+            "LIANDONG_BRIGADE_ADDR" => Some("127.0.0.1:1".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(cfg.nats_url, "nats://10.0.0.1:4222");
+        assert_eq!(cfg.brigade_addr.port(), 1);
+        let err = cfg
+            .apply_env(|k| (k == "LIANDONG_COUNTY_ADDR").then(|| "nowhere".into()))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("environment variable LIANDONG_COUNTY_ADDR")
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}

@@ -1,0 +1,201 @@
+//! gRPC edges shared by every service: the one error-to-status mapping, the actor read from
+//! request metadata, and health and reflection.
+
+use std::time::Duration;
+
+use liandong_domain::auth::{Actor, Role};
+use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode};
+use liandong_domain::limits::FieldViolation;
+use tokio_util::sync::CancellationToken;
+use tonic::{Code, Request, Status};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::bus::Bus;
+use crate::store::Db;
+
+/// What a handler can fail with; every service maps it to a status here and nowhere else.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid request: {}", describe(.0))]
+    Invalid(Vec<FieldViolation>),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+fn describe(v: &[FieldViolation]) -> String {
+    v.iter()
+        .map(|f| format!("{}: {}", f.field, f.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ApiError {
+    /// One invalid field.
+    pub fn field(field: impl Into<String>, description: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        }])
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<crate::bus::BusError> for ApiError {
+    fn from(e: crate::bus::BusError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<liandong_domain::state::TransitionError> for ApiError {
+    fn from(e: liandong_domain::state::TransitionError) -> Self {
+        ApiError::FailedPrecondition(e.to_string())
+    }
+}
+
+impl From<liandong_domain::auth::Denied> for ApiError {
+    fn from(e: liandong_domain::auth::Denied) -> Self {
+        ApiError::PermissionDenied(e.reason)
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(e: ApiError) -> Status {
+        match e {
+            ApiError::Invalid(violations) => {
+                let message = format!("invalid request: {}", describe(&violations));
+                let mut details = ErrorDetails::new();
+                for v in violations {
+                    details.add_bad_request_violation(v.field, v.description);
+                }
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            ApiError::FailedPrecondition(m) => Status::failed_precondition(m),
+            ApiError::NotFound(m) => Status::not_found(m),
+            ApiError::PermissionDenied(m) => Status::permission_denied(m),
+            ApiError::Unauthenticated(m) => Status::unauthenticated(m),
+            ApiError::Internal(e) => {
+                // The cause is logged with its chain; the caller learns only that it failed.
+                tracing::error!(error = ?e, "A request failed with an internal error.");
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+/// The metadata keys that name the caller until signed tokens replace them.
+pub mod keys {
+    pub const OFFICER: &str = "x-liandong-officer";
+    pub const ROLE: &str = "x-liandong-role";
+    pub const TOWN: &str = "x-liandong-town";
+    pub const DEPARTMENT: &str = "x-liandong-department";
+}
+
+/// Reads the acting party from request metadata and parses it at the edge.
+///
+/// This is the one place a later issue replaces with verified signed tokens; the rules of
+/// who may do what stay in `liandong_domain::auth::permits`.
+pub fn actor_from_metadata(md: &tonic::metadata::MetadataMap) -> Result<Actor, Status> {
+    let get = |k: &str| {
+        md.get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let officer = get(keys::OFFICER)
+        .ok_or_else(|| Status::unauthenticated("no caller: x-liandong-officer is missing"))?;
+    let officer = OfficerId::parse(officer).map_err(|e| Status::unauthenticated(e.to_string()))?;
+    let role = get(keys::ROLE)
+        .ok_or_else(|| Status::unauthenticated("no role: x-liandong-role is missing"))?;
+    let role = Role::parse(role).map_err(|e| Status::unauthenticated(e.to_string()))?;
+    let town = get(keys::TOWN)
+        .map(TownCode::parse)
+        .transpose()
+        .map_err(|e| Status::unauthenticated(e.to_string()))?;
+    let department = get(keys::DEPARTMENT)
+        .map(DepartmentCode::parse)
+        .transpose()
+        .map_err(|e| Status::unauthenticated(e.to_string()))?;
+    Actor::new(officer, role, town, department).map_err(|e| Status::unauthenticated(e.to_string()))
+}
+
+/// A tonic interceptor that puts the parsed [`Actor`] into the request's extensions.
+pub fn actor_interceptor(mut req: Request<()>) -> Result<Request<()>, Status> {
+    let actor = actor_from_metadata(req.metadata())?;
+    req.extensions_mut().insert(actor);
+    Ok(req)
+}
+
+/// The actor the interceptor put on a request.
+pub fn actor<T>(req: &Request<T>) -> Result<Actor, ApiError> {
+    req.extensions()
+        .get::<Actor>()
+        .cloned()
+        .ok_or_else(|| ApiError::Unauthenticated("no caller on the request".into()))
+}
+
+/// Health and reflection services for a service whose gRPC name is `service_name`.
+pub fn health_and_reflection() -> (
+    HealthReporter,
+    tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+    tonic_reflection::server::v1::ServerReflectionServer<
+        impl tonic_reflection::server::v1::ServerReflection,
+    >,
+) {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(liandong_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .expect("the compiled descriptor sets are valid");
+    (reporter, health, reflection)
+}
+
+/// Keeps readiness true while the database and NATS answer, for `""` and `service_name`.
+pub async fn report_readiness(
+    reporter: HealthReporter,
+    service_name: &'static str,
+    db: Db,
+    bus: Bus,
+    stop: CancellationToken,
+) {
+    let mut last = None;
+    loop {
+        let ready = bus.connected() && db.ping().await;
+        if last != Some(ready) {
+            let status = if ready {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            reporter.set_service_status("", status).await;
+            reporter.set_service_status(service_name, status).await;
+            if !ready {
+                tracing::warn!("Not ready: the database or NATS does not answer.");
+            }
+            last = Some(ready);
+        }
+        tokio::select! {
+            _ = stop.cancelled() => {
+                reporter.set_service_status("", ServingStatus::NotServing).await;
+                reporter.set_service_status(service_name, ServingStatus::NotServing).await;
+                return;
+            }
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! What every Liandong service stands on: configuration, the store, the bus, telemetry,
+//! the clock and the gRPC edges.
+#![forbid(unsafe_code)]
+
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod grpc;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+
+pub use liandong_domain as domain;

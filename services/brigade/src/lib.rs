@@ -1,0 +1,1 @@
+//! The brigade service.
