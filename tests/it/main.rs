@@ -1,1 +1,6 @@
 //! The integration tests.
+
+mod bus;
+mod paths;
+mod schema;
+mod store;

@@ -1,1 +1,226 @@
-fn main() {}
+//! The `liandong` binary: runs any service as its own process, and carries the operator's commands.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use liandong_domain::calendar::YearCalendar;
+use liandong_domain::catalogue::Catalogue;
+use liandong_plumbing::clock::SystemClock;
+use liandong_plumbing::config::Config;
+use liandong_plumbing::runtime::shutdown_signal;
+
+#[derive(Parser)]
+#[command(
+    name = "liandong",
+    version,
+    about = "联动 Liandong: the township enforcement coordination hub"
+)]
+struct Cli {
+    /// A configuration file (TOML); environment variables override it.
+    #[arg(long, global = true, env = "LIANDONG_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Service {
+    Brigade,
+    Board,
+    County,
+}
+
+impl Service {
+    const ALL: [Service; 3] = [Service::Brigade, Service::Board, Service::County];
+
+    fn name(self) -> &'static str {
+        match self {
+            Service::Brigade => "brigade",
+            Service::Board => "board",
+            Service::County => "county",
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs one service in this process until SIGTERM or Ctrl-C.
+    Serve { service: Service },
+    /// Runs every service, each as its own child process, until Ctrl-C.
+    Up,
+    /// The catalogue of enforcement matters.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
+    /// The working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Checks a catalogue file and summarises it; exits non-zero naming file, entry and field.
+    Check { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Checks a year's calendar (`<year>.toml`) and adds it to the calendar folder.
+    Add {
+        file: PathBuf,
+        /// The calendar folder; defaults to the configured one, else `<data_dir>/calendar`.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Lists the years the services will load.
+    List,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let cfg = Config::load(cli.config.as_deref())?;
+    liandong_plumbing::telemetry::init(cfg.log_json);
+    match cli.command {
+        Command::Serve { service } => runtime()?.block_on(serve(service, cfg)),
+        Command::Up => runtime()?.block_on(up(cli.config.as_deref())),
+        Command::Catalogue {
+            command: CatalogueCommand::Check { file },
+        } => check_catalogue(&file),
+        Command::Calendar { command } => match command {
+            CalendarCommand::Add { file, dir } => add_year(&cfg, &file, dir),
+            CalendarCommand::List => {
+                let cal = liandong_plumbing::runtime::load_calendar(&cfg)?;
+                for y in cal.loaded_years() {
+                    println!("{y}");
+                }
+                Ok(())
+            }
+        },
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn serve(service: Service, cfg: Config) -> anyhow::Result<()> {
+    tracing::info!(
+        service = service.name(),
+        database = %cfg.database_url.as_deref().map(liandong_plumbing::config::redact_url).unwrap_or_else(|| format!("sqlite in {}", cfg.data_dir.display())),
+        nats = %cfg.nats_url,
+        "Starting."
+    );
+    let clock = Arc::new(SystemClock);
+    match service {
+        Service::Brigade => {
+            liandong_brigade::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+        Service::Board => {
+            liandong_board::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+        Service::County => {
+            liandong_county::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+    }
+}
+
+/// Starts `liandong serve <service>` for every service; on Ctrl-C sends each SIGTERM and
+/// waits for it. If one exits on its own, the others are stopped too.
+async fn up(config: Option<&Path>) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    for s in Service::ALL {
+        let mut cmd = tokio::process::Command::new(&exe);
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        cmd.arg("serve")
+            .arg(s.name())
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start the {} service", s.name()))?;
+        tracing::info!(service = s.name(), pid = child.id(), "Started.");
+        children.push((s, child));
+    }
+    let first_exit = async {
+        let waits = children.iter_mut().map(|(s, c)| {
+            let name = s.name();
+            Box::pin(async move { (name, c.wait().await) })
+        });
+        futures::future::select_all(waits).await.0
+    };
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("Stopping every service."),
+        (name, status) = first_exit => tracing::error!(service = name, ?status, "A service exited; stopping the others."),
+    }
+    for (s, child) in &mut children {
+        if let Some(pid) = child.id() {
+            // SIGTERM lets each service finish in-flight work and flush its outbox.
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+        match tokio::time::timeout(std::time::Duration::from_secs(20), child.wait()).await {
+            Ok(status) => tracing::info!(service = s.name(), ?status, "Stopped."),
+            Err(_) => {
+                tracing::warn!(service = s.name(), "Did not stop in 20 s; killing it.");
+                let _ = child.kill().await;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_catalogue(file: &Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let cat = Catalogue::from_toml_str(&text, &file.display().to_string())?;
+    println!(
+        "{}: version {}, {} departments, {} matters ({} in the adjudication list)",
+        file.display(),
+        cat.version,
+        cat.departments.len(),
+        cat.matters.len(),
+        cat.adjudication_matters().count()
+    );
+    Ok(())
+}
+
+fn add_year(cfg: &Config, file: &Path, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let year = YearCalendar::from_toml_str(&text, &file.display().to_string())?;
+    let dir = dir.unwrap_or_else(|| liandong_plumbing::runtime::calendar_dir(cfg));
+    // The year must also fit with what is loaded already.
+    let mut cal = liandong_plumbing::runtime::load_calendar(cfg)?;
+    cal.add_year(year.clone())?;
+    std::fs::create_dir_all(&dir)?;
+    let target = dir.join(format!("{}.toml", year.year()));
+    std::fs::write(&target, text)?;
+    println!(
+        "Added {} to {}; services load it at their next start and recompute provisional deadlines.",
+        year.year(),
+        target.display()
+    );
+    Ok(())
+}

@@ -233,9 +233,59 @@ pub fn permits(actor: &Actor, action: Action, resource: &Resource) -> Result<(),
     }
 }
 
+/// Whether `actor` may take `action` on everything addressed to `department` in every town
+/// (a department's whole inbox): only that department's own staff, or a county-wide viewer.
+pub fn permits_department_wide(
+    actor: &Actor,
+    action: Action,
+    department: &DepartmentCode,
+) -> Result<(), Denied> {
+    let role = actor.role;
+    if !role.may(action) {
+        return deny(format!("a {role} may not {action}"));
+    }
+    match (&actor.town, &actor.department) {
+        (None, Some(d)) if d == department => Ok(()),
+        (None, None) if role == Role::Viewer => Ok(()),
+        (None, Some(d)) => deny(format!(
+            "a {role} of {d} may not act on what is addressed to {department}"
+        )),
+        _ => deny(format!(
+            "a {role} of a town may not act on all that is addressed to {department}"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_department_reads_its_whole_inbox() {
+        let d1 = DepartmentCode::parse("forestry").unwrap();
+        let d2 = DepartmentCode::parse("public_security").unwrap();
+        let t1 = TownCode::parse("330782101").unwrap();
+        let officer = OfficerId::parse("x").unwrap();
+        let dispatcher = Actor::new(
+            officer.clone(),
+            Role::CountyDispatcher,
+            None,
+            Some(d1.clone()),
+        )
+        .unwrap();
+        let captain = Actor::new(officer.clone(), Role::BrigadeCaptain, Some(t1), None).unwrap();
+        let viewer = Actor::new(officer, Role::Viewer, None, None).unwrap();
+        assert!(permits_department_wide(&dispatcher, Action::ReadInbox, &d1).is_ok());
+        assert_eq!(
+            permits_department_wide(&dispatcher, Action::ReadInbox, &d2)
+                .unwrap_err()
+                .reason,
+            "a county_dispatcher of forestry may not act on what is addressed to public_security"
+        );
+        assert!(permits_department_wide(&captain, Action::ReadInbox, &d1).is_err());
+        assert!(permits_department_wide(&viewer, Action::ReadInbox, &d1).is_err());
+        assert!(permits_department_wide(&viewer, Action::ReadCase, &d1).is_ok());
+    }
 
     const T1: &str = "330782101";
     const T2: &str = "330782102";

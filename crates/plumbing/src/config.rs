@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use liandong_domain::limits::Limits;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The bus's timings; every one is a deliberate choice, explained in ARCHITECTURE.md.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BusConfig {
     /// How long the broker waits for an ack before redelivering.
@@ -48,7 +48,7 @@ impl Default for BusConfig {
 }
 
 /// What every service is configured with.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// PostgreSQL server URL; each service uses its own database `<name>_<service>` on it.

@@ -199,3 +199,53 @@ pub async fn report_readiness(
         }
     }
 }
+
+/// The actor as events carry it.
+pub fn actor_to_event(a: &Actor) -> liandong_proto::events::v1::Actor {
+    liandong_proto::events::v1::Actor {
+        officer_id: a.officer.to_string(),
+        role: a.role.as_str().to_owned(),
+        town: a.town.as_ref().map(ToString::to_string).unwrap_or_default(),
+        department: a
+            .department
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        certificate_no: String::new(),
+    }
+}
+
+/// How an actor is named in a history: `officer (role@town-or-department)`.
+pub fn actor_label(a: &Actor) -> String {
+    let home = a
+        .town
+        .as_ref()
+        .map(ToString::to_string)
+        .or_else(|| a.department.as_ref().map(ToString::to_string))
+        .unwrap_or_else(|| "county".into());
+    format!("{} ({}@{home})", a.officer, a.role.as_str())
+}
+
+/// How an event's actor is named in a history.
+pub fn event_actor_label(a: Option<&liandong_proto::events::v1::Actor>) -> String {
+    match a {
+        Some(a) => {
+            let home = if a.town.is_empty() {
+                &a.department
+            } else {
+                &a.town
+            };
+            format!("{} ({}@{home})", a.officer_id, a.role)
+        }
+        None => "system".into(),
+    }
+}
+
+/// A page size within `1..=max`, `default` when unset.
+pub fn page_size(requested: u32, default: u32, max: u32) -> i64 {
+    i64::from(if requested == 0 {
+        default
+    } else {
+        requested.min(max)
+    })
+}

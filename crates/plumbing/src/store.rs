@@ -179,9 +179,11 @@ impl Db {
 
     /// Answers whether the database can be reached now (for readiness).
     pub async fn ping(&self) -> bool {
-        let r: Result<i64, sqlx::Error> = with_db!(self, |pool| sqlx::query_scalar("SELECT 1")
-            .fetch_one(pool)
-            .await);
+        // PostgreSQL types a bare `1` as INT4, which does not decode as i64.
+        let r: Result<i64, sqlx::Error> =
+            with_db!(self, |pool| sqlx::query_scalar("SELECT CAST(1 AS BIGINT)")
+                .fetch_one(pool)
+                .await);
         r.is_ok()
     }
 

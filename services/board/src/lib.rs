@@ -1,1 +1,80 @@
-//! The board service.
+//! The board service (镇行政执法联席会议): each town's agenda of joint cases and competence
+//! disputes.
+#![forbid(unsafe_code)]
+
+mod api;
+mod consume;
+mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use liandong_plumbing::bus::{ConsumerSpec, Source};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::config::Config;
+use liandong_plumbing::runtime::Runtime;
+use liandong_plumbing::store::Migrations;
+use liandong_proto::board::v1::board_service_server::BoardServiceServer;
+
+static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The service's own tables, on each backend.
+pub const MIGRATIONS: Migrations = Migrations {
+    postgres: &PG,
+    sqlite: &SQLITE,
+};
+
+/// The gRPC name readiness is reported under.
+pub const SERVICE_NAME: &str = "liandong.board.v1.BoardService";
+
+/// The board service, built and bound, ready to run.
+pub struct Application {
+    rt: Runtime,
+    listener: tokio::net::TcpListener,
+}
+
+impl Application {
+    /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
+    pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
+        let addr = cfg.board_addr;
+        let mut rt = Runtime::start(cfg, Source::Board, &MIGRATIONS, clock).await?;
+        let subjects = rt.bus.subjects.clone();
+        // Joint cases the brigades submit: every event of a case aggregate comes to the board.
+        let brigade = ConsumerSpec {
+            durable: "board-from-brigade".into(),
+            stream: rt.bus.stream_name("brigade"),
+            filter_subjects: vec![subjects.filter(Source::Brigade, "joint_submitted", "*")],
+            ordered: true,
+        };
+        rt.consume(brigade, consume::BrigadeEvents);
+        // Returned referrals become competence disputes. Only the returns of a referral's
+        // events come here, so they are not held to the referral's sequence.
+        let county = ConsumerSpec {
+            durable: "board-from-county".into(),
+            stream: rt.bus.stream_name("county"),
+            filter_subjects: vec![subjects.filter(Source::County, "referral_returned", "*")],
+            ordered: false,
+        };
+        rt.consume(county, consume::CountyEvents);
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Application { rt, listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then stops cleanly.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let api = api::Api::new(&self.rt);
+        let svc =
+            BoardServiceServer::with_interceptor(api, liandong_plumbing::grpc::actor_interceptor);
+        let routes = tonic::service::Routes::new(svc);
+        self.rt
+            .serve(self.listener, SERVICE_NAME, routes, shutdown)
+            .await
+    }
+}

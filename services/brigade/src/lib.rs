@@ -1,1 +1,71 @@
-//! The brigade service.
+//! The brigade service (镇综合行政执法大队): takes reports, triages them, handles in-scope
+//! cases, refers out-of-scope ones, submits joint ones, and keeps copies of every result.
+#![forbid(unsafe_code)]
+
+mod api;
+mod consume;
+mod convert;
+mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use liandong_plumbing::bus::{ConsumerSpec, Source};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::config::Config;
+use liandong_plumbing::runtime::Runtime;
+use liandong_plumbing::store::Migrations;
+use liandong_proto::brigade::v1::brigade_service_server::BrigadeServiceServer;
+
+static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The service's own tables, on each backend.
+pub const MIGRATIONS: Migrations = Migrations {
+    postgres: &PG,
+    sqlite: &SQLITE,
+};
+
+/// The gRPC name readiness is reported under.
+pub const SERVICE_NAME: &str = "liandong.brigade.v1.BrigadeService";
+
+/// The brigade service, built and bound, ready to run.
+pub struct Application {
+    rt: Runtime,
+    listener: tokio::net::TcpListener,
+}
+
+impl Application {
+    /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
+    pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
+        let addr = cfg.brigade_addr;
+        let mut rt = Runtime::start(cfg, Source::Brigade, &MIGRATIONS, clock).await?;
+        // Everything the county says about the brigade's referrals, in each referral's order.
+        let county = ConsumerSpec {
+            durable: "brigade-from-county".into(),
+            stream: rt.bus.stream_name("county"),
+            filter_subjects: vec![rt.bus.subjects.source_wildcard(Source::County)],
+            ordered: true,
+        };
+        rt.consume(county, consume::CountyEvents);
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Application { rt, listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then stops cleanly.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let api = api::Api::new(&self.rt);
+        let svc =
+            BrigadeServiceServer::with_interceptor(api, liandong_plumbing::grpc::actor_interceptor);
+        let routes = tonic::service::Routes::new(svc);
+        self.rt
+            .serve(self.listener, SERVICE_NAME, routes, shutdown)
+            .await
+    }
+}

@@ -1,1 +1,75 @@
-//! The county service.
+//! The county service (县直行政执法机关): every department's inbox of referrals, and what
+//! each department does with them.
+#![forbid(unsafe_code)]
+
+mod api;
+mod consume;
+mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use liandong_plumbing::bus::{ConsumerSpec, Source};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::config::Config;
+use liandong_plumbing::runtime::Runtime;
+use liandong_plumbing::store::Migrations;
+use liandong_proto::county::v1::county_service_server::CountyServiceServer;
+
+static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The service's own tables, on each backend.
+pub const MIGRATIONS: Migrations = Migrations {
+    postgres: &PG,
+    sqlite: &SQLITE,
+};
+
+/// The gRPC name readiness is reported under.
+pub const SERVICE_NAME: &str = "liandong.county.v1.CountyService";
+
+/// The county service, built and bound, ready to run.
+pub struct Application {
+    rt: Runtime,
+    listener: tokio::net::TcpListener,
+}
+
+impl Application {
+    /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
+    pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
+        let addr = cfg.county_addr;
+        let mut rt = Runtime::start(cfg, Source::County, &MIGRATIONS, clock).await?;
+        // Referrals addressed to any department, from every town's brigade; a department
+        // running its own instance would filter on its own code instead of `*`.
+        let subjects = &rt.bus.subjects;
+        let brigade = ConsumerSpec {
+            durable: "county-from-brigade".into(),
+            stream: rt.bus.stream_name("brigade"),
+            filter_subjects: vec![
+                subjects.filter(Source::Brigade, "referral_dispatched", "*"),
+                subjects.filter(Source::Brigade, "referral_withdrawn", "*"),
+            ],
+            ordered: true,
+        };
+        rt.consume(brigade, consume::BrigadeEvents);
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Application { rt, listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then stops cleanly.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let api = api::Api::new(&self.rt);
+        let svc =
+            CountyServiceServer::with_interceptor(api, liandong_plumbing::grpc::actor_interceptor);
+        let routes = tonic::service::Routes::new(svc);
+        self.rt
+            .serve(self.listener, SERVICE_NAME, routes, shutdown)
+            .await
+    }
+}

@@ -57,6 +57,10 @@ pub struct ConsumerSpec {
     pub durable: String,
     pub stream: String,
     pub filter_subjects: Vec<String>,
+    /// Apply each aggregate's events in their sequence, holding back an early one. Only for a
+    /// consumer that receives every event of the aggregates it sees: one that filters out
+    /// some of them would wait for a number that never comes.
+    pub ordered: bool,
 }
 
 /// What happened to one delivered message.
@@ -77,6 +81,9 @@ pub struct ConsumerStats {
     pub duplicates: AtomicU64,
     pub out_of_order: AtomicU64,
     pub dead_lettered: AtomicU64,
+    /// Fault injection for tests: the next this-many acknowledgements are withheld after
+    /// commit, as if they were lost on the way, so the broker redelivers.
+    pub withhold_acks: AtomicU64,
 }
 
 /// A durable pull consumer bound to a service's database.
@@ -189,7 +196,16 @@ impl Consumer {
         match result {
             Ok(Applied::Done) => {
                 self.stats.applied.fetch_add(1, Ordering::Relaxed);
-                ack(&msg, AckKind::Ack).await;
+                let withhold = self
+                    .stats
+                    .withhold_acks
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                    .is_ok();
+                if withhold {
+                    tracing::info!("Withholding this acknowledgement (fault injection).");
+                } else {
+                    ack(&msg, AckKind::Ack).await;
+                }
             }
             Ok(Applied::Duplicate) => {
                 self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
@@ -264,7 +280,7 @@ impl Consumer {
             self.outbox.wake();
             return Ok(Applied::Duplicate);
         }
-        if env.aggregate_seq > 0 {
+        if self.spec.ordered && env.aggregate_seq > 0 {
             let last: Option<i64> = with_tx!(&mut tx, |c| sqlx::query_scalar(
                 "SELECT last_seq FROM inbox_cursor WHERE source = $1 AND aggregate_id = $2"
             )

@@ -1,0 +1,258 @@
+//! A service's running parts: its database, its bus connection, its outbox and relay, its
+//! consumers, and their orderly shutdown.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+use liandong_domain::calendar::{Calendar, YearCalendar};
+use liandong_domain::catalogue::Catalogue;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::bus::{Bus, Consumer, ConsumerSpec, Handler, Outbox, ReceiptHandler, Relay, Source};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::store::{Db, Migrations};
+
+/// Reads the catalogue named in the configuration, or the shipped default.
+pub fn load_catalogue(cfg: &Config) -> anyhow::Result<Catalogue> {
+    match &cfg.catalogue {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read the catalogue {}: {e}", path.display())
+            })?;
+            Ok(Catalogue::from_toml_str(
+                &text,
+                &path.display().to_string(),
+            )?)
+        }
+        None => Ok(Catalogue::default_catalogue()),
+    }
+}
+
+/// Where operators add calendar years: the configured folder, else `<data_dir>/calendar`.
+pub fn calendar_dir(cfg: &Config) -> std::path::PathBuf {
+    cfg.calendar_dir
+        .clone()
+        .unwrap_or_else(|| cfg.data_dir.join("calendar"))
+}
+
+/// The shipped calendar years plus every `<year>.toml` in the calendar folder.
+pub fn load_calendar(cfg: &Config) -> anyhow::Result<Calendar> {
+    let mut cal = Calendar::shipped();
+    for year in read_calendar_dir(&calendar_dir(cfg))? {
+        if !cal.loaded_years().contains(&year.year()) {
+            cal.add_year(year)?;
+        }
+    }
+    Ok(cal)
+}
+
+fn read_calendar_dir(dir: &Path) -> anyhow::Result<Vec<YearCalendar>> {
+    let mut years = Vec::new();
+    if !dir.exists() {
+        return Ok(years);
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path)?;
+            years.push(YearCalendar::from_toml_str(
+                &text,
+                &path.display().to_string(),
+            )?);
+        }
+    }
+    Ok(years)
+}
+
+/// Everything a service holds while it runs.
+pub struct Runtime {
+    pub cfg: Config,
+    pub source: Source,
+    pub db: Db,
+    pub bus: Bus,
+    pub outbox: Outbox,
+    pub clock: SharedClock,
+    pub catalogue: Arc<Catalogue>,
+    pub calendar: Arc<Calendar>,
+    /// Cancelled when the service stops; consumers and the relay watch it.
+    pub stop: CancellationToken,
+    tasks: JoinSet<()>,
+    consumers: Vec<Consumer>,
+}
+
+impl Runtime {
+    /// Opens the database (migrated), connects to NATS (streams ensured), and starts the relay
+    /// and the receipt consumer.
+    pub async fn start(
+        cfg: Config,
+        source: Source,
+        migrations: &Migrations,
+        clock: SharedClock,
+    ) -> anyhow::Result<Runtime> {
+        let catalogue = Arc::new(load_catalogue(&cfg)?);
+        let calendar = Arc::new(load_calendar(&cfg)?);
+        let db = Db::open(
+            cfg.database_url.as_deref(),
+            &cfg.data_dir,
+            source.as_str(),
+            10,
+        )
+        .await?;
+        db.migrate(migrations).await?;
+        let bus = Bus::connect(&cfg, source.as_str()).await?;
+        let outbox = Outbox::new(source, bus.subjects.clone(), &catalogue.version);
+        let mut rt = Runtime {
+            cfg,
+            source,
+            db,
+            bus,
+            outbox,
+            clock,
+            catalogue,
+            calendar,
+            stop: CancellationToken::new(),
+            tasks: JoinSet::new(),
+            consumers: Vec::new(),
+        };
+        let relay = Relay::new(
+            rt.db.clone(),
+            rt.bus.clone(),
+            rt.outbox.clone(),
+            rt.clock.clone(),
+        );
+        rt.tasks.spawn(relay.run(rt.stop.clone()));
+        let receipts = ConsumerSpec {
+            durable: format!("{source}-receipts"),
+            stream: rt.bus.stream_name("receipts"),
+            filter_subjects: vec![rt.bus.subjects.receipts_for(source)],
+            ordered: false,
+        };
+        rt.consume(receipts, ReceiptHandler);
+        rt.spawn(prune_inbox(
+            rt.db.clone(),
+            rt.clock.clone(),
+            rt.cfg.bus.inbox_retention_days,
+            rt.stop.clone(),
+        ));
+        Ok(rt)
+    }
+
+    /// Starts a consumer of `spec` applying `handler`; it runs until the service stops.
+    pub fn consume<H: Handler>(&mut self, spec: ConsumerSpec, handler: H) -> Consumer {
+        let consumer = Consumer::new(
+            self.db.clone(),
+            self.bus.clone(),
+            self.outbox.clone(),
+            self.clock.clone(),
+            spec,
+        );
+        self.consumers.push(consumer.clone());
+        self.tasks
+            .spawn(consumer.clone().run(handler, self.stop.clone()));
+        consumer
+    }
+
+    /// The consumers started so far, for their statistics.
+    pub fn consumers(&self) -> &[Consumer] {
+        &self.consumers
+    }
+
+    /// Spawns a task that ends when the service stops.
+    pub fn spawn<F: Future<Output = ()> + Send + 'static>(&mut self, f: F) {
+        self.tasks.spawn(f);
+    }
+
+    /// Stops consumers (each finishes the message in hand), lets the relay flush the outbox,
+    /// and closes the database.
+    pub async fn shutdown(mut self) {
+        self.stop.cancel();
+        while self.tasks.join_next().await.is_some() {}
+        if let Err(e) = self.bus.client.flush().await {
+            tracing::warn!(error = %e, "NATS could not be flushed at shutdown.");
+        }
+        self.db.close().await;
+        tracing::info!(service = %self.source, "Stopped cleanly.");
+    }
+}
+
+/// Deletes inbox rows older than the retention, once an hour. The retention is far longer
+/// than any re-send horizon, so an event re-sent late still finds its row and stays single.
+async fn prune_inbox(db: Db, clock: SharedClock, retention_days: i64, stop: CancellationToken) {
+    loop {
+        let cutoff = clock.now() - chrono::Duration::days(retention_days);
+        let r: Result<u64, sqlx::Error> = crate::with_db!(&db, |p| sqlx::query(
+            "DELETE FROM inbox WHERE received_at < $1"
+        )
+        .bind(cutoff)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()));
+        match r {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "Pruned old inbox rows."),
+            Err(e) => tracing::warn!(error = %e, "Could not prune the inbox."),
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+impl Runtime {
+    /// Serves `routes` (with gRPC health and reflection added) on `listener` until `shutdown`
+    /// resolves; then stops taking requests, lets in-flight work finish, and shuts down.
+    pub async fn serve(
+        mut self,
+        listener: tokio::net::TcpListener,
+        service_name: &'static str,
+        routes: tonic::service::Routes,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let (reporter, health, reflection) = crate::grpc::health_and_reflection();
+        self.spawn(crate::grpc::report_readiness(
+            reporter,
+            service_name,
+            self.db.clone(),
+            self.bus.clone(),
+            self.stop.clone(),
+        ));
+        let routes = routes.add_service(health).add_service(reflection);
+        let addr = listener.local_addr()?;
+        tracing::info!(service = %self.source, %addr, "Serving gRPC.");
+        let served = tonic::transport::Server::builder()
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                shutdown,
+            )
+            .await;
+        self.shutdown().await;
+        Ok(served?)
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Brings the whole hub up on this machine with its embedded defaults: a NATS server with
+# JetStream if none answers at NATS_URL, then every service as its own process, each with its
+# own SQLite file under ./data. Ctrl-C stops everything cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+
+STATE="${LIANDONG_DATA_DIR:-$PWD/data}"
+mkdir -p "$STATE"
+export LIANDONG_DATA_DIR="$STATE"
+export NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
+
+ensure_build_tools
+ensure_nats "$STATE"
+log "building liandong (first time: a few minutes)"
+cargo build -p liandong --quiet
+BIN="${CARGO_TARGET_DIR:-target}/debug/liandong"
+
+stop_nats() { [ -f "$STATE/nats.pid" ] && kill "$(cat "$STATE/nats.pid")" 2>/dev/null && rm -f "$STATE/nats.pid"; return 0; }
+trap stop_nats EXIT
+
+log "starting brigade (127.0.0.1:50061), board (:50062) and county (:50063); data in $STATE"
+log "gRPC with reflection on each port; Ctrl-C stops everything"
+"$BIN" up "$@"

@@ -1,0 +1,504 @@
+//! The brigade's gRPC API: parse the request, ask the domain, persist with the outbox, answer.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
+use liandong_domain::limits::{Limits, Validator};
+use liandong_domain::state::{CaseAction, CaseStatus};
+use liandong_domain::triage::{Path, Triage, TriageError, triage};
+use liandong_plumbing::bus::{NewEvent, Outbox};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::grpc::{ApiError, actor, actor_label, actor_to_event, page_size};
+use liandong_plumbing::runtime::Runtime;
+use liandong_plumbing::store::Db;
+use liandong_plumbing::time::from_ts;
+use liandong_proto::brigade::v1::{self as pb, brigade_service_server::BrigadeService};
+use liandong_proto::events::v1 as ev;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::convert::{case_to_pb, facts, history_to_pb, path_from_pb, source_to_str};
+use crate::store::{self, CaseRef, CaseRow};
+
+/// How far in the future a report's "time found" may lie, for clocks that are a little off.
+const FOUND_AT_SLACK_MINUTES: i64 = 10;
+
+pub struct Api {
+    db: Db,
+    outbox: Outbox,
+    clock: SharedClock,
+    catalogue: Arc<Catalogue>,
+    limits: Limits,
+}
+
+impl Api {
+    pub fn new(rt: &Runtime) -> Self {
+        Self {
+            db: rt.db.clone(),
+            outbox: rt.outbox.clone(),
+            clock: rt.clock.clone(),
+            catalogue: rt.catalogue.clone(),
+            limits: rt.cfg.limits.clone(),
+        }
+    }
+}
+
+/// A report, parsed and checked.
+struct Report {
+    town: TownCode,
+    source: &'static str,
+    matters: Vec<MatterCode>,
+    found_at: DateTime<Utc>,
+    triage_override: Option<(Path, Option<DepartmentCode>, String)>,
+}
+
+fn parse_report(
+    r: &pb::ReportCaseRequest,
+    limits: &Limits,
+    now: DateTime<Utc>,
+) -> Result<Report, ApiError> {
+    let mut v = Validator::new();
+    let town = v.check("town", TownCode::parse(&r.town));
+    let source = source_to_str(pb::CaseSource::try_from(r.source).unwrap_or_default());
+    if source.is_none() {
+        v.violation("source", "must name where the report came from (patrol, public_report, hotline_12345, grid_centre, cctv)");
+    }
+    if r.matters.is_empty() {
+        v.violation("matters", "name at least one matter of the catalogue");
+    }
+    v.max_items("matters", r.matters.len(), limits.matters_per_case);
+    let matters: Vec<MatterCode> = r
+        .matters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| v.check(format!("matters[{i}]"), MatterCode::parse(m)))
+        .collect();
+    v.text("village", &r.village, limits.short_text_chars, true);
+    v.text("location", &r.location, limits.location_chars, false);
+    v.text(
+        "description",
+        &r.description,
+        limits.description_chars,
+        true,
+    );
+    let found_at = from_ts(r.found_at.as_ref());
+    match found_at {
+        None => v.violation("found_at", "is required"),
+        Some(t) if t > now + Duration::minutes(FOUND_AT_SLACK_MINUTES) => {
+            v.violation("found_at", "lies in the future")
+        }
+        Some(_) => {}
+    }
+    v.max_items(
+        "evidence_refs",
+        r.evidence_refs.len(),
+        limits.evidence_refs_per_case,
+    );
+    for (i, e) in r.evidence_refs.iter().enumerate() {
+        v.text(
+            format!("evidence_refs[{i}]"),
+            e,
+            limits.evidence_ref_chars,
+            true,
+        );
+    }
+    let triage_override = r.triage_override.as_ref().and_then(|o| {
+        let path = path_from_pb(ev::Path::try_from(o.path).unwrap_or_default());
+        if path.is_none() {
+            v.violation(
+                "triage_override.path",
+                "must name the path (in_scope, joint or out_of_scope)",
+            );
+        }
+        v.text(
+            "triage_override.reason",
+            &o.reason,
+            limits.reason_chars,
+            true,
+        );
+        let department = if o.department.is_empty() {
+            None
+        } else {
+            v.check(
+                "triage_override.department",
+                DepartmentCode::parse(&o.department),
+            )
+        };
+        path.map(|p| (p, department, o.reason.trim().to_owned()))
+    });
+    v.finish().map_err(ApiError::Invalid)?;
+    Ok(Report {
+        town: town.expect("checked"),
+        source: source.expect("checked"),
+        matters,
+        found_at: found_at.expect("checked"),
+        triage_override,
+    })
+}
+
+fn triage_error(e: TriageError) -> ApiError {
+    let field = match e.field() {
+        "override_reason" => "triage_override.reason",
+        "override_department" => "triage_override.department",
+        other => other,
+    };
+    ApiError::field(field, e.to_string())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("lists of strings serialise")
+}
+
+fn triage_detail(t: &Triage) -> String {
+    let path = match t.path {
+        Path::InScope => "属于职权范围内，由镇综合行政执法大队办理",
+        Path::Joint => "情况复杂、需多部门联动，提交联席会议审定",
+        Path::OutOfScope => "不属于职权范围内，移送县直主管部门",
+    };
+    let mut s = format!(
+        "三路分流：{path}（规则{} {}；依据事项 {}）",
+        t.rule.number(),
+        t.rule.as_str(),
+        t.deciding
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join("、")
+    );
+    if let Some(o) = &t.overridden {
+        s.push_str(&format!(
+            "；执法人员改判，原为 {}，理由：{}",
+            o.from.as_str(),
+            o.reason
+        ));
+    }
+    s
+}
+
+impl Api {
+    async fn report(&self, actor: &Actor, r: pb::ReportCaseRequest) -> Result<pb::Case, ApiError> {
+        let now = self.clock.now();
+        let report = parse_report(&r, &self.limits, now)?;
+        let resource = Resource {
+            town: report.town.clone(),
+            department: None,
+        };
+        permits(actor, Action::ReportCase, &resource)?;
+        let mut t = triage(&self.catalogue, &report.town, &report.matters, r.complex)
+            .map_err(triage_error)?;
+        let computed = t.path;
+        if let Some((path, department, reason)) = report.triage_override {
+            permits(actor, Action::OverrideTriage, &resource)?;
+            t = t
+                .override_to(path, department, &reason, &self.catalogue)
+                .map_err(triage_error)?;
+        }
+        let case_id = TownScopedId::new(report.town.clone(), Uuid::now_v7()).to_string();
+        let mut status = CaseStatus::Open;
+        status = match t.path {
+            Path::InScope => status,
+            Path::OutOfScope => status.next(CaseAction::Refer)?,
+            Path::Joint => status.next(CaseAction::SubmitToBoard)?,
+        };
+        let row = CaseRow {
+            case_id: case_id.clone(),
+            town: report.town.to_string(),
+            source: report.source.into(),
+            matters: json(&report.matters),
+            village: r.village.trim().into(),
+            location: r.location.trim().into(),
+            description: r.description.trim().into(),
+            found_at: report.found_at,
+            reported_by: actor.officer.to_string(),
+            evidence_refs: json(&r.evidence_refs),
+            complex: r.complex,
+            path: t.path.as_str().into(),
+            rule: i64::from(t.rule.number()),
+            deciding: json(&t.deciding),
+            departments: json(&t.departments),
+            department: t.department.as_ref().map(ToString::to_string),
+            computed_path: computed.as_str().into(),
+            override_reason: t.overridden.as_ref().map(|o| o.reason.clone()),
+            status: status.as_str().into(),
+            catalogue_version: self.catalogue.version.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let who = actor_label(actor);
+        let town = row.town.clone();
+        let here = CaseRef {
+            case_id: &case_id,
+            town: &town,
+        };
+        let mut tx = self.db.begin().await?;
+        store::insert_case(&mut tx, &row).await?;
+        store::add_history(
+            &mut tx,
+            here,
+            now,
+            "reported",
+            &who,
+            &format!("案件登记：{}", row.description),
+            None,
+        )
+        .await?;
+        store::add_history(
+            &mut tx,
+            here,
+            now,
+            "triaged",
+            &who,
+            &triage_detail(&t),
+            None,
+        )
+        .await?;
+        match t.path {
+            Path::InScope => {}
+            Path::OutOfScope => {
+                let department = t
+                    .department
+                    .as_ref()
+                    .expect("an out-of-scope triage names its department");
+                let referral_id =
+                    TownScopedId::new(report.town.clone(), Uuid::now_v7()).to_string();
+                store::insert_referral(
+                    &mut tx,
+                    &referral_id,
+                    &case_id,
+                    &town,
+                    department.as_str(),
+                    1,
+                    now,
+                )
+                .await?;
+                let payload = ev::ReferralDispatched {
+                    referral_id: referral_id.clone(),
+                    facts: Some(facts(&row)),
+                    department: department.to_string(),
+                    dispatch_no: 1,
+                    reason: "triage".into(),
+                };
+                let env = self
+                    .outbox
+                    .emit(
+                        &mut tx,
+                        now,
+                        NewEvent {
+                            event_type: "referral_dispatched",
+                            town: &town,
+                            department: Some(department.as_str()),
+                            aggregate_id: &referral_id,
+                            actor: Some(actor_to_event(actor)),
+                            causation_id: None,
+                            wants_receipt: true,
+                        },
+                        &payload,
+                    )
+                    .await?;
+                let detail = format!("移送（通报）{}，移送编号 {referral_id}", department);
+                store::add_history(
+                    &mut tx,
+                    here,
+                    now,
+                    "referred",
+                    &who,
+                    &detail,
+                    Some(&env.event_id),
+                )
+                .await?;
+            }
+            Path::Joint => {
+                let payload = ev::JointSubmitted {
+                    facts: Some(facts(&row)),
+                    departments: t.departments.iter().map(ToString::to_string).collect(),
+                };
+                let env = self
+                    .outbox
+                    .emit(
+                        &mut tx,
+                        now,
+                        NewEvent {
+                            event_type: "joint_submitted",
+                            town: &town,
+                            department: None,
+                            aggregate_id: &case_id,
+                            actor: Some(actor_to_event(actor)),
+                            causation_id: None,
+                            wants_receipt: true,
+                        },
+                        &payload,
+                    )
+                    .await?;
+                store::add_history(
+                    &mut tx,
+                    here,
+                    now,
+                    "submitted_to_board",
+                    &who,
+                    "提交镇行政执法联席会议审定",
+                    Some(&env.event_id),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        self.outbox.wake();
+        tracing::info!(case_id = %case_id, path = t.path.as_str(), rule = t.rule.number(), "A case was reported and triaged.");
+        Ok(case_to_pb(&row))
+    }
+
+    async fn load_for_read(&self, actor: &Actor, case_id: &str) -> Result<CaseRow, ApiError> {
+        let id =
+            TownScopedId::parse(case_id).map_err(|e| ApiError::field("case_id", e.to_string()))?;
+        let row = store::case(&self.db, case_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no case {case_id}")))?;
+        permits(
+            actor,
+            Action::ReadCase,
+            &Resource {
+                town: id.town().clone(),
+                department: None,
+            },
+        )?;
+        Ok(row)
+    }
+}
+
+#[tonic::async_trait]
+impl BrigadeService for Api {
+    #[tracing::instrument(skip_all, err)]
+    async fn report_case(
+        &self,
+        req: Request<pb::ReportCaseRequest>,
+    ) -> Result<Response<pb::ReportCaseResponse>, Status> {
+        let actor = actor(&req)?;
+        let case = self.report(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::ReportCaseResponse { case: Some(case) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn get_case(
+        &self,
+        req: Request<pb::GetCaseRequest>,
+    ) -> Result<Response<pb::GetCaseResponse>, Status> {
+        let actor = actor(&req)?;
+        let case_id = req.into_inner().case_id;
+        let row = self.load_for_read(&actor, &case_id).await?;
+        let history = store::history(&self.db, &case_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::GetCaseResponse {
+            case: Some(case_to_pb(&row)),
+            history: history.iter().map(history_to_pb).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn list_cases(
+        &self,
+        req: Request<pb::ListCasesRequest>,
+    ) -> Result<Response<pb::ListCasesResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let town = TownCode::parse(&r.town).map_err(|e| ApiError::field("town", e.to_string()))?;
+        let status = if r.status.is_empty() {
+            None
+        } else {
+            Some(
+                CaseStatus::parse(&r.status)
+                    .map_err(|e| ApiError::field("status", e.to_string()))?
+                    .as_str(),
+            )
+        };
+        permits(
+            &actor,
+            Action::ReadCase,
+            &Resource {
+                town: town.clone(),
+                department: None,
+            },
+        )
+        .map_err(ApiError::from)?;
+        let limit = page_size(r.page_size, 50, self.limits.page_size_max);
+        let rows = store::list_cases(&self.db, town.as_str(), status, limit)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::ListCasesResponse {
+            cases: rows.iter().map(case_to_pb).collect(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liandong_plumbing::time::to_ts;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00")
+            .unwrap()
+            .to_utc()
+    }
+
+    fn request() -> pb::ReportCaseRequest {
+        pb::ReportCaseRequest {
+            town: "330782101".into(),
+            source: pb::CaseSource::Patrol as i32,
+            matters: vec!["LY-001".into()],
+            village: "东山村".into(),
+            location: "东山村后山".into(),
+            description: "发现有人砍伐林木".into(),
+            found_at: Some(to_ts(now())),
+            evidence_refs: vec![],
+            complex: false,
+            triage_override: None,
+        }
+    }
+
+    fn fields(r: pb::ReportCaseRequest) -> Vec<String> {
+        match parse_report(&r, &Limits::default(), now()) {
+            Ok(_) => vec![],
+            Err(ApiError::Invalid(v)) => v.into_iter().map(|f| f.field).collect(),
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+
+    #[test]
+    fn a_good_report_parses() {
+        assert!(fields(request()).is_empty());
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut r = request();
+        r.town = "33".into();
+        r.source = 0;
+        r.matters = vec!["bad code".into()];
+        r.village = " ".into();
+        r.description = "x".repeat(4001);
+        r.found_at = Some(to_ts(now() + Duration::hours(1)));
+        r.triage_override = Some(pb::TriageOverride {
+            path: 0,
+            department: "Bad".into(),
+            reason: String::new(),
+        });
+        assert_eq!(
+            fields(r),
+            vec![
+                "town",
+                "source",
+                "matters[0]",
+                "village",
+                "description",
+                "found_at",
+                "triage_override.path",
+                "triage_override.reason",
+                "triage_override.department"
+            ]
+        );
+    }
+}

@@ -1,0 +1,408 @@
+//! The county's gRPC API: a department's inbox and what it does with each referral.
+
+use chrono::{DateTime, Utc};
+use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
+use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
+use liandong_domain::limits::{Limits, Validator};
+use liandong_domain::outcome::{OutcomeInput, check_outcome};
+use liandong_domain::state::{ReferralAction, ReferralStatus};
+use liandong_plumbing::bus::{NewEvent, Outbox};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::grpc::{ApiError, actor, actor_label, actor_to_event, page_size};
+use liandong_plumbing::runtime::Runtime;
+use liandong_plumbing::store::{Db, Tx};
+use liandong_plumbing::time::to_ts;
+use liandong_proto::county::v1::{self as pb, county_service_server::CountyService};
+use liandong_proto::events::v1 as ev;
+use prost::Message;
+use tonic::{Request, Response, Status};
+
+use crate::store::{self, ReferralRow};
+
+pub struct Api {
+    db: Db,
+    outbox: Outbox,
+    clock: SharedClock,
+    limits: Limits,
+}
+
+impl Api {
+    pub fn new(rt: &Runtime) -> Self {
+        Self {
+            db: rt.db.clone(),
+            outbox: rt.outbox.clone(),
+            clock: rt.clock.clone(),
+            limits: rt.cfg.limits.clone(),
+        }
+    }
+}
+
+fn to_pb(r: &ReferralRow) -> pb::Referral {
+    pb::Referral {
+        referral_id: r.referral_id.clone(),
+        department: r.department.clone(),
+        status: r.status.clone(),
+        facts: ev::CaseFacts::decode(r.facts.as_slice()).ok(),
+        dispatch_no: r.dispatch_no as u32,
+        dispatched_at: Some(to_ts(r.dispatched_at)),
+        received_at: Some(to_ts(r.received_at)),
+        signed_for_at: r.signed_for_at.map(to_ts),
+        accepted_at: r.accepted_at.map(to_ts),
+        concluded_at: r.concluded_at.map(to_ts),
+        staff: serde_json::from_str(&r.staff).unwrap_or_default(),
+        return_reason: r.return_reason.clone().unwrap_or_default(),
+        outcome: r
+            .outcome
+            .as_deref()
+            .and_then(|b| ev::Outcome::decode(b).ok()),
+    }
+}
+
+/// The event a referral action emits, by kind.
+enum Emit {
+    SignedFor(ev::ReferralSignedFor),
+    Accepted(ev::ReferralAccepted),
+    Returned(ev::ReferralReturned),
+    Assigned(ev::ReferralAssigned),
+    Concluded(ev::ReferralConcluded),
+}
+
+impl Emit {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Emit::SignedFor(_) => "referral_signed_for",
+            Emit::Accepted(_) => "referral_accepted",
+            Emit::Returned(_) => "referral_returned",
+            Emit::Assigned(_) => "referral_assigned",
+            Emit::Concluded(_) => "referral_concluded",
+        }
+    }
+}
+
+/// One referral action: the domain transition, the row's new fields, and what to tell others.
+struct Step {
+    action: ReferralAction,
+    permission: Action,
+    history: String,
+}
+
+fn parse_referral_id(id: &str) -> Result<TownScopedId, ApiError> {
+    TownScopedId::parse(id).map_err(|e| ApiError::field("referral_id", e.to_string()))
+}
+
+impl Api {
+    /// Loads the referral, checks who may act, applies the transition and `change`, stores,
+    /// emits, and commits — all or nothing.
+    async fn act(
+        &self,
+        actor: &Actor,
+        referral_id: &str,
+        step: Step,
+        change: impl FnOnce(&mut ReferralRow, DateTime<Utc>) -> Emit,
+    ) -> Result<pb::Referral, ApiError> {
+        parse_referral_id(referral_id)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let mut row = store::get_in_tx(&mut tx, referral_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no referral {referral_id}")))?;
+        self.check(actor, step.permission, &row)?;
+        let status =
+            ReferralStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        let next = status.next(step.action)?;
+        row.status = next.as_str().into();
+        row.updated_at = now;
+        let emit = change(&mut row, now);
+        store::update(&mut tx, &row).await?;
+        self.emit(&mut tx, actor, &row, now, emit).await?;
+        store::add_history(
+            &mut tx,
+            referral_id,
+            now,
+            step.action.as_str(),
+            &actor_label(actor),
+            &step.history,
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        Ok(to_pb(&row))
+    }
+
+    fn check(&self, actor: &Actor, action: Action, row: &ReferralRow) -> Result<(), ApiError> {
+        let town = TownCode::parse(&row.town).map_err(|e| ApiError::Internal(e.into()))?;
+        let department =
+            DepartmentCode::parse(&row.department).map_err(|e| ApiError::Internal(e.into()))?;
+        permits(
+            actor,
+            action,
+            &Resource {
+                town,
+                department: Some(department),
+            },
+        )?;
+        Ok(())
+    }
+
+    async fn emit(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        row: &ReferralRow,
+        now: DateTime<Utc>,
+        emit: Emit,
+    ) -> Result<(), ApiError> {
+        // Results go back to the brigade and are re-sent until it answers with a receipt.
+        let wants_receipt = matches!(emit, Emit::Concluded(_) | Emit::Returned(_));
+        let ev = NewEvent {
+            event_type: emit.event_type(),
+            town: &row.town,
+            department: Some(&row.department),
+            aggregate_id: &row.referral_id,
+            actor: Some(actor_to_event(actor)),
+            causation_id: None,
+            wants_receipt,
+        };
+        match &emit {
+            Emit::SignedFor(p) => self.outbox.emit(tx, now, ev, p).await?,
+            Emit::Accepted(p) => self.outbox.emit(tx, now, ev, p).await?,
+            Emit::Returned(p) => self.outbox.emit(tx, now, ev, p).await?,
+            Emit::Assigned(p) => self.outbox.emit(tx, now, ev, p).await?,
+            Emit::Concluded(p) => self.outbox.emit(tx, now, ev, p).await?,
+        };
+        Ok(())
+    }
+}
+
+#[tonic::async_trait]
+impl CountyService for Api {
+    #[tracing::instrument(skip_all, err)]
+    async fn list_inbox(
+        &self,
+        req: Request<pb::ListInboxRequest>,
+    ) -> Result<Response<pb::ListInboxResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let mut v = Validator::new();
+        let department = v.check("department", DepartmentCode::parse(&r.department));
+        let status = if r.status.is_empty() {
+            None
+        } else {
+            v.check("status", ReferralStatus::parse(&r.status))
+                .map(|s| s.as_str())
+        };
+        let town = if r.town.is_empty() {
+            None
+        } else {
+            v.check("town", TownCode::parse(&r.town))
+        };
+        v.finish().map_err(ApiError::Invalid)?;
+        let department = department.expect("checked");
+        permits_department_wide(&actor, Action::ReadInbox, &department).map_err(ApiError::from)?;
+        let limit = page_size(r.page_size, 50, self.limits.page_size_max);
+        let rows = store::inbox(
+            &self.db,
+            department.as_str(),
+            status,
+            town.as_ref().map(TownCode::as_str),
+            limit,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(Response::new(pb::ListInboxResponse {
+            referrals: rows.iter().map(to_pb).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    async fn get_referral(
+        &self,
+        req: Request<pb::GetReferralRequest>,
+    ) -> Result<Response<pb::GetReferralResponse>, Status> {
+        let actor = actor(&req)?;
+        let id = req.into_inner().referral_id;
+        parse_referral_id(&id)?;
+        let row = store::get(&self.db, &id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no referral {id}")))?;
+        self.check(&actor, Action::ReadInbox, &row)?;
+        Ok(Response::new(pb::GetReferralResponse {
+            referral: Some(to_pb(&row)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    async fn sign_for_referral(
+        &self,
+        req: Request<pb::SignForReferralRequest>,
+    ) -> Result<Response<pb::SignForReferralResponse>, Status> {
+        let actor = actor(&req)?;
+        let id = req.into_inner().referral_id;
+        let step = Step {
+            action: ReferralAction::SignFor,
+            permission: Action::SignForReferral,
+            history: "签收移送".into(),
+        };
+        let referral = self
+            .act(&actor, &id, step, |row, now| {
+                row.signed_for_at = Some(now);
+                Emit::SignedFor(ev::ReferralSignedFor {
+                    referral_id: row.referral_id.clone(),
+                    case_id: row.case_id.clone(),
+                })
+            })
+            .await?;
+        Ok(Response::new(pb::SignForReferralResponse {
+            referral: Some(referral),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    async fn accept_referral(
+        &self,
+        req: Request<pb::AcceptReferralRequest>,
+    ) -> Result<Response<pb::AcceptReferralResponse>, Status> {
+        let actor = actor(&req)?;
+        let id = req.into_inner().referral_id;
+        let step = Step {
+            action: ReferralAction::Accept,
+            permission: Action::AcceptReferral,
+            history: "受理移送".into(),
+        };
+        let referral = self
+            .act(&actor, &id, step, |row, now| {
+                // Accepting without signing first signs for it too.
+                row.signed_for_at.get_or_insert(now);
+                row.accepted_at = Some(now);
+                Emit::Accepted(ev::ReferralAccepted {
+                    referral_id: row.referral_id.clone(),
+                    case_id: row.case_id.clone(),
+                })
+            })
+            .await?;
+        Ok(Response::new(pb::AcceptReferralResponse {
+            referral: Some(referral),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    async fn return_referral(
+        &self,
+        req: Request<pb::ReturnReferralRequest>,
+    ) -> Result<Response<pb::ReturnReferralResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let mut v = Validator::new();
+        v.text("reason", &r.reason, self.limits.reason_chars, true);
+        v.finish().map_err(ApiError::Invalid)?;
+        let reason = r.reason.trim().to_owned();
+        let step = Step {
+            action: ReferralAction::Return,
+            permission: Action::ReturnReferral,
+            history: format!("退回移送：{reason}"),
+        };
+        let referral = self
+            .act(&actor, &r.referral_id, step, |row, _| {
+                row.return_reason = Some(reason.clone());
+                Emit::Returned(ev::ReferralReturned {
+                    referral_id: row.referral_id.clone(),
+                    case_id: row.case_id.clone(),
+                    reason: reason.clone(),
+                    not_competent: r.not_competent,
+                })
+            })
+            .await?;
+        Ok(Response::new(pb::ReturnReferralResponse {
+            referral: Some(referral),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    async fn assign_referral(
+        &self,
+        req: Request<pb::AssignReferralRequest>,
+    ) -> Result<Response<pb::AssignReferralResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let mut v = Validator::new();
+        if r.staff.is_empty() {
+            v.violation("staff", "name at least one member of staff");
+        }
+        v.max_items("staff", r.staff.len(), self.limits.officers_per_action);
+        let staff: Vec<String> = r
+            .staff
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| v.check(format!("staff[{i}]"), OfficerId::parse(s)))
+            .map(|s| s.to_string())
+            .collect();
+        v.finish().map_err(ApiError::Invalid)?;
+        let step = Step {
+            action: ReferralAction::Assign,
+            permission: Action::AssignReferral,
+            history: format!("安排人员调查处理：{}", staff.join("、")),
+        };
+        let referral = self
+            .act(&actor, &r.referral_id, step, |row, _| {
+                row.staff = serde_json::to_string(&staff).expect("strings serialise");
+                Emit::Assigned(ev::ReferralAssigned {
+                    referral_id: row.referral_id.clone(),
+                    case_id: row.case_id.clone(),
+                    staff: staff.clone(),
+                })
+            })
+            .await?;
+        Ok(Response::new(pb::AssignReferralResponse {
+            referral: Some(referral),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    async fn conclude_referral(
+        &self,
+        req: Request<pb::ConcludeReferralRequest>,
+    ) -> Result<Response<pb::ConcludeReferralResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let outcome = r.outcome.unwrap_or_default();
+        let mut v = Validator::new();
+        let input = OutcomeInput {
+            kind: &outcome.kind,
+            fine_fen: outcome.fine_fen,
+            confiscated: outcome
+                .confiscated
+                .iter()
+                .map(|c| (c.kind.as_str(), c.count))
+                .collect(),
+            summary: &outcome.summary,
+        };
+        check_outcome(
+            &mut v,
+            "outcome",
+            &input,
+            self.limits.description_chars,
+            self.limits.evidence_refs_per_case,
+        );
+        v.finish().map_err(ApiError::Invalid)?;
+        let step = Step {
+            action: ReferralAction::Conclude,
+            permission: Action::ConcludeReferral,
+            history: format!("办结：{}（{}）", outcome.kind, outcome.summary),
+        };
+        let referral = self
+            .act(&actor, &r.referral_id, step, |row, now| {
+                row.concluded_at = Some(now);
+                row.outcome = Some(outcome.encode_to_vec());
+                Emit::Concluded(ev::ReferralConcluded {
+                    referral_id: row.referral_id.clone(),
+                    case_id: row.case_id.clone(),
+                    outcome: Some(outcome.clone()),
+                })
+            })
+            .await?;
+        Ok(Response::new(pb::ConcludeReferralResponse {
+            referral: Some(referral),
+        }))
+    }
+}

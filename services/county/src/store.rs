@@ -1,0 +1,136 @@
+//! The county's tables: referrals in departments' inboxes, and their history.
+
+use chrono::{DateTime, Utc};
+use liandong_plumbing::store::{Db, Tx};
+use liandong_plumbing::{with_db, with_tx};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReferralRow {
+    pub referral_id: String,
+    pub town: String,
+    pub case_id: String,
+    pub department: String,
+    pub status: String,
+    pub dispatch_no: i64,
+    pub facts: Vec<u8>,
+    pub dispatched_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub signed_for_at: Option<DateTime<Utc>>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub concluded_at: Option<DateTime<Utc>>,
+    pub staff: String,
+    pub return_reason: Option<String>,
+    pub outcome: Option<Vec<u8>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Stores a referral that arrived; a second copy of the same referral changes nothing.
+pub async fn insert(tx: &mut Tx, r: &ReferralRow) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO referrals (referral_id, town, case_id, department, status, dispatch_no, facts, dispatched_at, received_at, \
+         signed_for_at, accepted_at, concluded_at, staff, return_reason, outcome, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,NULL,NULL,$10,NULL,NULL,$11) ON CONFLICT (referral_id) DO NOTHING"
+    )
+    .bind(&r.referral_id)
+    .bind(&r.town)
+    .bind(&r.case_id)
+    .bind(&r.department)
+    .bind(&r.status)
+    .bind(r.dispatch_no)
+    .bind(&r.facts)
+    .bind(r.dispatched_at)
+    .bind(r.received_at)
+    .bind(&r.staff)
+    .bind(r.updated_at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1)
+    })
+}
+
+pub async fn get(db: &Db, referral_id: &str) -> Result<Option<ReferralRow>, sqlx::Error> {
+    with_db!(db, |p| sqlx::query_as(
+        "SELECT * FROM referrals WHERE referral_id = $1"
+    )
+    .bind(referral_id)
+    .fetch_optional(p)
+    .await)
+}
+
+pub async fn get_in_tx(tx: &mut Tx, referral_id: &str) -> Result<Option<ReferralRow>, sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query_as(
+        "SELECT * FROM referrals WHERE referral_id = $1"
+    )
+    .bind(referral_id)
+    .fetch_optional(c)
+    .await)
+}
+
+pub async fn inbox(
+    db: &Db,
+    department: &str,
+    status: Option<&str>,
+    town: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ReferralRow>, sqlx::Error> {
+    with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT * FROM referrals WHERE department = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR town = $3) \
+         ORDER BY dispatched_at DESC, referral_id DESC LIMIT $4"
+    )
+    .bind(department)
+    .bind(status)
+    .bind(town)
+    .bind(limit)
+    .fetch_all(p)
+    .await
+    })
+}
+
+/// Writes a referral's changed state back.
+pub async fn update(tx: &mut Tx, r: &ReferralRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE referrals SET status = $1, signed_for_at = $2, accepted_at = $3, concluded_at = $4, staff = $5, \
+         return_reason = $6, outcome = $7, updated_at = $8 WHERE referral_id = $9"
+    )
+    .bind(&r.status)
+    .bind(r.signed_for_at)
+    .bind(r.accepted_at)
+    .bind(r.concluded_at)
+    .bind(&r.staff)
+    .bind(&r.return_reason)
+    .bind(&r.outcome)
+    .bind(r.updated_at)
+    .bind(&r.referral_id)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
+pub async fn add_history(
+    tx: &mut Tx,
+    referral_id: &str,
+    at: DateTime<Utc>,
+    kind: &str,
+    actor: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO referral_history (entry_id, referral_id, at, kind, actor, detail) VALUES ($1,$2,$3,$4,$5,$6)"
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(referral_id)
+    .bind(at)
+    .bind(kind)
+    .bind(actor)
+    .bind(detail)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}

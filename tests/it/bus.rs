@@ -1,0 +1,481 @@
+//! The bus through a real NATS JetStream: redeliveries, re-sends, lost receipts, out-of-order
+//! arrivals and poison messages, each ending in exactly the database rows it should.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use async_nats::jetstream::message::PublishMessage;
+use chrono::{DateTime, Utc};
+use liandong_plumbing::bus::{
+    Bus, Consumer, ConsumerSpec, Handler, HandlerError, NewEvent, Outbox, ReceiptHandler, Relay,
+    Source,
+};
+use liandong_plumbing::clock::{SharedClock, SystemClock};
+use liandong_plumbing::store::{Db, Tx};
+use liandong_plumbing::time::to_ts;
+use liandong_plumbing::{with_db, with_tx};
+use liandong_proto::events::v1::{Envelope, ReferralSignedFor};
+use liandong_tests::{Backend, TestEnv, eventually, on_each_backend, unique};
+use prost::Message;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+on_each_backend!(
+    an_event_redelivered_after_a_withheld_ack_has_one_effect,
+    an_event_republished_under_a_new_msg_id_is_caught_by_the_inbox,
+    a_lost_receipt_leads_to_a_resend_and_still_one_effect,
+    events_that_arrive_out_of_order_are_applied_in_sequence,
+    a_message_that_cannot_be_decoded_goes_to_the_dead_letter_stream,
+);
+
+const TOWN: &str = "330782101";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Records every event the receiver applies, numbered in the order applied.
+struct RecordEffect;
+
+impl Handler for RecordEffect {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &Envelope,
+        _now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        with_tx!(tx, |c| sqlx::query(
+            "INSERT INTO effects (event_id, aggregate_id, seq, n) \
+             SELECT $1, $2, $3, COUNT(*) + 1 FROM effects"
+        )
+        .bind(&env.event_id)
+        .bind(&env.aggregate_id)
+        .bind(env.aggregate_seq as i64)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+/// One applied event, as the receiver's `effects` table has it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+struct Effect {
+    event_id: String,
+    aggregate_id: String,
+    seq: i64,
+    n: i64,
+}
+
+/// A sending service ("brigade") and a receiving one ("county"), each with its own database,
+/// bus connection, outbox and relay; the receiver consumes the sender's stream in order.
+struct Link {
+    env: TestEnv,
+    bus: Bus,
+    clock: SharedClock,
+    sender_db: Db,
+    sender_outbox: Outbox,
+    sender_bus: Bus,
+    receiver_db: Db,
+    consumer: Consumer,
+    stop: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl Link {
+    async fn start(backend: Backend) -> anyhow::Result<Link> {
+        let env = TestEnv::new(backend);
+        let clock: SharedClock = Arc::new(SystemClock);
+        let stop = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+
+        let sender_db = env
+            .open_db("brigade", &liandong_brigade::MIGRATIONS)
+            .await?;
+        let sender_bus = Bus::connect(&env.cfg, "brigade").await?;
+        let sender_outbox = Outbox::new(Source::Brigade, sender_bus.subjects.clone(), "test");
+        let relay = Relay::new(
+            sender_db.clone(),
+            sender_bus.clone(),
+            sender_outbox.clone(),
+            clock.clone(),
+        );
+        tasks.spawn(relay.run(stop.clone()));
+
+        let receiver_db = env.open_db("county", &liandong_county::MIGRATIONS).await?;
+        with_db!(&receiver_db, |p| sqlx::query(
+            "CREATE TABLE effects (event_id TEXT NOT NULL, aggregate_id TEXT NOT NULL, \
+             seq BIGINT NOT NULL, n BIGINT NOT NULL)"
+        )
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let bus = Bus::connect(&env.cfg, "county").await?;
+        let receiver_outbox = Outbox::new(Source::County, bus.subjects.clone(), "test");
+        let relay = Relay::new(
+            receiver_db.clone(),
+            bus.clone(),
+            receiver_outbox.clone(),
+            clock.clone(),
+        );
+        tasks.spawn(relay.run(stop.clone()));
+        let spec = ConsumerSpec {
+            durable: "county-from-brigade".into(),
+            stream: bus.stream_name("brigade"),
+            filter_subjects: vec![bus.subjects.source_wildcard(Source::Brigade)],
+            ordered: true,
+        };
+        let consumer = Consumer::new(
+            receiver_db.clone(),
+            bus.clone(),
+            receiver_outbox,
+            clock.clone(),
+            spec,
+        );
+        tasks.spawn(consumer.clone().run(RecordEffect, stop.clone()));
+
+        Ok(Link {
+            env,
+            bus,
+            clock,
+            sender_db,
+            sender_outbox,
+            sender_bus,
+            receiver_db,
+            consumer,
+            stop,
+            tasks,
+        })
+    }
+
+    /// Starts the sender's consumer of receipts addressed to it.
+    fn start_receipts(&mut self) {
+        let spec = ConsumerSpec {
+            durable: "brigade-receipts".into(),
+            stream: self.sender_bus.stream_name("receipts"),
+            filter_subjects: vec![self.sender_bus.subjects.receipts_for(Source::Brigade)],
+            ordered: false,
+        };
+        let consumer = Consumer::new(
+            self.sender_db.clone(),
+            self.sender_bus.clone(),
+            self.sender_outbox.clone(),
+            self.clock.clone(),
+            spec,
+        );
+        self.tasks
+            .spawn(consumer.run(ReceiptHandler, self.stop.clone()));
+    }
+
+    /// Emits one event through the sender's outbox, as a handler would.
+    async fn emit(&self, aggregate: &str, wants_receipt: bool) -> anyhow::Result<Envelope> {
+        let mut tx = self.sender_db.begin().await?;
+        let ev = NewEvent {
+            event_type: "referral_signed_for",
+            town: TOWN,
+            department: Some("forestry"),
+            aggregate_id: aggregate,
+            wants_receipt,
+            ..NewEvent::default()
+        };
+        let env = self
+            .sender_outbox
+            .emit(&mut tx, self.clock.now(), ev, &payload(aggregate))
+            .await?;
+        tx.commit().await?;
+        self.sender_outbox.wake();
+        Ok(env)
+    }
+
+    /// Publishes raw bytes straight to JetStream, past the outbox.
+    async fn publish_raw(
+        &self,
+        subject: String,
+        bytes: Vec<u8>,
+        msg_id: &str,
+    ) -> anyhow::Result<bool> {
+        let msg = PublishMessage::build()
+            .payload(bytes.into())
+            .message_id(msg_id);
+        let ack = self.bus.js.send_publish(subject, msg).await?.await?;
+        Ok(ack.duplicate)
+    }
+
+    async fn effects(&self) -> anyhow::Result<Vec<Effect>> {
+        let sql = "SELECT event_id, aggregate_id, seq, n FROM effects ORDER BY n";
+        Ok(with_db!(&self.receiver_db, |p| sqlx::query_as(sql)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    /// The receiver's inbox count of duplicates of `event_id`, if it has the event.
+    async fn inbox_duplicates(&self, event_id: &str) -> anyhow::Result<Option<i64>> {
+        let sql = "SELECT duplicates FROM inbox WHERE event_id = $1";
+        Ok(with_db!(&self.receiver_db, |p| sqlx::query_scalar(sql)
+            .bind(event_id)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    async fn wait_for_effects(&self, count: usize) -> Vec<Effect> {
+        eventually(&format!("{count} effect(s) are recorded"), WAIT, || async {
+            let effects = self.effects().await?;
+            Ok((effects.len() >= count).then_some(effects))
+        })
+        .await
+    }
+
+    /// Stops every task, waits for them, closes the databases and removes the environment;
+    /// returns what the removal missed.
+    async fn stop(mut self) -> Vec<String> {
+        self.stop.cancel();
+        while let Some(done) = self.tasks.join_next().await {
+            done.expect("a bus task ended without panicking");
+        }
+        self.sender_db.close().await;
+        self.receiver_db.close().await;
+        self.env.cleanup().await;
+        self.env.leftovers().await.unwrap_or_default()
+    }
+}
+
+fn payload(aggregate: &str) -> ReferralSignedFor {
+    ReferralSignedFor {
+        referral_id: aggregate.into(),
+        case_id: "case-1".into(),
+    }
+}
+
+/// An envelope built by hand, as the brigade's outbox would have built it.
+fn envelope(aggregate: &str, seq: u64) -> Envelope {
+    Envelope {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        event_type: "brigade.x".into(),
+        schema_version: 1,
+        town: TOWN.into(),
+        aggregate_id: aggregate.into(),
+        aggregate_seq: seq,
+        occurred_at: Some(to_ts(Utc::now())),
+        source: Source::Brigade.as_str().into(),
+        payload: payload(aggregate).encode_to_vec(),
+        ..Envelope::default()
+    }
+}
+
+#[tokio::test]
+async fn a_stopped_link_leaves_no_stream_and_no_database_behind() {
+    let link = Link::start(Backend::Postgres)
+        .await
+        .expect("the link starts");
+    let prefix = link.env.cfg.stream_prefix.clone();
+    let before = link.env.leftovers().await.unwrap();
+    let after = link.stop().await;
+    println!(
+        "created {} stream(s) and database(s) under {prefix}; {} left after cleanup",
+        before.len(),
+        after.len()
+    );
+    assert_eq!(
+        before.len(),
+        5 + 2,
+        "five streams and two databases: {before:?}"
+    );
+    assert!(after.is_empty(), "left behind: {after:?}");
+}
+
+async fn an_event_redelivered_after_a_withheld_ack_has_one_effect(backend: Backend) {
+    let link = Link::start(backend).await.expect("the link starts");
+    link.consumer.stats.withhold_acks.store(1, Ordering::SeqCst);
+
+    let sent = link.emit(&unique("case-"), false).await.unwrap();
+    let stats = link.consumer.stats.clone();
+    eventually(
+        "the broker redelivers the unacknowledged event",
+        WAIT,
+        || async { (stats.duplicates.load(Ordering::SeqCst) >= 1).then_some(()) },
+    )
+    .await;
+
+    let effects = link.effects().await.unwrap();
+    let duplicates = link.inbox_duplicates(&sent.event_id).await.unwrap();
+    println!(
+        "[{backend}] withheld one ack of one event; found {} effect(s), inbox duplicates {duplicates:?}",
+        effects.len()
+    );
+    assert_eq!(effects.len(), 1, "one effect: {effects:?}");
+    assert_eq!(effects[0].event_id, sent.event_id);
+    assert_eq!(duplicates, Some(1));
+    link.stop().await;
+}
+
+async fn an_event_republished_under_a_new_msg_id_is_caught_by_the_inbox(backend: Backend) {
+    let link = Link::start(backend).await.expect("the link starts");
+    let sent = link.emit(&unique("case-"), false).await.unwrap();
+    link.wait_for_effects(1).await;
+
+    let sql = "SELECT subject, payload FROM outbox WHERE id = $1";
+    let (subject, bytes): (String, Vec<u8>) = with_db!(&link.sender_db, |p| sqlx::query_as(sql)
+        .bind(&sent.event_id)
+        .fetch_one(p)
+        .await)
+    .unwrap();
+    let new_msg_id = uuid::Uuid::now_v7().to_string();
+    let broker_saw_duplicate = link.publish_raw(subject, bytes, &new_msg_id).await.unwrap();
+    assert!(
+        !broker_saw_duplicate,
+        "under a new Nats-Msg-Id the broker stores the copy"
+    );
+
+    eventually("the inbox counts the copy as a duplicate", WAIT, || async {
+        let d = link.inbox_duplicates(&sent.event_id).await?;
+        Ok((d == Some(1)).then_some(()))
+    })
+    .await;
+    let effects = link.effects().await.unwrap();
+    println!(
+        "[{backend}] republished one event under a new msg id; found {} effect(s), inbox duplicates 1",
+        effects.len()
+    );
+    assert_eq!(effects.len(), 1, "still one effect: {effects:?}");
+    link.stop().await;
+}
+
+async fn a_lost_receipt_leads_to_a_resend_and_still_one_effect(backend: Backend) {
+    let mut link = Link::start(backend).await.expect("the link starts");
+    let sent = link.emit(&unique("case-"), true).await.unwrap();
+
+    eventually("the receiver publishes its receipt", WAIT, || async {
+        let sql =
+            "SELECT COUNT(*) FROM outbox WHERE event_type = 'receipt' AND published_at IS NOT NULL";
+        let n: i64 = with_db!(&link.receiver_db, |p| sqlx::query_scalar(sql)
+            .fetch_one(p)
+            .await)?;
+        Ok((n >= 1).then_some(()))
+    })
+    .await;
+    let receipts = link.bus.stream_name("receipts");
+    let purged = link
+        .bus
+        .js
+        .get_stream(&receipts)
+        .await
+        .unwrap()
+        .purge()
+        .await
+        .unwrap();
+    link.start_receipts();
+
+    let sql = "SELECT publish_count FROM outbox WHERE id = $1 AND receipt_at IS NOT NULL";
+    let publish_count: i64 = eventually("the sender records a receipt", WAIT, || async {
+        Ok(with_db!(&link.sender_db, |p| sqlx::query_scalar(sql)
+            .bind(&sent.event_id)
+            .fetch_optional(p)
+            .await)?)
+    })
+    .await;
+    let effects = link.effects().await.unwrap();
+    let duplicates = link.inbox_duplicates(&sent.event_id).await.unwrap();
+    println!(
+        "[{backend}] purged {} receipt(s); the event was published {publish_count} time(s), \
+         {} effect(s), receiver inbox duplicates {duplicates:?}",
+        purged.purged,
+        effects.len()
+    );
+    assert!(
+        purged.purged >= 1,
+        "the receipt was in the stream and is lost"
+    );
+    assert!(publish_count >= 2, "the sender re-sent the event");
+    assert_eq!(effects.len(), 1, "one effect: {effects:?}");
+    assert!(
+        duplicates >= Some(1),
+        "the receiver's inbox caught the re-send"
+    );
+    link.stop().await;
+}
+
+async fn events_that_arrive_out_of_order_are_applied_in_sequence(backend: Backend) {
+    let link = Link::start(backend).await.expect("the link starts");
+    let aggregate = unique("case-");
+    let first = envelope(&aggregate, 1);
+    let second = envelope(&aggregate, 2);
+    let subject = link.bus.subjects.event(Source::Brigade, "x", TOWN, None);
+    for e in [&second, &first] {
+        let dup = link
+            .publish_raw(subject.clone(), e.encode_to_vec(), &e.event_id)
+            .await
+            .unwrap();
+        assert!(!dup);
+    }
+
+    let effects = link.wait_for_effects(2).await;
+    let out_of_order = link.consumer.stats.out_of_order.load(Ordering::SeqCst);
+    println!(
+        "[{backend}] published seq 2 then seq 1; applied seqs {:?}, held back {out_of_order} time(s)",
+        effects.iter().map(|e| e.seq).collect::<Vec<_>>()
+    );
+    let applied: Vec<(&str, i64, i64)> = effects
+        .iter()
+        .map(|e| (e.event_id.as_str(), e.seq, e.n))
+        .collect();
+    assert_eq!(
+        applied,
+        vec![
+            (first.event_id.as_str(), 1, 1),
+            (second.event_id.as_str(), 2, 2)
+        ]
+    );
+    assert!(effects.iter().all(|e| e.aggregate_id == aggregate));
+    assert!(out_of_order >= 1, "the early event was held back");
+    link.stop().await;
+}
+
+async fn a_message_that_cannot_be_decoded_goes_to_the_dead_letter_stream(backend: Backend) {
+    let link = Link::start(backend).await.expect("the link starts");
+    // A varint tag whose wire type is 7, which protobuf does not have.
+    let garbage = b"\xff\xff\xff garbage".to_vec();
+    assert!(
+        Envelope::decode(garbage.as_slice()).is_err(),
+        "the garbage is undecodable"
+    );
+    let subject = link.bus.subjects.event(Source::Brigade, "x", TOWN, None);
+    link.publish_raw(subject.clone(), garbage, &unique("garbage-"))
+        .await
+        .unwrap();
+    let valid = envelope(&unique("case-"), 1);
+    link.publish_raw(subject, valid.encode_to_vec(), &valid.event_id)
+        .await
+        .unwrap();
+
+    let effects = link.wait_for_effects(1).await;
+    let dlq = link.bus.stream_name("dlq");
+    let stream = link.bus.js.get_stream(&dlq).await.unwrap();
+    let info = eventually("the dead letter is stored", WAIT, || async {
+        let info = stream.get_info().await?;
+        Ok((info.state.messages >= 1).then_some(info))
+    })
+    .await;
+    let dead = stream
+        .get_raw_message(info.state.first_sequence)
+        .await
+        .unwrap();
+    let error = dead
+        .headers
+        .get("Liandong-Error")
+        .map(|v| v.as_str().to_owned())
+        .unwrap_or_default();
+    let dead_lettered = link.consumer.stats.dead_lettered.load(Ordering::SeqCst);
+    println!(
+        "[{backend}] published garbage then a valid event; {} effect(s), {dead_lettered} dead-lettered, \
+         {} in the DLQ with error {error:?}",
+        effects.len(),
+        info.state.messages
+    );
+    assert_eq!(effects.len(), 1);
+    assert_eq!(effects[0].event_id, valid.event_id);
+    assert_eq!(dead_lettered, 1);
+    assert_eq!(info.state.messages, 1);
+    assert!(
+        error.contains("decode"),
+        "the error names the decoding: {error:?}"
+    );
+    link.stop().await;
+}

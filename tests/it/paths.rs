@@ -1,0 +1,411 @@
+//! The three paths end to end, through the services' gRPC APIs only, with every service a
+//! real process on real NATS JetStream and a real database.
+
+use std::time::Duration;
+
+use liandong_proto::board::v1 as board;
+use liandong_proto::brigade::v1 as brigade;
+use liandong_proto::county::v1 as county;
+use liandong_proto::events::v1 as ev;
+use liandong_tests::hub::{As, TestHub};
+use liandong_tests::{Backend, eventually};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+const T1: &str = "330782101";
+const T2: &str = "330782102";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn report(town: &str, matters: &[&str], description: &str) -> brigade::ReportCaseRequest {
+    brigade::ReportCaseRequest {
+        town: town.into(),
+        source: brigade::CaseSource::Patrol as i32,
+        matters: matters.iter().map(|m| m.to_string()).collect(),
+        village: "东山村".into(),
+        location: "东山村后山林区".into(),
+        description: description.into(),
+        found_at: Some(prost_types::Timestamp {
+            seconds: 1_780_000_000,
+            nanos: 0,
+        }),
+        evidence_refs: vec!["photo-001.jpg".into()],
+        complex: false,
+        triage_override: None,
+    }
+}
+
+async fn inbox(hub: &TestHub, department: &'static str, status: &str) -> Vec<county::Referral> {
+    hub.county
+        .clone()
+        .list_inbox(As::dispatcher(department).req(county::ListInboxRequest {
+            department: department.into(),
+            status: status.into(),
+            town: String::new(),
+            page_size: 0,
+        }))
+        .await
+        .expect("the inbox is readable")
+        .into_inner()
+        .referrals
+}
+
+async fn case(hub: &TestHub, town: &'static str, case_id: &str) -> brigade::GetCaseResponse {
+    hub.brigade
+        .clone()
+        .get_case(As::brigade_officer(town).req(brigade::GetCaseRequest {
+            case_id: case_id.into(),
+        }))
+        .await
+        .expect("the case is readable")
+        .into_inner()
+}
+
+/// Polls a department's inbox until the referral of `case_id` is there.
+async fn referral_of(hub: &TestHub, department: &'static str, case_id: &str) -> county::Referral {
+    eventually(
+        &format!("the referral of {case_id} in {department}'s inbox"),
+        WAIT,
+        || async {
+            inbox(hub, department, "")
+                .await
+                .into_iter()
+                .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
+        },
+    )
+    .await
+}
+
+async fn an_out_of_scope_case_reaches_the_department_and_its_result_closes_the_case(
+    backend: Backend,
+) {
+    let hub = TestHub::start(backend).await;
+    let officer = As::brigade_officer(T1);
+    let reported = hub
+        .brigade
+        .clone()
+        .report_case(officer.req(report(T1, &["LY-001"], "发现有人在后山滥伐林木约20株")))
+        .await
+        .expect("the report is taken")
+        .into_inner()
+        .case
+        .expect("a case");
+    let triage = reported.triage.clone().expect("triaged");
+    assert_eq!(triage.path, ev::Path::OutOfScope as i32);
+    assert_eq!(triage.rule, 5);
+    assert_eq!(triage.department, "forestry");
+    assert_eq!(reported.status, "referred");
+
+    // It reaches the forestry bureau's inbox with no hand in between.
+    let referral = referral_of(&hub, "forestry", &reported.case_id).await;
+    assert_eq!(referral.status, "dispatched");
+    assert_eq!(referral.facts.as_ref().unwrap().matters, vec!["LY-001"]);
+
+    let dispatcher = As::dispatcher("forestry");
+    let mut c = hub.county.clone();
+    let id = referral.referral_id.clone();
+    c.sign_for_referral(dispatcher.req(county::SignForReferralRequest {
+        referral_id: id.clone(),
+    }))
+    .await
+    .expect("signed for");
+    c.accept_referral(dispatcher.req(county::AcceptReferralRequest {
+        referral_id: id.clone(),
+    }))
+    .await
+    .expect("accepted");
+    c.assign_referral(dispatcher.req(county::AssignReferralRequest {
+        referral_id: id.clone(),
+        staff: vec!["lin.yuan".into()],
+    }))
+    .await
+    .expect("assigned");
+    let concluded = c
+        .conclude_referral(
+            As::investigator("forestry").req(county::ConcludeReferralRequest {
+                referral_id: id.clone(),
+                outcome: Some(ev::Outcome {
+                    kind: "fine".into(),
+                    fine_fen: 300_000,
+                    confiscated: vec![],
+                    summary: "责令补种并处罚款".into(),
+                }),
+            }),
+        )
+        .await
+        .expect("concluded")
+        .into_inner()
+        .referral
+        .unwrap();
+    assert_eq!(concluded.status, "concluded");
+
+    // The result flows back and closes the brigade's case, which keeps its history.
+    let closed = eventually("the brigade's case to close", WAIT, || async {
+        let got = case(&hub, T1, &reported.case_id).await;
+        (got.case.as_ref().unwrap().status == "closed").then_some(got)
+    })
+    .await;
+    let kinds: Vec<&str> = closed.history.iter().map(|h| h.kind.as_str()).collect();
+    for k in [
+        "reported",
+        "triaged",
+        "referred",
+        "referral_signed_for",
+        "referral_accepted",
+        "referral_assigned",
+        "result_received",
+    ] {
+        assert!(kinds.contains(&k), "history {kinds:?} lacks {k}");
+    }
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn an_out_of_scope_case_closes_on_the_departments_result_on_sqlite() {
+    an_out_of_scope_case_reaches_the_department_and_its_result_closes_the_case(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test]
+async fn an_out_of_scope_case_closes_on_the_departments_result_on_postgres() {
+    an_out_of_scope_case_reaches_the_department_and_its_result_closes_the_case(Backend::Postgres)
+        .await;
+}
+
+#[tokio::test]
+async fn in_scope_joint_and_returned_cases_go_where_they_belong_in_two_towns() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let mut b = hub.brigade.clone();
+
+    // In scope: rural construction without a permit is the town's own power (城乡规划法 第六十五条).
+    let in_scope = b
+        .report_case(As::brigade_officer(T1).req(report(
+            T1,
+            &["CXGH-001"],
+            "村民未取得乡村建设规划许可证建房",
+        )))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    assert_eq!(
+        in_scope.triage.as_ref().unwrap().path,
+        ev::Path::InScope as i32
+    );
+    assert_eq!(in_scope.status, "open");
+
+    // Joint: illegal land occupation always needs joint handling; it lands on T1's agenda.
+    let joint = b
+        .report_case(As::brigade_officer(T1).req(report(T1, &["TD-001"], "非法占用耕地建厂房")))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    assert_eq!(joint.triage.as_ref().unwrap().path, ev::Path::Joint as i32);
+    assert_eq!(joint.status, "awaiting_board");
+    let agenda = |town: &'static str| {
+        let mut board = hub.board.clone();
+        async move {
+            board
+                .list_agenda(As::board_member(town).req(board::ListAgendaRequest {
+                    town: town.into(),
+                    page_size: 0,
+                }))
+                .await
+                .unwrap()
+                .into_inner()
+                .items
+        }
+    };
+    let item = eventually("the joint case on T1's agenda", WAIT, || async {
+        agenda(T1)
+            .await
+            .into_iter()
+            .find(|i| i.facts.as_ref().is_some_and(|f| f.case_id == joint.case_id))
+    })
+    .await;
+    assert_eq!(item.kind, "joint_case");
+
+    // One department's inbox receives referrals from both towns.
+    let from_t1 = b
+        .report_case(As::brigade_officer(T1).req(report(T1, &["JT-001"], "机动车违规停放堵塞村道")))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    let from_t2 = b
+        .report_case(As::brigade_officer(T2).req(report(T2, &["JT-001"], "货车违停集镇路口")))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    let r1 = referral_of(&hub, "public_security", &from_t1.case_id).await;
+    let r2 = referral_of(&hub, "public_security", &from_t2.case_id).await;
+    assert_ne!(r1.referral_id, r2.referral_id);
+
+    // Each brigade sees only its own town.
+    let err = b
+        .get_case(As::brigade_officer(T2).req(brigade::GetCaseRequest {
+            case_id: from_t1.case_id.clone(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let t2_cases = b
+        .list_cases(As::brigade_officer(T2).req(brigade::ListCasesRequest {
+            town: T2.into(),
+            status: String::new(),
+            page_size: 0,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .cases;
+    assert!(t2_cases.iter().all(|c| c.town == T2) && t2_cases.len() == 1);
+    assert!(
+        agenda(T2).await.is_empty(),
+        "T2's board sees none of T1's items"
+    );
+
+    // A return lands on T1's board as a competence dispute.
+    hub.county
+        .clone()
+        .return_referral(
+            As::dispatcher("public_security").req(county::ReturnReferralRequest {
+                referral_id: r1.referral_id.clone(),
+                reason: "村道停车属交通运输部门管理".into(),
+                not_competent: true,
+            }),
+        )
+        .await
+        .unwrap();
+    let dispute = eventually("the dispute on T1's agenda", WAIT, || async {
+        agenda(T1)
+            .await
+            .into_iter()
+            .find(|i| i.kind == "competence_dispute")
+    })
+    .await;
+    assert_eq!(dispute.referral_id, r1.referral_id);
+    assert_eq!(dispute.returned_by, "public_security");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_the_field_and_nothing_is_stored() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let mut b = hub.brigade.clone();
+    let officer = As::brigade_officer(T1);
+    let fields = |s: tonic::Status| -> Vec<String> {
+        assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+        s.get_details_bad_request()
+            .expect("field violations")
+            .field_violations
+            .into_iter()
+            .map(|v| v.field)
+            .collect()
+    };
+
+    let unknown = b
+        .report_case(officer.req(report(T1, &["XX-999"], "未知事项")))
+        .await
+        .unwrap_err();
+    assert_eq!(fields(unknown), vec!["matters"]);
+    let mut missing = report(T1, &["LY-001"], "缺少村名");
+    missing.village = String::new();
+    assert_eq!(
+        fields(b.report_case(officer.req(missing)).await.unwrap_err()),
+        vec!["village"]
+    );
+    let too_long = report(T1, &["LY-001"], &"很".repeat(4001));
+    assert_eq!(
+        fields(b.report_case(officer.req(too_long)).await.unwrap_err()),
+        vec!["description"]
+    );
+
+    // A role that may not report is refused.
+    let err = b
+        .report_case(As::board_member(T1).req(report(T1, &["LY-001"], "联席会议成员不能登记案件")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // No caller at all.
+    let err = b
+        .report_case(tonic::Request::new(report(T1, &["LY-001"], "无身份")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+
+    let listed = b
+        .list_cases(officer.req(brigade::ListCasesRequest {
+            town: T1.into(),
+            status: String::new(),
+            page_size: 0,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .cases;
+    assert!(listed.is_empty(), "nothing was stored: {listed:?}");
+
+    // An action on a referral in the wrong state, and one by another department.
+    let case = b
+        .report_case(officer.req(report(T1, &["LY-001"], "滥伐林木")))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    let r = referral_of(&hub, "forestry", &case.case_id).await;
+    let mut c = hub.county.clone();
+    let err = c
+        .conclude_referral(
+            As::dispatcher("forestry").req(county::ConcludeReferralRequest {
+                referral_id: r.referral_id.clone(),
+                outcome: Some(ev::Outcome {
+                    kind: "education".into(),
+                    ..Default::default()
+                }),
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let err = c
+        .sign_for_referral(
+            As::dispatcher("public_security").req(county::SignForReferralRequest {
+                referral_id: r.referral_id.clone(),
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let err = c
+        .assign_referral(
+            As::dispatcher("forestry").req(county::AssignReferralRequest {
+                referral_id: r.referral_id.clone(),
+                staff: vec!["no spaces allowed".into()],
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(fields(err), vec!["staff[0]"]);
+    let still = c
+        .get_referral(As::dispatcher("forestry").req(county::GetReferralRequest {
+            referral_id: r.referral_id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .referral
+        .unwrap();
+    assert_eq!(
+        still.status, "dispatched",
+        "refused actions changed nothing"
+    );
+    assert!(still.staff.is_empty());
+    hub.stop().await;
+}

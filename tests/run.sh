@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every check and every test: formatting, lints, buf lint, unit and integration tests.
+# Installs and starts what a fresh machine lacks (mold, buf, NATS, PostgreSQL) first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+
+# A target directory outside the clone is reused when it exists (CI passes from cold too).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/liandong-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export CARGO_INCREMENTAL=0
+STATE="$(mktemp -d /tmp/liandong-test.XXXXXX)"
+cleanup() {
+  [ -f "$STATE/nats.pid" ] && kill "$(cat "$STATE/nats.pid")" 2>/dev/null || true
+  if [ -f "$STATE/pg.bindir" ]; then runuser -u postgres -- "$(cat "$STATE/pg.bindir")/pg_ctl" -D "$STATE/pg" -m fast stop >/dev/null 2>&1 || true; fi
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
+
+declare -a PHASES=()
+phase() {
+  local name="$1"; shift
+  local t0=$SECONDS
+  log "phase: $name"
+  "$@"
+  PHASES+=("$(printf '%-28s %5ds' "$name" $((SECONDS - t0)))")
+}
+report() {
+  printf '\nphase timings:\n'
+  for p in "${PHASES[@]}"; do printf '  %s\n' "$p"; done
+  printf '  %-28s %5ds\n' total "$SECONDS"
+}
+trap 'report; cleanup' EXIT
+
+phase "tools and services" bash -c "source deploy/lib.sh; ensure_build_tools && ensure_nats '$STATE' && ensure_postgres '$STATE' && ensure_buf >/dev/null"
+phase "cargo fmt --check" cargo fmt --all --check
+phase "buf lint" bash -c "cd proto && \"$(ensure_buf)\" lint"
+phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+phase "build tests" cargo test --workspace --locked --no-run
+phase "cargo test" cargo test --workspace --locked -- --test-threads "${LIANDONG_TEST_THREADS:-4}"

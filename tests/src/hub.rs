@@ -1,0 +1,243 @@
+//! `TestHub`: every service as a real `liandong serve` process against real NATS and a real
+//! database, with typed gRPC clients and the actors that call them.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use liandong_proto::board::v1::board_service_client::BoardServiceClient;
+use liandong_proto::brigade::v1::brigade_service_client::BrigadeServiceClient;
+use liandong_proto::county::v1::county_service_client::CountyServiceClient;
+use tonic::Request;
+use tonic::transport::Channel;
+
+use crate::{Backend, TestEnv, eventually};
+
+/// Who calls: the metadata the services read the actor from.
+#[derive(Debug, Clone)]
+pub struct As {
+    pub officer: &'static str,
+    pub role: &'static str,
+    pub town: Option<&'static str>,
+    pub department: Option<&'static str>,
+}
+
+impl As {
+    pub fn brigade_officer(town: &'static str) -> As {
+        As {
+            officer: "wang.wu",
+            role: "brigade_officer",
+            town: Some(town),
+            department: None,
+        }
+    }
+    pub fn brigade_captain(town: &'static str) -> As {
+        As {
+            officer: "li.si",
+            role: "brigade_captain",
+            town: Some(town),
+            department: None,
+        }
+    }
+    pub fn board_chair(town: &'static str) -> As {
+        As {
+            officer: "zhao.zhuxi",
+            role: "board_chair",
+            town: Some(town),
+            department: None,
+        }
+    }
+    pub fn board_member(town: &'static str) -> As {
+        As {
+            officer: "qian.weiyuan",
+            role: "board_member",
+            town: Some(town),
+            department: None,
+        }
+    }
+    pub fn dispatcher(department: &'static str) -> As {
+        As {
+            officer: "sun.diaodu",
+            role: "county_dispatcher",
+            town: None,
+            department: Some(department),
+        }
+    }
+    pub fn investigator(department: &'static str) -> As {
+        As {
+            officer: "zhou.diaocha",
+            role: "county_investigator",
+            town: None,
+            department: Some(department),
+        }
+    }
+
+    /// `msg` as a request made by this actor.
+    pub fn req<T>(&self, msg: T) -> Request<T> {
+        let mut r = Request::new(msg);
+        let md = r.metadata_mut();
+        md.insert("x-liandong-officer", self.officer.parse().expect("ascii"));
+        md.insert("x-liandong-role", self.role.parse().expect("ascii"));
+        if let Some(t) = self.town {
+            md.insert("x-liandong-town", t.parse().expect("ascii"));
+        }
+        if let Some(d) = self.department {
+            md.insert("x-liandong-department", d.parse().expect("ascii"));
+        }
+        r
+    }
+}
+
+/// The `liandong` binary beside the test executable (`target/<profile>/liandong`).
+pub fn liandong_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>/deps/..");
+    let bin = dir.join("liandong");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p liandong` first (tests/run.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+pub struct TestHub {
+    pub env: TestEnv,
+    children: Vec<(&'static str, Child)>,
+    config_file: PathBuf,
+    pub brigade: BrigadeServiceClient<Channel>,
+    pub board: BoardServiceClient<Channel>,
+    pub county: CountyServiceClient<Channel>,
+}
+
+impl TestHub {
+    /// Starts brigade, board and county as processes and waits until each reports SERVING.
+    pub async fn start(backend: Backend) -> TestHub {
+        let env = TestEnv::new(backend);
+        let config_file = env.cfg.data_dir.join("liandong.toml");
+        std::fs::create_dir_all(&env.cfg.data_dir).expect("data dir");
+        std::fs::write(
+            &config_file,
+            toml::to_string(&env.cfg).expect("config serialises"),
+        )
+        .expect("config file");
+        let mut children = Vec::new();
+        for service in ["brigade", "board", "county"] {
+            children.push((service, spawn(&config_file, service, &env)));
+        }
+        let addr = |a: std::net::SocketAddr| format!("http://{a}");
+        let brigade = BrigadeServiceClient::new(wait_ready(&addr(env.cfg.brigade_addr)).await);
+        let board = BoardServiceClient::new(wait_ready(&addr(env.cfg.board_addr)).await);
+        let county = CountyServiceClient::new(wait_ready(&addr(env.cfg.county_addr)).await);
+        TestHub {
+            env,
+            children,
+            config_file,
+            brigade,
+            board,
+            county,
+        }
+    }
+
+    /// Stops every service with SIGTERM, waits for them, and removes the test's streams and databases.
+    pub async fn stop(mut self) {
+        for (_, child) in &mut self.children {
+            terminate(child);
+        }
+        self.children.clear();
+        self.env.cleanup().await;
+    }
+
+    /// Restarts one service (SIGTERM, then a fresh process) and waits until it is ready.
+    pub async fn restart(&mut self, service: &str) {
+        let (_, child) = self
+            .children
+            .iter_mut()
+            .find(|(s, _)| *s == service)
+            .expect("a known service");
+        terminate(child);
+        *child = spawn(&self.config_file, service, &self.env);
+        let addr = match service {
+            "brigade" => self.env.cfg.brigade_addr,
+            "board" => self.env.cfg.board_addr,
+            _ => self.env.cfg.county_addr,
+        };
+        wait_ready(&format!("http://{addr}")).await;
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn spawn(config: &PathBuf, service: &str, env: &TestEnv) -> Child {
+    let log =
+        std::fs::File::create(env.cfg.data_dir.join(format!("{service}.log"))).expect("log file");
+    Command::new(liandong_bin())
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .arg(service)
+        .env(
+            "RUST_LOG",
+            std::env::var("LIANDONG_TEST_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .env_remove("DATABASE_URL")
+        .env_remove("NATS_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("the liandong binary starts")
+}
+
+fn terminate(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    for _ in 0..200 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Connects to `addr` and polls gRPC health until it answers SERVING.
+pub async fn wait_ready(addr: &str) -> Channel {
+    let endpoint = tonic::transport::Endpoint::from_shared(addr.to_owned()).expect("an address");
+    eventually(
+        &format!("{addr} to be ready"),
+        Duration::from_secs(60),
+        || {
+            let endpoint = endpoint.clone();
+            async move {
+                let channel = endpoint.connect().await.ok()?;
+                let mut health =
+                    tonic_health::pb::health_client::HealthClient::new(channel.clone());
+                let status = health
+                    .check(tonic_health::pb::HealthCheckRequest {
+                        service: String::new(),
+                    })
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .status;
+                (status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32)
+                    .then_some(channel)
+            }
+        },
+    )
+    .await
+}
