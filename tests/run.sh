@@ -36,5 +36,5 @@ phase "tools and services" bash -c "source deploy/lib.sh; ensure_build_tools && 
 phase "cargo fmt --check" cargo fmt --all --check
 phase "buf lint" bash -c "cd proto && \"$(ensure_buf)\" lint"
 phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
-phase "build tests" cargo test --workspace --locked --no-run
+phase "build" bash -c "cargo build -p liandong --locked && cargo test --workspace --locked --no-run"
 phase "cargo test" cargo test --workspace --locked -- --test-threads "${LIANDONG_TEST_THREADS:-4}"

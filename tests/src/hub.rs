@@ -144,6 +144,18 @@ impl TestHub {
 
     /// Stops every service with SIGTERM, waits for them, and removes the test's streams and databases.
     pub async fn stop(mut self) {
+        // Closing the clients' connections lets each service drain at once.
+        let closed = tonic::transport::Endpoint::from_static("http://127.0.0.1:1").connect_lazy();
+        self.brigade = BrigadeServiceClient::new(closed.clone());
+        self.board = BoardServiceClient::new(closed.clone());
+        self.county = CountyServiceClient::new(closed);
+        // All at once: each takes up to its grace period to drain.
+        for (_, child) in &mut self.children {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+        }
         for (_, child) in &mut self.children {
             terminate(child);
         }

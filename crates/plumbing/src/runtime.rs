@@ -67,6 +67,9 @@ fn read_calendar_dir(dir: &Path) -> anyhow::Result<Vec<YearCalendar>> {
     Ok(years)
 }
 
+/// How long requests in flight may take to finish once a service is told to stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Everything a service holds while it runs.
 pub struct Runtime {
     pub cfg: Config,
@@ -245,14 +248,34 @@ impl Runtime {
         let routes = routes.add_service(health).add_service(reflection);
         let addr = listener.local_addr()?;
         tracing::info!(service = %self.source, %addr, "Serving gRPC.");
-        let served = tonic::transport::Server::builder()
+        let stopping = CancellationToken::new();
+        let signal = {
+            let stopping = stopping.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("Stopping: no new requests; finishing those in flight.");
+                stopping.cancel();
+            }
+        };
+        let server = tonic::transport::Server::builder()
             .add_routes(routes)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),
-                shutdown,
-            )
-            .await;
+                signal,
+            );
+        // Idle client connections would hold a graceful shutdown open for ever: give requests
+        // in flight a few seconds, then stop regardless.
+        let served = tokio::select! {
+            r = server => r.map_err(anyhow::Error::from),
+            _ = async {
+                stopping.cancelled().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!("Requests were still open after the grace period; stopping anyway.");
+                Ok(())
+            }
+        };
         self.shutdown().await;
-        Ok(served?)
+        served
     }
 }
