@@ -1,4 +1,5 @@
-//! Compiles proto/liandong/** with the vendored protoc, so no system protoc is needed.
+//! Compiles proto/liandong/** with the vendored protoc, so no system protoc is needed; with
+//! the `json` feature, also a serde-capable copy of every message for the HTTP gateway.
 
 use std::path::PathBuf;
 
@@ -18,10 +19,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     files.sort();
-    let descriptor = PathBuf::from(std::env::var("OUT_DIR")?).join("liandong_descriptor.bin");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    let descriptor = out_dir.join("liandong_descriptor.bin");
     tonic_prost_build::configure()
         .file_descriptor_set_path(&descriptor)
         .compile_protos(&files, &[root, protoc_bin_vendored::include_path()?])?;
+    #[cfg(feature = "json")]
+    json::generate(&descriptor, &out_dir.join("json"))?;
     println!("cargo:rerun-if-changed=liandong");
     Ok(())
+}
+
+#[cfg(feature = "json")]
+mod json {
+    //! The JSON twin: the same descriptors compiled again with `google.protobuf` taken from
+    //! `pbjson_types` (whose `Timestamp` has serde impls), plus pbjson's serde impls.
+
+    use std::path::Path;
+
+    use prost::Message;
+
+    pub fn generate(descriptor: &Path, out: &Path) -> Result<(), Box<dyn std::error::Error>> {
+        std::fs::create_dir_all(out)?;
+        let bytes = std::fs::read(descriptor)?;
+        let fds = tonic_prost_build::FileDescriptorSet::decode(bytes.as_slice())?;
+        let mut config = tonic_prost_build::Config::new();
+        // Type names let the gateway check each route's Rust types against the descriptors.
+        config.enable_type_names();
+        tonic_prost_build::configure()
+            .build_client(false)
+            .build_server(false)
+            // Lets the extern path below replace prost-types' default mapping.
+            .compile_well_known_types(true)
+            .out_dir(out)
+            .extern_path(".google.protobuf", "::pbjson_types")
+            .compile_fds_with_config(fds, config)?;
+        // Defaults: camelCase names on output, both camelCase and proto names accepted on
+        // input, unknown fields rejected, enums as their value names.
+        pbjson_build::Builder::new()
+            .register_descriptors(&bytes)?
+            .out_dir(out)
+            .extern_path(".google.protobuf", "::pbjson_types")
+            .build(&[".liandong"])?;
+        Ok(())
+    }
 }

@@ -25,3 +25,45 @@ pub mod county {
 
 /// The encoded file descriptor set of every package, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("liandong_descriptor");
+
+/// The same messages again, with serde impls in the canonical proto3 JSON mapping (pbjson):
+/// camelCase names out, camelCase or proto names in, int64 as strings, enums by value name,
+/// `Timestamp` as RFC 3339. Their `google.protobuf` types come from `pbjson_types`, so the
+/// gRPC types above keep `prost_types` and nothing that uses them changes. Both copies share
+/// one wire format, so either may be sent to a service.
+#[cfg(feature = "json")]
+pub mod json {
+    pub mod events {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/json/liandong.events.v1.rs"));
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/json/liandong.events.v1.serde.rs"
+            ));
+        }
+    }
+    pub mod brigade {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/json/liandong.brigade.v1.rs"));
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/json/liandong.brigade.v1.serde.rs"
+            ));
+        }
+    }
+    pub mod board {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/json/liandong.board.v1.rs"));
+            include!(concat!(env!("OUT_DIR"), "/json/liandong.board.v1.serde.rs"));
+        }
+    }
+    pub mod county {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/json/liandong.county.v1.rs"));
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/json/liandong.county.v1.serde.rs"
+            ));
+        }
+    }
+}

@@ -49,7 +49,7 @@ async fn inbox(hub: &TestHub, department: &'static str, status: &str) -> Vec<cou
         .referrals
 }
 
-async fn case(hub: &TestHub, town: &'static str, case_id: &str) -> brigade::GetCaseResponse {
+async fn case_of(hub: &TestHub, town: &'static str, case_id: &str) -> brigade::GetCaseResponse {
     hub.brigade
         .clone()
         .get_case(As::brigade_officer(town).req(brigade::GetCaseRequest {
@@ -140,7 +140,7 @@ async fn an_out_of_scope_case_reaches_the_department_and_its_result_closes_the_c
 
     // The result flows back and closes the brigade's case, which keeps its history.
     let closed = eventually("the brigade's case to close", WAIT, || async {
-        let got = case(&hub, T1, &reported.case_id).await;
+        let got = case_of(&hub, T1, &reported.case_id).await;
         (got.case.as_ref().unwrap().status == "closed").then_some(got)
     })
     .await;
@@ -211,6 +211,7 @@ async fn in_scope_joint_and_returned_cases_go_where_they_belong_in_two_towns() {
                 .list_agenda(As::board_member(town).req(board::ListAgendaRequest {
                     town: town.into(),
                     page_size: 0,
+                    include_decided: false,
                 }))
                 .await
                 .unwrap()
@@ -407,5 +408,385 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_stored() {
         "refused actions changed nothing"
     );
     assert!(still.staff.is_empty());
+    hub.stop().await;
+}
+
+async fn agenda_item(
+    hub: &TestHub,
+    town: &'static str,
+    case_id: &str,
+    kind: &str,
+) -> board::AgendaItem {
+    eventually(
+        &format!("{case_id} as a {kind} on {town}'s agenda"),
+        WAIT,
+        || async {
+            hub.board
+                .clone()
+                .list_agenda(As::board_member(town).req(board::ListAgendaRequest {
+                    town: town.into(),
+                    page_size: 0,
+                    include_decided: false,
+                }))
+                .await
+                .unwrap()
+                .into_inner()
+                .items
+                .into_iter()
+                .find(|i| i.kind == kind && i.facts.as_ref().is_some_and(|f| f.case_id == case_id))
+        },
+    )
+    .await
+}
+
+async fn task_of(hub: &TestHub, department: &'static str, case_id: &str) -> county::Task {
+    eventually(
+        &format!("{department}'s task for {case_id}"),
+        WAIT,
+        || async {
+            hub.county
+                .clone()
+                .list_tasks(As::dispatcher(department).req(county::ListTasksRequest {
+                    department: department.into(),
+                    status: String::new(),
+                    page_size: 0,
+                }))
+                .await
+                .unwrap()
+                .into_inner()
+                .tasks
+                .into_iter()
+                .find(|t| t.case_id == case_id)
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_joint_case_is_approved_decided_executed_and_closed() {
+    let hub = TestHub::start(Backend::Postgres).await;
+    let mut b = hub.brigade.clone();
+    let case = b
+        .report_case(As::brigade_officer(T1).req(report(
+            T1,
+            &["TD-001"],
+            "非法占用基本农田建设厂房",
+        )))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    assert_eq!(case.status, "awaiting_board");
+    let item = agenda_item(&hub, T1, &case.case_id, "joint_case").await;
+
+    // Members give their opinions; the chair records the meeting and approves.
+    let mut board = hub.board.clone();
+    board
+        .record_opinion(As::board_member(T1).req(board::RecordOpinionRequest {
+            item_id: item.item_id.clone(),
+            opinion: "建议自然资源部门牵头".into(),
+        }))
+        .await
+        .unwrap();
+    let err = board
+        .approve_joint(As::board_member(T1).req(board::ApproveJointRequest {
+            item_id: item.item_id.clone(),
+            lead_department: "natural_resources".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::PermissionDenied,
+        "only the chair approves"
+    );
+    let meeting = board
+        .record_meeting(As::board_chair(T1).req(board::RecordMeetingRequest {
+            town: T1.into(),
+            held_at: Some(prost_types::Timestamp {
+                seconds: 1_780_000_000,
+                nanos: 0,
+            }),
+            attendees: vec!["zhao.zhuxi".into(), "qian.weiyuan".into()],
+            item_ids: vec![item.item_id.clone()],
+            notes: "第4次联席会议".into(),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .meeting
+        .unwrap();
+    let approved = board
+        .approve_joint(As::board_chair(T1).req(board::ApproveJointRequest {
+            item_id: item.item_id.clone(),
+            lead_department: "natural_resources".into(),
+            cooperating_departments: vec!["agriculture_rural".into()],
+            instructions: "自然资源部门牵头，农业农村部门配合复耕".into(),
+            meeting_id: meeting.meeting_id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .item
+        .unwrap();
+    assert_eq!(approved.lead_department, "natural_resources");
+
+    // The lead gets its decision task and the case file; the cooperating department its task.
+    let lead = task_of(&hub, "natural_resources", &case.case_id).await;
+    assert_eq!(lead.role, "lead");
+    let coop = task_of(&hub, "agriculture_rural", &case.case_id).await;
+    assert_eq!(coop.role, "cooperating");
+    let handovers = eventually("the case file handed over to the lead", WAIT, || async {
+        let h = hub
+            .county
+            .clone()
+            .list_handovers(
+                As::dispatcher("natural_resources").req(county::ListHandoversRequest {
+                    department: "natural_resources".into(),
+                    case_id: case.case_id.clone(),
+                    page_size: 0,
+                }),
+            )
+            .await
+            .unwrap()
+            .into_inner()
+            .handovers;
+        (!h.is_empty()).then_some(h)
+    })
+    .await;
+    assert!(
+        handovers[0]
+            .record
+            .iter()
+            .any(|e| e.kind == "board_approved")
+    );
+    assert_eq!(handovers[0].evidence_refs, vec!["photo-001.jpg"]);
+
+    // The brigade cannot execute before the lead has decided.
+    let err = b
+        .record_joint_execution(
+            As::brigade_officer(T1).req(brigade::RecordJointExecutionRequest {
+                case_id: case.case_id.clone(),
+                summary: "协同执行".into(),
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+
+    let mut c = hub.county.clone();
+    let err = c
+        .record_entrusted_decision(As::dispatcher("agriculture_rural").req(
+            county::RecordEntrustedDecisionRequest {
+                task_id: coop.task_id.clone(),
+                decision: Some(ev::Outcome {
+                    kind: "demolition".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::FailedPrecondition,
+        "only the lead decides: {err:?}"
+    );
+    c.record_entrusted_decision(As::dispatcher("natural_resources").req(
+        county::RecordEntrustedDecisionRequest {
+            task_id: lead.task_id.clone(),
+            decision: Some(ev::Outcome {
+                kind: "demolition".into(),
+                summary: "限期拆除，退还土地".into(),
+                ..Default::default()
+            }),
+        },
+    ))
+    .await
+    .unwrap();
+    c.complete_task(
+        As::dispatcher("agriculture_rural").req(county::CompleteTaskRequest {
+            task_id: coop.task_id.clone(),
+            summary: "复耕方案已制定".into(),
+        }),
+    )
+    .await
+    .unwrap();
+
+    let decided = eventually("the lead's decision at the brigade", WAIT, || async {
+        let got = case_of(&hub, T1, &case.case_id).await;
+        let joint = got.case?.joint?;
+        (joint.decision.is_some() && joint.completed_by == vec!["agriculture_rural"])
+            .then_some(joint)
+    })
+    .await;
+    assert_eq!(decided.decided_in_name_of, "natural_resources");
+    let executed = b
+        .record_joint_execution(
+            As::brigade_officer(T1).req(brigade::RecordJointExecutionRequest {
+                case_id: case.case_id.clone(),
+                summary: "协同拆除完毕".into(),
+            }),
+        )
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    assert_eq!(executed.status, "closed");
+
+    // The board closes its item once the execution is reported; the minutes tell the story.
+    eventually("the board's item to close", WAIT, || async {
+        let got = hub
+            .board
+            .clone()
+            .get_item(As::board_member(T1).req(board::GetItemRequest {
+                item_id: item.item_id.clone(),
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+            .item
+            .unwrap();
+        (got.status == "closed").then_some(())
+    })
+    .await;
+    let minutes = hub
+        .board
+        .clone()
+        .export_minutes(As::board_member(T1).req(board::ExportMinutesRequest {
+            meeting_id: meeting.meeting_id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .markdown;
+    assert!(
+        minutes.contains("联席会议纪要") && minutes.contains("县自然资源和规划局"),
+        "{minutes}"
+    );
+    assert!(minutes.contains("建议自然资源部门牵头"), "{minutes}");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_returned_referral_is_reassigned_by_the_chair_and_the_new_department_receives_it() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let case = hub
+        .brigade
+        .clone()
+        .report_case(As::brigade_officer(T1).req(report(T1, &["JT-001"], "货车长期违停村道")))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    let first = referral_of(&hub, "public_security", &case.case_id).await;
+    hub.county
+        .clone()
+        .return_referral(
+            As::dispatcher("public_security").req(county::ReturnReferralRequest {
+                referral_id: first.referral_id.clone(),
+                reason: "村道归交通运输部门管理".into(),
+                not_competent: true,
+            }),
+        )
+        .await
+        .unwrap();
+    let dispute = agenda_item(&hub, T1, &case.case_id, "competence_dispute").await;
+    hub.board
+        .clone()
+        .settle_dispute(As::board_chair(T1).req(board::SettleDisputeRequest {
+            item_id: dispute.item_id.clone(),
+            department: "transport".into(),
+            reason: "农村公路由交通运输部门管理".into(),
+            meeting_id: String::new(),
+        }))
+        .await
+        .unwrap();
+    let second = referral_of(&hub, "transport", &case.case_id).await;
+    assert_eq!(second.dispatch_no, 2);
+    assert_ne!(second.referral_id, first.referral_id);
+    // The first department no longer holds it open.
+    let open_at_first: Vec<_> = inbox(&hub, "public_security", "")
+        .await
+        .into_iter()
+        .filter(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case.case_id))
+        .filter(|r| !matches!(r.status.as_str(), "returned" | "withdrawn"))
+        .collect();
+    assert!(open_at_first.is_empty(), "{open_at_first:?}");
+    let got = case_of(&hub, T1, &case.case_id).await;
+    assert!(got.history.iter().any(|h| h.kind == "dispute_settled"));
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn an_in_scope_case_is_assigned_handled_and_concluded_by_the_brigade() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let mut b = hub.brigade.clone();
+    let case = b
+        .report_case(As::brigade_officer(T1).req(report(
+            T1,
+            &["CXGH-001"],
+            "未取得乡村建设规划许可证建房",
+        )))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    let err = b
+        .assign_case(As::brigade_officer(T1).req(brigade::AssignCaseRequest {
+            case_id: case.case_id.clone(),
+            officers: vec!["wang.wu".into()],
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::PermissionDenied,
+        "only the captain assigns"
+    );
+    b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
+        case_id: case.case_id.clone(),
+        officers: vec!["wang.wu".into(), "chen.liu".into()],
+    }))
+    .await
+    .unwrap();
+    b.record_case_action(
+        As::brigade_officer(T1).req(brigade::RecordCaseActionRequest {
+            case_id: case.case_id.clone(),
+            kind: "inspection".into(),
+            note: "现场检查并拍照".into(),
+            evidence_refs: vec!["photo-002.jpg".into()],
+        }),
+    )
+    .await
+    .unwrap();
+    let done = b
+        .conclude_case(As::brigade_officer(T1).req(brigade::ConcludeCaseRequest {
+            case_id: case.case_id.clone(),
+            outcome: Some(ev::Outcome {
+                kind: "education".into(),
+                summary: "初次轻微违法，教育后当事人自行整改".into(),
+                ..Default::default()
+            }),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    assert_eq!(done.status, "concluded");
+    assert_eq!(done.officers, vec!["wang.wu", "chen.liu"]);
+    assert_eq!(done.outcome.unwrap().kind, "education");
+    let got = case_of(&hub, T1, &case.case_id).await;
+    let kinds: Vec<&str> = got.history.iter().map(|h| h.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec!["reported", "triaged", "assigned", "inspection", "concluded"]
+    );
     hub.stop().await;
 }

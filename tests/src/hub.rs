@@ -183,6 +183,24 @@ impl TestHub {
 
 impl Drop for TestHub {
     fn drop(&mut self) {
+        // A failing test shows what the services said, since their data folder goes with it.
+        if std::thread::panicking() {
+            for (service, _) in &self.children {
+                let log = self.env.cfg.data_dir.join(format!("{service}.log"));
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                if let Ok(dir) = std::env::var("LIANDONG_TEST_KEEP_LOGS") {
+                    let _ = std::fs::write(
+                        format!("{dir}/{}-{service}.log", self.env.cfg.subject_root),
+                        &text,
+                    );
+                }
+                let tail: Vec<&str> = text.lines().rev().take(40).collect();
+                eprintln!("----- last lines of {service}.log -----");
+                for line in tail.into_iter().rev() {
+                    eprintln!("{line}");
+                }
+            }
+        }
         for (_, child) in &mut self.children {
             let _ = child.kill();
             let _ = child.wait();

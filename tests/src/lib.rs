@@ -94,6 +94,7 @@ impl TestEnv {
             brigade_addr: free_addr(),
             board_addr: free_addr(),
             county_addr: free_addr(),
+            gateway_addr: free_addr(),
             bus: BusConfig {
                 ack_wait_ms: 1000,
                 max_deliver: 5,
@@ -182,6 +183,14 @@ impl TestEnv {
 impl Drop for TestEnv {
     fn drop(&mut self) {
         if self.cleaned.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // For a post-mortem: LIANDONG_TEST_KEEP=1 leaves a failed test's streams and databases.
+        if std::env::var_os("LIANDONG_TEST_KEEP").is_some() {
+            eprintln!(
+                "keeping streams {}* and databases {:?}",
+                self.cfg.stream_prefix, self.pg_base
+            );
             return;
         }
         let (url, prefix, pg) = (

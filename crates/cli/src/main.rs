@@ -1,5 +1,7 @@
 //! The `liandong` binary: runs any service as its own process, and carries the operator's commands.
 
+mod demo;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -31,16 +33,24 @@ enum Service {
     Brigade,
     Board,
     County,
+    /// The HTTP/JSON gateway in front of the other three.
+    Gateway,
 }
 
 impl Service {
-    const ALL: [Service; 3] = [Service::Brigade, Service::Board, Service::County];
+    const ALL: [Service; 4] = [
+        Service::Brigade,
+        Service::Board,
+        Service::County,
+        Service::Gateway,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Service::Brigade => "brigade",
             Service::Board => "board",
             Service::County => "county",
+            Service::Gateway => "gateway",
         }
     }
 }
@@ -50,7 +60,13 @@ enum Command {
     /// Runs one service in this process until SIGTERM or Ctrl-C.
     Serve { service: Service },
     /// Runs every service, each as its own child process, until Ctrl-C.
-    Up,
+    Up {
+        /// Replays the demo once the services are ready.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Replays the demo cases against running services.
+    Demo,
     /// The catalogue of enforcement matters.
     Catalogue {
         #[command(subcommand)]
@@ -88,7 +104,10 @@ fn main() -> anyhow::Result<()> {
     liandong_plumbing::telemetry::init(cfg.log_json);
     match cli.command {
         Command::Serve { service } => runtime()?.block_on(serve(service, cfg)),
-        Command::Up => runtime()?.block_on(up(cli.config.as_deref())),
+        Command::Up { demo } => {
+            runtime()?.block_on(up(cli.config.as_deref(), demo.then_some(&cfg)))
+        }
+        Command::Demo => runtime()?.block_on(demo::run(&cfg)),
         Command::Catalogue {
             command: CatalogueCommand::Check { file },
         } => check_catalogue(&file),
@@ -138,12 +157,18 @@ async fn serve(service: Service, cfg: Config) -> anyhow::Result<()> {
                 .run_until_stopped(shutdown_signal())
                 .await
         }
+        Service::Gateway => {
+            liandong_gateway::Application::build(cfg)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
     }
 }
 
 /// Starts `liandong serve <service>` for every service; on Ctrl-C sends each SIGTERM and
 /// waits for it. If one exits on its own, the others are stopped too.
-async fn up(config: Option<&Path>) -> anyhow::Result<()> {
+async fn up(config: Option<&Path>, demo: Option<&Config>) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let mut children = Vec::new();
     for s in Service::ALL {
@@ -168,8 +193,18 @@ async fn up(config: Option<&Path>) -> anyhow::Result<()> {
         });
         futures::future::select_all(waits).await.0
     };
+    let demo = async {
+        if let Some(cfg) = demo {
+            match demo::run(cfg).await {
+                Ok(()) => print_where_to_look(cfg),
+                Err(e) => tracing::error!(error = ?e, "The demo failed."),
+            }
+        }
+        std::future::pending::<()>().await
+    };
     tokio::select! {
         _ = shutdown_signal() => tracing::info!("Stopping every service."),
+        _ = demo => {}
         (name, status) = first_exit => tracing::error!(service = name, ?status, "A service exited; stopping the others."),
     }
     for (s, child) in &mut children {
@@ -189,6 +224,19 @@ async fn up(config: Option<&Path>) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_where_to_look(cfg: &Config) {
+    println!();
+    println!("演示数据已载入。Where to look:");
+    println!(
+        "  brigade gRPC  {}  (reflection on; e.g. grpcurl -plaintext {} list)",
+        cfg.brigade_addr, cfg.brigade_addr
+    );
+    println!("  board gRPC    {}", cfg.board_addr);
+    println!("  county gRPC   {}", cfg.county_addr);
+    println!("  data          {}", cfg.data_dir.display());
+    println!("Ctrl-C stops everything.");
 }
 
 fn check_catalogue(file: &Path) -> anyhow::Result<()> {

@@ -95,6 +95,7 @@ fn phrase(machine: &str, action: &str) -> String {
         JOINT => JointAction::parse(action).map(JointAction::phrase),
         DISPUTE => DisputeAction::parse(action).map(DisputeAction::phrase),
         HANDOVER => HandoverAction::parse(action).map(HandoverAction::phrase),
+        TASK => TaskAction::parse(action).map(TaskAction::phrase),
         _ => return format!("take the action {action}"),
     };
     p.map(str::to_owned)
@@ -403,8 +404,93 @@ impl HandoverStatus {
     }
 }
 
+// ---- Joint-case task, at a county department ---------------------------------------------
+
+const TASK: &str = "task";
+
+named_enum! {
+    /// A department's part in an approved joint case: the lead decides under entrustment,
+    /// the cooperating ones assist.
+    pub enum TaskRole: "task role" {
+        Lead => "lead",
+        Cooperating => "cooperating",
+    }
+}
+
+named_enum! {
+    /// Where a joint-case task stands.
+    pub enum TaskStatus: "task status" {
+        Open => "open",
+        Decided => "decided",
+        Completed => "completed",
+    }
+}
+
+named_enum! {
+    pub enum TaskAction: "task action" {
+        RecordDecision => "record_decision",
+        Complete => "complete",
+    }
+}
+
+impl TaskAction {
+    fn phrase(self) -> &'static str {
+        match self {
+            TaskAction::RecordDecision => "have a decision recorded",
+            TaskAction::Complete => "be completed",
+        }
+    }
+}
+
+impl TaskStatus {
+    /// Only the lead records the entrusted decision; only a cooperating department completes
+    /// its task; each once.
+    pub fn next(self, role: TaskRole, a: TaskAction) -> Result<TaskStatus, TransitionError> {
+        match (self, role, a) {
+            (TaskStatus::Open, TaskRole::Lead, TaskAction::RecordDecision) => {
+                Ok(TaskStatus::Decided)
+            }
+            (TaskStatus::Open, TaskRole::Cooperating, TaskAction::Complete) => {
+                Ok(TaskStatus::Completed)
+            }
+            // The role is part of the state the refusal names: "a task that is open for a
+            // cooperating department cannot have a decision recorded".
+            (s, role, a) => Err(refuse(
+                TASK,
+                format!("{s} for a {} department", role.as_str()),
+                a,
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{TaskAction as TA, TaskRole as TR, TaskStatus as TS};
+
+    #[test]
+    fn tasks_are_decided_by_the_lead_and_completed_by_the_others() {
+        assert_eq!(
+            TS::Open.next(TR::Lead, TA::RecordDecision).unwrap(),
+            TS::Decided
+        );
+        assert_eq!(
+            TS::Open.next(TR::Cooperating, TA::Complete).unwrap(),
+            TS::Completed
+        );
+        assert!(TS::Open.next(TR::Cooperating, TA::RecordDecision).is_err());
+        assert!(TS::Open.next(TR::Lead, TA::Complete).is_err());
+        assert!(TS::Decided.next(TR::Lead, TA::RecordDecision).is_err());
+        assert!(TS::Completed.next(TR::Cooperating, TA::Complete).is_err());
+        assert_eq!(
+            TS::Open
+                .next(TR::Cooperating, TA::RecordDecision)
+                .unwrap_err()
+                .to_string(),
+            "a task that is open for a cooperating department cannot have a decision recorded"
+        );
+    }
+
     use super::*;
 
     /// Checks that the table covers every (state, action) pair exactly once and that `next`

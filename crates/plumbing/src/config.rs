@@ -63,6 +63,8 @@ pub struct Config {
     pub brigade_addr: SocketAddr,
     pub board_addr: SocketAddr,
     pub county_addr: SocketAddr,
+    /// The HTTP/JSON gateway.
+    pub gateway_addr: SocketAddr,
     /// The catalogue file; unset: the shipped default catalogue.
     pub catalogue: Option<PathBuf>,
     /// Extra calendar years (`<year>.toml`), beside the shipped ones.
@@ -84,6 +86,7 @@ impl Default for Config {
             brigade_addr: ([127, 0, 0, 1], 50061).into(),
             board_addr: ([127, 0, 0, 1], 50062).into(),
             county_addr: ([127, 0, 0, 1], 50063).into(),
+            gateway_addr: ([127, 0, 0, 1], 8080).into(),
             catalogue: None,
             calendar_dir: None,
             log_json: false,
@@ -112,7 +115,7 @@ pub enum ConfigError {
 impl Config {
     /// Reads `file` when given (else the defaults), then applies the environment overrides:
     /// `DATABASE_URL`, `NATS_URL`, `LIANDONG_DATA_DIR`, `LIANDONG_SUBJECT_ROOT`,
-    /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY}_ADDR`, `LIANDONG_CATALOGUE`,
+    /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY,GATEWAY}_ADDR`, `LIANDONG_CATALOGUE`,
     /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut cfg = match file {
@@ -162,6 +165,7 @@ impl Config {
             ("LIANDONG_BRIGADE_ADDR", &mut self.brigade_addr),
             ("LIANDONG_BOARD_ADDR", &mut self.board_addr),
             ("LIANDONG_COUNTY_ADDR", &mut self.county_addr),
+            ("LIANDONG_GATEWAY_ADDR", &mut self.gateway_addr),
         ] {
             if let Some(v) = get(var) {
                 *slot = v.parse().map_err(|e| ConfigError::Env {

@@ -144,18 +144,37 @@ impl Runtime {
     }
 
     /// Starts a consumer of `spec` applying `handler`; it runs until the service stops.
-    pub fn consume<H: Handler>(&mut self, spec: ConsumerSpec, handler: H) -> Consumer {
-        let consumer = Consumer::new(
-            self.db.clone(),
-            self.bus.clone(),
-            self.outbox.clone(),
-            self.clock.clone(),
-            spec,
-        );
-        self.consumers.push(consumer.clone());
-        self.tasks
-            .spawn(consumer.clone().run(handler, self.stop.clone()));
-        consumer
+    ///
+    /// Each filter subject gets its own durable consumer (`<durable>-<n>` when there are
+    /// several), since servers before 2.10 ignore multiple filters. They share the inbox and
+    /// the aggregate cursors in the database, so order and once-only hold across them.
+    pub fn consume<H: Handler + Clone>(&mut self, spec: ConsumerSpec, handler: H) {
+        let specs: Vec<ConsumerSpec> = if spec.filter_subjects.len() <= 1 {
+            vec![spec]
+        } else {
+            spec.filter_subjects
+                .iter()
+                .enumerate()
+                .map(|(n, f)| ConsumerSpec {
+                    durable: format!("{}-{}", spec.durable, n + 1),
+                    stream: spec.stream.clone(),
+                    filter_subjects: vec![f.clone()],
+                    ordered: spec.ordered,
+                })
+                .collect()
+        };
+        for spec in specs {
+            let consumer = Consumer::new(
+                self.db.clone(),
+                self.bus.clone(),
+                self.outbox.clone(),
+                self.clock.clone(),
+                spec,
+            );
+            self.consumers.push(consumer.clone());
+            self.tasks
+                .spawn(consumer.run(handler.clone(), self.stop.clone()));
+        }
     }
 
     /// The consumers started so far, for their statistics.

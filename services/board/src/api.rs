@@ -1,51 +1,208 @@
-//! The board's gRPC API: a town's agenda.
+//! The board's gRPC API: a town's agenda, members' opinions, the chair's decisions, meetings
+//! and their minutes.
 
-use liandong_domain::auth::{Action, Resource, permits};
-use liandong_domain::ids::TownCode;
-use liandong_domain::limits::Limits;
-use liandong_plumbing::grpc::{ApiError, actor, page_size};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
+use liandong_domain::limits::{Limits, Validator};
+use liandong_domain::state::{DisputeAction, DisputeStatus, JointAction, JointStatus, TaskRole};
+use liandong_plumbing::bus::{NewEvent, Outbox};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::grpc::{ApiError, actor, actor_to_event, page_size};
 use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::Db;
-use liandong_plumbing::time::to_ts;
+use liandong_plumbing::store::{Db, Tx};
 use liandong_proto::board::v1::{self as pb, board_service_server::BoardService};
 use liandong_proto::events::v1 as ev;
 use prost::Message;
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
-use crate::store::{self, ItemRow};
+use crate::convert::{self, ItemKind, decision, item_to_pb, meeting_to_pb, to_json};
+use crate::minutes;
+use crate::store::{self, ItemRow, MeetingRow, OpinionRow};
 
 pub struct Api {
     db: Db,
+    outbox: Outbox,
+    clock: SharedClock,
     limits: Limits,
+    catalogue: Arc<Catalogue>,
 }
 
 impl Api {
     pub fn new(rt: &Runtime) -> Self {
         Self {
             db: rt.db.clone(),
+            outbox: rt.outbox.clone(),
+            clock: rt.clock.clone(),
             limits: rt.cfg.limits.clone(),
+            catalogue: rt.catalogue.clone(),
         }
     }
 }
 
-fn to_pb(i: &ItemRow) -> pb::AgendaItem {
-    pb::AgendaItem {
-        item_id: i.item_id.clone(),
-        town: i.town.clone(),
-        kind: i.kind.clone(),
-        status: i.status.clone(),
-        facts: ev::CaseFacts::decode(i.facts.as_slice()).ok(),
-        departments: serde_json::from_str(&i.departments).unwrap_or_default(),
-        referral_id: i.referral_id.clone().unwrap_or_default(),
-        returned_by: i.returned_by.clone().unwrap_or_default(),
-        return_reason: i.return_reason.clone().unwrap_or_default(),
-        created_at: Some(to_ts(i.created_at)),
+/// The town an item or meeting belongs to, as `permits` wants it. A stored town that does not
+/// parse is a broken row, not the caller's mistake.
+fn resource(town: &str) -> Result<Resource, ApiError> {
+    Ok(Resource {
+        town: TownCode::parse(town).map_err(|e| ApiError::Internal(e.into()))?,
+        department: None,
+    })
+}
+
+fn joint_status(item: &ItemRow) -> Result<JointStatus, ApiError> {
+    JointStatus::parse(&item.status).map_err(|e| ApiError::Internal(e.into()))
+}
+
+fn dispute_status(item: &ItemRow) -> Result<DisputeStatus, ApiError> {
+    DisputeStatus::parse(&item.status).map_err(|e| ApiError::Internal(e.into()))
+}
+
+fn kind(item: &ItemRow) -> Result<ItemKind, ApiError> {
+    ItemKind::parse(&item.kind)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown item kind {:?}", item.kind)))
+}
+
+/// Refuses a chair's ruling on the wrong kind of item: a dispute cannot be approved, a joint
+/// case cannot be settled.
+fn require_kind(item: &ItemRow, want: ItemKind, what: &str) -> Result<(), ApiError> {
+    if kind(item)? == want {
+        Ok(())
+    } else {
+        let is = match want {
+            ItemKind::JointCase => "a competence dispute, not a joint case",
+            ItemKind::CompetenceDispute => "a joint case, not a competence dispute",
+        };
+        Err(ApiError::FailedPrecondition(format!(
+            "item {} is {is}: it cannot be {what}",
+            item.item_id
+        )))
+    }
+}
+
+/// The recorded ruling common to every decision.
+struct Ruling<'a> {
+    decision: &'static str,
+    reason: &'a str,
+    meeting_id: Option<&'a TownScopedId>,
+}
+
+impl Api {
+    fn known(&self) -> impl Fn(&DepartmentCode) -> bool + '_ {
+        |code| self.catalogue.department(code).is_some()
+    }
+
+    /// A department as people read it: its catalogue name, else its code.
+    fn department_name(&self, code: &str) -> String {
+        DepartmentCode::parse(code)
+            .ok()
+            .and_then(|c| self.catalogue.department(&c).map(|d| d.name.clone()))
+            .unwrap_or_else(|| code.to_owned())
+    }
+
+    /// Loads an item inside `tx` and checks that `actor` may take `action` on it.
+    async fn load(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        item_id: &str,
+        action: Action,
+    ) -> Result<ItemRow, ApiError> {
+        let item = store::get_in_tx(tx, item_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no agenda item {item_id}")))?;
+        permits(actor, action, &resource(&item.town)?)?;
+        Ok(item)
+    }
+
+    /// A meeting named in a decision must have been recorded for the item's town.
+    async fn check_meeting(
+        &self,
+        tx: &mut Tx,
+        meeting_id: Option<&TownScopedId>,
+        town: &str,
+    ) -> Result<(), ApiError> {
+        let Some(id) = meeting_id else {
+            return Ok(());
+        };
+        match store::get_meeting_in_tx(tx, &id.to_string()).await? {
+            Some(m) if m.town == town => Ok(()),
+            Some(m) => Err(ApiError::field(
+                "meeting_id",
+                format!("meeting {id} is of town {}, not {town}", m.town),
+            )),
+            None => Err(ApiError::field(
+                "meeting_id",
+                format!("no meeting {id} has been recorded"),
+            )),
+        }
+    }
+
+    /// Records the chair's ruling on `item`, which moves to status `to`.
+    fn rule(&self, item: &mut ItemRow, actor: &Actor, to: &str, r: Ruling<'_>, now: DateTime<Utc>) {
+        item.status = to.to_owned();
+        item.decision = Some(r.decision.to_owned());
+        item.decision_reason = Some(r.reason.to_owned()).filter(|s| !s.is_empty());
+        item.decided_at = Some(now);
+        item.decided_by = Some(actor.officer.to_string());
+        item.meeting_id = r.meeting_id.map(ToString::to_string);
+        item.updated_at = now;
+    }
+
+    /// Stores the item if nobody changed its status since it was read.
+    async fn save(&self, tx: &mut Tx, item: &ItemRow, from: &str) -> Result<(), ApiError> {
+        if store::update(tx, item, from).await? {
+            Ok(())
+        } else {
+            Err(ApiError::FailedPrecondition(format!(
+                "item {} changed while this request was handled; read it again",
+                item.item_id
+            )))
+        }
+    }
+
+    /// Puts one of the board's events into the outbox. Every board event is a ruling the
+    /// brigade or a department must act on, so each is re-sent until its receipt arrives.
+    #[allow(clippy::too_many_arguments)]
+    async fn emit<M: Message>(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        event_type: &str,
+        town: &str,
+        department: Option<&str>,
+        aggregate_id: &str,
+        causation_id: Option<&str>,
+        payload: &M,
+    ) -> Result<ev::Envelope, ApiError> {
+        let e = NewEvent {
+            event_type,
+            town,
+            department,
+            aggregate_id,
+            actor: Some(actor_to_event(actor)),
+            causation_id,
+            wants_receipt: true,
+        };
+        Ok(self.outbox.emit(tx, now, e, payload).await?)
+    }
+
+    /// Commits and answers with the item as stored, opinions included.
+    async fn finish(&self, mut tx: Tx, item: &ItemRow) -> Result<pb::AgendaItem, ApiError> {
+        let opinions = store::opinions_in_tx(&mut tx, &item.item_id).await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        Ok(item_to_pb(item, &opinions))
     }
 }
 
 #[tonic::async_trait]
 impl BoardService for Api {
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
     async fn list_agenda(
         &self,
         req: Request<pb::ListAgendaRequest>,
@@ -63,11 +220,438 @@ impl BoardService for Api {
         )
         .map_err(ApiError::from)?;
         let limit = page_size(r.page_size, 50, self.limits.page_size_max);
-        let rows = store::open_items(&self.db, town.as_str(), limit)
+        let mut rows = store::open_items(&self.db, town.as_str(), limit)
             .await
             .map_err(ApiError::from)?;
+        // What awaits the meeting comes first; the page is filled with the latest rulings.
+        let room = limit - rows.len() as i64;
+        if r.include_decided && room > 0 {
+            rows.extend(
+                store::decided_items(&self.db, town.as_str(), room)
+                    .await
+                    .map_err(ApiError::from)?,
+            );
+        }
+        // Opinions are GetItem's: a page of items does not load every item's discussion.
         Ok(Response::new(pb::ListAgendaResponse {
-            items: rows.iter().map(to_pb).collect(),
+            items: rows.iter().map(|i| item_to_pb(i, &[])).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    async fn get_item(
+        &self,
+        req: Request<pb::GetItemRequest>,
+    ) -> Result<Response<pb::GetItemResponse>, Status> {
+        let actor = actor(&req)?;
+        let mut v = Validator::new();
+        let id = convert::item_id(&mut v, &req.get_ref().item_id);
+        v.finish().map_err(ApiError::Invalid)?;
+        let item = store::get(&self.db, &id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no agenda item {id}")))?;
+        permits(&actor, Action::ReadAgenda, &resource(&item.town)?).map_err(ApiError::from)?;
+        let opinions = store::opinions(&self.db, &id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::GetItemResponse {
+            item: Some(item_to_pb(&item, &opinions)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    async fn record_opinion(
+        &self,
+        req: Request<pb::RecordOpinionRequest>,
+    ) -> Result<Response<pb::RecordOpinionResponse>, Status> {
+        let actor = actor(&req)?;
+        let o = convert::parse_opinion(req.get_ref(), &self.limits).map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let item = self
+            .load(&mut tx, &actor, &o.item_id, Action::RecordOpinion)
+            .await?;
+        match kind(&item)? {
+            ItemKind::JointCase => {
+                joint_status(&item)?
+                    .next(JointAction::RecordOpinion)
+                    .map_err(ApiError::from)?;
+            }
+            // The dispute machine has no opinion step; members may speak while it is open.
+            ItemKind::CompetenceDispute => {
+                if dispute_status(&item)? != DisputeStatus::Open {
+                    return Err(ApiError::FailedPrecondition(format!(
+                        "the competence dispute {} is {}: opinions are recorded only while it is open",
+                        item.item_id, item.status
+                    ))
+                    .into());
+                }
+            }
+        }
+        let town = resource(&item.town)?.town;
+        let opinion = OpinionRow {
+            opinion_id: TownScopedId::new(town, Uuid::now_v7()).to_string(),
+            item_id: item.item_id.clone(),
+            town: item.town.clone(),
+            member: actor.officer.to_string(),
+            opinion: o.opinion,
+            at: now,
+        };
+        store::insert_opinion(&mut tx, &opinion)
+            .await
+            .map_err(ApiError::from)?;
+        let item = self.finish(tx, &item).await?;
+        Ok(Response::new(pb::RecordOpinionResponse {
+            item: Some(item),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    async fn approve_joint(
+        &self,
+        req: Request<pb::ApproveJointRequest>,
+    ) -> Result<Response<pb::ApproveJointResponse>, Status> {
+        let actor = actor(&req)?;
+        let known = self.known();
+        let a = convert::parse_approval(req.get_ref(), &self.limits, &known)
+            .map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut item = self
+            .load(&mut tx, &actor, &a.item_id, Action::ApproveJoint)
+            .await?;
+        require_kind(&item, ItemKind::JointCase, "approved")?;
+        let from = joint_status(&item)?;
+        let to = from.next(JointAction::Approve).map_err(ApiError::from)?;
+        self.check_meeting(&mut tx, a.meeting_id.as_ref(), &item.town)
+            .await?;
+        let cooperating: Vec<String> = a.cooperating.iter().map(ToString::to_string).collect();
+        self.rule(
+            &mut item,
+            &actor,
+            to.as_str(),
+            Ruling {
+                decision: decision::APPROVED,
+                reason: &a.instructions,
+                meeting_id: a.meeting_id.as_ref(),
+            },
+            now,
+        );
+        item.lead_department = Some(a.lead.to_string());
+        item.cooperating_departments = Some(to_json(&cooperating));
+        item.completed_by = Some(to_json(&[]));
+        self.save(&mut tx, &item, from.as_str()).await?;
+
+        let approved = ev::JointApproved {
+            item_id: item.item_id.clone(),
+            case_id: item.case_id.clone(),
+            lead_department: a.lead.to_string(),
+            cooperating_departments: cooperating,
+            instructions: a.instructions.clone(),
+            meeting_id: a.meeting_id.map(|m| m.to_string()).unwrap_or_default(),
+        };
+        let env = self
+            .emit(
+                &mut tx,
+                now,
+                &actor,
+                "joint_approved",
+                &item.town,
+                None,
+                &item.item_id,
+                None,
+                &approved,
+            )
+            .await?;
+        let facts = ev::CaseFacts::decode(item.facts.as_slice()).ok();
+        let town = resource(&item.town)?.town;
+        let roles = std::iter::once((&a.lead, TaskRole::Lead))
+            .chain(a.cooperating.iter().map(|d| (d, TaskRole::Cooperating)));
+        for (department, role) in roles {
+            let task_id = TownScopedId::new(town.clone(), Uuid::now_v7()).to_string();
+            let task = ev::TaskAssigned {
+                task_id: task_id.clone(),
+                item_id: item.item_id.clone(),
+                case_id: item.case_id.clone(),
+                department: department.to_string(),
+                role: role.as_str().into(),
+                facts: facts.clone(),
+                instructions: a.instructions.clone(),
+                lead_department: a.lead.to_string(),
+            };
+            // Each task is its own aggregate at its department, caused by the approval.
+            self.emit(
+                &mut tx,
+                now,
+                &actor,
+                "task_assigned",
+                &item.town,
+                Some(department.as_str()),
+                &task_id,
+                Some(&env.event_id),
+                &task,
+            )
+            .await?;
+        }
+        let item = self.finish(tx, &item).await?;
+        Ok(Response::new(pb::ApproveJointResponse { item: Some(item) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    async fn reclassify_joint(
+        &self,
+        req: Request<pb::ReclassifyJointRequest>,
+    ) -> Result<Response<pb::ReclassifyJointResponse>, Status> {
+        let actor = actor(&req)?;
+        let known = self.known();
+        let r = convert::parse_reclassification(req.get_ref(), &self.limits, &known)
+            .map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut item = self
+            .load(&mut tx, &actor, &r.item_id, Action::ReclassifyJoint)
+            .await?;
+        require_kind(&item, ItemKind::JointCase, "reclassified")?;
+        let from = joint_status(&item)?;
+        let to = from.next(JointAction::Reclassify).map_err(ApiError::from)?;
+        self.check_meeting(&mut tx, r.meeting_id.as_ref(), &item.town)
+            .await?;
+        self.rule(
+            &mut item,
+            &actor,
+            to.as_str(),
+            Ruling {
+                decision: decision::RECLASSIFIED,
+                reason: &r.reason,
+                meeting_id: r.meeting_id.as_ref(),
+            },
+            now,
+        );
+        item.reclassified_path = Some(r.to.as_str().into());
+        item.decided_department = r.to.department().map(ToString::to_string);
+        self.save(&mut tx, &item, from.as_str()).await?;
+        let payload = ev::JointReclassified {
+            item_id: item.item_id.clone(),
+            case_id: item.case_id.clone(),
+            path: r.to.path() as i32,
+            department: item.decided_department.clone().unwrap_or_default(),
+            reason: r.reason.clone(),
+        };
+        self.emit(
+            &mut tx,
+            now,
+            &actor,
+            "joint_reclassified",
+            &item.town,
+            None,
+            &item.item_id,
+            None,
+            &payload,
+        )
+        .await?;
+        let item = self.finish(tx, &item).await?;
+        Ok(Response::new(pb::ReclassifyJointResponse {
+            item: Some(item),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    async fn send_back_joint(
+        &self,
+        req: Request<pb::SendBackJointRequest>,
+    ) -> Result<Response<pb::SendBackJointResponse>, Status> {
+        let actor = actor(&req)?;
+        let s = convert::parse_send_back(req.get_ref(), &self.limits).map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut item = self
+            .load(&mut tx, &actor, &s.item_id, Action::SendBackJoint)
+            .await?;
+        require_kind(&item, ItemKind::JointCase, "sent back")?;
+        let from = joint_status(&item)?;
+        let to = from.next(JointAction::SendBack).map_err(ApiError::from)?;
+        self.check_meeting(&mut tx, s.meeting_id.as_ref(), &item.town)
+            .await?;
+        self.rule(
+            &mut item,
+            &actor,
+            to.as_str(),
+            Ruling {
+                decision: decision::SENT_BACK,
+                reason: &s.reason,
+                meeting_id: s.meeting_id.as_ref(),
+            },
+            now,
+        );
+        self.save(&mut tx, &item, from.as_str()).await?;
+        let payload = ev::JointSentBack {
+            item_id: item.item_id.clone(),
+            case_id: item.case_id.clone(),
+            reason: s.reason.clone(),
+        };
+        self.emit(
+            &mut tx,
+            now,
+            &actor,
+            "joint_sent_back",
+            &item.town,
+            None,
+            &item.item_id,
+            None,
+            &payload,
+        )
+        .await?;
+        let item = self.finish(tx, &item).await?;
+        Ok(Response::new(pb::SendBackJointResponse {
+            item: Some(item),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    async fn settle_dispute(
+        &self,
+        req: Request<pb::SettleDisputeRequest>,
+    ) -> Result<Response<pb::SettleDisputeResponse>, Status> {
+        let actor = actor(&req)?;
+        let known = self.known();
+        let s = convert::parse_settlement(req.get_ref(), &self.limits, &known)
+            .map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut item = self
+            .load(&mut tx, &actor, &s.item_id, Action::SettleDispute)
+            .await?;
+        require_kind(&item, ItemKind::CompetenceDispute, "settled")?;
+        let from = dispute_status(&item)?;
+        let to = from.next(DisputeAction::Settle).map_err(ApiError::from)?;
+        self.check_meeting(&mut tx, s.meeting_id.as_ref(), &item.town)
+            .await?;
+        self.rule(
+            &mut item,
+            &actor,
+            to.as_str(),
+            Ruling {
+                decision: decision::SETTLED,
+                reason: &s.reason,
+                meeting_id: s.meeting_id.as_ref(),
+            },
+            now,
+        );
+        item.decided_department = Some(s.department.to_string());
+        self.save(&mut tx, &item, from.as_str()).await?;
+        let payload = ev::DisputeSettled {
+            item_id: item.item_id.clone(),
+            case_id: item.case_id.clone(),
+            referral_id: item.referral_id.clone().unwrap_or_default(),
+            from_department: item.returned_by.clone().unwrap_or_default(),
+            to_department: s.department.to_string(),
+            reason: s.reason.clone(),
+        };
+        self.emit(
+            &mut tx,
+            now,
+            &actor,
+            "dispute_settled",
+            &item.town,
+            None,
+            &item.item_id,
+            None,
+            &payload,
+        )
+        .await?;
+        let item = self.finish(tx, &item).await?;
+        Ok(Response::new(pb::SettleDisputeResponse {
+            item: Some(item),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn record_meeting(
+        &self,
+        req: Request<pb::RecordMeetingRequest>,
+    ) -> Result<Response<pb::RecordMeetingResponse>, Status> {
+        let actor = actor(&req)?;
+        let now = self.clock.now();
+        let m =
+            convert::parse_meeting(req.get_ref(), &self.limits, now).map_err(ApiError::Invalid)?;
+        permits(
+            &actor,
+            Action::RecordMeeting,
+            &Resource {
+                town: m.town.clone(),
+                department: None,
+            },
+        )
+        .map_err(ApiError::from)?;
+        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        // Every item discussed must be on this town's agenda; all wrong ones are named at once.
+        let mut v = Validator::new();
+        for (i, id) in m.item_ids.iter().enumerate() {
+            match store::get_in_tx(&mut tx, id)
+                .await
+                .map_err(ApiError::from)?
+            {
+                Some(item) if item.town == m.town.as_str() => {}
+                Some(_) | None => v.violation(
+                    format!("item_ids[{i}]"),
+                    format!("no agenda item {id} in town {}", m.town),
+                ),
+            }
+        }
+        v.finish().map_err(ApiError::Invalid)?;
+        let row = MeetingRow {
+            meeting_id: TownScopedId::new(m.town.clone(), Uuid::now_v7()).to_string(),
+            town: m.town.to_string(),
+            held_at: m.held_at,
+            attendees: to_json(&m.attendees),
+            item_ids: to_json(&m.item_ids),
+            notes: m.notes,
+            recorded_by: actor.officer.to_string(),
+            created_at: now,
+        };
+        store::insert_meeting(&mut tx, &row)
+            .await
+            .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Response::new(pb::RecordMeetingResponse {
+            meeting: Some(meeting_to_pb(&row)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(meeting_id = %req.get_ref().meeting_id), err)]
+    async fn export_minutes(
+        &self,
+        req: Request<pb::ExportMinutesRequest>,
+    ) -> Result<Response<pb::ExportMinutesResponse>, Status> {
+        let actor = actor(&req)?;
+        let id = req.get_ref().meeting_id.trim().to_owned();
+        TownScopedId::parse(&id).map_err(|e| ApiError::field("meeting_id", e.to_string()))?;
+        let meeting = store::get_meeting(&self.db, &id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no meeting {id}")))?;
+        permits(&actor, Action::ReadAgenda, &resource(&meeting.town)?).map_err(ApiError::from)?;
+        let mut items = Vec::new();
+        for item_id in convert::json_list(Some(&meeting.item_ids)) {
+            // Items are never deleted, so one missing means a broken row: say so, not skip it.
+            let item = store::get(&self.db, &item_id)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!(
+                        "meeting {id} names item {item_id}, which is not stored"
+                    ))
+                })?;
+            let opinions = store::opinions(&self.db, &item_id)
+                .await
+                .map_err(ApiError::from)?;
+            items.push((item, opinions));
+        }
+        let markdown = minutes::render(&meeting, &items, &|code| self.department_name(code));
+        Ok(Response::new(pb::ExportMinutesResponse {
+            meeting: Some(meeting_to_pb(&meeting)),
+            markdown,
         }))
     }
 }

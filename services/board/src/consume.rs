@@ -1,16 +1,18 @@
 //! What the board does with others' events: joint cases and returned referrals go onto the
-//! town's agenda.
+//! town's agenda, and approved joint cases follow the lead's decision, the tasks and execution.
 
 use chrono::{DateTime, Utc};
-use liandong_domain::state::{DisputeStatus, JointStatus};
+use liandong_domain::state::{DisputeStatus, JointAction, JointStatus};
 use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
 use liandong_plumbing::store::Tx;
+use liandong_plumbing::time::from_ts;
 use liandong_proto::events::v1 as ev;
 use prost::Message;
 
+use crate::convert::{ItemKind, json_list, to_json};
 use crate::store::{self, ItemRow};
 
-/// Applies `brigade.joint_submitted`.
+/// Applies `brigade.joint_submitted` and `brigade.joint_executed`.
 #[derive(Debug, Clone, Copy)]
 pub struct BrigadeEvents;
 
@@ -21,34 +23,87 @@ impl Handler for BrigadeEvents {
         env: &ev::Envelope,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        if env.event_type != "brigade.joint_submitted" {
-            return Ok(());
+        match env.event_type.as_str() {
+            "brigade.joint_submitted" => joint_submitted(tx, env, now).await,
+            "brigade.joint_executed" => joint_executed(tx, env, now).await,
+            _ => Ok(()),
         }
-        let e: ev::JointSubmitted = decode_payload(env)?;
-        let facts = e.facts.ok_or_else(|| {
-            HandlerError::Reject("a joint submission without the case's facts".into())
-        })?;
-        let item = ItemRow {
-            // One agenda item per submission: a case sent back and submitted again is a new item.
-            item_id: format!("joint-{}", env.event_id),
-            town: env.town.clone(),
-            kind: "joint_case".into(),
-            status: JointStatus::OnAgenda.as_str().into(),
-            case_id: facts.case_id.clone(),
-            facts: facts.encode_to_vec(),
-            departments: serde_json::to_string(&e.departments).expect("strings serialise"),
-            referral_id: None,
-            returned_by: None,
-            return_reason: None,
-            created_at: now,
-            updated_at: now,
-        };
-        store::insert(tx, &item).await?;
-        Ok(())
     }
 }
 
-/// Applies `county.referral_returned`: a competence dispute for the chair to settle.
+async fn joint_submitted(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let e: ev::JointSubmitted = decode_payload(env)?;
+    let facts = e.facts.ok_or_else(|| {
+        HandlerError::Reject("a joint submission without the case's facts".into())
+    })?;
+    let item = ItemRow {
+        // One agenda item per submission: a case sent back and submitted again is a new item.
+        // Every id carries its town: `<town>-<the submission's event id>`.
+        item_id: format!("{}-{}", env.town, env.event_id),
+        town: env.town.clone(),
+        kind: ItemKind::JOINT.into(),
+        status: JointStatus::OnAgenda.as_str().into(),
+        case_id: facts.case_id.clone(),
+        facts: facts.encode_to_vec(),
+        departments: to_json(&e.departments),
+        created_at: now,
+        updated_at: now,
+        ..ItemRow::default()
+    };
+    store::insert(tx, &item).await?;
+    Ok(())
+}
+
+/// The brigade executed the decision of an approved joint case: the item records the execution
+/// and closes, as the joint-case machine has it.
+async fn joint_executed(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let e: ev::JointExecuted = decode_payload(env)?;
+    let item = if e.item_id.is_empty() {
+        store::approved_item_of_case(tx, &env.town, &e.case_id).await?
+    } else {
+        store::get_in_tx(tx, &e.item_id).await?
+    };
+    let mut item = item.ok_or_else(|| {
+        HandlerError::Reject(format!(
+            "no approved joint case item {:?} for case {}",
+            e.item_id, e.case_id
+        ))
+    })?;
+    check_joint_item(&item, env, &e.case_id)?;
+    let from = status(&item)?;
+    match from {
+        // Each case is executed once; a second report under another event id changes nothing.
+        JointStatus::Closed => return Ok(()),
+        // The lead's decision comes from the county's stream and the execution from the
+        // brigade's, so the execution may overtake it by a moment: wait for it.
+        JointStatus::Approved => {
+            return Err(HandlerError::Retry(format!(
+                "item {} has no entrusted decision yet",
+                item.item_id
+            )));
+        }
+        _ => {}
+    }
+    let to = from
+        .next(JointAction::RecordExecution)
+        .and_then(|s| s.next(JointAction::Close))
+        .map_err(|e| HandlerError::Reject(e.to_string()))?;
+    item.status = to.as_str().into();
+    item.executed_at = Some(from_ts(env.occurred_at.as_ref()).unwrap_or(now));
+    item.updated_at = now;
+    save(tx, &item, from).await
+}
+
+/// Applies `county.referral_returned`, `county.entrusted_decision_recorded` and
+/// `county.task_completed`.
 #[derive(Debug, Clone, Copy)]
 pub struct CountyEvents;
 
@@ -59,30 +114,329 @@ impl Handler for CountyEvents {
         env: &ev::Envelope,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        if env.event_type != "county.referral_returned" {
-            return Ok(());
+        match env.event_type.as_str() {
+            "county.referral_returned" => referral_returned(tx, env, now).await,
+            "county.entrusted_decision_recorded" => entrusted_decision(tx, env, now).await,
+            "county.task_completed" => task_completed(tx, env, now).await,
+            _ => Ok(()),
         }
-        let e: ev::ReferralReturned = decode_payload(env)?;
-        let facts = ev::CaseFacts {
-            case_id: e.case_id.clone(),
-            town: env.town.clone(),
-            ..Default::default()
-        };
-        let item = ItemRow {
-            item_id: format!("dispute-{}", e.referral_id),
-            town: env.town.clone(),
-            kind: "competence_dispute".into(),
-            status: DisputeStatus::Open.as_str().into(),
-            case_id: e.case_id.clone(),
-            facts: facts.encode_to_vec(),
-            departments: serde_json::to_string(&[&env.department]).expect("strings serialise"),
-            referral_id: Some(e.referral_id.clone()),
-            returned_by: Some(env.department.clone()),
-            return_reason: Some(e.reason.clone()),
-            created_at: now,
-            updated_at: now,
-        };
-        store::insert(tx, &item).await?;
+    }
+}
+
+/// A returned referral is a competence dispute for the chair to settle.
+async fn referral_returned(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let e: ev::ReferralReturned = decode_payload(env)?;
+    let facts = ev::CaseFacts {
+        case_id: e.case_id.clone(),
+        town: env.town.clone(),
+        ..Default::default()
+    };
+    let item = ItemRow {
+        item_id: format!("{}-{}", env.town, env.event_id),
+        town: env.town.clone(),
+        kind: ItemKind::DISPUTE.into(),
+        status: DisputeStatus::Open.as_str().into(),
+        case_id: e.case_id.clone(),
+        facts: facts.encode_to_vec(),
+        departments: to_json(std::slice::from_ref(&env.department)),
+        referral_id: Some(e.referral_id.clone()),
+        returned_by: Some(env.department.clone()),
+        return_reason: Some(e.reason.clone()),
+        created_at: now,
+        updated_at: now,
+        ..ItemRow::default()
+    };
+    store::insert(tx, &item).await?;
+    Ok(())
+}
+
+/// The lead department decided under entrustment: the item keeps the decision.
+async fn entrusted_decision(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let e: ev::EntrustedDecisionRecorded = decode_payload(env)?;
+    let mut item = task_item(tx, &e.item_id).await?;
+    check_joint_item(&item, env, &e.case_id)?;
+    let department = sender(&e.department, env);
+    if item.lead_department.as_deref() != Some(department) {
+        return Err(HandlerError::Reject(format!(
+            "{department} is not the lead department of item {}",
+            item.item_id
+        )));
+    }
+    let from = status(&item)?;
+    let to = from
+        .next(JointAction::RecordDecision)
+        .map_err(|e| HandlerError::Reject(e.to_string()))?;
+    item.status = to.as_str().into();
+    item.entrusted_decision = e.decision.map(|d| d.encode_to_vec());
+    item.updated_at = now;
+    save(tx, &item, from).await
+}
+
+/// A cooperating department completed its task: the item lists it among those done.
+async fn task_completed(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let e: ev::TaskCompleted = decode_payload(env)?;
+    let mut item = task_item(tx, &e.item_id).await?;
+    check_joint_item(&item, env, &e.case_id)?;
+    let department = sender(&e.department, env).to_owned();
+    if !json_list(item.cooperating_departments.as_deref()).contains(&department) {
+        return Err(HandlerError::Reject(format!(
+            "{department} is not a cooperating department of item {}",
+            item.item_id
+        )));
+    }
+    let from = status(&item)?;
+    if !matches!(
+        from,
+        JointStatus::Approved | JointStatus::Decided | JointStatus::Executed | JointStatus::Closed
+    ) {
+        return Err(HandlerError::Reject(format!(
+            "item {} is {from}: it has no tasks",
+            item.item_id
+        )));
+    }
+    let mut done = json_list(item.completed_by.as_deref());
+    if done.contains(&department) {
+        return Ok(());
+    }
+    done.push(department);
+    item.completed_by = Some(to_json(&done));
+    item.updated_at = now;
+    save(tx, &item, from).await
+}
+
+/// The department an event is from: the payload's, else the subject's.
+fn sender<'a>(payload: &'a str, env: &'a ev::Envelope) -> &'a str {
+    if payload.is_empty() {
+        &env.department
+    } else {
+        payload
+    }
+}
+
+async fn task_item(tx: &mut Tx, item_id: &str) -> Result<ItemRow, HandlerError> {
+    store::get_in_tx(tx, item_id)
+        .await?
+        .ok_or_else(|| HandlerError::Reject(format!("no agenda item {item_id:?}")))
+}
+
+/// An event about a joint case must name an item of its own town and case.
+fn check_joint_item(item: &ItemRow, env: &ev::Envelope, case_id: &str) -> Result<(), HandlerError> {
+    if item.town != env.town || item.kind != ItemKind::JOINT || item.case_id != case_id {
+        return Err(HandlerError::Reject(format!(
+            "item {} is not the joint case {case_id} of town {}",
+            item.item_id, env.town
+        )));
+    }
+    Ok(())
+}
+
+fn status(item: &ItemRow) -> Result<JointStatus, HandlerError> {
+    JointStatus::parse(&item.status).map_err(|e| HandlerError::Reject(e.to_string()))
+}
+
+/// Stores the item; a request that changed it meanwhile makes the event wait and try again.
+async fn save(tx: &mut Tx, item: &ItemRow, from: JointStatus) -> Result<(), HandlerError> {
+    if store::update(tx, item, from.as_str()).await? {
         Ok(())
+    } else {
+        Err(HandlerError::Retry(format!(
+            "item {} changed while the event was applied",
+            item.item_id
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use liandong_plumbing::store::Db;
+
+    const TOWN: &str = "330782101";
+    const CASE: &str = "330782101-0195b3c0-0000-7000-8000-00000000000c";
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 4, 2, 0, 0).unwrap()
+    }
+
+    fn envelope(event_type: &str, department: &str, payload: impl Message) -> ev::Envelope {
+        ev::Envelope {
+            event_id: uuid::Uuid::now_v7().to_string(),
+            event_type: event_type.into(),
+            town: TOWN.into(),
+            department: department.into(),
+            payload: payload.encode_to_vec(),
+            ..Default::default()
+        }
+    }
+
+    async fn db() -> (Db, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("liandong-board-{}", uuid::Uuid::now_v7()));
+        let db = Db::open(None, &dir, "board", 2)
+            .await
+            .expect("SQLite opens");
+        db.migrate(&crate::MIGRATIONS).await.expect("migrates");
+        (db, dir)
+    }
+
+    async fn apply<H: Handler>(db: &Db, h: H, env: ev::Envelope) -> Result<(), HandlerError> {
+        let mut tx = db.begin().await.unwrap();
+        let r = h.handle(&mut tx, &env, now()).await;
+        if r.is_ok() {
+            tx.commit().await.unwrap();
+        }
+        r
+    }
+
+    async fn item(db: &Db, id: &str) -> ItemRow {
+        store::get(db, id)
+            .await
+            .unwrap()
+            .expect("the item is stored")
+    }
+
+    #[tokio::test]
+    async fn an_approved_joint_case_follows_the_decision_the_tasks_and_the_execution() {
+        let (db, dir) = db().await;
+        let submitted = envelope(
+            "brigade.joint_submitted",
+            "",
+            ev::JointSubmitted {
+                facts: Some(ev::CaseFacts {
+                    case_id: CASE.into(),
+                    town: TOWN.into(),
+                    ..Default::default()
+                }),
+                departments: vec!["natural_resources".into(), "forestry".into()],
+            },
+        );
+        let item_id = format!("{TOWN}-{}", submitted.event_id);
+        apply(&db, BrigadeEvents, submitted).await.unwrap();
+        let mut row = item(&db, &item_id).await;
+        assert_eq!(row.status, "on_agenda");
+
+        // The chair approves (the API's part, done here on the row).
+        row.status = "approved".into();
+        row.decision = Some("approved".into());
+        row.lead_department = Some("natural_resources".into());
+        row.cooperating_departments = Some(r#"["forestry"]"#.into());
+        let mut tx = db.begin().await.unwrap();
+        assert!(store::update(&mut tx, &row, "on_agenda").await.unwrap());
+        tx.commit().await.unwrap();
+
+        let executed = || {
+            envelope(
+                "brigade.joint_executed",
+                "",
+                ev::JointExecuted {
+                    case_id: CASE.into(),
+                    item_id: item_id.clone(),
+                    summary: "已拆除".into(),
+                },
+            )
+        };
+        let completed = |department: &str| {
+            envelope(
+                "county.task_completed",
+                department,
+                ev::TaskCompleted {
+                    task_id: format!("{TOWN}-task"),
+                    item_id: item_id.clone(),
+                    case_id: CASE.into(),
+                    department: department.into(),
+                    summary: "配合完成".into(),
+                },
+            )
+        };
+        let decided = |department: &str| {
+            envelope(
+                "county.entrusted_decision_recorded",
+                department,
+                ev::EntrustedDecisionRecorded {
+                    task_id: format!("{TOWN}-task"),
+                    item_id: item_id.clone(),
+                    case_id: CASE.into(),
+                    department: department.into(),
+                    decision: Some(ev::Outcome {
+                        kind: "demolition".into(),
+                        ..Default::default()
+                    }),
+                    decided_in_name_of: "镇人民政府".into(),
+                },
+            )
+        };
+
+        // Execution before the lead's decision waits for it.
+        assert!(matches!(
+            apply(&db, BrigadeEvents, executed()).await,
+            Err(HandlerError::Retry(_))
+        ));
+        apply(&db, CountyEvents, completed("forestry"))
+            .await
+            .unwrap();
+        apply(&db, CountyEvents, completed("forestry"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            apply(&db, CountyEvents, completed("urban_management")).await,
+            Err(HandlerError::Reject(_))
+        ));
+        assert!(matches!(
+            apply(&db, CountyEvents, decided("forestry")).await,
+            Err(HandlerError::Reject(_))
+        ));
+        apply(&db, CountyEvents, decided("natural_resources"))
+            .await
+            .unwrap();
+        let row = item(&db, &item_id).await;
+        assert_eq!(row.status, "decided");
+        assert_eq!(row.completed_by.as_deref(), Some(r#"["forestry"]"#));
+        assert!(row.entrusted_decision.is_some());
+
+        apply(&db, BrigadeEvents, executed()).await.unwrap();
+        let row = item(&db, &item_id).await;
+        assert_eq!(row.status, "closed");
+        assert_eq!(row.executed_at, Some(now()));
+        apply(&db, BrigadeEvents, executed()).await.unwrap();
+
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_returned_referral_becomes_an_open_dispute() {
+        let (db, dir) = db().await;
+        let returned = envelope(
+            "county.referral_returned",
+            "forestry",
+            ev::ReferralReturned {
+                referral_id: format!("{TOWN}-ref"),
+                case_id: CASE.into(),
+                reason: "非林地".into(),
+                not_competent: true,
+            },
+        );
+        let item_id = format!("{TOWN}-{}", returned.event_id);
+        apply(&db, CountyEvents, returned).await.unwrap();
+        let row = item(&db, &item_id).await;
+        assert_eq!(
+            (row.kind.as_str(), row.status.as_str()),
+            ("competence_dispute", "open")
+        );
+        assert_eq!(row.returned_by.as_deref(), Some("forestry"));
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -4,6 +4,8 @@
 
 mod api;
 mod consume;
+mod convert;
+mod minutes;
 mod store;
 
 use std::future::Future;
@@ -40,20 +42,30 @@ impl Application {
         let addr = cfg.board_addr;
         let mut rt = Runtime::start(cfg, Source::Board, &MIGRATIONS, clock).await?;
         let subjects = rt.bus.subjects.clone();
-        // Joint cases the brigades submit: every event of a case aggregate comes to the board.
+        // Joint cases the brigades submit, and their execution. Both are events of the case's
+        // `joint:<case id>` aggregate, and the board takes every event of it, so it can apply
+        // them in their sequence.
         let brigade = ConsumerSpec {
             durable: "board-from-brigade".into(),
             stream: rt.bus.stream_name("brigade"),
-            filter_subjects: vec![subjects.filter(Source::Brigade, "joint_submitted", "*")],
+            filter_subjects: vec![
+                subjects.filter(Source::Brigade, "joint_submitted", "*"),
+                subjects.filter(Source::Brigade, "joint_executed", "*"),
+            ],
             ordered: true,
         };
         rt.consume(brigade, consume::BrigadeEvents);
-        // Returned referrals become competence disputes. Only the returns of a referral's
-        // events come here, so they are not held to the referral's sequence.
+        // Returned referrals become competence disputes; the lead's decision and completed
+        // tasks follow approved joint cases. The board sees only some events of a referral or
+        // task, so it is not held to their sequence.
         let county = ConsumerSpec {
             durable: "board-from-county".into(),
             stream: rt.bus.stream_name("county"),
-            filter_subjects: vec![subjects.filter(Source::County, "referral_returned", "*")],
+            filter_subjects: vec![
+                subjects.filter(Source::County, "referral_returned", "*"),
+                subjects.filter(Source::County, "entrusted_decision_recorded", "*"),
+                subjects.filter(Source::County, "task_completed", "*"),
+            ],
             ordered: false,
         };
         rt.consume(county, consume::CountyEvents);

@@ -9,7 +9,7 @@ use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::state::{CaseAction, CaseStatus};
 use liandong_domain::triage::{Path, Triage, TriageError, triage};
-use liandong_plumbing::bus::{NewEvent, Outbox};
+use liandong_plumbing::bus::Outbox;
 use liandong_plumbing::clock::SharedClock;
 use liandong_plumbing::grpc::{ApiError, actor, actor_label, actor_to_event, page_size};
 use liandong_plumbing::runtime::Runtime;
@@ -20,18 +20,19 @@ use liandong_proto::events::v1 as ev;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::convert::{case_to_pb, facts, history_to_pb, path_from_pb, source_to_str};
+use crate::convert::{case_to_pb, history_to_pb, path_from_pb, source_to_str};
+use crate::flow::{self, Cause};
 use crate::store::{self, CaseRef, CaseRow};
 
 /// How far in the future a report's "time found" may lie, for clocks that are a little off.
 const FOUND_AT_SLACK_MINUTES: i64 = 10;
 
 pub struct Api {
-    db: Db,
-    outbox: Outbox,
-    clock: SharedClock,
-    catalogue: Arc<Catalogue>,
-    limits: Limits,
+    pub(crate) db: Db,
+    pub(crate) outbox: Outbox,
+    pub(crate) clock: SharedClock,
+    pub(crate) catalogue: Arc<Catalogue>,
+    pub(crate) limits: Limits,
 }
 
 impl Api {
@@ -148,7 +149,7 @@ fn triage_error(e: TriageError) -> ApiError {
     ApiError::field(field, e.to_string())
 }
 
-fn json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("lists of strings serialise")
 }
 
@@ -255,6 +256,11 @@ impl Api {
             None,
         )
         .await?;
+        let cause = Cause {
+            actor: Some(actor_to_event(actor)),
+            label: &who,
+            causation_id: None,
+        };
         match t.path {
             Path::InScope => {}
             Path::OutOfScope => {
@@ -262,87 +268,18 @@ impl Api {
                     .department
                     .as_ref()
                     .expect("an out-of-scope triage names its department");
-                let referral_id =
-                    TownScopedId::new(report.town.clone(), Uuid::now_v7()).to_string();
-                store::insert_referral(
+                flow::refer(
                     &mut tx,
-                    &referral_id,
-                    &case_id,
-                    &town,
+                    &self.outbox,
+                    now,
+                    &row,
                     department.as_str(),
-                    1,
-                    now,
-                )
-                .await?;
-                let payload = ev::ReferralDispatched {
-                    referral_id: referral_id.clone(),
-                    facts: Some(facts(&row)),
-                    department: department.to_string(),
-                    dispatch_no: 1,
-                    reason: "triage".into(),
-                };
-                let env = self
-                    .outbox
-                    .emit(
-                        &mut tx,
-                        now,
-                        NewEvent {
-                            event_type: "referral_dispatched",
-                            town: &town,
-                            department: Some(department.as_str()),
-                            aggregate_id: &referral_id,
-                            actor: Some(actor_to_event(actor)),
-                            causation_id: None,
-                            wants_receipt: true,
-                        },
-                        &payload,
-                    )
-                    .await?;
-                let detail = format!("移送（通报）{}，移送编号 {referral_id}", department);
-                store::add_history(
-                    &mut tx,
-                    here,
-                    now,
-                    "referred",
-                    &who,
-                    &detail,
-                    Some(&env.event_id),
+                    "triage",
+                    &cause,
                 )
                 .await?;
             }
-            Path::Joint => {
-                let payload = ev::JointSubmitted {
-                    facts: Some(facts(&row)),
-                    departments: t.departments.iter().map(ToString::to_string).collect(),
-                };
-                let env = self
-                    .outbox
-                    .emit(
-                        &mut tx,
-                        now,
-                        NewEvent {
-                            event_type: "joint_submitted",
-                            town: &town,
-                            department: None,
-                            aggregate_id: &case_id,
-                            actor: Some(actor_to_event(actor)),
-                            causation_id: None,
-                            wants_receipt: true,
-                        },
-                        &payload,
-                    )
-                    .await?;
-                store::add_history(
-                    &mut tx,
-                    here,
-                    now,
-                    "submitted_to_board",
-                    &who,
-                    "提交镇行政执法联席会议审定",
-                    Some(&env.event_id),
-                )
-                .await?;
-            }
+            Path::Joint => flow::submit_joint(&mut tx, &self.outbox, now, &row, &cause).await?,
         }
         tx.commit().await?;
         self.outbox.wake();
@@ -392,7 +329,7 @@ impl BrigadeService for Api {
             .await
             .map_err(ApiError::from)?;
         Ok(Response::new(pb::GetCaseResponse {
-            case: Some(case_to_pb(&row)),
+            case: Some(self.full(row).await?),
             history: history.iter().map(history_to_pb).collect(),
         }))
     }
@@ -430,6 +367,60 @@ impl BrigadeService for Api {
         Ok(Response::new(pb::ListCasesResponse {
             cases: rows.iter().map(case_to_pb).collect(),
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn assign_case(
+        &self,
+        req: Request<pb::AssignCaseRequest>,
+    ) -> Result<Response<pb::AssignCaseResponse>, Status> {
+        let actor = actor(&req)?;
+        let case = self.assign(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::AssignCaseResponse { case: Some(case) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn record_case_action(
+        &self,
+        req: Request<pb::RecordCaseActionRequest>,
+    ) -> Result<Response<pb::RecordCaseActionResponse>, Status> {
+        let actor = actor(&req)?;
+        let case = self.record_action(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::RecordCaseActionResponse {
+            case: Some(case),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn conclude_case(
+        &self,
+        req: Request<pb::ConcludeCaseRequest>,
+    ) -> Result<Response<pb::ConcludeCaseResponse>, Status> {
+        let actor = actor(&req)?;
+        let case = self.conclude(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::ConcludeCaseResponse { case: Some(case) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn record_joint_execution(
+        &self,
+        req: Request<pb::RecordJointExecutionRequest>,
+    ) -> Result<Response<pb::RecordJointExecutionResponse>, Status> {
+        let actor = actor(&req)?;
+        let case = self.execute_joint(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::RecordJointExecutionResponse {
+            case: Some(case),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn list_results(
+        &self,
+        req: Request<pb::ListResultsRequest>,
+    ) -> Result<Response<pb::ListResultsResponse>, Status> {
+        let actor = actor(&req)?;
+        let results = self.results(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::ListResultsResponse { results }))
     }
 }
 

@@ -4,16 +4,314 @@
 use chrono::{DateTime, Utc};
 use liandong_domain::state::CaseAction;
 use liandong_domain::state::CaseStatus;
-use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
+use liandong_plumbing::bus::{Handler, HandlerError, Outbox, decode_payload};
 use liandong_plumbing::grpc::event_actor_label;
 use liandong_plumbing::store::Tx;
 use liandong_proto::events::v1 as ev;
+use prost::Message;
 
-use crate::store::{self, CaseRef, ResultCopy};
+use crate::flow::{self, Cause};
+use crate::store::{self, CaseRef, CaseRow, ResultCopy};
 
-/// Applies `county.*` events about referrals the brigade sent.
-#[derive(Debug, Clone, Copy)]
-pub struct CountyEvents;
+async fn load_case(tx: &mut Tx, case_id: &str) -> Result<CaseRow, HandlerError> {
+    store::case_in_tx(tx, case_id)
+        .await?
+        .ok_or_else(|| HandlerError::Reject(format!("no case {case_id} at this brigade")))
+}
+
+fn status_of(case: &CaseRow) -> Result<CaseStatus, HandlerError> {
+    CaseStatus::parse(&case.status).map_err(|e| HandlerError::Reject(e.to_string()))
+}
+
+fn list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+async fn decision_recorded(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::EntrustedDecisionRecorded,
+    who: &str,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let case = load_case(tx, &e.case_id).await?;
+    let Some(mut joint) = store::joint_in_tx(tx, &e.case_id).await? else {
+        return Err(HandlerError::Reject(format!(
+            "case {} is not an approved joint case",
+            e.case_id
+        )));
+    };
+    let decision = e.decision.unwrap_or_default();
+    joint.decision = Some(decision.encode_to_vec());
+    joint.decided_in_name_of = Some(e.decided_in_name_of.clone());
+    joint.updated_at = now;
+    store::upsert_joint(tx, &joint).await?;
+    let detail = format!(
+        "牵头部门 {} 派驻机构受委托作出决定（以 {} 名义）：{}（{}）；待大队协同执行",
+        e.department, e.decided_in_name_of, decision.kind, decision.summary
+    );
+    let here = CaseRef {
+        case_id: &case.case_id,
+        town: &case.town,
+    };
+    store::add_history(
+        tx,
+        here,
+        now,
+        "entrusted_decision",
+        who,
+        &detail,
+        Some(&env.event_id),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn task_completed(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::TaskCompleted,
+    who: &str,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let case = load_case(tx, &e.case_id).await?;
+    if let Some(mut joint) = store::joint_in_tx(tx, &e.case_id).await? {
+        let mut done = list(&joint.completed_by);
+        if !done.contains(&e.department) {
+            done.push(e.department.clone());
+        }
+        joint.completed_by = serde_json::to_string(&done).expect("strings serialise");
+        joint.updated_at = now;
+        store::upsert_joint(tx, &joint).await?;
+    }
+    let detail = format!("配合部门 {} 完成任务：{}", e.department, e.summary);
+    let here = CaseRef {
+        case_id: &case.case_id,
+        town: &case.town,
+    };
+    store::add_history(
+        tx,
+        here,
+        now,
+        "task_completed",
+        who,
+        &detail,
+        Some(&env.event_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Applies the joint meeting's decisions (`board.*` events addressed to no department).
+#[derive(Debug, Clone)]
+pub struct BoardEvents {
+    pub outbox: Outbox,
+}
+
+impl Handler for BoardEvents {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let who = event_actor_label(env.actor.as_ref());
+        let cause = Cause {
+            actor: None,
+            label: SYSTEM,
+            causation_id: Some(&env.event_id),
+        };
+        match env.event_type.as_str() {
+            "board.joint_approved" => {
+                let e: ev::JointApproved = decode_payload(env)?;
+                let case = load_case(tx, &e.case_id).await?;
+                let next = status_of(&case)?
+                    .next(CaseAction::BoardApprovedJoint)
+                    .map_err(|e| HandlerError::Reject(e.to_string()))?;
+                store::set_status(tx, &case.case_id, next.as_str(), now).await?;
+                store::upsert_joint(
+                    tx,
+                    &store::JointRow {
+                        case_id: case.case_id.clone(),
+                        town: case.town.clone(),
+                        item_id: e.item_id.clone(),
+                        lead_department: e.lead_department.clone(),
+                        cooperating: serde_json::to_string(&e.cooperating_departments)
+                            .expect("strings serialise"),
+                        decision: None,
+                        decided_in_name_of: None,
+                        completed_by: "[]".into(),
+                        executed_at: None,
+                        updated_at: now,
+                    },
+                )
+                .await?;
+                let detail = format!(
+                    "联席会议审定：联合处置，牵头部门 {}，配合部门 {}",
+                    e.lead_department,
+                    if e.cooperating_departments.is_empty() {
+                        "无".to_string()
+                    } else {
+                        e.cooperating_departments.join("、")
+                    }
+                );
+                let here = CaseRef {
+                    case_id: &case.case_id,
+                    town: &case.town,
+                };
+                store::add_history(
+                    tx,
+                    here,
+                    now,
+                    "board_approved",
+                    &who,
+                    &detail,
+                    Some(&env.event_id),
+                )
+                .await?;
+                // The lead takes the case: its file goes to the lead department.
+                flow::hand_over(
+                    tx,
+                    &self.outbox,
+                    now,
+                    &case,
+                    &e.lead_department,
+                    "joint_lead",
+                    &cause,
+                )
+                .await?;
+                Ok(())
+            }
+            "board.joint_reclassified" => {
+                let e: ev::JointReclassified = decode_payload(env)?;
+                let case = load_case(tx, &e.case_id).await?;
+                let here = CaseRef {
+                    case_id: &case.case_id,
+                    town: &case.town,
+                };
+                let status = status_of(&case)?;
+                if e.path == ev::Path::OutOfScope as i32 {
+                    let next = status
+                        .next(CaseAction::BoardReclassifiedOutOfScope)
+                        .map_err(|e| HandlerError::Reject(e.to_string()))?;
+                    store::set_status(tx, &case.case_id, next.as_str(), now).await?;
+                    store::set_path(tx, &case.case_id, "out_of_scope", Some(&e.department)).await?;
+                    let detail = format!(
+                        "联席会议改判：不属于职权范围，移送 {}；理由：{}",
+                        e.department, e.reason
+                    );
+                    store::add_history(
+                        tx,
+                        here,
+                        now,
+                        "board_reclassified",
+                        &who,
+                        &detail,
+                        Some(&env.event_id),
+                    )
+                    .await?;
+                    flow::refer(
+                        tx,
+                        &self.outbox,
+                        now,
+                        &case,
+                        &e.department,
+                        "board_reclassified",
+                        &cause,
+                    )
+                    .await?;
+                } else {
+                    let next = status
+                        .next(CaseAction::BoardReclassifiedInScope)
+                        .map_err(|e| HandlerError::Reject(e.to_string()))?;
+                    store::set_status(tx, &case.case_id, next.as_str(), now).await?;
+                    store::set_path(tx, &case.case_id, "in_scope", None).await?;
+                    let detail =
+                        format!("联席会议改判：属于职权范围，由大队办理；理由：{}", e.reason);
+                    store::add_history(
+                        tx,
+                        here,
+                        now,
+                        "board_reclassified",
+                        &who,
+                        &detail,
+                        Some(&env.event_id),
+                    )
+                    .await?;
+                }
+                Ok(())
+            }
+            "board.joint_sent_back" => {
+                let e: ev::JointSentBack = decode_payload(env)?;
+                let case = load_case(tx, &e.case_id).await?;
+                let next = status_of(&case)?
+                    .next(CaseAction::BoardSentBack)
+                    .map_err(|e| HandlerError::Reject(e.to_string()))?;
+                store::set_status(tx, &case.case_id, next.as_str(), now).await?;
+                let here = CaseRef {
+                    case_id: &case.case_id,
+                    town: &case.town,
+                };
+                let detail = format!("联席会议退回补充材料：{}", e.reason);
+                store::add_history(
+                    tx,
+                    here,
+                    now,
+                    "board_sent_back",
+                    &who,
+                    &detail,
+                    Some(&env.event_id),
+                )
+                .await?;
+                Ok(())
+            }
+            "board.dispute_settled" => {
+                let e: ev::DisputeSettled = decode_payload(env)?;
+                let case = load_case(tx, &e.case_id).await?;
+                store::set_referral_status(tx, &e.referral_id, "reassigned", now).await?;
+                let here = CaseRef {
+                    case_id: &case.case_id,
+                    town: &case.town,
+                };
+                let detail = format!(
+                    "联席会议协调职权争议：由 {} 改为 {} 办理；理由：{}",
+                    e.from_department, e.to_department, e.reason
+                );
+                store::add_history(
+                    tx,
+                    here,
+                    now,
+                    "dispute_settled",
+                    &who,
+                    &detail,
+                    Some(&env.event_id),
+                )
+                .await?;
+                flow::refer(
+                    tx,
+                    &self.outbox,
+                    now,
+                    &case,
+                    &e.to_department,
+                    "board_reassigned",
+                    &cause,
+                )
+                .await?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// How the brigade's own automatic steps are named in a history.
+const SYSTEM: &str = "system";
+
+/// Applies `county.*` events about referrals the brigade sent and joint cases it executes.
+#[derive(Debug, Clone)]
+pub struct CountyEvents {
+    pub outbox: Outbox,
+}
 
 impl Handler for CountyEvents {
     async fn handle(
@@ -35,12 +333,37 @@ impl Handler for CountyEvents {
             }
             "county.referral_accepted" => {
                 let e: ev::ReferralAccepted = decode_payload(env)?;
+                // The department took the case: its file follows it (移交).
+                let case = load_case(tx, &e.case_id).await?;
+                let cause = Cause {
+                    actor: None,
+                    label: SYSTEM,
+                    causation_id: Some(&env.event_id),
+                };
+                flow::hand_over(
+                    tx,
+                    &self.outbox,
+                    now,
+                    &case,
+                    &env.department,
+                    "referral_accepted",
+                    &cause,
+                )
+                .await?;
                 (
                     e.referral_id,
                     "referral_accepted",
                     format!("{} 受理", env.department),
                     "accepted",
                 )
+            }
+            "county.entrusted_decision_recorded" => {
+                let e: ev::EntrustedDecisionRecorded = decode_payload(env)?;
+                return decision_recorded(tx, env, e, &who, now).await;
+            }
+            "county.task_completed" => {
+                let e: ev::TaskCompleted = decode_payload(env)?;
+                return task_completed(tx, env, e, &who, now).await;
             }
             "county.referral_assigned" => {
                 let e: ev::ReferralAssigned = decode_payload(env)?;

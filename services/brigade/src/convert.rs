@@ -89,6 +89,9 @@ pub fn case_to_pb(c: &CaseRow) -> pb::Case {
         created_at: Some(to_ts(c.created_at)),
         updated_at: Some(to_ts(c.updated_at)),
         catalogue_version: c.catalogue_version.clone(),
+        officers: vec![],
+        outcome: None,
+        joint: None,
     }
 }
 

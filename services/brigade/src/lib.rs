@@ -5,6 +5,8 @@
 mod api;
 mod consume;
 mod convert;
+mod flow;
+mod handling;
 mod store;
 
 use std::future::Future;
@@ -47,7 +49,26 @@ impl Application {
             filter_subjects: vec![rt.bus.subjects.source_wildcard(Source::County)],
             ordered: true,
         };
-        rt.consume(county, consume::CountyEvents);
+        rt.consume(
+            county,
+            consume::CountyEvents {
+                outbox: rt.outbox.clone(),
+            },
+        );
+        // The joint meeting's decisions for the brigade: the board's events addressed to no
+        // department, each item's in its order.
+        let board = ConsumerSpec {
+            durable: "brigade-from-board".into(),
+            stream: rt.bus.stream_name("board"),
+            filter_subjects: vec![rt.bus.subjects.filter(Source::Board, "*", "_")],
+            ordered: true,
+        };
+        rt.consume(
+            board,
+            consume::BoardEvents {
+                outbox: rt.outbox.clone(),
+            },
+        );
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

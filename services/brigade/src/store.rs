@@ -274,3 +274,221 @@ pub async fn insert_result_copy(
     .map(|_| ())
     })
 }
+
+pub async fn history_in_tx(tx: &mut Tx, case_id: &str) -> Result<Vec<HistoryRow>, sqlx::Error> {
+    with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT at, kind, actor, detail FROM case_history WHERE case_id = $1 ORDER BY at, entry_id"
+    )
+    .bind(case_id)
+    .fetch_all(conn)
+    .await)
+}
+
+pub async fn upsert_assignment(
+    tx: &mut Tx,
+    case: CaseRef<'_>,
+    officers: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+        "INSERT INTO case_assignments (case_id, town, officers, assigned_by, assigned_at) VALUES ($1,$2,$3,$4,$5) \
+         ON CONFLICT (case_id) DO UPDATE SET officers = excluded.officers, assigned_by = excluded.assigned_by, \
+         assigned_at = excluded.assigned_at"
+    )
+    .bind(case.case_id)
+    .bind(case.town)
+    .bind(officers)
+    .bind(by)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+    })
+}
+
+pub async fn officers(db: &Db, case_id: &str) -> Result<Option<String>, sqlx::Error> {
+    with_db!(db, |p| sqlx::query_scalar(
+        "SELECT officers FROM case_assignments WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(p)
+    .await)
+}
+
+pub async fn insert_outcome(
+    tx: &mut Tx,
+    case: CaseRef<'_>,
+    outcome: &[u8],
+    kind: &str,
+    fine_fen: i64,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+        "INSERT INTO case_outcomes (case_id, town, outcome, outcome_kind, fine_fen, concluded_by, concluded_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id) DO UPDATE SET outcome = excluded.outcome, \
+         outcome_kind = excluded.outcome_kind, fine_fen = excluded.fine_fen, concluded_by = excluded.concluded_by, \
+         concluded_at = excluded.concluded_at"
+    )
+    .bind(case.case_id)
+    .bind(case.town)
+    .bind(outcome)
+    .bind(kind)
+    .bind(fine_fen)
+    .bind(by)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+    })
+}
+
+pub async fn outcome(db: &Db, case_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    with_db!(db, |p| sqlx::query_scalar(
+        "SELECT outcome FROM case_outcomes WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(p)
+    .await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JointRow {
+    pub case_id: String,
+    pub town: String,
+    pub item_id: String,
+    pub lead_department: String,
+    pub cooperating: String,
+    pub decision: Option<Vec<u8>>,
+    pub decided_in_name_of: Option<String>,
+    pub completed_by: String,
+    pub executed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn upsert_joint(tx: &mut Tx, j: &JointRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+        "INSERT INTO joint_cases (case_id, town, item_id, lead_department, cooperating, decision, decided_in_name_of, \
+         completed_by, executed_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
+         ON CONFLICT (case_id) DO UPDATE SET item_id = excluded.item_id, lead_department = excluded.lead_department, \
+         cooperating = excluded.cooperating, decision = excluded.decision, decided_in_name_of = excluded.decided_in_name_of, \
+         completed_by = excluded.completed_by, executed_at = excluded.executed_at, updated_at = excluded.updated_at"
+    )
+    .bind(&j.case_id)
+    .bind(&j.town)
+    .bind(&j.item_id)
+    .bind(&j.lead_department)
+    .bind(&j.cooperating)
+    .bind(&j.decision)
+    .bind(&j.decided_in_name_of)
+    .bind(&j.completed_by)
+    .bind(j.executed_at)
+    .bind(j.updated_at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+    })
+}
+
+pub async fn joint_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<JointRow>, sqlx::Error> {
+    with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT * FROM joint_cases WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(conn)
+    .await)
+}
+
+pub async fn joint(db: &Db, case_id: &str) -> Result<Option<JointRow>, sqlx::Error> {
+    with_db!(db, |p| sqlx::query_as(
+        "SELECT * FROM joint_cases WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(p)
+    .await)
+}
+
+pub async fn insert_handover(
+    tx: &mut Tx,
+    handover_id: &str,
+    case: CaseRef<'_>,
+    department: &str,
+    reason: &str,
+    entries: i64,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+        "INSERT INTO handovers_sent (handover_id, case_id, town, department, reason, entries, sent_at) VALUES ($1,$2,$3,$4,$5,$6,$7)"
+    )
+    .bind(handover_id)
+    .bind(case.case_id)
+    .bind(case.town)
+    .bind(department)
+    .bind(reason)
+    .bind(entries)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+    })
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResultRow {
+    pub referral_id: String,
+    pub case_id: String,
+    pub department: String,
+    pub outcome_kind: String,
+    pub fine_fen: i64,
+    pub confiscated: String,
+    pub summary: String,
+    pub concluded_by: String,
+    pub received_at: DateTime<Utc>,
+}
+
+pub async fn results(db: &Db, town: &str, limit: i64) -> Result<Vec<ResultRow>, sqlx::Error> {
+    with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT referral_id, case_id, department, outcome_kind, fine_fen, confiscated, summary, concluded_by, received_at \
+         FROM result_copies WHERE town = $1 ORDER BY received_at DESC, referral_id DESC LIMIT $2"
+    )
+    .bind(town)
+    .bind(limit)
+    .fetch_all(p)
+    .await
+    })
+}
+
+/// The highest dispatch number of a case's referrals so far.
+pub async fn last_dispatch_no(tx: &mut Tx, case_id: &str) -> Result<i64, sqlx::Error> {
+    let n: Option<i64> = with_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT MAX(dispatch_no) FROM referrals_sent WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_one(conn)
+    .await)?;
+    Ok(n.unwrap_or(0))
+}
+
+/// The case's current path, after the joint meeting reclassified it.
+pub async fn set_path(
+    tx: &mut Tx,
+    case_id: &str,
+    path: &str,
+    department: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| sqlx::query(
+        "UPDATE cases SET path = $1, department = $2 WHERE case_id = $3"
+    )
+    .bind(path)
+    .bind(department)
+    .bind(case_id)
+    .execute(conn)
+    .await
+    .map(|_| ()))
+}

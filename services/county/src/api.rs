@@ -1,10 +1,11 @@
-//! The county's gRPC API: a department's inbox and what it does with each referral.
+//! The county's gRPC API: a department's inbox and what it does with each referral; the
+//! joint-case tasks and handovers are handled in `tasks`.
 
 use chrono::{DateTime, Utc};
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
-use liandong_domain::outcome::{OutcomeInput, check_outcome};
+use liandong_domain::outcome::check_outcome;
 use liandong_domain::state::{ReferralAction, ReferralStatus};
 use liandong_plumbing::bus::{NewEvent, Outbox};
 use liandong_plumbing::clock::SharedClock;
@@ -17,13 +18,14 @@ use liandong_proto::events::v1 as ev;
 use prost::Message;
 use tonic::{Request, Response, Status};
 
+use crate::convert::outcome_input;
 use crate::store::{self, ReferralRow};
 
 pub struct Api {
-    db: Db,
-    outbox: Outbox,
-    clock: SharedClock,
-    limits: Limits,
+    pub(crate) db: Db,
+    pub(crate) outbox: Outbox,
+    pub(crate) clock: SharedClock,
+    pub(crate) limits: Limits,
 }
 
 impl Api {
@@ -367,20 +369,10 @@ impl CountyService for Api {
         let r = req.into_inner();
         let outcome = r.outcome.unwrap_or_default();
         let mut v = Validator::new();
-        let input = OutcomeInput {
-            kind: &outcome.kind,
-            fine_fen: outcome.fine_fen,
-            confiscated: outcome
-                .confiscated
-                .iter()
-                .map(|c| (c.kind.as_str(), c.count))
-                .collect(),
-            summary: &outcome.summary,
-        };
         check_outcome(
             &mut v,
             "outcome",
-            &input,
+            &outcome_input(&outcome),
             self.limits.description_chars,
             self.limits.evidence_refs_per_case,
         );
@@ -404,5 +396,47 @@ impl CountyService for Api {
         Ok(Response::new(pb::ConcludeReferralResponse {
             referral: Some(referral),
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
+    async fn list_tasks(
+        &self,
+        req: Request<pb::ListTasksRequest>,
+    ) -> Result<Response<pb::ListTasksResponse>, Status> {
+        let actor = actor(&req)?;
+        let tasks = self.list_tasks_for(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::ListTasksResponse { tasks }))
+    }
+
+    #[tracing::instrument(skip_all, fields(task_id = %req.get_ref().task_id), err)]
+    async fn record_entrusted_decision(
+        &self,
+        req: Request<pb::RecordEntrustedDecisionRequest>,
+    ) -> Result<Response<pb::RecordEntrustedDecisionResponse>, Status> {
+        let actor = actor(&req)?;
+        let task = self.record_decision(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::RecordEntrustedDecisionResponse {
+            task: Some(task),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(task_id = %req.get_ref().task_id), err)]
+    async fn complete_task(
+        &self,
+        req: Request<pb::CompleteTaskRequest>,
+    ) -> Result<Response<pb::CompleteTaskResponse>, Status> {
+        let actor = actor(&req)?;
+        let task = self.complete(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::CompleteTaskResponse { task: Some(task) }))
+    }
+
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
+    async fn list_handovers(
+        &self,
+        req: Request<pb::ListHandoversRequest>,
+    ) -> Result<Response<pb::ListHandoversResponse>, Status> {
+        let actor = actor(&req)?;
+        let handovers = self.list_handovers_for(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::ListHandoversResponse { handovers }))
     }
 }

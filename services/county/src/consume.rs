@@ -1,5 +1,6 @@
-//! What the county does with the brigade's events: referrals land in the addressed
-//! department's inbox, and withdrawn ones leave it.
+//! What the county does with others' events: referrals land in the addressed department's
+//! inbox and withdrawn ones leave it, handed-over case files are kept, and the joint
+//! meeting's tasks reach their departments.
 
 use chrono::{DateTime, Utc};
 use liandong_domain::state::{ReferralAction, ReferralStatus};
@@ -10,9 +11,12 @@ use liandong_plumbing::time::from_ts;
 use liandong_proto::events::v1 as ev;
 use prost::Message;
 
+use crate::convert::{handover_row, task_row};
 use crate::store::{self, ReferralRow};
+use crate::task_store;
 
-/// Applies `brigade.referral_dispatched` and `brigade.referral_withdrawn`.
+/// Applies `brigade.referral_dispatched`, `brigade.referral_withdrawn` and
+/// `brigade.case_handed_over`; other brigade events are not the county's and change nothing.
 #[derive(Debug, Clone, Copy)]
 pub struct BrigadeEvents;
 
@@ -88,7 +92,49 @@ impl Handler for BrigadeEvents {
                 }
                 Ok(())
             }
+            "brigade.case_handed_over" => {
+                let e: ev::CaseHandedOver = decode_payload(env)?;
+                let row = handover_row(env, &e, now).map_err(HandlerError::Reject)?;
+                if task_store::insert_handover(tx, &row).await? {
+                    // The department reads the handover next to the referral it belongs to.
+                    let referral =
+                        store::latest_referral_of_case(tx, &row.case_id, &row.department).await?;
+                    if let Some(referral_id) = referral {
+                        let detail = format!(
+                            "收到案卷移交，{} 条记录、{} 份证据",
+                            e.record.len(),
+                            e.evidence_refs.len()
+                        );
+                        store::add_history(tx, &referral_id, now, "handed_over", &who, &detail)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
+    }
+}
+
+/// Applies `board.task_assigned`: a joint case's task lands, open, with its department.
+#[derive(Debug, Clone, Copy)]
+pub struct BoardEvents;
+
+impl Handler for BoardEvents {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        if env.event_type != "board.task_assigned" {
+            return Ok(());
+        }
+        let e: ev::TaskAssigned = decode_payload(env)?;
+        let row = task_row(env, &e, now).map_err(HandlerError::Reject)?;
+        if task_store::insert_task(tx, &row).await? {
+            tracing::info!(task_id = %row.task_id, department = %row.department, role = %row.role, "A joint-case task arrived.");
+        }
+        Ok(())
     }
 }

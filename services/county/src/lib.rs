@@ -1,10 +1,13 @@
-//! The county service (县直行政执法机关): every department's inbox of referrals, and what
-//! each department does with them.
+//! The county service (县直行政执法机关): every department's inbox of referrals, its
+//! joint-case tasks and handed-over case files, and what each department does with them.
 #![forbid(unsafe_code)]
 
 mod api;
 mod consume;
+mod convert;
 mod store;
+mod task_store;
+mod tasks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -39,8 +42,12 @@ impl Application {
     pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let addr = cfg.county_addr;
         let mut rt = Runtime::start(cfg, Source::County, &MIGRATIONS, clock).await?;
-        // Referrals addressed to any department, from every town's brigade; a department
-        // running its own instance would filter on its own code instead of `*`.
+        // Referrals and handovers addressed to any department, from every town's brigade; a
+        // department running its own instance would filter on its own code instead of `*`.
+        // Ordered: the consumer receives every event of the aggregates it handles (a referral
+        // id's dispatches and withdrawals, a handover id's one event).
+        // NATS before 2.10 ignores `filter_subjects` and delivers the whole stream; the
+        // handlers then skip the event types that are not the county's.
         let subjects = &rt.bus.subjects;
         let brigade = ConsumerSpec {
             durable: "county-from-brigade".into(),
@@ -48,10 +55,19 @@ impl Application {
             filter_subjects: vec![
                 subjects.filter(Source::Brigade, "referral_dispatched", "*"),
                 subjects.filter(Source::Brigade, "referral_withdrawn", "*"),
+                subjects.filter(Source::Brigade, "case_handed_over", "*"),
             ],
             ordered: true,
         };
+        // The joint meeting's tasks for any department; a task id has only this one event.
+        let board = ConsumerSpec {
+            durable: "county-from-board".into(),
+            stream: rt.bus.stream_name("board"),
+            filter_subjects: vec![subjects.filter(Source::Board, "task_assigned", "*")],
+            ordered: true,
+        };
         rt.consume(brigade, consume::BrigadeEvents);
+        rt.consume(board, consume::BoardEvents);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

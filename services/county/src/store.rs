@@ -89,6 +89,22 @@ pub async fn inbox(
     })
 }
 
+/// The latest referral of `case_id` to `department`, if the case was ever referred there.
+pub async fn latest_referral_of_case(
+    tx: &mut Tx,
+    case_id: &str,
+    department: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT referral_id FROM referrals WHERE case_id = $1 AND department = $2 \
+         ORDER BY dispatched_at DESC, referral_id DESC LIMIT 1"
+    )
+    .bind(case_id)
+    .bind(department)
+    .fetch_optional(c)
+    .await)
+}
+
 /// Writes a referral's changed state back.
 pub async fn update(tx: &mut Tx, r: &ReferralRow) -> Result<(), sqlx::Error> {
     with_tx!(tx, |c| {

@@ -120,18 +120,29 @@ impl Consumer {
             .get_stream(&self.spec.stream)
             .await
             .map_err(|e| super::BusError::JetStream(format!("stream {}: {e}", self.spec.stream)))?;
+        // One filter goes in `filter_subject`, which every server version honours; a NATS
+        // server before 2.10 silently ignores `filter_subjects`. `Runtime::consume` gives each
+        // filter its own consumer for that reason.
+        let (filter_subject, filter_subjects) = match self.spec.filter_subjects.as_slice() {
+            [one] => (one.clone(), Vec::new()),
+            many => (String::new(), many.to_vec()),
+        };
         let config = pull::Config {
             durable_name: Some(self.spec.durable.clone()),
-            filter_subjects: self.spec.filter_subjects.clone(),
+            filter_subject,
+            filter_subjects,
             ack_policy: jetstream::consumer::AckPolicy::Explicit,
             ack_wait: Duration::from_millis(self.bus.cfg.ack_wait_ms),
             max_deliver: self.bus.cfg.max_deliver,
             ..Default::default()
         };
-        stream
-            .get_or_create_consumer(&self.spec.durable, config)
-            .await
-            .map_err(|e| super::BusError::JetStream(format!("consumer {}: {e}", self.spec.durable)))
+        // Create, or update an existing durable to the configured settings.
+        match stream.create_consumer(config).await {
+            Ok(c) => Ok(c),
+            Err(e) => stream.get_consumer(&self.spec.durable).await.map_err(|_| {
+                super::BusError::JetStream(format!("consumer {}: {e}", self.spec.durable))
+            }),
+        }
     }
 
     /// Consumes until `stop` is cancelled. A message being applied is finished first; anything
@@ -180,6 +191,18 @@ impl Consumer {
     }
 
     async fn process<H: Handler>(&self, handler: &H, msg: jetstream::Message) {
+        // A message outside the filters (a server that ignored them) is not ours: applying it
+        // would also answer a receipt on behalf of its real receiver.
+        if !self
+            .spec
+            .filter_subjects
+            .iter()
+            .any(|f| subject_matches(f, &msg.subject))
+        {
+            tracing::debug!(subject = %msg.subject, durable = %self.spec.durable, "Skipping a message outside the consumer's filters.");
+            ack(&msg, AckKind::Ack).await;
+            return;
+        }
         let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
         let last_try = delivered >= self.bus.cfg.max_deliver;
         let env = match Envelope::decode(msg.payload.clone()) {
@@ -353,6 +376,21 @@ impl Consumer {
     }
 }
 
+/// NATS subject matching: `*` matches one token, `>` the rest (one or more tokens).
+pub fn subject_matches(filter: &str, subject: &str) -> bool {
+    let mut f = filter.split('.');
+    let mut s = subject.split('.');
+    loop {
+        match (f.next(), s.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(a), Some(b)) if a == b => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
 async fn ack(msg: &jetstream::Message, kind: AckKind) {
     if let Err(e) = msg.ack_with(kind).await {
         // A lost ack means a redelivery, which the inbox absorbs.
@@ -381,5 +419,23 @@ impl Handler for ReceiptHandler {
         .await
         .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subject_matches;
+
+    #[test]
+    fn subjects_match_like_nats() {
+        assert!(subject_matches("a.*.c", "a.b.c"));
+        assert!(!subject_matches("a.*.c", "a.b.d"));
+        assert!(subject_matches("a.>", "a.b.c"));
+        assert!(!subject_matches("a.>", "a"));
+        assert!(!subject_matches("a.b", "a.b.c"));
+        assert!(subject_matches(
+            "t.v1.brigade.*.*.forestry",
+            "t.v1.brigade.referral_dispatched.330782101.forestry"
+        ));
     }
 }

@@ -1,0 +1,400 @@
+//! The running gateway: the router built from the route table, its listener, and its
+//! orderly shutdown.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, get, on};
+use liandong_plumbing::config::Config;
+use serde_json::Value;
+use tonic::Code;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::call::{Format, assemble};
+use crate::descriptors::{Descriptors, MessageInfo};
+use crate::error::GatewayError;
+use crate::routes::{Backend, Route};
+
+/// The largest request body accepted; larger ones get 413 before anything is parsed.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// How long requests in flight may take to finish once the gateway is told to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long the gateway waits for a TCP connection to a service before answering 503.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The gateway, bound to its port and ready to serve.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Binds `cfg.gateway_addr` (port 0 picks a free one) and builds the router. The services
+    /// need not be up: their connections are made on first use, and calls fail with 503
+    /// until they answer.
+    pub async fn build(cfg: Config) -> anyhow::Result<Application> {
+        let router = router(&cfg)?;
+        let listener = tokio::net::TcpListener::bind(cfg.gateway_addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", cfg.gateway_addr))?;
+        Ok(Application { listener, router })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking connections and gives requests in
+    /// flight a few seconds to finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = self.local_addr();
+        tracing::info!(%addr, "Serving HTTP/JSON.");
+        let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("Stopping: no new requests; finishing those in flight.");
+            let _ = stopping_tx.send(true);
+        };
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        // A client holding a connection open would hold a graceful shutdown open for ever.
+        tokio::select! {
+            r = server => r.context("the HTTP server failed")?,
+            _ = async {
+                let _ = stopping.wait_for(|s| *s).await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => tracing::warn!("Requests were still open after the grace period; stopping anyway."),
+        }
+        tracing::info!("Stopped cleanly.");
+        Ok(())
+    }
+}
+
+/// The gateway's router for `cfg`, without a listener (tests can drive it directly). Must be
+/// called inside a Tokio runtime, which the lazy gRPC channels start their workers on.
+pub fn router(cfg: &Config) -> anyhow::Result<Router> {
+    let descriptors = Descriptors::decode(liandong_proto::FILE_DESCRIPTOR_SET)
+        .context("the compiled descriptor set does not decode")?;
+    let routes = crate::routes::table();
+    for route in &routes {
+        route.check(&descriptors).map_err(anyhow::Error::msg)?;
+    }
+    let openapi = Bytes::from(serde_json::to_vec(&crate::openapi::document(
+        &routes,
+        &descriptors,
+    ))?);
+    let channels = [
+        (Backend::Brigade, channel(cfg.brigade_addr)?),
+        (Backend::Board, channel(cfg.board_addr)?),
+        (Backend::County, channel(cfg.county_addr)?),
+    ];
+
+    let mut router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { ([(CONTENT_TYPE, "application/json")], openapi) }
+            }),
+        );
+    for route in routes {
+        let filter = MethodFilter::try_from(route.method.clone())
+            .map_err(|e| anyhow::anyhow!("{} {}: {e}", route.method, route.path))?;
+        let channel = channels
+            .iter()
+            .find(|(b, _)| *b == route.backend)
+            .map(|(_, c)| c.clone())
+            .expect("every backend has a channel");
+        let path = route.path;
+        let endpoint = Arc::new(RouteEndpoint {
+            request: descriptors.messages[&route.request].clone(),
+            markdown_json_name: route.markdown_field.and_then(|f| {
+                descriptors.messages[&route.response]
+                    .field(f)
+                    .map(|f| f.json_name.clone())
+            }),
+            route,
+            channel,
+        });
+        router = router.route(
+            path,
+            on(filter, move |path, query, headers, body| {
+                endpoint.clone().handle(path, query, headers, body)
+            }),
+        );
+    }
+    Ok(router
+        .fallback(|method: Method, uri: Uri| async move {
+            GatewayError::new(
+                Code::NotFound,
+                format!("no route for {method} {}", uri.path()),
+            )
+        })
+        .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
+            GatewayError::new(
+                Code::Unimplemented,
+                format!("{} does not answer {method}", uri.path()),
+            )
+            .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY)))
+}
+
+fn channel(addr: SocketAddr) -> anyhow::Result<Channel> {
+    Ok(Endpoint::from_shared(format!("http://{addr}"))?
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tcp_nodelay(true)
+        .connect_lazy())
+}
+
+/// A route with what serving it needs.
+struct RouteEndpoint {
+    route: Route,
+    request: MessageInfo,
+    /// The JSON name of the route's Markdown field, if it has one.
+    markdown_json_name: Option<String>,
+    channel: Channel,
+}
+
+impl RouteEndpoint {
+    async fn handle(
+        self: Arc<Self>,
+        path: Result<Path<Vec<(String, String)>>, PathRejection>,
+        query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+        headers: HeaderMap,
+        body: Result<Bytes, BytesRejection>,
+    ) -> Response {
+        let started = Instant::now();
+        let response = match self.answer(path, query, headers, body).await {
+            Ok(r) => r,
+            Err(e) => {
+                if e.status.is_server_error() {
+                    tracing::warn!(rpc = self.route.rpc, code = ?e.code, message = %e.message, "A call failed.");
+                }
+                e.into_response()
+            }
+        };
+        tracing::info!(
+            method = %self.route.method,
+            route = self.route.path,
+            rpc = self.route.rpc,
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Answered a request."
+        );
+        response
+    }
+
+    async fn answer(
+        &self,
+        path: Result<Path<Vec<(String, String)>>, PathRejection>,
+        query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+        headers: HeaderMap,
+        body: Result<Bytes, BytesRejection>,
+    ) -> Result<Response, GatewayError> {
+        let route = &self.route;
+        let Path(path) = path.map_err(|e| GatewayError::invalid(e.body_text()))?;
+        let Query(query) = query.map_err(|e| GatewayError::invalid(e.body_text()))?;
+        let body = body.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                GatewayError::new(
+                    Code::ResourceExhausted,
+                    format!("the body is larger than {MAX_BODY} bytes"),
+                )
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            } else {
+                GatewayError::invalid(e.body_text())
+            }
+        })?;
+        if route.has_body()
+            && let Some((name, _)) = query.first()
+        {
+            return Err(GatewayError::invalid_field(
+                name.clone(),
+                "this route takes its fields in the JSON body, not the query string",
+            ));
+        }
+        let (json, format) = assemble(
+            &self.request,
+            route.has_body().then_some(&body[..]),
+            &path,
+            &query,
+            self.markdown_json_name.is_some(),
+        )?;
+        let reply = (route.invoke)(self.channel.clone(), route.grpc_path(), json, headers)
+            .await
+            .map_err(|mut e| {
+                if e.code == Code::Unavailable {
+                    e.message = format!(
+                        "the {} service is unavailable: {}",
+                        route.backend.name(),
+                        e.message
+                    );
+                }
+                e
+            })?;
+        Ok(match (format, &self.markdown_json_name) {
+            (Format::Markdown, Some(field)) => {
+                let text = reply.get(field).and_then(Value::as_str).unwrap_or_default();
+                (
+                    [(CONTENT_TYPE, "text/markdown; charset=utf-8")],
+                    text.to_owned(),
+                )
+                    .into_response()
+            }
+            _ => axum::Json(reply).into_response(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A configuration whose services are all down: a port that was free a moment ago.
+    fn config_without_services() -> Config {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = free.local_addr().unwrap();
+        drop(free);
+        Config {
+            brigade_addr: addr,
+            board_addr: addr,
+            county_addr: addr,
+            gateway_addr: ([127, 0, 0, 1], 0).into(),
+            ..Config::default()
+        }
+    }
+
+    async fn send(router: Router, req: Request<Body>) -> (StatusCode, Value) {
+        let response = router.oneshot(req).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn post(uri: &str, body: impl Into<Body>) -> Request<Body> {
+        Request::post(uri)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.into())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_service_that_is_down_gives_503() {
+        let router = router(&config_without_services()).unwrap();
+        let (status, body) = send(
+            router,
+            Request::get("/v1/cases/330122101-x")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["code"], "unavailable");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("the brigade service is unavailable"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_body_gives_400_without_a_call() {
+        let router = router(&config_without_services()).unwrap();
+        // Had the gateway called the (absent) service, this would be 503.
+        let (status, body) = send(router.clone(), post("/v1/cases", "{\"town\": ")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["code"], "invalid_argument");
+        let (status, body) = send(router, post("/v1/cases", r#"{"complex": "very"}"#)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["field_violations"][0]["field"], "complex");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_gives_413() {
+        let router = router(&config_without_services()).unwrap();
+        let big = format!(r#"{{"description": "{}"}}"#, "x".repeat(MAX_BODY));
+        let (status, body) = send(router, post("/v1/cases", big)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["code"], "resource_exhausted");
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_and_methods_answer_in_json() {
+        let router = router(&config_without_services()).unwrap();
+        let (status, body) = send(
+            router.clone(),
+            Request::get("/v1/nowhere").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["code"], "not_found");
+        let (status, _) = send(
+            router,
+            Request::delete("/v1/cases").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    }
+
+    #[tokio::test]
+    async fn the_document_and_health_are_served() {
+        let router = router(&config_without_services()).unwrap();
+        let (status, doc) = send(
+            router.clone(),
+            Request::get("/openapi.json").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(doc["openapi"], "3.0.3");
+        let response = router
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn the_application_binds_a_free_port_and_stops_on_request() {
+        let app = Application::build(config_without_services()).await.unwrap();
+        let addr = app.local_addr();
+        assert_ne!(addr.port(), 0);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+    }
+}

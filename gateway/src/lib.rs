@@ -1,0 +1,23 @@
+//! The HTTP/JSON gateway: each route calls one unary RPC of the brigade, board or county
+//! service, with bodies and responses in the proto3 JSON mapping.
+//!
+//! ```no_run
+//! # async fn start() -> anyhow::Result<()> {
+//! let cfg = liandong_plumbing::config::Config::default();
+//! let app = liandong_gateway::Application::build(cfg).await?;
+//! let base = format!("http://{}", app.local_addr());
+//! tokio::spawn(app.run_until_stopped(std::future::pending()));
+//! # let _ = base; Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod app;
+mod call;
+mod descriptors;
+pub mod error;
+mod openapi;
+pub mod routes;
+
+pub use app::{Application, MAX_BODY, router};
+pub use call::{CALL_TIMEOUT, IDENTITY_HEADERS};

@@ -1,0 +1,233 @@
+//! The route table: every HTTP route with the RPC it calls. It alone drives both the router
+//! and the OpenAPI document, so the two cannot drift apart.
+
+use axum::http::Method;
+use liandong_proto::json::{board::v1 as board, brigade::v1 as brigade, county::v1 as county};
+use prost::Name;
+
+use crate::call::{Invoke, invoke};
+use crate::descriptors::{Descriptors, Kind};
+
+/// The service a route calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Brigade,
+    Board,
+    County,
+}
+
+impl Backend {
+    /// How operators and the OpenAPI tags name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Brigade => "brigade",
+            Backend::Board => "board",
+            Backend::County => "county",
+        }
+    }
+
+    /// The gRPC service's full name.
+    pub fn service(self) -> &'static str {
+        match self {
+            Backend::Brigade => "liandong.brigade.v1.BrigadeService",
+            Backend::Board => "liandong.board.v1.BoardService",
+            Backend::County => "liandong.county.v1.CountyService",
+        }
+    }
+}
+
+/// One HTTP route and the unary RPC behind it.
+pub struct Route {
+    pub method: Method,
+    /// The axum path, which is also the OpenAPI path: `/v1/cases/{case_id}`. Each parameter is
+    /// named after the request field it fills.
+    pub path: &'static str,
+    pub backend: Backend,
+    pub rpc: &'static str,
+    /// Full proto names of the request and response messages, from the Rust types.
+    pub request: String,
+    pub response: String,
+    /// With `?format=markdown`, the route answers with this string field of the response as
+    /// `text/markdown` instead of the JSON message.
+    pub markdown_field: Option<&'static str>,
+    pub(crate) invoke: Invoke,
+}
+
+impl Route {
+    fn new<Req, Resp>(
+        method: Method,
+        path: &'static str,
+        backend: Backend,
+        rpc: &'static str,
+    ) -> Route
+    where
+        Req: prost::Message + Name + Default + serde::de::DeserializeOwned + Send + Sync + 'static,
+        Resp: prost::Message + Name + Default + serde::Serialize + Send + Sync + 'static,
+    {
+        Route {
+            method,
+            path,
+            backend,
+            rpc,
+            request: Req::full_name(),
+            response: Resp::full_name(),
+            markdown_field: None,
+            invoke: invoke::<Req, Resp>,
+        }
+    }
+
+    fn markdown(mut self, field: &'static str) -> Route {
+        self.markdown_field = Some(field);
+        self
+    }
+
+    /// The gRPC path, `/package.Service/Method`.
+    pub fn grpc_path(&self) -> String {
+        format!("/{}/{}", self.backend.service(), self.rpc)
+    }
+
+    /// Whether the request message comes in the body (else from the query string).
+    pub fn has_body(&self) -> bool {
+        self.method != Method::GET
+    }
+
+    /// The path parameters, in order.
+    pub fn path_params(&self) -> impl Iterator<Item = &'static str> {
+        self.path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    }
+
+    /// Checks the route against the compiled descriptors: the RPC exists with these message
+    /// types, and every path parameter is a string field of the request.
+    pub fn check(&self, d: &Descriptors) -> Result<(), String> {
+        let grpc = self.grpc_path();
+        let method = d
+            .methods
+            .get(&grpc)
+            .ok_or_else(|| format!("{} {}: no RPC {grpc}", self.method, self.path))?;
+        if method.input != self.request || method.output != self.response {
+            return Err(format!(
+                "{} {}: {grpc} takes {} and returns {}, the route says {} and {}",
+                self.method, self.path, method.input, method.output, self.request, self.response
+            ));
+        }
+        let request = &d.messages[&self.request];
+        for p in self.path_params() {
+            match request.fields.iter().find(|f| f.name == p) {
+                Some(f)
+                    if f.kind
+                        == Kind::Scalar(prost_types::field_descriptor_proto::Type::String)
+                        && !f.repeated => {}
+                _ => {
+                    return Err(format!(
+                        "{} {}: {{{p}}} is not a string field of {}",
+                        self.method, self.path, self.request
+                    ));
+                }
+            }
+        }
+        if let Some(field) = self.markdown_field {
+            let response = &d.messages[&self.response];
+            if !response.fields.iter().any(|f| {
+                f.name == field
+                    && f.kind == Kind::Scalar(prost_types::field_descriptor_proto::Type::String)
+            }) {
+                return Err(format!(
+                    "{} {}: {} has no string field {field}",
+                    self.method, self.path, self.response
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every route of the gateway.
+// One line per route reads as a table; rustfmt would spread each over five.
+#[rustfmt::skip]
+pub fn table() -> Vec<Route> {
+    use Backend::{Board, Brigade, County};
+    const GET: Method = Method::GET;
+    const POST: Method = Method::POST;
+    vec![
+        // The brigade: reports, triage and in-scope cases.
+        Route::new::<brigade::ReportCaseRequest, brigade::ReportCaseResponse>(POST, "/v1/cases", Brigade, "ReportCase"),
+        Route::new::<brigade::GetCaseRequest, brigade::GetCaseResponse>(GET, "/v1/cases/{case_id}", Brigade, "GetCase"),
+        Route::new::<brigade::ListCasesRequest, brigade::ListCasesResponse>(GET, "/v1/towns/{town}/cases", Brigade, "ListCases"),
+        Route::new::<brigade::AssignCaseRequest, brigade::AssignCaseResponse>(POST, "/v1/cases/{case_id}/assign", Brigade, "AssignCase"),
+        Route::new::<brigade::RecordCaseActionRequest, brigade::RecordCaseActionResponse>(POST, "/v1/cases/{case_id}/actions", Brigade, "RecordCaseAction"),
+        Route::new::<brigade::ConcludeCaseRequest, brigade::ConcludeCaseResponse>(POST, "/v1/cases/{case_id}/conclude", Brigade, "ConcludeCase"),
+        Route::new::<brigade::RecordJointExecutionRequest, brigade::RecordJointExecutionResponse>(POST, "/v1/cases/{case_id}/joint-execution", Brigade, "RecordJointExecution"),
+        Route::new::<brigade::ListResultsRequest, brigade::ListResultsResponse>(GET, "/v1/towns/{town}/results", Brigade, "ListResults"),
+        // The county departments: referrals, joint-case tasks and handovers.
+        Route::new::<county::ListInboxRequest, county::ListInboxResponse>(GET, "/v1/departments/{department}/inbox", County, "ListInbox"),
+        Route::new::<county::GetReferralRequest, county::GetReferralResponse>(GET, "/v1/referrals/{referral_id}", County, "GetReferral"),
+        Route::new::<county::SignForReferralRequest, county::SignForReferralResponse>(POST, "/v1/referrals/{referral_id}/sign-for", County, "SignForReferral"),
+        Route::new::<county::AcceptReferralRequest, county::AcceptReferralResponse>(POST, "/v1/referrals/{referral_id}/accept", County, "AcceptReferral"),
+        Route::new::<county::ReturnReferralRequest, county::ReturnReferralResponse>(POST, "/v1/referrals/{referral_id}/return", County, "ReturnReferral"),
+        Route::new::<county::AssignReferralRequest, county::AssignReferralResponse>(POST, "/v1/referrals/{referral_id}/assign", County, "AssignReferral"),
+        Route::new::<county::ConcludeReferralRequest, county::ConcludeReferralResponse>(POST, "/v1/referrals/{referral_id}/conclude", County, "ConcludeReferral"),
+        Route::new::<county::ListTasksRequest, county::ListTasksResponse>(GET, "/v1/departments/{department}/tasks", County, "ListTasks"),
+        Route::new::<county::RecordEntrustedDecisionRequest, county::RecordEntrustedDecisionResponse>(POST, "/v1/tasks/{task_id}/decision", County, "RecordEntrustedDecision"),
+        Route::new::<county::CompleteTaskRequest, county::CompleteTaskResponse>(POST, "/v1/tasks/{task_id}/complete", County, "CompleteTask"),
+        Route::new::<county::ListHandoversRequest, county::ListHandoversResponse>(GET, "/v1/departments/{department}/handovers", County, "ListHandovers"),
+        // The joint-meeting board: its agenda, decisions and meetings.
+        Route::new::<board::ListAgendaRequest, board::ListAgendaResponse>(GET, "/v1/towns/{town}/agenda", Board, "ListAgenda"),
+        Route::new::<board::GetItemRequest, board::GetItemResponse>(GET, "/v1/agenda/{item_id}", Board, "GetItem"),
+        Route::new::<board::RecordOpinionRequest, board::RecordOpinionResponse>(POST, "/v1/agenda/{item_id}/opinions", Board, "RecordOpinion"),
+        Route::new::<board::ApproveJointRequest, board::ApproveJointResponse>(POST, "/v1/agenda/{item_id}/approve", Board, "ApproveJoint"),
+        Route::new::<board::ReclassifyJointRequest, board::ReclassifyJointResponse>(POST, "/v1/agenda/{item_id}/reclassify", Board, "ReclassifyJoint"),
+        Route::new::<board::SendBackJointRequest, board::SendBackJointResponse>(POST, "/v1/agenda/{item_id}/send-back", Board, "SendBackJoint"),
+        Route::new::<board::SettleDisputeRequest, board::SettleDisputeResponse>(POST, "/v1/agenda/{item_id}/settle", Board, "SettleDispute"),
+        Route::new::<board::RecordMeetingRequest, board::RecordMeetingResponse>(POST, "/v1/towns/{town}/meetings", Board, "RecordMeeting"),
+        Route::new::<board::ExportMinutesRequest, board::ExportMinutesResponse>(GET, "/v1/meetings/{meeting_id}/minutes", Board, "ExportMinutes").markdown("markdown"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_route_matches_its_rpc() {
+        let d = Descriptors::decode(liandong_proto::FILE_DESCRIPTOR_SET).unwrap();
+        for route in table() {
+            route.check(&d).unwrap();
+        }
+    }
+
+    #[test]
+    fn every_rpc_of_every_service_has_a_route() {
+        let d = Descriptors::decode(liandong_proto::FILE_DESCRIPTOR_SET).unwrap();
+        let routed: HashSet<String> = table().iter().map(Route::grpc_path).collect();
+        let services = [Backend::Brigade, Backend::Board, Backend::County].map(Backend::service);
+        for path in d.methods.keys() {
+            if services.iter().any(|s| path.starts_with(&format!("/{s}/"))) {
+                assert!(routed.contains(path), "{path} has no HTTP route");
+            }
+        }
+    }
+
+    #[test]
+    fn no_two_routes_share_a_method_and_path() {
+        let mut seen = HashSet::new();
+        for r in table() {
+            assert!(
+                seen.insert((r.method.clone(), r.path)),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+    }
+
+    #[test]
+    fn path_parameters_are_read_from_the_path() {
+        let r = table().into_iter().find(|r| r.rpc == "ListInbox").unwrap();
+        assert_eq!(r.path_params().collect::<Vec<_>>(), ["department"]);
+        assert!(!r.has_body());
+    }
+}

@@ -1,0 +1,216 @@
+//! The brigade's outgoing moves, shared by its API and its consumers: referring a case to a
+//! department, submitting it to the joint meeting, handing its file over.
+
+use chrono::{DateTime, Utc};
+use liandong_domain::ids::{TownCode, TownScopedId};
+use liandong_plumbing::bus::{NewEvent, Outbox};
+use liandong_plumbing::store::Tx;
+use liandong_plumbing::time::to_ts;
+use liandong_proto::events::v1 as ev;
+use uuid::Uuid;
+
+use crate::convert::{facts, json_list};
+use crate::store::{self, CaseRef, CaseRow};
+
+/// The aggregate of a case's events for the joint meeting, apart from the case's own, so the
+/// board's ordered consumer receives every one of them.
+pub fn joint_aggregate(case_id: &str) -> String {
+    format!("joint:{case_id}")
+}
+
+/// Who made the move, and which event caused it.
+pub struct Cause<'a> {
+    pub actor: Option<ev::Actor>,
+    pub label: &'a str,
+    pub causation_id: Option<&'a str>,
+}
+
+fn town_of(case: &CaseRow) -> Result<TownCode, sqlx::Error> {
+    TownCode::parse(&case.town).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+/// Refers `case` to `department`: a referral row, a `referral_dispatched` event that waits
+/// for the department's receipt, and a history line. Returns the referral id.
+pub async fn refer(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    case: &CaseRow,
+    department: &str,
+    reason: &str,
+    cause: &Cause<'_>,
+) -> Result<String, sqlx::Error> {
+    let dispatch_no = store::last_dispatch_no(tx, &case.case_id).await? + 1;
+    let referral_id = TownScopedId::new(town_of(case)?, Uuid::now_v7()).to_string();
+    store::insert_referral(
+        tx,
+        &referral_id,
+        &case.case_id,
+        &case.town,
+        department,
+        dispatch_no,
+        now,
+    )
+    .await?;
+    let payload = ev::ReferralDispatched {
+        referral_id: referral_id.clone(),
+        facts: Some(facts(case)),
+        department: department.to_owned(),
+        dispatch_no: dispatch_no as u32,
+        reason: reason.to_owned(),
+    };
+    let env = outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "referral_dispatched",
+                town: &case.town,
+                department: Some(department),
+                aggregate_id: &referral_id,
+                actor: cause.actor.clone(),
+                causation_id: cause.causation_id,
+                wants_receipt: true,
+            },
+            &payload,
+        )
+        .await?;
+    let detail = format!("移送（通报）{department}，第{dispatch_no}次派发，移送编号 {referral_id}");
+    let here = CaseRef {
+        case_id: &case.case_id,
+        town: &case.town,
+    };
+    store::add_history(
+        tx,
+        here,
+        now,
+        "referred",
+        cause.label,
+        &detail,
+        Some(&env.event_id),
+    )
+    .await?;
+    Ok(referral_id)
+}
+
+/// Submits `case` to its town's joint meeting.
+pub async fn submit_joint(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    case: &CaseRow,
+    cause: &Cause<'_>,
+) -> Result<(), sqlx::Error> {
+    let payload = ev::JointSubmitted {
+        facts: Some(facts(case)),
+        departments: json_list(&case.departments),
+    };
+    let env = outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "joint_submitted",
+                town: &case.town,
+                department: None,
+                aggregate_id: &joint_aggregate(&case.case_id),
+                actor: cause.actor.clone(),
+                causation_id: cause.causation_id,
+                wants_receipt: true,
+            },
+            &payload,
+        )
+        .await?;
+    let here = CaseRef {
+        case_id: &case.case_id,
+        town: &case.town,
+    };
+    store::add_history(
+        tx,
+        here,
+        now,
+        "submitted_to_board",
+        cause.label,
+        "提交镇行政执法联席会议审定",
+        Some(&env.event_id),
+    )
+    .await
+}
+
+/// Hands the case file — its record so far and its evidence references — over to
+/// `department` (移交), as an event with its own receipt.
+pub async fn hand_over(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    case: &CaseRow,
+    department: &str,
+    reason: &str,
+    cause: &Cause<'_>,
+) -> Result<(), sqlx::Error> {
+    let record: Vec<ev::RecordEntry> = store::history_in_tx(tx, &case.case_id)
+        .await?
+        .into_iter()
+        .map(|h| ev::RecordEntry {
+            at: Some(to_ts(h.at)),
+            kind: h.kind,
+            actor: h.actor,
+            detail: h.detail,
+        })
+        .collect();
+    let handover_id = TownScopedId::new(town_of(case)?, Uuid::now_v7()).to_string();
+    let payload = ev::CaseHandedOver {
+        handover_id: handover_id.clone(),
+        case_id: case.case_id.clone(),
+        to_department: department.to_owned(),
+        reason: reason.to_owned(),
+        record: record.clone(),
+        evidence_refs: json_list(&case.evidence_refs),
+        facts: Some(facts(case)),
+    };
+    let env = outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "case_handed_over",
+                town: &case.town,
+                department: Some(department),
+                aggregate_id: &handover_id,
+                actor: cause.actor.clone(),
+                causation_id: cause.causation_id,
+                wants_receipt: true,
+            },
+            &payload,
+        )
+        .await?;
+    let here = CaseRef {
+        case_id: &case.case_id,
+        town: &case.town,
+    };
+    store::insert_handover(
+        tx,
+        &handover_id,
+        here,
+        department,
+        reason,
+        record.len() as i64,
+        now,
+    )
+    .await?;
+    let detail = format!(
+        "案卷移交 {department}：{} 条记录、{} 份证据",
+        record.len(),
+        payload.evidence_refs.len()
+    );
+    store::add_history(
+        tx,
+        here,
+        now,
+        "handed_over",
+        cause.label,
+        &detail,
+        Some(&env.event_id),
+    )
+    .await
+}

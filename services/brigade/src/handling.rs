@@ -1,0 +1,390 @@
+//! Handling a case after triage: assigning officers, recording steps, concluding in-scope
+//! cases, executing joint decisions, and reading the results departments sent back.
+
+use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::ids::{OfficerId, TownScopedId};
+use liandong_domain::limits::Validator;
+use liandong_domain::outcome::{OutcomeInput, check_outcome};
+use liandong_domain::state::{CaseAction, CaseStatus};
+use liandong_plumbing::bus::NewEvent;
+use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event};
+use liandong_plumbing::store::Tx;
+use liandong_plumbing::time::to_ts;
+use liandong_proto::brigade::v1 as pb;
+use liandong_proto::events::v1 as ev;
+use prost::Message;
+
+use crate::api::{Api, json};
+use crate::convert::{case_to_pb, json_list};
+use crate::flow::joint_aggregate;
+use crate::store::{self, CaseRef, CaseRow};
+
+/// The kinds of step an officer records on a case (执法全过程记录).
+pub const ACTION_KINDS: [&str; 6] = [
+    "inspection",
+    "evidence",
+    "notice",
+    "interview",
+    "execution_step",
+    "other",
+];
+
+impl Api {
+    /// Loads a case inside `tx` and checks that `actor` may take `action` on it.
+    async fn load_for(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        action: Action,
+        case_id: &str,
+    ) -> Result<(CaseRow, CaseStatus), ApiError> {
+        let id =
+            TownScopedId::parse(case_id).map_err(|e| ApiError::field("case_id", e.to_string()))?;
+        let row = store::case_in_tx(tx, case_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no case {case_id}")))?;
+        permits(
+            actor,
+            action,
+            &Resource {
+                town: id.town().clone(),
+                department: None,
+            },
+        )?;
+        let status = CaseStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        Ok((row, status))
+    }
+
+    pub(crate) async fn assign(
+        &self,
+        actor: &Actor,
+        r: pb::AssignCaseRequest,
+    ) -> Result<pb::Case, ApiError> {
+        let mut v = Validator::new();
+        if r.officers.is_empty() {
+            v.violation("officers", "name at least one officer");
+        }
+        v.max_items(
+            "officers",
+            r.officers.len(),
+            self.limits.officers_per_action,
+        );
+        let officers: Vec<String> = r
+            .officers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| v.check(format!("officers[{i}]"), OfficerId::parse(o)))
+            .map(|o| o.to_string())
+            .collect();
+        v.finish().map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let (mut row, status) = self
+            .load_for(&mut tx, actor, Action::AssignCase, &r.case_id)
+            .await?;
+        let next = status.next(CaseAction::Assign)?;
+        let who = actor_label(actor);
+        let here = CaseRef {
+            case_id: &row.case_id,
+            town: &row.town,
+        };
+        store::upsert_assignment(&mut tx, here, &json(&officers), &who, now).await?;
+        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
+        store::add_history(
+            &mut tx,
+            here,
+            now,
+            "assigned",
+            &who,
+            &format!("指派执法人员：{}", officers.join("、")),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        row.status = next.as_str().into();
+        row.updated_at = now;
+        self.full(row).await
+    }
+
+    pub(crate) async fn record_action(
+        &self,
+        actor: &Actor,
+        r: pb::RecordCaseActionRequest,
+    ) -> Result<pb::Case, ApiError> {
+        let mut v = Validator::new();
+        if !ACTION_KINDS.contains(&r.kind.as_str()) {
+            v.violation(
+                "kind",
+                format!("must be one of {}", ACTION_KINDS.join(", ")),
+            );
+        }
+        v.text("note", &r.note, self.limits.description_chars, true);
+        v.max_items(
+            "evidence_refs",
+            r.evidence_refs.len(),
+            self.limits.evidence_refs_per_case,
+        );
+        for (i, e) in r.evidence_refs.iter().enumerate() {
+            v.text(
+                format!("evidence_refs[{i}]"),
+                e,
+                self.limits.evidence_ref_chars,
+                true,
+            );
+        }
+        v.finish().map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let (mut row, status) = self
+            .load_for(&mut tx, actor, Action::RecordCaseAction, &r.case_id)
+            .await?;
+        let next = status.next(CaseAction::RecordAction)?;
+        let mut detail = r.note.trim().to_owned();
+        if !r.evidence_refs.is_empty() {
+            detail.push_str(&format!("（证据：{}）", r.evidence_refs.join("、")));
+        }
+        let here = CaseRef {
+            case_id: &row.case_id,
+            town: &row.town,
+        };
+        store::add_history(
+            &mut tx,
+            here,
+            now,
+            &r.kind,
+            &actor_label(actor),
+            &detail,
+            None,
+        )
+        .await?;
+        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
+        tx.commit().await?;
+        row.updated_at = now;
+        self.full(row).await
+    }
+
+    pub(crate) async fn conclude(
+        &self,
+        actor: &Actor,
+        r: pb::ConcludeCaseRequest,
+    ) -> Result<pb::Case, ApiError> {
+        let outcome = r.outcome.unwrap_or_default();
+        let mut v = Validator::new();
+        let input = OutcomeInput {
+            kind: &outcome.kind,
+            fine_fen: outcome.fine_fen,
+            confiscated: outcome
+                .confiscated
+                .iter()
+                .map(|c| (c.kind.as_str(), c.count))
+                .collect(),
+            summary: &outcome.summary,
+        };
+        check_outcome(
+            &mut v,
+            "outcome",
+            &input,
+            self.limits.description_chars,
+            self.limits.evidence_refs_per_case,
+        );
+        v.finish().map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let (mut row, status) = self
+            .load_for(&mut tx, actor, Action::ConcludeCase, &r.case_id)
+            .await?;
+        let next = status.next(CaseAction::Conclude)?;
+        let who = actor_label(actor);
+        let here = CaseRef {
+            case_id: &row.case_id,
+            town: &row.town,
+        };
+        store::insert_outcome(
+            &mut tx,
+            here,
+            &outcome.encode_to_vec(),
+            &outcome.kind,
+            outcome.fine_fen,
+            &who,
+            now,
+        )
+        .await?;
+        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
+        let env = self
+            .outbox
+            .emit(
+                &mut tx,
+                now,
+                NewEvent {
+                    event_type: "case_concluded",
+                    town: &row.town,
+                    department: None,
+                    aggregate_id: &row.case_id,
+                    actor: Some(actor_to_event(actor)),
+                    causation_id: None,
+                    wants_receipt: false,
+                },
+                &ev::CaseConcluded {
+                    case_id: row.case_id.clone(),
+                    outcome: Some(outcome.clone()),
+                },
+            )
+            .await?;
+        let detail = format!("办结：{}（{}）", outcome.kind, outcome.summary);
+        store::add_history(
+            &mut tx,
+            here,
+            now,
+            "concluded",
+            &who,
+            &detail,
+            Some(&env.event_id),
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        row.status = next.as_str().into();
+        row.updated_at = now;
+        self.full(row).await
+    }
+
+    pub(crate) async fn execute_joint(
+        &self,
+        actor: &Actor,
+        r: pb::RecordJointExecutionRequest,
+    ) -> Result<pb::Case, ApiError> {
+        let mut v = Validator::new();
+        v.text("summary", &r.summary, self.limits.description_chars, true);
+        v.finish().map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let (mut row, status) = self
+            .load_for(&mut tx, actor, Action::RecordExecution, &r.case_id)
+            .await?;
+        let next = status.next(CaseAction::JointExecuted)?;
+        let mut joint = store::joint_in_tx(&mut tx, &row.case_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::FailedPrecondition("the joint meeting has not approved this case".into())
+            })?;
+        if joint.decision.is_none() {
+            return Err(ApiError::FailedPrecondition(format!(
+                "the lead department {} has not yet recorded its decision",
+                joint.lead_department
+            )));
+        }
+        joint.executed_at = Some(now);
+        joint.updated_at = now;
+        store::upsert_joint(&mut tx, &joint).await?;
+        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
+        let env = self
+            .outbox
+            .emit(
+                &mut tx,
+                now,
+                NewEvent {
+                    event_type: "joint_executed",
+                    town: &row.town,
+                    department: None,
+                    aggregate_id: &joint_aggregate(&row.case_id),
+                    actor: Some(actor_to_event(actor)),
+                    causation_id: None,
+                    wants_receipt: true,
+                },
+                &ev::JointExecuted {
+                    case_id: row.case_id.clone(),
+                    item_id: joint.item_id.clone(),
+                    summary: r.summary.trim().into(),
+                },
+            )
+            .await?;
+        let here = CaseRef {
+            case_id: &row.case_id,
+            town: &row.town,
+        };
+        let detail = format!("协同执法到位：{}", r.summary.trim());
+        store::add_history(
+            &mut tx,
+            here,
+            now,
+            "joint_executed",
+            &actor_label(actor),
+            &detail,
+            Some(&env.event_id),
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        row.status = next.as_str().into();
+        row.updated_at = now;
+        self.full(row).await
+    }
+
+    /// A case with what was recorded about its handling.
+    pub(crate) async fn full(&self, row: CaseRow) -> Result<pb::Case, ApiError> {
+        let mut case = case_to_pb(&row);
+        if let Some(officers) = store::officers(&self.db, &row.case_id).await? {
+            case.officers = json_list(&officers);
+        }
+        if let Some(bytes) = store::outcome(&self.db, &row.case_id).await? {
+            case.outcome = ev::Outcome::decode(bytes.as_slice()).ok();
+        }
+        if let Some(j) = store::joint(&self.db, &row.case_id).await? {
+            case.joint = Some(pb::JointInfo {
+                item_id: j.item_id,
+                lead_department: j.lead_department,
+                cooperating_departments: json_list(&j.cooperating),
+                decision: j
+                    .decision
+                    .as_deref()
+                    .and_then(|b| ev::Outcome::decode(b).ok()),
+                decided_in_name_of: j.decided_in_name_of.unwrap_or_default(),
+                completed_by: json_list(&j.completed_by),
+                executed_at: j.executed_at.map(to_ts),
+            });
+        }
+        Ok(case)
+    }
+
+    pub(crate) async fn results(
+        &self,
+        actor: &Actor,
+        r: pb::ListResultsRequest,
+    ) -> Result<Vec<pb::ResultCopy>, ApiError> {
+        let town = liandong_domain::ids::TownCode::parse(&r.town)
+            .map_err(|e| ApiError::field("town", e.to_string()))?;
+        permits(
+            actor,
+            Action::ReadCase,
+            &Resource {
+                town: town.clone(),
+                department: None,
+            },
+        )?;
+        let limit = liandong_plumbing::grpc::page_size(r.page_size, 50, self.limits.page_size_max);
+        let rows = store::results(&self.db, town.as_str(), limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let confiscated: Vec<(String, i64)> =
+                    serde_json::from_str(&r.confiscated).unwrap_or_default();
+                pb::ResultCopy {
+                    referral_id: r.referral_id,
+                    case_id: r.case_id,
+                    department: r.department,
+                    outcome: Some(ev::Outcome {
+                        kind: r.outcome_kind,
+                        fine_fen: r.fine_fen,
+                        confiscated: confiscated
+                            .into_iter()
+                            .map(|(kind, count)| ev::ConfiscatedItem { kind, count })
+                            .collect(),
+                        summary: r.summary,
+                    }),
+                    concluded_by: r.concluded_by,
+                    received_at: Some(to_ts(r.received_at)),
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,236 @@
+//! Conversions between the county's rows, the events it receives and its API's messages.
+
+use chrono::{DateTime, Utc};
+use liandong_domain::ids::DepartmentCode;
+use liandong_domain::outcome::OutcomeInput;
+use liandong_domain::state::{TaskRole, TaskStatus};
+use liandong_plumbing::time::{from_ts, to_ts};
+use liandong_proto::county::v1 as pb;
+use liandong_proto::events::v1 as ev;
+use prost::Message;
+
+use crate::task_store::{HandoverRow, TaskRow};
+
+/// An outcome as the domain checks it.
+pub fn outcome_input(o: &ev::Outcome) -> OutcomeInput<'_> {
+    OutcomeInput {
+        kind: &o.kind,
+        fine_fen: o.fine_fen,
+        confiscated: o
+            .confiscated
+            .iter()
+            .map(|c| (c.kind.as_str(), c.count))
+            .collect(),
+        summary: &o.summary,
+    }
+}
+
+pub fn task_to_pb(t: &TaskRow) -> pb::Task {
+    pb::Task {
+        task_id: t.task_id.clone(),
+        item_id: t.item_id.clone(),
+        case_id: t.case_id.clone(),
+        town: t.town.clone(),
+        department: t.department.clone(),
+        role: t.role.clone(),
+        status: t.status.clone(),
+        facts: ev::CaseFacts::decode(t.facts.as_slice()).ok(),
+        instructions: t.instructions.clone(),
+        lead_department: t.lead_department.clone(),
+        decision: t
+            .decision
+            .as_deref()
+            .and_then(|b| ev::Outcome::decode(b).ok()),
+        summary: t.summary.clone().unwrap_or_default(),
+        assigned_at: Some(to_ts(t.assigned_at)),
+        done_at: t.done_at.map(to_ts),
+    }
+}
+
+pub fn handover_to_pb(h: &HandoverRow) -> pb::Handover {
+    pb::Handover {
+        handover_id: h.handover_id.clone(),
+        case_id: h.case_id.clone(),
+        town: h.town.clone(),
+        department: h.department.clone(),
+        reason: h.reason.clone(),
+        record: decode_record(&h.record),
+        evidence_refs: serde_json::from_str(&h.evidence_refs).unwrap_or_default(),
+        received_at: Some(to_ts(h.received_at)),
+    }
+}
+
+/// The record entries as stored: a `CaseHandedOver` carrying only its `record`, so the
+/// entries keep their protobuf form without a message of their own.
+pub fn encode_record(record: &[ev::RecordEntry]) -> Vec<u8> {
+    ev::CaseHandedOver {
+        record: record.to_vec(),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+pub fn decode_record(bytes: &[u8]) -> Vec<ev::RecordEntry> {
+    ev::CaseHandedOver::decode(bytes)
+        .map(|h| h.record)
+        .unwrap_or_default()
+}
+
+/// The row of an assigned task, or why the event can never be applied.
+pub fn task_row(
+    env: &ev::Envelope,
+    e: &ev::TaskAssigned,
+    now: DateTime<Utc>,
+) -> Result<TaskRow, String> {
+    if e.task_id.is_empty() {
+        return Err("a task without an id".into());
+    }
+    DepartmentCode::parse(&e.department).map_err(|err| {
+        format!(
+            "task {} for department {:?}: {err}",
+            e.task_id, e.department
+        )
+    })?;
+    let role = TaskRole::parse(&e.role).map_err(|err| format!("task {}: {err}", e.task_id))?;
+    let facts = e
+        .facts
+        .as_ref()
+        .ok_or_else(|| format!("task {} without the case's facts", e.task_id))?;
+    let case_id = if e.case_id.is_empty() {
+        facts.case_id.clone()
+    } else {
+        e.case_id.clone()
+    };
+    Ok(TaskRow {
+        task_id: e.task_id.clone(),
+        item_id: e.item_id.clone(),
+        case_id,
+        town: env.town.clone(),
+        department: e.department.clone(),
+        role: role.as_str().into(),
+        status: TaskStatus::Open.as_str().into(),
+        facts: facts.encode_to_vec(),
+        instructions: e.instructions.clone(),
+        lead_department: e.lead_department.clone(),
+        decision: None,
+        summary: None,
+        assigned_at: from_ts(env.occurred_at.as_ref()).unwrap_or(now),
+        done_at: None,
+        updated_at: now,
+    })
+}
+
+/// The row of a handed-over case file, or why the event can never be applied.
+pub fn handover_row(
+    env: &ev::Envelope,
+    e: &ev::CaseHandedOver,
+    now: DateTime<Utc>,
+) -> Result<HandoverRow, String> {
+    if e.handover_id.is_empty() {
+        return Err("a handover without an id".into());
+    }
+    DepartmentCode::parse(&e.to_department).map_err(|err| {
+        format!(
+            "handover {} to department {:?}: {err}",
+            e.handover_id, e.to_department
+        )
+    })?;
+    Ok(HandoverRow {
+        handover_id: e.handover_id.clone(),
+        case_id: e.case_id.clone(),
+        town: env.town.clone(),
+        department: e.to_department.clone(),
+        reason: e.reason.clone(),
+        record: encode_record(&e.record),
+        evidence_refs: serde_json::to_string(&e.evidence_refs).expect("strings serialise"),
+        received_at: now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> ev::Envelope {
+        ev::Envelope {
+            town: "320100001".into(),
+            ..Default::default()
+        }
+    }
+
+    fn assigned(role: &str) -> ev::TaskAssigned {
+        ev::TaskAssigned {
+            task_id: "320100001-0190a0b0-0000-7000-8000-000000000001".into(),
+            item_id: "item".into(),
+            case_id: String::new(),
+            department: "natural_resources".into(),
+            role: role.into(),
+            facts: Some(ev::CaseFacts {
+                case_id: "320100001-case".into(),
+                ..Default::default()
+            }),
+            instructions: "查处违法占地".into(),
+            lead_department: "natural_resources".into(),
+        }
+    }
+
+    #[test]
+    fn an_assigned_task_is_stored_open_with_the_case_of_its_facts() {
+        let now = Utc::now();
+        let row = task_row(&env(), &assigned("lead"), now).expect("valid");
+        assert_eq!(row.status, "open");
+        assert_eq!(row.role, "lead");
+        assert_eq!(row.case_id, "320100001-case");
+        assert_eq!(row.town, "320100001");
+        assert_eq!(row.assigned_at, now);
+        let back = task_to_pb(&row);
+        assert_eq!(back.facts.expect("facts").case_id, "320100001-case");
+        assert!(back.decision.is_none() && back.done_at.is_none());
+    }
+
+    #[test]
+    fn a_task_with_an_unknown_role_or_without_facts_is_refused() {
+        let now = Utc::now();
+        assert!(task_row(&env(), &assigned("observer"), now).is_err());
+        let mut e = assigned("cooperating");
+        e.facts = None;
+        assert!(task_row(&env(), &e, now).is_err());
+        let mut e = assigned("cooperating");
+        e.department = String::new();
+        assert!(task_row(&env(), &e, now).is_err());
+    }
+
+    #[test]
+    fn a_handover_keeps_its_record_and_evidence() {
+        let e = ev::CaseHandedOver {
+            handover_id: "h1".into(),
+            case_id: "c1".into(),
+            to_department: "natural_resources".into(),
+            reason: "referral_accepted".into(),
+            record: vec![
+                ev::RecordEntry {
+                    kind: "created".into(),
+                    detail: "立案".into(),
+                    ..Default::default()
+                },
+                ev::RecordEntry {
+                    kind: "referred".into(),
+                    detail: "移送".into(),
+                    ..Default::default()
+                },
+            ],
+            evidence_refs: vec!["ev://photo/1".into()],
+            facts: None,
+        };
+        let row = handover_row(&env(), &e, Utc::now()).expect("valid");
+        let back = handover_to_pb(&row);
+        assert_eq!(back.record, e.record);
+        assert_eq!(back.evidence_refs, e.evidence_refs);
+        assert_eq!(back.department, "natural_resources");
+    }
+
+    #[test]
+    fn an_empty_record_round_trips() {
+        assert!(decode_record(&encode_record(&[])).is_empty());
+    }
+}

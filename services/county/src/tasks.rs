@@ -1,0 +1,279 @@
+//! A department's joint-case tasks and handed-over case files: listing them, the lead's
+//! entrusted decision (受委托依法依规作出决定), and a cooperating department's completion.
+
+use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
+use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
+use liandong_domain::limits::{FieldViolation, Validator};
+use liandong_domain::outcome::check_outcome;
+use liandong_domain::state::{TaskAction, TaskRole, TaskStatus};
+use liandong_plumbing::bus::NewEvent;
+use liandong_plumbing::grpc::{ApiError, actor_to_event, page_size};
+use liandong_proto::county::v1 as pb;
+use liandong_proto::events::v1 as ev;
+use prost::Message;
+
+use crate::api::Api;
+use crate::convert::{handover_to_pb, outcome_input, task_to_pb};
+use crate::task_store::{self, TaskRow};
+
+/// The event a task action emits.
+enum Emit {
+    Decided(ev::EntrustedDecisionRecorded),
+    Completed(ev::TaskCompleted),
+}
+
+/// Checks a decision request: the task id, and the decision under `decision.*`. Nothing is
+/// loaded or stored before it passes.
+pub fn check_decision(
+    task_id: &str,
+    decision: &ev::Outcome,
+    summary_max: usize,
+    items_max: usize,
+) -> Result<(), Vec<FieldViolation>> {
+    let mut v = Validator::new();
+    v.check("task_id", TownScopedId::parse(task_id));
+    check_outcome(
+        &mut v,
+        "decision",
+        &outcome_input(decision),
+        summary_max,
+        items_max,
+    );
+    v.finish()
+}
+
+/// Checks a completion request: the task id, and a summary that is required and within
+/// `max` characters.
+pub fn check_completion(
+    task_id: &str,
+    summary: &str,
+    max: usize,
+) -> Result<(), Vec<FieldViolation>> {
+    let mut v = Validator::new();
+    v.check("task_id", TownScopedId::parse(task_id));
+    v.text("summary", summary, max, true);
+    v.finish()
+}
+
+impl Api {
+    pub(crate) async fn list_tasks_for(
+        &self,
+        actor: &Actor,
+        r: pb::ListTasksRequest,
+    ) -> Result<Vec<pb::Task>, ApiError> {
+        let mut v = Validator::new();
+        let department = v.check("department", DepartmentCode::parse(&r.department));
+        let status = if r.status.is_empty() {
+            None
+        } else {
+            v.check("status", TaskStatus::parse(&r.status))
+        };
+        v.finish().map_err(ApiError::Invalid)?;
+        let department = department.expect("checked");
+        permits_department_wide(actor, Action::ReadInbox, &department)?;
+        let limit = page_size(r.page_size, 50, self.limits.page_size_max);
+        let rows = task_store::tasks(
+            &self.db,
+            department.as_str(),
+            status.map(TaskStatus::as_str),
+            limit,
+        )
+        .await?;
+        Ok(rows.iter().map(task_to_pb).collect())
+    }
+
+    pub(crate) async fn list_handovers_for(
+        &self,
+        actor: &Actor,
+        r: pb::ListHandoversRequest,
+    ) -> Result<Vec<pb::Handover>, ApiError> {
+        let mut v = Validator::new();
+        let department = v.check("department", DepartmentCode::parse(&r.department));
+        if !r.case_id.is_empty() {
+            v.check("case_id", TownScopedId::parse(&r.case_id));
+        }
+        v.finish().map_err(ApiError::Invalid)?;
+        let department = department.expect("checked");
+        permits_department_wide(actor, Action::ReadInbox, &department)?;
+        let limit = page_size(r.page_size, 50, self.limits.page_size_max);
+        let case_id = (!r.case_id.is_empty()).then_some(r.case_id.as_str());
+        let rows = task_store::handovers(&self.db, department.as_str(), case_id, limit).await?;
+        Ok(rows.iter().map(handover_to_pb).collect())
+    }
+
+    pub(crate) async fn record_decision(
+        &self,
+        actor: &Actor,
+        r: pb::RecordEntrustedDecisionRequest,
+    ) -> Result<pb::Task, ApiError> {
+        let decision = r.decision.unwrap_or_default();
+        check_decision(
+            &r.task_id,
+            &decision,
+            self.limits.description_chars,
+            self.limits.evidence_refs_per_case,
+        )
+        .map_err(ApiError::Invalid)?;
+        self.act_on_task(
+            actor,
+            &r.task_id,
+            Action::RecordEntrustedDecision,
+            TaskAction::RecordDecision,
+            |row| {
+                row.decision = Some(decision.encode_to_vec());
+                // The stationed agency decides, but in the name of the county department
+                // that entrusted it: the department is the body answerable for the decision.
+                Emit::Decided(ev::EntrustedDecisionRecorded {
+                    task_id: row.task_id.clone(),
+                    item_id: row.item_id.clone(),
+                    case_id: row.case_id.clone(),
+                    department: row.department.clone(),
+                    decision: Some(decision.clone()),
+                    decided_in_name_of: row.department.clone(),
+                })
+            },
+        )
+        .await
+    }
+
+    pub(crate) async fn complete(
+        &self,
+        actor: &Actor,
+        r: pb::CompleteTaskRequest,
+    ) -> Result<pb::Task, ApiError> {
+        check_completion(&r.task_id, &r.summary, self.limits.description_chars)
+            .map_err(ApiError::Invalid)?;
+        let summary = r.summary.trim().to_owned();
+        self.act_on_task(
+            actor,
+            &r.task_id,
+            Action::CompleteTask,
+            TaskAction::Complete,
+            |row| {
+                row.summary = Some(summary.clone());
+                Emit::Completed(ev::TaskCompleted {
+                    task_id: row.task_id.clone(),
+                    item_id: row.item_id.clone(),
+                    case_id: row.case_id.clone(),
+                    department: row.department.clone(),
+                    summary: summary.clone(),
+                })
+            },
+        )
+        .await
+    }
+
+    /// Loads the task, checks who may act and whether its role and state allow `action`,
+    /// applies `change`, stores, emits, and commits — all or nothing.
+    async fn act_on_task(
+        &self,
+        actor: &Actor,
+        task_id: &str,
+        permission: Action,
+        action: TaskAction,
+        change: impl FnOnce(&mut TaskRow) -> Emit,
+    ) -> Result<pb::Task, ApiError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let mut row = task_store::get_task_in_tx(&mut tx, task_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no task {task_id}")))?;
+        let town = TownCode::parse(&row.town).map_err(|e| ApiError::Internal(e.into()))?;
+        let department =
+            DepartmentCode::parse(&row.department).map_err(|e| ApiError::Internal(e.into()))?;
+        permits(
+            actor,
+            permission,
+            &Resource {
+                town,
+                department: Some(department),
+            },
+        )?;
+        let status = TaskStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        let role = TaskRole::parse(&row.role).map_err(|e| ApiError::Internal(e.into()))?;
+        row.status = status.next(role, action)?.as_str().into();
+        row.done_at = Some(now);
+        row.updated_at = now;
+        let emit = change(&mut row);
+        task_store::update_task(&mut tx, &row).await?;
+        // Brigade and board both wait on these: the task stays open at the sender until a
+        // receipt comes back.
+        let ev = NewEvent {
+            event_type: match emit {
+                Emit::Decided(_) => "entrusted_decision_recorded",
+                Emit::Completed(_) => "task_completed",
+            },
+            town: &row.town,
+            department: Some(&row.department),
+            aggregate_id: &row.task_id,
+            actor: Some(actor_to_event(actor)),
+            causation_id: None,
+            wants_receipt: true,
+        };
+        match &emit {
+            Emit::Decided(p) => self.outbox.emit(&mut tx, now, ev, p).await?,
+            Emit::Completed(p) => self.outbox.emit(&mut tx, now, ev, p).await?,
+        };
+        tx.commit().await?;
+        self.outbox.wake();
+        Ok(task_to_pb(&row))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TASK: &str = "320100001-0190a0b0-0000-7000-8000-000000000001";
+
+    fn fields(r: Result<(), Vec<FieldViolation>>) -> Vec<String> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f.field)
+            .collect()
+    }
+
+    fn outcome(kind: &str, fine_fen: i64) -> ev::Outcome {
+        ev::Outcome {
+            kind: kind.into(),
+            fine_fen,
+            confiscated: vec![],
+            summary: "责令限期拆除".into(),
+        }
+    }
+
+    #[test]
+    fn a_decision_is_checked_under_the_decision_prefix() {
+        let check = |o: ev::Outcome, expected: &[&str]| {
+            assert_eq!(
+                fields(check_decision(TASK, &o, 2000, 50)),
+                expected,
+                "{o:?}"
+            );
+        };
+        check(outcome("order_to_correct", 0), &[]);
+        check(outcome("fine", 800_000), &[]);
+        check(outcome("fine", 0), &["decision.fine_fen"]);
+        check(outcome("", 0), &["decision.kind"]);
+        check(ev::Outcome::default(), &["decision.kind"]);
+        check(outcome("warning", 100), &["decision.fine_fen"]);
+        assert_eq!(
+            fields(check_decision("t-1", &outcome("", 0), 2000, 50)),
+            ["task_id", "decision.kind"]
+        );
+    }
+
+    #[test]
+    fn a_completion_needs_a_summary_within_the_limit() {
+        assert!(check_completion(TASK, "已配合完成现场勘验", 20).is_ok());
+        assert!(check_completion(TASK, &"长".repeat(20), 20).is_ok());
+        assert_eq!(fields(check_completion(TASK, "", 20)), ["summary"]);
+        assert_eq!(fields(check_completion(TASK, "   ", 20)), ["summary"]);
+        assert_eq!(
+            fields(check_completion(TASK, &"长".repeat(21), 20)),
+            ["summary"]
+        );
+        assert_eq!(fields(check_completion("", "", 20)), ["task_id", "summary"]);
+    }
+}
