@@ -125,13 +125,25 @@ impl TestHub {
         )
         .expect("config file");
         let mut children = Vec::new();
-        for service in ["brigade", "board", "county"] {
+        for service in ["brigade", "board", "county", "gateway"] {
             children.push((service, spawn(&config_file, service, &env)));
         }
         let addr = |a: std::net::SocketAddr| format!("http://{a}");
         let brigade = BrigadeServiceClient::new(wait_ready(&addr(env.cfg.brigade_addr)).await);
         let board = BoardServiceClient::new(wait_ready(&addr(env.cfg.board_addr)).await);
         let county = CountyServiceClient::new(wait_ready(&addr(env.cfg.county_addr)).await);
+        let gateway = env.cfg.gateway_addr;
+        eventually(
+            "the gateway to answer",
+            Duration::from_secs(60),
+            || async move {
+                let r = crate::http::request(gateway, "GET", "/healthz", &[], None)
+                    .await
+                    .ok()?;
+                (r.status == 200).then_some(())
+            },
+        )
+        .await;
         TestHub {
             env,
             children,
@@ -163,6 +175,11 @@ impl TestHub {
         self.env.cleanup().await;
     }
 
+    /// The configuration file the services were started with.
+    pub fn config_file(&self) -> &std::path::Path {
+        &self.config_file
+    }
+
     /// Restarts one service (SIGTERM, then a fresh process) and waits until it is ready.
     pub async fn restart(&mut self, service: &str) {
         let (_, child) = self
@@ -175,6 +192,7 @@ impl TestHub {
         let addr = match service {
             "brigade" => self.env.cfg.brigade_addr,
             "board" => self.env.cfg.board_addr,
+            "gateway" => return,
             _ => self.env.cfg.county_addr,
         };
         wait_ready(&format!("http://{addr}")).await;

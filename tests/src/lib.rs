@@ -1,5 +1,6 @@
 //! Shared helpers of the integration tests: an isolated environment per test, and polling.
 
+pub mod http;
 pub mod hub;
 
 use std::future::Future;

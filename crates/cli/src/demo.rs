@@ -413,12 +413,12 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
     c.wait_status(TOWN_A, &d.case_id, "closed").await?;
     let e = c
         .report(
-            &officer(TOWN_B),
+            &officer(TOWN_A),
             report(
-                TOWN_B,
+                TOWN_A,
                 S::Patrol,
                 &["YZ-001"],
-                "西湖",
+                "东山",
                 "水库使用地笼网等禁用渔具捕捞",
             ),
         )
@@ -434,7 +434,31 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         ),
     )
     .await?;
-    c.wait_status(TOWN_B, &e.case_id, "closed").await?;
+    c.wait_status(TOWN_A, &e.case_id, "closed").await?;
+    let p = c
+        .report(
+            &officer(TOWN_B),
+            report(
+                TOWN_B,
+                S::GridCentre,
+                &["HJ-001"],
+                "西湖",
+                "砖厂烟囱冒黑烟，疑似超标排放",
+            ),
+        )
+        .await?;
+    c.handle_referral(
+        "ecology_environment",
+        &p.case_id,
+        outcome(
+            "fine",
+            5_000_000,
+            &[],
+            "超标排放大气污染物，责令改正并处罚款5万元",
+        ),
+    )
+    .await?;
+    c.wait_status(TOWN_B, &p.case_id, "closed").await?;
     // A returned referral: the chair settles the competence dispute, the new department handles it.
     let f = c
         .report(

@@ -227,15 +227,27 @@ async fn up(config: Option<&Path>, demo: Option<&Config>) -> anyhow::Result<()> 
 }
 
 fn print_where_to_look(cfg: &Config) {
+    let gw = cfg.gateway_addr;
+    let town = demo::TOWN_A;
     println!();
-    println!("演示数据已载入。Where to look:");
+    println!("演示数据已载入 (the demo's cases are in). Where to look:");
+    println!("  HTTP/JSON gateway  http://{gw}   (OpenAPI: http://{gw}/openapi.json)");
     println!(
-        "  brigade gRPC  {}  (reflection on; e.g. grpcurl -plaintext {} list)",
-        cfg.brigade_addr, cfg.brigade_addr
+        "  a town's cases     curl -H 'x-liandong-officer: demo' -H 'x-liandong-role: viewer' -H 'x-liandong-town: {town}' http://{gw}/v1/towns/{town}/cases"
     );
-    println!("  board gRPC    {}", cfg.board_addr);
-    println!("  county gRPC   {}", cfg.county_addr);
-    println!("  data          {}", cfg.data_dir.display());
+    println!(
+        "  a department inbox curl -H 'x-liandong-officer: demo' -H 'x-liandong-role: county_dispatcher' -H 'x-liandong-department: forestry' http://{gw}/v1/departments/forestry/inbox"
+    );
+    println!(
+        "  a town's agenda    curl -H 'x-liandong-officer: demo' -H 'x-liandong-role: board_member' -H 'x-liandong-town: {}' 'http://{gw}/v1/towns/{}/agenda?include_decided=true'",
+        demo::TOWN_B,
+        demo::TOWN_B
+    );
+    println!(
+        "  gRPC (reflection)  brigade {}, board {}, county {}",
+        cfg.brigade_addr, cfg.board_addr, cfg.county_addr
+    );
+    println!("  data               {}", cfg.data_dir.display());
     println!("Ctrl-C stops everything.");
 }
 
