@@ -156,6 +156,24 @@ async fn an_out_of_scope_case_reaches_the_department_and_its_result_closes_the_c
     ] {
         assert!(kinds.contains(&k), "history {kinds:?} lacks {k}");
     }
+    // Each service exposes its bus metrics to Prometheus on its own port.
+    let metrics =
+        liandong_tests::http::request(hub.env.cfg.brigade_addr, "GET", "/metrics", &[], None)
+            .await
+            .unwrap();
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics.body.contains(
+            r#"liandong_messages_consumed_total{consumer="brigade-from-county",outcome="applied"}"#
+        ),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics.body.contains("liandong_events_published_total"),
+        "{}",
+        metrics.body
+    );
     hub.stop().await;
 }
 

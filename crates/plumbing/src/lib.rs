@@ -6,6 +6,7 @@ pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod grpc;
+pub mod metrics;
 pub mod runtime;
 pub mod store;
 pub mod telemetry;

@@ -264,7 +264,13 @@ impl Runtime {
             self.bus.clone(),
             self.stop.clone(),
         ));
-        let routes = routes.add_service(health).add_service(reflection);
+        // `/metrics` over HTTP/1.1 on the same port, beside gRPC, for Prometheus.
+        let router = routes
+            .add_service(health)
+            .add_service(reflection)
+            .into_axum_router()
+            .merge(crate::metrics::router());
+        let routes = tonic::service::Routes::from(router);
         let addr = listener.local_addr()?;
         tracing::info!(service = %self.source, %addr, "Serving gRPC.");
         let stopping = CancellationToken::new();
@@ -277,6 +283,7 @@ impl Runtime {
             }
         };
         let server = tonic::transport::Server::builder()
+            .accept_http1(true)
             .add_routes(routes)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),

@@ -191,6 +191,15 @@ impl Consumer {
     }
 
     async fn process<H: Handler>(&self, handler: &H, msg: jetstream::Message) {
+        let m = crate::metrics::metrics();
+        let name = self.spec.durable.as_str();
+        if let Ok(info) = msg.info() {
+            m.consumer_pending
+                .get_or_create(&crate::metrics::ConsumerName {
+                    consumer: name.to_owned(),
+                })
+                .set(info.pending as i64);
+        }
         // A message outside the filters (a server that ignored them) is not ours: applying it
         // would also answer a receipt on behalf of its real receiver.
         if !self
@@ -199,6 +208,7 @@ impl Consumer {
             .iter()
             .any(|f| subject_matches(f, &msg.subject))
         {
+            m.consumed(name, "skipped");
             tracing::debug!(subject = %msg.subject, durable = %self.spec.durable, "Skipping a message outside the consumer's filters.");
             ack(&msg, AckKind::Ack).await;
             return;
@@ -219,6 +229,7 @@ impl Consumer {
         match result {
             Ok(Applied::Done) => {
                 self.stats.applied.fetch_add(1, Ordering::Relaxed);
+                m.consumed(name, "applied");
                 let withhold = self
                     .stats
                     .withhold_acks
@@ -232,11 +243,13 @@ impl Consumer {
             }
             Ok(Applied::Duplicate) => {
                 self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                m.consumed(name, "duplicate");
                 tracing::debug!("A duplicate was suppressed by the inbox.");
                 ack(&msg, AckKind::Ack).await;
             }
             Ok(Applied::Wait { expected }) => {
                 self.stats.out_of_order.fetch_add(1, Ordering::Relaxed);
+                m.consumed(name, "out_of_order");
                 if last_try {
                     let why = format!(
                         "event {} of {} never arrived before it",
@@ -253,6 +266,7 @@ impl Consumer {
                 if last_try {
                     self.dead_letter(&msg, Some(&env), &e.to_string()).await;
                 } else {
+                    m.consumed(name, "retry");
                     tracing::warn!(error = %e, "Applying an event failed; it will be redelivered.");
                     // Back off with the number of deliveries, up to ten seconds.
                     let delay = Duration::from_millis((200 * delivered as u64).min(10_000));
@@ -340,6 +354,13 @@ impl Consumer {
     /// terminates it so the messages behind it keep flowing.
     async fn dead_letter(&self, msg: &jetstream::Message, env: Option<&Envelope>, why: &str) {
         self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
+        let m = crate::metrics::metrics();
+        m.consumed(&self.spec.durable, "dead_letter");
+        m.dead_letters
+            .get_or_create(&crate::metrics::ConsumerName {
+                consumer: self.spec.durable.clone(),
+            })
+            .inc();
         tracing::error!(
             durable = %self.spec.durable,
             subject = %msg.subject,

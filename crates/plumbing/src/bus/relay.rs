@@ -17,6 +17,7 @@ use crate::{with_db, with_tx};
 struct Row {
     id: String,
     subject: String,
+    event_type: String,
     payload: Vec<u8>,
 }
 
@@ -54,6 +55,11 @@ impl Relay {
             if let Err(e) = self.resend_unreceipted().await {
                 tracing::warn!(error = %e, "The relay could not re-send unreceipted events; it will try again.");
             }
+            if let Ok((unpublished, unreceipted)) = self.backlog().await {
+                let m = crate::metrics::metrics();
+                m.outbox_unpublished.set(unpublished);
+                m.outbox_unreceipted.set(unreceipted);
+            }
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = wake.notified() => {}
@@ -77,7 +83,7 @@ impl Relay {
             ""
         };
         let sql = format!(
-            "SELECT id, subject, payload FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1{lock}"
+            "SELECT id, subject, event_type, payload FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1{lock}"
         );
         let (tx, rows) = self.select(&sql, None, limit).await?;
         self.publish_and_mark(tx, rows).await
@@ -95,7 +101,7 @@ impl Relay {
             ""
         };
         let sql = format!(
-            "SELECT id, subject, payload FROM outbox WHERE wants_receipt AND receipt_at IS NULL \
+            "SELECT id, subject, event_type, payload FROM outbox WHERE wants_receipt AND receipt_at IS NULL \
              AND published_at IS NOT NULL AND published_at < $1 ORDER BY published_at LIMIT $2{lock}"
         );
         let (tx, rows) = self
@@ -200,6 +206,12 @@ impl Relay {
                     .map(|r| r.rows_affected())
                     })?;
                     published += 1;
+                    crate::metrics::metrics()
+                        .published
+                        .get_or_create(&crate::metrics::EventType {
+                            event_type: row.event_type.clone(),
+                        })
+                        .inc();
                 }
                 Err(e) => {
                     tracing::warn!(event_id = %row.id, error = %e, "A publish was not acknowledged; the row stays for the next round.");

@@ -1,0 +1,160 @@
+//! Prometheus metrics of a service process: what its bus did and what waits, served as text
+//! at `/metrics` on the service's own port.
+
+use std::sync::{Mutex, OnceLock};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// Labels of what a consumer did with a message.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConsumerLabels {
+    pub consumer: String,
+    /// `applied`, `duplicate`, `out_of_order`, `retry`, `dead_letter`, `skipped`.
+    pub outcome: String,
+}
+
+/// Labels naming a consumer.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConsumerName {
+    pub consumer: String,
+}
+
+/// Labels naming an event type.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventType {
+    pub event_type: String,
+}
+
+/// Every metric of the process. Handles are cheap clones sharing one value.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Events published by the relay, by type (first publishes and re-sends).
+    pub published: Family<EventType, Counter>,
+    /// Events published again because their receipt had not come back.
+    pub resent: Family<EventType, Counter>,
+    /// Messages consumed, by consumer and what came of them.
+    pub consumed: Family<ConsumerLabels, Counter>,
+    /// Messages given up on and moved to the dead-letter stream: the alert metric.
+    pub dead_letters: Family<ConsumerName, Counter>,
+    /// Outbox rows not yet published.
+    pub outbox_unpublished: Gauge,
+    /// Published events still waiting for their receipt.
+    pub outbox_unreceipted: Gauge,
+    /// Messages a consumer's server says are waiting for it.
+    pub consumer_pending: Family<ConsumerName, Gauge>,
+    registry: Mutex<Option<Registry>>,
+}
+
+static METRICS: OnceLock<Metrics> = OnceLock::new();
+
+/// The process's metrics, registered on first use.
+pub fn metrics() -> &'static Metrics {
+    METRICS.get_or_init(|| {
+        let m = Metrics::default();
+        let mut r = Registry::with_prefix("liandong");
+        r.register(
+            "events_published",
+            "Events published by the relay",
+            m.published.clone(),
+        );
+        r.register(
+            "events_resent",
+            "Events published again for want of a receipt",
+            m.resent.clone(),
+        );
+        r.register(
+            "messages_consumed",
+            "Messages consumed, by consumer and outcome",
+            m.consumed.clone(),
+        );
+        r.register(
+            "dead_letters",
+            "Messages moved to the dead-letter stream; any increase needs an operator",
+            m.dead_letters.clone(),
+        );
+        r.register(
+            "outbox_unpublished",
+            "Outbox rows not yet published",
+            m.outbox_unpublished.clone(),
+        );
+        r.register(
+            "outbox_unreceipted",
+            "Published events still waiting for the receiver's receipt",
+            m.outbox_unreceipted.clone(),
+        );
+        r.register(
+            "consumer_pending",
+            "Messages waiting for a consumer (consumer lag)",
+            m.consumer_pending.clone(),
+        );
+        *m.registry.lock().expect("metrics registry") = Some(r);
+        m
+    })
+}
+
+impl Metrics {
+    /// Counts a consumer's outcome.
+    pub fn consumed(&self, consumer: &str, outcome: &str) {
+        self.consumed
+            .get_or_create(&ConsumerLabels {
+                consumer: consumer.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Some(r) = self.registry.lock().expect("metrics registry").as_ref() {
+            // Writing to a String cannot fail.
+            let _ = prometheus_client::encoding::text::encode(&mut out, r);
+        }
+        out
+    }
+}
+
+/// An axum router serving `/metrics`, to sit beside the gRPC routes on the same port.
+pub fn router() -> axum::Router {
+    axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(|| async {
+            (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )],
+                metrics().encode(),
+            )
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alert_metric_is_exposed() {
+        metrics()
+            .dead_letters
+            .get_or_create(&ConsumerName {
+                consumer: "x".into(),
+            })
+            .inc();
+        metrics().consumed("x", "applied");
+        let text = metrics().encode();
+        assert!(
+            text.contains("liandong_dead_letters_total{consumer=\"x\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("liandong_messages_consumed_total{consumer=\"x\",outcome=\"applied\"} 1"),
+            "{text}"
+        );
+    }
+}
