@@ -29,6 +29,11 @@ report() {
   printf '\nphase timings:\n'
   for p in "${PHASES[@]}"; do printf '  %s\n' "$p"; done
   printf '  %-28s %5ds\n' total "$SECONDS"
+  # One closing line for the whole run, summed over every test binary.
+  if [ -f "$STATE/test.log" ]; then
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+         END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$STATE/test.log"
+  fi
 }
 trap 'report; cleanup' EXIT
 
@@ -37,4 +42,8 @@ phase "cargo fmt --check" cargo fmt --all --check
 phase "buf lint" bash -c "cd proto && \"$(ensure_buf)\" lint"
 phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 phase "build" bash -c "cargo build -p liandong --locked && cargo test --workspace --locked --no-run"
-phase "cargo test" cargo test --workspace --locked -- --test-threads "${LIANDONG_TEST_THREADS:-4}"
+run_tests() {
+  cargo test --workspace --locked -- --test-threads "${LIANDONG_TEST_THREADS:-4}" 2>&1 | tee "$STATE/test.log"
+  return "${PIPESTATUS[0]}"
+}
+phase "cargo test" run_tests
