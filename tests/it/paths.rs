@@ -128,6 +128,7 @@ async fn an_out_of_scope_case_reaches_the_department_and_its_result_closes_the_c
                     fine_fen: 300_000,
                     confiscated: vec![],
                     summary: "责令补种并处罚款".into(),
+                    ..Default::default()
                 }),
             }),
         )

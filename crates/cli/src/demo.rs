@@ -309,6 +309,7 @@ fn outcome(kind: &str, fine_fen: i64, confiscated: &[(&str, i64)], summary: &str
             })
             .collect(),
         summary: summary.into(),
+        ..Default::default()
     }
 }
 

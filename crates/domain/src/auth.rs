@@ -13,6 +13,7 @@ named_enum! {
         CountyDispatcher => "county_dispatcher",
         CountyInvestigator => "county_investigator",
         JudicialReviewer => "judicial_reviewer",
+        DepartmentLegalOfficer => "department_legal_officer",
         Viewer => "viewer",
     }
 }
@@ -45,6 +46,10 @@ named_enum! {
         RecordExecution => "record_execution",
         ReviewDecision => "review_decision",
         ReadDashboard => "read_dashboard",
+        RegisterOfficer => "register_officer",
+        UploadEvidence => "upload_evidence",
+        PublishDisclosure => "publish_disclosure",
+        WithdrawDisclosure => "withdraw_disclosure",
     }
 }
 
@@ -64,7 +69,9 @@ impl Role {
             | Role::BoardChair
             | Role::BoardMember
             | Role::JudicialReviewer => Some(Reach::Town),
-            Role::CountyDispatcher | Role::CountyInvestigator => Some(Reach::Department),
+            Role::CountyDispatcher | Role::CountyInvestigator | Role::DepartmentLegalOfficer => {
+                Some(Reach::Department)
+            }
             // A viewer may be a town's, a department's, or the county's.
             Role::Viewer => None,
         }
@@ -84,10 +91,20 @@ impl Role {
                     | A::ConcludeCase
                     | A::SubmitToBoard
                     | A::RecordExecution
+                    | A::UploadEvidence
             ),
+            // The captain also keeps the town's certificate registry and publishes the town's
+            // decisions (谁执法谁公示).
             Role::BrigadeCaptain => {
                 Role::BrigadeOfficer.may(action)
-                    || matches!(action, A::AssignCase | A::OverrideTriage)
+                    || matches!(
+                        action,
+                        A::AssignCase
+                            | A::OverrideTriage
+                            | A::RegisterOfficer
+                            | A::PublishDisclosure
+                            | A::WithdrawDisclosure
+                    )
             }
             Role::BoardMember => matches!(action, A::ReadAgenda | A::RecordOpinion | A::ReadCase),
             Role::BoardChair => {
@@ -112,12 +129,22 @@ impl Role {
                     | A::ConcludeReferral
                     | A::RecordEntrustedDecision
                     | A::CompleteTask
+                    | A::UploadEvidence
+                    | A::RegisterOfficer
+                    | A::PublishDisclosure
+                    | A::WithdrawDisclosure
             ),
             // Investigators work what the dispatcher gave them; routing it is not theirs.
             Role::CountyInvestigator => matches!(
                 action,
-                A::ReadInbox | A::CompleteTask | A::ConcludeReferral | A::RecordEntrustedDecision
+                A::ReadInbox
+                    | A::CompleteTask
+                    | A::ConcludeReferral
+                    | A::RecordEntrustedDecision
+                    | A::UploadEvidence
             ),
+            // A department's own legal office reviews the department's major decisions.
+            Role::DepartmentLegalOfficer => matches!(action, A::ReviewDecision),
             Role::JudicialReviewer => matches!(action, A::ReviewDecision | A::ReadCase),
             Role::Viewer => matches!(action, A::ReadDashboard | A::ReadCase),
         }
@@ -323,7 +350,9 @@ mod tests {
         let town = Some(TownCode::parse(T1).unwrap());
         let dept = Some(DepartmentCode::parse(D1).unwrap());
         let (town, dept) = match role {
-            Role::CountyDispatcher | Role::CountyInvestigator => (None, dept),
+            Role::CountyDispatcher | Role::CountyInvestigator | Role::DepartmentLegalOfficer => {
+                (None, dept)
+            }
             _ => (town, None),
         };
         Actor::new(OfficerId::parse("zhang.san").unwrap(), role, town, dept).unwrap()
@@ -335,6 +364,74 @@ mod tests {
 
     #[rustfmt::skip]
     const ROWS: &[(Role, Action, Scope, bool)] = &[
+        // the actions of the three systems, every role, own resource
+        (R::BrigadeOfficer, A::RegisterOfficer, S::Own, false),
+        (R::BrigadeOfficer, A::UploadEvidence, S::Own, true),
+        (R::BrigadeOfficer, A::PublishDisclosure, S::Own, false),
+        (R::BrigadeOfficer, A::WithdrawDisclosure, S::Own, false),
+        (R::BrigadeCaptain, A::RegisterOfficer, S::Own, true),
+        (R::BrigadeCaptain, A::UploadEvidence, S::Own, true),
+        (R::BrigadeCaptain, A::PublishDisclosure, S::Own, true),
+        (R::BrigadeCaptain, A::WithdrawDisclosure, S::Own, true),
+        (R::BrigadeCaptain, A::PublishDisclosure, S::OtherTown, false),
+        (R::BoardChair, A::RegisterOfficer, S::Own, false),
+        (R::BoardChair, A::UploadEvidence, S::Own, false),
+        (R::BoardChair, A::PublishDisclosure, S::Own, false),
+        (R::BoardChair, A::WithdrawDisclosure, S::Own, false),
+        (R::BoardMember, A::RegisterOfficer, S::Own, false),
+        (R::BoardMember, A::UploadEvidence, S::Own, false),
+        (R::BoardMember, A::PublishDisclosure, S::Own, false),
+        (R::BoardMember, A::WithdrawDisclosure, S::Own, false),
+        (R::CountyDispatcher, A::RegisterOfficer, S::Own, true),
+        (R::CountyDispatcher, A::UploadEvidence, S::Own, true),
+        (R::CountyDispatcher, A::PublishDisclosure, S::Own, true),
+        (R::CountyDispatcher, A::WithdrawDisclosure, S::Own, true),
+        (R::CountyDispatcher, A::PublishDisclosure, S::OtherDepartment, false),
+        (R::CountyInvestigator, A::RegisterOfficer, S::Own, false),
+        (R::CountyInvestigator, A::UploadEvidence, S::Own, true),
+        (R::CountyInvestigator, A::PublishDisclosure, S::Own, false),
+        (R::CountyInvestigator, A::WithdrawDisclosure, S::Own, false),
+        (R::JudicialReviewer, A::RegisterOfficer, S::Own, false),
+        (R::JudicialReviewer, A::UploadEvidence, S::Own, false),
+        (R::JudicialReviewer, A::PublishDisclosure, S::Own, false),
+        (R::JudicialReviewer, A::WithdrawDisclosure, S::Own, false),
+        (R::Viewer, A::RegisterOfficer, S::Own, false),
+        (R::Viewer, A::UploadEvidence, S::Own, false),
+        (R::Viewer, A::PublishDisclosure, S::Own, false),
+        (R::Viewer, A::WithdrawDisclosure, S::Own, false),
+        // department_legal_officer: reviews its own department's major decisions, nothing else
+        (R::DepartmentLegalOfficer, A::ReviewDecision, S::Own, true),
+        (R::DepartmentLegalOfficer, A::ReviewDecision, S::OtherTown, true),
+        (R::DepartmentLegalOfficer, A::ReviewDecision, S::OtherDepartment, false),
+        (R::DepartmentLegalOfficer, A::ReviewDecision, S::NoDepartment, false),
+        (R::DepartmentLegalOfficer, A::ReportCase, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ReadCase, S::Own, false),
+        (R::DepartmentLegalOfficer, A::AssignCase, S::Own, false),
+        (R::DepartmentLegalOfficer, A::RecordCaseAction, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ConcludeCase, S::Own, false),
+        (R::DepartmentLegalOfficer, A::OverrideTriage, S::Own, false),
+        (R::DepartmentLegalOfficer, A::SubmitToBoard, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ReadAgenda, S::Own, false),
+        (R::DepartmentLegalOfficer, A::RecordOpinion, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ApproveJoint, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ReclassifyJoint, S::Own, false),
+        (R::DepartmentLegalOfficer, A::SendBackJoint, S::Own, false),
+        (R::DepartmentLegalOfficer, A::SettleDispute, S::Own, false),
+        (R::DepartmentLegalOfficer, A::RecordMeeting, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ReadInbox, S::Own, false),
+        (R::DepartmentLegalOfficer, A::SignForReferral, S::Own, false),
+        (R::DepartmentLegalOfficer, A::AcceptReferral, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ReturnReferral, S::Own, false),
+        (R::DepartmentLegalOfficer, A::AssignReferral, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ConcludeReferral, S::Own, false),
+        (R::DepartmentLegalOfficer, A::RecordEntrustedDecision, S::Own, false),
+        (R::DepartmentLegalOfficer, A::CompleteTask, S::Own, false),
+        (R::DepartmentLegalOfficer, A::RecordExecution, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ReadDashboard, S::Own, false),
+        (R::DepartmentLegalOfficer, A::RegisterOfficer, S::Own, false),
+        (R::DepartmentLegalOfficer, A::UploadEvidence, S::Own, false),
+        (R::DepartmentLegalOfficer, A::PublishDisclosure, S::Own, false),
+        (R::DepartmentLegalOfficer, A::WithdrawDisclosure, S::Own, false),
         // brigade_officer, own town
         (R::BrigadeOfficer, A::ReportCase, S::Own, true),
         (R::BrigadeOfficer, A::ReadCase, S::Own, true),

@@ -380,6 +380,7 @@ impl Api {
                             .map(|(kind, count)| ev::ConfiscatedItem { kind, count })
                             .collect(),
                         summary: r.summary,
+                        ..Default::default()
                     }),
                     concluded_by: r.concluded_by,
                     received_at: Some(to_ts(r.received_at)),

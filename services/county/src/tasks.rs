@@ -240,6 +240,7 @@ mod tests {
             fine_fen,
             confiscated: vec![],
             summary: "责令限期拆除".into(),
+            ..Default::default()
         }
     }
 
