@@ -20,7 +20,7 @@ BIN="${CARGO_TARGET_DIR:-target}/debug/liandong"
 stop_nats() { [ -f "$STATE/nats.pid" ] && kill "$(cat "$STATE/nats.pid")" 2>/dev/null && rm -f "$STATE/nats.pid"; return 0; }
 trap stop_nats EXIT
 
-log "starting brigade (127.0.0.1:50061), board (:50062), county (:50063) and the gateway (http://127.0.0.1:8080); data in $STATE"
+log "starting brigade (127.0.0.1:50061), board (:50062), county (:50063), review (:50064) and the gateway (http://127.0.0.1:8080); data in $STATE"
 log "then replaying the demo (LIANDONG_DEMO=0 skips it); Ctrl-C stops everything"
 if [ "${LIANDONG_DEMO:-1}" = 1 ]; then set -- --demo "$@"; fi
 "$BIN" up "$@"

@@ -9,7 +9,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     unsafe { std::env::set_var("PROTOC", protoc) };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for area in ["events", "brigade", "board", "county"] {
+    for area in [
+        "events",
+        "brigade",
+        "board",
+        "county",
+        "review",
+        "disclosure",
+    ] {
         let dir = root.join("liandong").join(area).join("v1");
         for entry in std::fs::read_dir(&dir)? {
             let path = entry?.path();

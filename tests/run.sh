@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and every test: formatting, lints, buf lint, unit and integration tests.
-# Installs and starts what a fresh machine lacks (mold, buf, NATS, PostgreSQL) first.
+# Installs and starts what a fresh machine lacks (mold, buf, NATS, PostgreSQL, chromium) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
@@ -38,6 +38,10 @@ report() {
 trap 'report; cleanup' EXIT
 
 phase "tools and services" bash -c "source deploy/lib.sh; ensure_build_tools && ensure_nats '$STATE' && ensure_postgres '$STATE' && ensure_buf >/dev/null"
+# The public page is tested in a real headless browser (Debian's chromium).
+phase "chromium" tests/browser/ensure-chromium.sh
+# The evidence store is tested against moto's S3 server (PyPI moto[server]).
+phase "moto" deploy/moto.sh
 phase "cargo fmt --check" cargo fmt --all --check
 phase "buf lint" bash -c "cd proto && \"$(ensure_buf)\" lint"
 phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings

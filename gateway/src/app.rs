@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
 use liandong_plumbing::config::Config;
@@ -106,7 +106,12 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
         (Backend::Brigade, channel(cfg.brigade_addr)?),
         (Backend::Board, channel(cfg.board_addr)?),
         (Backend::County, channel(cfg.county_addr)?),
+        (Backend::Disclosure, channel(cfg.disclosure_addr)?),
+        (Backend::PublicDisclosure, channel(cfg.disclosure_addr)?),
+        (Backend::Review, channel(cfg.review_addr)?),
     ];
+    // The public pages, without login; they call the disclosure service themselves.
+    let public = crate::public::router(cfg, channel(cfg.disclosure_addr)?)?;
 
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -133,6 +138,13 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
                     .field(f)
                     .map(|f| f.json_name.clone())
             }),
+            document_json_names: route.document_fields.and_then(|(t, b)| {
+                let response = &descriptors.messages[&route.response];
+                Some((
+                    response.field(t)?.json_name.clone(),
+                    response.field(b)?.json_name.clone(),
+                ))
+            }),
             route,
             channel,
         });
@@ -144,6 +156,7 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
         );
     }
     Ok(router
+        .merge(public)
         .fallback(|method: Method, uri: Uri| async move {
             GatewayError::new(
                 Code::NotFound,
@@ -173,6 +186,8 @@ struct RouteEndpoint {
     request: MessageInfo,
     /// The JSON name of the route's Markdown field, if it has one.
     markdown_json_name: Option<String>,
+    /// The JSON names of a document route's content-type and body fields.
+    document_json_names: Option<(String, String)>,
     channel: Channel,
 }
 
@@ -253,6 +268,12 @@ impl RouteEndpoint {
                 }
                 e
             })?;
+        if let Some((content_type, body)) = &self.document_json_names {
+            let text = |f: &str| reply.get(f).and_then(Value::as_str).unwrap_or_default();
+            let content_type = HeaderValue::from_str(text(content_type))
+                .unwrap_or(HeaderValue::from_static("text/plain; charset=utf-8"));
+            return Ok(([(CONTENT_TYPE, content_type)], text(body).to_owned()).into_response());
+        }
         Ok(match (format, &self.markdown_json_name) {
             (Format::Markdown, Some(field)) => {
                 let text = reply.get(field).and_then(Value::as_str).unwrap_or_default();
@@ -284,6 +305,7 @@ mod tests {
             brigade_addr: addr,
             board_addr: addr,
             county_addr: addr,
+            disclosure_addr: addr,
             gateway_addr: ([127, 0, 0, 1], 0).into(),
             ..Config::default()
         }

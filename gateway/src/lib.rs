@@ -1,5 +1,5 @@
-//! The HTTP/JSON gateway: each route calls one unary RPC of the brigade, board or county
-//! service, with bodies and responses in the proto3 JSON mapping.
+//! The HTTP/JSON gateway: each route calls one unary RPC of a service, with bodies and
+//! responses in the proto3 JSON mapping; and the public pages, served without login.
 //!
 //! ```no_run
 //! # async fn start() -> anyhow::Result<()> {
@@ -17,6 +17,7 @@ mod call;
 mod descriptors;
 pub mod error;
 mod openapi;
+pub mod public;
 pub mod routes;
 
 pub use app::{Application, MAX_BODY, router};

@@ -193,6 +193,13 @@ fn operation(route: &Route, d: &Descriptors) -> Value {
     if route.markdown_field.is_some() {
         content["text/markdown"] = json!({"schema": {"type": "string"}});
     }
+    if route.document_fields.is_some() {
+        // The service renders the document; the gateway sends its body as is.
+        content = json!({
+            "application/json": {"schema": {"type": "object"}},
+            "text/html": {"schema": {"type": "string"}}
+        });
+    }
     let mut responses =
         json!({"200": {"description": "The response message.", "content": content}});
     for (status, _) in ERRORS {
@@ -373,10 +380,13 @@ mod tests {
                 "{} {}",
                 route.method, route.path
             );
-            assert_eq!(
-                op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
-                format!("#/components/schemas/{}", route.response)
-            );
+            // A document route answers with the rendered document, not the message.
+            if route.document_fields.is_none() {
+                assert_eq!(
+                    op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+                    format!("#/components/schemas/{}", route.response)
+                );
+            }
             if route.has_body() {
                 assert_eq!(
                     op["requestBody"]["content"]["application/json"]["schema"]["$ref"],

@@ -2,7 +2,10 @@
 //! and the OpenAPI document, so the two cannot drift apart.
 
 use axum::http::Method;
-use liandong_proto::json::{board::v1 as board, brigade::v1 as brigade, county::v1 as county};
+use liandong_proto::json::{
+    board::v1 as board, brigade::v1 as brigade, county::v1 as county, disclosure::v1 as disclosure,
+    review::v1 as review,
+};
 use prost::Name;
 
 use crate::call::{Invoke, invoke};
@@ -14,6 +17,12 @@ pub enum Backend {
     Brigade,
     Board,
     County,
+    /// The deciding bodies' disclosures.
+    Disclosure,
+    /// The public disclosures, read without signing in.
+    PublicDisclosure,
+    /// The legal review of major decisions.
+    Review,
 }
 
 impl Backend {
@@ -23,6 +32,8 @@ impl Backend {
             Backend::Brigade => "brigade",
             Backend::Board => "board",
             Backend::County => "county",
+            Backend::Disclosure | Backend::PublicDisclosure => "disclosure",
+            Backend::Review => "review",
         }
     }
 
@@ -32,6 +43,9 @@ impl Backend {
             Backend::Brigade => "liandong.brigade.v1.BrigadeService",
             Backend::Board => "liandong.board.v1.BoardService",
             Backend::County => "liandong.county.v1.CountyService",
+            Backend::Disclosure => "liandong.disclosure.v1.DisclosureService",
+            Backend::PublicDisclosure => "liandong.disclosure.v1.PublicDisclosureService",
+            Backend::Review => "liandong.review.v1.ReviewService",
         }
     }
 }
@@ -50,6 +64,9 @@ pub struct Route {
     /// With `?format=markdown`, the route answers with this string field of the response as
     /// `text/markdown` instead of the JSON message.
     pub markdown_field: Option<&'static str>,
+    /// The route answers with a document the service rendered: the response's string fields
+    /// `(content type, body)`, the body sent as is under that content type.
+    pub document_fields: Option<(&'static str, &'static str)>,
     pub(crate) invoke: Invoke,
 }
 
@@ -72,12 +89,18 @@ impl Route {
             request: Req::full_name(),
             response: Resp::full_name(),
             markdown_field: None,
+            document_fields: None,
             invoke: invoke::<Req, Resp>,
         }
     }
 
     fn markdown(mut self, field: &'static str) -> Route {
         self.markdown_field = Some(field);
+        self
+    }
+
+    fn document(mut self, content_type: &'static str, body: &'static str) -> Route {
+        self.document_fields = Some((content_type, body));
         self
     }
 
@@ -127,7 +150,11 @@ impl Route {
                 }
             }
         }
-        if let Some(field) = self.markdown_field {
+        let strings = self
+            .markdown_field
+            .into_iter()
+            .chain(self.document_fields.into_iter().flat_map(|(a, b)| [a, b]));
+        for field in strings {
             let response = &d.messages[&self.response];
             if !response.fields.iter().any(|f| {
                 f.name == field
@@ -147,7 +174,7 @@ impl Route {
 // One line per route reads as a table; rustfmt would spread each over five.
 #[rustfmt::skip]
 pub fn table() -> Vec<Route> {
-    use Backend::{Board, Brigade, County};
+    use Backend::{Board, Brigade, County, Disclosure, PublicDisclosure, Review};
     const GET: Method = Method::GET;
     const POST: Method = Method::POST;
     vec![
@@ -160,6 +187,15 @@ pub fn table() -> Vec<Route> {
         Route::new::<brigade::ConcludeCaseRequest, brigade::ConcludeCaseResponse>(POST, "/v1/cases/{case_id}/conclude", Brigade, "ConcludeCase"),
         Route::new::<brigade::RecordJointExecutionRequest, brigade::RecordJointExecutionResponse>(POST, "/v1/cases/{case_id}/joint-execution", Brigade, "RecordJointExecution"),
         Route::new::<brigade::ListResultsRequest, brigade::ListResultsResponse>(GET, "/v1/towns/{town}/results", Brigade, "ListResults"),
+        Route::new::<brigade::VerifyRecordRequest, brigade::VerifyRecordResponse>(GET, "/v1/cases/{case_id}/record/verification", Brigade, "VerifyRecord"),
+        Route::new::<brigade::ListDocumentsRequest, brigade::ListDocumentsResponse>(GET, "/v1/cases/{case_id}/documents", Brigade, "ListDocuments"),
+        Route::new::<brigade::ExportDossierRequest, brigade::ExportDossierResponse>(GET, "/v1/cases/{case_id}/dossier", Brigade, "ExportDossier").document("content_type", "body"),
+        Route::new::<brigade::UploadEvidenceRequest, brigade::UploadEvidenceResponse>(POST, "/v1/evidence", Brigade, "UploadEvidence"),
+        // The town's certificate registry (持证上岗).
+        Route::new::<brigade::RegisterOfficerRequest, brigade::RegisterOfficerResponse>(POST, "/v1/towns/{town}/officers", Brigade, "RegisterOfficer"),
+        Route::new::<brigade::ListOfficersRequest, brigade::ListOfficersResponse>(GET, "/v1/towns/{town}/officers", Brigade, "ListOfficers"),
+        Route::new::<brigade::RecordAssessmentRequest, brigade::RecordAssessmentResponse>(POST, "/v1/towns/{town}/officers/{officer}/assessments", Brigade, "RecordAssessment"),
+        Route::new::<brigade::RevokeCertificateRequest, brigade::RevokeCertificateResponse>(POST, "/v1/towns/{town}/officers/{officer}/revoke", Brigade, "RevokeCertificate"),
         // The county departments: referrals, joint-case tasks and handovers.
         Route::new::<county::ListInboxRequest, county::ListInboxResponse>(GET, "/v1/departments/{department}/inbox", County, "ListInbox"),
         Route::new::<county::GetReferralRequest, county::GetReferralResponse>(GET, "/v1/referrals/{referral_id}", County, "GetReferral"),
@@ -172,6 +208,11 @@ pub fn table() -> Vec<Route> {
         Route::new::<county::RecordEntrustedDecisionRequest, county::RecordEntrustedDecisionResponse>(POST, "/v1/tasks/{task_id}/decision", County, "RecordEntrustedDecision"),
         Route::new::<county::CompleteTaskRequest, county::CompleteTaskResponse>(POST, "/v1/tasks/{task_id}/complete", County, "CompleteTask"),
         Route::new::<county::ListHandoversRequest, county::ListHandoversResponse>(GET, "/v1/departments/{department}/handovers", County, "ListHandovers"),
+        // A department's certificate registry.
+        Route::new::<county::RegisterOfficerRequest, county::RegisterOfficerResponse>(POST, "/v1/departments/{department}/officers", County, "RegisterOfficer"),
+        Route::new::<county::ListOfficersRequest, county::ListOfficersResponse>(GET, "/v1/departments/{department}/officers", County, "ListOfficers"),
+        Route::new::<county::RecordAssessmentRequest, county::RecordAssessmentResponse>(POST, "/v1/departments/{department}/officers/{officer}/assessments", County, "RecordAssessment"),
+        Route::new::<county::RevokeCertificateRequest, county::RevokeCertificateResponse>(POST, "/v1/departments/{department}/officers/{officer}/revoke", County, "RevokeCertificate"),
         // The joint-meeting board: its agenda, decisions and meetings.
         Route::new::<board::ListAgendaRequest, board::ListAgendaResponse>(GET, "/v1/towns/{town}/agenda", Board, "ListAgenda"),
         Route::new::<board::GetItemRequest, board::GetItemResponse>(GET, "/v1/agenda/{item_id}", Board, "GetItem"),
@@ -182,6 +223,18 @@ pub fn table() -> Vec<Route> {
         Route::new::<board::SettleDisputeRequest, board::SettleDisputeResponse>(POST, "/v1/agenda/{item_id}/settle", Board, "SettleDispute"),
         Route::new::<board::RecordMeetingRequest, board::RecordMeetingResponse>(POST, "/v1/towns/{town}/meetings", Board, "RecordMeeting"),
         Route::new::<board::ExportMinutesRequest, board::ExportMinutesResponse>(GET, "/v1/meetings/{meeting_id}/minutes", Board, "ExportMinutes").markdown("markdown"),
+        // Public disclosure (行政执法公示): the deciding bodies' lists and acts, and the public feed.
+        Route::new::<disclosure::ListDisclosuresRequest, disclosure::ListDisclosuresResponse>(GET, "/v1/towns/{town}/disclosures", Disclosure, "ListDisclosures"),
+        Route::new::<disclosure::ListDisclosuresRequest, disclosure::ListDisclosuresResponse>(GET, "/v1/departments/{department}/disclosures", Disclosure, "ListDisclosures"),
+        Route::new::<disclosure::PublishDisclosureRequest, disclosure::PublishDisclosureResponse>(POST, "/v1/disclosures/{disclosure_id}/publish", Disclosure, "PublishDisclosure"),
+        Route::new::<disclosure::WithdrawDisclosureRequest, disclosure::WithdrawDisclosureResponse>(POST, "/v1/disclosures/{disclosure_id}/withdraw", Disclosure, "WithdrawDisclosure"),
+        Route::new::<disclosure::ListPublicRequest, disclosure::ListPublicResponse>(GET, "/public/disclosures.json", PublicDisclosure, "ListPublic"),
+        // The legal review of major decisions: the reviewers' worklists and answers.
+        Route::new::<review::ListReviewsRequest, review::ListReviewsResponse>(GET, "/v1/towns/{town}/reviews", Review, "ListReviews"),
+        Route::new::<review::ListReviewsRequest, review::ListReviewsResponse>(GET, "/v1/departments/{department}/reviews", Review, "ListReviews"),
+        Route::new::<review::GetReviewRequest, review::GetReviewResponse>(GET, "/v1/reviews/{review_id}", Review, "GetReview"),
+        Route::new::<review::AnswerReviewRequest, review::AnswerReviewResponse>(POST, "/v1/reviews/{review_id}/answer", Review, "AnswerReview"),
+        Route::new::<review::ExtendReviewRequest, review::ExtendReviewResponse>(POST, "/v1/reviews/{review_id}/extension", Review, "ExtendReview"),
     ]
 }
 
@@ -203,7 +256,15 @@ mod tests {
     fn every_rpc_of_every_service_has_a_route() {
         let d = Descriptors::decode(liandong_proto::FILE_DESCRIPTOR_SET).unwrap();
         let routed: HashSet<String> = table().iter().map(Route::grpc_path).collect();
-        let services = [Backend::Brigade, Backend::Board, Backend::County].map(Backend::service);
+        let services = [
+            Backend::Brigade,
+            Backend::Board,
+            Backend::County,
+            Backend::Disclosure,
+            Backend::PublicDisclosure,
+            Backend::Review,
+        ]
+        .map(Backend::service);
         for path in d.methods.keys() {
             if services.iter().any(|s| path.starts_with(&format!("/{s}/"))) {
                 assert!(routed.contains(path), "{path} has no HTTP route");

@@ -22,6 +22,16 @@ pub mod county {
         tonic::include_proto!("liandong.county.v1");
     }
 }
+pub mod review {
+    pub mod v1 {
+        tonic::include_proto!("liandong.review.v1");
+    }
+}
+pub mod disclosure {
+    pub mod v1 {
+        tonic::include_proto!("liandong.disclosure.v1");
+    }
+}
 
 /// The encoded file descriptor set of every package, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("liandong_descriptor");
@@ -63,6 +73,24 @@ pub mod json {
             include!(concat!(
                 env!("OUT_DIR"),
                 "/json/liandong.county.v1.serde.rs"
+            ));
+        }
+    }
+    pub mod review {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/json/liandong.review.v1.rs"));
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/json/liandong.review.v1.serde.rs"
+            ));
+        }
+    }
+    pub mod disclosure {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/json/liandong.disclosure.v1.rs"));
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/json/liandong.disclosure.v1.serde.rs"
             ));
         }
     }

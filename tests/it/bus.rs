@@ -273,10 +273,11 @@ async fn a_stopped_link_leaves_no_stream_and_no_database_behind() {
         before.len(),
         after.len()
     );
+    // One stream per source, receipts and dead letters; the link's two databases.
     assert_eq!(
         before.len(),
-        5 + 2,
-        "five streams and two databases: {before:?}"
+        Source::ALL.len() + 2 + 2,
+        "every stream and two databases: {before:?}"
     );
     assert!(after.is_empty(), "left behind: {after:?}");
 }

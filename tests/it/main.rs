@@ -1,7 +1,14 @@
 //! The integration tests.
 
 mod bus;
+mod certificates;
+mod disclosure;
+mod evidence;
+mod fault;
 mod gateway;
 mod paths;
+mod public_page;
+mod record;
+mod review;
 mod schema;
 mod store;

@@ -805,7 +805,16 @@ async fn an_in_scope_case_is_assigned_handled_and_concluded_by_the_brigade() {
     let kinds: Vec<&str> = got.history.iter().map(|h| h.kind.as_str()).collect();
     assert_eq!(
         kinds,
-        vec!["reported", "triaged", "assigned", "inspection", "concluded"]
+        // Filing (立案) and the no-penalty decision are documents in the record.
+        vec![
+            "reported",
+            "triaged",
+            "assigned",
+            "document",
+            "inspection",
+            "concluded",
+            "document"
+        ]
     );
     hub.stop().await;
 }

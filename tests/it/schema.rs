@@ -20,6 +20,16 @@ async fn the_board_schema_is_the_same_on_both_backends() {
     check("board", &liandong_board::MIGRATIONS).await;
 }
 
+#[tokio::test]
+async fn the_review_schema_is_the_same_on_both_backends() {
+    check("review", &liandong_review::MIGRATIONS).await;
+}
+
+#[tokio::test]
+async fn the_disclosure_schema_is_the_same_on_both_backends() {
+    check("disclosure", &liandong_disclosure::MIGRATIONS).await;
+}
+
 /// One column: name, normalised type, nullable.
 type Column = (String, String, bool);
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 use liandong_proto::board::v1::board_service_client::BoardServiceClient;
 use liandong_proto::brigade::v1::brigade_service_client::BrigadeServiceClient;
 use liandong_proto::county::v1::county_service_client::CountyServiceClient;
+use liandong_proto::disclosure::v1::disclosure_service_client::DisclosureServiceClient;
+use liandong_proto::review::v1::review_service_client::ReviewServiceClient;
 use tonic::Request;
 use tonic::transport::Channel;
 
@@ -63,6 +65,14 @@ impl As {
             department: Some(department),
         }
     }
+    pub fn judicial_reviewer(town: &'static str) -> As {
+        As {
+            officer: "zheng.sifa",
+            role: "judicial_reviewer",
+            town: Some(town),
+            department: None,
+        }
+    }
     pub fn investigator(department: &'static str) -> As {
         As {
             officer: "zhou.diaocha",
@@ -104,6 +114,30 @@ pub fn liandong_bin() -> PathBuf {
     bin
 }
 
+/// The towns the tests' officers work in.
+pub const TOWNS: [&str; 2] = ["330782101", "330782102"];
+
+/// The departments of the default catalogue, where the tests' county officers work.
+pub const DEPARTMENTS: [&str; 9] = [
+    "natural_resources",
+    "agriculture_rural",
+    "urban_management",
+    "public_security",
+    "forestry",
+    "ecology_environment",
+    "water_resources",
+    "market_regulation",
+    "transport",
+];
+
+/// Who issues the test officers' certificates.
+pub const ISSUER: &str = "浙江省人民政府";
+
+/// The certificate number of a standard test officer in an agency's registry.
+pub fn certificate_no(agency: &str, officer: &str) -> String {
+    format!("ZJ-{agency}-{officer}")
+}
+
 pub struct TestHub {
     pub env: TestEnv,
     children: Vec<(&'static str, Child)>,
@@ -111,12 +145,19 @@ pub struct TestHub {
     pub brigade: BrigadeServiceClient<Channel>,
     pub board: BoardServiceClient<Channel>,
     pub county: CountyServiceClient<Channel>,
+    pub disclosure: DisclosureServiceClient<Channel>,
+    pub review: ReviewServiceClient<Channel>,
 }
 
 impl TestHub {
     /// Starts brigade, board and county as processes and waits until each reports SERVING.
     pub async fn start(backend: Backend) -> TestHub {
-        let env = TestEnv::new(backend);
+        TestHub::start_with(TestEnv::new(backend)).await
+    }
+
+    /// Starts the services on an environment the caller prepared: its own NATS servers
+    /// (`cfg.nats_url`, comma-separated for a cluster), its own PostgreSQL, other bus settings.
+    pub async fn start_with(env: TestEnv) -> TestHub {
         let config_file = env.cfg.data_dir.join("liandong.toml");
         std::fs::create_dir_all(&env.cfg.data_dir).expect("data dir");
         std::fs::write(
@@ -125,13 +166,23 @@ impl TestHub {
         )
         .expect("config file");
         let mut children = Vec::new();
-        for service in ["brigade", "board", "county", "gateway"] {
+        for service in [
+            "brigade",
+            "board",
+            "county",
+            "disclosure",
+            "review",
+            "gateway",
+        ] {
             children.push((service, spawn(&config_file, service, &env)));
         }
         let addr = |a: std::net::SocketAddr| format!("http://{a}");
         let brigade = BrigadeServiceClient::new(wait_ready(&addr(env.cfg.brigade_addr)).await);
         let board = BoardServiceClient::new(wait_ready(&addr(env.cfg.board_addr)).await);
         let county = CountyServiceClient::new(wait_ready(&addr(env.cfg.county_addr)).await);
+        let disclosure =
+            DisclosureServiceClient::new(wait_ready(&addr(env.cfg.disclosure_addr)).await);
+        let review = ReviewServiceClient::new(wait_ready(&addr(env.cfg.review_addr)).await);
         let gateway = env.cfg.gateway_addr;
         eventually(
             "the gateway to answer",
@@ -144,13 +195,68 @@ impl TestHub {
             },
         )
         .await;
-        TestHub {
+        let hub = TestHub {
             env,
             children,
             config_file,
             brigade,
             board,
             county,
+            disclosure,
+            review,
+        };
+        hub.register_standard_officers().await;
+        hub
+    }
+
+    /// Registers the certificates of the officers the tests act as (持证上岗): `wang.wu` and
+    /// `li.si` in both test towns, `sun.diaodu` and `zhou.diaocha` in every department of the
+    /// default catalogue, valid 2026-01-01 to 2030-12-31.
+    pub async fn register_standard_officers(&self) {
+        for town in TOWNS {
+            for officer in [As::brigade_officer(town), As::brigade_captain(town)] {
+                self.brigade
+                    .clone()
+                    .register_officer(As::brigade_captain(town).req(
+                        liandong_proto::brigade::v1::RegisterOfficerRequest {
+                            town: town.into(),
+                            officer: officer.officer.into(),
+                            certificate_no: certificate_no(town, officer.officer),
+                            issuing_authority: ISSUER.into(),
+                            valid_from: "2026-01-01".into(),
+                            valid_until: "2030-12-31".into(),
+                        },
+                    ))
+                    .await
+                    .expect("a town officer is registered");
+            }
+        }
+        let catalogue: Vec<String> = liandong_domain::catalogue::Catalogue::default_catalogue()
+            .departments
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect();
+        assert_eq!(
+            catalogue, DEPARTMENTS,
+            "DEPARTMENTS follows the default catalogue"
+        );
+        for department in DEPARTMENTS {
+            for officer in [As::dispatcher(department), As::investigator(department)] {
+                self.county
+                    .clone()
+                    .register_officer(As::dispatcher(department).req(
+                        liandong_proto::county::v1::RegisterOfficerRequest {
+                            department: department.into(),
+                            officer: officer.officer.into(),
+                            certificate_no: certificate_no(department, officer.officer),
+                            issuing_authority: ISSUER.into(),
+                            valid_from: "2026-01-01".into(),
+                            valid_until: "2030-12-31".into(),
+                        },
+                    ))
+                    .await
+                    .expect("a department officer is registered");
+            }
         }
     }
 
@@ -158,9 +264,11 @@ impl TestHub {
     pub async fn stop(mut self) {
         // Closing the clients' connections lets each service drain at once.
         let closed = tonic::transport::Endpoint::from_static("http://127.0.0.1:1").connect_lazy();
+        self.review = ReviewServiceClient::new(closed.clone());
         self.brigade = BrigadeServiceClient::new(closed.clone());
         self.board = BoardServiceClient::new(closed.clone());
-        self.county = CountyServiceClient::new(closed);
+        self.county = CountyServiceClient::new(closed.clone());
+        self.disclosure = DisclosureServiceClient::new(closed);
         // All at once: each takes up to its grace period to drain.
         for (_, child) in &mut self.children {
             let _ = Command::new("kill")
@@ -192,10 +300,61 @@ impl TestHub {
         let addr = match service {
             "brigade" => self.env.cfg.brigade_addr,
             "board" => self.env.cfg.board_addr,
+            "disclosure" => self.env.cfg.disclosure_addr,
+            "review" => self.env.cfg.review_addr,
             "gateway" => return,
             _ => self.env.cfg.county_addr,
         };
         wait_ready(&format!("http://{addr}")).await;
+    }
+
+    /// Kills one service with SIGKILL, as a crash or the OOM killer would: no draining, no
+    /// flushing, whatever was in flight is cut off.
+    pub fn kill9(&mut self, service: &str) {
+        let (_, child) = self
+            .children
+            .iter_mut()
+            .find(|(s, _)| *s == service)
+            .expect("a known service");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Starts a fresh process of a service that was killed, and waits until it is ready.
+    pub async fn respawn(&mut self, service: &str) {
+        let (_, child) = self
+            .children
+            .iter_mut()
+            .find(|(s, _)| *s == service)
+            .expect("a known service");
+        // Its log so far is kept: the new process appends after it.
+        *child = spawn_appending(&self.config_file, service, &self.env);
+        let url = |a: std::net::SocketAddr| format!("http://{a}");
+        // Fresh channels, so the next call does not wait for the old one to notice the crash.
+        match service {
+            "brigade" => {
+                self.brigade =
+                    BrigadeServiceClient::new(wait_ready(&url(self.env.cfg.brigade_addr)).await)
+            }
+            "board" => {
+                self.board =
+                    BoardServiceClient::new(wait_ready(&url(self.env.cfg.board_addr)).await)
+            }
+            "county" => {
+                self.county =
+                    CountyServiceClient::new(wait_ready(&url(self.env.cfg.county_addr)).await)
+            }
+            "disclosure" => {
+                self.disclosure = DisclosureServiceClient::new(
+                    wait_ready(&url(self.env.cfg.disclosure_addr)).await,
+                )
+            }
+            "review" => {
+                self.review =
+                    ReviewServiceClient::new(wait_ready(&url(self.env.cfg.review_addr)).await)
+            }
+            _ => {}
+        }
     }
 }
 
@@ -229,6 +388,19 @@ impl Drop for TestHub {
 fn spawn(config: &PathBuf, service: &str, env: &TestEnv) -> Child {
     let log =
         std::fs::File::create(env.cfg.data_dir.join(format!("{service}.log"))).expect("log file");
+    spawn_logging_to(config, service, log)
+}
+
+fn spawn_appending(config: &PathBuf, service: &str, env: &TestEnv) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(env.cfg.data_dir.join(format!("{service}.log")))
+        .expect("log file");
+    spawn_logging_to(config, service, log)
+}
+
+fn spawn_logging_to(config: &PathBuf, service: &str, log: std::fs::File) -> Child {
     Command::new(liandong_bin())
         .arg("--config")
         .arg(config)

@@ -1,5 +1,6 @@
 //! Shared helpers of the integration tests: an isolated environment per test, and polling.
 
+pub mod fault;
 pub mod http;
 pub mod hub;
 
@@ -95,6 +96,8 @@ impl TestEnv {
             brigade_addr: free_addr(),
             board_addr: free_addr(),
             county_addr: free_addr(),
+            review_addr: free_addr(),
+            disclosure_addr: free_addr(),
             gateway_addr: free_addr(),
             bus: BusConfig {
                 ack_wait_ms: 1000,

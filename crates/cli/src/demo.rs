@@ -313,6 +313,46 @@ fn outcome(kind: &str, fine_fen: i64, confiscated: &[(&str, i64)], summary: &str
     }
 }
 
+/// Registers the demo's officers' enforcement certificates (持证上岗), since every
+/// enforcement action is refused without one: the brigade's in both towns, the dispatcher in
+/// every department of the catalogue.
+async fn register_officers(c: &mut Clients, cfg: &Config) -> anyhow::Result<()> {
+    let certificate = |agency: &str, officer: &str| format!("ZJ-{agency}-{officer}");
+    for town in [TOWN_A, TOWN_B] {
+        for who in [officer(town), captain(town)] {
+            c.brigade
+                .register_officer(captain(town).req(brigade::RegisterOfficerRequest {
+                    town: town.into(),
+                    officer: who.officer.into(),
+                    certificate_no: certificate(town, who.officer),
+                    issuing_authority: "浙江省人民政府".into(),
+                    valid_from: "2026-01-01".into(),
+                    valid_until: "2030-12-31".into(),
+                }))
+                .await?;
+        }
+    }
+    let catalogue = liandong_plumbing::runtime::load_catalogue(cfg)?;
+    for d in &catalogue.departments {
+        let mut req = dispatcher("forestry").req(county::RegisterOfficerRequest {
+            department: d.code.to_string(),
+            officer: "sun.diaodu".into(),
+            certificate_no: certificate(d.code.as_str(), "sun.diaodu"),
+            issuing_authority: "浙江省人民政府".into(),
+            valid_from: "2026-01-01".into(),
+            valid_until: "2030-12-31".into(),
+        });
+        // The dispatcher of each department keeps its own registry.
+        req.metadata_mut().insert(
+            "x-liandong-department",
+            d.code.as_str().parse().expect("ascii"),
+        );
+        c.county.register_officer(req).await?;
+    }
+    println!("持证上岗：演示执法人员的执法证已登记");
+    Ok(())
+}
+
 /// Runs the demo against the services named in `cfg`.
 pub async fn run(cfg: &Config) -> anyhow::Result<()> {
     let mut c = Clients {
@@ -320,6 +360,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         board: BoardServiceClient::new(channel(cfg.board_addr).await?),
         county: CountyServiceClient::new(channel(cfg.county_addr).await?),
     };
+    register_officers(&mut c, cfg).await?;
     use brigade::CaseSource as S;
 
     println!("一、职权范围内（大队自办）");

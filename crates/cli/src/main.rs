@@ -33,15 +33,21 @@ enum Service {
     Brigade,
     Board,
     County,
+    /// Public disclosure of enforcement decisions.
+    Disclosure,
+    /// The legal review of major decisions.
+    Review,
     /// The HTTP/JSON gateway in front of the other three.
     Gateway,
 }
 
 impl Service {
-    const ALL: [Service; 4] = [
+    const ALL: [Service; 6] = [
         Service::Brigade,
         Service::Board,
         Service::County,
+        Service::Disclosure,
+        Service::Review,
         Service::Gateway,
     ];
 
@@ -50,6 +56,8 @@ impl Service {
             Service::Brigade => "brigade",
             Service::Board => "board",
             Service::County => "county",
+            Service::Disclosure => "disclosure",
+            Service::Review => "review",
             Service::Gateway => "gateway",
         }
     }
@@ -157,6 +165,18 @@ async fn serve(service: Service, cfg: Config) -> anyhow::Result<()> {
                 .run_until_stopped(shutdown_signal())
                 .await
         }
+        Service::Disclosure => {
+            liandong_disclosure::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+        Service::Review => {
+            liandong_review::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
         Service::Gateway => {
             liandong_gateway::Application::build(cfg)
                 .await?
@@ -232,6 +252,7 @@ fn print_where_to_look(cfg: &Config) {
     println!();
     println!("演示数据已载入 (the demo's cases are in). Where to look:");
     println!("  HTTP/JSON gateway  http://{gw}   (OpenAPI: http://{gw}/openapi.json)");
+    println!("  public disclosures http://{gw}/   (English: http://{gw}/?lang=en)");
     println!(
         "  a town's cases     curl -H 'x-liandong-officer: demo' -H 'x-liandong-role: viewer' -H 'x-liandong-town: {town}' http://{gw}/v1/towns/{town}/cases"
     );

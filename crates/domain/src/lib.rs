@@ -4,8 +4,14 @@
 pub mod auth;
 pub mod calendar;
 pub mod catalogue;
+pub mod certificates;
+pub mod disclosure;
+pub mod documents;
 pub mod ids;
 pub mod limits;
+pub mod masking;
 pub mod outcome;
+pub mod record;
+pub mod review;
 pub mod state;
 pub mod triage;

@@ -63,6 +63,10 @@ pub struct Config {
     pub brigade_addr: SocketAddr,
     pub board_addr: SocketAddr,
     pub county_addr: SocketAddr,
+    /// The legal review of major decisions.
+    pub review_addr: SocketAddr,
+    /// Public disclosure of enforcement decisions.
+    pub disclosure_addr: SocketAddr,
     /// The HTTP/JSON gateway.
     pub gateway_addr: SocketAddr,
     /// The catalogue file; unset: the shipped default catalogue.
@@ -70,8 +74,21 @@ pub struct Config {
     /// Extra calendar years (`<year>.toml`), beside the shipped ones.
     pub calendar_dir: Option<PathBuf>,
     pub log_json: bool,
+    /// How long a published disclosure stays on the public pages, in days (five years).
+    pub disclosure_retention_days: u32,
     pub limits: Limits,
     pub bus: BusConfig,
+    /// Where evidence is stored: `s3://<bucket>`; unset, files under `<data_dir>/evidence`.
+    /// Services that share evidence (the brigade uploads, the county checks handovers) must
+    /// name the same store. S3 keys come from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`.
+    pub evidence_store_url: Option<String>,
+    /// An S3-compatible endpoint (MinIO, moto); unset, AWS itself.
+    pub evidence_s3_endpoint: Option<String>,
+    pub evidence_s3_region: Option<String>,
+    /// Plain HTTP to the endpoint, for a store on the same host or in tests.
+    pub evidence_s3_allow_http: bool,
+    /// The largest evidence file accepted, in bytes.
+    pub evidence_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -86,12 +103,20 @@ impl Default for Config {
             brigade_addr: ([127, 0, 0, 1], 50061).into(),
             board_addr: ([127, 0, 0, 1], 50062).into(),
             county_addr: ([127, 0, 0, 1], 50063).into(),
+            review_addr: ([127, 0, 0, 1], 50064).into(),
+            disclosure_addr: ([127, 0, 0, 1], 50065).into(),
             gateway_addr: ([127, 0, 0, 1], 8080).into(),
             catalogue: None,
             calendar_dir: None,
             log_json: false,
+            disclosure_retention_days: 1826,
             limits: Limits::default(),
             bus: BusConfig::default(),
+            evidence_store_url: None,
+            evidence_s3_endpoint: None,
+            evidence_s3_region: None,
+            evidence_s3_allow_http: false,
+            evidence_max_bytes: 50 * 1024 * 1024,
         }
     }
 }
@@ -115,7 +140,7 @@ pub enum ConfigError {
 impl Config {
     /// Reads `file` when given (else the defaults), then applies the environment overrides:
     /// `DATABASE_URL`, `NATS_URL`, `LIANDONG_DATA_DIR`, `LIANDONG_SUBJECT_ROOT`,
-    /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY,GATEWAY}_ADDR`, `LIANDONG_CATALOGUE`,
+    /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY,REVIEW,DISCLOSURE,GATEWAY}_ADDR`, `LIANDONG_CATALOGUE`,
     /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut cfg = match file {
@@ -165,6 +190,8 @@ impl Config {
             ("LIANDONG_BRIGADE_ADDR", &mut self.brigade_addr),
             ("LIANDONG_BOARD_ADDR", &mut self.board_addr),
             ("LIANDONG_COUNTY_ADDR", &mut self.county_addr),
+            ("LIANDONG_REVIEW_ADDR", &mut self.review_addr),
+            ("LIANDONG_DISCLOSURE_ADDR", &mut self.disclosure_addr),
             ("LIANDONG_GATEWAY_ADDR", &mut self.gateway_addr),
         ] {
             if let Some(v) = get(var) {

@@ -215,6 +215,18 @@ pub fn actor_to_event(a: &Actor) -> liandong_proto::events::v1::Actor {
     }
 }
 
+/// The actor as events carry it, with the enforcement certificate the action was taken under
+/// (持证上岗: the record keeps which certificate each enforcement action used).
+pub fn actor_to_event_certified(
+    a: &Actor,
+    certificate_no: &str,
+) -> liandong_proto::events::v1::Actor {
+    liandong_proto::events::v1::Actor {
+        certificate_no: certificate_no.to_owned(),
+        ..actor_to_event(a)
+    }
+}
+
 /// How an actor is named in a history: `officer (role@town-or-department)`.
 pub fn actor_label(a: &Actor) -> String {
     let home = a

@@ -5,6 +5,7 @@
 pub mod bus;
 pub mod clock;
 pub mod config;
+pub mod evidence;
 pub mod grpc;
 pub mod metrics;
 pub mod runtime;

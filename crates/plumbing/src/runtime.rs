@@ -149,6 +149,21 @@ impl Runtime {
     /// several), since servers before 2.10 ignore multiple filters. They share the inbox and
     /// the aggregate cursors in the database, so order and once-only hold across them.
     pub fn consume<H: Handler + Clone>(&mut self, spec: ConsumerSpec, handler: H) {
+        self.start_consumers(spec, handler, true);
+    }
+
+    /// Like [`Runtime::consume`], for a service that only observes events addressed to others
+    /// (a read model): it never answers their receipts, which are the real receiver's to send.
+    pub fn observe<H: Handler + Clone>(&mut self, spec: ConsumerSpec, handler: H) {
+        self.start_consumers(spec, handler, false);
+    }
+
+    fn start_consumers<H: Handler + Clone>(
+        &mut self,
+        spec: ConsumerSpec,
+        handler: H,
+        answers_receipts: bool,
+    ) {
         let specs: Vec<ConsumerSpec> = if spec.filter_subjects.len() <= 1 {
             vec![spec]
         } else {
@@ -171,6 +186,11 @@ impl Runtime {
                 self.clock.clone(),
                 spec,
             );
+            let consumer = if answers_receipts {
+                consumer
+            } else {
+                consumer.without_receipts()
+            };
             self.consumers.push(consumer.clone());
             self.tasks
                 .spawn(consumer.run(handler.clone(), self.stop.clone()));

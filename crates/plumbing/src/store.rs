@@ -173,7 +173,11 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            // IMMEDIATE takes the write lock at once (waiting up to the busy timeout). A deferred
+            // transaction that reads first and then writes fails at once with "database is
+            // locked" whenever another connection (the relay, a consumer) committed in between,
+            // and busy_timeout cannot help it; nearly every transaction here writes.
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
         })
     }
 

@@ -374,6 +374,7 @@ mod tests {
                         ..Default::default()
                     }),
                     decided_in_name_of: "镇人民政府".into(),
+                    ..Default::default()
                 },
             )
         };

@@ -11,7 +11,7 @@ use liandong_domain::state::{CaseAction, CaseStatus};
 use liandong_domain::triage::{Path, Triage, TriageError, triage};
 use liandong_plumbing::bus::Outbox;
 use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::grpc::{ApiError, actor, actor_label, actor_to_event, page_size};
+use liandong_plumbing::grpc::{ApiError, actor, actor_to_event, page_size};
 use liandong_plumbing::runtime::Runtime;
 use liandong_plumbing::store::Db;
 use liandong_plumbing::time::from_ts;
@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::convert::{case_to_pb, history_to_pb, path_from_pb, source_to_str};
 use crate::flow::{self, Cause};
+use crate::record::Who;
 use crate::store::{self, CaseRef, CaseRow};
 
 /// How far in the future a report's "time found" may lie, for clocks that are a little off.
@@ -33,6 +34,7 @@ pub struct Api {
     pub(crate) clock: SharedClock,
     pub(crate) catalogue: Arc<Catalogue>,
     pub(crate) limits: Limits,
+    pub(crate) evidence: liandong_plumbing::evidence::EvidenceStore,
 }
 
 impl Api {
@@ -43,6 +45,10 @@ impl Api {
             clock: rt.clock.clone(),
             catalogue: rt.catalogue.clone(),
             limits: rt.cfg.limits.clone(),
+            // The store is only opened here (no I/O for files, none for S3 until used); a
+            // configuration that cannot name one is refused at startup by `Application::build`.
+            evidence: liandong_plumbing::evidence::EvidenceStore::from_config(&rt.cfg)
+                .expect("the evidence store was checked at startup"),
         }
     }
 }
@@ -183,6 +189,7 @@ impl Api {
     async fn report(&self, actor: &Actor, r: pb::ReportCaseRequest) -> Result<pb::Case, ApiError> {
         let now = self.clock.now();
         let report = parse_report(&r, &self.limits, now)?;
+        crate::evidence::check_refs(&self.evidence, &r.evidence_refs).await?;
         let resource = Resource {
             town: report.town.clone(),
             department: None,
@@ -228,7 +235,7 @@ impl Api {
             created_at: now,
             updated_at: now,
         };
-        let who = actor_label(actor);
+        let who = Who::of(actor);
         let town = row.town.clone();
         let here = CaseRef {
             case_id: &case_id,
@@ -258,7 +265,7 @@ impl Api {
         .await?;
         let cause = Cause {
             actor: Some(actor_to_event(actor)),
-            label: &who,
+            who: &who,
             causation_id: None,
         };
         match t.path {
@@ -271,6 +278,7 @@ impl Api {
                 flow::refer(
                     &mut tx,
                     &self.outbox,
+                    &self.catalogue,
                     now,
                     &row,
                     department.as_str(),
@@ -421,6 +429,106 @@ impl BrigadeService for Api {
         let actor = actor(&req)?;
         let results = self.results(&actor, req.into_inner()).await?;
         Ok(Response::new(pb::ListResultsResponse { results }))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn verify_record(
+        &self,
+        req: Request<pb::VerifyRecordRequest>,
+    ) -> Result<Response<pb::VerifyRecordResponse>, Status> {
+        let actor = actor(&req)?;
+        let v = self.verify_record(&actor, &req.get_ref().case_id).await?;
+        Ok(Response::new(v))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn list_documents(
+        &self,
+        req: Request<pb::ListDocumentsRequest>,
+    ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
+        let actor = actor(&req)?;
+        let documents = self.list_documents(&actor, &req.get_ref().case_id).await?;
+        Ok(Response::new(pb::ListDocumentsResponse { documents }))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn export_dossier(
+        &self,
+        req: Request<pb::ExportDossierRequest>,
+    ) -> Result<Response<pb::ExportDossierResponse>, Status> {
+        let actor = actor(&req)?;
+        let dossier = self.export_dossier(&actor, req.into_inner()).await?;
+        Ok(Response::new(dossier))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn upload_evidence(
+        &self,
+        req: Request<pb::UploadEvidenceRequest>,
+    ) -> Result<Response<pb::UploadEvidenceResponse>, Status> {
+        let actor = actor(&req)?;
+        let uploaded = self.upload_evidence(&actor, req.into_inner()).await?;
+        Ok(Response::new(uploaded))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err)]
+    async fn register_officer(
+        &self,
+        req: Request<pb::RegisterOfficerRequest>,
+    ) -> Result<Response<pb::RegisterOfficerResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let registration = crate::registry::Registration {
+            officer: &r.officer,
+            certificate_no: &r.certificate_no,
+            issuing_authority: &r.issuing_authority,
+            valid_from: &r.valid_from,
+            valid_until: &r.valid_until,
+        };
+        let officer = self
+            .register_certificate(&actor, &r.town, registration)
+            .await?;
+        Ok(Response::new(pb::RegisterOfficerResponse {
+            officer: Some(officer),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err)]
+    async fn record_assessment(
+        &self,
+        req: Request<pb::RecordAssessmentRequest>,
+    ) -> Result<Response<pb::RecordAssessmentResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let officer = self
+            .assess_officer(&actor, &r.town, &r.officer, r.passed, &r.note)
+            .await?;
+        Ok(Response::new(pb::RecordAssessmentResponse {
+            officer: Some(officer),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err)]
+    async fn revoke_certificate(
+        &self,
+        req: Request<pb::RevokeCertificateRequest>,
+    ) -> Result<Response<pb::RevokeCertificateResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let officer = self.revoke(&actor, &r.town, &r.officer, &r.reason).await?;
+        Ok(Response::new(pb::RevokeCertificateResponse {
+            officer: Some(officer),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn list_officers(
+        &self,
+        req: Request<pb::ListOfficersRequest>,
+    ) -> Result<Response<pb::ListOfficersResponse>, Status> {
+        let actor = actor(&req)?;
+        let officers = self.officers_of(&actor, &req.get_ref().town).await?;
+        Ok(Response::new(pb::ListOfficersResponse { officers }))
     }
 }
 

@@ -1,16 +1,19 @@
 //! What the brigade does with the county's events: each step of its referrals goes into the
 //! case's history, and a department's result closes the case and is kept as a copy (抄告).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
+use liandong_domain::catalogue::Catalogue;
 use liandong_domain::state::CaseAction;
 use liandong_domain::state::CaseStatus;
 use liandong_plumbing::bus::{Handler, HandlerError, Outbox, decode_payload};
-use liandong_plumbing::grpc::event_actor_label;
 use liandong_plumbing::store::Tx;
 use liandong_proto::events::v1 as ev;
 use prost::Message;
 
 use crate::flow::{self, Cause};
+use crate::record::{self, Who};
 use crate::store::{self, CaseRef, CaseRow, ResultCopy};
 
 async fn load_case(tx: &mut Tx, case_id: &str) -> Result<CaseRow, HandlerError> {
@@ -31,7 +34,7 @@ async fn decision_recorded(
     tx: &mut Tx,
     env: &ev::Envelope,
     e: ev::EntrustedDecisionRecorded,
-    who: &str,
+    who: &Who,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
     let case = load_case(tx, &e.case_id).await?;
@@ -71,7 +74,7 @@ async fn task_completed(
     tx: &mut Tx,
     env: &ev::Envelope,
     e: ev::TaskCompleted,
-    who: &str,
+    who: &Who,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
     let case = load_case(tx, &e.case_id).await?;
@@ -106,6 +109,7 @@ async fn task_completed(
 #[derive(Debug, Clone)]
 pub struct BoardEvents {
     pub outbox: Outbox,
+    pub catalogue: Arc<Catalogue>,
 }
 
 impl Handler for BoardEvents {
@@ -115,10 +119,11 @@ impl Handler for BoardEvents {
         env: &ev::Envelope,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        let who = event_actor_label(env.actor.as_ref());
+        let who = Who::of_event(env);
+        let system = Who::system(&env.town);
         let cause = Cause {
             actor: None,
-            label: SYSTEM,
+            who: &system,
             causation_id: Some(&env.event_id),
         };
         match env.event_type.as_str() {
@@ -213,6 +218,7 @@ impl Handler for BoardEvents {
                     flow::refer(
                         tx,
                         &self.outbox,
+                        &self.catalogue,
                         now,
                         &case,
                         &e.department,
@@ -290,6 +296,7 @@ impl Handler for BoardEvents {
                 flow::refer(
                     tx,
                     &self.outbox,
+                    &self.catalogue,
                     now,
                     &case,
                     &e.to_department,
@@ -304,9 +311,6 @@ impl Handler for BoardEvents {
     }
 }
 
-/// How the brigade's own automatic steps are named in a history.
-const SYSTEM: &str = "system";
-
 /// Applies `county.*` events about referrals the brigade sent and joint cases it executes.
 #[derive(Debug, Clone)]
 pub struct CountyEvents {
@@ -320,7 +324,7 @@ impl Handler for CountyEvents {
         env: &ev::Envelope,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        let who = event_actor_label(env.actor.as_ref());
+        let who = Who::of_event(env);
         let (referral_id, kind, detail, status) = match env.event_type.as_str() {
             "county.referral_signed_for" => {
                 let e: ev::ReferralSignedFor = decode_payload(env)?;
@@ -333,23 +337,6 @@ impl Handler for CountyEvents {
             }
             "county.referral_accepted" => {
                 let e: ev::ReferralAccepted = decode_payload(env)?;
-                // The department took the case: its file follows it (移交).
-                let case = load_case(tx, &e.case_id).await?;
-                let cause = Cause {
-                    actor: None,
-                    label: SYSTEM,
-                    causation_id: Some(&env.event_id),
-                };
-                flow::hand_over(
-                    tx,
-                    &self.outbox,
-                    now,
-                    &case,
-                    &env.department,
-                    "referral_accepted",
-                    &cause,
-                )
-                .await?;
                 (
                     e.referral_id,
                     "referral_accepted",
@@ -388,6 +375,14 @@ impl Handler for CountyEvents {
                 );
                 (e.referral_id, "referral_returned", detail, "returned")
             }
+            "county.case_handover_received" => {
+                let e: ev::CaseHandoverReceived = decode_payload(env)?;
+                return handover_received(tx, env, e, &who, now).await;
+            }
+            "county.case_handover_refused" => {
+                let e: ev::CaseHandoverRefused = decode_payload(env)?;
+                return crate::evidence::handover_refused(tx, env, e, &who, now).await;
+            }
             "county.referral_concluded" => {
                 let e: ev::ReferralConcluded = decode_payload(env)?;
                 return conclude(tx, env, e, &who, now).await;
@@ -419,6 +414,26 @@ impl Handler for CountyEvents {
             Some(&env.event_id),
         )
         .await?;
+        if status == "accepted" {
+            // The department took the case: its file follows it (移交), recorded after the
+            // acceptance so the record reads in the order things happened.
+            let case = load_case(tx, &r.case_id).await?;
+            let cause = Cause {
+                actor: None,
+                who: &Who::system(&env.town),
+                causation_id: Some(&env.event_id),
+            };
+            flow::hand_over(
+                tx,
+                &self.outbox,
+                now,
+                &case,
+                &env.department,
+                "referral_accepted",
+                &cause,
+            )
+            .await?;
+        }
         Ok(())
     }
 }
@@ -427,7 +442,7 @@ async fn conclude(
     tx: &mut Tx,
     env: &ev::Envelope,
     e: ev::ReferralConcluded,
-    who: &str,
+    who: &Who,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
     let Some(r) = store::referral(tx, &e.referral_id).await? else {
@@ -453,7 +468,7 @@ async fn conclude(
             fine_fen: outcome.fine_fen,
             confiscated: serde_json::to_string(&confiscated).expect("pairs serialise"),
             summary: &outcome.summary,
-            concluded_by: who,
+            concluded_by: &who.label(),
         },
         now,
     )
@@ -483,6 +498,53 @@ async fn conclude(
         },
         now,
         "result_received",
+        who,
+        &detail,
+        Some(&env.event_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A department holds the record's head it received with a handover: the brigade keeps it as
+/// a known head, so a later truncation or rewrite of the record is caught, and records the
+/// acknowledgement itself.
+async fn handover_received(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::CaseHandoverReceived,
+    who: &Who,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let case = load_case(tx, &e.case_id).await?;
+    if e.record_length > 0 && liandong_domain::record::parse_hash(&e.record_head).is_none() {
+        return Err(HandlerError::Reject(format!(
+            "handover {} acknowledged with an unreadable head {:?}",
+            e.handover_id, e.record_head
+        )));
+    }
+    let agency = format!("county:{}", e.department);
+    record::insert_known_head(
+        tx,
+        &case.case_id,
+        &agency,
+        e.record_length,
+        &e.record_head,
+        now,
+    )
+    .await?;
+    let detail = format!(
+        "{} 确认收到案卷移交（移交编号 {}），持有记录链前 {} 条，链头 {}",
+        e.department, e.handover_id, e.record_length, e.record_head
+    );
+    store::add_history(
+        tx,
+        CaseRef {
+            case_id: &case.case_id,
+            town: &case.town,
+        },
+        now,
+        "handover_received",
         who,
         &detail,
         Some(&env.event_id),

@@ -2,6 +2,8 @@
 //! department, submitting it to the joint meeting, handing its file over.
 
 use chrono::{DateTime, Utc};
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::documents::DocKind;
 use liandong_domain::ids::{TownCode, TownScopedId};
 use liandong_plumbing::bus::{NewEvent, Outbox};
 use liandong_plumbing::store::Tx;
@@ -10,6 +12,8 @@ use liandong_proto::events::v1 as ev;
 use uuid::Uuid;
 
 use crate::convert::{facts, json_list};
+use crate::documents::{self, Issue};
+use crate::record::{self, Who};
 use crate::store::{self, CaseRef, CaseRow};
 
 /// The aggregate of a case's events for the joint meeting, apart from the case's own, so the
@@ -21,7 +25,7 @@ pub fn joint_aggregate(case_id: &str) -> String {
 /// Who made the move, and which event caused it.
 pub struct Cause<'a> {
     pub actor: Option<ev::Actor>,
-    pub label: &'a str,
+    pub who: &'a Who,
     pub causation_id: Option<&'a str>,
 }
 
@@ -30,10 +34,13 @@ fn town_of(case: &CaseRow) -> Result<TownCode, sqlx::Error> {
 }
 
 /// Refers `case` to `department`: a referral row, a `referral_dispatched` event that waits
-/// for the department's receipt, and a history line. Returns the referral id.
+/// for the department's receipt, a history line, and the transfer letter (案件移送函). Returns
+/// the referral id.
+#[allow(clippy::too_many_arguments)]
 pub async fn refer(
     tx: &mut Tx,
     outbox: &Outbox,
+    catalogue: &Catalogue,
     now: DateTime<Utc>,
     case: &CaseRow,
     department: &str,
@@ -85,9 +92,24 @@ pub async fn refer(
         here,
         now,
         "referred",
-        cause.label,
+        cause.who,
         &detail,
         Some(&env.event_id),
+    )
+    .await?;
+    documents::issue(
+        tx,
+        now,
+        catalogue,
+        case,
+        Issue {
+            kind: DocKind::TransferLetter,
+            who: cause.who,
+            to_department: department,
+            decision: "",
+            party: "",
+            officers: &[],
+        },
     )
     .await?;
     Ok(referral_id)
@@ -130,15 +152,16 @@ pub async fn submit_joint(
         here,
         now,
         "submitted_to_board",
-        cause.label,
+        cause.who,
         "提交镇行政执法联席会议审定",
         Some(&env.event_id),
     )
     .await
 }
 
-/// Hands the case file — its record so far and its evidence references — over to
-/// `department` (移交), as an event with its own receipt.
+/// Hands the case file — its record so far, the record's head, and its evidence references —
+/// over to `department` (移交), as an event with its own receipt. The department acknowledges
+/// the head with `county.case_handover_received`, which the brigade keeps as a known head.
 pub async fn hand_over(
     tx: &mut Tx,
     outbox: &Outbox,
@@ -148,14 +171,20 @@ pub async fn hand_over(
     reason: &str,
     cause: &Cause<'_>,
 ) -> Result<(), sqlx::Error> {
-    let record: Vec<ev::RecordEntry> = store::history_in_tx(tx, &case.case_id)
-        .await?
+    let entries = record::entries_in_tx(tx, &case.case_id).await?;
+    // The head as it stands before the handover's own entry: what the department will hold.
+    let (record_length, record_head) = entries
+        .last()
+        .map_or((0, hex::encode(liandong_domain::record::GENESIS)), |e| {
+            (e.seq as u64, e.hash.clone())
+        });
+    let record: Vec<ev::RecordEntry> = entries
         .into_iter()
-        .map(|h| ev::RecordEntry {
-            at: Some(to_ts(h.at)),
-            kind: h.kind,
-            actor: h.actor,
-            detail: h.detail,
+        .map(|e| ev::RecordEntry {
+            at: Some(to_ts(e.at)),
+            actor: e.who().label(),
+            kind: e.kind,
+            detail: e.detail,
         })
         .collect();
     let handover_id = TownScopedId::new(town_of(case)?, Uuid::now_v7()).to_string();
@@ -167,6 +196,8 @@ pub async fn hand_over(
         record: record.clone(),
         evidence_refs: json_list(&case.evidence_refs),
         facts: Some(facts(case)),
+        record_head,
+        record_length,
     };
     let env = outbox
         .emit(
@@ -208,7 +239,7 @@ pub async fn hand_over(
         here,
         now,
         "handed_over",
-        cause.label,
+        cause.who,
         &detail,
         Some(&env.event_id),
     )

@@ -5,9 +5,10 @@ use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::ids::{OfficerId, TownScopedId};
 use liandong_domain::limits::Validator;
 use liandong_domain::outcome::{OutcomeInput, check_outcome};
+use liandong_domain::record::evidence_digest;
 use liandong_domain::state::{CaseAction, CaseStatus};
 use liandong_plumbing::bus::NewEvent;
-use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event};
+use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event_certified};
 use liandong_plumbing::store::Tx;
 use liandong_plumbing::time::to_ts;
 use liandong_proto::brigade::v1 as pb;
@@ -16,7 +17,11 @@ use prost::Message;
 
 use crate::api::{Api, json};
 use crate::convert::{case_to_pb, json_list};
+use crate::documents;
 use crate::flow::joint_aggregate;
+use crate::legal_review;
+use crate::record::{self, NewEntry, Who};
+use crate::registry;
 use crate::store::{self, CaseRef, CaseRow};
 
 /// The kinds of step an officer records on a case (执法全过程记录).
@@ -95,9 +100,18 @@ impl Api {
             here,
             now,
             "assigned",
-            &who,
+            &Who::of(actor),
             &format!("指派执法人员：{}", officers.join("、")),
             None,
+        )
+        .await?;
+        documents::on_assign(
+            &mut tx,
+            now,
+            &self.catalogue,
+            &row,
+            &officers,
+            &Who::of(actor),
         )
         .await?;
         tx.commit().await?;
@@ -138,6 +152,14 @@ impl Api {
         let (mut row, status) = self
             .load_for(&mut tx, actor, Action::RecordCaseAction, &r.case_id)
             .await?;
+        // 持证上岗: the record keeps the certificate each step was taken under.
+        let certificate_no =
+            registry::require_certificate(&mut tx, actor, Action::RecordCaseAction, &row.town, now)
+                .await?;
+        let by = Who {
+            certificate_no,
+            ..Who::of(actor)
+        };
         let next = status.next(CaseAction::RecordAction)?;
         let mut detail = r.note.trim().to_owned();
         if !r.evidence_refs.is_empty() {
@@ -147,16 +169,30 @@ impl Api {
             case_id: &row.case_id,
             town: &row.town,
         };
-        store::add_history(
+        record::append(
             &mut tx,
             here,
-            now,
-            &r.kind,
-            &actor_label(actor),
-            &detail,
-            None,
+            NewEntry {
+                at: now,
+                kind: &r.kind,
+                who: &by,
+                detail: &detail,
+                evidence_digests: r.evidence_refs.iter().map(|e| evidence_digest(e)).collect(),
+                event_id: None,
+            },
         )
         .await?;
+        if r.kind == "notice" {
+            documents::on_notice(
+                &mut tx,
+                now,
+                &self.catalogue,
+                &row,
+                r.note.trim(),
+                &Who::of(actor),
+            )
+            .await?;
+        }
         store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
         tx.commit().await?;
         row.updated_at = now;
@@ -193,54 +229,35 @@ impl Api {
         let (mut row, status) = self
             .load_for(&mut tx, actor, Action::ConcludeCase, &r.case_id)
             .await?;
-        let next = status.next(CaseAction::Conclude)?;
-        let who = actor_label(actor);
-        let here = CaseRef {
-            case_id: &row.case_id,
-            town: &row.town,
-        };
-        store::insert_outcome(
-            &mut tx,
-            here,
-            &outcome.encode_to_vec(),
-            &outcome.kind,
-            outcome.fine_fen,
-            &who,
-            now,
-        )
-        .await?;
-        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
-        let env = self
-            .outbox
-            .emit(
+        let certificate_no =
+            registry::require_certificate(&mut tx, actor, Action::ConcludeCase, &row.town, now)
+                .await?;
+        let event_actor = actor_to_event_certified(actor, &certificate_no);
+        let next = if legal_review::is_major(&self.catalogue, &row, &outcome) {
+            // A major decision does not take effect yet: it waits for the judicial office.
+            let next = status.next(CaseAction::SubmitForReview)?;
+            legal_review::submit(&mut tx, &self.outbox, now, &row, &outcome, event_actor).await?;
+            next
+        } else {
+            let next = status.next(CaseAction::Conclude)?;
+            let who = Who {
+                certificate_no,
+                ..Who::of(actor)
+            };
+            legal_review::conclude(
                 &mut tx,
+                &self.outbox,
+                &self.catalogue,
                 now,
-                NewEvent {
-                    event_type: "case_concluded",
-                    town: &row.town,
-                    department: None,
-                    aggregate_id: &row.case_id,
-                    actor: Some(actor_to_event(actor)),
-                    causation_id: None,
-                    wants_receipt: false,
-                },
-                &ev::CaseConcluded {
-                    case_id: row.case_id.clone(),
-                    outcome: Some(outcome.clone()),
-                },
+                &row,
+                &outcome,
+                Some(event_actor),
+                &who,
+                None,
             )
             .await?;
-        let detail = format!("办结：{}（{}）", outcome.kind, outcome.summary);
-        store::add_history(
-            &mut tx,
-            here,
-            now,
-            "concluded",
-            &who,
-            &detail,
-            Some(&env.event_id),
-        )
-        .await?;
+            next
+        };
         tx.commit().await?;
         self.outbox.wake();
         row.status = next.as_str().into();
@@ -261,6 +278,9 @@ impl Api {
         let (mut row, status) = self
             .load_for(&mut tx, actor, Action::RecordExecution, &r.case_id)
             .await?;
+        let certificate_no =
+            registry::require_certificate(&mut tx, actor, Action::RecordExecution, &row.town, now)
+                .await?;
         let next = status.next(CaseAction::JointExecuted)?;
         let mut joint = store::joint_in_tx(&mut tx, &row.case_id)
             .await?
@@ -287,7 +307,7 @@ impl Api {
                     town: &row.town,
                     department: None,
                     aggregate_id: &joint_aggregate(&row.case_id),
-                    actor: Some(actor_to_event(actor)),
+                    actor: Some(actor_to_event_certified(actor, &certificate_no)),
                     causation_id: None,
                     wants_receipt: true,
                 },
@@ -302,13 +322,20 @@ impl Api {
             case_id: &row.case_id,
             town: &row.town,
         };
-        let detail = format!("协同执法到位：{}", r.summary.trim());
+        let detail = legal_review::certified(
+            &format!("协同执法到位：{}", r.summary.trim()),
+            &certificate_no,
+        );
+        let by = Who {
+            certificate_no,
+            ..Who::of(actor)
+        };
         store::add_history(
             &mut tx,
             here,
             now,
             "joint_executed",
-            &actor_label(actor),
+            &by,
             &detail,
             Some(&env.event_id),
         )

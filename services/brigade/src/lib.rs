@@ -5,8 +5,14 @@
 mod api;
 mod consume;
 mod convert;
+mod documents;
+mod dossier;
+mod evidence;
 mod flow;
 mod handling;
+mod legal_review;
+mod record;
+mod registry;
 mod store;
 
 use std::future::Future;
@@ -41,6 +47,8 @@ impl Application {
     /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
     pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let addr = cfg.brigade_addr;
+        // A bad evidence store configuration stops the service here rather than at a call.
+        liandong_plumbing::evidence::EvidenceStore::from_config(&cfg)?;
         let mut rt = Runtime::start(cfg, Source::Brigade, &MIGRATIONS, clock).await?;
         // Everything the county says about the brigade's referrals, in each referral's order.
         let county = ConsumerSpec {
@@ -67,6 +75,22 @@ impl Application {
             board,
             consume::BoardEvents {
                 outbox: rt.outbox.clone(),
+                catalogue: rt.catalogue.clone(),
+            },
+        );
+        // The legal review's answers on the towns' decisions (`review.*.*._`), each review's
+        // in its order.
+        let review = ConsumerSpec {
+            durable: "brigade-from-review".into(),
+            stream: rt.bus.stream_name("review"),
+            filter_subjects: vec![rt.bus.subjects.filter(Source::Review, "*", "_")],
+            ordered: true,
+        };
+        rt.consume(
+            review,
+            legal_review::ReviewEvents {
+                outbox: rt.outbox.clone(),
+                catalogue: rt.catalogue.clone(),
             },
         );
         let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -1,9 +1,10 @@
-//! The brigade's tables: cases, their history, referrals sent, and result copies.
+//! The brigade's tables: cases, their history (the hash-chained record), referrals sent, and result copies.
 
 use chrono::{DateTime, Utc};
 use liandong_plumbing::store::{Db, Tx};
 use liandong_plumbing::{with_db, with_tx};
-use uuid::Uuid;
+
+use crate::record::{self, NewEntry, RecordRow, Who};
 
 /// A case as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -32,12 +33,24 @@ pub struct CaseRow {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One step of a case's history, as GetCase shows it.
+#[derive(Debug, Clone)]
 pub struct HistoryRow {
     pub at: DateTime<Utc>,
     pub kind: String,
     pub actor: String,
     pub detail: String,
+}
+
+impl From<RecordRow> for HistoryRow {
+    fn from(r: RecordRow) -> Self {
+        HistoryRow {
+            at: r.at,
+            actor: r.who().label(),
+            kind: r.kind,
+            detail: r.detail,
+        }
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -137,13 +150,13 @@ pub async fn list_cases(
     })
 }
 
+/// A case's history as GetCase shows it: its record, in order.
 pub async fn history(db: &Db, case_id: &str) -> Result<Vec<HistoryRow>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as(
-        "SELECT at, kind, actor, detail FROM case_history WHERE case_id = $1 ORDER BY at, entry_id"
-    )
-    .bind(case_id)
-    .fetch_all(p)
-    .await)
+    Ok(record::entries(db, case_id)
+        .await?
+        .into_iter()
+        .map(HistoryRow::from)
+        .collect())
 }
 
 /// Which case a history entry belongs to.
@@ -153,32 +166,30 @@ pub struct CaseRef<'a> {
     pub town: &'a str,
 }
 
-/// Appends a step to a case's history.
+/// Appends a step to a case's record (see [`record::append`]), with no evidence attached.
 pub async fn add_history(
     tx: &mut Tx,
     case: CaseRef<'_>,
     at: DateTime<Utc>,
     kind: &str,
-    actor: &str,
+    who: &Who,
     detail: &str,
     event_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |conn| {
-        sqlx::query(
-        "INSERT INTO case_history (entry_id, case_id, town, at, kind, actor, detail, event_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+    record::append(
+        tx,
+        case,
+        NewEntry {
+            at,
+            kind,
+            who,
+            detail,
+            evidence_digests: Vec::new(),
+            event_id,
+        },
     )
-    .bind(Uuid::now_v7().to_string())
-    .bind(case.case_id)
-    .bind(case.town)
-    .bind(at)
-    .bind(kind)
-    .bind(actor)
-    .bind(detail)
-    .bind(event_id)
-    .execute(conn)
     .await
     .map(|_| ())
-    })
 }
 
 pub async fn insert_referral(
@@ -273,15 +284,6 @@ pub async fn insert_result_copy(
     .await
     .map(|_| ())
     })
-}
-
-pub async fn history_in_tx(tx: &mut Tx, case_id: &str) -> Result<Vec<HistoryRow>, sqlx::Error> {
-    with_tx!(tx, |conn| sqlx::query_as(
-        "SELECT at, kind, actor, detail FROM case_history WHERE case_id = $1 ORDER BY at, entry_id"
-    )
-    .bind(case_id)
-    .fetch_all(conn)
-    .await)
 }
 
 pub async fn upsert_assignment(

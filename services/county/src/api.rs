@@ -9,7 +9,7 @@ use liandong_domain::outcome::check_outcome;
 use liandong_domain::state::{ReferralAction, ReferralStatus};
 use liandong_plumbing::bus::{NewEvent, Outbox};
 use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::grpc::{ApiError, actor, actor_label, actor_to_event, page_size};
+use liandong_plumbing::grpc::{ApiError, actor, actor_label, actor_to_event_certified, page_size};
 use liandong_plumbing::runtime::Runtime;
 use liandong_plumbing::store::{Db, Tx};
 use liandong_plumbing::time::to_ts;
@@ -57,6 +57,7 @@ fn to_pb(r: &ReferralRow) -> pb::Referral {
             .outcome
             .as_deref()
             .and_then(|b| ev::Outcome::decode(b).ok()),
+        reason: r.reason.clone(),
     }
 }
 
@@ -66,7 +67,8 @@ enum Emit {
     Accepted(ev::ReferralAccepted),
     Returned(ev::ReferralReturned),
     Assigned(ev::ReferralAssigned),
-    Concluded(ev::ReferralConcluded),
+    // Boxed: the largest by far, and it carries the case's facts for disclosure.
+    Concluded(Box<ev::ReferralConcluded>),
 }
 
 impl Emit {
@@ -86,6 +88,15 @@ struct Step {
     action: ReferralAction,
     permission: Action,
     history: String,
+}
+
+/// A history line with the enforcement certificate the step was taken under, if it needed one.
+pub(crate) fn certified(detail: &str, certificate_no: &str) -> String {
+    if certificate_no.is_empty() {
+        detail.to_owned()
+    } else {
+        format!("{detail}（执法证号 {certificate_no}）")
+    }
 }
 
 fn parse_referral_id(id: &str) -> Result<TownScopedId, ApiError> {
@@ -109,6 +120,15 @@ impl Api {
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no referral {referral_id}")))?;
         self.check(actor, step.permission, &row)?;
+        // 持证上岗: concluding is an enforcement act; the record keeps the certificate used.
+        let certificate_no = crate::registry::require_certificate(
+            &mut tx,
+            actor,
+            step.permission,
+            &row.department,
+            now,
+        )
+        .await?;
         let status =
             ReferralStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
         let next = status.next(step.action)?;
@@ -116,14 +136,16 @@ impl Api {
         row.updated_at = now;
         let emit = change(&mut row, now);
         store::update(&mut tx, &row).await?;
-        self.emit(&mut tx, actor, &row, now, emit).await?;
+        self.emit(&mut tx, actor, &certificate_no, &row, now, emit)
+            .await?;
+        let history = certified(&step.history, &certificate_no);
         store::add_history(
             &mut tx,
             referral_id,
             now,
             step.action.as_str(),
             &actor_label(actor),
-            &step.history,
+            &history,
         )
         .await?;
         tx.commit().await?;
@@ -150,6 +172,7 @@ impl Api {
         &self,
         tx: &mut Tx,
         actor: &Actor,
+        certificate_no: &str,
         row: &ReferralRow,
         now: DateTime<Utc>,
         emit: Emit,
@@ -161,7 +184,7 @@ impl Api {
             town: &row.town,
             department: Some(&row.department),
             aggregate_id: &row.referral_id,
-            actor: Some(actor_to_event(actor)),
+            actor: Some(actor_to_event_certified(actor, certificate_no)),
             causation_id: None,
             wants_receipt,
         };
@@ -170,7 +193,7 @@ impl Api {
             Emit::Accepted(p) => self.outbox.emit(tx, now, ev, p).await?,
             Emit::Returned(p) => self.outbox.emit(tx, now, ev, p).await?,
             Emit::Assigned(p) => self.outbox.emit(tx, now, ev, p).await?,
-            Emit::Concluded(p) => self.outbox.emit(tx, now, ev, p).await?,
+            Emit::Concluded(p) => self.outbox.emit(tx, now, ev, p.as_ref()).await?,
         };
         Ok(())
     }
@@ -386,11 +409,16 @@ impl CountyService for Api {
             .act(&actor, &r.referral_id, step, |row, now| {
                 row.concluded_at = Some(now);
                 row.outcome = Some(outcome.encode_to_vec());
-                Emit::Concluded(ev::ReferralConcluded {
+                // What the case was about, for the department's public disclosure.
+                let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+                Emit::Concluded(Box::new(ev::ReferralConcluded {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
                     outcome: Some(outcome.clone()),
-                })
+                    matters: facts.matters,
+                    town: row.town.clone(),
+                    description: facts.description,
+                }))
             })
             .await?;
         Ok(Response::new(pb::ConcludeReferralResponse {
@@ -438,5 +466,67 @@ impl CountyService for Api {
         let actor = actor(&req)?;
         let handovers = self.list_handovers_for(&actor, req.into_inner()).await?;
         Ok(Response::new(pb::ListHandoversResponse { handovers }))
+    }
+
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err)]
+    async fn register_officer(
+        &self,
+        req: Request<pb::RegisterOfficerRequest>,
+    ) -> Result<Response<pb::RegisterOfficerResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let registration = crate::registry::Registration {
+            officer: &r.officer,
+            certificate_no: &r.certificate_no,
+            issuing_authority: &r.issuing_authority,
+            valid_from: &r.valid_from,
+            valid_until: &r.valid_until,
+        };
+        let officer = self
+            .register_certificate(&actor, &r.department, registration)
+            .await?;
+        Ok(Response::new(pb::RegisterOfficerResponse {
+            officer: Some(officer),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err)]
+    async fn record_assessment(
+        &self,
+        req: Request<pb::RecordAssessmentRequest>,
+    ) -> Result<Response<pb::RecordAssessmentResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let officer = self
+            .assess_officer(&actor, &r.department, &r.officer, r.passed, &r.note)
+            .await?;
+        Ok(Response::new(pb::RecordAssessmentResponse {
+            officer: Some(officer),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err)]
+    async fn revoke_certificate(
+        &self,
+        req: Request<pb::RevokeCertificateRequest>,
+    ) -> Result<Response<pb::RevokeCertificateResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let officer = self
+            .revoke(&actor, &r.department, &r.officer, &r.reason)
+            .await?;
+        Ok(Response::new(pb::RevokeCertificateResponse {
+            officer: Some(officer),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
+    async fn list_officers(
+        &self,
+        req: Request<pb::ListOfficersRequest>,
+    ) -> Result<Response<pb::ListOfficersResponse>, Status> {
+        let actor = actor(&req)?;
+        let officers = self.officers_of(&actor, &req.get_ref().department).await?;
+        Ok(Response::new(pb::ListOfficersResponse { officers }))
     }
 }

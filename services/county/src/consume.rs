@@ -4,10 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use liandong_domain::state::{ReferralAction, ReferralStatus};
-use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
+use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_plumbing::evidence::{EvidenceError, EvidenceStore, is_digest_ref};
 use liandong_plumbing::grpc::event_actor_label;
 use liandong_plumbing::store::Tx;
 use liandong_plumbing::time::from_ts;
+use liandong_plumbing::with_tx;
 use liandong_proto::events::v1 as ev;
 use prost::Message;
 
@@ -17,8 +19,12 @@ use crate::task_store;
 
 /// Applies `brigade.referral_dispatched`, `brigade.referral_withdrawn` and
 /// `brigade.case_handed_over`; other brigade events are not the county's and change nothing.
-#[derive(Debug, Clone, Copy)]
-pub struct BrigadeEvents;
+#[derive(Debug, Clone)]
+pub struct BrigadeEvents {
+    pub outbox: Outbox,
+    /// The store the brigade uploads evidence to, for checking handed-over evidence.
+    pub evidence: EvidenceStore,
+}
 
 impl Handler for BrigadeEvents {
     async fn handle(
@@ -51,6 +57,7 @@ impl Handler for BrigadeEvents {
                     return_reason: None,
                     outcome: None,
                     updated_at: now,
+                    reason: e.reason.clone(),
                 };
                 if store::insert(tx, &row).await? {
                     let detail = format!(
@@ -94,26 +101,157 @@ impl Handler for BrigadeEvents {
             }
             "brigade.case_handed_over" => {
                 let e: ev::CaseHandedOver = decode_payload(env)?;
-                let row = handover_row(env, &e, now).map_err(HandlerError::Reject)?;
-                if task_store::insert_handover(tx, &row).await? {
-                    // The department reads the handover next to the referral it belongs to.
-                    let referral =
-                        store::latest_referral_of_case(tx, &row.case_id, &row.department).await?;
-                    if let Some(referral_id) = referral {
-                        let detail = format!(
-                            "收到案卷移交，{} 条记录、{} 份证据",
-                            e.record.len(),
-                            e.evidence_refs.len()
-                        );
-                        store::add_history(tx, &referral_id, now, "handed_over", &who, &detail)
-                            .await?;
-                    }
-                }
-                Ok(())
+                let reasons = evidence_failures(&self.evidence, &e.evidence_refs).await?;
+                handed_over(&self.outbox, tx, env, e, &who, now, reasons).await
             }
             _ => Ok(()),
         }
     }
+}
+
+/// Checks every `sha256:` reference of a handover against the evidence store: one line per
+/// reference that is missing or whose stored bytes no longer hash to it. References without
+/// the prefix are free text and pass. A store that cannot be reached is no verdict on the
+/// evidence, so the event is retried rather than refused.
+async fn evidence_failures(
+    store: &EvidenceStore,
+    refs: &[String],
+) -> Result<Vec<String>, HandlerError> {
+    let mut reasons = Vec::new();
+    for r in refs.iter().filter(|r| is_digest_ref(r)) {
+        match store.verify(r).await {
+            Ok(()) => {}
+            Err(EvidenceError::Missing(_) | EvidenceError::BadDigest(_)) => {
+                reasons.push(format!("{r}: missing"));
+            }
+            Err(EvidenceError::Mismatch { actual, .. }) => {
+                reasons.push(format!("{r}: mismatch (stored content is {actual})"));
+            }
+            Err(e) => return Err(HandlerError::Retry(e.to_string())),
+        }
+    }
+    Ok(reasons)
+}
+
+/// Keeps a handed-over case file and the head of the record it came with, notes it on the
+/// referral, and acknowledges the head with `county.case_handover_received`, so that the
+/// brigade holds proof of what the department holds. When evidence it cites failed its check
+/// (`reasons`), the file is kept as refused, with the reasons, and answered with
+/// `county.case_handover_refused` instead: the department never acknowledges a file whose
+/// evidence is not what the brigade's record says it is.
+async fn handed_over(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::CaseHandedOver,
+    who: &str,
+    now: DateTime<Utc>,
+    reasons: Vec<String>,
+) -> Result<(), HandlerError> {
+    let row = handover_row(env, &e, now).map_err(HandlerError::Reject)?;
+    if !task_store::insert_handover(tx, &row).await? {
+        // A copy of a handover already kept: its acknowledgement went out with the first.
+        return Ok(());
+    }
+    task_store::set_handover_head(tx, &row.handover_id, &e.record_head, e.record_length).await?;
+    // The department reads the handover next to the referral it belongs to.
+    let referral = store::latest_referral_of_case(tx, &row.case_id, &row.department).await?;
+    if !reasons.is_empty() {
+        return refused(
+            outbox,
+            tx,
+            env,
+            &row,
+            referral.as_deref(),
+            who,
+            now,
+            reasons,
+        )
+        .await;
+    }
+    if let Some(referral_id) = referral {
+        let detail = format!(
+            "收到案卷移交，{} 条记录、{} 份证据，记录链头 {}",
+            e.record.len(),
+            e.evidence_refs.len(),
+            e.record_head
+        );
+        store::add_history(tx, &referral_id, now, "handed_over", who, &detail).await?;
+    }
+    outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "case_handover_received",
+                town: &row.town,
+                department: Some(&row.department),
+                aggregate_id: &row.handover_id,
+                actor: None,
+                causation_id: Some(&env.event_id),
+                wants_receipt: true,
+            },
+            &ev::CaseHandoverReceived {
+                handover_id: row.handover_id.clone(),
+                case_id: row.case_id.clone(),
+                record_head: e.record_head.clone(),
+                record_length: e.record_length,
+                department: row.department.clone(),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Marks a handover refused with its reasons, notes it on the referral, and answers with
+/// `county.case_handover_refused`, which the brigade enters in the case's record.
+#[allow(clippy::too_many_arguments)]
+async fn refused(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    row: &task_store::HandoverRow,
+    referral: Option<&str>,
+    who: &str,
+    now: DateTime<Utc>,
+    reasons: Vec<String>,
+) -> Result<(), HandlerError> {
+    let json = serde_json::to_string(&reasons).expect("strings serialise");
+    with_tx!(tx, |c| sqlx::query(
+        "UPDATE handovers SET status = 'refused', refusal_reasons = $1 WHERE handover_id = $2"
+    )
+    .bind(&json)
+    .bind(&row.handover_id)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    if let Some(referral_id) = referral {
+        let detail = format!("拒收案卷移交（证据校验未通过）：{}", reasons.join("；"));
+        store::add_history(tx, referral_id, now, "handover_refused", who, &detail).await?;
+    }
+    tracing::warn!(handover_id = %row.handover_id, reasons = ?reasons, "A handover was refused: its evidence failed the check.");
+    outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "case_handover_refused",
+                town: &row.town,
+                department: Some(&row.department),
+                aggregate_id: &row.handover_id,
+                actor: None,
+                causation_id: Some(&env.event_id),
+                wants_receipt: true,
+            },
+            &ev::CaseHandoverRefused {
+                handover_id: row.handover_id.clone(),
+                case_id: row.case_id.clone(),
+                department: row.department.clone(),
+                reasons,
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// Applies `board.task_assigned`: a joint case's task lands, open, with its department.

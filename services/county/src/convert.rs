@@ -221,6 +221,7 @@ mod tests {
             ],
             evidence_refs: vec!["ev://photo/1".into()],
             facts: None,
+            ..Default::default()
         };
         let row = handover_row(&env(), &e, Utc::now()).expect("valid");
         let back = handover_to_pb(&row);

@@ -5,6 +5,7 @@
 mod api;
 mod consume;
 mod convert;
+mod registry;
 mod store;
 mod task_store;
 mod tasks;
@@ -66,7 +67,13 @@ impl Application {
             filter_subjects: vec![subjects.filter(Source::Board, "task_assigned", "*")],
             ordered: true,
         };
-        rt.consume(brigade, consume::BrigadeEvents);
+        rt.consume(
+            brigade,
+            consume::BrigadeEvents {
+                outbox: rt.outbox.clone(),
+                evidence: liandong_plumbing::evidence::EvidenceStore::from_config(&rt.cfg)?,
+            },
+        );
         rt.consume(board, consume::BoardEvents);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })

@@ -23,6 +23,8 @@ pub struct ReferralRow {
     pub return_reason: Option<String>,
     pub outcome: Option<Vec<u8>>,
     pub updated_at: DateTime<Utc>,
+    /// Why the brigade sent it (the dispatch's reason).
+    pub reason: String,
 }
 
 /// Stores a referral that arrived; a second copy of the same referral changes nothing.
@@ -30,8 +32,8 @@ pub async fn insert(tx: &mut Tx, r: &ReferralRow) -> Result<bool, sqlx::Error> {
     with_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO referrals (referral_id, town, case_id, department, status, dispatch_no, facts, dispatched_at, received_at, \
-         signed_for_at, accepted_at, concluded_at, staff, return_reason, outcome, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,NULL,NULL,$10,NULL,NULL,$11) ON CONFLICT (referral_id) DO NOTHING"
+         signed_for_at, accepted_at, concluded_at, staff, return_reason, outcome, updated_at, reason) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,NULL,NULL,$10,NULL,NULL,$11,$12) ON CONFLICT (referral_id) DO NOTHING"
     )
     .bind(&r.referral_id)
     .bind(&r.town)
@@ -44,6 +46,7 @@ pub async fn insert(tx: &mut Tx, r: &ReferralRow) -> Result<bool, sqlx::Error> {
     .bind(r.received_at)
     .bind(&r.staff)
     .bind(r.updated_at)
+    .bind(&r.reason)
     .execute(c)
     .await
     .map(|r| r.rows_affected() == 1)

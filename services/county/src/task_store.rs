@@ -132,6 +132,24 @@ pub async fn insert_handover(tx: &mut Tx, h: &HandoverRow) -> Result<bool, sqlx:
     })
 }
 
+/// Keeps the head of the case's record a handover came with.
+pub async fn set_handover_head(
+    tx: &mut Tx,
+    handover_id: &str,
+    record_head: &str,
+    record_length: u64,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query(
+        "UPDATE handovers SET record_head = $1, record_length = $2 WHERE handover_id = $3"
+    )
+    .bind(record_head)
+    .bind(record_length as i64)
+    .bind(handover_id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
 /// The case files handed over to a department, of one case if given, newest first.
 pub async fn handovers(
     db: &Db,

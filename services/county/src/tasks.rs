@@ -7,7 +7,7 @@ use liandong_domain::limits::{FieldViolation, Validator};
 use liandong_domain::outcome::check_outcome;
 use liandong_domain::state::{TaskAction, TaskRole, TaskStatus};
 use liandong_plumbing::bus::NewEvent;
-use liandong_plumbing::grpc::{ApiError, actor_to_event, page_size};
+use liandong_plumbing::grpc::{ApiError, actor_to_event_certified, page_size};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use prost::Message;
@@ -18,7 +18,8 @@ use crate::task_store::{self, TaskRow};
 
 /// The event a task action emits.
 enum Emit {
-    Decided(ev::EntrustedDecisionRecorded),
+    // Boxed: the largest by far, and it carries the case's facts for disclosure.
+    Decided(Box<ev::EntrustedDecisionRecorded>),
     Completed(ev::TaskCompleted),
 }
 
@@ -121,16 +122,20 @@ impl Api {
             TaskAction::RecordDecision,
             |row| {
                 row.decision = Some(decision.encode_to_vec());
+                // What the case was about, for the department's public disclosure.
+                let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
                 // The stationed agency decides, but in the name of the county department
                 // that entrusted it: the department is the body answerable for the decision.
-                Emit::Decided(ev::EntrustedDecisionRecorded {
+                Emit::Decided(Box::new(ev::EntrustedDecisionRecorded {
                     task_id: row.task_id.clone(),
                     item_id: row.item_id.clone(),
                     case_id: row.case_id.clone(),
                     department: row.department.clone(),
                     decision: Some(decision.clone()),
                     decided_in_name_of: row.department.clone(),
-                })
+                    matters: facts.matters,
+                    description: facts.description,
+                }))
             },
         )
         .await
@@ -189,6 +194,9 @@ impl Api {
                 department: Some(department),
             },
         )?;
+        let certificate_no =
+            crate::registry::require_certificate(&mut tx, actor, permission, &row.department, now)
+                .await?;
         let status = TaskStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
         let role = TaskRole::parse(&row.role).map_err(|e| ApiError::Internal(e.into()))?;
         row.status = status.next(role, action)?.as_str().into();
@@ -206,12 +214,12 @@ impl Api {
             town: &row.town,
             department: Some(&row.department),
             aggregate_id: &row.task_id,
-            actor: Some(actor_to_event(actor)),
+            actor: Some(actor_to_event_certified(actor, &certificate_no)),
             causation_id: None,
             wants_receipt: true,
         };
         match &emit {
-            Emit::Decided(p) => self.outbox.emit(&mut tx, now, ev, p).await?,
+            Emit::Decided(p) => self.outbox.emit(&mut tx, now, ev, p.as_ref()).await?,
             Emit::Completed(p) => self.outbox.emit(&mut tx, now, ev, p).await?,
         };
         tx.commit().await?;

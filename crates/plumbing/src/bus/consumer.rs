@@ -18,6 +18,9 @@ use crate::clock::SharedClock;
 use crate::store::{Db, Tx};
 use crate::with_tx;
 
+/// Messages a consumer holds at a time (see `Consumer::run`).
+const PULL_BATCH: usize = 16;
+
 /// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -94,6 +97,10 @@ pub struct Consumer {
     outbox: Outbox,
     clock: SharedClock,
     spec: ConsumerSpec,
+    /// Whether it answers receipts. An observer that only builds a read model from events
+    /// addressed to another service must not: its receipt would tell the sender the real
+    /// receiver has the event.
+    answers_receipts: bool,
     pub stats: Arc<ConsumerStats>,
 }
 
@@ -105,8 +112,15 @@ impl Consumer {
             outbox,
             clock,
             spec,
+            answers_receipts: true,
             stats: Arc::default(),
         }
+    }
+
+    /// The same consumer as an observer, which never answers receipts.
+    pub fn without_receipts(mut self) -> Self {
+        self.answers_receipts = false;
+        self
     }
 
     /// Creates the durable consumer when missing; idempotent, and safe from several replicas,
@@ -159,7 +173,17 @@ impl Consumer {
                     }
                 }
             };
-            let mut messages = match consumer.messages().await {
+            // A few at a time: pulled messages wait unacknowledged in the client's buffer, and
+            // one still queued after `ack_wait` is redelivered while its first copy waits: with
+            // the default batch (200) a backlog turned into a storm of duplicates, receipts
+            // and re-sends. Sixteen in hand are applied well within any ack wait.
+            let pulled = consumer
+                .stream()
+                .max_messages_per_batch(PULL_BATCH)
+                .heartbeat(Duration::from_secs(15))
+                .messages()
+                .await;
+            let mut messages = match pulled {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(error = %e, durable = %self.spec.durable, "Cannot pull messages; retrying.");
@@ -310,7 +334,7 @@ impl Consumer {
             .await
             .map(|r| r.rows_affected()))?;
             // The sender may have lost our first receipt: answer again.
-            if env.wants_receipt {
+            if env.wants_receipt && self.answers_receipts {
                 self.outbox.emit_receipt(&mut tx, now, env, true).await?;
             }
             tx.commit().await?;
@@ -342,7 +366,7 @@ impl Consumer {
             .map(|r| r.rows_affected()))?;
         }
         handler.handle(&mut tx, env, now).await?;
-        if env.wants_receipt {
+        if env.wants_receipt && self.answers_receipts {
             self.outbox.emit_receipt(&mut tx, now, env, false).await?;
         }
         tx.commit().await?;

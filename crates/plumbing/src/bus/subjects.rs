@@ -8,16 +8,28 @@ pub enum Source {
     Brigade,
     Board,
     County,
+    /// The legal review of major decisions.
+    Review,
+    /// Public disclosure; it publishes nothing yet, but has its stream like every source.
+    Disclosure,
 }
 
 impl Source {
-    pub const ALL: [Source; 3] = [Source::Brigade, Source::Board, Source::County];
+    pub const ALL: [Source; 5] = [
+        Source::Brigade,
+        Source::Board,
+        Source::County,
+        Source::Review,
+        Source::Disclosure,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Brigade => "brigade",
             Source::Board => "board",
             Source::County => "county",
+            Source::Review => "review",
+            Source::Disclosure => "disclosure",
         }
     }
 

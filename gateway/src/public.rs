@@ -1,0 +1,518 @@
+//! The public pages, open to anyone without signing in: the disclosure page (行政执法公示) in
+//! server-rendered HTML, in Simplified Chinese or English, with its stylesheet and script.
+//!
+//! The stack the dashboards and workbenches will reuse: HTML built here from the services'
+//! gRPC answers, escaped in one place ([`esc`]), one small stylesheet, a little vanilla
+//! JavaScript that only enhances, and `?lang=en` for English. No build step, no framework.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, FixedOffset, Utc};
+use liandong_domain::catalogue::Catalogue;
+use liandong_plumbing::config::Config;
+use liandong_proto::disclosure::v1::public_disclosure_service_client::PublicDisclosureServiceClient;
+use liandong_proto::disclosure::v1::{self as pb};
+use tonic::transport::Channel;
+
+use crate::call::CALL_TIMEOUT;
+
+const CSS: &str = include_str!("../assets/site.css");
+const JS: &str = include_str!("../assets/site.js");
+
+/// How many disclosures the page shows; the JSON feed pages through the rest.
+const PAGE_SIZE: u32 = 50;
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// `?lang=en` picks English; anything else, or nothing, Simplified Chinese.
+    fn from_query(q: &HashMap<String, String>) -> Lang {
+        match q.get("lang").map(String::as_str) {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// The text in this language.
+    fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+struct Public {
+    catalogue: Catalogue,
+    client: PublicDisclosureServiceClient<Channel>,
+}
+
+/// The public routes: `/` (the disclosure page) and the static files. The JSON feed is in
+/// the route table (`/public/disclosures.json`), so it is in the OpenAPI document too.
+pub fn router(cfg: &Config, channel: Channel) -> anyhow::Result<Router> {
+    let state = Arc::new(Public {
+        catalogue: liandong_plumbing::runtime::load_catalogue(cfg)?,
+        client: PublicDisclosureServiceClient::new(channel),
+    });
+    Ok(Router::new()
+        .route("/", get(page))
+        .route(
+            "/static/site.css",
+            get(|| async { static_file("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/static/site.js",
+            get(|| async { static_file("text/javascript; charset=utf-8", JS) }),
+        )
+        .with_state(state))
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type),
+            (CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn page(
+    State(public): State<Arc<Public>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = Lang::from_query(&query);
+    let request = pb::ListPublicRequest {
+        town: query.get("town").cloned().unwrap_or_default(),
+        page_size: PAGE_SIZE,
+        page_token: String::new(),
+    };
+    let mut client = public.client.clone();
+    let answer = tokio::time::timeout(CALL_TIMEOUT, client.list_public(request)).await;
+    let (status, disclosures) = match answer {
+        Ok(Ok(r)) => (StatusCode::OK, Some(r.into_inner().disclosures)),
+        Ok(Err(e)) if e.code() == tonic::Code::InvalidArgument => {
+            (StatusCode::BAD_REQUEST, Some(Vec::new()))
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(code = ?e.code(), message = %e.message(), "The disclosure service did not answer the public page.");
+            (StatusCode::SERVICE_UNAVAILABLE, None)
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+    };
+    let html = render(lang, disclosures.as_deref(), &public.catalogue);
+    (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// The local date in China of a timestamp, as `YYYY-MM-DD` and as people read it.
+fn date(ts: Option<&prost_types::Timestamp>, lang: Lang) -> Option<(String, String)> {
+    let ts = ts?;
+    let at = DateTime::<Utc>::from_timestamp(ts.seconds, 0)?;
+    let local = at
+        .with_timezone(&FixedOffset::east_opt(8 * 3600)?)
+        .date_naive();
+    let shown = match lang {
+        Lang::Zh => local.format("%Y年%-m月%-d日").to_string(),
+        Lang::En => local.format("%-d %B %Y").to_string(),
+    };
+    Some((local.format("%Y-%m-%d").to_string(), shown))
+}
+
+fn time_element(ts: Option<&prost_types::Timestamp>, lang: Lang) -> String {
+    match date(ts, lang) {
+        Some((iso, shown)) => format!("<time datetime=\"{iso}\">{}</time>", esc(&shown)),
+        None => "—".into(),
+    }
+}
+
+/// An outcome as the public reads it. Education without penalty is an outcome of its own.
+pub fn outcome_label(kind: &str, lang: Lang) -> &str {
+    match kind {
+        "education" => lang.t("教育劝导（不予处罚）", "Education, no penalty"),
+        "warning" => lang.t("警告", "Warning"),
+        "fine" => lang.t("罚款", "Fine"),
+        "confiscation" => lang.t("没收", "Confiscation"),
+        "order_to_correct" => lang.t("责令改正", "Order to correct"),
+        "demolition" => lang.t("拆除", "Demolition"),
+        "no_violation" => lang.t("经查无违法行为", "No violation found"),
+        other => other,
+    }
+}
+
+fn class_label(class: &str, lang: Lang) -> &'static str {
+    match class {
+        "penalty_or_licensing" => lang.t(
+            "行政处罚、行政许可（决定作出之日起7个工作日内公示）",
+            "Penalty or licensing (disclosed within 7 working days of the decision)",
+        ),
+        _ => lang.t(
+            "其他行政执法信息（20个工作日内公示）",
+            "Other enforcement information (disclosed within 20 working days)",
+        ),
+    }
+}
+
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, (fen % 100).abs())
+}
+
+fn body_name(b: Option<&pb::Body>, lang: Lang) -> String {
+    b.map(|b| match lang {
+        Lang::Zh => b.name.clone(),
+        Lang::En => b.name_en.clone(),
+    })
+    .unwrap_or_default()
+}
+
+fn render_disclosure(out: &mut String, d: &pb::PublicDisclosure, lang: Lang) {
+    let decision = d.decision.clone().unwrap_or_default();
+    let party = decision.party.clone().unwrap_or_default();
+    let body = body_name(d.body.as_ref(), lang);
+    let outcome = outcome_label(&decision.outcome, lang);
+    let _ = write!(
+        out,
+        "<li><article class=\"disclosure\" data-status=\"{}\" aria-labelledby=\"d-{id}\">\
+         <h3 id=\"d-{id}\">{} · <span class=\"outcome\">{}</span></h3>",
+        esc(&d.status),
+        esc(&body),
+        esc(outcome),
+        id = esc(&d.disclosure_id),
+    );
+    if d.status == "withdrawn" {
+        let _ = write!(
+            out,
+            "<p class=\"notice\" role=\"note\"><strong>{}</strong>（{}）{}{}</p>",
+            lang.t("已撤回", "Withdrawn"),
+            time_element(d.withdrawn_at.as_ref(), lang),
+            lang.t("撤回理由：", "Reason: "),
+            esc(&d.withdrawal_reason),
+        );
+    }
+    out.push_str("<dl class=\"facts\">");
+    let mut row = |term: &str, value: String| {
+        let _ = write!(out, "<dt>{}</dt><dd>{value}</dd>", esc(term));
+    };
+    row(lang.t("执法主体", "Deciding body"), esc(&body));
+    let party_text = if party.address.is_empty() {
+        esc(&party.name)
+    } else {
+        format!("{}（{}）", esc(&party.name), esc(&party.address))
+    };
+    row(lang.t("当事人", "Party"), party_text);
+    if !decision.description.is_empty() {
+        row(lang.t("案件事由", "Case"), esc(&decision.description));
+    }
+    let mut result = format!("<span class=\"outcome\">{}</span>", esc(outcome));
+    if decision.fine_fen > 0 {
+        let _ = write!(
+            result,
+            "{}",
+            match lang {
+                Lang::Zh => format!("，人民币{}元", yuan(decision.fine_fen)),
+                Lang::En => format!(", CNY {}", yuan(decision.fine_fen)),
+            }
+        );
+    }
+    for item in &decision.confiscated {
+        let _ = write!(result, "；{} × {}", esc(&item.kind), item.count);
+    }
+    if !decision.summary.is_empty() {
+        let _ = write!(result, "<br>{}", esc(&decision.summary));
+    }
+    row(lang.t("处理结果", "Decision"), result);
+    if !decision.matters.is_empty() {
+        let mut list = String::from("<ul>");
+        for m in &decision.matters {
+            let name = match lang {
+                Lang::Zh => &m.name,
+                Lang::En => &m.name_en,
+            };
+            let name = if name.is_empty() { &m.code } else { name };
+            let _ = write!(list, "<li>{}", esc(name));
+            if !m.legal_basis.is_empty() {
+                let _ = write!(
+                    list,
+                    "{}{}",
+                    lang.t("；依据：", "; legal basis: "),
+                    esc(&m.legal_basis.join("、"))
+                );
+            }
+            list.push_str("</li>");
+        }
+        list.push_str("</ul>");
+        row(lang.t("执法事项与依据", "Matters and legal basis"), list);
+    }
+    row(
+        lang.t("公示类别", "Class"),
+        esc(class_label(&d.class, lang)),
+    );
+    row(
+        lang.t("决定日期", "Decided on"),
+        time_element(decision.decided_at.as_ref(), lang),
+    );
+    row(
+        lang.t("公示日期", "Published on"),
+        time_element(d.published_at.as_ref(), lang),
+    );
+    out.push_str("</dl></article></li>");
+}
+
+fn render_adjudication(out: &mut String, cat: &Catalogue, lang: Lang) {
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"adjudication-h\"><h2 id=\"adjudication-h\">{}</h2>\
+         <table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        lang.t("行政裁决事项清单", "Administrative adjudication matters"),
+        lang.t(
+            "自然资源权属争议、补偿等纠纷，可依法申请行政裁决。",
+            "Disputes over natural-resource ownership, compensation and the like may be brought for administrative adjudication.",
+        ),
+        lang.t("编号", "Code"),
+        lang.t("事项", "Matter"),
+        lang.t("主管部门", "Competent department"),
+        lang.t("依据", "Legal basis"),
+    );
+    for m in cat.adjudication_matters() {
+        let department = cat
+            .department(&m.department)
+            .map(|d| match lang {
+                Lang::Zh => d.name.clone(),
+                Lang::En => d.name_en.clone(),
+            })
+            .unwrap_or_else(|| m.department.to_string());
+        let basis: Vec<String> = m
+            .legal_basis
+            .iter()
+            .map(|b| format!("{} {}", b.law, b.article))
+            .collect();
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>",
+            esc(m.code.as_str()),
+            esc(match lang {
+                Lang::Zh => &m.name,
+                Lang::En => &m.name_en,
+            }),
+            esc(&department),
+            esc(&basis.join("、")),
+        );
+    }
+    out.push_str("</tbody></table></section>");
+}
+
+/// The legal grounds of the page, cited so that readers can check them.
+fn render_laws(out: &mut String, lang: Lang) {
+    let laws: [(&str, &str); 5] = [
+        (
+            "《中华人民共和国行政处罚法》第四十八条：具有一定社会影响的行政处罚决定应当依法公开；公开的行政处罚决定被依法变更、撤销、确认违法或者确认无效的，行政机关应当在三日内撤回行政处罚决定信息并公开说明理由。",
+            "Administrative Penalty Law, Art. 48: penalty decisions with a certain social impact are made public; if a published decision is changed, revoked, or found unlawful or void, it is withdrawn within three days with the reason stated.",
+        ),
+        (
+            "《中华人民共和国行政处罚法》第八十五条：本法中“二日”“三日”“五日”“七日”的规定是指工作日，不含法定节假日。",
+            "Administrative Penalty Law, Art. 85: the periods of two, three, five and seven days in the law are working days, public holidays excluded.",
+        ),
+        (
+            "《国务院办公厅关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见》（国办发〔2018〕118号）：行政许可、行政处罚的执法决定信息自决定作出之日起7个工作日内公开；谁执法谁公示。",
+            "State Council General Office guideline on the three enforcement systems (Guo Ban Fa [2018] No. 118): licensing and penalty decisions are disclosed within 7 working days of the decision, by the body that decided.",
+        ),
+        (
+            "《中华人民共和国政府信息公开条例》第二十六条：属于主动公开范围的政府信息，应当自形成或者变更之日起20个工作日内及时公开。",
+            "Regulations on Open Government Information, Art. 26: information to be published proactively is published within 20 working days of being made or changed.",
+        ),
+        (
+            "个人信息保护：自然人的住址、联系方式、身份证号码、银行账号等已隐去，姓名仅保留姓氏；涉及未成年人的决定不予公开。",
+            "Personal data: a person's address, contact details, ID-card and bank numbers are removed and only the surname is shown; decisions involving minors are not published.",
+        ),
+    ];
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"laws-h\"><h2 id=\"laws-h\">{}</h2><ul class=\"laws\">",
+        lang.t("公示依据", "Legal basis of this page")
+    );
+    for (zh, en) in laws {
+        let _ = write!(out, "<li>{}</li>", esc(lang.t(zh, en)));
+    }
+    out.push_str("</ul></section>");
+}
+
+/// The whole page. `disclosures` is `None` when the disclosure service did not answer: the
+/// page still renders, with the adjudication list, and says so.
+pub fn render(lang: Lang, disclosures: Option<&[pb::PublicDisclosure]>, cat: &Catalogue) -> String {
+    let title = lang.t("行政执法公示", "Administrative Enforcement Disclosure");
+    let (switch_href, switch_lang, switch_text) = match lang {
+        Lang::Zh => ("/?lang=en", "en", "English"),
+        Lang::En => ("/", "zh-CN", "简体中文"),
+    };
+    let mut out = String::with_capacity(16 * 1024);
+    let _ = write!(
+        out,
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · {}</title>\
+         <link rel=\"stylesheet\" href=\"/static/site.css\">\
+         <link rel=\"alternate\" type=\"application/json\" href=\"/public/disclosures.json\">\
+         <link rel=\"alternate\" hreflang=\"{switch_lang}\" href=\"{switch_href}\">\
+         </head><body>\
+         <a class=\"skip\" href=\"#main\">{}</a>\
+         <header class=\"site\"><p class=\"brand\">{}</p>\
+         <nav aria-label=\"{}\"><a href=\"{switch_href}\" hreflang=\"{switch_lang}\" lang=\"{switch_lang}\">{switch_text}</a></nav>\
+         </header><main id=\"main\"><h1>{title}</h1><p class=\"lead\">{}</p>",
+        lang.tag(),
+        lang.t("联动", "Liandong"),
+        lang.t("跳到正文", "Skip to content"),
+        lang.t("联动 · 乡镇综合行政执法协同平台", "Liandong · township enforcement hub"),
+        lang.t("语言", "Language"),
+        lang.t(
+            "谁执法谁公示：行政处罚、行政许可决定自作出之日起7个工作日内公示，其他执法信息20个工作日内公示；决定被变更或撤销的，3个工作日内撤回并说明理由。",
+            "Whoever enforces, discloses: penalty and licensing decisions are published within 7 working days of the decision, other enforcement information within 20; a changed or revoked decision is withdrawn within 3 working days, with the reason.",
+        ),
+    );
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"decisions-h\"><h2 id=\"decisions-h\">{}</h2>\
+         <div id=\"filter-slot\" data-label=\"{}\" data-count=\"{}\"></div>",
+        lang.t("执法决定公示", "Enforcement decisions"),
+        esc(lang.t("筛选：", "Filter:")),
+        esc(lang.t("显示 {n} 条", "{n} shown")),
+    );
+    match disclosures {
+        None => {
+            let _ = write!(
+                out,
+                "<p class=\"notice\" role=\"alert\">{}</p>",
+                lang.t(
+                    "暂时无法读取公示信息，请稍后再试。",
+                    "The disclosures cannot be read at the moment; please try again later.",
+                )
+            );
+        }
+        Some([]) => {
+            let _ = write!(
+                out,
+                "<p>{}</p>",
+                lang.t("暂无公示信息。", "Nothing is disclosed yet.")
+            );
+        }
+        Some(list) => {
+            out.push_str("<ol class=\"disclosures\" id=\"disclosure-list\">");
+            for d in list {
+                render_disclosure(&mut out, d, lang);
+            }
+            out.push_str("</ol>");
+        }
+    }
+    out.push_str("</section>");
+    render_adjudication(&mut out, cat, lang);
+    render_laws(&mut out, lang);
+    let _ = write!(
+        out,
+        "</main><footer class=\"site\"><p>{} <a href=\"/public/disclosures.json\">/public/disclosures.json</a></p></footer>\
+         <script src=\"/static/site.js\" defer></script></body></html>",
+        lang.t("数据接口（JSON）：", "Data feed (JSON):"),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(status: &str) -> pb::PublicDisclosure {
+        pb::PublicDisclosure {
+            disclosure_id: "330782101-x".into(),
+            town: "330782101".into(),
+            body: Some(pb::Body {
+                kind: "town".into(),
+                code: "330782101".into(),
+                name: "镇人民政府（330782101）".into(),
+                name_en: "Town government (330782101)".into(),
+            }),
+            status: status.into(),
+            decision: Some(pb::DisclosedDecision {
+                outcome: "education".into(),
+                summary: "<script>alert(1)</script>".into(),
+                party: Some(pb::MaskedParty {
+                    kind: "person".into(),
+                    name: "张某".into(),
+                    address: "佛堂镇东山村".into(),
+                }),
+                ..Default::default()
+            }),
+            withdrawal_reason: "复议撤销".into(),
+            published_at: Some(prost_types::Timestamp {
+                seconds: 1_780_000_000,
+                nanos: 0,
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_page_escapes_text_and_shows_education_as_an_outcome() {
+        let cat = Catalogue::default_catalogue();
+        let html = render(Lang::Zh, Some(&[sample("published")]), &cat);
+        assert!(html.contains("<html lang=\"zh-CN\">"));
+        assert!(html.contains("教育劝导（不予处罚）"));
+        assert!(html.contains("张某（佛堂镇东山村）"));
+        assert!(!html.contains("<script>alert"));
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("行政裁决事项清单"));
+    }
+
+    #[test]
+    fn a_withdrawn_disclosure_shows_its_reason_in_both_languages() {
+        let cat = Catalogue::default_catalogue();
+        let zh = render(Lang::Zh, Some(&[sample("withdrawn")]), &cat);
+        assert!(zh.contains("已撤回") && zh.contains("复议撤销"));
+        let en = render(Lang::En, Some(&[sample("withdrawn")]), &cat);
+        assert!(en.contains("<html lang=\"en\">"));
+        assert!(en.contains("Withdrawn") && en.contains("Education, no penalty"));
+        assert!(en.contains("href=\"/\" hreflang=\"zh-CN\""));
+    }
+
+    #[test]
+    fn the_page_renders_when_the_service_is_down() {
+        let cat = Catalogue::default_catalogue();
+        let html = render(Lang::En, None, &cat);
+        assert!(html.contains("cannot be read"));
+        assert!(html.contains("Administrative adjudication matters"));
+    }
+}

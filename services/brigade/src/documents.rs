@@ -1,0 +1,301 @@
+//! The brigade's standard documents (执法文书): issued at its own steps, numbered per issuing body and year, kept in the record with their digests.
+
+use chrono::{DateTime, Utc};
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::documents::{self as doc, DocFacts, DocKind};
+use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
+use liandong_domain::record::digest_hex;
+use liandong_plumbing::store::{Db, Tx};
+use liandong_plumbing::time::to_ts;
+use liandong_plumbing::{with_db, with_tx};
+use liandong_proto::brigade::v1 as pb;
+use liandong_proto::events::v1 as ev;
+use uuid::Uuid;
+
+use crate::convert::json_list;
+use crate::record::{self, NewEntry, Who};
+use crate::store::{CaseRef, CaseRow};
+
+/// A document as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocRow {
+    pub doc_id: String,
+    pub case_id: String,
+    pub town: String,
+    pub issuing_body: String,
+    pub kind: String,
+    pub year: i64,
+    pub number_seq: i64,
+    pub doc_no: String,
+    pub body: String,
+    pub digest: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the step that issues a document adds to the case's own facts.
+pub struct Issue<'a> {
+    pub kind: DocKind,
+    pub who: &'a Who,
+    /// For a transfer letter: the department code the case goes to.
+    pub to_department: &'a str,
+    /// The decision or intended decision, in words.
+    pub decision: &'a str,
+    pub party: &'a str,
+    pub officers: &'a [String],
+}
+
+/// Takes the next number of `issuing_body` in `year` within `tx`; the row lock of the upsert
+/// makes concurrent issuers queue, so numbers are never shared or skipped.
+async fn next_number(tx: &mut Tx, issuing_body: &str, year: i32) -> Result<i64, sqlx::Error> {
+    with_tx!(tx, |conn| sqlx::query_scalar(
+        "INSERT INTO doc_counters (issuing_body, year, last) VALUES ($1, $2, 1) \
+         ON CONFLICT (issuing_body, year) DO UPDATE SET last = doc_counters.last + 1 RETURNING last"
+    )
+    .bind(issuing_body)
+    .bind(i64::from(year))
+    .fetch_one(conn)
+    .await)
+}
+
+fn facts_of(case: &CaseRow, catalogue: &Catalogue) -> DocFacts {
+    let matters: Vec<String> = json_list(&case.matters);
+    let deciding: Vec<String> = json_list(&case.deciding);
+    let find = |code: &str| {
+        MatterCode::parse(code)
+            .ok()
+            .and_then(|c| catalogue.matter(&c).cloned())
+    };
+    DocFacts {
+        case_id: case.case_id.clone(),
+        matters: matters
+            .iter()
+            .map(|m| find(m).map_or_else(|| m.clone(), |m| m.name))
+            .collect(),
+        location: format!("{}{}", case.village, case.location),
+        facts: case.description.clone(),
+        legal_basis: deciding
+            .iter()
+            .chain(matters.iter())
+            .filter_map(|m| find(m))
+            .flat_map(|m| m.legal_basis)
+            .fold(Vec::new(), |mut acc, b| {
+                if !acc.contains(&b) {
+                    acc.push(b);
+                }
+                acc
+            }),
+        ..DocFacts::default()
+    }
+}
+
+/// Issues a document at one of the brigade's steps, within that step's transaction: numbers
+/// it, renders it, stores it, and records it as an entry carrying its digest.
+#[tracing::instrument(skip_all, fields(case_id = %case.case_id, kind = i.kind.as_str()), err)]
+pub async fn issue(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    catalogue: &Catalogue,
+    case: &CaseRow,
+    i: Issue<'_>,
+) -> Result<DocRow, sqlx::Error> {
+    let body_of = doc::issuing_body(&case.town);
+    let year = doc::doc_year(now);
+    let n = next_number(tx, &body_of.name, year).await?;
+    let doc_no = doc::number(&body_of.abbrev, i.kind, year, n as u32);
+    let mut facts = facts_of(case, catalogue);
+    facts.issuing_body = body_of.name.clone();
+    facts.doc_no = doc_no.clone();
+    facts.party = i.party.to_owned();
+    facts.decision = i.decision.to_owned();
+    facts.officers = i.officers.to_vec();
+    facts.issued_at = Some(now);
+    facts.to_department = DepartmentCode::parse(i.to_department)
+        .ok()
+        .and_then(|d| catalogue.department(&d).map(|d| d.name.clone()))
+        .unwrap_or_else(|| i.to_department.to_owned());
+    let body = doc::render(i.kind, &facts);
+    let digest = digest_hex(body.as_bytes());
+    let town = TownCode::parse(&case.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let row = DocRow {
+        doc_id: TownScopedId::new(town, Uuid::now_v7()).to_string(),
+        case_id: case.case_id.clone(),
+        town: case.town.clone(),
+        issuing_body: body_of.name,
+        kind: i.kind.as_str().into(),
+        year: i64::from(year),
+        number_seq: n,
+        doc_no,
+        body,
+        digest,
+        created_at: now,
+    };
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO documents (doc_id, case_id, town, issuing_body, kind, year, number_seq, doc_no, body, digest, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+        )
+        .bind(&row.doc_id)
+        .bind(&row.case_id)
+        .bind(&row.town)
+        .bind(&row.issuing_body)
+        .bind(&row.kind)
+        .bind(row.year)
+        .bind(row.number_seq)
+        .bind(&row.doc_no)
+        .bind(&row.body)
+        .bind(&row.digest)
+        .bind(row.created_at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    record::append(
+        tx,
+        CaseRef {
+            case_id: &case.case_id,
+            town: &case.town,
+        },
+        NewEntry {
+            at: now,
+            kind: "document",
+            who: i.who,
+            detail: &format!("制作{}，文号 {}", i.kind.name(), row.doc_no),
+            evidence_digests: vec![row.digest.clone()],
+            event_id: None,
+        },
+    )
+    .await?;
+    Ok(row)
+}
+
+/// A case's documents, oldest first.
+pub async fn of_case(db: &Db, case_id: &str) -> Result<Vec<DocRow>, sqlx::Error> {
+    with_db!(db, |p| sqlx::query_as(
+        "SELECT * FROM documents WHERE case_id = $1 ORDER BY created_at, number_seq"
+    )
+    .bind(case_id)
+    .fetch_all(p)
+    .await)
+}
+
+pub fn to_pb(d: &DocRow) -> pb::Document {
+    pb::Document {
+        doc_id: d.doc_id.clone(),
+        case_id: d.case_id.clone(),
+        issuing_body: d.issuing_body.clone(),
+        kind: d.kind.clone(),
+        kind_name: DocKind::parse(&d.kind)
+            .map(|k| k.name().to_owned())
+            .unwrap_or_default(),
+        year: d.year as i32,
+        number_seq: d.number_seq as u32,
+        doc_no: d.doc_no.clone(),
+        body: d.body.clone(),
+        digest: d.digest.clone(),
+        created_at: Some(to_ts(d.created_at)),
+    }
+}
+
+/// At assignment an in-scope case is filed (立案): the case-filing approval.
+pub async fn on_assign(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    catalogue: &Catalogue,
+    case: &CaseRow,
+    officers: &[String],
+    who: &Who,
+) -> Result<(), sqlx::Error> {
+    let i = Issue {
+        kind: DocKind::CaseFiling,
+        who,
+        to_department: "",
+        decision: "",
+        party: "",
+        officers,
+    };
+    issue(tx, now, catalogue, case, i).await.map(|_| ())
+}
+
+/// A `notice` step tells the party of the intended penalty: the notice before penalty, with
+/// the officer's note as the intended decision.
+pub async fn on_notice(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    catalogue: &Catalogue,
+    case: &CaseRow,
+    note: &str,
+    who: &Who,
+) -> Result<(), sqlx::Error> {
+    let i = Issue {
+        kind: DocKind::NoticeBeforePenalty,
+        who,
+        to_department: "",
+        decision: note,
+        party: "",
+        officers: &[],
+    };
+    issue(tx, now, catalogue, case, i).await.map(|_| ())
+}
+
+/// A concluded case gets the document its outcome calls for: a penalty decision, a no-penalty
+/// decision, or an order to correct.
+pub async fn on_conclude(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    catalogue: &Catalogue,
+    case: &CaseRow,
+    outcome: &ev::Outcome,
+    who: &Who,
+) -> Result<(), sqlx::Error> {
+    let Some(kind) = DocKind::for_outcome(&outcome.kind) else {
+        return Ok(());
+    };
+    let party = outcome
+        .party
+        .as_ref()
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    let decision = decision_words(&outcome.kind, outcome.fine_fen, &outcome.summary);
+    let i = Issue {
+        kind,
+        who,
+        to_department: "",
+        decision: &decision,
+        party: &party,
+        officers: &[],
+    };
+    issue(tx, now, catalogue, case, i).await.map(|_| ())
+}
+
+/// The decision of an outcome in words, as the concluding document states it.
+pub fn decision_words(kind: &str, fine_fen: i64, summary: &str) -> String {
+    let what = match kind {
+        "education" => "批评教育，不予行政处罚".to_string(),
+        "no_violation" => "经调查，违法事实不成立".to_string(),
+        "warning" => "警告".to_string(),
+        "fine" => format!("罚款人民币{}.{:02}元", fine_fen / 100, fine_fen % 100),
+        "confiscation" => "没收违法所得、非法财物".to_string(),
+        "order_to_correct" => "责令限期改正".to_string(),
+        "demolition" => "责令限期拆除".to_string(),
+        other => other.to_string(),
+    };
+    if summary.trim().is_empty() {
+        what
+    } else {
+        format!("{what}（{}）", summary.trim())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_read_in_yuan() {
+        assert_eq!(decision_words("fine", 500_050, ""), "罚款人民币5000.50元");
+        assert_eq!(
+            decision_words("education", 0, "初次违法"),
+            "批评教育，不予行政处罚（初次违法）"
+        );
+    }
+}

@@ -1,0 +1,462 @@
+//! The case dossier (案卷) for case-file review: the record, documents, evidence list and the chain's verification, as JSON or as an HTML timeline.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::documents::{DocKind, issuing_body};
+use liandong_domain::ids::{DepartmentCode, MatterCode, TownScopedId};
+use liandong_domain::record::{Verification, encode_at, evidence_digest};
+use liandong_plumbing::grpc::ApiError;
+use liandong_proto::brigade::v1 as pb;
+use serde_json::{Value, json};
+
+use crate::api::Api;
+use crate::convert::json_list;
+use crate::documents::{self, DocRow};
+use crate::record::{self, RecordRow};
+use crate::store::{self, CaseRow};
+
+/// The version tag of the JSON bundle.
+pub const FORMAT: &str = "liandong-dossier/v1";
+
+/// Verification as the API and the dossier report it.
+pub fn verification_to_pb(v: &Verification) -> pb::VerifyRecordResponse {
+    let (first_bad_seq, reason) = v
+        .first_bad
+        .as_ref()
+        .map_or((0, String::new()), |(seq, why)| (*seq, why.to_string()));
+    pb::VerifyRecordResponse {
+        ok: v.ok,
+        length: v.length,
+        head: hex::encode(v.head),
+        first_bad_seq,
+        reason,
+        known_heads_checked: v.known_heads_checked as u32,
+    }
+}
+
+/// How the record's step kinds read in Chinese.
+fn kind_name(kind: &str) -> &str {
+    match kind {
+        "reported" => "案件登记",
+        "triaged" => "三路分流",
+        "referred" => "移送（通报）",
+        "referral_signed_for" => "部门签收",
+        "referral_accepted" => "部门受理",
+        "referral_assigned" => "部门安排人员",
+        "referral_returned" => "部门退回",
+        "result_received" => "办理结果反馈",
+        "handed_over" => "案卷移交",
+        "handover_received" => "移交确认",
+        "assigned" => "指派执法人员",
+        "inspection" => "现场检查",
+        "evidence" => "调查取证",
+        "notice" => "告知",
+        "interview" => "询问",
+        "execution_step" => "执行",
+        "other" => "其他",
+        "concluded" => "办结",
+        "document" => "执法文书",
+        "submitted_to_board" => "提交联席会议",
+        "board_approved" => "联席会议审定",
+        "board_reclassified" => "联席会议改判",
+        "board_sent_back" => "联席会议退回补充",
+        "dispute_settled" => "职权争议协调",
+        "entrusted_decision" => "受委托作出决定",
+        "task_completed" => "配合部门完成任务",
+        "joint_executed" => "协同执法到位",
+        other => other,
+    }
+}
+
+/// How an agency reads in Chinese: `brigade:<town>` is the town's brigade, and so on.
+fn agency_name(agency: &str, catalogue: &Catalogue) -> String {
+    let (kind, home) = agency.split_once(':').unwrap_or((agency, ""));
+    let town = || {
+        issuing_body(home)
+            .name
+            .trim_end_matches("人民政府")
+            .to_owned()
+    };
+    match kind {
+        "brigade" => format!("{}综合行政执法队", town()),
+        "board" => format!("{}行政执法联席会议", town()),
+        "judicial" => format!("{}司法所", town()),
+        "county" => DepartmentCode::parse(home)
+            .ok()
+            .and_then(|d| catalogue.department(&d).map(|d| d.name.clone()))
+            .unwrap_or_else(|| home.to_owned()),
+        _ => agency.to_owned(),
+    }
+}
+
+fn beijing(at: DateTime<Utc>) -> String {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    at.with_timezone(&cst)
+        .format("%Y年%m月%d日 %H:%M:%S")
+        .to_string()
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One item of the evidence list: where it entered the case, its reference, its digest.
+struct Evidence {
+    source: String,
+    reference: String,
+    digest: String,
+}
+
+fn evidence_list(case: &CaseRow, entries: &[RecordRow]) -> Vec<Evidence> {
+    let mut list: Vec<Evidence> = json_list(&case.evidence_refs)
+        .into_iter()
+        .map(|r| Evidence {
+            source: "报案登记".into(),
+            digest: evidence_digest(&r),
+            reference: r,
+        })
+        .collect();
+    for e in entries.iter().filter(|e| e.kind != "document") {
+        for d in json_list(&e.evidence_digests) {
+            if !list.iter().any(|x| x.digest == d) {
+                list.push(Evidence {
+                    source: format!("第{}条记录（{}）", e.seq, kind_name(&e.kind)),
+                    reference: String::new(),
+                    digest: d,
+                });
+            }
+        }
+    }
+    list
+}
+
+/// Everything a dossier holds, gathered once for both formats.
+struct Dossier {
+    case: CaseRow,
+    entries: Vec<RecordRow>,
+    documents: Vec<DocRow>,
+    evidence: Vec<Evidence>,
+    verification: pb::VerifyRecordResponse,
+    generated_at: DateTime<Utc>,
+}
+
+fn to_json(d: &Dossier, catalogue: &Catalogue) -> Value {
+    let c = &d.case;
+    json!({
+        "format": FORMAT,
+        "generated_at": encode_at(d.generated_at),
+        "case": {
+            "case_id": c.case_id,
+            "town": c.town,
+            "issuing_body": issuing_body(&c.town).name,
+            "matters": json_list(&c.matters),
+            "matter_names": json_list(&c.matters).iter().map(|m| matter_name(m, catalogue)).collect::<Vec<_>>(),
+            "village": c.village,
+            "location": c.location,
+            "description": c.description,
+            "found_at": encode_at(c.found_at),
+            "reported_by": c.reported_by,
+            "path": c.path,
+            "status": c.status,
+            "catalogue_version": c.catalogue_version,
+        },
+        "record": d.entries.iter().map(|e| json!({
+            "seq": e.seq,
+            "at": encode_at(e.at),
+            "kind": e.kind,
+            "agency": e.agency,
+            "officer": e.officer,
+            "role": e.role,
+            "certificate_no": e.certificate_no,
+            "detail": e.detail,
+            "evidence_digests": json_list(&e.evidence_digests),
+            "event_id": e.event_id,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        })).collect::<Vec<_>>(),
+        "documents": d.documents.iter().map(|x| json!({
+            "doc_id": x.doc_id,
+            "doc_no": x.doc_no,
+            "kind": x.kind,
+            "kind_name": DocKind::parse(&x.kind).map(DocKind::name),
+            "issuing_body": x.issuing_body,
+            "year": x.year,
+            "number_seq": x.number_seq,
+            "digest": x.digest,
+            "created_at": encode_at(x.created_at),
+            "body": x.body,
+        })).collect::<Vec<_>>(),
+        "evidence": d.evidence.iter().map(|x| json!({
+            "source": x.source,
+            "reference": x.reference,
+            "digest": x.digest,
+        })).collect::<Vec<_>>(),
+        "verification": {
+            "ok": d.verification.ok,
+            "length": d.verification.length,
+            "head": d.verification.head,
+            "first_bad_seq": d.verification.first_bad_seq,
+            "reason": d.verification.reason,
+            "known_heads_checked": d.verification.known_heads_checked,
+        },
+    })
+}
+
+fn matter_name(code: &str, catalogue: &Catalogue) -> String {
+    MatterCode::parse(code)
+        .ok()
+        .and_then(|m| catalogue.matter(&m).map(|m| m.name.clone()))
+        .unwrap_or_else(|| code.to_owned())
+}
+
+fn status_name(status: &str) -> &str {
+    match status {
+        "concluded" => "已办结",
+        "closed" => "已结案",
+        other => other,
+    }
+}
+
+fn to_html(d: &Dossier, catalogue: &Catalogue) -> String {
+    let c = &d.case;
+    let body = issuing_body(&c.town).name;
+    let matters = json_list(&c.matters)
+        .iter()
+        .map(|m| matter_name(m, catalogue))
+        .collect::<Vec<_>>()
+        .join("、");
+    let mut h = String::new();
+    h.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str(&format!(
+        "<title>案卷 {}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}\
+         table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.3em .6em;text-align:left}}\
+         ol.timeline li{{margin-bottom:.8em}}.digest{{font-family:monospace;font-size:.8em;color:#555}}\
+         pre{{white-space:pre-wrap;background:#f6f6f6;padding:1em}}.bad{{color:#b00}}.ok{{color:#070}}</style>\n</head>\n<body>\n",
+        escape(&c.case_id)
+    ));
+    h.push_str(&format!(
+        "<h1>{} 行政执法案卷</h1>\n<p>案件编号：{}　生成时间：{}</p>\n",
+        escape(&body),
+        escape(&c.case_id),
+        beijing(d.generated_at)
+    ));
+    h.push_str("<h2>一、基本情况</h2>\n<table>\n");
+    for (k, v) in [
+        ("案由", matters),
+        ("发生地点", format!("{}{}", c.village, c.location)),
+        ("案情", c.description.clone()),
+        ("发现时间", beijing(c.found_at)),
+        ("登记人", c.reported_by.clone()),
+        ("案件状态", status_name(&c.status).to_owned()),
+        ("事项目录版本", c.catalogue_version.clone()),
+    ] {
+        h.push_str(&format!("<tr><th>{k}</th><td>{}</td></tr>\n", escape(&v)));
+    }
+    h.push_str("</table>\n");
+
+    h.push_str("<h2>二、执法全过程记录</h2>\n<ol class=\"timeline\">\n");
+    for e in &d.entries {
+        let who = if e.officer == record::SYSTEM {
+            "系统自动".to_owned()
+        } else {
+            format!("执法人员 {}（{}）", e.officer, e.role)
+        };
+        let cert = if e.certificate_no.is_empty() {
+            String::new()
+        } else {
+            format!("，执法证号 {}", e.certificate_no)
+        };
+        h.push_str(&format!(
+            "<li value=\"{}\"><strong>{}</strong>　{}　{}：{}{}<br>{}",
+            e.seq,
+            beijing(e.at),
+            escape(kind_name(&e.kind)),
+            escape(&agency_name(&e.agency, catalogue)),
+            escape(&who),
+            escape(&cert),
+            escape(&e.detail)
+        ));
+        for dg in json_list(&e.evidence_digests) {
+            h.push_str(&format!(
+                "<br><span class=\"digest\">摘要 SHA-256：{}</span>",
+                escape(&dg)
+            ));
+        }
+        h.push_str(&format!(
+            "<br><span class=\"digest\">链哈希：{}</span></li>\n",
+            escape(&e.hash)
+        ));
+    }
+    h.push_str("</ol>\n");
+
+    h.push_str("<h2>三、执法文书</h2>\n");
+    if d.documents.is_empty() {
+        h.push_str("<p>无</p>\n");
+    }
+    for x in &d.documents {
+        let name = DocKind::parse(&x.kind).map_or(x.kind.clone(), |k| k.name().to_owned());
+        h.push_str(&format!(
+            "<h3>{}　{}</h3>\n<p class=\"digest\">摘要 SHA-256：{}</p>\n<pre>{}</pre>\n",
+            escape(&name),
+            escape(&x.doc_no),
+            escape(&x.digest),
+            escape(&x.body)
+        ));
+    }
+
+    h.push_str("<h2>四、证据清单</h2>\n<table>\n<tr><th>序号</th><th>来源</th><th>证据</th><th>摘要 SHA-256</th></tr>\n");
+    for (i, x) in d.evidence.iter().enumerate() {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"digest\">{}</td></tr>\n",
+            i + 1,
+            escape(&x.source),
+            escape(&x.reference),
+            escape(&x.digest)
+        ));
+    }
+    h.push_str("</table>\n");
+
+    let v = &d.verification;
+    h.push_str("<h2>五、记录链校验</h2>\n");
+    if v.ok {
+        h.push_str(&format!(
+            "<p class=\"ok\">校验通过：共 {} 条记录，链头 <span class=\"digest\">{}</span>，核对其他机关持有的链头 {} 个。</p>\n",
+            v.length,
+            escape(&v.head),
+            v.known_heads_checked
+        ));
+    } else {
+        h.push_str(&format!(
+            "<p class=\"bad\">校验未通过：第 {} 条记录有误（{}）。共 {} 条记录，核对其他机关持有的链头 {} 个。</p>\n",
+            v.first_bad_seq,
+            escape(&v.reason),
+            v.length,
+            v.known_heads_checked
+        ));
+    }
+    h.push_str("</body>\n</html>\n");
+    h
+}
+
+impl Api {
+    /// Loads a case the actor may read.
+    async fn readable(&self, actor: &Actor, case_id: &str) -> Result<CaseRow, ApiError> {
+        let id =
+            TownScopedId::parse(case_id).map_err(|e| ApiError::field("case_id", e.to_string()))?;
+        permits(
+            actor,
+            Action::ReadCase,
+            &Resource {
+                town: id.town().clone(),
+                department: None,
+            },
+        )?;
+        store::case(&self.db, case_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no case {case_id}")))
+    }
+
+    pub(crate) async fn verify_record(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+    ) -> Result<pb::VerifyRecordResponse, ApiError> {
+        let case = self.readable(actor, case_id).await?;
+        let v = record::verify(&self.db, &case.case_id).await?;
+        if !v.ok {
+            tracing::warn!(case_id = %case.case_id, first_bad = ?v.first_bad, "A case's record failed verification.");
+        }
+        Ok(verification_to_pb(&v))
+    }
+
+    pub(crate) async fn list_documents(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+    ) -> Result<Vec<pb::Document>, ApiError> {
+        let case = self.readable(actor, case_id).await?;
+        let docs = documents::of_case(&self.db, &case.case_id).await?;
+        Ok(docs.iter().map(documents::to_pb).collect())
+    }
+
+    pub(crate) async fn export_dossier(
+        &self,
+        actor: &Actor,
+        r: pb::ExportDossierRequest,
+    ) -> Result<pb::ExportDossierResponse, ApiError> {
+        let html = match r.format.as_str() {
+            "" | "json" => false,
+            "html" => true,
+            _ => return Err(ApiError::field("format", "must be \"json\" or \"html\"")),
+        };
+        let case = self.readable(actor, &r.case_id).await?;
+        if !matches!(case.status.as_str(), "concluded" | "closed") {
+            return Err(ApiError::FailedPrecondition(format!(
+                "case {} is {}; only a concluded or closed case is filed as a dossier",
+                case.case_id, case.status
+            )));
+        }
+        let entries = record::entries(&self.db, &case.case_id).await?;
+        let verification = verification_to_pb(&record::verify(&self.db, &case.case_id).await?);
+        let dossier = Dossier {
+            evidence: evidence_list(&case, &entries),
+            documents: documents::of_case(&self.db, &case.case_id).await?,
+            entries,
+            verification,
+            generated_at: self.clock.now(),
+            case,
+        };
+        Ok(if html {
+            pb::ExportDossierResponse {
+                content_type: "text/html; charset=utf-8".into(),
+                body: to_html(&dossier, &self.catalogue),
+            }
+        } else {
+            pb::ExportDossierResponse {
+                content_type: "application/json; charset=utf-8".into(),
+                body: serde_json::to_string_pretty(&to_json(&dossier, &self.catalogue))
+                    .expect("a JSON value serialises"),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn steps_and_agencies_read_in_chinese() {
+        let catalogue = Catalogue {
+            version: "t".into(),
+            departments: vec![],
+            matters: vec![],
+        };
+        assert_eq!(kind_name("referral_accepted"), "部门受理");
+        assert_eq!(
+            agency_name("brigade:330782101", &catalogue),
+            "东山镇综合行政执法队"
+        );
+        assert_eq!(agency_name("county:forestry", &catalogue), "forestry");
+    }
+}

@@ -1,0 +1,455 @@
+//! The legal review of the brigade's major decisions (重大执法决定法制审核): a major decision
+//! waits in `awaiting_review` while the town judicial office reviews it, and the review
+//! service's answer concludes the case, returns it for correction, or transfers it to the
+//! public security organs (行刑衔接).
+
+use chrono::{DateTime, Utc};
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
+use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
+use liandong_domain::state::{CaseAction, CaseStatus};
+use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_plumbing::store::Tx;
+use liandong_plumbing::time::to_ts;
+use liandong_plumbing::with_tx;
+use liandong_proto::events::v1 as ev;
+use prost::Message;
+use uuid::Uuid;
+
+use crate::convert::{facts, json_list};
+use crate::documents;
+use crate::flow::{self, Cause};
+use crate::record::{self, Who};
+use crate::registry;
+use crate::store::{self, CaseRef, CaseRow};
+
+/// The department a suspected crime goes to, and the reason its referral carries.
+pub const CRIME_DEPARTMENT: &str = "public_security";
+pub const CRIME_REASON: &str = "crime_transfer";
+
+/// The body in whose name a town's decisions are made (the town government; the brigade
+/// exercises the town's powers).
+pub fn decided_in_name_of(town: &str) -> String {
+    format!("{town} 人民政府")
+}
+
+/// Whether `outcome` on `case` is a major decision by the catalogue of the case's matters.
+pub fn is_major(catalogue: &Catalogue, case: &CaseRow, outcome: &ev::Outcome) -> bool {
+    let matters: Vec<MatterCode> = json_list(&case.matters)
+        .iter()
+        .filter_map(|m| MatterCode::parse(m).ok())
+        .collect();
+    let d = decision_facts(
+        &outcome.kind,
+        outcome.fine_fen,
+        outcome.licence_revoked,
+        outcome.confiscated_value_fen,
+    );
+    decision_is_major(catalogue, &matters, &d)
+}
+
+/// A line of the record with the certificate it was taken under.
+pub fn certified(detail: &str, certificate_no: &str) -> String {
+    if certificate_no.is_empty() {
+        detail.to_owned()
+    } else {
+        format!("{detail}（执法证号 {certificate_no}）")
+    }
+}
+
+/// Concludes `case` with `outcome`: the outcome row, the status, the `case_concluded` event,
+/// the record entry and the decision document. Shared by a direct conclusion and an approved
+/// review, so both leave the same trace.
+#[allow(clippy::too_many_arguments)]
+pub async fn conclude(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    catalogue: &Catalogue,
+    now: DateTime<Utc>,
+    row: &CaseRow,
+    outcome: &ev::Outcome,
+    actor: Option<ev::Actor>,
+    who: &Who,
+    causation_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let here = CaseRef {
+        case_id: &row.case_id,
+        town: &row.town,
+    };
+    store::insert_outcome(
+        tx,
+        here,
+        &outcome.encode_to_vec(),
+        &outcome.kind,
+        outcome.fine_fen,
+        &who.label(),
+        now,
+    )
+    .await?;
+    store::set_status(tx, &row.case_id, CaseStatus::Concluded.as_str(), now).await?;
+    let env = outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "case_concluded",
+                town: &row.town,
+                department: None,
+                aggregate_id: &row.case_id,
+                actor,
+                causation_id,
+                wants_receipt: false,
+            },
+            &ev::CaseConcluded {
+                case_id: row.case_id.clone(),
+                outcome: Some(outcome.clone()),
+                // What the case was about, for the town's public disclosure.
+                matters: json_list(&row.matters),
+                town: row.town.clone(),
+                description: row.description.clone(),
+            },
+        )
+        .await?;
+    let detail = certified(
+        &format!("办结：{}（{}）", outcome.kind, outcome.summary),
+        &who.certificate_no,
+    );
+    store::add_history(
+        tx,
+        here,
+        now,
+        "concluded",
+        who,
+        &detail,
+        Some(&env.event_id),
+    )
+    .await?;
+    documents::on_conclude(tx, now, catalogue, row, outcome, who).await
+}
+
+/// The review of a case as the brigade keeps it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseReviewRow {
+    pub case_id: String,
+    pub town: String,
+    pub review_id: String,
+    pub round: i64,
+    pub status: String,
+    pub proposed: Vec<u8>,
+    pub proposer: Vec<u8>,
+    pub certificate_no: String,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+async fn review_of(tx: &mut Tx, case_id: &str) -> Result<Option<CaseReviewRow>, sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query_as::<_, CaseReviewRow>(
+        "SELECT case_id, town, review_id, round, status, proposed, proposer, certificate_no, \
+         submitted_at, updated_at FROM case_reviews WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(&mut *c)
+    .await)
+}
+
+async fn upsert_review(tx: &mut Tx, r: &CaseReviewRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query(
+        "INSERT INTO case_reviews (case_id, town, review_id, round, status, proposed, proposer, \
+         certificate_no, submitted_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
+         ON CONFLICT (case_id) DO UPDATE SET round = excluded.round, status = excluded.status, \
+         proposed = excluded.proposed, proposer = excluded.proposer, \
+         certificate_no = excluded.certificate_no, submitted_at = excluded.submitted_at, \
+         updated_at = excluded.updated_at"
+    )
+    .bind(&r.case_id)
+    .bind(&r.town)
+    .bind(&r.review_id)
+    .bind(r.round)
+    .bind(&r.status)
+    .bind(&r.proposed)
+    .bind(&r.proposer)
+    .bind(&r.certificate_no)
+    .bind(r.submitted_at)
+    .bind(r.updated_at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+}
+
+/// The case's standard documents so far, as "<kind> <number>".
+async fn documents_of(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String, String)> = with_tx!(tx, |c| sqlx::query_as(
+        "SELECT kind, doc_no FROM documents WHERE case_id = $1 ORDER BY created_at, number_seq"
+    )
+    .bind(case_id)
+    .fetch_all(&mut *c)
+    .await)?;
+    Ok(rows.into_iter().map(|(k, n)| format!("{k} {n}")).collect())
+}
+
+async fn assigned_officers(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let officers: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT officers FROM case_assignments WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    Ok(officers.map(|o| json_list(&o)).unwrap_or_default())
+}
+
+/// Submits the proposed major decision for review: the next round of the case's review, with
+/// its materials (facts, proposed outcome, the deciding officers and their certificates, the
+/// documents and the record so far), and the case waits. Returns the round.
+pub async fn submit(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    row: &CaseRow,
+    outcome: &ev::Outcome,
+    proposer: ev::Actor,
+) -> Result<u32, sqlx::Error> {
+    let previous = review_of(tx, &row.case_id).await?;
+    let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let review_id = previous.as_ref().map_or_else(
+        || TownScopedId::new(town, Uuid::now_v7()).to_string(),
+        |p| p.review_id.clone(),
+    );
+    let round = previous.as_ref().map_or(1, |p| p.round + 1);
+    // The deciding officers: those assigned to the case and the one who proposes.
+    let mut officers = assigned_officers(tx, &row.case_id).await?;
+    if !officers.contains(&proposer.officer_id) {
+        officers.push(proposer.officer_id.clone());
+    }
+    let numbers = registry::numbers_of(tx, &row.town, &officers).await?;
+    let record: Vec<ev::RecordEntry> = record::entries_in_tx(tx, &row.case_id)
+        .await?
+        .into_iter()
+        .map(|e| ev::RecordEntry {
+            at: Some(to_ts(e.at)),
+            actor: e.who().label(),
+            kind: e.kind,
+            detail: e.detail,
+        })
+        .collect();
+    let mut materials = documents_of(tx, &row.case_id).await?;
+    materials.extend(json_list(&row.evidence_refs));
+    let payload = ev::ReviewRequested {
+        review_id: review_id.clone(),
+        case_id: row.case_id.clone(),
+        round: round as u32,
+        decided_in_name_of: decided_in_name_of(&row.town),
+        facts: Some(facts(row)),
+        proposed: Some(outcome.clone()),
+        officers: officers
+            .iter()
+            .zip(numbers)
+            .map(|(o, n)| ev::DecidingOfficer {
+                officer: o.clone(),
+                role: if *o == proposer.officer_id {
+                    proposer.role.clone()
+                } else {
+                    "brigade_officer".into()
+                },
+                certificate_no: n,
+            })
+            .collect(),
+        documents: materials,
+        record,
+        decided_at: Some(to_ts(now)),
+        department: String::new(),
+    };
+    // The review service must have it: re-sent until its receipt comes back.
+    let env = outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "review_requested",
+                town: &row.town,
+                department: None,
+                aggregate_id: &format!("review:{}", row.case_id),
+                actor: Some(proposer.clone()),
+                causation_id: None,
+                wants_receipt: true,
+            },
+            &payload,
+        )
+        .await?;
+    let certificate_no = proposer.certificate_no.clone();
+    upsert_review(
+        tx,
+        &CaseReviewRow {
+            case_id: row.case_id.clone(),
+            town: row.town.clone(),
+            review_id,
+            round,
+            status: "pending".into(),
+            proposed: outcome.encode_to_vec(),
+            proposer: proposer.encode_to_vec(),
+            certificate_no: certificate_no.clone(),
+            submitted_at: now,
+            updated_at: now,
+        },
+    )
+    .await?;
+    store::set_status(tx, &row.case_id, CaseStatus::AwaitingReview.as_str(), now).await?;
+    let who = who_of(&proposer, &row.town);
+    let detail = certified(
+        &format!(
+            "重大执法决定提请法制审核（第{round}轮，以{}名义）：{}（{}）；审核期限 {REVIEW_WORKING_DAYS} 个工作日",
+            decided_in_name_of(&row.town),
+            outcome.kind,
+            outcome.summary
+        ),
+        &certificate_no,
+    );
+    store::add_history(
+        tx,
+        CaseRef {
+            case_id: &row.case_id,
+            town: &row.town,
+        },
+        now,
+        "review_requested",
+        &who,
+        &detail,
+        Some(&env.event_id),
+    )
+    .await?;
+    Ok(round as u32)
+}
+
+/// The brigade officer of an event's actor, as the record names them.
+fn who_of(a: &ev::Actor, town: &str) -> Who {
+    Who {
+        officer: a.officer_id.clone(),
+        role: a.role.clone(),
+        agency: format!("brigade:{town}"),
+        certificate_no: a.certificate_no.clone(),
+    }
+}
+
+/// What the review found, in one line per failed check.
+fn findings(e: &ev::ReviewDecided) -> String {
+    let failed: Vec<String> = e
+        .answers
+        .iter()
+        .filter(|a| !a.passed)
+        .map(|a| format!("{}：{}", a.check, a.note))
+        .collect();
+    let mut s = failed.join("；");
+    if !e.note.is_empty() {
+        if !s.is_empty() {
+            s.push('；');
+        }
+        s.push_str(&e.note);
+    }
+    s
+}
+
+/// Applies the review service's answers on the town's decisions (`review.*` events addressed
+/// to no department).
+#[derive(Debug, Clone)]
+pub struct ReviewEvents {
+    pub outbox: Outbox,
+    pub catalogue: std::sync::Arc<Catalogue>,
+}
+
+impl Handler for ReviewEvents {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let (action, kind) = match env.event_type.as_str() {
+            "review.review_approved" => (CaseAction::ReviewApproved, "review_approved"),
+            "review.review_returned" => (CaseAction::ReviewReturned, "review_returned"),
+            "review.crime_transfer_found" => (CaseAction::CrimeTransferred, "crime_transfer_found"),
+            _ => return Ok(()),
+        };
+        let e: ev::ReviewDecided = decode_payload(env)?;
+        let Some(mut review) = review_of(tx, &e.case_id).await? else {
+            return Err(HandlerError::Reject(format!(
+                "no review of case {} at this brigade",
+                e.case_id
+            )));
+        };
+        if review.review_id != e.review_id || review.round != i64::from(e.round) {
+            tracing::warn!(case_id = %e.case_id, round = e.round, "A review answer for a round no longer pending; ignored.");
+            return Ok(());
+        }
+        let case = store::case_in_tx(tx, &e.case_id)
+            .await?
+            .ok_or_else(|| HandlerError::Reject(format!("no case {}", e.case_id)))?;
+        let next = CaseStatus::parse(&case.status)
+            .map_err(|err| HandlerError::Reject(err.to_string()))?
+            .next(action)
+            .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        review.status = e.status.clone();
+        review.updated_at = now;
+        upsert_review(tx, &review).await?;
+        let reviewer = Who::of_event(env);
+        let here = CaseRef {
+            case_id: &case.case_id,
+            town: &case.town,
+        };
+        let round = e.round;
+        let detail = match action {
+            CaseAction::ReviewApproved => {
+                format!("法制审核通过（第{round}轮），决定生效")
+            }
+            CaseAction::ReviewReturned => {
+                format!("法制审核退回补正（第{round}轮）：{}", findings(&e))
+            }
+            _ => format!(
+                "法制审核认为涉嫌犯罪（第{round}轮），移送公安机关（行刑衔接）：{}",
+                findings(&e)
+            ),
+        };
+        store::add_history(tx, here, now, kind, &reviewer, &detail, Some(&env.event_id)).await?;
+        match action {
+            CaseAction::ReviewApproved => {
+                let outcome = ev::Outcome::decode(review.proposed.as_slice())
+                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
+                let proposer = ev::Actor::decode(review.proposer.as_slice())
+                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
+                let who = who_of(&proposer, &case.town);
+                conclude(
+                    tx,
+                    &self.outbox,
+                    &self.catalogue,
+                    now,
+                    &case,
+                    &outcome,
+                    Some(proposer),
+                    &who,
+                    Some(&env.event_id),
+                )
+                .await?;
+            }
+            CaseAction::CrimeTransferred => {
+                store::set_status(tx, &case.case_id, next.as_str(), now).await?;
+                let system = Who::system(&case.town);
+                let cause = Cause {
+                    actor: None,
+                    who: &system,
+                    causation_id: Some(&env.event_id),
+                };
+                flow::refer(
+                    tx,
+                    &self.outbox,
+                    &self.catalogue,
+                    now,
+                    &case,
+                    CRIME_DEPARTMENT,
+                    CRIME_REASON,
+                    &cause,
+                )
+                .await?;
+            }
+            _ => store::set_status(tx, &case.case_id, next.as_str(), now).await?,
+        }
+        Ok(())
+    }
+}

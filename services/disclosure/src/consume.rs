@@ -1,0 +1,196 @@
+//! Decisions become disclosures: the brigade's in-scope decisions in the town's name, and the
+//! departments' own and entrusted decisions in theirs, each masked as it arrives.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use liandong_domain::calendar::Calendar;
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::disclosure::{self, BodyKind, DisclosureStatus};
+use liandong_domain::ids::{DepartmentCode, MatterCode};
+use liandong_domain::masking::{Party, PartyKind, mask_party, mask_text_for};
+use liandong_domain::outcome::OutcomeKind;
+use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
+use liandong_plumbing::store::Tx;
+use liandong_plumbing::time::from_ts;
+use liandong_proto::events::v1 as ev;
+
+use crate::convert::to_json;
+use crate::store::{self, DisclosureRow};
+
+/// Applies `brigade.case_concluded`, `county.referral_concluded` and
+/// `county.entrusted_decision_recorded`.
+#[derive(Clone)]
+pub struct Decisions {
+    pub catalogue: Arc<Catalogue>,
+    pub calendar: Arc<Calendar>,
+}
+
+/// A decision as the three events carry it.
+struct Decision<'a> {
+    body_kind: BodyKind,
+    body_code: String,
+    case_id: &'a str,
+    outcome: Option<&'a ev::Outcome>,
+    matters: &'a [String],
+    description: &'a str,
+}
+
+impl Handler for Decisions {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        match env.event_type.as_str() {
+            "brigade.case_concluded" => {
+                let e: ev::CaseConcluded = decode_payload(env)?;
+                let d = Decision {
+                    body_kind: BodyKind::Town,
+                    body_code: env.town.clone(),
+                    case_id: &e.case_id,
+                    outcome: e.outcome.as_ref(),
+                    matters: &e.matters,
+                    description: &e.description,
+                };
+                self.create(tx, env, now, d).await
+            }
+            "county.referral_concluded" => {
+                let e: ev::ReferralConcluded = decode_payload(env)?;
+                let d = Decision {
+                    body_kind: BodyKind::Department,
+                    body_code: env.department.clone(),
+                    case_id: &e.case_id,
+                    outcome: e.outcome.as_ref(),
+                    matters: &e.matters,
+                    description: &e.description,
+                };
+                self.create(tx, env, now, d).await
+            }
+            "county.entrusted_decision_recorded" => {
+                let e: ev::EntrustedDecisionRecorded = decode_payload(env)?;
+                // The stationed agency decides in the name of the department that entrusted
+                // it; that department discloses.
+                let body_code = DepartmentCode::parse(&e.decided_in_name_of)
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|_| {
+                        if e.department.is_empty() {
+                            env.department.clone()
+                        } else {
+                            e.department.clone()
+                        }
+                    });
+                let d = Decision {
+                    body_kind: BodyKind::Department,
+                    body_code,
+                    case_id: &e.case_id,
+                    outcome: e.decision.as_ref(),
+                    matters: &e.matters,
+                    description: &e.description,
+                };
+                self.create(tx, env, now, d).await
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The party as the domain knows it; a kind the hub does not know is treated as a person,
+/// whose data is masked the most.
+fn party(p: Option<&ev::Party>) -> Party {
+    let p = p.cloned().unwrap_or_default();
+    Party {
+        kind: PartyKind::parse(&p.kind).unwrap_or(PartyKind::Person),
+        name: p.name,
+        id_number: p.id_number,
+        phone: p.phone,
+        address: p.address,
+        bank_account: p.bank_account,
+        minor: p.minor,
+    }
+}
+
+impl Decisions {
+    /// One disclosure per decision, pending and due by its class, or withheld for a minor.
+    async fn create(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+        d: Decision<'_>,
+    ) -> Result<(), HandlerError> {
+        let outcome = d.outcome.ok_or_else(|| {
+            HandlerError::Reject(format!("{} without an outcome", env.event_type))
+        })?;
+        let kind = OutcomeKind::parse(&outcome.kind).ok_or_else(|| {
+            HandlerError::Reject(format!("unknown outcome kind {:?}", outcome.kind))
+        })?;
+        if d.body_code.is_empty() {
+            return Err(HandlerError::Reject(format!(
+                "{} names no deciding body",
+                env.event_type
+            )));
+        }
+        let matters: Vec<_> = d
+            .matters
+            .iter()
+            .filter_map(|m| MatterCode::parse(m).ok())
+            .filter_map(|m| self.catalogue.matter(&m))
+            .collect();
+        let class = disclosure::class_of(&matters, kind);
+        let decided_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
+        let due = disclosure::publication_due(&self.calendar, decided_at, class);
+        let party = party(outcome.party.as_ref());
+        let masked = mask_party(&party);
+        let withheld = disclosure::withheld_reason(&party);
+        let status = if withheld.is_some() {
+            DisclosureStatus::Withheld
+        } else {
+            DisclosureStatus::Pending
+        };
+        let confiscated: Vec<(&str, i64)> = outcome
+            .confiscated
+            .iter()
+            .map(|c| (c.kind.as_str(), c.count))
+            .collect();
+        let row = DisclosureRow {
+            // Every id carries its town; one disclosure per decision event.
+            disclosure_id: format!("{}-{}", env.town, env.event_id),
+            town: env.town.clone(),
+            case_id: d.case_id.to_owned(),
+            source_event_id: env.event_id.clone(),
+            source_event_type: env.event_type.clone(),
+            body_kind: d.body_kind.as_str().into(),
+            body_code: d.body_code,
+            class: class.as_str().into(),
+            status: status.as_str().into(),
+            outcome: kind.as_str().into(),
+            fine_fen: outcome.fine_fen,
+            confiscated: to_json(&confiscated),
+            summary: mask_text_for(&outcome.summary, &party),
+            description: mask_text_for(d.description, &party),
+            party_kind: masked.kind.as_str().into(),
+            party_name: masked.name,
+            party_address: masked.address,
+            matters: to_json(&d.matters),
+            decided_at,
+            due_at: due.due,
+            due_provisional: due.provisional,
+            withheld_reason: withheld.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+            ..DisclosureRow::default()
+        };
+        if store::insert(tx, &row).await? {
+            tracing::info!(
+                disclosure_id = %row.disclosure_id,
+                case_id = %row.case_id,
+                status = %row.status,
+                due = %row.due_at,
+                "Recorded a decision for disclosure."
+            );
+        }
+        Ok(())
+    }
+}

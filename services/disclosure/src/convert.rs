@@ -1,0 +1,129 @@
+//! Stored disclosures turned into API messages, with the catalogue's names and legal bases.
+
+use chrono::{DateTime, Utc};
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::disclosure::{self, BodyKind, DisclosureStatus};
+use liandong_domain::ids::{DepartmentCode, MatterCode};
+use liandong_plumbing::time::to_ts;
+use liandong_proto::disclosure::v1 as pb;
+
+use crate::store::DisclosureRow;
+
+/// A JSON list as stored; a missing or unreadable list is empty.
+pub fn json_list<T: serde::de::DeserializeOwned>(s: &str) -> Vec<T> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+pub fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("lists of strings and numbers serialise")
+}
+
+/// The deciding body with its names in both languages.
+pub fn body(cat: &Catalogue, kind: &str, code: &str) -> pb::Body {
+    let (name, name_en) = match BodyKind::parse(kind) {
+        Ok(BodyKind::Town) => (
+            format!("镇人民政府（{code}）"),
+            format!("Town government ({code})"),
+        ),
+        _ => DepartmentCode::parse(code)
+            .ok()
+            .and_then(|c| cat.department(&c))
+            .map(|d| (d.name.clone(), d.name_en.clone()))
+            .unwrap_or_else(|| (code.to_owned(), code.to_owned())),
+    };
+    pb::Body {
+        kind: kind.to_owned(),
+        code: code.to_owned(),
+        name,
+        name_en,
+    }
+}
+
+fn matters(cat: &Catalogue, codes: &[String]) -> Vec<pb::DisclosedMatter> {
+    codes
+        .iter()
+        .map(|code| {
+            let m = MatterCode::parse(code).ok().and_then(|c| cat.matter(&c));
+            pb::DisclosedMatter {
+                code: code.clone(),
+                name: m.map(|m| m.name.clone()).unwrap_or_default(),
+                name_en: m.map(|m| m.name_en.clone()).unwrap_or_default(),
+                legal_basis: m
+                    .map(|m| {
+                        m.legal_basis
+                            .iter()
+                            .map(|b| format!("{} {}", b.law, b.article))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn decision(cat: &Catalogue, r: &DisclosureRow) -> pb::DisclosedDecision {
+    let confiscated: Vec<(String, i64)> = json_list(&r.confiscated);
+    pb::DisclosedDecision {
+        outcome: r.outcome.clone(),
+        fine_fen: r.fine_fen,
+        confiscated: confiscated
+            .into_iter()
+            .map(|(kind, count)| pb::DisclosedItem { kind, count })
+            .collect(),
+        summary: r.summary.clone(),
+        description: r.description.clone(),
+        party: Some(pb::MaskedParty {
+            kind: r.party_kind.clone(),
+            name: r.party_name.clone(),
+            address: r.party_address.clone(),
+        }),
+        matters: matters(cat, &json_list(&r.matters)),
+        decided_at: Some(to_ts(r.decided_at)),
+    }
+}
+
+/// The disclosure as its deciding body sees it at `now`.
+pub fn to_pb(cat: &Catalogue, r: &DisclosureRow, now: DateTime<Utc>) -> pb::Disclosure {
+    let status = DisclosureStatus::parse(&r.status).unwrap_or(DisclosureStatus::Pending);
+    pb::Disclosure {
+        disclosure_id: r.disclosure_id.clone(),
+        town: r.town.clone(),
+        case_id: r.case_id.clone(),
+        body: Some(body(cat, &r.body_kind, &r.body_code)),
+        class: r.class.clone(),
+        status: r.status.clone(),
+        decision: Some(decision(cat, r)),
+        due_at: Some(to_ts(r.due_at)),
+        due_provisional: r.due_provisional,
+        overdue: disclosure::is_overdue(status, r.due_at, now),
+        published_at: r.published_at.map(to_ts),
+        published_by: r.published_by.clone().unwrap_or_default(),
+        published_late: r.published_at.is_some_and(|p| p >= r.due_at),
+        withdrawn_at: r.withdrawn_at.map(to_ts),
+        withdrawn_by: r.withdrawn_by.clone().unwrap_or_default(),
+        withdrawal_reason: r.withdrawal_reason.clone().unwrap_or_default(),
+        decision_changed_at: r.decision_changed_at.map(to_ts),
+        withdrawal_due_at: r.withdrawal_due_at.map(to_ts),
+        withdrawn_late: matches!((r.withdrawn_at, r.withdrawal_due_at), (Some(w), Some(due)) if w >= due),
+        withheld_reason: r.withheld_reason.clone().unwrap_or_default(),
+        created_at: Some(to_ts(r.created_at)),
+    }
+}
+
+/// The disclosure as the public sees it: no officer names, no internal dates.
+pub fn to_public(cat: &Catalogue, r: &DisclosureRow, retention_days: u32) -> pb::PublicDisclosure {
+    pb::PublicDisclosure {
+        disclosure_id: r.disclosure_id.clone(),
+        town: r.town.clone(),
+        body: Some(body(cat, &r.body_kind, &r.body_code)),
+        status: r.status.clone(),
+        decision: Some(decision(cat, r)),
+        published_at: r.published_at.map(to_ts),
+        withdrawn_at: r.withdrawn_at.map(to_ts),
+        withdrawal_reason: r.withdrawal_reason.clone().unwrap_or_default(),
+        expires_at: r
+            .published_at
+            .map(|p| to_ts(disclosure::expires_at(p, retention_days))),
+        class: r.class.clone(),
+    }
+}

@@ -1,0 +1,92 @@
+//! The disclosure service (行政执法公示): every decision becomes a masked disclosure, due in 7 or
+//! 20 working days, published or withdrawn by the body that decided, and read by anyone.
+#![forbid(unsafe_code)]
+
+mod api;
+mod consume;
+mod convert;
+mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use liandong_plumbing::bus::{ConsumerSpec, Source};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::config::Config;
+use liandong_plumbing::runtime::Runtime;
+use liandong_plumbing::store::Migrations;
+use liandong_proto::disclosure::v1::disclosure_service_server::DisclosureServiceServer;
+use liandong_proto::disclosure::v1::public_disclosure_service_server::PublicDisclosureServiceServer;
+
+static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The service's own tables, on each backend.
+pub const MIGRATIONS: Migrations = Migrations {
+    postgres: &PG,
+    sqlite: &SQLITE,
+};
+
+/// The gRPC name readiness is reported under.
+pub const SERVICE_NAME: &str = "liandong.disclosure.v1.DisclosureService";
+
+/// The disclosure service, built and bound, ready to run.
+pub struct Application {
+    rt: Runtime,
+    listener: tokio::net::TcpListener,
+}
+
+impl Application {
+    /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
+    pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
+        let addr = cfg.disclosure_addr;
+        let mut rt = Runtime::start(cfg, Source::Disclosure, &MIGRATIONS, clock).await?;
+        let subjects = rt.bus.subjects.clone();
+        let handler = consume::Decisions {
+            catalogue: rt.catalogue.clone(),
+            calendar: rt.calendar.clone(),
+        };
+        // The disclosure service observes decisions addressed to others: it answers no
+        // receipts, and each event stands alone, so no order is kept.
+        let brigade = ConsumerSpec {
+            durable: "disclosure-from-brigade".into(),
+            stream: rt.bus.stream_name("brigade"),
+            filter_subjects: vec![subjects.filter(Source::Brigade, "case_concluded", "*")],
+            ordered: false,
+        };
+        rt.observe(brigade, handler.clone());
+        let county = ConsumerSpec {
+            durable: "disclosure-from-county".into(),
+            stream: rt.bus.stream_name("county"),
+            filter_subjects: vec![
+                subjects.filter(Source::County, "referral_concluded", "*"),
+                subjects.filter(Source::County, "entrusted_decision_recorded", "*"),
+            ],
+            ordered: false,
+        };
+        rt.observe(county, handler);
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Application { rt, listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then stops cleanly.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let api = api::Api::new(&self.rt);
+        let officers = DisclosureServiceServer::with_interceptor(
+            api.clone(),
+            liandong_plumbing::grpc::actor_interceptor,
+        );
+        // The public service has no interceptor: reading published disclosures needs no caller.
+        let public = PublicDisclosureServiceServer::new(api);
+        let routes = tonic::service::Routes::new(officers).add_service(public);
+        self.rt
+            .serve(self.listener, SERVICE_NAME, routes, shutdown)
+            .await
+    }
+}

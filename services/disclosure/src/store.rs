@@ -1,0 +1,166 @@
+//! The disclosure service's table: one row per decision, holding only masked content.
+
+use chrono::{DateTime, Utc};
+use liandong_plumbing::store::{Db, Tx};
+use liandong_plumbing::{with_db, with_tx};
+
+/// A disclosure as stored. Every text in it was masked before it was written.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct DisclosureRow {
+    pub disclosure_id: String,
+    pub town: String,
+    pub case_id: String,
+    pub source_event_id: String,
+    pub source_event_type: String,
+    /// `town` or `department`.
+    pub body_kind: String,
+    /// The town's code or the department's.
+    pub body_code: String,
+    pub class: String,
+    pub status: String,
+    pub outcome: String,
+    pub fine_fen: i64,
+    /// JSON list of `[kind, count]`.
+    pub confiscated: String,
+    pub summary: String,
+    pub description: String,
+    pub party_kind: String,
+    pub party_name: String,
+    pub party_address: String,
+    /// JSON list of matter codes.
+    pub matters: String,
+    pub decided_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub due_provisional: bool,
+    pub withheld_reason: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub published_by: Option<String>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by: Option<String>,
+    pub withdrawal_reason: Option<String>,
+    pub decision_changed_at: Option<DateTime<Utc>>,
+    pub withdrawal_due_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Stores a new disclosure; one already made from the same event changes nothing.
+pub async fn insert(tx: &mut Tx, d: &DisclosureRow) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO disclosures (disclosure_id, town, case_id, source_event_id, source_event_type, body_kind, \
+             body_code, class, status, outcome, fine_fen, confiscated, summary, description, party_kind, party_name, \
+             party_address, matters, decided_at, due_at, due_provisional, withheld_reason, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24) \
+             ON CONFLICT (source_event_id) DO NOTHING",
+        )
+        .bind(&d.disclosure_id)
+        .bind(&d.town)
+        .bind(&d.case_id)
+        .bind(&d.source_event_id)
+        .bind(&d.source_event_type)
+        .bind(&d.body_kind)
+        .bind(&d.body_code)
+        .bind(&d.class)
+        .bind(&d.status)
+        .bind(&d.outcome)
+        .bind(d.fine_fen)
+        .bind(&d.confiscated)
+        .bind(&d.summary)
+        .bind(&d.description)
+        .bind(&d.party_kind)
+        .bind(&d.party_name)
+        .bind(&d.party_address)
+        .bind(&d.matters)
+        .bind(d.decided_at)
+        .bind(d.due_at)
+        .bind(d.due_provisional)
+        .bind(&d.withheld_reason)
+        .bind(d.created_at)
+        .bind(d.updated_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
+
+pub async fn get_in_tx(tx: &mut Tx, id: &str) -> Result<Option<DisclosureRow>, sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query_as(
+        "SELECT * FROM disclosures WHERE disclosure_id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Writes publication and withdrawal, but only if the status is still `expected`: two officers
+/// acting at once cannot both win.
+pub async fn update(tx: &mut Tx, d: &DisclosureRow, expected: &str) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+            "UPDATE disclosures SET status = $2, published_at = $3, published_by = $4, withdrawn_at = $5, \
+             withdrawn_by = $6, withdrawal_reason = $7, decision_changed_at = $8, withdrawal_due_at = $9, \
+             updated_at = $10 WHERE disclosure_id = $1 AND status = $11",
+        )
+        .bind(&d.disclosure_id)
+        .bind(&d.status)
+        .bind(d.published_at)
+        .bind(&d.published_by)
+        .bind(d.withdrawn_at)
+        .bind(&d.withdrawn_by)
+        .bind(&d.withdrawal_reason)
+        .bind(d.decision_changed_at)
+        .bind(d.withdrawal_due_at)
+        .bind(d.updated_at)
+        .bind(expected)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// One body's disclosures, newest first, optionally of one status.
+pub async fn by_body(
+    db: &Db,
+    body_kind: &str,
+    body_code: &str,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DisclosureRow>, sqlx::Error> {
+    with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT * FROM disclosures WHERE body_kind = $1 AND body_code = $2 AND ($3 IS NULL OR status = $3) \
+         ORDER BY created_at DESC, disclosure_id DESC LIMIT $4"
+    )
+    .bind(body_kind)
+    .bind(body_code)
+    .bind(status)
+    .bind(limit)
+    .fetch_all(p)
+    .await
+    })
+}
+
+/// What the public sees: published or withdrawn after publication, published after
+/// `published_after` (the retention's start), newest first.
+pub async fn public(
+    db: &Db,
+    town: Option<&str>,
+    published_after: DateTime<Utc>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<DisclosureRow>, sqlx::Error> {
+    with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT * FROM disclosures WHERE status IN ('published', 'withdrawn') AND published_at IS NOT NULL \
+         AND published_at > $1 AND ($2 IS NULL OR town = $2) \
+         ORDER BY published_at DESC, disclosure_id DESC LIMIT $3 OFFSET $4"
+    )
+    .bind(published_after)
+    .bind(town)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(p)
+    .await
+    })
+}

@@ -1,0 +1,91 @@
+//! The review service (重大执法决定法制审核): major decisions wait here for their legal
+//! reviewer — the town judicial office, or a department's own legal office.
+#![forbid(unsafe_code)]
+
+mod api;
+mod consume;
+mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use liandong_plumbing::bus::{ConsumerSpec, Source};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::config::Config;
+use liandong_plumbing::runtime::Runtime;
+use liandong_plumbing::store::Migrations;
+use liandong_proto::review::v1::review_service_server::ReviewServiceServer;
+
+static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The service's own tables, on each backend.
+pub const MIGRATIONS: Migrations = Migrations {
+    postgres: &PG,
+    sqlite: &SQLITE,
+};
+
+/// The gRPC name readiness is reported under.
+pub const SERVICE_NAME: &str = "liandong.review.v1.ReviewService";
+
+/// The review service, built and bound, ready to run.
+pub struct Application {
+    rt: Runtime,
+    listener: tokio::net::TcpListener,
+}
+
+impl Application {
+    /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
+    pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
+        let addr = cfg.review_addr;
+        let mut rt = Runtime::start(cfg, Source::Review, &MIGRATIONS, clock).await?;
+        let subjects = rt.bus.subjects.clone();
+        // The brigades' review requests and their registries' changes. Ordered: a review's
+        // aggregate (`review:<case id>`) and an officer's (`officer:<agency>:<officer>`) have
+        // no other events, so every event of each arrives here.
+        let brigade = ConsumerSpec {
+            durable: "review-from-brigade".into(),
+            stream: rt.bus.stream_name("brigade"),
+            filter_subjects: vec![
+                subjects.filter(Source::Brigade, "review_requested", "*"),
+                subjects.filter(Source::Brigade, "officer_certificate_changed", "*"),
+            ],
+            ordered: true,
+        };
+        // The departments' registries (`county.officer_certificate_changed._.<department>`).
+        let county = ConsumerSpec {
+            durable: "review-from-county".into(),
+            stream: rt.bus.stream_name("county"),
+            filter_subjects: vec![subjects.filter(
+                Source::County,
+                "officer_certificate_changed",
+                "*",
+            )],
+            ordered: true,
+        };
+        let handler = consume::Events {
+            calendar: rt.calendar.clone(),
+        };
+        rt.consume(brigade, handler.clone());
+        rt.consume(county, handler);
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Application { rt, listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then stops cleanly.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let api = api::Api::new(&self.rt);
+        let svc =
+            ReviewServiceServer::with_interceptor(api, liandong_plumbing::grpc::actor_interceptor);
+        let routes = tonic::service::Routes::new(svc);
+        self.rt
+            .serve(self.listener, SERVICE_NAME, routes, shutdown)
+            .await
+    }
+}

@@ -1,0 +1,212 @@
+//! The review service's tables: reviews, their rounds, and the copy of the certificate
+//! registries.
+
+use chrono::{DateTime, Utc};
+use liandong_plumbing::store::{Db, Tx};
+use liandong_plumbing::{with_db, with_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReviewRow {
+    pub review_id: String,
+    pub town: String,
+    pub department: String,
+    pub case_id: String,
+    pub decided_in_name_of: String,
+    pub status: String,
+    pub round: i64,
+    pub requested_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub due_last_day: String,
+    pub extended: bool,
+    pub extension_reason: String,
+    pub extended_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RoundRow {
+    pub review_id: String,
+    pub round: i64,
+    pub materials: Vec<u8>,
+    pub requested_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub answers: String,
+    pub decision: String,
+    pub status: String,
+    pub note: String,
+    pub decided_by: String,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CertRow {
+    pub agency: String,
+    pub officer: String,
+    pub certificate_no: String,
+    pub issuing_authority: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub status: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+const REVIEW_COLUMNS: &str = "review_id, town, department, case_id, decided_in_name_of, status, \
+     round, requested_at, due_at, due_last_day, extended, extension_reason, extended_at, updated_at";
+
+pub async fn review_in_tx(tx: &mut Tx, review_id: &str) -> Result<Option<ReviewRow>, sqlx::Error> {
+    let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE review_id = $1");
+    with_tx!(tx, |c| sqlx::query_as::<_, ReviewRow>(&sql)
+        .bind(review_id)
+        .fetch_optional(&mut *c)
+        .await)
+}
+
+pub async fn review(db: &Db, review_id: &str) -> Result<Option<ReviewRow>, sqlx::Error> {
+    let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE review_id = $1");
+    with_db!(db, |p| sqlx::query_as::<_, ReviewRow>(&sql)
+        .bind(review_id)
+        .fetch_optional(p)
+        .await)
+}
+
+/// Reviews of a town (`department` empty) or of a department in any town, newest first.
+pub async fn list(
+    db: &Db,
+    town: Option<&str>,
+    department: &str,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ReviewRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {REVIEW_COLUMNS} FROM reviews WHERE department = $1 \
+         AND ($2 IS NULL OR town = $2) AND ($3 IS NULL OR status = $3) \
+         ORDER BY requested_at DESC LIMIT $4"
+    );
+    with_db!(db, |p| sqlx::query_as::<_, ReviewRow>(&sql)
+        .bind(department)
+        .bind(town)
+        .bind(status)
+        .bind(limit)
+        .fetch_all(p)
+        .await)
+}
+
+pub async fn upsert_review(tx: &mut Tx, r: &ReviewRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query(
+        "INSERT INTO reviews (review_id, town, department, case_id, decided_in_name_of, status, \
+         round, requested_at, due_at, due_last_day, extended, extension_reason, extended_at, \
+         updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) \
+         ON CONFLICT (review_id) DO UPDATE SET decided_in_name_of = excluded.decided_in_name_of, \
+         status = excluded.status, round = excluded.round, requested_at = excluded.requested_at, \
+         due_at = excluded.due_at, due_last_day = excluded.due_last_day, \
+         extended = excluded.extended, extension_reason = excluded.extension_reason, \
+         extended_at = excluded.extended_at, updated_at = excluded.updated_at"
+    )
+    .bind(&r.review_id)
+    .bind(&r.town)
+    .bind(&r.department)
+    .bind(&r.case_id)
+    .bind(&r.decided_in_name_of)
+    .bind(&r.status)
+    .bind(r.round)
+    .bind(r.requested_at)
+    .bind(r.due_at)
+    .bind(&r.due_last_day)
+    .bind(r.extended)
+    .bind(&r.extension_reason)
+    .bind(r.extended_at)
+    .bind(r.updated_at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn upsert_round(tx: &mut Tx, r: &RoundRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO review_rounds (review_id, round, materials, requested_at, due_at, answers, \
+         decision, status, note, decided_by, decided_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) \
+         ON CONFLICT (review_id, round) DO UPDATE SET due_at = excluded.due_at, \
+         answers = excluded.answers, decision = excluded.decision, status = excluded.status, \
+         note = excluded.note, decided_by = excluded.decided_by, decided_at = excluded.decided_at"
+    )
+    .bind(&r.review_id)
+    .bind(r.round)
+    .bind(&r.materials)
+    .bind(r.requested_at)
+    .bind(r.due_at)
+    .bind(&r.answers)
+    .bind(&r.decision)
+    .bind(&r.status)
+    .bind(&r.note)
+    .bind(&r.decided_by)
+    .bind(r.decided_at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+    })
+}
+
+const ROUND_COLUMNS: &str = "review_id, round, materials, requested_at, due_at, answers, \
+     decision, status, note, decided_by, decided_at";
+
+pub async fn round_in_tx(
+    tx: &mut Tx,
+    review_id: &str,
+    round: i64,
+) -> Result<Option<RoundRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {ROUND_COLUMNS} FROM review_rounds WHERE review_id = $1 AND round = $2");
+    with_tx!(tx, |c| sqlx::query_as::<_, RoundRow>(&sql)
+        .bind(review_id)
+        .bind(round)
+        .fetch_optional(&mut *c)
+        .await)
+}
+
+pub async fn rounds(db: &Db, review_id: &str) -> Result<Vec<RoundRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {ROUND_COLUMNS} FROM review_rounds WHERE review_id = $1 ORDER BY round");
+    with_db!(db, |p| sqlx::query_as::<_, RoundRow>(&sql)
+        .bind(review_id)
+        .fetch_all(p)
+        .await)
+}
+
+pub async fn upsert_certificate(tx: &mut Tx, r: &CertRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO certificates (agency, officer, certificate_no, issuing_authority, valid_from, \
+         valid_until, status, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) \
+         ON CONFLICT (agency, officer) DO UPDATE SET certificate_no = excluded.certificate_no, \
+         issuing_authority = excluded.issuing_authority, valid_from = excluded.valid_from, \
+         valid_until = excluded.valid_until, status = excluded.status, updated_at = excluded.updated_at"
+    )
+    .bind(&r.agency)
+    .bind(&r.officer)
+    .bind(&r.certificate_no)
+    .bind(&r.issuing_authority)
+    .bind(&r.valid_from)
+    .bind(&r.valid_until)
+    .bind(&r.status)
+    .bind(r.updated_at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+    })
+}
+
+pub async fn certificate(
+    db: &Db,
+    agency: &str,
+    officer: &str,
+) -> Result<Option<CertRow>, sqlx::Error> {
+    with_db!(db, |p| sqlx::query_as::<_, CertRow>(
+        "SELECT agency, officer, certificate_no, issuing_authority, valid_from, valid_until, \
+         status, updated_at FROM certificates WHERE agency = $1 AND officer = $2"
+    )
+    .bind(agency)
+    .bind(officer)
+    .fetch_optional(p)
+    .await)
+}

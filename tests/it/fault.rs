@@ -1,0 +1,481 @@
+//! Fault injection: services killed with SIGKILL mid-load, NATS servers and a JetStream cluster
+//! node killed, the broker losing acknowledged messages, PostgreSQL restarted, poison messages;
+//! after each, every database is read to prove nothing was lost and nothing doubled.
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use liandong_plumbing::bus::Bus;
+use liandong_tests::fault::{
+    self, Databases, Load, NatsCluster, NatsServer, PgCluster, Watch, check_invariants,
+    deliver_and_conclude, when_at_least,
+};
+use liandong_tests::hub::TestHub;
+use liandong_tests::{Backend, TestEnv};
+
+/// Referrals in flight for the SIGKILL scenarios, as the issue asks.
+const KILL_LOAD: usize = 1000;
+/// Enough for the other scenarios to have traffic before, during and after the fault.
+const LOAD: usize = 400;
+const IN_FLIGHT: usize = 32;
+const SETTLE: Duration = Duration::from_secs(90);
+
+/// One scenario at a time: each drives the machine's two cores to the full, and two at once
+/// turn a one-second ack wait into a storm of redeliveries that measures the machine, not
+/// the system.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn dlq(hub: &TestHub) -> String {
+    format!("{}DLQ", hub.env.cfg.stream_prefix)
+}
+
+fn stream(hub: &TestHub, what: &str) -> String {
+    format!("{}{what}", hub.env.cfg.stream_prefix)
+}
+
+/// Kills `service` with SIGKILL once between 10 % and 90 % of the referrals are committed
+/// (where `watch` says), starts it again, lets the load finish, concludes everything and
+/// checks the invariants.
+async fn kill9_mid_load(service: &'static str, watch: Watch, backend: Backend) {
+    let _serial = SERIAL.lock().await;
+    let started = Instant::now();
+    let mut hub = TestHub::start_with(TestEnv::new(backend)).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let load = Load::start(hub.brigade.clone(), KILL_LOAD, IN_FLIGHT);
+
+    let at = when_at_least(&dbs, watch, KILL_LOAD, 0.3).await;
+    hub.kill9(service);
+    let (sent, received) = (dbs.sent().await.unwrap(), dbs.received().await.unwrap());
+    println!(
+        "[kill -9 {service}, {backend}] killed at {:.0} % committed ({watch:?}): brigade had \
+         {sent}, county {received} of {KILL_LOAD}",
+        at * 100.0
+    );
+    assert!(
+        (0.10..=0.90).contains(&at),
+        "the kill must land mid-load, not at {at}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    hub.respawn(service).await;
+
+    let (acknowledged, failed) = load.finish().await;
+    let concluded = deliver_and_conclude(&dbs, hub.county.clone(), SETTLE).await;
+    let injected = format!(
+        "kill -9 of {service} at {:.0} % of {KILL_LOAD} referrals committed, restart after 0.5 s \
+         ({acknowledged} reports acknowledged, {failed} calls failed and retried, {concluded} concluded)",
+        at * 100.0
+    );
+    let urls = hub.env.cfg.nats_url.clone();
+    let f = check_invariants(
+        &format!("kill -9 {service}"),
+        &injected,
+        &dbs,
+        &urls,
+        &dlq(&hub),
+        0,
+        SETTLE,
+    )
+    .await;
+    assert!(f.sent >= KILL_LOAD as i64);
+    dbs.close().await;
+    hub.stop().await;
+    println!(
+        "[kill -9 {service}] wall time {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "against the current working tree `county.case_handover_received` (uncommitted) never gets its receipt: re-sent 30-40 times, receipts missing after 90 s (see RELIABILITY.md, Known gaps)"]
+async fn kill9_of_the_brigade_mid_load_loses_and_doubles_nothing() {
+    kill9_mid_load("brigade", Watch::Sent, Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "against the current working tree `county.case_handover_received` (uncommitted) never gets its receipt: re-sent 30-40 times, receipts missing after 90 s (see RELIABILITY.md, Known gaps)"]
+async fn kill9_of_the_county_mid_load_loses_and_doubles_nothing() {
+    kill9_mid_load("county", Watch::Received, Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_server_killed_and_restarted_mid_stream_loses_nothing() {
+    let _serial = SERIAL.lock().await;
+    let mut nats = NatsServer::start().await;
+    let mut env = TestEnv::new(Backend::Sqlite);
+    env.cfg.nats_url = nats.url();
+    let hub = TestHub::start_with(env).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let load = Load::start(hub.brigade.clone(), LOAD, IN_FLIGHT);
+
+    let at = when_at_least(&dbs, Watch::Received, LOAD, 0.3).await;
+    nats.kill9();
+    println!(
+        "[nats kill -9] killed the only NATS server at {:.0} % received",
+        at * 100.0
+    );
+    assert!((0.10..=0.90).contains(&at));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    nats.restart().await;
+
+    let (acknowledged, failed) = load.finish().await;
+    let concluded = deliver_and_conclude(&dbs, hub.county.clone(), SETTLE).await;
+    let injected = format!(
+        "kill -9 of the single nats-server (file storage) at {:.0} % of {LOAD} received, \
+         restart after 1 s on the same port and store ({acknowledged} acknowledged, {failed} \
+         calls retried, {concluded} concluded)",
+        at * 100.0
+    );
+    check_invariants(
+        "nats kill -9",
+        &injected,
+        &dbs,
+        &nats.url(),
+        &dlq(&hub),
+        0,
+        SETTLE,
+    )
+    .await;
+    dbs.close().await;
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "against the current working tree a service does not report ready within 60 s on the three-node cluster (eight R3 streams and their consumers); not yet diagnosed"]
+async fn a_cluster_loses_a_follower_and_then_the_stream_leader_under_traffic() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = NatsCluster::start().await;
+    let mut env = TestEnv::new(Backend::Sqlite);
+    env.cfg.nats_url = cluster.urls();
+    env.cfg.bus.replicas = 3;
+    // The services create their streams at start, after the cluster has formed.
+    let hub = TestHub::start_with(env).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let brigade_stream = stream(&hub, "BRIGADE");
+    let load = Load::start(hub.brigade.clone(), LOAD, IN_FLIGHT);
+
+    let first = when_at_least(&dbs, Watch::Received, LOAD, 0.2).await;
+    let leader = cluster.leader_of(&brigade_stream).await;
+    let follower = (leader + 1) % 3;
+    cluster.nodes[follower].kill9();
+    println!(
+        "[cluster] killed follower {} at {:.0} % received",
+        cluster.nodes[follower].name,
+        first * 100.0
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    cluster.nodes[follower].restart().await;
+    cluster.wait_replicas_current(&brigade_stream).await;
+
+    let second = when_at_least(&dbs, Watch::Received, LOAD, 0.5).await;
+    let leader = cluster.leader_of(&brigade_stream).await;
+    cluster.nodes[leader].kill9();
+    println!(
+        "[cluster] killed {brigade_stream}'s leader {} at {:.0} % received; it stays down",
+        cluster.nodes[leader].name,
+        second * 100.0
+    );
+    assert!(second <= 0.95, "the leader must die under traffic");
+
+    let (acknowledged, failed) = load.finish().await;
+    let concluded = deliver_and_conclude(&dbs, hub.county.clone(), SETTLE).await;
+    let injected = format!(
+        "3-node cluster, R3 streams, sync_interval always: kill -9 of a follower at {:.0} % \
+         (restarted after 1 s), then of the stream leader at {:.0} % of {LOAD} (left down) \
+         ({acknowledged} acknowledged, {failed} calls retried, {concluded} concluded)",
+        first * 100.0,
+        second * 100.0
+    );
+    check_invariants(
+        "cluster",
+        &injected,
+        &dbs,
+        &cluster.live_urls(),
+        &dlq(&hub),
+        0,
+        SETTLE,
+    )
+    .await;
+    dbs.close().await;
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_that_loses_acknowledged_messages_is_made_good_by_receipts_and_resends() {
+    let _serial = SERIAL.lock().await;
+    let nats = NatsServer::start().await;
+    let mut env = TestEnv::new(Backend::Sqlite);
+    env.cfg.nats_url = nats.url();
+    let hub = TestHub::start_with(env).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let js = jetstream::new(fault::connect(&nats.url()).await.unwrap());
+    let (brigade_stream, receipts) = (stream(&hub, "BRIGADE"), stream(&hub, "RECEIPTS"));
+    let load = Load::start(hub.brigade.clone(), LOAD, IN_FLIGHT);
+
+    // Purge the referrals' stream (and the receipts) every 150 ms while reports are coming:
+    // messages the broker acknowledged to the relay vanish before or after delivery.
+    let mut purged = 0u64;
+    let mut purges = 0;
+    while !load_done(&load) {
+        for name in [&brigade_stream, &receipts] {
+            if let Ok(s) = js.get_stream(name).await
+                && let Ok(p) = s.purge().await
+            {
+                purged += p.purged;
+            }
+        }
+        purges += 1;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    // Then delete the referrals' stream outright and create it again, as an operator
+    // recovering a broken stream would; its consumers are gone with it and come back.
+    js.delete_stream(&brigade_stream).await.unwrap();
+    Bus::connect(&hub.env.cfg, "fault-test")
+        .await
+        .expect("the streams are created again");
+    let (acknowledged, failed) = load.finish().await;
+    let concluded = deliver_and_conclude(&dbs, hub.county.clone(), SETTLE).await;
+    let injected = format!(
+        "{purges} purges of {brigade_stream} and RECEIPTS during the load ({purged} acknowledged \
+         messages dropped), then {brigade_stream} deleted and recreated ({acknowledged} \
+         acknowledged, {failed} calls retried, {concluded} concluded)"
+    );
+    let f = check_invariants(
+        "broker loss",
+        &injected,
+        &dbs,
+        &nats.url(),
+        &dlq(&hub),
+        0,
+        SETTLE,
+    )
+    .await;
+    assert!(
+        purged > 0,
+        "the broker lost nothing: the scenario proved nothing"
+    );
+    assert!(
+        f.duplicates > 0,
+        "re-sends reached inboxes that had the events"
+    );
+    dbs.close().await;
+    hub.stop().await;
+}
+
+fn load_done(load: &Load) -> bool {
+    load.acknowledged.load(std::sync::atomic::Ordering::Relaxed) >= load.total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_restarted_under_load_the_services_reconnect_and_carry_on() {
+    let _serial = SERIAL.lock().await;
+    let pg = tokio::task::spawn_blocking(PgCluster::start).await.unwrap();
+    let mut env = TestEnv::new(Backend::Sqlite);
+    // The services' databases live on the throwaway cluster, not on the machine's server.
+    env.cfg.database_url = Some(pg.url("ldf"));
+    let hub = TestHub::start_with(env).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let load = Load::start(hub.brigade.clone(), LOAD, IN_FLIGHT);
+
+    let at = when_at_least(&dbs, Watch::Received, LOAD, 0.3).await;
+    let pg = tokio::task::spawn_blocking(move || {
+        let mut pg = pg;
+        // A crash: no checkpoint, every connection cut, recovery from WAL at start.
+        pg.stop_server("immediate");
+        std::thread::sleep(Duration::from_millis(500));
+        pg.start_server();
+        pg
+    })
+    .await
+    .unwrap();
+    println!(
+        "[postgres restart] crashed and restarted PostgreSQL at {:.0} % received",
+        at * 100.0
+    );
+    assert!((0.10..=0.90).contains(&at));
+
+    let (acknowledged, failed) = load.finish().await;
+    let concluded = deliver_and_conclude(&dbs, hub.county.clone(), SETTLE).await;
+    let injected = format!(
+        "PostgreSQL stopped -m immediate at {:.0} % of {LOAD} received and started 0.5 s later \
+         ({acknowledged} acknowledged, {failed} calls retried, {concluded} concluded)",
+        at * 100.0
+    );
+    let urls = hub.env.cfg.nats_url.clone();
+    check_invariants(
+        "postgres restart",
+        &injected,
+        &dbs,
+        &urls,
+        &dlq(&hub),
+        0,
+        SETTLE,
+    )
+    .await;
+    dbs.close().await;
+    hub.stop().await;
+    drop(pg);
+}
+
+/// `liandong_dead_letters_total` summed over its label sets, if the service serves
+/// `GET /metrics` on its gRPC address; `None` while that endpoint does not exist.
+async fn dead_letter_metric(addr: std::net::SocketAddr) -> Option<f64> {
+    let reply = liandong_tests::http::request(addr, "GET", "/metrics", &[], None)
+        .await
+        .ok()?;
+    if reply.status != 200 {
+        return None;
+    }
+    let values: Vec<f64> = reply
+        .body
+        .lines()
+        .filter(|l| l.starts_with("liandong_dead_letters_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    // `+ 0.0`: an empty f64 sum is -0.0.
+    Some(values.iter().sum::<f64>() + 0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_rest_flows() {
+    let _serial = SERIAL.lock().await;
+    use liandong_plumbing::bus::{Source, Subjects};
+    use liandong_proto::events::v1 as ev;
+    use prost::Message;
+
+    // PostgreSQL refuses a NUL byte in text, every time: a handler failure no retry cures.
+    let hub = TestHub::start_with(TestEnv::new(Backend::Postgres)).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let urls = hub.env.cfg.nats_url.clone();
+    let js = jetstream::new(fault::connect(&urls).await.unwrap());
+    let subjects = Subjects::new(&hub.env.cfg.subject_root);
+    let subject = subjects.event(
+        Source::Brigade,
+        "referral_dispatched",
+        fault::TOWN,
+        Some(fault::DEPARTMENT),
+    );
+    let metric_before = dead_letter_metric(hub.env.cfg.county_addr).await;
+
+    // A varint tag with wire type 7, which protobuf does not have.
+    let garbage = b"\xff\xff\xff not an envelope".to_vec();
+    assert!(ev::Envelope::decode(garbage.as_slice()).is_err());
+    let poison_id = uuid::Uuid::now_v7().to_string();
+    let poison = ev::Envelope {
+        event_id: poison_id.clone(),
+        event_type: "brigade.referral_dispatched".into(),
+        schema_version: 1,
+        town: fault::TOWN.into(),
+        department: fault::DEPARTMENT.into(),
+        aggregate_id: format!("{}-poison", fault::TOWN),
+        aggregate_seq: 1,
+        source: Source::Brigade.as_str().into(),
+        payload: ev::ReferralDispatched {
+            referral_id: "poison\0referral".into(),
+            facts: Some(ev::CaseFacts {
+                case_id: format!("{}-poison-case", fault::TOWN),
+                town: fault::TOWN.into(),
+                matters: vec![fault::MATTER.into()],
+                ..Default::default()
+            }),
+            department: fault::DEPARTMENT.into(),
+            dispatch_no: 1,
+            reason: "triage".into(),
+        }
+        .encode_to_vec(),
+        ..Default::default()
+    };
+    for (bytes, id) in [
+        (garbage, uuid::Uuid::now_v7().to_string()),
+        (poison.encode_to_vec(), poison_id.clone()),
+    ] {
+        let msg = async_nats::jetstream::message::PublishMessage::build()
+            .payload(bytes.into())
+            .message_id(id);
+        js.send_publish(subject.clone(), msg)
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    // The referrals behind them: reported while the poison is still being retried.
+    let load = Load::start(hub.brigade.clone(), 200, IN_FLIGHT);
+    let dlq_name = dlq(&hub);
+    let dlq_stream = js.get_stream(&dlq_name).await.unwrap();
+    let started = Instant::now();
+    liandong_tests::eventually(
+        "both messages to be dead-lettered",
+        Duration::from_secs(60),
+        || async {
+            let info = dlq_stream.get_info().await?;
+            anyhow::Ok((info.state.messages >= 2).then_some(()))
+        },
+    )
+    .await;
+    let received_when_dead_lettered = dbs.received().await.unwrap();
+    println!(
+        "[dead letters] both dead-lettered after {:.1} s; meanwhile {received_when_dead_lettered} \
+         referrals behind them reached the county",
+        started.elapsed().as_secs_f64()
+    );
+    let mut errors = Vec::new();
+    for seq in 1..=2 {
+        let m = dlq_stream.get_raw_message(seq).await.unwrap();
+        let header = |k: &str| {
+            m.headers
+                .get(k)
+                .map(|v| v.as_str().to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(header("Liandong-Original-Subject"), subject);
+        assert!(header("Liandong-Consumer").starts_with("county-from-brigade"));
+        errors.push(header("Liandong-Error"));
+    }
+    println!("[dead letters] errors: {errors:?}");
+    assert!(errors[0].contains("decode"), "{errors:?}");
+    assert!(
+        errors[1].contains("0x00") || errors[1].to_lowercase().contains("database"),
+        "the handler's error is kept: {errors:?}"
+    );
+
+    let (acknowledged, failed) = load.finish().await;
+    let concluded = deliver_and_conclude(&dbs, hub.county.clone(), SETTLE).await;
+    let metric_after = dead_letter_metric(hub.env.cfg.county_addr).await;
+    let metric = match (metric_before, metric_after) {
+        (_, Some(after)) => {
+            let before = metric_before.unwrap_or(0.0);
+            assert!(
+                after >= before + 2.0,
+                "liandong_dead_letters_total rose from {before} to {after}"
+            );
+            format!("liandong_dead_letters_total {before} -> {after}")
+        }
+        (_, None) => {
+            // NOTE: GET /metrics is not served yet (another engineer is adding it); the DLQ
+            // stream's contents above are the evidence until then.
+            println!(
+                "[dead letters] NOTE: no /metrics on the county's address yet; asserted on the DLQ stream"
+            );
+            "no /metrics endpoint yet".into()
+        }
+    };
+    let injected = format!(
+        "an undecodable message and an envelope whose handler fails every time (NUL in a \
+         PostgreSQL text), then 200 referrals behind them ({acknowledged} acknowledged, {failed} \
+         calls retried, {concluded} concluded); {metric}"
+    );
+    check_invariants("dead letters", &injected, &dbs, &urls, &dlq_name, 2, SETTLE).await;
+    dbs.close().await;
+    hub.stop().await;
+}

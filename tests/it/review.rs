@@ -1,0 +1,332 @@
+//! Legal review of major decisions (重大执法决定法制审核), end to end: a major decision waits
+//! for the town judicial office, goes through a return-and-resubmit round, and takes effect
+//! on approval; a suspected crime becomes a transfer to the public security organs.
+
+use std::time::Duration;
+
+use liandong_domain::calendar::Calendar;
+use liandong_plumbing::time::{from_ts, to_ts};
+use liandong_proto::brigade::v1 as brigade;
+use liandong_proto::county::v1 as county;
+use liandong_proto::events::v1 as ev;
+use liandong_proto::review::v1 as review;
+use liandong_tests::hub::{As, TestHub, certificate_no};
+use liandong_tests::{Backend, eventually};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+const T1: &str = "330782101";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn fine(fen: i64) -> ev::Outcome {
+    ev::Outcome {
+        kind: "fine".into(),
+        fine_fen: fen,
+        summary: "占道经营，处罚款".into(),
+        ..Default::default()
+    }
+}
+
+/// An in-scope case (CSGL-001: fines of 10,000 yuan or more are major), assigned to wang.wu.
+async fn assigned_case(hub: &TestHub, description: &str) -> String {
+    let mut b = hub.brigade.clone();
+    let case = b
+        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
+            town: T1.into(),
+            source: brigade::CaseSource::Patrol as i32,
+            matters: vec!["CSGL-001".into()],
+            village: "西湖村".into(),
+            location: "集镇街道".into(),
+            description: description.into(),
+            found_at: Some(prost_types::Timestamp {
+                seconds: 1_780_000_000,
+                nanos: 0,
+            }),
+            evidence_refs: vec!["现场照片-01.jpg".into()],
+            complex: false,
+            triage_override: None,
+        }))
+        .await
+        .expect("reported")
+        .into_inner()
+        .case
+        .expect("a case");
+    b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
+        case_id: case.case_id.clone(),
+        officers: vec!["wang.wu".into()],
+    }))
+    .await
+    .expect("assigned");
+    case.case_id
+}
+
+async fn conclude(hub: &TestHub, case_id: &str, outcome: ev::Outcome) -> brigade::Case {
+    hub.brigade
+        .clone()
+        .conclude_case(As::brigade_officer(T1).req(brigade::ConcludeCaseRequest {
+            case_id: case_id.into(),
+            outcome: Some(outcome),
+        }))
+        .await
+        .expect("concluding is accepted")
+        .into_inner()
+        .case
+        .expect("a case")
+}
+
+/// Waits until the judicial office sees round `round` of the case's review, pending.
+async fn pending_review(hub: &TestHub, case_id: &str, round: u32) -> review::Review {
+    eventually(
+        &format!("round {round} of the review of {case_id}"),
+        WAIT,
+        || async {
+            hub.review
+                .clone()
+                .list_reviews(As::judicial_reviewer(T1).req(review::ListReviewsRequest {
+                    town: T1.into(),
+                    status: "pending".into(),
+                    ..Default::default()
+                }))
+                .await
+                .ok()?
+                .into_inner()
+                .reviews
+                .into_iter()
+                .find(|r| r.case_id == case_id && r.round == round)
+        },
+    )
+    .await
+}
+
+async fn case_status(hub: &TestHub, case_id: &str, status: &str) -> brigade::GetCaseResponse {
+    eventually(&format!("case {case_id} to be {status}"), WAIT, || async {
+        let got = hub
+            .brigade
+            .clone()
+            .get_case(As::brigade_officer(T1).req(brigade::GetCaseRequest {
+                case_id: case_id.into(),
+            }))
+            .await
+            .ok()?
+            .into_inner();
+        (got.case.as_ref()?.status == status).then_some(got)
+    })
+    .await
+}
+
+/// The reviewer's answers: every check but the "qualified officers" one (the registry's),
+/// passed unless listed in `failing`.
+fn answers(failing: &[&str]) -> Vec<ev::ReviewAnswer> {
+    [
+        "lawful_body",
+        "facts_clear",
+        "evidence_sufficient",
+        "law_applied",
+        "documents_complete",
+        "crime_suspected",
+    ]
+    .iter()
+    .map(|c| ev::ReviewAnswer {
+        check: (*c).into(),
+        passed: !failing.contains(c),
+        note: if failing.contains(c) {
+            format!("{c} 不符合要求")
+        } else {
+            "符合要求".into()
+        },
+    })
+    .collect()
+}
+
+async fn answer(
+    hub: &TestHub,
+    review_id: &str,
+    failing: &[&str],
+    decision: &str,
+) -> Result<review::Review, tonic::Status> {
+    hub.review
+        .clone()
+        .answer_review(As::judicial_reviewer(T1).req(review::AnswerReviewRequest {
+            review_id: review_id.into(),
+            answers: answers(failing),
+            decision: decision.into(),
+            note: String::new(),
+        }))
+        .await
+        .map(|r| r.into_inner().review.expect("a review"))
+}
+
+async fn a_major_decision_waits_for_review_and_goes_through_a_return_round(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let case_id = assigned_case(&hub, "占道搭建摊棚，经责令改正拒不改正").await;
+
+    // A fine of 15,000 yuan is major under CSGL-001: the case waits, nothing is concluded.
+    let waiting = conclude(&hub, &case_id, fine(1_500_000)).await;
+    assert_eq!(waiting.status, "awaiting_review");
+    assert!(waiting.outcome.is_none(), "{waiting:?}");
+
+    // The judicial office sees it, due 7 working days after the request, with the officer's
+    // qualification read from the registry.
+    let r1 = pending_review(&hub, &case_id, 1).await;
+    let requested_at = from_ts(r1.requested_at.as_ref()).expect("a request time");
+    let due = Calendar::shipped().add_working_days(requested_at, 7);
+    assert_eq!(r1.due_at, Some(to_ts(due.due)));
+    assert_eq!(r1.due_last_day, due.last_day.to_string());
+    assert_eq!(r1.decided_in_name_of, "330782101 人民政府");
+    let materials = r1.materials.as_ref().expect("materials");
+    assert_eq!(materials.proposed.as_ref().unwrap().fine_fen, 1_500_000);
+    assert_eq!(r1.qualification.len(), 1, "{:?}", r1.qualification);
+    assert!(r1.qualification[0].qualified, "{:?}", r1.qualification);
+    assert_eq!(
+        r1.qualification[0].certificate_no,
+        certificate_no(T1, "wang.wu")
+    );
+
+    // Only the town's judicial office reviews it.
+    let err = hub
+        .review
+        .clone()
+        .get_review(As::brigade_captain(T1).req(review::GetReviewRequest {
+            review_id: r1.review_id.clone(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+
+    // The time limit is extended once, by 3 working days.
+    let extended = hub
+        .review
+        .clone()
+        .extend_review(As::judicial_reviewer(T1).req(review::ExtendReviewRequest {
+            review_id: r1.review_id.clone(),
+            reason: "需补充调取监控录像".into(),
+        }))
+        .await
+        .expect("extended")
+        .into_inner()
+        .review
+        .unwrap();
+    let due = Calendar::shipped().add_working_days(requested_at, 10);
+    assert_eq!(extended.due_at, Some(to_ts(due.due)));
+    assert!(extended.extended);
+    let err = hub
+        .review
+        .clone()
+        .extend_review(As::judicial_reviewer(T1).req(review::ExtendReviewRequest {
+            review_id: r1.review_id.clone(),
+            reason: "再次延期".into(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+
+    // A decision with a failed check cannot be approved.
+    let err = answer(&hub, &r1.review_id, &["evidence_sufficient"], "approve")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    let fields: Vec<String> = err
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["decision"]);
+
+    // Round 1: returned for correction; the case goes back to its officers.
+    let returned = answer(&hub, &r1.review_id, &["evidence_sufficient"], "return")
+        .await
+        .expect("returned");
+    assert_eq!(returned.status, "returned");
+    let back = case_status(&hub, &case_id, "assigned").await;
+    assert!(
+        back.history.iter().any(|h| h.kind == "review_returned"),
+        "{:?}",
+        back.history
+    );
+
+    // Round 2: corrected and concluded again; approved; the decision takes effect.
+    let waiting = conclude(&hub, &case_id, fine(1_200_000)).await;
+    assert_eq!(waiting.status, "awaiting_review");
+    let r2 = pending_review(&hub, &case_id, 2).await;
+    assert_eq!(r2.review_id, r1.review_id, "the same review, a new round");
+    let approved = answer(&hub, &r2.review_id, &[], "approve")
+        .await
+        .expect("approved");
+    assert_eq!(approved.status, "approved");
+    let rounds: Vec<(u32, &str)> = approved
+        .rounds
+        .iter()
+        .map(|r| (r.round, r.status.as_str()))
+        .collect();
+    assert_eq!(rounds, [(1, "returned"), (2, "approved")]);
+    let failed: Vec<&str> = approved.rounds[0]
+        .answers
+        .iter()
+        .filter(|a| !a.passed)
+        .map(|a| a.check.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["evidence_sufficient"],
+        "round 1 is kept as answered"
+    );
+    assert_eq!(approved.rounds[1].answers.len(), 7);
+
+    let done = case_status(&hub, &case_id, "concluded").await;
+    let outcome = done.case.unwrap().outcome.expect("the approved decision");
+    assert_eq!(outcome.fine_fen, 1_200_000);
+    let kinds: Vec<&str> = done.history.iter().map(|h| h.kind.as_str()).collect();
+    for k in [
+        "review_requested",
+        "review_returned",
+        "review_approved",
+        "concluded",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    hub.stop().await;
+}
+
+async fn a_suspected_crime_is_transferred_to_public_security(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let case_id = assigned_case(&hub, "暴力抗拒执法，占道经营").await;
+    let waiting = conclude(&hub, &case_id, fine(2_000_000)).await;
+    assert_eq!(waiting.status, "awaiting_review");
+    let r = pending_review(&hub, &case_id, 1).await;
+
+    let transferred = answer(&hub, &r.review_id, &["crime_suspected"], "return")
+        .await
+        .expect("answered");
+    assert_eq!(transferred.status, "transferred");
+
+    // The case is referred to the public security organs, as a crime transfer.
+    case_status(&hub, &case_id, "referred").await;
+    let referral = eventually(
+        "the crime transfer in public_security's inbox",
+        WAIT,
+        || async {
+            hub.county
+                .clone()
+                .list_inbox(
+                    As::dispatcher("public_security").req(county::ListInboxRequest {
+                        department: "public_security".into(),
+                        ..Default::default()
+                    }),
+                )
+                .await
+                .ok()?
+                .into_inner()
+                .referrals
+                .into_iter()
+                .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
+        },
+    )
+    .await;
+    assert_eq!(referral.reason, "crime_transfer");
+    assert_eq!(referral.status, "dispatched");
+    hub.stop().await;
+}
+
+liandong_tests::on_each_backend!(
+    a_major_decision_waits_for_review_and_goes_through_a_return_round,
+    a_suspected_crime_is_transferred_to_public_security,
+);
