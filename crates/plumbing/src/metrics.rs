@@ -46,6 +46,9 @@ pub struct Metrics {
     pub outbox_unreceipted: Gauge,
     /// Messages a consumer's server says are waiting for it.
     pub consumer_pending: Family<ConsumerName, Gauge>,
+    /// Deadlines computed beyond the loaded calendar years (weekends only): an operator must
+    /// load the year's calendar.
+    pub provisional_deadlines: Counter,
     registry: Mutex<Option<Registry>>,
 }
 
@@ -90,6 +93,11 @@ pub fn metrics() -> &'static Metrics {
             "consumer_pending",
             "Messages waiting for a consumer (consumer lag)",
             m.consumer_pending.clone(),
+        );
+        r.register(
+            "provisional_deadlines",
+            "Deadlines computed beyond the loaded calendar years; load the next year's calendar",
+            m.provisional_deadlines.clone(),
         );
         *m.registry.lock().expect("metrics registry") = Some(r);
         m

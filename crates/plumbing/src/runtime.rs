@@ -244,6 +244,20 @@ async fn prune_inbox(db: Db, clock: SharedClock, retention_days: i64, stop: Canc
     }
 }
 
+/// Raises the operator alert for a deadline computed beyond the loaded calendar years: it
+/// stands, judged by weekends alone, until the year is loaded (`liandong calendar add`) and
+/// the service restarts, which recomputes it. No action is ever refused for it.
+pub fn note_deadline(deadline: &liandong_domain::calendar::Deadline, what: &str) {
+    if deadline.provisional {
+        crate::metrics::metrics().provisional_deadlines.inc();
+        tracing::warn!(
+            what,
+            last_day = %deadline.last_day,
+            "A deadline lies beyond the loaded calendar years and was computed from weekends alone; load that year's calendar."
+        );
+    }
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

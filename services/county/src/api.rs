@@ -177,8 +177,9 @@ impl Api {
         now: DateTime<Utc>,
         emit: Emit,
     ) -> Result<(), ApiError> {
-        // Results go back to the brigade and are re-sent until it answers with a receipt.
-        let wants_receipt = matches!(emit, Emit::Concluded(_) | Emit::Returned(_));
+        // Every step of a referral goes back to the brigade, which applies them in order: a
+        // step lost by the broker would hold back the ones behind it, so each waits for its
+        // receipt and is re-sent until it arrives.
         let ev = NewEvent {
             event_type: emit.event_type(),
             town: &row.town,
@@ -186,7 +187,7 @@ impl Api {
             aggregate_id: &row.referral_id,
             actor: Some(actor_to_event_certified(actor, certificate_no)),
             causation_id: None,
-            wants_receipt,
+            wants_receipt: true,
         };
         match &emit {
             Emit::SignedFor(p) => self.outbox.emit(tx, now, ev, p).await?,

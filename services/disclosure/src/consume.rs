@@ -141,6 +141,7 @@ impl Decisions {
         let class = disclosure::class_of(&matters, kind);
         let decided_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
         let due = disclosure::publication_due(&self.calendar, decided_at, class);
+        liandong_plumbing::runtime::note_deadline(&due, "disclosure due date");
         let party = party(outcome.party.as_ref());
         let masked = mask_party(&party);
         let withheld = disclosure::withheld_reason(&party);

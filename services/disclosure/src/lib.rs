@@ -41,6 +41,7 @@ impl Application {
     pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let addr = cfg.disclosure_addr;
         let mut rt = Runtime::start(cfg, Source::Disclosure, &MIGRATIONS, clock).await?;
+        recompute_provisional(&rt).await?;
         let subjects = rt.bus.subjects.clone();
         let handler = consume::Decisions {
             catalogue: rt.catalogue.clone(),
@@ -89,4 +90,21 @@ impl Application {
             .serve(self.listener, SERVICE_NAME, routes, shutdown)
             .await
     }
+}
+
+/// Due dates computed beyond the loaded calendar years are recomputed at every start, so a
+/// year loaded with `liandong calendar add` takes effect at the next restart.
+async fn recompute_provisional(rt: &Runtime) -> anyhow::Result<()> {
+    for (id, decided_at, class) in store::provisional(&rt.db).await? {
+        let class = match class.as_str() {
+            "penalty_or_licensing" => {
+                liandong_domain::catalogue::DisclosureClass::PenaltyOrLicensing
+            }
+            _ => liandong_domain::catalogue::DisclosureClass::OtherEnforcement,
+        };
+        let due = liandong_domain::disclosure::publication_due(&rt.calendar, decided_at, class);
+        liandong_plumbing::runtime::note_deadline(&due, "disclosure due date");
+        store::set_due(&rt.db, &id, due.due, due.provisional).await?;
+    }
+    Ok(())
 }

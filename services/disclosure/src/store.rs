@@ -164,3 +164,30 @@ pub async fn public(
     .await
     })
 }
+
+/// Disclosures whose due date was computed beyond the loaded calendar years.
+pub async fn provisional(db: &Db) -> Result<Vec<(String, DateTime<Utc>, String)>, sqlx::Error> {
+    with_db!(db, |p| sqlx::query_as(
+        "SELECT disclosure_id, decided_at, class FROM disclosures WHERE due_provisional"
+    )
+    .fetch_all(p)
+    .await)
+}
+
+/// Stores a recomputed due date.
+pub async fn set_due(
+    db: &Db,
+    id: &str,
+    due_at: DateTime<Utc>,
+    provisional: bool,
+) -> Result<(), sqlx::Error> {
+    with_db!(db, |p| sqlx::query(
+        "UPDATE disclosures SET due_at = $1, due_provisional = $2 WHERE disclosure_id = $3"
+    )
+    .bind(due_at)
+    .bind(provisional)
+    .bind(id)
+    .execute(p)
+    .await
+    .map(|_| ()))
+}

@@ -343,6 +343,7 @@ impl Api {
             row.requested_at,
             REVIEW_WORKING_DAYS + EXTENSION_WORKING_DAYS,
         );
+        liandong_plumbing::runtime::note_deadline(&due, "legal review time limit (extended)");
         row.due_at = due.due;
         row.due_last_day = due.last_day.to_string();
         row.extended = true;

@@ -70,6 +70,7 @@ impl Events {
         let due = self
             .calendar
             .add_working_days(requested_at, REVIEW_WORKING_DAYS);
+        liandong_plumbing::runtime::note_deadline(&due, "legal review time limit");
         let round = i64::from(e.round);
         let existing = store::review_in_tx(tx, &e.review_id).await?;
         let status = match &existing {

@@ -39,6 +39,7 @@ impl Application {
     pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let addr = cfg.review_addr;
         let mut rt = Runtime::start(cfg, Source::Review, &MIGRATIONS, clock).await?;
+        recompute_due_dates(&rt).await?;
         let subjects = rt.bus.subjects.clone();
         // The brigades' review requests and their registries' changes. Ordered: a review's
         // aggregate (`review:<case id>`) and an officer's (`officer:<agency>:<officer>`) have
@@ -88,4 +89,17 @@ impl Application {
             .serve(self.listener, SERVICE_NAME, routes, shutdown)
             .await
     }
+}
+
+/// Every pending review's time limit is recomputed at start with the calendar then loaded,
+/// so a year added with `liandong calendar add` replaces a provisional deadline.
+async fn recompute_due_dates(rt: &Runtime) -> anyhow::Result<()> {
+    use liandong_domain::review::{EXTENSION_WORKING_DAYS, REVIEW_WORKING_DAYS};
+    for (id, requested_at, extended) in store::pending(&rt.db).await? {
+        let days = REVIEW_WORKING_DAYS + if extended { EXTENSION_WORKING_DAYS } else { 0 };
+        let due = rt.calendar.add_working_days(requested_at, days);
+        liandong_plumbing::runtime::note_deadline(&due, "legal review time limit");
+        store::set_due(&rt.db, &id, due.due, &due.last_day.to_string()).await?;
+    }
+    Ok(())
 }

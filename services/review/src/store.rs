@@ -210,3 +210,30 @@ pub async fn certificate(
     .fetch_optional(p)
     .await)
 }
+
+/// Pending reviews, for recomputing their due dates with the calendar loaded at start.
+pub async fn pending(db: &Db) -> Result<Vec<(String, DateTime<Utc>, bool)>, sqlx::Error> {
+    with_db!(db, |p| sqlx::query_as(
+        "SELECT review_id, requested_at, extended FROM reviews WHERE status = 'pending'"
+    )
+    .fetch_all(p)
+    .await)
+}
+
+/// Stores a recomputed due date.
+pub async fn set_due(
+    db: &Db,
+    review_id: &str,
+    due_at: DateTime<Utc>,
+    last_day: &str,
+) -> Result<(), sqlx::Error> {
+    with_db!(db, |p| sqlx::query(
+        "UPDATE reviews SET due_at = $1, due_last_day = $2 WHERE review_id = $3"
+    )
+    .bind(due_at)
+    .bind(last_day)
+    .bind(review_id)
+    .execute(p)
+    .await
+    .map(|_| ()))
+}

@@ -19,6 +19,15 @@ struct Row {
     subject: String,
     event_type: String,
     payload: Vec<u8>,
+    publish_count: i64,
+}
+
+/// How long after its `n`-th publish (from 1) an unanswered event is published again: the
+/// re-send interval doubled for each earlier re-send, at most 64 times. A receiver that fell
+/// behind then catches up instead of drowning in re-sends, each of which it must answer.
+pub fn resend_delay(resend_after_ms: u64, n: i64) -> chrono::Duration {
+    let doublings = (n.max(1) - 1).min(6) as u32;
+    chrono::Duration::milliseconds((resend_after_ms.saturating_mul(1 << doublings)) as i64)
 }
 
 /// Publishes one service's outbox.
@@ -83,26 +92,26 @@ impl Relay {
             ""
         };
         let sql = format!(
-            "SELECT id, subject, event_type, payload FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1{lock}"
+            "SELECT id, subject, event_type, payload, publish_count FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1{lock}"
         );
         let (tx, rows) = self.select(&sql, None, limit).await?;
         self.publish_and_mark(tx, rows).await
     }
 
     /// Publishes again, under the same `Nats-Msg-Id`, every event still without a receipt
-    /// `resend_after_ms` after it was last published. The duplicate window is shorter than
+    /// when its next attempt is due (`resend_after_ms` after the first publish, doubling with
+    /// each re-send). The duplicate window is shorter than
     /// that, so the broker accepts the re-send; the receiver's inbox makes it harmless.
     pub async fn resend_unreceipted(&self) -> Result<usize, super::BusError> {
-        let cutoff: DateTime<Utc> =
-            self.clock.now() - chrono::Duration::milliseconds(self.bus.cfg.resend_after_ms as i64);
+        let cutoff: DateTime<Utc> = self.clock.now();
         let lock = if self.db.backend() == Backend::Postgres {
             " FOR UPDATE SKIP LOCKED"
         } else {
             ""
         };
         let sql = format!(
-            "SELECT id, subject, event_type, payload FROM outbox WHERE wants_receipt AND receipt_at IS NULL \
-             AND published_at IS NOT NULL AND published_at < $1 ORDER BY published_at LIMIT $2{lock}"
+            "SELECT id, subject, event_type, payload, publish_count FROM outbox WHERE wants_receipt AND receipt_at IS NULL \
+             AND published_at IS NOT NULL AND COALESCE(next_attempt_at, published_at) < $1 ORDER BY published_at LIMIT $2{lock}"
         );
         let (tx, rows) = self
             .select(&sql, Some(cutoff), self.bus.cfg.relay_batch)
@@ -197,9 +206,11 @@ impl Relay {
                 Ok(_) => {
                     with_tx!(&mut *tx, |c| {
                         sqlx::query(
-                        "UPDATE outbox SET published_at = $1, publish_count = publish_count + 1, last_error = NULL WHERE id = $2"
+                        "UPDATE outbox SET published_at = $1, publish_count = publish_count + 1, last_error = NULL, \
+                         next_attempt_at = $2 WHERE id = $3"
                     )
                     .bind(now)
+                    .bind(now + resend_delay(self.bus.cfg.resend_after_ms, row.publish_count + 1))
                     .bind(&row.id)
                     .execute(c)
                     .await
@@ -243,5 +254,19 @@ impl Relay {
             .await?;
             Ok((unpublished, unreceipted))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resend_delay;
+
+    #[test]
+    fn re_sends_back_off_by_doubling_up_to_sixty_four_times() {
+        let ms = |n| resend_delay(1_000, n).num_milliseconds();
+        assert_eq!(
+            [ms(1), ms(2), ms(3), ms(7), ms(8), ms(50)],
+            [1_000, 2_000, 4_000, 64_000, 64_000, 64_000]
+        );
     }
 }
