@@ -88,13 +88,13 @@ async fn kill9_mid_load(service: &'static str, watch: Watch, backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "against the current working tree `county.case_handover_received` (uncommitted) never gets its receipt: re-sent 30-40 times, receipts missing after 90 s (see RELIABILITY.md, Known gaps)"]
+
 async fn kill9_of_the_brigade_mid_load_loses_and_doubles_nothing() {
     kill9_mid_load("brigade", Watch::Sent, Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "against the current working tree `county.case_handover_received` (uncommitted) never gets its receipt: re-sent 30-40 times, receipts missing after 90 s (see RELIABILITY.md, Known gaps)"]
+
 async fn kill9_of_the_county_mid_load_loses_and_doubles_nothing() {
     kill9_mid_load("county", Watch::Received, Backend::Sqlite).await;
 }
