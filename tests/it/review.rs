@@ -326,7 +326,220 @@ async fn a_suspected_crime_is_transferred_to_public_security(backend: Backend) {
     hub.stop().await;
 }
 
+/// A department's major decision waits for its own legal office, exactly as the town's do
+/// for the judicial office: LY-001 fines of 10,000 yuan or more are major.
+async fn a_departments_major_decision_waits_for_its_legal_office(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let case = hub
+        .brigade
+        .clone()
+        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
+            town: T1.into(),
+            source: brigade::CaseSource::Patrol as i32,
+            matters: vec!["LY-001".into()],
+            village: "东山村".into(),
+            location: "东山村后山林区".into(),
+            description: "发现有人在后山滥伐林木约80株".into(),
+            found_at: Some(prost_types::Timestamp {
+                seconds: 1_780_000_000,
+                nanos: 0,
+            }),
+            evidence_refs: vec!["photo-001.jpg".into()],
+            complex: false,
+            triage_override: None,
+        }))
+        .await
+        .expect("reported")
+        .into_inner()
+        .case
+        .expect("a case");
+    assert_eq!(case.status, "referred");
+    let case_id = case.case_id;
+    let referral = eventually("the referral in forestry's inbox", WAIT, || async {
+        hub.county
+            .clone()
+            .list_inbox(As::dispatcher("forestry").req(county::ListInboxRequest {
+                department: "forestry".into(),
+                ..Default::default()
+            }))
+            .await
+            .ok()?
+            .into_inner()
+            .referrals
+            .into_iter()
+            .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
+    })
+    .await;
+    let id = referral.referral_id.clone();
+    let mut c = hub.county.clone();
+    c.accept_referral(
+        As::dispatcher("forestry").req(county::AcceptReferralRequest {
+            referral_id: id.clone(),
+        }),
+    )
+    .await
+    .expect("accepted");
+    c.assign_referral(
+        As::dispatcher("forestry").req(county::AssignReferralRequest {
+            referral_id: id.clone(),
+            staff: vec!["zhou.diaocha".into()],
+        }),
+    )
+    .await
+    .expect("assigned");
+    let conclude_referral = |fen: i64| {
+        let mut c = hub.county.clone();
+        let id = id.clone();
+        async move {
+            c.conclude_referral(
+                As::investigator("forestry").req(county::ConcludeReferralRequest {
+                    referral_id: id,
+                    outcome: Some(ev::Outcome {
+                        kind: "fine".into(),
+                        fine_fen: fen,
+                        summary: "责令补种并处罚款".into(),
+                        ..Default::default()
+                    }),
+                }),
+            )
+            .await
+            .expect("concluding is accepted")
+            .into_inner()
+            .referral
+            .expect("a referral")
+        }
+    };
+    let referral_status = |status: &'static str| {
+        let c = hub.county.clone();
+        let id = id.clone();
+        async move {
+            eventually(&format!("referral {id} to be {status}"), WAIT, || {
+                let mut c = c.clone();
+                let id = id.clone();
+                async move {
+                    let r = c
+                        .get_referral(
+                            As::dispatcher("forestry")
+                                .req(county::GetReferralRequest { referral_id: id }),
+                        )
+                        .await
+                        .ok()?
+                        .into_inner()
+                        .referral?;
+                    (r.status == status).then_some(r)
+                }
+            })
+            .await
+        }
+    };
+    let pending = |round: u32| {
+        let review = hub.review.clone();
+        let case_id = case_id.clone();
+        async move {
+            eventually(
+                &format!("round {round} at forestry's legal office"),
+                WAIT,
+                || {
+                    let mut review = review.clone();
+                    let case_id = case_id.clone();
+                    async move {
+                        review
+                            .list_reviews(As::legal_officer("forestry").req(
+                                review::ListReviewsRequest {
+                                    department: "forestry".into(),
+                                    status: "pending".into(),
+                                    ..Default::default()
+                                },
+                            ))
+                            .await
+                            .ok()?
+                            .into_inner()
+                            .reviews
+                            .into_iter()
+                            .find(|r| r.case_id == case_id && r.round == round)
+                    }
+                },
+            )
+            .await
+        }
+    };
+    let answer = |review_id: String, failing: &'static [&'static str], decision: &'static str| {
+        let mut review = hub.review.clone();
+        async move {
+            review
+                .answer_review(
+                    As::legal_officer("forestry").req(review::AnswerReviewRequest {
+                        review_id,
+                        answers: answers(failing),
+                        decision: decision.into(),
+                        note: String::new(),
+                    }),
+                )
+                .await
+                .map(|r| r.into_inner().review.expect("a review"))
+        }
+    };
+
+    // A fine of 12,000 yuan is major under LY-001: the referral waits, nothing concluded.
+    let waiting = conclude_referral(1_200_000).await;
+    assert_eq!(waiting.status, "awaiting_review");
+    assert!(waiting.outcome.is_none(), "{waiting:?}");
+    let r1 = pending(1).await;
+    assert_eq!(r1.department, "forestry");
+    assert_eq!(
+        r1.materials
+            .as_ref()
+            .unwrap()
+            .proposed
+            .as_ref()
+            .unwrap()
+            .fine_fen,
+        1_200_000
+    );
+    assert!(
+        r1.qualification.iter().all(|q| q.qualified),
+        "{:?}",
+        r1.qualification
+    );
+    // Neither the town's judicial office nor another department's legal office reviews it.
+    for who in [As::judicial_reviewer(T1), As::legal_officer("transport")] {
+        let err = hub
+            .review
+            .clone()
+            .get_review(who.req(review::GetReviewRequest {
+                review_id: r1.review_id.clone(),
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    }
+
+    // Round 1: returned for correction; the referral goes back to its staff.
+    let returned = answer(r1.review_id.clone(), &["evidence_sufficient"], "return")
+        .await
+        .expect("returned");
+    assert_eq!(returned.status, "returned");
+    referral_status("assigned").await;
+
+    // Round 2: concluded again, approved; the decision takes effect and closes the case.
+    let waiting = conclude_referral(1_500_000).await;
+    assert_eq!(waiting.status, "awaiting_review");
+    let r2 = pending(2).await;
+    assert_eq!(r2.review_id, r1.review_id, "the same review, a new round");
+    let approved = answer(r2.review_id.clone(), &[], "approve")
+        .await
+        .expect("approved");
+    assert_eq!(approved.status, "approved");
+    let concluded = referral_status("concluded").await;
+    assert_eq!(concluded.outcome.expect("the outcome").fine_fen, 1_500_000);
+    let closed = case_status(&hub, &case_id, "closed").await;
+    let kinds: Vec<&str> = closed.history.iter().map(|h| h.kind.as_str()).collect();
+    assert!(kinds.contains(&"result_received"), "{kinds:?}");
+    hub.stop().await;
+}
+
 liandong_tests::on_each_backend!(
     a_major_decision_waits_for_review_and_goes_through_a_return_round,
     a_suspected_crime_is_transferred_to_public_security,
+    a_departments_major_decision_waits_for_its_legal_office,
 );

@@ -73,6 +73,15 @@ impl As {
             department: None,
         }
     }
+    /// The department's own legal office, which reviews its major decisions.
+    pub fn legal_officer(department: &'static str) -> As {
+        As {
+            officer: "wu.fazhi",
+            role: "department_legal_officer",
+            town: None,
+            department: Some(department),
+        }
+    }
     pub fn investigator(department: &'static str) -> As {
         As {
             officer: "zhou.diaocha",
@@ -176,6 +185,12 @@ impl TestHub {
         ] {
             children.push((service, spawn(&config_file, service, &env)));
         }
+        // Until the hub owns them, a guard kills the processes if a service never gets ready,
+        // and shows what each said.
+        let mut guard = StartGuard {
+            children,
+            data_dir: env.cfg.data_dir.clone(),
+        };
         let addr = |a: std::net::SocketAddr| format!("http://{a}");
         let brigade = BrigadeServiceClient::new(wait_ready(&addr(env.cfg.brigade_addr)).await);
         let board = BoardServiceClient::new(wait_ready(&addr(env.cfg.board_addr)).await);
@@ -195,6 +210,7 @@ impl TestHub {
             },
         )
         .await;
+        let children = std::mem::take(&mut guard.children);
         let hub = TestHub {
             env,
             children,
@@ -460,4 +476,32 @@ pub async fn wait_ready(addr: &str) -> Channel {
         },
     )
     .await
+}
+
+/// Owns the service processes while a hub starts.
+struct StartGuard {
+    children: Vec<(&'static str, Child)>,
+    data_dir: PathBuf,
+}
+
+impl Drop for StartGuard {
+    fn drop(&mut self) {
+        for (service, child) in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+            let text = std::fs::read_to_string(self.data_dir.join(format!("{service}.log")))
+                .unwrap_or_default();
+            // Backtrace frames (indented) say less than the error above them.
+            let tail: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.starts_with(' '))
+                .rev()
+                .take(20)
+                .collect();
+            eprintln!("----- {service} did not get ready; last lines of its log -----");
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
 }

@@ -228,6 +228,8 @@ named_enum! {
         SignedFor => "signed_for",
         Accepted => "accepted",
         Assigned => "assigned",
+        /// A major decision waits for the department's legal office (法制审核).
+        AwaitingReview => "awaiting_review",
         Concluded => "concluded",
         Returned => "returned",
         Withdrawn => "withdrawn",
@@ -242,6 +244,10 @@ named_enum! {
         Assign => "assign",
         Conclude => "conclude",
         Withdraw => "withdraw",
+        SubmitForReview => "submit_for_review",
+        ReviewApproved => "review_approved",
+        ReviewReturned => "review_returned",
+        CrimeFound => "crime_found",
     }
 }
 
@@ -254,6 +260,10 @@ impl ReferralAction {
             ReferralAction::Assign => "be assigned",
             ReferralAction::Conclude => "be concluded",
             ReferralAction::Withdraw => "be withdrawn",
+            ReferralAction::SubmitForReview => "be submitted for review",
+            ReferralAction::ReviewApproved => "be approved on review",
+            ReferralAction::ReviewReturned => "be returned on review",
+            ReferralAction::CrimeFound => "be found a crime on review",
         }
     }
 }
@@ -270,6 +280,13 @@ impl ReferralStatus {
             (S::Dispatched | S::SignedFor, A::Return) => S::Returned,
             (S::Accepted | S::Assigned, A::Assign) => S::Assigned,
             (S::Accepted | S::Assigned, A::Conclude) => S::Concluded,
+            // A major decision takes effect only once the department's legal office approves.
+            (S::Accepted | S::Assigned, A::SubmitForReview) => S::AwaitingReview,
+            (S::AwaitingReview, A::ReviewApproved) => S::Concluded,
+            (S::AwaitingReview, A::ReviewReturned) => S::Assigned,
+            // A suspected crime is not the department's to decide: the referral goes back to
+            // the brigade, and the joint meeting sends it on to the public security organs.
+            (S::AwaitingReview, A::CrimeFound) => S::Returned,
             // The chair reassigned it to another department.
             (s, A::Withdraw) if s.is_open() => S::Withdrawn,
             (s, a) => return Err(refuse(REFERRAL, s, a)),
@@ -285,6 +302,7 @@ impl ReferralStatus {
                 | ReferralStatus::SignedFor
                 | ReferralStatus::Accepted
                 | ReferralStatus::Assigned
+                | ReferralStatus::AwaitingReview
         )
     }
 }
@@ -693,49 +711,93 @@ mod tests {
             (S::Dispatched, A::Assign, None),
             (S::Dispatched, A::Conclude, None),
             (S::Dispatched, A::Withdraw, Some(S::Withdrawn)),
+            (S::Dispatched, A::SubmitForReview, None),
+            (S::Dispatched, A::ReviewApproved, None),
+            (S::Dispatched, A::ReviewReturned, None),
+            (S::Dispatched, A::CrimeFound, None),
             (S::SignedFor, A::SignFor, None),
             (S::SignedFor, A::Accept, Some(S::Accepted)),
             (S::SignedFor, A::Return, Some(S::Returned)),
             (S::SignedFor, A::Assign, None),
             (S::SignedFor, A::Conclude, None),
             (S::SignedFor, A::Withdraw, Some(S::Withdrawn)),
+            (S::SignedFor, A::SubmitForReview, None),
+            (S::SignedFor, A::ReviewApproved, None),
+            (S::SignedFor, A::ReviewReturned, None),
+            (S::SignedFor, A::CrimeFound, None),
             (S::Accepted, A::SignFor, None),
             (S::Accepted, A::Accept, None),
             (S::Accepted, A::Return, None),
             (S::Accepted, A::Assign, Some(S::Assigned)),
             (S::Accepted, A::Conclude, Some(S::Concluded)),
             (S::Accepted, A::Withdraw, Some(S::Withdrawn)),
+            (S::Accepted, A::SubmitForReview, Some(S::AwaitingReview)),
+            (S::Accepted, A::ReviewApproved, None),
+            (S::Accepted, A::ReviewReturned, None),
+            (S::Accepted, A::CrimeFound, None),
             (S::Assigned, A::SignFor, None),
             (S::Assigned, A::Accept, None),
             (S::Assigned, A::Return, None),
             (S::Assigned, A::Assign, Some(S::Assigned)),
             (S::Assigned, A::Conclude, Some(S::Concluded)),
             (S::Assigned, A::Withdraw, Some(S::Withdrawn)),
+            (S::Assigned, A::SubmitForReview, Some(S::AwaitingReview)),
+            (S::Assigned, A::ReviewApproved, None),
+            (S::Assigned, A::ReviewReturned, None),
+            (S::Assigned, A::CrimeFound, None),
+            (S::AwaitingReview, A::SignFor, None),
+            (S::AwaitingReview, A::Accept, None),
+            (S::AwaitingReview, A::Return, None),
+            (S::AwaitingReview, A::Assign, None),
+            (S::AwaitingReview, A::Conclude, None),
+            (S::AwaitingReview, A::Withdraw, Some(S::Withdrawn)),
+            (S::AwaitingReview, A::SubmitForReview, None),
+            (S::AwaitingReview, A::ReviewApproved, Some(S::Concluded)),
+            (S::AwaitingReview, A::ReviewReturned, Some(S::Assigned)),
+            (S::AwaitingReview, A::CrimeFound, Some(S::Returned)),
             (S::Concluded, A::SignFor, None),
             (S::Concluded, A::Accept, None),
             (S::Concluded, A::Return, None),
             (S::Concluded, A::Assign, None),
             (S::Concluded, A::Conclude, None),
             (S::Concluded, A::Withdraw, None),
+            (S::Concluded, A::SubmitForReview, None),
+            (S::Concluded, A::ReviewApproved, None),
+            (S::Concluded, A::ReviewReturned, None),
+            (S::Concluded, A::CrimeFound, None),
             (S::Returned, A::SignFor, None),
             (S::Returned, A::Accept, None),
             (S::Returned, A::Return, None),
             (S::Returned, A::Assign, None),
             (S::Returned, A::Conclude, None),
             (S::Returned, A::Withdraw, None),
+            (S::Returned, A::SubmitForReview, None),
+            (S::Returned, A::ReviewApproved, None),
+            (S::Returned, A::ReviewReturned, None),
+            (S::Returned, A::CrimeFound, None),
             (S::Withdrawn, A::SignFor, None),
             (S::Withdrawn, A::Accept, None),
             (S::Withdrawn, A::Return, None),
             (S::Withdrawn, A::Assign, None),
             (S::Withdrawn, A::Conclude, None),
             (S::Withdrawn, A::Withdraw, None),
+            (S::Withdrawn, A::SubmitForReview, None),
+            (S::Withdrawn, A::ReviewApproved, None),
+            (S::Withdrawn, A::ReviewReturned, None),
+            (S::Withdrawn, A::CrimeFound, None),
         ];
         check(&table, S::ALL, A::ALL, S::next);
 
         let open: Vec<S> = S::ALL.iter().copied().filter(|s| s.is_open()).collect();
         assert_eq!(
             open,
-            vec![S::Dispatched, S::SignedFor, S::Accepted, S::Assigned]
+            vec![
+                S::Dispatched,
+                S::SignedFor,
+                S::Accepted,
+                S::Assigned,
+                S::AwaitingReview
+            ]
         );
     }
 

@@ -26,6 +26,7 @@ pub struct Api {
     pub(crate) outbox: Outbox,
     pub(crate) clock: SharedClock,
     pub(crate) limits: Limits,
+    pub(crate) catalogue: std::sync::Arc<liandong_domain::catalogue::Catalogue>,
 }
 
 impl Api {
@@ -35,6 +36,7 @@ impl Api {
             outbox: rt.outbox.clone(),
             clock: rt.clock.clone(),
             limits: rt.cfg.limits.clone(),
+            catalogue: rt.catalogue.clone(),
         }
     }
 }
@@ -69,6 +71,8 @@ enum Emit {
     Assigned(ev::ReferralAssigned),
     // Boxed: the largest by far, and it carries the case's facts for disclosure.
     Concluded(Box<ev::ReferralConcluded>),
+    /// A major decision proposed for the department's legal review: `review_requested`.
+    ReviewRequested(Box<ev::Outcome>),
 }
 
 impl Emit {
@@ -79,6 +83,7 @@ impl Emit {
             Emit::Returned(_) => "referral_returned",
             Emit::Assigned(_) => "referral_assigned",
             Emit::Concluded(_) => "referral_concluded",
+            Emit::ReviewRequested(_) => "review_requested",
         }
     }
 }
@@ -177,6 +182,19 @@ impl Api {
         now: DateTime<Utc>,
         emit: Emit,
     ) -> Result<(), ApiError> {
+        if let Emit::ReviewRequested(outcome) = &emit {
+            crate::legal_review::submit(
+                tx,
+                &self.outbox,
+                &self.catalogue,
+                now,
+                row,
+                outcome,
+                actor_to_event_certified(actor, certificate_no),
+            )
+            .await?;
+            return Ok(());
+        }
         // Every step of a referral goes back to the brigade, which applies them in order: a
         // step lost by the broker would hold back the ones behind it, so each waits for its
         // receipt and is re-sent until it arrives.
@@ -195,6 +213,7 @@ impl Api {
             Emit::Returned(p) => self.outbox.emit(tx, now, ev, p).await?,
             Emit::Assigned(p) => self.outbox.emit(tx, now, ev, p).await?,
             Emit::Concluded(p) => self.outbox.emit(tx, now, ev, p.as_ref()).await?,
+            Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
         Ok(())
     }
@@ -401,6 +420,31 @@ impl CountyService for Api {
             self.limits.evidence_refs_per_case,
         );
         v.finish().map_err(ApiError::Invalid)?;
+        // A major decision (by the catalogue of the case's matters) takes effect only once the
+        // department's legal office approves it: the referral waits for the review instead.
+        parse_referral_id(&r.referral_id)?;
+        let current = store::get(&self.db, &r.referral_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no referral {}", r.referral_id)))?;
+        let facts = ev::CaseFacts::decode(current.facts.as_slice()).unwrap_or_default();
+        if crate::legal_review::is_major(&self.catalogue, &facts, &outcome) {
+            let name =
+                crate::legal_review::decided_in_name_of(&self.catalogue, &current.department);
+            let step = Step {
+                action: ReferralAction::SubmitForReview,
+                permission: Action::ConcludeReferral,
+                history: crate::legal_review::submitted_detail(&name, &outcome),
+            };
+            let referral = self
+                .act(&actor, &r.referral_id, step, |_, _| {
+                    Emit::ReviewRequested(Box::new(outcome.clone()))
+                })
+                .await?;
+            return Ok(Response::new(pb::ConcludeReferralResponse {
+                referral: Some(referral),
+            }));
+        }
         let step = Step {
             action: ReferralAction::Conclude,
             permission: Action::ConcludeReferral,

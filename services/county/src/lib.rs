@@ -5,6 +5,7 @@
 mod api;
 mod consume;
 mod convert;
+mod legal_review;
 mod registry;
 mod store;
 mod task_store;
@@ -75,6 +76,21 @@ impl Application {
             },
         );
         rt.consume(board, consume::BoardEvents);
+        // The legal review's answers on the departments' decisions (`review.*.*.<department>`;
+        // those addressed to no department, `_`, are the towns' and skipped), each review's in
+        // its order.
+        let review = ConsumerSpec {
+            durable: "county-from-review".into(),
+            stream: rt.bus.stream_name("review"),
+            filter_subjects: vec![rt.bus.subjects.filter(Source::Review, "*", "*")],
+            ordered: true,
+        };
+        rt.consume(
+            review,
+            legal_review::ReviewEvents {
+                outbox: rt.outbox.clone(),
+            },
+        );
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

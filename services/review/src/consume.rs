@@ -47,7 +47,7 @@ impl Handler for Events {
                 .await?;
                 Ok(())
             }
-            "brigade.review_requested" => {
+            "brigade.review_requested" | "county.review_requested" => {
                 let e: ev::ReviewRequested = decode_payload(env)?;
                 self.requested(tx, env, e, now).await
             }

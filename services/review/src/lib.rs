@@ -53,15 +53,15 @@ impl Application {
             ],
             ordered: true,
         };
-        // The departments' registries (`county.officer_certificate_changed._.<department>`).
+        // The departments' review requests (`county.review_requested.<town>.<department>`) and
+        // their registries (`county.officer_certificate_changed._.<department>`).
         let county = ConsumerSpec {
             durable: "review-from-county".into(),
             stream: rt.bus.stream_name("county"),
-            filter_subjects: vec![subjects.filter(
-                Source::County,
-                "officer_certificate_changed",
-                "*",
-            )],
+            filter_subjects: vec![
+                subjects.filter(Source::County, "review_requested", "*"),
+                subjects.filter(Source::County, "officer_certificate_changed", "*"),
+            ],
             ordered: true,
         };
         let handler = consume::Events {

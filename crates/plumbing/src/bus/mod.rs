@@ -113,24 +113,53 @@ impl Bus {
                 max_age,
                 ..Default::default()
             };
-            match self.js.get_stream(&name).await {
-                Ok(_) => {
-                    self.js
-                        .update_stream(&config)
-                        .await
-                        .map_err(|e| BusError::JetStream(format!("update stream {name}: {e}")))?;
-                }
-                Err(_) => {
-                    if let Err(e) = self.js.create_stream(config.clone()).await {
-                        // A replica starting at the same moment may have won the race.
-                        if self.js.get_stream(&name).await.is_err() {
-                            return Err(BusError::JetStream(format!("create stream {name}: {e}")));
-                        }
-                    }
-                }
-            }
+            self.ensure_stream(config).await?;
         }
         Ok(())
+    }
+
+    /// Creates one stream, or updates it when its settings differ. On a cluster that has just
+    /// formed, or while every service starts at once, the meta leader answers slowly and a
+    /// request can time out: each is tried again with a growing pause for about a minute.
+    async fn ensure_stream(&self, config: stream::Config) -> Result<(), BusError> {
+        let name = config.name.clone();
+        let mut last = String::new();
+        for attempt in 0..12u32 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt.min(10)))).await;
+            }
+            match self.js.get_stream(&name).await {
+                Ok(mut existing) => {
+                    let current = match existing.info().await {
+                        Ok(info) => info.config.clone(),
+                        Err(e) => {
+                            last = format!("stream {name}: {e}");
+                            continue;
+                        }
+                    };
+                    let same = current.subjects == config.subjects
+                        && current.storage == config.storage
+                        && current.num_replicas == config.num_replicas
+                        && current.duplicate_window == config.duplicate_window
+                        && current.max_age == config.max_age;
+                    if same {
+                        return Ok(());
+                    }
+                    match self.js.update_stream(&config).await {
+                        Ok(_) => return Ok(()),
+                        Err(e) => last = format!("update stream {name}: {e}"),
+                    }
+                }
+                Err(_) => match self.js.create_stream(config.clone()).await {
+                    Ok(_) => return Ok(()),
+                    // Another service starting at the same moment may have created it: the
+                    // next round finds it.
+                    Err(e) => last = format!("create stream {name}: {e}"),
+                },
+            }
+            tracing::info!(stream = %name, error = %last, "Ensuring a stream failed; trying again.");
+        }
+        Err(BusError::JetStream(last))
     }
 
     /// Answers whether NATS is connected now (for readiness).

@@ -1,0 +1,364 @@
+//! The legal review of a department's major decisions on referrals (重大执法决定法制审核):
+//! a major decision waits in `awaiting_review` while the department's own legal office
+//! (`department_legal_officer`) reviews it in the review service, and the answer concludes
+//! the referral, sends it back to its staff for correction, or — a suspected crime — returns
+//! it to the brigade (not competent to decide a crime, but not "not competent" for the
+//! matter: the joint meeting sees the return as a dispute and sends it to public security).
+
+use chrono::{DateTime, Utc};
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
+use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
+use liandong_domain::state::{ReferralAction, ReferralStatus};
+use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_plumbing::grpc::event_actor_label;
+use liandong_plumbing::store::Tx;
+use liandong_plumbing::time::to_ts;
+use liandong_plumbing::with_tx;
+use liandong_proto::events::v1 as ev;
+use prost::Message;
+use uuid::Uuid;
+
+use crate::store::{self, ReferralRow};
+
+/// The reason a referral goes back to the brigade when the legal review suspects a crime.
+pub const CRIME_REASON: &str = "涉嫌犯罪，移送公安机关";
+
+/// Whether `outcome` on a referral with `facts` is a major decision by the catalogue of the
+/// case's matters.
+pub fn is_major(catalogue: &Catalogue, facts: &ev::CaseFacts, outcome: &ev::Outcome) -> bool {
+    let matters: Vec<MatterCode> = facts
+        .matters
+        .iter()
+        .filter_map(|m| MatterCode::parse(m).ok())
+        .collect();
+    let d = decision_facts(
+        &outcome.kind,
+        outcome.fine_fen,
+        outcome.licence_revoked,
+        outcome.confiscated_value_fen,
+    );
+    decision_is_major(catalogue, &matters, &d)
+}
+
+/// The body in whose name a department decides: its catalogue name, else its code.
+pub fn decided_in_name_of(catalogue: &Catalogue, department: &str) -> String {
+    catalogue
+        .departments
+        .iter()
+        .find(|d| d.code.as_str() == department)
+        .map_or_else(|| department.to_owned(), |d| d.name.clone())
+}
+
+/// The review of a referral as the county keeps it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReferralReviewRow {
+    pub referral_id: String,
+    pub review_id: String,
+    pub round: i64,
+    pub status: String,
+    pub proposed: Vec<u8>,
+    pub proposer: Vec<u8>,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+async fn review_of(
+    tx: &mut Tx,
+    referral_id: &str,
+) -> Result<Option<ReferralReviewRow>, sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query_as::<_, ReferralReviewRow>(
+        "SELECT referral_id, review_id, round, status, proposed, proposer, submitted_at, \
+         updated_at FROM referral_reviews WHERE referral_id = $1"
+    )
+    .bind(referral_id)
+    .fetch_optional(&mut *c)
+    .await)
+}
+
+async fn upsert_review(tx: &mut Tx, r: &ReferralReviewRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query(
+        "INSERT INTO referral_reviews (referral_id, review_id, round, status, proposed, \
+         proposer, submitted_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) \
+         ON CONFLICT (referral_id) DO UPDATE SET round = excluded.round, \
+         status = excluded.status, proposed = excluded.proposed, proposer = excluded.proposer, \
+         submitted_at = excluded.submitted_at, updated_at = excluded.updated_at"
+    )
+    .bind(&r.referral_id)
+    .bind(&r.review_id)
+    .bind(r.round)
+    .bind(&r.status)
+    .bind(&r.proposed)
+    .bind(&r.proposer)
+    .bind(r.submitted_at)
+    .bind(r.updated_at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+}
+
+/// The referral's history so far, as the review's record.
+async fn record_of(tx: &mut Tx, referral_id: &str) -> Result<Vec<ev::RecordEntry>, sqlx::Error> {
+    let rows: Vec<(DateTime<Utc>, String, String, String)> = with_tx!(tx, |c| sqlx::query_as(
+        "SELECT at, actor, kind, detail FROM referral_history WHERE referral_id = $1 \
+         ORDER BY at, entry_id"
+    )
+    .bind(referral_id)
+    .fetch_all(&mut *c)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, actor, kind, detail)| ev::RecordEntry {
+            at: Some(to_ts(at)),
+            actor,
+            kind,
+            detail,
+        })
+        .collect())
+}
+
+/// Submits the proposed major decision for review: the next round of the referral's review,
+/// with its materials (facts, proposed outcome, the deciding officers and their certificates,
+/// the evidence and the record so far). The caller has moved the referral to
+/// `awaiting_review`. Returns the round.
+pub async fn submit(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    catalogue: &Catalogue,
+    now: DateTime<Utc>,
+    row: &ReferralRow,
+    outcome: &ev::Outcome,
+    proposer: ev::Actor,
+) -> Result<u32, sqlx::Error> {
+    let previous = review_of(tx, &row.referral_id).await?;
+    let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let review_id = previous.as_ref().map_or_else(
+        || TownScopedId::new(town, Uuid::now_v7()).to_string(),
+        |p| p.review_id.clone(),
+    );
+    let round = previous.as_ref().map_or(1, |p| p.round + 1);
+    // The deciding officers: the staff assigned to the referral and the one who proposes.
+    let mut officers: Vec<String> = serde_json::from_str(&row.staff).unwrap_or_default();
+    if !officers.contains(&proposer.officer_id) {
+        officers.push(proposer.officer_id.clone());
+    }
+    let mut deciding = Vec::with_capacity(officers.len());
+    for o in &officers {
+        let certificate_no = crate::registry::cert_in_tx(tx, &row.department, o)
+            .await?
+            .map(|c| c.certificate_no)
+            .unwrap_or_default();
+        deciding.push(ev::DecidingOfficer {
+            officer: o.clone(),
+            role: if *o == proposer.officer_id {
+                proposer.role.clone()
+            } else {
+                "county_investigator".into()
+            },
+            certificate_no,
+        });
+    }
+    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+    let name = decided_in_name_of(catalogue, &row.department);
+    let payload = ev::ReviewRequested {
+        review_id: review_id.clone(),
+        case_id: row.case_id.clone(),
+        round: round as u32,
+        decided_in_name_of: name.clone(),
+        documents: facts.evidence_refs.clone(),
+        facts: Some(facts),
+        proposed: Some(outcome.clone()),
+        officers: deciding,
+        record: record_of(tx, &row.referral_id).await?,
+        decided_at: Some(to_ts(now)),
+        department: row.department.clone(),
+    };
+    // The review service must have it: re-sent until its receipt comes back.
+    outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "review_requested",
+                town: &row.town,
+                department: Some(&row.department),
+                aggregate_id: &format!("review:{}", row.referral_id),
+                actor: Some(proposer.clone()),
+                causation_id: None,
+                wants_receipt: true,
+            },
+            &payload,
+        )
+        .await?;
+    upsert_review(
+        tx,
+        &ReferralReviewRow {
+            referral_id: row.referral_id.clone(),
+            review_id,
+            round,
+            status: "pending".into(),
+            proposed: outcome.encode_to_vec(),
+            proposer: proposer.encode_to_vec(),
+            submitted_at: now,
+            updated_at: now,
+        },
+    )
+    .await?;
+    Ok(round as u32)
+}
+
+/// The history line of a submission.
+pub fn submitted_detail(department_name: &str, outcome: &ev::Outcome) -> String {
+    format!(
+        "重大执法决定提请法制审核（以{department_name}名义）：{}（{}）；审核期限 {REVIEW_WORKING_DAYS} 个工作日",
+        outcome.kind, outcome.summary
+    )
+}
+
+/// What the review found, in one line per failed check.
+fn findings(e: &ev::ReviewDecided) -> String {
+    let mut parts: Vec<String> = e
+        .answers
+        .iter()
+        .filter(|a| !a.passed)
+        .map(|a| format!("{}：{}", a.check, a.note))
+        .collect();
+    if !e.note.is_empty() {
+        parts.push(e.note.clone());
+    }
+    parts.join("；")
+}
+
+/// Applies the review service's answers on the departments' decisions (`review.*` events
+/// addressed to a department; those addressed to none are the towns').
+#[derive(Debug, Clone)]
+pub struct ReviewEvents {
+    pub outbox: Outbox,
+}
+
+impl Handler for ReviewEvents {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        if env.department.is_empty() || env.department == "_" {
+            return Ok(());
+        }
+        let (action, kind) = match env.event_type.as_str() {
+            "review.review_approved" => (ReferralAction::ReviewApproved, "review_approved"),
+            "review.review_returned" => (ReferralAction::ReviewReturned, "review_returned"),
+            "review.crime_transfer_found" => (ReferralAction::CrimeFound, "crime_transfer_found"),
+            _ => return Ok(()),
+        };
+        let e: ev::ReviewDecided = decode_payload(env)?;
+        let Some(referral_id) =
+            store::latest_referral_of_case(tx, &e.case_id, &env.department).await?
+        else {
+            return Err(HandlerError::Reject(format!(
+                "no referral of case {} at {}",
+                e.case_id, env.department
+            )));
+        };
+        let Some(mut review) = review_of(tx, &referral_id).await? else {
+            return Err(HandlerError::Reject(format!(
+                "no review of referral {referral_id}"
+            )));
+        };
+        if review.review_id != e.review_id || review.round != i64::from(e.round) {
+            tracing::warn!(%referral_id, round = e.round, "A review answer for a round no longer pending; ignored.");
+            return Ok(());
+        }
+        let mut row = store::get_in_tx(tx, &referral_id)
+            .await?
+            .ok_or_else(|| HandlerError::Reject(format!("no referral {referral_id}")))?;
+        let status = ReferralStatus::parse(&row.status)
+            .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        let next = match status.next(action) {
+            Ok(n) => n,
+            // Withdrawn by the chair while under review: the answer has nothing to act on.
+            Err(err) => {
+                tracing::warn!(%referral_id, %err, "A review answer for a referral no longer awaiting it; ignored.");
+                return Ok(());
+            }
+        };
+        review.status = e.status.clone();
+        review.updated_at = now;
+        upsert_review(tx, &review).await?;
+        let reviewer = event_actor_label(env.actor.as_ref());
+        let round = e.round;
+        let detail = match action {
+            ReferralAction::ReviewApproved => format!("法制审核通过（第{round}轮），决定生效"),
+            ReferralAction::ReviewReturned => {
+                format!("法制审核退回补正（第{round}轮）：{}", findings(&e))
+            }
+            _ => format!(
+                "法制审核认为涉嫌犯罪（第{round}轮），退回移送，提请联席会议移送公安机关：{}",
+                findings(&e)
+            ),
+        };
+        store::add_history(tx, &referral_id, now, kind, &reviewer, &detail).await?;
+        row.status = next.as_str().into();
+        row.updated_at = now;
+        let proposer = ev::Actor::decode(review.proposer.as_slice())
+            .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+        let ev_out = |event_type| NewEvent {
+            event_type,
+            town: &row.town,
+            department: Some(&row.department),
+            aggregate_id: &row.referral_id,
+            actor: Some(proposer.clone()),
+            causation_id: Some(&env.event_id),
+            wants_receipt: true,
+        };
+        match action {
+            ReferralAction::ReviewApproved => {
+                let outcome = ev::Outcome::decode(review.proposed.as_slice())
+                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
+                row.concluded_at = Some(now);
+                row.outcome = Some(review.proposed.clone());
+                let payload = ev::ReferralConcluded {
+                    referral_id: row.referral_id.clone(),
+                    case_id: row.case_id.clone(),
+                    outcome: Some(outcome.clone()),
+                    matters: facts.matters.clone(),
+                    town: row.town.clone(),
+                    description: facts.description.clone(),
+                };
+                self.outbox
+                    .emit(tx, now, ev_out("referral_concluded"), &payload)
+                    .await?;
+                let concluded = crate::api::certified(
+                    &format!("办结：{}（{}）", outcome.kind, outcome.summary),
+                    &proposer.certificate_no,
+                );
+                store::add_history(
+                    tx,
+                    &referral_id,
+                    now,
+                    ReferralAction::Conclude.as_str(),
+                    &event_actor_label(Some(&proposer)),
+                    &concluded,
+                )
+                .await?;
+            }
+            ReferralAction::CrimeFound => {
+                row.return_reason = Some(CRIME_REASON.into());
+                let payload = ev::ReferralReturned {
+                    referral_id: row.referral_id.clone(),
+                    case_id: row.case_id.clone(),
+                    reason: CRIME_REASON.into(),
+                    not_competent: false,
+                };
+                self.outbox
+                    .emit(tx, now, ev_out("referral_returned"), &payload)
+                    .await?;
+            }
+            _ => {}
+        }
+        store::update(tx, &row).await?;
+        Ok(())
+    }
+}
