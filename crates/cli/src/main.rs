@@ -251,6 +251,7 @@ fn print_where_to_look(cfg: &Config) {
     let town = demo::TOWN_A;
     println!();
     println!("演示数据已载入 (the demo's cases are in). Where to look:");
+    println!("  public page        http://{gw}/   (行政执法公示; ?lang=en for English)");
     println!("  HTTP/JSON gateway  http://{gw}   (OpenAPI: http://{gw}/openapi.json)");
     println!("  public disclosures http://{gw}/   (English: http://{gw}/?lang=en)");
     println!(

@@ -8,6 +8,7 @@ pub mod config;
 pub mod evidence;
 pub mod grpc;
 pub mod metrics;
+pub mod registry;
 pub mod runtime;
 pub mod store;
 pub mod telemetry;

@@ -486,6 +486,7 @@ impl BrigadeService for Api {
             valid_until: &r.valid_until,
         };
         let officer = self
+            .registry()
             .register_certificate(&actor, &r.town, registration)
             .await?;
         Ok(Response::new(pb::RegisterOfficerResponse {
@@ -501,6 +502,7 @@ impl BrigadeService for Api {
         let actor = actor(&req)?;
         let r = req.into_inner();
         let officer = self
+            .registry()
             .assess_officer(&actor, &r.town, &r.officer, r.passed, &r.note)
             .await?;
         Ok(Response::new(pb::RecordAssessmentResponse {
@@ -515,7 +517,10 @@ impl BrigadeService for Api {
     ) -> Result<Response<pb::RevokeCertificateResponse>, Status> {
         let actor = actor(&req)?;
         let r = req.into_inner();
-        let officer = self.revoke(&actor, &r.town, &r.officer, &r.reason).await?;
+        let officer = self
+            .registry()
+            .revoke(&actor, &r.town, &r.officer, &r.reason)
+            .await?;
         Ok(Response::new(pb::RevokeCertificateResponse {
             officer: Some(officer),
         }))
@@ -527,7 +532,10 @@ impl BrigadeService for Api {
         req: Request<pb::ListOfficersRequest>,
     ) -> Result<Response<pb::ListOfficersResponse>, Status> {
         let actor = actor(&req)?;
-        let officers = self.officers_of(&actor, &req.get_ref().town).await?;
+        let officers = self
+            .registry()
+            .officers_of(&actor, &req.get_ref().town)
+            .await?;
         Ok(Response::new(pb::ListOfficersResponse { officers }))
     }
 }

@@ -528,6 +528,7 @@ impl CountyService for Api {
             valid_until: &r.valid_until,
         };
         let officer = self
+            .registry()
             .register_certificate(&actor, &r.department, registration)
             .await?;
         Ok(Response::new(pb::RegisterOfficerResponse {
@@ -543,6 +544,7 @@ impl CountyService for Api {
         let actor = actor(&req)?;
         let r = req.into_inner();
         let officer = self
+            .registry()
             .assess_officer(&actor, &r.department, &r.officer, r.passed, &r.note)
             .await?;
         Ok(Response::new(pb::RecordAssessmentResponse {
@@ -558,6 +560,7 @@ impl CountyService for Api {
         let actor = actor(&req)?;
         let r = req.into_inner();
         let officer = self
+            .registry()
             .revoke(&actor, &r.department, &r.officer, &r.reason)
             .await?;
         Ok(Response::new(pb::RevokeCertificateResponse {
@@ -571,7 +574,10 @@ impl CountyService for Api {
         req: Request<pb::ListOfficersRequest>,
     ) -> Result<Response<pb::ListOfficersResponse>, Status> {
         let actor = actor(&req)?;
-        let officers = self.officers_of(&actor, &req.get_ref().department).await?;
+        let officers = self
+            .registry()
+            .officers_of(&actor, &req.get_ref().department)
+            .await?;
         Ok(Response::new(pb::ListOfficersResponse { officers }))
     }
 }
