@@ -7,6 +7,7 @@ use liandong_proto::board::v1 as board;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::review::v1 as review;
 use liandong_tests::hub::{As, TestHub};
 use liandong_tests::{Backend, eventually};
 use tonic::Code;
@@ -625,6 +626,51 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
     ))
     .await
     .unwrap();
+    // A demolition is a major decision: it waits for the lead's legal office, which approves.
+    let pending = eventually("the lead's decision under legal review", WAIT, || async {
+        hub.review
+            .clone()
+            .list_reviews(
+                As::legal_officer("natural_resources").req(review::ListReviewsRequest {
+                    department: "natural_resources".into(),
+                    status: "pending".into(),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .ok()?
+            .into_inner()
+            .reviews
+            .into_iter()
+            .find(|r| r.case_id == case.case_id)
+    })
+    .await;
+    hub.review
+        .clone()
+        .answer_review(
+            As::legal_officer("natural_resources").req(review::AnswerReviewRequest {
+                review_id: pending.review_id,
+                answers: [
+                    "lawful_body",
+                    "facts_clear",
+                    "evidence_sufficient",
+                    "law_applied",
+                    "documents_complete",
+                    "crime_suspected",
+                ]
+                .iter()
+                .map(|c| ev::ReviewAnswer {
+                    check: (*c).into(),
+                    passed: true,
+                    note: "符合要求".into(),
+                })
+                .collect(),
+                decision: "approve".into(),
+                note: String::new(),
+            }),
+        )
+        .await
+        .unwrap();
     c.complete_task(
         As::dispatcher("agriculture_rural").req(county::CompleteTaskRequest {
             task_id: coop.task_id.clone(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use liandong_domain::calendar::Calendar;
 use liandong_plumbing::time::{from_ts, to_ts};
+use liandong_proto::board::v1 as board;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
@@ -538,8 +539,248 @@ async fn a_departments_major_decision_waits_for_its_legal_office(backend: Backen
     hub.stop().await;
 }
 
+/// The lead department's decision under entrustment on a joint case: a demolition (always
+/// major, TD-001) waits for the lead's own legal office, and only its approval lets the
+/// brigade see the decision.
+async fn a_lead_departments_major_entrusted_decision_waits_for_its_legal_office(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let case = hub
+        .brigade
+        .clone()
+        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
+            town: T1.into(),
+            source: brigade::CaseSource::Patrol as i32,
+            matters: vec!["TD-001".into()],
+            village: "东山村".into(),
+            location: "东山村基本农田".into(),
+            description: "非法占用基本农田建设厂房".into(),
+            found_at: Some(prost_types::Timestamp {
+                seconds: 1_780_000_000,
+                nanos: 0,
+            }),
+            evidence_refs: vec!["photo-001.jpg".into()],
+            complex: false,
+            triage_override: None,
+        }))
+        .await
+        .expect("reported")
+        .into_inner()
+        .case
+        .expect("a case");
+    assert_eq!(case.status, "awaiting_board");
+    let case_id = case.case_id;
+    let item = eventually("the joint case on the agenda", WAIT, || async {
+        hub.board
+            .clone()
+            .list_agenda(As::board_member(T1).req(board::ListAgendaRequest {
+                town: T1.into(),
+                page_size: 0,
+                include_decided: false,
+            }))
+            .await
+            .ok()?
+            .into_inner()
+            .items
+            .into_iter()
+            .find(|i| {
+                i.kind == "joint_case" && i.facts.as_ref().is_some_and(|f| f.case_id == case_id)
+            })
+    })
+    .await;
+    let mut board = hub.board.clone();
+    let meeting = board
+        .record_meeting(As::board_chair(T1).req(board::RecordMeetingRequest {
+            town: T1.into(),
+            held_at: Some(prost_types::Timestamp {
+                seconds: 1_780_000_000,
+                nanos: 0,
+            }),
+            attendees: vec!["zhao.zhuxi".into()],
+            item_ids: vec![item.item_id.clone()],
+            notes: "联席会议".into(),
+        }))
+        .await
+        .expect("a meeting")
+        .into_inner()
+        .meeting
+        .expect("a meeting");
+    board
+        .approve_joint(As::board_chair(T1).req(board::ApproveJointRequest {
+            item_id: item.item_id.clone(),
+            lead_department: "natural_resources".into(),
+            cooperating_departments: vec![],
+            instructions: "自然资源部门牵头依法处理".into(),
+            meeting_id: meeting.meeting_id,
+        }))
+        .await
+        .expect("approved");
+    let task = |status: &'static str| {
+        let county = hub.county.clone();
+        let case_id = case_id.clone();
+        async move {
+            eventually(&format!("the lead's task to be {status}"), WAIT, || {
+                let mut county = county.clone();
+                let case_id = case_id.clone();
+                async move {
+                    county
+                        .list_tasks(As::dispatcher("natural_resources").req(
+                            county::ListTasksRequest {
+                                department: "natural_resources".into(),
+                                status: status.into(),
+                                page_size: 0,
+                            },
+                        ))
+                        .await
+                        .ok()?
+                        .into_inner()
+                        .tasks
+                        .into_iter()
+                        .find(|t| t.case_id == case_id)
+                }
+            })
+            .await
+        }
+    };
+    let lead = task("open").await;
+    assert_eq!(lead.role, "lead");
+
+    // A demolition is major: the task waits, nothing decided, the brigade sees nothing.
+    let waiting = hub
+        .county
+        .clone()
+        .record_entrusted_decision(As::dispatcher("natural_resources").req(
+            county::RecordEntrustedDecisionRequest {
+                task_id: lead.task_id.clone(),
+                decision: Some(ev::Outcome {
+                    kind: "demolition".into(),
+                    summary: "限期拆除，退还土地".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .expect("deciding is accepted")
+        .into_inner()
+        .task
+        .expect("a task");
+    assert_eq!(waiting.status, "awaiting_review");
+    assert!(waiting.decision.is_none(), "{waiting:?}");
+    // No second decision while the first is under review.
+    let err = hub
+        .county
+        .clone()
+        .record_entrusted_decision(As::dispatcher("natural_resources").req(
+            county::RecordEntrustedDecisionRequest {
+                task_id: lead.task_id.clone(),
+                decision: Some(ev::Outcome {
+                    kind: "demolition".into(),
+                    summary: "限期拆除".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let pending = eventually(
+        "the decision at natural_resources' legal office",
+        WAIT,
+        || async {
+            hub.review
+                .clone()
+                .list_reviews(As::legal_officer("natural_resources").req(
+                    review::ListReviewsRequest {
+                        department: "natural_resources".into(),
+                        status: "pending".into(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .ok()?
+                .into_inner()
+                .reviews
+                .into_iter()
+                .find(|r| r.case_id == case_id && r.round == 1)
+        },
+    )
+    .await;
+    assert_eq!(pending.department, "natural_resources");
+    assert_eq!(
+        pending
+            .materials
+            .as_ref()
+            .and_then(|m| m.proposed.as_ref())
+            .map(|o| o.kind.as_str()),
+        Some("demolition")
+    );
+    // Another department's legal office does not review it.
+    let err = hub
+        .review
+        .clone()
+        .get_review(As::legal_officer("forestry").req(review::GetReviewRequest {
+            review_id: pending.review_id.clone(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let got = hub
+        .brigade
+        .clone()
+        .get_case(As::brigade_officer(T1).req(brigade::GetCaseRequest {
+            case_id: case_id.clone(),
+        }))
+        .await
+        .expect("the case")
+        .into_inner();
+    assert!(
+        got.case
+            .and_then(|c| c.joint)
+            .is_none_or(|j| j.decision.is_none()),
+        "nothing decided before the review"
+    );
+
+    // The legal office approves: the task is decided and the brigade sees the decision.
+    let approved = hub
+        .review
+        .clone()
+        .answer_review(
+            As::legal_officer("natural_resources").req(review::AnswerReviewRequest {
+                review_id: pending.review_id.clone(),
+                answers: answers(&[]),
+                decision: "approve".into(),
+                note: String::new(),
+            }),
+        )
+        .await
+        .expect("approved")
+        .into_inner()
+        .review
+        .expect("a review");
+    assert_eq!(approved.status, "approved");
+    let decided = task("decided").await;
+    assert_eq!(decided.decision.expect("the decision").kind, "demolition");
+    let joint = eventually("the lead's decision at the brigade", WAIT, || async {
+        let got = hub
+            .brigade
+            .clone()
+            .get_case(As::brigade_officer(T1).req(brigade::GetCaseRequest {
+                case_id: case_id.clone(),
+            }))
+            .await
+            .ok()?
+            .into_inner();
+        let joint = got.case?.joint?;
+        joint.decision.is_some().then_some(joint)
+    })
+    .await;
+    assert_eq!(joint.decision.expect("a decision").kind, "demolition");
+    assert_eq!(joint.decided_in_name_of, "natural_resources");
+    hub.stop().await;
+}
+
 liandong_tests::on_each_backend!(
     a_major_decision_waits_for_review_and_goes_through_a_return_round,
     a_suspected_crime_is_transferred_to_public_security,
     a_departments_major_decision_waits_for_its_legal_office,
+    a_lead_departments_major_entrusted_decision_waits_for_its_legal_office,
 );

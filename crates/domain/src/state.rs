@@ -177,7 +177,7 @@ impl CaseAction {
             CaseAction::Reopen => "be reopened",
             CaseAction::SubmitForReview => "be submitted for legal review",
             CaseAction::ReviewApproved => "be concluded on the legal review's approval",
-            CaseAction::ReviewReturned => "be returned by the legal review",
+            CaseAction::ReviewReturned => "be returned on review",
             CaseAction::CrimeTransferred => "be transferred to the public security organs",
         }
     }
@@ -456,6 +456,7 @@ named_enum! {
     /// Where a joint-case task stands.
     pub enum TaskStatus: "task status" {
         Open => "open",
+        AwaitingReview => "awaiting_review",
         Decided => "decided",
         Completed => "completed",
     }
@@ -465,6 +466,9 @@ named_enum! {
     pub enum TaskAction: "task action" {
         RecordDecision => "record_decision",
         Complete => "complete",
+        SubmitForReview => "submit_for_review",
+        ReviewApproved => "review_approved",
+        ReviewReturned => "review_returned",
     }
 }
 
@@ -473,17 +477,30 @@ impl TaskAction {
         match self {
             TaskAction::RecordDecision => "have a decision recorded",
             TaskAction::Complete => "be completed",
+            TaskAction::SubmitForReview => "be submitted for review",
+            TaskAction::ReviewApproved => "be approved on review",
+            TaskAction::ReviewReturned => "be returned on review",
         }
     }
 }
 
 impl TaskStatus {
     /// Only the lead records the entrusted decision; only a cooperating department completes
-    /// its task; each once.
+    /// its task; each once. A major decision waits for the department's legal office: the
+    /// approval decides the task, a return (or a suspected crime) opens it again.
     pub fn next(self, role: TaskRole, a: TaskAction) -> Result<TaskStatus, TransitionError> {
         match (self, role, a) {
             (TaskStatus::Open, TaskRole::Lead, TaskAction::RecordDecision) => {
                 Ok(TaskStatus::Decided)
+            }
+            (TaskStatus::Open, TaskRole::Lead, TaskAction::SubmitForReview) => {
+                Ok(TaskStatus::AwaitingReview)
+            }
+            (TaskStatus::AwaitingReview, TaskRole::Lead, TaskAction::ReviewApproved) => {
+                Ok(TaskStatus::Decided)
+            }
+            (TaskStatus::AwaitingReview, TaskRole::Lead, TaskAction::ReviewReturned) => {
+                Ok(TaskStatus::Open)
             }
             (TaskStatus::Open, TaskRole::Cooperating, TaskAction::Complete) => {
                 Ok(TaskStatus::Completed)
@@ -517,6 +534,43 @@ mod tests {
         assert!(TS::Open.next(TR::Lead, TA::Complete).is_err());
         assert!(TS::Decided.next(TR::Lead, TA::RecordDecision).is_err());
         assert!(TS::Completed.next(TR::Cooperating, TA::Complete).is_err());
+        // A major decision: submitted, then approved or returned.
+        assert_eq!(
+            TS::Open.next(TR::Lead, TA::SubmitForReview).unwrap(),
+            TS::AwaitingReview
+        );
+        assert_eq!(
+            TS::AwaitingReview
+                .next(TR::Lead, TA::ReviewApproved)
+                .unwrap(),
+            TS::Decided
+        );
+        assert_eq!(
+            TS::AwaitingReview
+                .next(TR::Lead, TA::ReviewReturned)
+                .unwrap(),
+            TS::Open
+        );
+        assert!(TS::Open.next(TR::Cooperating, TA::SubmitForReview).is_err());
+        assert!(
+            TS::AwaitingReview
+                .next(TR::Lead, TA::RecordDecision)
+                .is_err()
+        );
+        assert!(
+            TS::AwaitingReview
+                .next(TR::Lead, TA::SubmitForReview)
+                .is_err()
+        );
+        assert!(TS::Open.next(TR::Lead, TA::ReviewApproved).is_err());
+        assert!(TS::Decided.next(TR::Lead, TA::ReviewReturned).is_err());
+        assert_eq!(
+            TS::AwaitingReview
+                .next(TR::Lead, TA::RecordDecision)
+                .unwrap_err()
+                .to_string(),
+            "a task that is awaiting_review for a lead department cannot have a decision recorded"
+        );
         assert_eq!(
             TS::Open
                 .next(TR::Cooperating, TA::RecordDecision)

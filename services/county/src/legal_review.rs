@@ -4,12 +4,19 @@
 //! the referral, sends it back to its staff for correction, or — a suspected crime — returns
 //! it to the brigade (not competent to decide a crime, but not "not competent" for the
 //! matter: the joint meeting sees the return as a dispute and sends it to public security).
+//!
+//! The lead department's major decision under entrustment on a joint-case task waits the same
+//! way, in `task_reviews`: the approval decides the task (and tells the brigade and board),
+//! a return opens it again for a corrected decision (the next round). A suspected crime is
+//! noted in the task's summary and the task is opened again too: the joint meeting, not the
+//! department, transfers a case to public security, so the lead is left to record what it
+//! does decide once the meeting has dealt with the crime.
 
 use chrono::{DateTime, Utc};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
 use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
-use liandong_domain::state::{ReferralAction, ReferralStatus};
+use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
 use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
 use liandong_plumbing::grpc::event_actor_label;
 use liandong_plumbing::store::Tx;
@@ -20,6 +27,7 @@ use prost::Message;
 use uuid::Uuid;
 
 use crate::store::{self, ReferralRow};
+use crate::task_store::{self, TaskRow};
 
 /// The reason a referral goes back to the brigade when the legal review suspects a crime.
 pub const CRIME_REASON: &str = "涉嫌犯罪，移送公安机关";
@@ -207,6 +215,141 @@ pub async fn submit(
     Ok(round as u32)
 }
 
+/// The review of a joint-case task's decision as the county keeps it: the same columns as a
+/// referral's, keyed by the task.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TaskReviewRow {
+    pub task_id: String,
+    pub review_id: String,
+    pub round: i64,
+    pub status: String,
+    pub proposed: Vec<u8>,
+    pub proposer: Vec<u8>,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const TASK_REVIEW_COLUMNS: &str =
+    "task_id, review_id, round, status, proposed, proposer, submitted_at, updated_at";
+
+async fn task_review_of(tx: &mut Tx, task_id: &str) -> Result<Option<TaskReviewRow>, sqlx::Error> {
+    let sql = format!("SELECT {TASK_REVIEW_COLUMNS} FROM task_reviews WHERE task_id = $1");
+    with_tx!(tx, |c| sqlx::query_as::<_, TaskReviewRow>(&sql)
+        .bind(task_id)
+        .fetch_optional(&mut *c)
+        .await)
+}
+
+async fn task_review_by_id(
+    tx: &mut Tx,
+    review_id: &str,
+) -> Result<Option<TaskReviewRow>, sqlx::Error> {
+    let sql = format!("SELECT {TASK_REVIEW_COLUMNS} FROM task_reviews WHERE review_id = $1");
+    with_tx!(tx, |c| sqlx::query_as::<_, TaskReviewRow>(&sql)
+        .bind(review_id)
+        .fetch_optional(&mut *c)
+        .await)
+}
+
+async fn upsert_task_review(tx: &mut Tx, r: &TaskReviewRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query(
+        "INSERT INTO task_reviews (task_id, review_id, round, status, proposed, proposer, \
+         submitted_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) \
+         ON CONFLICT (task_id) DO UPDATE SET round = excluded.round, \
+         status = excluded.status, proposed = excluded.proposed, proposer = excluded.proposer, \
+         submitted_at = excluded.submitted_at, updated_at = excluded.updated_at"
+    )
+    .bind(&r.task_id)
+    .bind(&r.review_id)
+    .bind(r.round)
+    .bind(&r.status)
+    .bind(&r.proposed)
+    .bind(&r.proposer)
+    .bind(r.submitted_at)
+    .bind(r.updated_at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+}
+
+/// Submits the lead's proposed major decision on a joint-case task for review: the next round
+/// of the task's review (its own review id, unique to the task), with the case's facts, the
+/// proposed decision, the proposing officer and their certificate, and the joint meeting's
+/// instructions as the record. The caller has moved the task to `awaiting_review`. Returns
+/// the round.
+pub async fn submit_task(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    catalogue: &Catalogue,
+    now: DateTime<Utc>,
+    row: &TaskRow,
+    decision: &ev::Outcome,
+    proposer: ev::Actor,
+) -> Result<u32, sqlx::Error> {
+    let previous = task_review_of(tx, &row.task_id).await?;
+    let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let review_id = previous.as_ref().map_or_else(
+        || TownScopedId::new(town, Uuid::now_v7()).to_string(),
+        |p| p.review_id.clone(),
+    );
+    let round = previous.as_ref().map_or(1, |p| p.round + 1);
+    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+    let payload = ev::ReviewRequested {
+        review_id: review_id.clone(),
+        case_id: row.case_id.clone(),
+        round: round as u32,
+        decided_in_name_of: decided_in_name_of(catalogue, &row.department),
+        documents: facts.evidence_refs.clone(),
+        facts: Some(facts),
+        proposed: Some(decision.clone()),
+        officers: vec![ev::DecidingOfficer {
+            officer: proposer.officer_id.clone(),
+            role: proposer.role.clone(),
+            certificate_no: proposer.certificate_no.clone(),
+        }],
+        record: vec![ev::RecordEntry {
+            at: Some(to_ts(row.assigned_at)),
+            actor: "board".into(),
+            kind: "task_assigned".into(),
+            detail: format!("联席会议交办（牵头）：{}", row.instructions),
+        }],
+        decided_at: Some(to_ts(now)),
+        department: row.department.clone(),
+    };
+    // The review service must have it: re-sent until its receipt comes back.
+    outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "review_requested",
+                town: &row.town,
+                department: Some(&row.department),
+                aggregate_id: &format!("review:{}", row.task_id),
+                actor: Some(proposer.clone()),
+                causation_id: None,
+                wants_receipt: true,
+            },
+            &payload,
+        )
+        .await?;
+    upsert_task_review(
+        tx,
+        &TaskReviewRow {
+            task_id: row.task_id.clone(),
+            review_id,
+            round,
+            status: "pending".into(),
+            proposed: decision.encode_to_vec(),
+            proposer: proposer.encode_to_vec(),
+            submitted_at: now,
+            updated_at: now,
+        },
+    )
+    .await?;
+    Ok(round as u32)
+}
+
 /// The history line of a submission.
 pub fn submitted_detail(department_name: &str, outcome: &ev::Outcome) -> String {
     format!(
@@ -253,6 +396,11 @@ impl Handler for ReviewEvents {
             _ => return Ok(()),
         };
         let e: ev::ReviewDecided = decode_payload(env)?;
+        // A review of a joint-case task's decision is known by its id; any other is a
+        // referral's.
+        if let Some(review) = task_review_by_id(tx, &e.review_id).await? {
+            return self.task_answer(tx, env, &e, review, action, now).await;
+        }
         let Some(referral_id) =
             store::latest_referral_of_case(tx, &e.case_id, &env.department).await?
         else {
@@ -359,6 +507,92 @@ impl Handler for ReviewEvents {
             _ => {}
         }
         store::update(tx, &row).await?;
+        Ok(())
+    }
+}
+
+impl ReviewEvents {
+    /// Applies the answer on a joint-case task's decision: approved, the task is decided with
+    /// the stored decision and the brigade and board are told as for any decision; returned,
+    /// or a suspected crime, the task is open again with the finding in its summary.
+    async fn task_answer(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        e: &ev::ReviewDecided,
+        mut review: TaskReviewRow,
+        action: ReferralAction,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let task_id = review.task_id.clone();
+        if review.round != i64::from(e.round) {
+            tracing::warn!(%task_id, round = e.round, "A review answer for a round no longer pending; ignored.");
+            return Ok(());
+        }
+        let mut row = task_store::get_task_in_tx(tx, &task_id)
+            .await?
+            .ok_or_else(|| HandlerError::Reject(format!("no task {task_id}")))?;
+        let status =
+            TaskStatus::parse(&row.status).map_err(|err| HandlerError::Reject(err.to_string()))?;
+        let role =
+            TaskRole::parse(&row.role).map_err(|err| HandlerError::Reject(err.to_string()))?;
+        let task_action = match action {
+            ReferralAction::ReviewApproved => TaskAction::ReviewApproved,
+            _ => TaskAction::ReviewReturned,
+        };
+        let next = match status.next(role, task_action) {
+            Ok(n) => n,
+            // A replay of an answer already applied.
+            Err(err) => {
+                tracing::warn!(%task_id, %err, "A review answer for a task no longer awaiting it; ignored.");
+                return Ok(());
+            }
+        };
+        review.status = e.status.clone();
+        review.updated_at = now;
+        upsert_task_review(tx, &review).await?;
+        row.status = next.as_str().into();
+        row.updated_at = now;
+        let round = e.round;
+        match action {
+            ReferralAction::ReviewApproved => {
+                let decision = ev::Outcome::decode(review.proposed.as_slice())
+                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
+                let proposer = ev::Actor::decode(review.proposer.as_slice())
+                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
+                row.decision = Some(review.proposed.clone());
+                row.done_at = Some(now);
+                row.summary = Some(format!("法制审核通过（第{round}轮），决定生效"));
+                let payload = crate::tasks::decided_event(&row, &decision);
+                // Brigade and board both wait on it, as on a decision recorded directly.
+                self.outbox
+                    .emit(
+                        tx,
+                        now,
+                        NewEvent {
+                            event_type: "entrusted_decision_recorded",
+                            town: &row.town,
+                            department: Some(&row.department),
+                            aggregate_id: &row.task_id,
+                            actor: Some(proposer),
+                            causation_id: Some(&env.event_id),
+                            wants_receipt: true,
+                        },
+                        &payload,
+                    )
+                    .await?;
+            }
+            ReferralAction::ReviewReturned => {
+                row.summary = Some(format!("法制审核退回补正（第{round}轮）：{}", findings(e)));
+            }
+            _ => {
+                row.summary = Some(format!(
+                    "法制审核认为涉嫌犯罪（第{round}轮），决定未生效，待联席会议移送公安机关：{}",
+                    findings(e)
+                ));
+            }
+        }
+        task_store::update_task(tx, &row).await?;
         Ok(())
     }
 }

@@ -21,6 +21,40 @@ enum Emit {
     // Boxed: the largest by far, and it carries the case's facts for disclosure.
     Decided(Box<ev::EntrustedDecisionRecorded>),
     Completed(ev::TaskCompleted),
+    /// A major decision, submitted to the department's legal office instead.
+    ReviewRequested(Box<ev::Outcome>),
+}
+
+impl Emit {
+    /// The task action the event stands for.
+    fn action(&self) -> TaskAction {
+        match self {
+            Emit::Decided(_) => TaskAction::RecordDecision,
+            Emit::Completed(_) => TaskAction::Complete,
+            Emit::ReviewRequested(_) => TaskAction::SubmitForReview,
+        }
+    }
+}
+
+/// The event of the lead's decision taking effect on `row`: the brigade executes it and the
+/// board follows it. The stationed agency decides, but in the name of the county department
+/// that entrusted it: the department is the body answerable for the decision.
+pub(crate) fn decided_event(
+    row: &TaskRow,
+    decision: &ev::Outcome,
+) -> ev::EntrustedDecisionRecorded {
+    // What the case was about, for the department's public disclosure.
+    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+    ev::EntrustedDecisionRecorded {
+        task_id: row.task_id.clone(),
+        item_id: row.item_id.clone(),
+        case_id: row.case_id.clone(),
+        department: row.department.clone(),
+        decision: Some(decision.clone()),
+        decided_in_name_of: row.department.clone(),
+        matters: facts.matters,
+        description: facts.description,
+    }
 }
 
 /// Checks a decision request: the task id, and the decision under `decision.*`. Nothing is
@@ -115,29 +149,18 @@ impl Api {
             self.limits.evidence_refs_per_case,
         )
         .map_err(ApiError::Invalid)?;
-        self.act_on_task(
-            actor,
-            &r.task_id,
-            Action::RecordEntrustedDecision,
-            TaskAction::RecordDecision,
-            |row| {
-                row.decision = Some(decision.encode_to_vec());
-                // What the case was about, for the department's public disclosure.
-                let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-                // The stationed agency decides, but in the name of the county department
-                // that entrusted it: the department is the body answerable for the decision.
-                Emit::Decided(Box::new(ev::EntrustedDecisionRecorded {
-                    task_id: row.task_id.clone(),
-                    item_id: row.item_id.clone(),
-                    case_id: row.case_id.clone(),
-                    department: row.department.clone(),
-                    decision: Some(decision.clone()),
-                    decided_in_name_of: row.department.clone(),
-                    matters: facts.matters,
-                    description: facts.description,
-                }))
-            },
-        )
+        let catalogue = &self.catalogue;
+        self.act_on_task(actor, &r.task_id, Action::RecordEntrustedDecision, |row| {
+            // A major decision (by the catalogue of the case's matters) takes effect only once
+            // the department's legal office approves it: the task waits for the review, and
+            // the decision is stored with the review until then.
+            let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+            if crate::legal_review::is_major(catalogue, &facts, &decision) {
+                return Emit::ReviewRequested(Box::new(decision.clone()));
+            }
+            row.decision = Some(decision.encode_to_vec());
+            Emit::Decided(Box::new(decided_event(row, &decision)))
+        })
         .await
     }
 
@@ -149,33 +172,27 @@ impl Api {
         check_completion(&r.task_id, &r.summary, self.limits.description_chars)
             .map_err(ApiError::Invalid)?;
         let summary = r.summary.trim().to_owned();
-        self.act_on_task(
-            actor,
-            &r.task_id,
-            Action::CompleteTask,
-            TaskAction::Complete,
-            |row| {
-                row.summary = Some(summary.clone());
-                Emit::Completed(ev::TaskCompleted {
-                    task_id: row.task_id.clone(),
-                    item_id: row.item_id.clone(),
-                    case_id: row.case_id.clone(),
-                    department: row.department.clone(),
-                    summary: summary.clone(),
-                })
-            },
-        )
+        self.act_on_task(actor, &r.task_id, Action::CompleteTask, |row| {
+            row.summary = Some(summary.clone());
+            Emit::Completed(ev::TaskCompleted {
+                task_id: row.task_id.clone(),
+                item_id: row.item_id.clone(),
+                case_id: row.case_id.clone(),
+                department: row.department.clone(),
+                summary: summary.clone(),
+            })
+        })
         .await
     }
 
-    /// Loads the task, checks who may act and whether its role and state allow `action`,
-    /// applies `change`, stores, emits, and commits — all or nothing.
+    /// Loads the task, checks who may act, applies `change`, checks whether the task's role
+    /// and state allow the action its event stands for, stores, emits, and commits — all or
+    /// nothing.
     async fn act_on_task(
         &self,
         actor: &Actor,
         task_id: &str,
         permission: Action,
-        action: TaskAction,
         change: impl FnOnce(&mut TaskRow) -> Emit,
     ) -> Result<pb::Task, ApiError> {
         let now = self.clock.now();
@@ -199,17 +216,36 @@ impl Api {
                 .await?;
         let status = TaskStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
         let role = TaskRole::parse(&row.role).map_err(|e| ApiError::Internal(e.into()))?;
-        row.status = status.next(role, action)?.as_str().into();
-        row.done_at = Some(now);
-        row.updated_at = now;
         let emit = change(&mut row);
+        let next = status.next(role, emit.action())?;
+        row.status = next.as_str().into();
+        if next != TaskStatus::AwaitingReview {
+            row.done_at = Some(now);
+        }
+        row.updated_at = now;
         task_store::update_task(&mut tx, &row).await?;
+        if let Emit::ReviewRequested(decision) = &emit {
+            crate::legal_review::submit_task(
+                &mut tx,
+                &self.outbox,
+                &self.catalogue,
+                now,
+                &row,
+                decision,
+                actor_to_event_certified(actor, &certificate_no),
+            )
+            .await?;
+            tx.commit().await?;
+            self.outbox.wake();
+            return Ok(task_to_pb(&row));
+        }
         // Brigade and board both wait on these: the task stays open at the sender until a
         // receipt comes back.
         let ev = NewEvent {
             event_type: match emit {
                 Emit::Decided(_) => "entrusted_decision_recorded",
                 Emit::Completed(_) => "task_completed",
+                Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
             },
             town: &row.town,
             department: Some(&row.department),
@@ -221,6 +257,7 @@ impl Api {
         match &emit {
             Emit::Decided(p) => self.outbox.emit(&mut tx, now, ev, p.as_ref()).await?,
             Emit::Completed(p) => self.outbox.emit(&mut tx, now, ev, p).await?,
+            Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
         tx.commit().await?;
         self.outbox.wake();
