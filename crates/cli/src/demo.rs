@@ -10,6 +10,7 @@ use liandong_proto::board::v1::{self as board, board_service_client::BoardServic
 use liandong_proto::brigade::v1::{self as brigade, brigade_service_client::BrigadeServiceClient};
 use liandong_proto::county::v1::{self as county, county_service_client::CountyServiceClient};
 use liandong_proto::events::v1 as ev;
+use liandong_proto::review::v1::{self as review, review_service_client::ReviewServiceClient};
 use tonic::Request;
 use tonic::transport::Channel;
 
@@ -81,10 +82,20 @@ fn dispatcher(department: &'static str) -> Who {
     }
 }
 
+fn legal_officer(department: &'static str) -> Who {
+    Who {
+        officer: "wu.fazhi",
+        role: "department_legal_officer",
+        town: None,
+        department: Some(department),
+    }
+}
+
 struct Clients {
     brigade: BrigadeServiceClient<Channel>,
     board: BoardServiceClient<Channel>,
     county: CountyServiceClient<Channel>,
+    review: ReviewServiceClient<Channel>,
 }
 
 /// Polls `f` every 100 ms for up to 30 s.
@@ -234,6 +245,56 @@ impl Clients {
         .await
     }
 
+    /// The legal office of `department` approves the pending review of `case_id`, answering
+    /// every check as met.
+    async fn approve_review(
+        &mut self,
+        who: Who,
+        department: &'static str,
+        case_id: &str,
+    ) -> anyhow::Result<()> {
+        let client = self.review.clone();
+        let pending = until(&format!("the legal review of {case_id}"), || {
+            let mut client = client.clone();
+            let req = who.req(review::ListReviewsRequest {
+                department: department.into(),
+                status: "pending".into(),
+                ..Default::default()
+            });
+            async move {
+                let reviews = client.list_reviews(req).await?.into_inner().reviews;
+                Ok(reviews.into_iter().find(|r| r.case_id == case_id))
+            }
+        })
+        .await?;
+        let checks = [
+            "lawful_body",
+            "facts_clear",
+            "evidence_sufficient",
+            "law_applied",
+            "documents_complete",
+            "crime_suspected",
+        ];
+        self.review
+            .answer_review(
+                who.req(review::AnswerReviewRequest {
+                    review_id: pending.review_id,
+                    answers: checks
+                        .iter()
+                        .map(|c| ev::ReviewAnswer {
+                            check: (*c).into(),
+                            passed: true,
+                            note: "符合要求".into(),
+                        })
+                        .collect(),
+                    decision: "approve".into(),
+                    note: String::new(),
+                }),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// A department handles a referral from sign-for to its result.
     async fn handle_referral(
         &mut self,
@@ -359,6 +420,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         brigade: BrigadeServiceClient::new(channel(cfg.brigade_addr).await?),
         board: BoardServiceClient::new(channel(cfg.board_addr).await?),
         county: CountyServiceClient::new(channel(cfg.county_addr).await?),
+        review: ReviewServiceClient::new(channel(cfg.review_addr).await?),
     };
     register_officers(&mut c, cfg).await?;
     use brigade::CaseSource as S;
@@ -627,6 +689,15 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
             },
         ))
         .await?;
+    // A demolition is a major decision: the lead department's legal office reviews it first
+    // (重大执法决定法制审核) and approves.
+    c.approve_review(
+        legal_officer("natural_resources"),
+        "natural_resources",
+        &g.case_id,
+    )
+    .await?;
+    println!("  natural_resources 法制审核通过：责令退还土地、限期拆除");
     let coop = tasks("agriculture_rural").await?;
     c.county
         .complete_task(
