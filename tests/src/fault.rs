@@ -2,7 +2,6 @@
 //! a load driver, and the reader that checks "nothing lost, nothing doubled" in every database.
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -69,13 +68,7 @@ pub fn nats_server_bin() -> &'static Path {
     })
 }
 
-/// A loopback port that was free a moment ago.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port on loopback")
-        .port()
-}
+pub use crate::free_port;
 
 fn temp_dir(prefix: &str) -> tempfile::TempDir {
     tempfile::Builder::new()

@@ -254,9 +254,29 @@ async fn remove(nats_url: String, stream_prefix: String, pg_base: Option<String>
 
 /// A loopback address with a port that was free a moment ago.
 fn free_addr() -> std::net::SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port on loopback")
+    ([127, 0, 0, 1], free_port()).into()
+}
+
+/// A loopback port no other test of this process has been given. Ports come from below the
+/// kernel's ephemeral range (32768–60999), so the outgoing connections the tests make cannot
+/// take a port between the moment it is chosen and the moment a service binds it; and each
+/// port is handed out once, so two hubs starting side by side never share one.
+pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut given = GIVEN.lock().expect("port registry");
+    let seed = uuid::Uuid::now_v7().as_u128() as u64 ^ u64::from(std::process::id());
+    for i in 0..20_000u64 {
+        let port = 20_000 + ((seed.wrapping_add(i.wrapping_mul(7_919))) % 12_000) as u16;
+        if given.contains(&port) {
+            continue;
+        }
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return port;
+        }
+    }
+    panic!("no free loopback port between 20000 and 32000");
 }
 
 /// What an `eventually` probe answers: `Option<T>`, or `anyhow::Result<Option<T>>` for a probe
