@@ -14,7 +14,7 @@ use prost::Message;
 
 use crate::flow::{self, Cause};
 use crate::record::{self, Who};
-use crate::store::{self, CaseRef, CaseRow, ResultCopy};
+use crate::store::{self, CaseRow, ResultCopy};
 
 async fn load_case(tx: &mut Tx, case_id: &str) -> Result<CaseRow, HandlerError> {
     store::case_in_tx(tx, case_id)
@@ -53,10 +53,7 @@ async fn decision_recorded(
         "牵头部门 {} 派驻机构受委托作出决定（以 {} 名义）：{}（{}）；待大队协同执行",
         e.department, e.decided_in_name_of, decision.kind, decision.summary
     );
-    let here = CaseRef {
-        case_id: &case.case_id,
-        town: &case.town,
-    };
+    let here = case.here();
     store::add_history(
         tx,
         here,
@@ -88,10 +85,7 @@ async fn task_completed(
         store::upsert_joint(tx, &joint).await?;
     }
     let detail = format!("配合部门 {} 完成任务：{}", e.department, e.summary);
-    let here = CaseRef {
-        case_id: &case.case_id,
-        town: &case.town,
-    };
+    let here = case.here();
     store::add_history(
         tx,
         here,
@@ -160,10 +154,7 @@ impl Handler for BoardEvents {
                         e.cooperating_departments.join("、")
                     }
                 );
-                let here = CaseRef {
-                    case_id: &case.case_id,
-                    town: &case.town,
-                };
+                let here = case.here();
                 store::add_history(
                     tx,
                     here,
@@ -190,10 +181,7 @@ impl Handler for BoardEvents {
             "board.joint_reclassified" => {
                 let e: ev::JointReclassified = decode_payload(env)?;
                 let case = load_case(tx, &e.case_id).await?;
-                let here = CaseRef {
-                    case_id: &case.case_id,
-                    town: &case.town,
-                };
+                let here = case.here();
                 let status = status_of(&case)?;
                 if e.path == ev::Path::OutOfScope as i32 {
                     let next = status
@@ -254,10 +242,7 @@ impl Handler for BoardEvents {
                     .next(CaseAction::BoardSentBack)
                     .map_err(|e| HandlerError::Reject(e.to_string()))?;
                 store::set_status(tx, &case.case_id, next.as_str(), now).await?;
-                let here = CaseRef {
-                    case_id: &case.case_id,
-                    town: &case.town,
-                };
+                let here = case.here();
                 let detail = format!("联席会议退回补充材料：{}", e.reason);
                 store::add_history(
                     tx,
@@ -275,10 +260,7 @@ impl Handler for BoardEvents {
                 let e: ev::DisputeSettled = decode_payload(env)?;
                 let case = load_case(tx, &e.case_id).await?;
                 store::set_referral_status(tx, &e.referral_id, "reassigned", now).await?;
-                let here = CaseRef {
-                    case_id: &case.case_id,
-                    town: &case.town,
-                };
+                let here = case.here();
                 let detail = format!(
                     "联席会议协调职权争议：由 {} 改为 {} 办理；理由：{}",
                     e.from_department, e.to_department, e.reason
@@ -401,19 +383,7 @@ impl Handler for CountyEvents {
             )));
         };
         store::set_referral_status(tx, &referral_id, status, now).await?;
-        store::add_history(
-            tx,
-            CaseRef {
-                case_id: &r.case_id,
-                town: &r.town,
-            },
-            now,
-            kind,
-            &who,
-            &detail,
-            Some(&env.event_id),
-        )
-        .await?;
+        store::add_history(tx, r.here(), now, kind, &who, &detail, Some(&env.event_id)).await?;
         if status == "accepted" {
             // The department took the case: its file follows it (移交), recorded after the
             // acceptance so the record reads in the order things happened.
@@ -492,10 +462,7 @@ async fn conclude(
     );
     store::add_history(
         tx,
-        CaseRef {
-            case_id: &r.case_id,
-            town: &r.town,
-        },
+        r.here(),
         now,
         "result_received",
         who,
@@ -539,10 +506,7 @@ async fn handover_received(
     );
     store::add_history(
         tx,
-        CaseRef {
-            case_id: &case.case_id,
-            town: &case.town,
-        },
+        case.here(),
         now,
         "handover_received",
         who,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::convert::json_list;
 use crate::record::{self, NewEntry, Who};
-use crate::store::{CaseRef, CaseRow};
+use crate::store::CaseRow;
 
 /// A document as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -151,10 +151,7 @@ pub async fn issue(
     })?;
     record::append(
         tx,
-        CaseRef {
-            case_id: &case.case_id,
-            town: &case.town,
-        },
+        case.here(),
         NewEntry {
             at: now,
             kind: "document",

@@ -13,7 +13,7 @@ use liandong_proto::events::v1 as ev;
 
 use crate::api::Api;
 use crate::record::{self, NewEntry, Who};
-use crate::store::{self, CaseRef};
+use crate::store;
 
 /// The longest filename kept with an upload, in characters.
 const FILENAME_CHARS: usize = 200;
@@ -145,10 +145,7 @@ impl Api {
             let mut tx = self.db.begin().await?;
             record::append(
                 &mut tx,
-                CaseRef {
-                    case_id: &case.case_id,
-                    town: &case.town,
-                },
+                case.here(),
                 NewEntry {
                     at: now,
                     kind: "evidence",
@@ -194,10 +191,7 @@ pub async fn handover_refused(
         .collect();
     record::append(
         tx,
-        CaseRef {
-            case_id: &case.case_id,
-            town: &case.town,
-        },
+        case.here(),
         NewEntry {
             at: now,
             kind: "handover_refused",

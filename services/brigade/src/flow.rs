@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::convert::{facts, json_list};
 use crate::documents::{self, Issue};
 use crate::record::{self, Who};
-use crate::store::{self, CaseRef, CaseRow};
+use crate::store::{self, CaseRow};
 
 /// The aggregate of a case's events for the joint meeting, apart from the case's own, so the
 /// board's ordered consumer receives every one of them.
@@ -83,10 +83,7 @@ pub async fn refer(
         )
         .await?;
     let detail = format!("移送（通报）{department}，第{dispatch_no}次派发，移送编号 {referral_id}");
-    let here = CaseRef {
-        case_id: &case.case_id,
-        town: &case.town,
-    };
+    let here = case.here();
     store::add_history(
         tx,
         here,
@@ -143,10 +140,7 @@ pub async fn submit_joint(
             &payload,
         )
         .await?;
-    let here = CaseRef {
-        case_id: &case.case_id,
-        town: &case.town,
-    };
+    let here = case.here();
     store::add_history(
         tx,
         here,
@@ -215,10 +209,7 @@ pub async fn hand_over(
             &payload,
         )
         .await?;
-    let here = CaseRef {
-        case_id: &case.case_id,
-        town: &case.town,
-    };
+    let here = case.here();
     store::insert_handover(
         tx,
         &handover_id,

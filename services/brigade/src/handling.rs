@@ -22,7 +22,7 @@ use crate::flow::joint_aggregate;
 use crate::legal_review;
 use crate::record::{self, NewEntry, Who};
 use crate::registry;
-use crate::store::{self, CaseRef, CaseRow};
+use crate::store::{self, CaseRow};
 
 /// The kinds of step an officer records on a case (执法全过程记录).
 pub const ACTION_KINDS: [&str; 6] = [
@@ -89,10 +89,7 @@ impl Api {
             .await?;
         let next = status.next(CaseAction::Assign)?;
         let who = actor_label(actor);
-        let here = CaseRef {
-            case_id: &row.case_id,
-            town: &row.town,
-        };
+        let here = row.here();
         store::upsert_assignment(&mut tx, here, &json(&officers), &who, now).await?;
         store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
         store::add_history(
@@ -165,10 +162,7 @@ impl Api {
         if !r.evidence_refs.is_empty() {
             detail.push_str(&format!("（证据：{}）", r.evidence_refs.join("、")));
         }
-        let here = CaseRef {
-            case_id: &row.case_id,
-            town: &row.town,
-        };
+        let here = row.here();
         record::append(
             &mut tx,
             here,
@@ -318,10 +312,7 @@ impl Api {
                 },
             )
             .await?;
-        let here = CaseRef {
-            case_id: &row.case_id,
-            town: &row.town,
-        };
+        let here = row.here();
         let detail = legal_review::certified(
             &format!("协同执法到位：{}", r.summary.trim()),
             &certificate_no,

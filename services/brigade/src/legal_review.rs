@@ -21,7 +21,7 @@ use crate::documents;
 use crate::flow::{self, Cause};
 use crate::record::{self, Who};
 use crate::registry;
-use crate::store::{self, CaseRef, CaseRow};
+use crate::store::{self, CaseRow};
 
 /// The department a suspected crime goes to, and the reason its referral carries.
 pub const CRIME_DEPARTMENT: &str = "public_security";
@@ -72,10 +72,7 @@ pub async fn conclude(
     who: &Who,
     causation_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let here = CaseRef {
-        case_id: &row.case_id,
-        town: &row.town,
-    };
+    let here = row.here();
     store::insert_outcome(
         tx,
         here,
@@ -305,10 +302,7 @@ pub async fn submit(
     );
     store::add_history(
         tx,
-        CaseRef {
-            case_id: &row.case_id,
-            town: &row.town,
-        },
+        row.here(),
         now,
         "review_requested",
         &who,
@@ -390,10 +384,7 @@ impl Handler for ReviewEvents {
         review.updated_at = now;
         upsert_review(tx, &review).await?;
         let reviewer = Who::of_event(env);
-        let here = CaseRef {
-            case_id: &case.case_id,
-            town: &case.town,
-        };
+        let here = case.here();
         let round = e.round;
         let detail = match action {
             CaseAction::ReviewApproved => {

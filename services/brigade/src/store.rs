@@ -159,6 +159,26 @@ pub async fn history(db: &Db, case_id: &str) -> Result<Vec<HistoryRow>, sqlx::Er
         .collect())
 }
 
+impl CaseRow {
+    /// This case, as a history entry names it.
+    pub fn here(&self) -> CaseRef<'_> {
+        CaseRef {
+            case_id: &self.case_id,
+            town: &self.town,
+        }
+    }
+}
+
+impl ReferralSentRow {
+    /// The referral's case, as a history entry names it.
+    pub fn here(&self) -> CaseRef<'_> {
+        CaseRef {
+            case_id: &self.case_id,
+            town: &self.town,
+        }
+    }
+}
+
 /// Which case a history entry belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct CaseRef<'a> {
