@@ -50,6 +50,10 @@ named_enum! {
         UploadEvidence => "upload_evidence",
         PublishDisclosure => "publish_disclosure",
         WithdrawDisclosure => "withdraw_disclosure",
+        /// Amend or revoke a decision in force, in the name of the body that made it.
+        ChangeDecision => "change_decision",
+        /// Verify a case's record, read its documents and export its dossier.
+        ReadRecord => "read_record",
     }
 }
 
@@ -92,6 +96,7 @@ impl Role {
                     | A::SubmitToBoard
                     | A::RecordExecution
                     | A::UploadEvidence
+                    | A::ReadRecord
             ),
             // The captain also keeps the town's certificate registry and publishes the town's
             // decisions (谁执法谁公示).
@@ -104,9 +109,13 @@ impl Role {
                             | A::RegisterOfficer
                             | A::PublishDisclosure
                             | A::WithdrawDisclosure
+                            | A::ChangeDecision
                     )
             }
-            Role::BoardMember => matches!(action, A::ReadAgenda | A::RecordOpinion | A::ReadCase),
+            Role::BoardMember => matches!(
+                action,
+                A::ReadAgenda | A::RecordOpinion | A::ReadCase | A::ReadRecord
+            ),
             Role::BoardChair => {
                 Role::BoardMember.may(action)
                     || matches!(
@@ -133,6 +142,8 @@ impl Role {
                     | A::RegisterOfficer
                     | A::PublishDisclosure
                     | A::WithdrawDisclosure
+                    | A::ChangeDecision
+                    | A::ReadRecord
             ),
             // Investigators work what the dispatcher gave them; routing it is not theirs.
             Role::CountyInvestigator => matches!(
@@ -142,11 +153,15 @@ impl Role {
                     | A::ConcludeReferral
                     | A::RecordEntrustedDecision
                     | A::UploadEvidence
+                    | A::ReadRecord
             ),
-            // A department's own legal office reviews the department's major decisions.
-            Role::DepartmentLegalOfficer => matches!(action, A::ReviewDecision),
-            Role::JudicialReviewer => matches!(action, A::ReviewDecision | A::ReadCase),
-            Role::Viewer => matches!(action, A::ReadDashboard | A::ReadCase),
+            // A department's own legal office reviews the department's major decisions, and
+            // may verify the record of a case its department took part in.
+            Role::DepartmentLegalOfficer => matches!(action, A::ReviewDecision | A::ReadRecord),
+            Role::JudicialReviewer => {
+                matches!(action, A::ReviewDecision | A::ReadCase | A::ReadRecord)
+            }
+            Role::Viewer => matches!(action, A::ReadDashboard | A::ReadCase | A::ReadRecord),
         }
     }
 }
@@ -283,6 +298,51 @@ pub fn permits_department_wide(
     }
 }
 
+/// Whether `actor` may take `action` (reading or verifying the record, documents and dossier)
+/// on a case of `town` that the departments `involved` took part in (a referral, a handover or
+/// a joint-case task addressed to them). Town roles read their own town's cases; a department's
+/// staff, and a department's viewer, only the cases their department was involved in, in any
+/// town; a county-wide viewer every case.
+pub fn permits_case_record(
+    actor: &Actor,
+    action: Action,
+    town: &TownCode,
+    involved: &[DepartmentCode],
+) -> Result<(), Denied> {
+    let department = match (&actor.town, &actor.department) {
+        (None, Some(d)) => d,
+        // Town roles and the county-wide viewer: the ordinary town-scoped rule.
+        _ => {
+            return permits(
+                actor,
+                action,
+                &Resource {
+                    town: town.clone(),
+                    department: None,
+                },
+            );
+        }
+    };
+    if !involved.contains(department) {
+        let role = actor.role;
+        if !role.may(action) {
+            return deny(format!("a {role} may not {action}"));
+        }
+        return deny(format!(
+            "a {role} of {department} may not {action} of a case {department} was not involved in \
+             (no referral, handover or joint-case task to it)"
+        ));
+    }
+    permits(
+        actor,
+        action,
+        &Resource {
+            town: town.clone(),
+            department: Some(department.clone()),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +459,27 @@ mod tests {
         (R::Viewer, A::UploadEvidence, S::Own, false),
         (R::Viewer, A::PublishDisclosure, S::Own, false),
         (R::Viewer, A::WithdrawDisclosure, S::Own, false),
+        // changing a decision (the deciding body) and reading a case's record, every role
+        (R::BrigadeOfficer, A::ChangeDecision, S::Own, false),
+        (R::BrigadeOfficer, A::ReadRecord, S::Own, true),
+        (R::BrigadeCaptain, A::ChangeDecision, S::Own, true),
+        (R::BrigadeCaptain, A::ReadRecord, S::Own, true),
+        (R::BoardChair, A::ChangeDecision, S::Own, false),
+        (R::BoardChair, A::ReadRecord, S::Own, true),
+        (R::BoardMember, A::ChangeDecision, S::Own, false),
+        (R::BoardMember, A::ReadRecord, S::Own, true),
+        (R::CountyDispatcher, A::ChangeDecision, S::Own, true),
+        (R::CountyDispatcher, A::ReadRecord, S::Own, true),
+        (R::CountyInvestigator, A::ChangeDecision, S::Own, false),
+        (R::CountyInvestigator, A::ReadRecord, S::Own, true),
+        (R::JudicialReviewer, A::ChangeDecision, S::Own, false),
+        (R::JudicialReviewer, A::ReadRecord, S::Own, true),
+        (R::DepartmentLegalOfficer, A::ChangeDecision, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ReadRecord, S::Own, true),
+        (R::Viewer, A::ChangeDecision, S::Own, false),
+        (R::Viewer, A::ReadRecord, S::Own, true),
+        (R::BrigadeCaptain, A::ChangeDecision, S::OtherTown, false),
+        (R::CountyDispatcher, A::ChangeDecision, S::OtherDepartment, false),
         // department_legal_officer: reviews its own department's major decisions, nothing else
         (R::DepartmentLegalOfficer, A::ReviewDecision, S::Own, true),
         (R::DepartmentLegalOfficer, A::ReviewDecision, S::OtherTown, true),
@@ -840,6 +921,49 @@ mod tests {
                 "{actor:?} {action} {scope:?}: {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_department_reads_the_record_only_of_cases_it_took_part_in() {
+        let t1 = TownCode::parse(T1).unwrap();
+        let d1 = DepartmentCode::parse(D1).unwrap();
+        let d2 = DepartmentCode::parse(D2).unwrap();
+        let check = |actor: &Actor, involved: &[DepartmentCode]| {
+            permits_case_record(actor, A::ReadRecord, &t1, involved)
+        };
+        for role in [
+            R::CountyDispatcher,
+            R::CountyInvestigator,
+            R::DepartmentLegalOfficer,
+        ] {
+            assert!(
+                check(&actor(role), &[d2.clone(), d1.clone()]).is_ok(),
+                "{role}"
+            );
+            let denied = check(&actor(role), std::slice::from_ref(&d2)).unwrap_err();
+            assert!(
+                denied.reason.contains("was not involved"),
+                "{}",
+                denied.reason
+            );
+            assert!(check(&actor(role), &[]).is_err(), "{role}");
+        }
+        // Town roles read their own town's cases whoever was involved, and no other town's.
+        assert!(check(&actor(R::BrigadeCaptain), &[]).is_ok());
+        assert!(check(&actor(R::JudicialReviewer), &[]).is_ok());
+        let t2 = TownCode::parse(T2).unwrap();
+        assert!(permits_case_record(&actor(R::BrigadeCaptain), A::ReadRecord, &t2, &[]).is_err());
+        // A department's viewer like its staff; the county-wide viewer everywhere.
+        assert!(check(&viewer(None, Some(D1)), std::slice::from_ref(&d1)).is_ok());
+        assert!(check(&viewer(None, Some(D1)), std::slice::from_ref(&d2)).is_err());
+        assert!(check(&viewer(None, None), &[]).is_ok());
+        // Involvement does not widen what the role may do at all.
+        assert_eq!(
+            permits_case_record(&actor(R::CountyInvestigator), A::ChangeDecision, &t1, &[d1])
+                .unwrap_err()
+                .reason,
+            "a county_investigator may not change_decision"
+        );
     }
 
     #[test]

@@ -49,6 +49,7 @@ impl Action {
                 | Action::ConcludeReferral
                 | Action::RecordEntrustedDecision
                 | Action::CompleteTask
+                | Action::ChangeDecision
         )
     }
 }
@@ -180,6 +181,7 @@ mod tests {
                 A::RecordEntrustedDecision,
                 A::CompleteTask,
                 A::RecordExecution,
+                A::ChangeDecision,
             ]
         );
         assert!(!A::ReportCase.needs_certificate());

@@ -4,8 +4,12 @@
 //! The law behind the numbers: penalty and licensing decisions are disclosed within 7 working
 //! days, other enforcement information within 20 (the three-systems guideline, 国办发〔2018〕118号;
 //! 行政许可法 第四十条 for licences); a disclosed penalty decision that is changed or revoked is
-//! withdrawn within 3 days (行政处罚法 第四十八条), and "3 days" there are working days
-//! (行政处罚法 第八十五条).
+//! withdrawn within 3 days (行政处罚法 第四十八条: "公开的行政处罚决定被依法变更、撤销、确认违法
+//! 或者确认无效的，行政机关应当在三日内撤回行政处罚决定信息并公开说明理由"), and "3 days" there
+//! are working days (行政处罚法 第八十五条: "本法中'二日''三日''五日''七日'的规定是指工作日，不含
+//! 法定节假日"). Checked: http://www.3dwhite.cn/20631aafbabf.html (第四十八条: a changed or
+//! revoked decision's information is withdrawn); the wording of 第八十五条 could not be found by
+//! search and is quoted from the 2021 text of the law.
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod certificates;
+pub mod decision_change;
 pub mod disclosure;
 pub mod documents;
 pub mod ids;

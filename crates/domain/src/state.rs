@@ -136,6 +136,8 @@ named_enum! {
         Joint => "joint",
         Concluded => "concluded",
         Closed => "closed",
+        /// The decision was revoked by the body that made it (撤销); its disclosure is withdrawn.
+        Revoked => "revoked",
     }
 }
 
@@ -157,6 +159,10 @@ named_enum! {
         ReviewApproved => "review_approved",
         ReviewReturned => "review_returned",
         CrimeTransferred => "crime_transferred",
+        /// The deciding body amends its decision (变更); the case stays concluded.
+        AmendDecision => "amend_decision",
+        /// The deciding body revokes its decision (撤销).
+        RevokeDecision => "revoke_decision",
     }
 }
 
@@ -179,6 +185,8 @@ impl CaseAction {
             CaseAction::ReviewApproved => "be concluded on the legal review's approval",
             CaseAction::ReviewReturned => "be returned on review",
             CaseAction::CrimeTransferred => "be transferred to the public security organs",
+            CaseAction::AmendDecision => "have its decision amended",
+            CaseAction::RevokeDecision => "have its decision revoked",
         }
     }
 }
@@ -213,7 +221,11 @@ impl CaseStatus {
             (S::Referred, A::ResultReceived) => S::Closed,
             (S::Joint, A::JointExecuted) => S::Closed,
             // After an unsatisfied call-back (回访) the case is handled again.
-            (S::Concluded | S::Closed, A::Reopen) => S::Open,
+            (S::Concluded | S::Closed | S::Revoked, A::Reopen) => S::Open,
+            // Only a decision in force is changed: a concluded case's, and once revoked there
+            // is none left to change.
+            (S::Concluded, A::AmendDecision) => S::Concluded,
+            (S::Concluded, A::RevokeDecision) => S::Revoked,
             (s, a) => return Err(refuse(CASE, s, a)),
         })
     }
@@ -637,6 +649,8 @@ mod tests {
             (S::Open, A::ReviewApproved, None),
             (S::Open, A::ReviewReturned, None),
             (S::Open, A::CrimeTransferred, None),
+            (S::Open, A::AmendDecision, None),
+            (S::Open, A::RevokeDecision, None),
             (S::Assigned, A::Assign, Some(S::Assigned)),
             (S::Assigned, A::RecordAction, Some(S::Assigned)),
             (S::Assigned, A::Conclude, Some(S::Concluded)),
@@ -653,6 +667,8 @@ mod tests {
             (S::Assigned, A::ReviewApproved, None),
             (S::Assigned, A::ReviewReturned, None),
             (S::Assigned, A::CrimeTransferred, None),
+            (S::Assigned, A::AmendDecision, None),
+            (S::Assigned, A::RevokeDecision, None),
             (S::Referred, A::Assign, None),
             (S::Referred, A::RecordAction, None),
             (S::Referred, A::Conclude, None),
@@ -669,6 +685,8 @@ mod tests {
             (S::Referred, A::ReviewApproved, None),
             (S::Referred, A::ReviewReturned, None),
             (S::Referred, A::CrimeTransferred, None),
+            (S::Referred, A::AmendDecision, None),
+            (S::Referred, A::RevokeDecision, None),
             (S::AwaitingBoard, A::Assign, None),
             (S::AwaitingBoard, A::RecordAction, None),
             (S::AwaitingBoard, A::Conclude, None),
@@ -685,6 +703,8 @@ mod tests {
             (S::AwaitingBoard, A::ReviewApproved, None),
             (S::AwaitingBoard, A::ReviewReturned, None),
             (S::AwaitingBoard, A::CrimeTransferred, None),
+            (S::AwaitingBoard, A::AmendDecision, None),
+            (S::AwaitingBoard, A::RevokeDecision, None),
             (S::AwaitingReview, A::Assign, None),
             (S::AwaitingReview, A::RecordAction, None),
             (S::AwaitingReview, A::Conclude, None),
@@ -701,6 +721,8 @@ mod tests {
             (S::AwaitingReview, A::ReviewApproved, Some(S::Concluded)),
             (S::AwaitingReview, A::ReviewReturned, Some(S::Assigned)),
             (S::AwaitingReview, A::CrimeTransferred, Some(S::Referred)),
+            (S::AwaitingReview, A::AmendDecision, None),
+            (S::AwaitingReview, A::RevokeDecision, None),
             (S::Joint, A::Assign, None),
             (S::Joint, A::RecordAction, Some(S::Joint)),
             (S::Joint, A::Conclude, None),
@@ -717,6 +739,8 @@ mod tests {
             (S::Joint, A::ReviewApproved, None),
             (S::Joint, A::ReviewReturned, None),
             (S::Joint, A::CrimeTransferred, None),
+            (S::Joint, A::AmendDecision, None),
+            (S::Joint, A::RevokeDecision, None),
             (S::Concluded, A::Assign, None),
             (S::Concluded, A::RecordAction, None),
             (S::Concluded, A::Conclude, None),
@@ -733,6 +757,8 @@ mod tests {
             (S::Concluded, A::ReviewApproved, None),
             (S::Concluded, A::ReviewReturned, None),
             (S::Concluded, A::CrimeTransferred, None),
+            (S::Concluded, A::AmendDecision, Some(S::Concluded)),
+            (S::Concluded, A::RevokeDecision, Some(S::Revoked)),
             (S::Closed, A::Assign, None),
             (S::Closed, A::RecordAction, None),
             (S::Closed, A::Conclude, None),
@@ -749,6 +775,26 @@ mod tests {
             (S::Closed, A::ReviewApproved, None),
             (S::Closed, A::ReviewReturned, None),
             (S::Closed, A::CrimeTransferred, None),
+            (S::Closed, A::AmendDecision, None),
+            (S::Closed, A::RevokeDecision, None),
+            (S::Revoked, A::Assign, None),
+            (S::Revoked, A::RecordAction, None),
+            (S::Revoked, A::Conclude, None),
+            (S::Revoked, A::Refer, None),
+            (S::Revoked, A::SubmitToBoard, None),
+            (S::Revoked, A::BoardApprovedJoint, None),
+            (S::Revoked, A::BoardReclassifiedInScope, None),
+            (S::Revoked, A::BoardReclassifiedOutOfScope, None),
+            (S::Revoked, A::BoardSentBack, None),
+            (S::Revoked, A::ResultReceived, None),
+            (S::Revoked, A::JointExecuted, None),
+            (S::Revoked, A::Reopen, Some(S::Open)),
+            (S::Revoked, A::SubmitForReview, None),
+            (S::Revoked, A::ReviewApproved, None),
+            (S::Revoked, A::ReviewReturned, None),
+            (S::Revoked, A::CrimeTransferred, None),
+            (S::Revoked, A::AmendDecision, None),
+            (S::Revoked, A::RevokeDecision, None),
         ];
         check(&table, S::ALL, A::ALL, S::next);
     }
