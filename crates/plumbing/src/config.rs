@@ -1,5 +1,6 @@
 //! Configuration shared by every service: a TOML file with environment overrides.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -47,6 +48,61 @@ impl Default for BusConfig {
     }
 }
 
+/// How one service proves who it is to NATS, whose server configuration (`deploy/nats/`) gives
+/// each service user its own publish and subscribe permissions. Set one way: `user` with
+/// `password` (or `password_file`), or `nkey_seed_file`, or `creds_file`.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NatsAuth {
+    pub user: Option<String>,
+    /// Never logged. Prefer `password_file`, which keeps it out of the configuration file.
+    pub password: Option<String>,
+    /// A file whose content (trailing whitespace removed) is the password.
+    pub password_file: Option<PathBuf>,
+    /// A file holding the user's nkey seed (`SU…`), for a server that lists users by nkey.
+    pub nkey_seed_file: Option<PathBuf>,
+    /// A `.creds` file (user JWT and nkey seed), for a server in operator mode.
+    pub creds_file: Option<PathBuf>,
+}
+
+/// The password is never printed.
+impl std::fmt::Debug for NatsAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsAuth")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("password_file", &self.password_file)
+            .field("nkey_seed_file", &self.nkey_seed_file)
+            .field("creds_file", &self.creds_file)
+            .finish()
+    }
+}
+
+impl NatsAuth {
+    /// Whether nothing is set (an anonymous connection).
+    pub fn is_empty(&self) -> bool {
+        *self == NatsAuth::default()
+    }
+}
+
+/// TLS for gRPC between the gateway (and other clients) and the services, with rustls. When
+/// configured, a service serves gRPC (and `/metrics`) over TLS only and the gateway dials the
+/// services over TLS, trusting `ca_file` alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpcTls {
+    /// The service's certificate chain, PEM; its names (DNS or IP) must cover the host
+    /// clients dial, or `server_name`. Needed by every service.
+    pub cert_file: Option<PathBuf>,
+    /// The certificate's private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: Option<PathBuf>,
+    /// The CA certificate(s), PEM, that clients verify the services' certificates against.
+    /// Needed by the gateway.
+    pub ca_file: Option<PathBuf>,
+    /// The name clients check the certificate for; unset, the host of the address dialled.
+    pub server_name: Option<String>,
+}
+
 /// What every service is configured with.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -56,6 +112,15 @@ pub struct Config {
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
     pub nats_url: String,
+    /// Each service's NATS credentials by service name (`[nats_auth.county]`); a service
+    /// without an entry connects anonymously. See deploy/nats/.
+    pub nats_auth: BTreeMap<String, NatsAuth>,
+    /// Credentials from the environment (`LIANDONG_NATS_{USER,PASSWORD,PASSWORD_FILE,NKEY_SEED_FILE,CREDS_FILE}`)
+    /// for the one process that reads it; they take the place of `nats_auth`'s entry.
+    #[serde(skip)]
+    pub nats_auth_env: Option<NatsAuth>,
+    /// TLS for gRPC; unset, plaintext (on loopback).
+    pub grpc_tls: Option<GrpcTls>,
     /// The first token of every subject; tests give each run its own.
     pub subject_root: String,
     /// The prefix of every stream name; tests give each run its own.
@@ -97,6 +162,9 @@ impl Default for Config {
             database_url: None,
             data_dir: PathBuf::from("data"),
             nats_url: "nats://127.0.0.1:4222".into(),
+            nats_auth: BTreeMap::new(),
+            nats_auth_env: None,
+            grpc_tls: None,
             subject_root: "liandong".into(),
             stream_prefix: "LIANDONG_".into(),
             // Until signed identities arrive, services listen on loopback only.
@@ -141,7 +209,9 @@ impl Config {
     /// Reads `file` when given (else the defaults), then applies the environment overrides:
     /// `DATABASE_URL`, `NATS_URL`, `LIANDONG_DATA_DIR`, `LIANDONG_SUBJECT_ROOT`,
     /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY,REVIEW,DISCLOSURE,GATEWAY}_ADDR`, `LIANDONG_CATALOGUE`,
-    /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`.
+    /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`,
+    /// `LIANDONG_NATS_{USER,PASSWORD,PASSWORD_FILE,NKEY_SEED_FILE,CREDS_FILE}` (this process's
+    /// NATS credentials) and `LIANDONG_GRPC_TLS_{CERT,KEY,CA,SERVER_NAME}`.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut cfg = match file {
             Some(path) => {
@@ -186,6 +256,30 @@ impl Config {
         if let Some(v) = get("LIANDONG_LOG_JSON") {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        let nonempty = |name: &str| get(name).filter(|v| !v.is_empty());
+        let from_env = NatsAuth {
+            user: nonempty("LIANDONG_NATS_USER"),
+            password: nonempty("LIANDONG_NATS_PASSWORD"),
+            password_file: nonempty("LIANDONG_NATS_PASSWORD_FILE").map(Into::into),
+            nkey_seed_file: nonempty("LIANDONG_NATS_NKEY_SEED_FILE").map(Into::into),
+            creds_file: nonempty("LIANDONG_NATS_CREDS_FILE").map(Into::into),
+        };
+        if !from_env.is_empty() {
+            self.nats_auth_env = Some(from_env);
+        }
+        let (cert, key, ca, server_name) = (
+            nonempty("LIANDONG_GRPC_TLS_CERT"),
+            nonempty("LIANDONG_GRPC_TLS_KEY"),
+            nonempty("LIANDONG_GRPC_TLS_CA"),
+            nonempty("LIANDONG_GRPC_TLS_SERVER_NAME"),
+        );
+        if cert.is_some() || key.is_some() || ca.is_some() || server_name.is_some() {
+            let tls = self.grpc_tls.get_or_insert_with(GrpcTls::default);
+            tls.cert_file = cert.map(Into::into).or(tls.cert_file.take());
+            tls.key_file = key.map(Into::into).or(tls.key_file.take());
+            tls.ca_file = ca.map(Into::into).or(tls.ca_file.take());
+            tls.server_name = server_name.or(tls.server_name.take());
+        }
         for (var, slot) in [
             ("LIANDONG_BRIGADE_ADDR", &mut self.brigade_addr),
             ("LIANDONG_BOARD_ADDR", &mut self.board_addr),
@@ -202,6 +296,16 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// The NATS credentials of `service`: the environment's, else its `nats_auth` entry.
+    pub fn nats_auth_for(&self, service: &str) -> Option<&NatsAuth> {
+        self.nats_auth_env
+            .as_ref()
+            .or_else(|| self.nats_auth.get(service))
+            .filter(|a| !a.is_empty())
     }
 }
 
@@ -240,6 +344,44 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with("environment variable LIANDONG_COUNTY_ADDR")
+        );
+    }
+
+    #[test]
+    fn nats_credentials_come_per_service_and_the_environment_wins() {
+        let mut cfg: Config = toml::from_str(
+            r#"
+            [nats_auth.county]
+            user = "county"
+            password_file = "/run/secrets/county"
+            [grpc_tls]
+            ca_file = "/etc/liandong/ca.pem"
+            "#,
+        )
+        .unwrap();
+        let county = cfg.nats_auth_for("county").unwrap();
+        assert_eq!(county.user.as_deref(), Some("county"));
+        assert_eq!(cfg.nats_auth_for("brigade"), None);
+        cfg.apply_env(|k| match k {
+            "LIANDONG_NATS_CREDS_FILE" => Some("/etc/liandong/brigade.creds".into()),
+            "LIANDONG_GRPC_TLS_CERT" => Some("/etc/liandong/brigade.pem".into()),
+            _ => None,
+        })
+        .unwrap();
+        let env = cfg.nats_auth_for("county").unwrap();
+        assert_eq!(env.user, None);
+        assert_eq!(
+            env.creds_file.as_deref(),
+            Some(Path::new("/etc/liandong/brigade.creds"))
+        );
+        let tls = cfg.grpc_tls.unwrap();
+        assert_eq!(
+            tls.ca_file.as_deref(),
+            Some(Path::new("/etc/liandong/ca.pem"))
+        );
+        assert_eq!(
+            tls.cert_file.as_deref(),
+            Some(Path::new("/etc/liandong/brigade.pem"))
         );
     }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
 
-use crate::config::{BusConfig, Config};
+use crate::config::{BusConfig, Config, NatsAuth, redact_url};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
@@ -27,6 +27,65 @@ pub enum BusError {
     Db(#[from] sqlx::Error),
     #[error("cannot decode an event: {0}")]
     Decode(String),
+}
+
+/// Applies a service's NATS credentials (deploy/nats/ gives each service user its own
+/// permissions): a `.creds` file, an nkey seed, or a user and password. None: anonymous.
+async fn with_credentials(
+    options: async_nats::ConnectOptions,
+    auth: Option<&NatsAuth>,
+) -> Result<async_nats::ConnectOptions, String> {
+    let Some(auth) = auth else {
+        return Ok(options);
+    };
+    let read = |path: &std::path::Path, what: &str| {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim_end().to_owned())
+            .map_err(|e| format!("cannot read the NATS {what} file {}: {e}", path.display()))
+    };
+    match auth {
+        NatsAuth {
+            creds_file: Some(path),
+            user: None,
+            password: None,
+            password_file: None,
+            nkey_seed_file: None,
+        } => options.credentials_file(path).await.map_err(|e| {
+            format!(
+                "cannot use the NATS credentials file {}: {e}",
+                path.display()
+            )
+        }),
+        NatsAuth {
+            nkey_seed_file: Some(path),
+            user: None,
+            password: None,
+            password_file: None,
+            creds_file: None,
+        } => Ok(options.nkey(read(path, "nkey seed")?)),
+        NatsAuth {
+            user: Some(user),
+            password,
+            password_file,
+            nkey_seed_file: None,
+            creds_file: None,
+        } => {
+            let password = match (password, password_file) {
+                (Some(p), None) => p.clone(),
+                (None, Some(path)) => read(path, "password")?,
+                _ => {
+                    return Err(format!(
+                        "NATS user {user}: give exactly one of password and password_file"
+                    ));
+                }
+            };
+            Ok(options.user_and_password(user.clone(), password))
+        }
+        _ => Err(
+            "NATS credentials: give one of creds_file, nkey_seed_file, or user with a password"
+                .into(),
+        ),
+    }
 }
 
 /// A connection to NATS with the hub's naming applied.
@@ -52,16 +111,24 @@ impl Bus {
                 url: cfg.nats_url.clone(),
                 message: e.to_string(),
             })?;
-        let client = async_nats::ConnectOptions::new()
+        let options = async_nats::ConnectOptions::new()
             .name(format!("liandong-{name}"))
+            // Replies (JetStream API answers, pulled messages, publish acks) come to inboxes
+            // under the service's own prefix, so the server can let each service user read
+            // only its own (`_INBOX.<service>.>` in deploy/nats/).
+            .custom_inbox_prefix(format!("_INBOX.{name}"))
             .retry_on_initial_connect()
-            .connection_timeout(Duration::from_secs(5))
-            .connect(urls)
+            .connection_timeout(Duration::from_secs(5));
+        let options = with_credentials(options, cfg.nats_auth_for(name))
             .await
-            .map_err(|e| BusError::Connect {
-                url: cfg.nats_url.clone(),
-                message: e.to_string(),
+            .map_err(|message| BusError::Connect {
+                url: redact_url(&cfg.nats_url),
+                message,
             })?;
+        let client = options.connect(urls).await.map_err(|e| BusError::Connect {
+            url: redact_url(&cfg.nats_url),
+            message: e.to_string(),
+        })?;
         let js = jetstream::new(client.clone());
         let bus = Bus {
             client,
