@@ -2,6 +2,7 @@
 
 mod bus;
 mod certificates;
+mod decisions;
 mod disclosure;
 mod evidence;
 mod fault;

@@ -9,6 +9,9 @@ use liandong_plumbing::config::Config;
 use liandong_proto::board::v1::{self as board, board_service_client::BoardServiceClient};
 use liandong_proto::brigade::v1::{self as brigade, brigade_service_client::BrigadeServiceClient};
 use liandong_proto::county::v1::{self as county, county_service_client::CountyServiceClient};
+use liandong_proto::disclosure::v1::{
+    self as disclosure, disclosure_service_client::DisclosureServiceClient,
+};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::review::v1::{self as review, review_service_client::ReviewServiceClient};
 use tonic::Request;
@@ -96,6 +99,7 @@ struct Clients {
     board: BoardServiceClient<Channel>,
     county: CountyServiceClient<Channel>,
     review: ReviewServiceClient<Channel>,
+    disclosure: DisclosureServiceClient<Channel>,
 }
 
 /// Polls `f` every 100 ms for up to 30 s.
@@ -422,6 +426,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         county: CountyServiceClient::new(channel(cfg.county_addr).await?),
         review: ReviewServiceClient::new(channel(cfg.review_addr).await?),
     };
+        disclosure: DisclosureServiceClient::new(channel(cfg.disclosure_addr).await?),
     register_officers(&mut c, cfg).await?;
     use brigade::CaseSource as S;
 
@@ -738,4 +743,93 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
     c.agenda_item(TOWN_B, &h.case_id, "joint_case").await?;
     println!("  {} 待 {} 联席会议审定", h.case_id, TOWN_B);
     Ok(())
+    c.publish_disclosures().await?;
+}
+
+/// The departments of the default catalogue, each of which publishes its own decisions.
+const DEPARTMENTS: [&str; 9] = [
+    "natural_resources",
+    "agriculture_rural",
+    "urban_management",
+    "public_security",
+    "forestry",
+    "ecology_environment",
+    "water_resources",
+    "market_regulation",
+    "transport",
+];
+
+impl Clients {
+    /// Every disclosure of one body (a town, or a department) with who publishes it.
+    async fn disclosures_of(
+        &mut self,
+        town: Option<&'static str>,
+        department: Option<&'static str>,
+    ) -> anyhow::Result<(Who, Vec<disclosure::Disclosure>)> {
+        let who = match (town, department) {
+            (Some(t), _) => captain(t),
+            (None, Some(d)) => dispatcher(d),
+            (None, None) => bail!("a body is a town or a department"),
+        };
+        let list = self
+            .disclosure
+            .list_disclosures(who.req(disclosure::ListDisclosuresRequest {
+                town: town.unwrap_or_default().into(),
+                department: department.unwrap_or_default().into(),
+                ..Default::default()
+            }))
+            .await?
+            .into_inner()
+            .disclosures;
+        Ok((who, list))
+    }
+
+    /// Each deciding body publishes its pending disclosures (谁执法谁公示), so the public page
+    /// shows the demo's decisions. Disclosures arrive as events, so this first waits until their
+    /// number stops growing.
+    async fn publish_disclosures(&mut self) -> anyhow::Result<()> {
+        let bodies: Vec<(Option<&'static str>, Option<&'static str>)> = [TOWN_A, TOWN_B]
+            .into_iter()
+            .map(|t| (Some(t), None))
+            .chain(DEPARTMENTS.into_iter().map(|d| (None, Some(d))))
+            .collect();
+        let mut seen = 0;
+        let mut steady = 0;
+        // Two seconds without a new one, within thirty.
+        for _ in 0..150 {
+            if steady >= 10 {
+                break;
+            }
+            let mut count = 0;
+            for (town, department) in &bodies {
+                count += self.disclosures_of(*town, *department).await?.1.len();
+            }
+            if count > 0 && count == seen {
+                steady += 1;
+            } else {
+                steady = 0;
+                seen = count;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        if seen == 0 {
+            bail!("no decision of the demo became a disclosure");
+        }
+        let mut published = 0;
+        for (town, department) in bodies {
+            let (who, list) = self.disclosures_of(town, department).await?;
+            for d in list.iter().filter(|d| d.status == "pending") {
+                self.disclosure
+                    .publish_disclosure(who.req(disclosure::PublishDisclosureRequest {
+                        disclosure_id: d.disclosure_id.clone(),
+                    }))
+                    .await?;
+                published += 1;
+            }
+        }
+        println!(
+            "  公示：{published} 项执法决定已由作出决定的机关公开（{seen} 项中，未成年人案件不公开）"
+        );
+        Ok(())
+    }
 }

@@ -530,6 +530,18 @@ impl BrigadeService for Api {
     async fn list_officers(
         &self,
         req: Request<pb::ListOfficersRequest>,
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn change_decision(
+        &self,
+        req: Request<pb::ChangeDecisionRequest>,
+    ) -> Result<Response<pb::ChangeDecisionResponse>, Status> {
+        let actor = actor(&req)?;
+        let case = self.change_decision(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::ChangeDecisionResponse {
+            case: Some(case),
+        }))
+    }
+
     ) -> Result<Response<pb::ListOfficersResponse>, Status> {
         let actor = actor(&req)?;
         let officers = self

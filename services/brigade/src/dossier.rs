@@ -1,7 +1,7 @@
 //! The case dossier (案卷) for case-file review: the record, documents, evidence list and the chain's verification, as JSON or as an HTML timeline.
 
 use chrono::{DateTime, FixedOffset, Utc};
-use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::auth::{Action, Actor, permits_case_record};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::documents::{DocKind, issuing_body};
 use liandong_domain::ids::{DepartmentCode, MatterCode, TownScopedId};
@@ -65,6 +65,8 @@ fn kind_name(kind: &str) -> &str {
         "entrusted_decision" => "受委托作出决定",
         "task_completed" => "配合部门完成任务",
         "joint_executed" => "协同执法到位",
+        "decision_amended" => "变更决定",
+        "decision_revoked" => "撤销决定",
         other => other,
     }
 }
@@ -225,6 +227,7 @@ fn status_name(status: &str) -> &str {
     match status {
         "concluded" => "已办结",
         "closed" => "已结案",
+        "revoked" => "决定已撤销",
         other => other,
     }
 }
@@ -351,18 +354,17 @@ fn to_html(d: &Dossier, catalogue: &Catalogue) -> String {
 }
 
 impl Api {
-    /// Loads a case the actor may read.
+    /// Loads a case whose record the actor may read: a town's own roles, or the staff of a
+    /// department the case was sent to (by referral, handover or joint-case task).
     async fn readable(&self, actor: &Actor, case_id: &str) -> Result<CaseRow, ApiError> {
         let id =
             TownScopedId::parse(case_id).map_err(|e| ApiError::field("case_id", e.to_string()))?;
-        permits(
-            actor,
-            Action::ReadCase,
-            &Resource {
-                town: id.town().clone(),
-                department: None,
-            },
-        )?;
+        let involved: Vec<DepartmentCode> = store::involved_departments(&self.db, case_id)
+            .await?
+            .iter()
+            .filter_map(|d| DepartmentCode::parse(d).ok())
+            .collect();
+        permits_case_record(actor, Action::ReadRecord, id.town(), &involved)?;
         store::case(&self.db, case_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no case {case_id}")))
@@ -402,9 +404,9 @@ impl Api {
             _ => return Err(ApiError::field("format", "must be \"json\" or \"html\"")),
         };
         let case = self.readable(actor, &r.case_id).await?;
-        if !matches!(case.status.as_str(), "concluded" | "closed") {
+        if !matches!(case.status.as_str(), "concluded" | "closed" | "revoked") {
             return Err(ApiError::FailedPrecondition(format!(
-                "case {} is {}; only a concluded or closed case is filed as a dossier",
+                "case {} is {}; only a concluded, closed or revoked case is filed as a dossier",
                 case.case_id, case.status
             )));
         }

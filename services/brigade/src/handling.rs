@@ -2,6 +2,7 @@
 //! cases, executing joint decisions, and reading the results departments sent back.
 
 use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
 use liandong_domain::ids::{OfficerId, TownScopedId};
 use liandong_domain::limits::Validator;
 use liandong_domain::outcome::{OutcomeInput, check_outcome};
@@ -337,6 +338,162 @@ impl Api {
         row.updated_at = now;
         self.full(row).await
     }
+    /// Amends or revokes a concluded case's decision in the town government's name. The change
+    /// is kept in the record, a new decision document is issued for an amendment, and
+    /// `brigade.decision_changed` names the event of the decision it replaces, so that the
+    /// disclosure service withdraws that decision's disclosure (and discloses the amended one).
+    pub(crate) async fn change_decision(
+        &self,
+        actor: &Actor,
+        r: pb::ChangeDecisionRequest,
+    ) -> Result<pb::Case, ApiError> {
+        let input = ChangeInput {
+            change: &r.change,
+            reason: &r.reason,
+            outcome: r.outcome.as_ref().map(|o| OutcomeInput {
+                kind: &o.kind,
+                fine_fen: o.fine_fen,
+                confiscated: o
+                    .confiscated
+                    .iter()
+                    .map(|c| (c.kind.as_str(), c.count))
+                    .collect(),
+                summary: &o.summary,
+            }),
+        };
+        let mut v = Validator::new();
+        if let Err(e) = TownScopedId::parse(&r.case_id) {
+            v.violation("case_id", e.to_string());
+        }
+        let change = check_change(
+            &mut v,
+            &input,
+            self.limits.reason_chars,
+            self.limits.description_chars,
+            self.limits.evidence_refs_per_case,
+        );
+        v.finish().map_err(ApiError::Invalid)?;
+        let change = change.expect("checked");
+        let reason = r.reason.trim();
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let (mut row, status) = self
+            .load_for(&mut tx, actor, Action::ChangeDecision, &r.case_id)
+            .await?;
+        let next = status.next(match change {
+            DecisionChange::Amend => CaseAction::AmendDecision,
+            DecisionChange::Revoke => CaseAction::RevokeDecision,
+        })?;
+        let certificate_no =
+            registry::require_certificate(&mut tx, actor, Action::ChangeDecision, &row.town, now)
+                .await?;
+        // The decision in force is the last one the record holds with its event.
+        let superseded = record::entries_in_tx(&mut tx, &row.case_id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|e| matches!(e.kind.as_str(), "concluded" | "decision_amended"))
+            .and_then(|e| e.event_id)
+            .ok_or_else(|| {
+                ApiError::FailedPrecondition(format!(
+                    "case {} has no recorded decision to change",
+                    row.case_id
+                ))
+            })?;
+        let amended = match (change, r.outcome) {
+            (DecisionChange::Amend, Some(mut o)) => {
+                if legal_review::is_major(&self.catalogue, &row, &o) {
+                    return Err(ApiError::FailedPrecondition(
+                        "the amended decision is a major decision, which takes effect only after \
+                         the legal review (法制审核); amending into a major decision is not \
+                         supported yet: revoke the decision instead"
+                            .into(),
+                    ));
+                }
+                // The party stays the same unless the amendment names it.
+                if o.party.is_none() {
+                    if let Some(bytes) = store::outcome_in_tx(&mut tx, &row.case_id).await? {
+                        o.party = ev::Outcome::decode(bytes.as_slice())
+                            .ok()
+                            .and_then(|old| old.party);
+                    }
+                }
+                Some(o)
+            }
+            _ => None,
+        };
+        let by = Who {
+            certificate_no: certificate_no.clone(),
+            ..Who::of(actor)
+        };
+        if let Some(o) = &amended {
+            store::insert_outcome(
+                &mut tx,
+                row.here(),
+                &o.encode_to_vec(),
+                &o.kind,
+                o.fine_fen,
+                &by.label(),
+                now,
+            )
+            .await?;
+        }
+        let env = self
+            .outbox
+            .emit(
+                &mut tx,
+                now,
+                NewEvent {
+                    event_type: "decision_changed",
+                    town: &row.town,
+                    department: None,
+                    aggregate_id: &row.case_id,
+                    actor: Some(actor_to_event_certified(actor, &certificate_no)),
+                    ..Default::default()
+                },
+                &ev::DecisionChanged {
+                    case_id: row.case_id.clone(),
+                    change: change.as_str().into(),
+                    reason: reason.into(),
+                    superseded_event_id: superseded.clone(),
+                    outcome: amended.clone(),
+                    matters: json_list(&row.matters),
+                    description: row.description.clone(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut detail = match change {
+            DecisionChange::Amend => format!("变更决定，理由：{reason}"),
+            DecisionChange::Revoke => format!("撤销决定，理由：{reason}"),
+        };
+        if let Some(o) = &amended {
+            detail.push_str(&format!("；变更后：{}（{}）", o.kind, o.summary));
+        }
+        let detail = legal_review::certified(&detail, &certificate_no);
+        let here = row.here();
+        store::add_history(
+            &mut tx,
+            here,
+            now,
+            change.record_kind(),
+            &by,
+            &detail,
+            Some(&env.event_id),
+        )
+        .await?;
+        if let Some(o) = &amended {
+            documents::on_conclude(&mut tx, now, &self.catalogue, &row, o, &by).await?;
+        }
+        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        tracing::info!(case_id = %row.case_id, change = change.as_str(), superseded = %superseded, "A decision was changed.");
+        row.status = next.as_str().into();
+        row.updated_at = now;
+        self.full(row).await
+    }
+
 
     /// A case with what was recorded about its handling.
     pub(crate) async fn full(&self, row: CaseRow) -> Result<pb::Case, ApiError> {

@@ -419,6 +419,16 @@ pub async fn upsert_joint(tx: &mut Tx, j: &JointRow) -> Result<(), sqlx::Error> 
 pub async fn joint_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<JointRow>, sqlx::Error> {
     with_tx!(tx, |conn| sqlx::query_as(
         "SELECT * FROM joint_cases WHERE case_id = $1"
+/// The decision in force, read inside `tx`.
+pub async fn outcome_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT outcome FROM case_outcomes WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(c)
+    .await)
+}
+
     )
     .bind(case_id)
     .fetch_optional(conn)
@@ -513,4 +523,29 @@ pub async fn set_path(
     .execute(conn)
     .await
     .map(|_| ()))
+}
+
+/// The departments a case was sent to: by referral, by handover, or as the lead or a
+/// cooperating department of its joint case. Their staff may verify its record.
+pub async fn involved_departments(db: &Db, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let mut departments: Vec<String> = with_db!(db, |p| sqlx::query_scalar(
+        "SELECT department FROM referrals_sent WHERE case_id = $1 \
+         UNION SELECT department FROM handovers_sent WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_all(p)
+    .await)?;
+    let joint: Option<(String, String)> = with_db!(db, |p| sqlx::query_as(
+        "SELECT lead_department, cooperating FROM joint_cases WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(p)
+    .await)?;
+    if let Some((lead, cooperating)) = joint {
+        departments.push(lead);
+        departments.extend(serde_json::from_str::<Vec<String>>(&cooperating).unwrap_or_default());
+    }
+    departments.sort();
+    departments.dedup();
+    Ok(departments)
 }

@@ -57,6 +57,8 @@ pub fn handover_to_pb(h: &HandoverRow) -> pb::Handover {
         record: decode_record(&h.record),
         evidence_refs: serde_json::from_str(&h.evidence_refs).unwrap_or_default(),
         received_at: Some(to_ts(h.received_at)),
+        status: h.status.clone(),
+        refusal_reasons: serde_json::from_str(&h.refusal_reasons).unwrap_or_default(),
     }
 }
 
@@ -144,6 +146,9 @@ pub fn handover_row(
         record: encode_record(&e.record),
         evidence_refs: serde_json::to_string(&e.evidence_refs).expect("strings serialise"),
         received_at: now,
+        // Stored as received; the evidence check may refuse it in the same transaction.
+        status: "received".into(),
+        refusal_reasons: "[]".into(),
     })
 }
 

@@ -33,6 +33,10 @@ pub struct HandoverRow {
     pub record: Vec<u8>,
     pub evidence_refs: String,
     pub received_at: DateTime<Utc>,
+    /// `received`, or `refused` when cited evidence was missing or altered.
+    pub status: String,
+    /// JSON list of the reasons of a refusal.
+    pub refusal_reasons: String,
 }
 
 /// Stores a task that arrived; a second copy of the same task changes nothing.
@@ -252,6 +256,8 @@ mod tests {
             record: vec![],
             evidence_refs: "[]".into(),
             received_at: Utc::now(),
+            status: "received".into(),
+            refusal_reasons: "[]".into(),
         };
         let mut tx = db.begin().await.unwrap();
         assert!(insert_handover(&mut tx, &h).await.unwrap());

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::Catalogue;
-use liandong_domain::disclosure::{self, BodyKind, DisclosureStatus};
+use liandong_domain::decision_change::{DecisionChange, public_reason};
+use liandong_domain::disclosure::{self, BodyKind, DisclosureAction, DisclosureStatus};
 use liandong_domain::ids::{DepartmentCode, MatterCode};
-use liandong_domain::masking::{Party, PartyKind, mask_party, mask_text_for};
+use liandong_domain::masking::{Party, PartyKind, mask_party, mask_text, mask_text_for};
 use liandong_domain::outcome::OutcomeKind;
 use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
+use liandong_plumbing::grpc::event_actor_label;
 use liandong_plumbing::store::Tx;
 use liandong_plumbing::time::from_ts;
 use liandong_proto::events::v1 as ev;
@@ -19,7 +21,8 @@ use crate::convert::to_json;
 use crate::store::{self, DisclosureRow};
 
 /// Applies `brigade.case_concluded`, `county.referral_concluded` and
-/// `county.entrusted_decision_recorded`.
+/// `county.entrusted_decision_recorded` (a new disclosure each), and `brigade.decision_changed`
+/// (the changed decision's disclosure withdrawn, and an amended decision disclosed).
 #[derive(Clone)]
 pub struct Decisions {
     pub catalogue: Arc<Catalogue>,
@@ -91,6 +94,10 @@ impl Handler for Decisions {
                 };
                 self.create(tx, env, now, d).await
             }
+            "brigade.decision_changed" => {
+                let e: ev::DecisionChanged = decode_payload(env)?;
+                self.change(tx, env, now, e).await
+            }
             _ => Ok(()),
         }
     }
@@ -112,6 +119,69 @@ fn party(p: Option<&ev::Party>) -> Party {
 }
 
 impl Decisions {
+    /// A decision was changed or revoked by its body: the disclosure of the decision it
+    /// replaces is withdrawn at once, with the reason shown to the public and the 3-working-day
+    /// deadline kept (行政处罚法 第四十八条, 第八十五条); an amended decision becomes a disclosure
+    /// of its own, in the same body's name, pending until the body publishes it.
+    async fn change(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+        e: ev::DecisionChanged,
+    ) -> Result<(), HandlerError> {
+        let change = DecisionChange::parse(&e.change)
+            .map_err(|err| HandlerError::Reject(format!("{}: {err}", env.event_type)))?;
+        // The replaced decision's own event may still be on its way (this consumer keeps no
+        // order): wait for it rather than lose the withdrawal.
+        let mut old = store::by_source_in_tx(tx, &e.superseded_event_id)
+            .await?
+            .ok_or_else(|| {
+                HandlerError::Retry(format!(
+                    "the disclosure of decision {} has not arrived yet",
+                    e.superseded_event_id
+                ))
+            })?;
+        let changed_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
+        let from = DisclosureStatus::parse(&old.status)
+            .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        // A minor's decision was never to be published, and one withdrawn by hand is gone
+        // already: only a pending or published disclosure is withdrawn.
+        if let Ok(to) = from.next(DisclosureAction::Withdraw) {
+            let due = disclosure::withdrawal_due(&self.calendar, changed_at);
+            liandong_plumbing::runtime::note_deadline(&due, "disclosure withdrawal due date");
+            old.status = to.as_str().into();
+            old.withdrawn_at = Some(now);
+            old.withdrawn_by = Some(event_actor_label(env.actor.as_ref()));
+            // Shown to the public, so masked like every other text.
+            old.withdrawal_reason = Some(mask_text(&public_reason(change, &e.reason), &[]));
+            old.decision_changed_at = Some(changed_at);
+            old.withdrawal_due_at = Some(due.due);
+            old.updated_at = now;
+            if !store::update(tx, &old, from.as_str()).await? {
+                return Err(HandlerError::Retry(format!(
+                    "disclosure {} changed while it was being withdrawn",
+                    old.disclosure_id
+                )));
+            }
+            tracing::info!(disclosure_id = %old.disclosure_id, change = change.as_str(), "Withdrew the disclosure of a changed decision.");
+        }
+        if change == DecisionChange::Amend {
+            let body_kind = BodyKind::parse(&old.body_kind)
+                .map_err(|err| HandlerError::Reject(err.to_string()))?;
+            let d = Decision {
+                body_kind,
+                body_code: old.body_code.clone(),
+                case_id: &e.case_id,
+                outcome: e.outcome.as_ref(),
+                matters: &e.matters,
+                description: &e.description,
+            };
+            self.create(tx, env, now, d).await?;
+        }
+        Ok(())
+    }
+
     /// One disclosure per decision, pending and due by its class, or withheld for a minor.
     async fn create(
         &self,

@@ -52,7 +52,10 @@ impl Application {
         let brigade = ConsumerSpec {
             durable: "disclosure-from-brigade".into(),
             stream: rt.bus.stream_name("brigade"),
-            filter_subjects: vec![subjects.filter(Source::Brigade, "case_concluded", "*")],
+            filter_subjects: vec![
+                subjects.filter(Source::Brigade, "case_concluded", "*"),
+                subjects.filter(Source::Brigade, "decision_changed", "*"),
+            ],
             ordered: false,
         };
         rt.observe(brigade, handler.clone());

@@ -93,6 +93,19 @@ pub async fn get_in_tx(tx: &mut Tx, id: &str) -> Result<Option<DisclosureRow>, s
     .await)
 }
 
+/// The disclosure made from the decision event `event_id`, read inside `tx`.
+pub async fn by_source_in_tx(
+    tx: &mut Tx,
+    event_id: &str,
+) -> Result<Option<DisclosureRow>, sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query_as(
+        "SELECT * FROM disclosures WHERE source_event_id = $1"
+    )
+    .bind(event_id)
+    .fetch_optional(c)
+    .await)
+}
+
 /// Writes publication and withdrawal, but only if the status is still `expected`: two officers
 /// acting at once cannot both win.
 pub async fn update(tx: &mut Tx, d: &DisclosureRow, expected: &str) -> Result<bool, sqlx::Error> {
