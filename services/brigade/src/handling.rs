@@ -337,6 +337,7 @@ impl Api {
         row.status = next.as_str().into();
         row.updated_at = now;
         self.full(row).await
+
     }
     /// Amends or revokes a concluded case's decision in the town government's name. The change
     /// is kept in the record, a new decision document is issued for an amendment, and
@@ -411,12 +412,12 @@ impl Api {
                     ));
                 }
                 // The party stays the same unless the amendment names it.
-                if o.party.is_none() {
-                    if let Some(bytes) = store::outcome_in_tx(&mut tx, &row.case_id).await? {
-                        o.party = ev::Outcome::decode(bytes.as_slice())
-                            .ok()
-                            .and_then(|old| old.party);
-                    }
+                if o.party.is_none()
+                    && let Some(bytes) = store::outcome_in_tx(&mut tx, &row.case_id).await?
+                {
+                    o.party = ev::Outcome::decode(bytes.as_slice())
+                        .ok()
+                        .and_then(|old| old.party);
                 }
                 Some(o)
             }
@@ -459,7 +460,6 @@ impl Api {
                     outcome: amended.clone(),
                     matters: json_list(&row.matters),
                     description: row.description.clone(),
-                    ..Default::default()
                 },
             )
             .await?;
@@ -493,7 +493,6 @@ impl Api {
         row.updated_at = now;
         self.full(row).await
     }
-
 
     /// A case with what was recorded about its handling.
     pub(crate) async fn full(&self, row: CaseRow) -> Result<pb::Case, ApiError> {
