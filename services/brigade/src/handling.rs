@@ -337,8 +337,8 @@ impl Api {
         row.status = next.as_str().into();
         row.updated_at = now;
         self.full(row).await
-
     }
+
     /// Amends or revokes a concluded case's decision in the town government's name. The change
     /// is kept in the record, a new decision document is issued for an amendment, and
     /// `brigade.decision_changed` names the event of the decision it replaces, so that the
