@@ -27,6 +27,7 @@ on_each_backend!(
     a_lost_receipt_leads_to_a_resend_and_still_one_effect,
     events_that_arrive_out_of_order_are_applied_in_sequence,
     a_message_that_cannot_be_decoded_goes_to_the_dead_letter_stream,
+    each_receiver_answers_and_an_observer_never_does,
 );
 
 const TOWN: &str = "330782101";
@@ -165,15 +166,15 @@ impl Link {
             .spawn(consumer.run(ReceiptHandler, self.stop.clone()));
     }
 
-    /// Emits one event through the sender's outbox, as a handler would.
-    async fn emit(&self, aggregate: &str, wants_receipt: bool) -> anyhow::Result<Envelope> {
+    /// Emits one event through the sender's outbox, as a handler would: a referral to the
+    /// forestry bureau, whose receiver (`bus::routes`) is the county service.
+    async fn emit(&self, aggregate: &str) -> anyhow::Result<Envelope> {
         let mut tx = self.sender_db.begin().await?;
         let ev = NewEvent {
-            event_type: "referral_signed_for",
+            event_type: "referral_dispatched",
             town: TOWN,
             department: Some("forestry"),
             aggregate_id: aggregate,
-            wants_receipt,
             ..NewEvent::default()
         };
         let env = self
@@ -286,7 +287,7 @@ async fn an_event_redelivered_after_a_withheld_ack_has_one_effect(backend: Backe
     let link = Link::start(backend).await.expect("the link starts");
     link.consumer.stats.withhold_acks.store(1, Ordering::SeqCst);
 
-    let sent = link.emit(&unique("case-"), false).await.unwrap();
+    let sent = link.emit(&unique("case-")).await.unwrap();
     let stats = link.consumer.stats.clone();
     eventually(
         "the broker redelivers the unacknowledged event",
@@ -309,7 +310,7 @@ async fn an_event_redelivered_after_a_withheld_ack_has_one_effect(backend: Backe
 
 async fn an_event_republished_under_a_new_msg_id_is_caught_by_the_inbox(backend: Backend) {
     let link = Link::start(backend).await.expect("the link starts");
-    let sent = link.emit(&unique("case-"), false).await.unwrap();
+    let sent = link.emit(&unique("case-")).await.unwrap();
     link.wait_for_effects(1).await;
 
     let sql = "SELECT subject, payload FROM outbox WHERE id = $1";
@@ -341,7 +342,7 @@ async fn an_event_republished_under_a_new_msg_id_is_caught_by_the_inbox(backend:
 
 async fn a_lost_receipt_leads_to_a_resend_and_still_one_effect(backend: Backend) {
     let mut link = Link::start(backend).await.expect("the link starts");
-    let sent = link.emit(&unique("case-"), true).await.unwrap();
+    let sent = link.emit(&unique("case-")).await.unwrap();
 
     eventually("the receiver publishes its receipt", WAIT, || async {
         let sql =
@@ -479,4 +480,275 @@ async fn a_message_that_cannot_be_decoded_goes_to_the_dead_letter_stream(backend
         "the error names the decoding: {error:?}"
     );
     link.stop().await;
+}
+
+/// Applies nothing: a service whose effects are not what the test looks at.
+#[derive(Clone)]
+struct Nothing;
+
+impl Handler for Nothing {
+    async fn handle(
+        &self,
+        _tx: &mut Tx,
+        _env: &Envelope,
+        _now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
+/// One service with its own database, bus connection, outbox and relay.
+struct Service {
+    db: Db,
+    bus: Bus,
+    outbox: Outbox,
+    clock: SharedClock,
+    stop: CancellationToken,
+}
+
+impl Service {
+    async fn start(
+        env: &TestEnv,
+        source: Source,
+        migrations: &liandong_plumbing::store::Migrations,
+        clock: &SharedClock,
+        stop: &CancellationToken,
+        tasks: &mut JoinSet<()>,
+    ) -> anyhow::Result<Service> {
+        let db = env.open_db(source.as_str(), migrations).await?;
+        let bus = Bus::connect(&env.cfg, source.as_str()).await?;
+        let outbox = Outbox::new(source, bus.subjects.clone(), "test");
+        let relay = Relay::new(db.clone(), bus.clone(), outbox.clone(), clock.clone());
+        tasks.spawn(relay.run(stop.clone()));
+        Ok(Service {
+            db,
+            bus,
+            outbox,
+            clock: clock.clone(),
+            stop: stop.clone(),
+        })
+    }
+
+    /// Starts a consumer of `stream` under `durable`, applying `handler`.
+    fn consume<H: Handler + Clone>(
+        &self,
+        durable: &str,
+        filter: String,
+        stream: &str,
+        handler: H,
+        tasks: &mut JoinSet<()>,
+    ) {
+        let spec = ConsumerSpec {
+            durable: durable.into(),
+            stream: self.bus.stream_name(stream),
+            filter_subjects: vec![filter],
+            ordered: false,
+        };
+        let consumer = Consumer::new(
+            self.db.clone(),
+            self.bus.clone(),
+            self.outbox.clone(),
+            self.clock.clone(),
+            spec,
+        );
+        tasks.spawn(consumer.run(handler, self.stop.clone()));
+    }
+
+    async fn count(&self, sql: &str, id: &str) -> anyhow::Result<i64> {
+        Ok(with_db!(&self.db, |p| sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(p)
+            .await)?)
+    }
+}
+
+/// A return from a department goes to the brigade and to the board (`bus::routes`); the
+/// review service, which reads it too, is no receiver. The sender's row stays open, and the
+/// event is re-sent, until both receivers have answered; the observer never answers.
+async fn each_receiver_answers_and_an_observer_never_does(backend: Backend) {
+    let env = TestEnv::new(backend);
+    let clock: SharedClock = Arc::new(SystemClock);
+    let stop = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    let county = Service::start(
+        &env,
+        Source::County,
+        &liandong_county::MIGRATIONS,
+        &clock,
+        &stop,
+        &mut tasks,
+    )
+    .await
+    .unwrap();
+    let brigade = Service::start(
+        &env,
+        Source::Brigade,
+        &liandong_brigade::MIGRATIONS,
+        &clock,
+        &stop,
+        &mut tasks,
+    )
+    .await
+    .unwrap();
+    let board = Service::start(
+        &env,
+        Source::Board,
+        &liandong_board::MIGRATIONS,
+        &clock,
+        &stop,
+        &mut tasks,
+    )
+    .await
+    .unwrap();
+    let review = Service::start(
+        &env,
+        Source::Review,
+        &liandong_review::MIGRATIONS,
+        &clock,
+        &stop,
+        &mut tasks,
+    )
+    .await
+    .unwrap();
+    let county_events = county.bus.subjects.source_wildcard(Source::County);
+    county.consume(
+        "county-receipts",
+        county.bus.subjects.receipts_for(Source::County),
+        "receipts",
+        ReceiptHandler,
+        &mut tasks,
+    );
+    brigade.consume(
+        "brigade-from-county",
+        county_events.clone(),
+        "county",
+        Nothing,
+        &mut tasks,
+    );
+    review.consume(
+        "review-from-county",
+        county_events.clone(),
+        "county",
+        Nothing,
+        &mut tasks,
+    );
+
+    let aggregate = unique("referral-");
+    let mut tx = county.db.begin().await.unwrap();
+    let sent = county
+        .outbox
+        .emit(
+            &mut tx,
+            clock.now(),
+            NewEvent {
+                event_type: "referral_returned",
+                town: TOWN,
+                department: Some("forestry"),
+                aggregate_id: &aggregate,
+                ..NewEvent::default()
+            },
+            &payload(&aggregate),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    county.outbox.wake();
+    assert_eq!(sent.receivers, ["brigade", "board"]);
+
+    let answered =
+        "SELECT COUNT(*) FROM outbox_receiver WHERE event_id = $1 AND receipt_at IS NOT NULL";
+    eventually("the brigade's receipt is in", WAIT, || async {
+        Ok((county.count(answered, &sent.event_id).await? == 1).then_some(()))
+    })
+    .await;
+    // The review service has read the event by now or soon; it must never answer it.
+    eventually("the review service has read the event", WAIT, || async {
+        Ok((review
+            .count(
+                "SELECT COUNT(*) FROM inbox WHERE event_id = $1",
+                &sent.event_id,
+            )
+            .await?
+            == 1)
+            .then_some(()))
+    })
+    .await;
+    let closed = "SELECT COUNT(*) FROM outbox WHERE id = $1 AND receipt_at IS NOT NULL";
+    assert_eq!(
+        county.count(closed, &sent.event_id).await.unwrap(),
+        0,
+        "one receiver has not answered yet"
+    );
+
+    // Still open, so the relay re-sends it (the brigade's inbox absorbs the copy).
+    eventually(
+        "the event is re-sent while the board has not answered",
+        WAIT,
+        || async {
+            let n = county
+                .count(
+                    "SELECT publish_count FROM outbox WHERE id = $1",
+                    &sent.event_id,
+                )
+                .await?;
+            Ok((n >= 2).then_some(()))
+        },
+    )
+    .await;
+    board.consume(
+        "board-from-county",
+        county_events,
+        "county",
+        Nothing,
+        &mut tasks,
+    );
+    eventually(
+        "the event is closed once the board has answered too",
+        WAIT,
+        || async { Ok((county.count(closed, &sent.event_id).await? == 1).then_some(())) },
+    )
+    .await;
+    let published = county
+        .count(
+            "SELECT publish_count FROM outbox WHERE id = $1",
+            &sent.event_id,
+        )
+        .await
+        .unwrap();
+    let review_receipts = review
+        .count(
+            "SELECT COUNT(*) FROM outbox WHERE event_type = 'receipt' AND id <> $1",
+            &sent.event_id,
+        )
+        .await
+        .unwrap();
+    let by_receiver: Vec<(String, bool)> = with_db!(&county.db, |p| sqlx::query_as(
+        "SELECT receiver, receipt_at IS NOT NULL FROM outbox_receiver WHERE event_id = $1 ORDER BY receiver"
+    )
+    .bind(&sent.event_id)
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    println!(
+        "[{backend}] one return to two receivers and one observer: published {published} time(s), \
+         receipts by receiver {by_receiver:?}, receipts sent by the observer {review_receipts}"
+    );
+    assert_eq!(
+        by_receiver,
+        [("board".to_owned(), true), ("brigade".to_owned(), true)]
+    );
+    assert!(
+        published >= 2,
+        "the event was re-sent while the board had not answered"
+    );
+    assert_eq!(review_receipts, 0, "the observer never answers");
+
+    stop.cancel();
+    while let Some(done) = tasks.join_next().await {
+        done.expect("a bus task ended without panicking");
+    }
+    for s in [county, brigade, board, review] {
+        s.db.close().await;
+    }
+    env.cleanup().await;
 }

@@ -54,7 +54,7 @@ async fn open(backend: Backend) -> (TestEnv, Db, Outbox) {
 
 async fn emit(outbox: &Outbox, tx: &mut Tx, now: DateTime<Utc>, aggregate: &str) -> Envelope {
     let ev = NewEvent {
-        event_type: "referral_signed_for",
+        event_type: "referral_dispatched",
         town: TOWN,
         department: Some("forestry"),
         aggregate_id: aggregate,
@@ -108,7 +108,7 @@ async fn the_outbox_numbers_each_aggregate_from_one(backend: Backend) {
         assert_eq!(
             row.subject,
             format!(
-                "{}.v1.brigade.referral_signed_for.{TOWN}.forestry",
+                "{}.v1.brigade.referral_dispatched.{TOWN}.forestry",
                 env.cfg.subject_root
             )
         );

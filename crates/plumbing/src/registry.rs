@@ -336,7 +336,6 @@ impl CertificateRegistry {
                     aggregate_id: &format!("officer:{}:{}", row.agency, row.officer),
                     actor: Some(actor_to_event(actor)),
                     causation_id: None,
-                    wants_receipt: false,
                 },
                 &ev::OfficerCertificateChanged {
                     agency: row.agency.clone(),

@@ -147,23 +147,10 @@ impl Runtime {
     ///
     /// Each filter subject gets its own durable consumer (`<durable>-<n>` when there are
     /// several), since servers before 2.10 ignore multiple filters. They share the inbox and
-    /// the aggregate cursors in the database, so order and once-only hold across them.
+    /// the aggregate cursors in the database, so order and once-only hold across them. It
+    /// answers with a receipt only the events that name this service among their receivers
+    /// (`bus::routes`); the others it reads as an observer.
     pub fn consume<H: Handler + Clone>(&mut self, spec: ConsumerSpec, handler: H) {
-        self.start_consumers(spec, handler, true);
-    }
-
-    /// Like [`Runtime::consume`], for a service that only observes events addressed to others
-    /// (a read model): it never answers their receipts, which are the real receiver's to send.
-    pub fn observe<H: Handler + Clone>(&mut self, spec: ConsumerSpec, handler: H) {
-        self.start_consumers(spec, handler, false);
-    }
-
-    fn start_consumers<H: Handler + Clone>(
-        &mut self,
-        spec: ConsumerSpec,
-        handler: H,
-        answers_receipts: bool,
-    ) {
         let specs: Vec<ConsumerSpec> = if spec.filter_subjects.len() <= 1 {
             vec![spec]
         } else {
@@ -186,11 +173,6 @@ impl Runtime {
                 self.clock.clone(),
                 spec,
             );
-            let consumer = if answers_receipts {
-                consumer
-            } else {
-                consumer.without_receipts()
-            };
             self.consumers.push(consumer.clone());
             self.tasks
                 .spawn(consumer.run(handler.clone(), self.stop.clone()));

@@ -186,7 +186,6 @@ impl Api {
             aggregate_id,
             actor: Some(actor_to_event(actor)),
             causation_id,
-            wants_receipt: true,
         };
         Ok(self.outbox.emit(tx, now, e, payload).await?)
     }

@@ -77,7 +77,6 @@ pub async fn refer(
                 aggregate_id: &referral_id,
                 actor: cause.actor.clone(),
                 causation_id: cause.causation_id,
-                wants_receipt: true,
             },
             &payload,
         )
@@ -135,7 +134,6 @@ pub async fn submit_joint(
                 aggregate_id: &joint_aggregate(&case.case_id),
                 actor: cause.actor.clone(),
                 causation_id: cause.causation_id,
-                wants_receipt: true,
             },
             &payload,
         )
@@ -204,7 +202,6 @@ pub async fn hand_over(
                 aggregate_id: &handover_id,
                 actor: cause.actor.clone(),
                 causation_id: cause.causation_id,
-                wants_receipt: true,
             },
             &payload,
         )

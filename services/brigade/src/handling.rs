@@ -304,7 +304,6 @@ impl Api {
                     aggregate_id: &joint_aggregate(&row.case_id),
                     actor: Some(actor_to_event_certified(actor, &certificate_no)),
                     causation_id: None,
-                    wants_receipt: true,
                 },
                 &ev::JointExecuted {
                     case_id: row.case_id.clone(),

@@ -95,7 +95,6 @@ pub async fn conclude(
                 aggregate_id: &row.case_id,
                 actor,
                 causation_id,
-                wants_receipt: false,
             },
             &ev::CaseConcluded {
                 case_id: row.case_id.clone(),
@@ -267,7 +266,6 @@ pub async fn submit(
                 aggregate_id: &format!("review:{}", row.case_id),
                 actor: Some(proposer.clone()),
                 causation_id: None,
-                wants_receipt: true,
             },
             &payload,
         )

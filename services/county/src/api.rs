@@ -205,7 +205,6 @@ impl Api {
             aggregate_id: &row.referral_id,
             actor: Some(actor_to_event_certified(actor, certificate_no)),
             causation_id: None,
-            wants_receipt: true,
         };
         match &emit {
             Emit::SignedFor(p) => self.outbox.emit(tx, now, ev, p).await?,

@@ -189,7 +189,6 @@ async fn handed_over(
                 aggregate_id: &row.handover_id,
                 actor: None,
                 causation_id: Some(&env.event_id),
-                wants_receipt: true,
             },
             &ev::CaseHandoverReceived {
                 handover_id: row.handover_id.clone(),
@@ -241,7 +240,6 @@ async fn refused(
                 aggregate_id: &row.handover_id,
                 actor: None,
                 causation_id: Some(&env.event_id),
-                wants_receipt: true,
             },
             &ev::CaseHandoverRefused {
                 handover_id: row.handover_id.clone(),

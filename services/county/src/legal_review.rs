@@ -193,7 +193,6 @@ pub async fn submit(
                 aggregate_id: &format!("review:{}", row.referral_id),
                 actor: Some(proposer.clone()),
                 causation_id: None,
-                wants_receipt: true,
             },
             &payload,
         )
@@ -328,7 +327,6 @@ pub async fn submit_task(
                 aggregate_id: &format!("review:{}", row.task_id),
                 actor: Some(proposer.clone()),
                 causation_id: None,
-                wants_receipt: true,
             },
             &payload,
         )
@@ -459,7 +457,6 @@ impl Handler for ReviewEvents {
             aggregate_id: &row.referral_id,
             actor: Some(proposer.clone()),
             causation_id: Some(&env.event_id),
-            wants_receipt: true,
         };
         match action {
             ReferralAction::ReviewApproved => {
@@ -576,7 +573,6 @@ impl ReviewEvents {
                             aggregate_id: &row.task_id,
                             actor: Some(proposer),
                             causation_id: Some(&env.event_id),
-                            wants_receipt: true,
                         },
                         &payload,
                     )

@@ -252,7 +252,6 @@ impl Api {
             aggregate_id: &row.task_id,
             actor: Some(actor_to_event_certified(actor, &certificate_no)),
             causation_id: None,
-            wants_receipt: true,
         };
         match &emit {
             Emit::Decided(p) => self.outbox.emit(&mut tx, now, ev, p.as_ref()).await?,

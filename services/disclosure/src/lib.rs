@@ -47,8 +47,9 @@ impl Application {
             catalogue: rt.catalogue.clone(),
             calendar: rt.calendar.clone(),
         };
-        // The disclosure service observes decisions addressed to others: it answers no
-        // receipts, and each event stands alone, so no order is kept.
+        // Decisions reach the disclosure service as one of their receivers (bus::routes), so a
+        // decision the broker loses is re-sent until it is here. Each event stands alone, so
+        // no order is kept.
         let brigade = ConsumerSpec {
             durable: "disclosure-from-brigade".into(),
             stream: rt.bus.stream_name("brigade"),
@@ -58,7 +59,7 @@ impl Application {
             ],
             ordered: false,
         };
-        rt.observe(brigade, handler.clone());
+        rt.consume(brigade, handler.clone());
         let county = ConsumerSpec {
             durable: "disclosure-from-county".into(),
             stream: rt.bus.stream_name("county"),
@@ -68,7 +69,7 @@ impl Application {
             ],
             ordered: false,
         };
-        rt.observe(county, handler);
+        rt.consume(county, handler);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

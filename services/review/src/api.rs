@@ -295,7 +295,6 @@ impl Api {
                     aggregate_id: &row.review_id,
                     actor: Some(actor_to_event(actor)),
                     causation_id: None,
-                    wants_receipt: true,
                 },
                 &ev::ReviewDecided {
                     review_id: row.review_id.clone(),

@@ -97,10 +97,6 @@ pub struct Consumer {
     outbox: Outbox,
     clock: SharedClock,
     spec: ConsumerSpec,
-    /// Whether it answers receipts. An observer that only builds a read model from events
-    /// addressed to another service must not: its receipt would tell the sender the real
-    /// receiver has the event.
-    answers_receipts: bool,
     pub stats: Arc<ConsumerStats>,
 }
 
@@ -112,15 +108,16 @@ impl Consumer {
             outbox,
             clock,
             spec,
-            answers_receipts: true,
             stats: Arc::default(),
         }
     }
 
-    /// The same consumer as an observer, which never answers receipts.
-    pub fn without_receipts(mut self) -> Self {
-        self.answers_receipts = false;
-        self
+    /// Whether this service is one of the event's receivers, and so answers it with a
+    /// receipt. A service that reads an event addressed to others (for its record, say) does
+    /// not: its receipt would tell the sender that the real receiver has the event.
+    fn answers(&self, env: &Envelope) -> bool {
+        let me = self.outbox.source().as_str();
+        env.receivers.iter().any(|r| r == me)
     }
 
     /// Creates the durable consumer when missing; idempotent, and safe from several replicas,
@@ -334,7 +331,7 @@ impl Consumer {
             .await
             .map(|r| r.rows_affected()))?;
             // The sender may have lost our first receipt: answer again.
-            if env.wants_receipt && self.answers_receipts {
+            if self.answers(env) {
                 self.outbox.emit_receipt(&mut tx, now, env, true).await?;
             }
             tx.commit().await?;
@@ -366,7 +363,7 @@ impl Consumer {
             .map(|r| r.rows_affected()))?;
         }
         handler.handle(&mut tx, env, now).await?;
-        if env.wants_receipt && self.answers_receipts {
+        if self.answers(env) {
             self.outbox.emit_receipt(&mut tx, now, env, false).await?;
         }
         tx.commit().await?;
@@ -443,7 +440,8 @@ async fn ack(msg: &jetstream::Message, kind: AckKind) {
     }
 }
 
-/// Marks the sender's outbox row received when the receiver's receipt comes back.
+/// Marks a receiver's answer when its receipt comes back, and the sender's outbox row
+/// received once every receiver of the event has answered.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReceiptHandler;
 
@@ -455,8 +453,26 @@ impl Handler for ReceiptHandler {
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
         let receipt: Receipt = decode_payload(env)?;
+        // The receipt's envelope names the service that sent it; that, not the payload, says
+        // who answered.
+        let marked = with_tx!(tx, |c| {
+            sqlx::query(
+            "UPDATE outbox_receiver SET receipt_at = $1 WHERE event_id = $2 AND receiver = $3 AND receipt_at IS NULL"
+        )
+        .bind(now)
+        .bind(&receipt.received_event_id)
+        .bind(&env.source)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if marked == 0 {
+            // A repeated receipt, or one from a service that is not a receiver: nothing to do.
+            return Ok(());
+        }
         with_tx!(tx, |c| sqlx::query(
-            "UPDATE outbox SET receipt_at = $1 WHERE id = $2 AND receipt_at IS NULL"
+            "UPDATE outbox SET receipt_at = $1 WHERE id = $2 AND receipt_at IS NULL AND NOT EXISTS \
+             (SELECT 1 FROM outbox_receiver r WHERE r.event_id = $2 AND r.receipt_at IS NULL)"
         )
         .bind(now)
         .bind(&receipt.received_event_id)

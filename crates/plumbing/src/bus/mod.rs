@@ -4,6 +4,7 @@
 mod consumer;
 mod outbox;
 mod relay;
+pub mod routes;
 mod subjects;
 
 pub use consumer::{Consumer, ConsumerSpec, Handler, HandlerError, ReceiptHandler};

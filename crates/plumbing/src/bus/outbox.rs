@@ -9,7 +9,7 @@ use prost::Message;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use super::{BusError, Source, Subjects};
+use super::{BusError, Source, Subjects, routes};
 use crate::store::Tx;
 use crate::time::to_ts;
 use crate::with_tx;
@@ -30,8 +30,6 @@ pub struct NewEvent<'a> {
     pub aggregate_id: &'a str,
     pub actor: Option<Actor>,
     pub causation_id: Option<&'a str>,
-    /// The sender keeps the event open and re-sends it until the receiver's receipt arrives.
-    pub wants_receipt: bool,
 }
 
 /// A service's outbox: where its handlers put events, inside their transactions.
@@ -61,8 +59,10 @@ impl Outbox {
         &self.subjects
     }
 
-    /// Writes an event into the outbox within `tx`, numbering it within its aggregate, and
-    /// returns its envelope. Nothing is published until `tx` commits and the relay runs.
+    /// Writes an event into the outbox within `tx`, numbering it within its aggregate and
+    /// naming its receivers from [`routes::ROUTES`], and returns its envelope. Nothing is
+    /// published until `tx` commits and the relay runs. An event the table does not route is
+    /// refused, and the caller's transaction with it.
     pub async fn emit<M: Message>(
         &self,
         tx: &mut Tx,
@@ -70,6 +70,13 @@ impl Outbox {
         ev: NewEvent<'_>,
         payload: &M,
     ) -> Result<Envelope, sqlx::Error> {
+        let receivers = routes::receivers(self.source, ev.event_type, ev.department)
+            .ok_or_else(|| {
+                sqlx::Error::Protocol(format!(
+                    "the event {}.{} has no route: add it with its receivers to crates/plumbing/src/bus/routes.rs",
+                    self.source, ev.event_type
+                ))
+            })?;
         let seq = next_seq(tx, &format!("{}:{}", self.source, ev.aggregate_id)).await?;
         let env = Envelope {
             event_id: Uuid::now_v7().to_string(),
@@ -87,12 +94,24 @@ impl Outbox {
             payload: payload.encode_to_vec(),
             signature: Vec::new(),
             signature_key_id: String::new(),
-            wants_receipt: ev.wants_receipt,
+            receivers: receivers.iter().map(|r| r.as_str().to_owned()).collect(),
         };
         let subject = self
             .subjects
             .event(self.source, ev.event_type, ev.town, ev.department);
         insert(tx, &subject, &env, now).await?;
+        for receiver in receivers {
+            with_tx!(tx, |c| {
+                sqlx::query(
+                    "INSERT INTO outbox_receiver (event_id, receiver, receipt_at) VALUES ($1, $2, NULL)",
+                )
+                .bind(&env.event_id)
+                .bind(receiver.as_str())
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+            })?;
+        }
         Ok(env)
     }
 
@@ -129,7 +148,7 @@ impl Outbox {
             payload: receipt.encode_to_vec(),
             signature: Vec::new(),
             signature_key_id: String::new(),
-            wants_receipt: false,
+            receivers: Vec::new(),
         };
         let subject = self.subjects.receipt(to, &received.town);
         insert(tx, &subject, &env, now).await?;
@@ -163,7 +182,7 @@ async fn insert(
     .bind(&env.event_type)
     .bind(&env.town)
     .bind(&bytes)
-    .bind(env.wants_receipt)
+    .bind(!env.receivers.is_empty())
     .bind(now)
     .execute(c)
     .await
