@@ -62,6 +62,7 @@ async fn in_scope_case(hub: &TestHub) -> String {
             evidence_refs: vec![],
             complex: false,
             triage_override: None,
+            request_id: String::new(),
         }))
         .await
         .expect("anyone in the brigade may report, certificate or not")
@@ -233,6 +234,7 @@ async fn officers_without_a_valid_certificate_are_refused(backend: Backend) {
             evidence_refs: vec![],
             complex: false,
             triage_override: None,
+            request_id: String::new(),
         }))
         .await
         .unwrap()

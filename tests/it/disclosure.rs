@@ -102,6 +102,7 @@ pub(crate) async fn conclude_in_scope(
             evidence_refs: vec!["photo-001.jpg".into()],
             complex: false,
             triage_override: None,
+            request_id: String::new(),
         }))
         .await
         .expect("the report is taken")
@@ -375,6 +376,7 @@ async fn a_departments_decision_is_disclosed_by_the_department() {
             evidence_refs: vec![],
             complex: false,
             triage_override: None,
+            request_id: String::new(),
         }))
         .await
         .unwrap()

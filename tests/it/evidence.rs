@@ -30,6 +30,7 @@ fn report(evidence_refs: Vec<String>) -> brigade::ReportCaseRequest {
         evidence_refs,
         complex: false,
         triage_override: None,
+        request_id: String::new(),
     }
 }
 

@@ -10,6 +10,7 @@ mod gateway;
 mod paths;
 mod public_page;
 mod record;
+mod requests;
 mod review;
 mod schema;
 mod store;

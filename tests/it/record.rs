@@ -31,6 +31,7 @@ fn report(town: &str, matters: &[&str], description: &str) -> brigade::ReportCas
         evidence_refs: vec!["photo-001.jpg".into()],
         complex: false,
         triage_override: None,
+        request_id: String::new(),
     }
 }
 

@@ -46,6 +46,7 @@ async fn assigned_case(hub: &TestHub, description: &str) -> String {
             evidence_refs: vec!["现场照片-01.jpg".into()],
             complex: false,
             triage_override: None,
+            request_id: String::new(),
         }))
         .await
         .expect("reported")
@@ -348,6 +349,7 @@ async fn a_departments_major_decision_waits_for_its_legal_office(backend: Backen
             evidence_refs: vec!["photo-001.jpg".into()],
             complex: false,
             triage_override: None,
+            request_id: String::new(),
         }))
         .await
         .expect("reported")
@@ -561,6 +563,7 @@ async fn a_lead_departments_major_entrusted_decision_waits_for_its_legal_office(
             evidence_refs: vec!["photo-001.jpg".into()],
             complex: false,
             triage_override: None,
+            request_id: String::new(),
         }))
         .await
         .expect("reported")

@@ -160,6 +160,7 @@ fn report(
         evidence_refs: vec![format!("{village}-现场照片-01.jpg")],
         complex: false,
         triage_override: None,
+        request_id: String::new(),
     }
 }
 
@@ -425,8 +426,8 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         board: BoardServiceClient::new(channel(cfg.board_addr).await?),
         county: CountyServiceClient::new(channel(cfg.county_addr).await?),
         review: ReviewServiceClient::new(channel(cfg.review_addr).await?),
-    };
         disclosure: DisclosureServiceClient::new(channel(cfg.disclosure_addr).await?),
+    };
     register_officers(&mut c, cfg).await?;
     use brigade::CaseSource as S;
 
@@ -742,8 +743,8 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         .await?;
     c.agenda_item(TOWN_B, &h.case_id, "joint_case").await?;
     println!("  {} 待 {} 联席会议审定", h.case_id, TOWN_B);
-    Ok(())
     c.publish_disclosures().await?;
+    Ok(())
 }
 
 /// The departments of the default catalogue, each of which publishes its own decisions.

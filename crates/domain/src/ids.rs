@@ -124,6 +124,22 @@ string_id!(
     }
 );
 
+string_id!(
+    /// A client's id for one request it may have to repeat (a report whose answer a crash or
+    /// a dropped connection cut off): the same id makes the same request once. A UUID fits.
+    RequestId,
+    "request id",
+    |s| {
+        let ok = (8..=64).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(())
+        } else {
+            Err("must be 8 to 64 characters of A-Z, a-z, 0-9, - and _ (a UUID fits)")
+        }
+    }
+);
+
 /// An id that carries the town it belongs to: `<town>-<uuid v7>`, so that any row, subject
 /// or log line that holds it also says whose it is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

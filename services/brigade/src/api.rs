@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::catalogue::Catalogue;
-use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
+use liandong_domain::ids::{DepartmentCode, MatterCode, RequestId, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::state::{CaseAction, CaseStatus};
 use liandong_domain::triage::{Path, Triage, TriageError, triage};
@@ -56,6 +56,7 @@ impl Api {
 /// A report, parsed and checked.
 struct Report {
     town: TownCode,
+    request_id: Option<RequestId>,
     source: &'static str,
     matters: Vec<MatterCode>,
     found_at: DateTime<Utc>,
@@ -69,6 +70,11 @@ fn parse_report(
 ) -> Result<Report, ApiError> {
     let mut v = Validator::new();
     let town = v.check("town", TownCode::parse(&r.town));
+    let request_id = if r.request_id.is_empty() {
+        None
+    } else {
+        v.check("request_id", RequestId::parse(&r.request_id))
+    };
     let source = source_to_str(pb::CaseSource::try_from(r.source).unwrap_or_default());
     if source.is_none() {
         v.violation("source", "must name where the report came from (patrol, public_report, hotline_12345, grid_centre, cctv)");
@@ -139,6 +145,7 @@ fn parse_report(
     v.finish().map_err(ApiError::Invalid)?;
     Ok(Report {
         town: town.expect("checked"),
+        request_id,
         source: source.expect("checked"),
         matters,
         found_at: found_at.expect("checked"),
@@ -195,6 +202,13 @@ impl Api {
             department: None,
         };
         permits(actor, Action::ReportCase, &resource)?;
+        if let Some(request_id) = &report.request_id
+            && let Some(case) = self
+                .reported_before(actor, &report.town, request_id)
+                .await?
+        {
+            return Ok(case);
+        }
         let mut t = triage(&self.catalogue, &report.town, &report.matters, r.complex)
             .map_err(triage_error)?;
         let computed = t.path;
@@ -242,6 +256,27 @@ impl Api {
             town: &town,
         };
         let mut tx = self.db.begin().await?;
+        if let Some(request_id) = &report.request_id {
+            let claimed = store::claim_request(
+                &mut tx,
+                &row.town,
+                &row.reported_by,
+                request_id.as_str(),
+                &case_id,
+                now,
+            )
+            .await?;
+            if !claimed {
+                // The same request, repeated while the first was still being made.
+                tx.rollback().await?;
+                return self
+                    .reported_before(actor, &report.town, request_id)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::Internal(anyhow::anyhow!("a claimed request id has no case"))
+                    });
+            }
+        }
         store::insert_case(&mut tx, &row).await?;
         store::add_history(
             &mut tx,
@@ -293,6 +328,30 @@ impl Api {
         self.outbox.wake();
         tracing::info!(case_id = %case_id, path = t.path.as_str(), rule = t.rule.number(), "A case was reported and triaged.");
         Ok(case_to_pb(&row))
+    }
+
+    /// The case an earlier report under `request_id` by this officer made, as it is now.
+    async fn reported_before(
+        &self,
+        actor: &Actor,
+        town: &TownCode,
+        request_id: &RequestId,
+    ) -> Result<Option<pb::Case>, ApiError> {
+        let Some(case_id) = store::reported_under(
+            &self.db,
+            town.as_str(),
+            actor.officer.as_str(),
+            request_id.as_str(),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let row = store::case(&self.db, &case_id).await?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("request {request_id} names no case"))
+        })?;
+        tracing::info!(case_id = %case_id, request_id = %request_id, "A repeated report was answered with its first case.");
+        Ok(Some(case_to_pb(&row)))
     }
 
     async fn load_for_read(&self, actor: &Actor, case_id: &str) -> Result<CaseRow, ApiError> {
@@ -471,6 +530,18 @@ impl BrigadeService for Api {
         Ok(Response::new(uploaded))
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn change_decision(
+        &self,
+        req: Request<pb::ChangeDecisionRequest>,
+    ) -> Result<Response<pb::ChangeDecisionResponse>, Status> {
+        let actor = actor(&req)?;
+        let case = self.change_decision(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::ChangeDecisionResponse {
+            case: Some(case),
+        }))
+    }
+
     #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err)]
     async fn register_officer(
         &self,
@@ -530,18 +601,6 @@ impl BrigadeService for Api {
     async fn list_officers(
         &self,
         req: Request<pb::ListOfficersRequest>,
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
-    async fn change_decision(
-        &self,
-        req: Request<pb::ChangeDecisionRequest>,
-    ) -> Result<Response<pb::ChangeDecisionResponse>, Status> {
-        let actor = actor(&req)?;
-        let case = self.change_decision(&actor, req.into_inner()).await?;
-        Ok(Response::new(pb::ChangeDecisionResponse {
-            case: Some(case),
-        }))
-    }
-
     ) -> Result<Response<pb::ListOfficersResponse>, Status> {
         let actor = actor(&req)?;
         let officers = self
@@ -575,6 +634,7 @@ mod tests {
             evidence_refs: vec![],
             complex: false,
             triage_override: None,
+            request_id: String::new(),
         }
     }
 

@@ -123,6 +123,48 @@ pub async fn case_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<CaseRow>, s
     .await)
 }
 
+/// The case an earlier report under `request_id` by `officer` of `town` made, if any.
+pub async fn reported_under(
+    db: &Db,
+    town: &str,
+    officer: &str,
+    request_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    with_db!(db, |p| sqlx::query_scalar(
+        "SELECT case_id FROM report_requests WHERE town = $1 AND officer = $2 AND request_id = $3"
+    )
+    .bind(town)
+    .bind(officer)
+    .bind(request_id)
+    .fetch_optional(p)
+    .await)
+}
+
+/// Claims `request_id` for the case being reported, in its transaction; false when another
+/// report under the same id got there first (the caller then answers with that one's case).
+pub async fn claim_request(
+    tx: &mut Tx,
+    town: &str,
+    officer: &str,
+    request_id: &str,
+    case_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let n = with_tx!(tx, |c| sqlx::query(
+        "INSERT INTO report_requests (town, officer, request_id, case_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (town, officer, request_id) DO NOTHING"
+    )
+    .bind(town)
+    .bind(officer)
+    .bind(request_id)
+    .bind(case_id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
 pub async fn case(db: &Db, case_id: &str) -> Result<Option<CaseRow>, sqlx::Error> {
     with_db!(db, |p| sqlx::query_as(
         "SELECT * FROM cases WHERE case_id = $1"
@@ -377,6 +419,16 @@ pub async fn outcome(db: &Db, case_id: &str) -> Result<Option<Vec<u8>>, sqlx::Er
     .await)
 }
 
+/// The decision in force, read inside `tx`.
+pub async fn outcome_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT outcome FROM case_outcomes WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(c)
+    .await)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JointRow {
     pub case_id: String,
@@ -419,16 +471,6 @@ pub async fn upsert_joint(tx: &mut Tx, j: &JointRow) -> Result<(), sqlx::Error> 
 pub async fn joint_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<JointRow>, sqlx::Error> {
     with_tx!(tx, |conn| sqlx::query_as(
         "SELECT * FROM joint_cases WHERE case_id = $1"
-/// The decision in force, read inside `tx`.
-pub async fn outcome_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT outcome FROM case_outcomes WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(c)
-    .await)
-}
-
     )
     .bind(case_id)
     .fetch_optional(conn)
