@@ -7,6 +7,7 @@ mod disclosure;
 mod evidence;
 mod fault;
 mod gateway;
+mod nats_auth;
 mod paths;
 mod public_page;
 mod record;

@@ -130,6 +130,38 @@ impl NatsServer {
         server
     }
 
+    /// A single node started from the configuration that `render(port, dir)` returns, `dir`
+    /// being the node's own directory (for its store and any file the configuration
+    /// includes); waits until its client port accepts connections, since a configuration
+    /// with users refuses the anonymous probe `start` makes.
+    pub async fn start_configured(render: impl FnOnce(u16, &Path) -> String) -> NatsServer {
+        let dir = temp_dir("liandong-nats-");
+        let port = free_port();
+        let conf_path = dir.path().join("nats.conf");
+        std::fs::write(&conf_path, render(port, dir.path())).expect("server configuration");
+        let log = dir.path().join("nats.log");
+        let mut server =
+            NatsServer::configured(format!("configured-{port}"), port, &conf_path, log);
+        server._dir = Some(dir);
+        eventually(
+            &format!("nats-server on port {port} to accept connections"),
+            Duration::from_secs(30),
+            || async move {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .ok()
+                    .map(|_| ())
+            },
+        )
+        .await;
+        server
+    }
+
+    /// Everything the node has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// A node started from a configuration file; the caller owns the directory.
     fn configured(name: String, port: u16, conf: &Path, log: PathBuf) -> NatsServer {
         let mut server = NatsServer {
