@@ -18,7 +18,7 @@ use axum::routing::{MethodFilter, get, on};
 use liandong_plumbing::config::Config;
 use serde_json::Value;
 use tonic::Code;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::call::{Format, assemble};
 use crate::descriptors::{Descriptors, MessageInfo};
@@ -103,15 +103,18 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
         &descriptors,
     ))?);
     let channels = [
-        (Backend::Brigade, channel(cfg.brigade_addr)?),
-        (Backend::Board, channel(cfg.board_addr)?),
-        (Backend::County, channel(cfg.county_addr)?),
-        (Backend::Disclosure, channel(cfg.disclosure_addr)?),
-        (Backend::PublicDisclosure, channel(cfg.disclosure_addr)?),
-        (Backend::Review, channel(cfg.review_addr)?),
+        (Backend::Brigade, channel(cfg, cfg.brigade_addr)?),
+        (Backend::Board, channel(cfg, cfg.board_addr)?),
+        (Backend::County, channel(cfg, cfg.county_addr)?),
+        (Backend::Disclosure, channel(cfg, cfg.disclosure_addr)?),
+        (
+            Backend::PublicDisclosure,
+            channel(cfg, cfg.disclosure_addr)?,
+        ),
+        (Backend::Review, channel(cfg, cfg.review_addr)?),
     ];
     // The public pages, without login; they call the disclosure service themselves.
-    let public = crate::public::router(cfg, channel(cfg.disclosure_addr)?)?;
+    let public = crate::public::router(cfg, channel(cfg, cfg.disclosure_addr)?)?;
 
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -173,8 +176,9 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
         .layer(DefaultBodyLimit::max(MAX_BODY)))
 }
 
-fn channel(addr: SocketAddr) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(format!("http://{addr}"))?
+/// A lazy channel to the service at `addr`, over TLS when `grpc_tls` is configured.
+fn channel(cfg: &Config, addr: SocketAddr) -> anyhow::Result<Channel> {
+    Ok(liandong_plumbing::tls::endpoint(cfg, addr)?
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
         .connect_lazy())

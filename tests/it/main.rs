@@ -15,3 +15,4 @@ mod requests;
 mod review;
 mod schema;
 mod store;
+mod tls;

@@ -13,5 +13,6 @@ pub mod runtime;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod tls;
 
 pub use liandong_domain as domain;

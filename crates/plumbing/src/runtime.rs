@@ -272,6 +272,11 @@ impl Runtime {
         routes: tonic::service::Routes,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
+        // A broken TLS configuration stops the service before it serves anything.
+        let acceptor = match &self.cfg.grpc_tls {
+            Some(tls) => Some(crate::tls::acceptor(tls)?),
+            None => None,
+        };
         let (reporter, health, reflection) = crate::grpc::health_and_reflection();
         self.spawn(crate::grpc::report_readiness(
             reporter,
@@ -298,13 +303,26 @@ impl Runtime {
                 stopping.cancel();
             }
         };
-        let server = tonic::transport::Server::builder()
+        let builder = tonic::transport::Server::builder()
             .accept_http1(true)
-            .add_routes(routes)
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(listener),
-                signal,
-            );
+            .add_routes(routes);
+        // With `grpc_tls`, every connection is TLS (a plaintext client is refused at the
+        // handshake); the acceptor offers HTTP/1.1 beside HTTP/2, so `/metrics` stays open to
+        // scrapers over TLS.
+        let server =
+            match acceptor {
+                Some(acceptor) => {
+                    tracing::info!(service = %self.source, "gRPC over TLS.");
+                    futures::future::Either::Left(builder.serve_with_incoming_shutdown(
+                        crate::tls::incoming(listener, acceptor),
+                        signal,
+                    ))
+                }
+                None => futures::future::Either::Right(builder.serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::TcpListenerStream::new(listener),
+                    signal,
+                )),
+            };
         // Idle client connections would hold a graceful shutdown open for ever: give requests
         // in flight a few seconds, then stop regardless.
         let served = tokio::select! {
