@@ -8,6 +8,7 @@ pub mod certificates;
 pub mod decision_change;
 pub mod disclosure;
 pub mod documents;
+pub mod figures;
 pub mod ids;
 pub mod limits;
 pub mod masking;
