@@ -16,4 +16,5 @@ pub mod outcome;
 pub mod record;
 pub mod review;
 pub mod state;
+pub mod time_limits;
 pub mod triage;
