@@ -60,8 +60,8 @@ CONSUMERS=(
   "county     REVIEW   county-from-review      review.*.*.*"
   "review     BRIGADE  review-from-brigade     brigade.review_requested.*.* brigade.officer_certificate_changed.*.*"
   "review     COUNTY   review-from-county      county.review_requested.*.* county.officer_certificate_changed.*.*"
-  "disclosure BRIGADE  disclosure-from-brigade brigade.case_concluded.*.* brigade.decision_changed.*.* brigade.decision_revoked.*.*"
-  "disclosure COUNTY   disclosure-from-county  county.referral_concluded.*.* county.entrusted_decision_recorded.*.* county.referral_decision_changed.*.* county.decision_changed.*.* county.decision_revoked.*.*"
+  "disclosure BRIGADE  disclosure-from-brigade brigade.case_concluded.*.* brigade.decision_changed.*.*"
+  "disclosure COUNTY   disclosure-from-county  county.referral_concluded.*.* county.entrusted_decision_recorded.*.*"
 )
 
 # Whose events each service receives, and so answers with receipts (bus::routes).
