@@ -7,7 +7,7 @@
 #
 # ROOT is the hub's `subject_root` (default `liandong`), PREFIX its `stream_prefix` (default
 # `LIANDONG_`); the tests pass their own. Each user's password comes from the environment,
-# LIANDONG_NATS_{BRIGADE,BOARD,COUNTY,REVIEW,DISCLOSURE,ADMIN}_PASSWORD (a missing one is an
+# LIANDONG_NATS_{BRIGADE,BOARD,COUNTY,REVIEW,DISCLOSURE,READMODEL,ADMIN}_PASSWORD (a missing one is an
 # error); a bcrypt hash from `nats server passwd` may stand in its place and keeps the secret
 # out of the file. A service connects as its user with `[nats_auth.<service>]` in the hub's
 # configuration, or LIANDONG_NATS_USER and LIANDONG_NATS_PASSWORD_FILE in its environment.
@@ -45,7 +45,7 @@ token='^[A-Za-z0-9_-]+$'
 [[ "$root" =~ $token ]] || { echo "the subject root must be one NATS token: $root" >&2; exit 2; }
 [[ "$prefix" =~ $token ]] || { echo "the stream prefix must be letters, digits, _ or -: $prefix" >&2; exit 2; }
 
-SERVICES=(brigade board county review disclosure)
+SERVICES=(brigade board county review disclosure readmodel)
 STREAMS=(BRIGADE BOARD COUNTY REVIEW DISCLOSURE RECEIPTS DLQ)
 
 # service  stream  durable  filters (after `<root>.v1.`), space-separated
@@ -62,6 +62,10 @@ CONSUMERS=(
   "review     COUNTY   review-from-county      county.review_requested.*.* county.officer_certificate_changed.*.*"
   "disclosure BRIGADE  disclosure-from-brigade brigade.case_concluded.*.* brigade.decision_changed.*.*"
   "disclosure COUNTY   disclosure-from-county  county.referral_concluded.*.* county.entrusted_decision_recorded.*.*"
+  "readmodel  BRIGADE  readmodel-from-brigade  brigade.>"
+  "readmodel  BOARD    readmodel-from-board    board.>"
+  "readmodel  COUNTY   readmodel-from-county   county.>"
+  "readmodel  REVIEW   readmodel-from-review   review.>"
 )
 
 # Whose events each service receives, and so answers with receipts (bus::routes).
@@ -71,6 +75,8 @@ declare -A RECEIPTS_TO=(
   [county]="brigade board review"
   [review]="brigade county"
   [disclosure]="brigade county"
+  # The read model observes every stream and is no event's receiver.
+  [readmodel]=""
 )
 
 password() {

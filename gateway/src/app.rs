@@ -115,6 +115,8 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
     ];
     // The public pages, without login; they call the disclosure service themselves.
     let public = crate::public::router(cfg, channel(cfg, cfg.disclosure_addr)?)?;
+    // The dashboard reads the read model with the caller's token, from a header or a cookie.
+    let dashboard = crate::dashboard::router(cfg, channel(cfg, cfg.readmodel_addr)?)?;
 
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -160,6 +162,7 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
     }
     Ok(router
         .merge(public)
+        .merge(dashboard)
         .fallback(|method: Method, uri: Uri| async move {
             GatewayError::new(
                 Code::NotFound,

@@ -14,6 +14,7 @@
 
 mod app;
 mod call;
+pub mod dashboard;
 mod descriptors;
 pub mod error;
 mod openapi;

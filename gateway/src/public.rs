@@ -39,14 +39,14 @@ pub enum Lang {
 
 impl Lang {
     /// `?lang=en` picks English; anything else, or nothing, Simplified Chinese.
-    fn from_query(q: &HashMap<String, String>) -> Lang {
+    pub(crate) fn from_query(q: &HashMap<String, String>) -> Lang {
         match q.get("lang").map(String::as_str) {
             Some("en") => Lang::En,
             _ => Lang::Zh,
         }
     }
 
-    fn tag(self) -> &'static str {
+    pub(crate) fn tag(self) -> &'static str {
         match self {
             Lang::Zh => "zh-CN",
             Lang::En => "en",
@@ -54,7 +54,7 @@ impl Lang {
     }
 
     /// The text in this language.
-    fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+    pub(crate) fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         match self {
             Lang::Zh => zh,
             Lang::En => en,
@@ -189,7 +189,7 @@ fn class_label(class: &str, lang: Lang) -> &'static str {
     }
 }
 
-fn yuan(fen: i64) -> String {
+pub(crate) fn yuan(fen: i64) -> String {
     format!("{}.{:02}", fen / 100, (fen % 100).abs())
 }
 

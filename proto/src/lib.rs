@@ -32,6 +32,11 @@ pub mod disclosure {
         tonic::include_proto!("liandong.disclosure.v1");
     }
 }
+pub mod readmodel {
+    pub mod v1 {
+        tonic::include_proto!("liandong.readmodel.v1");
+    }
+}
 
 /// The encoded file descriptor set of every package, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("liandong_descriptor");

@@ -2,6 +2,8 @@
 
 mod bus;
 mod certificates;
+mod dashboard;
+mod dashboard_page;
 mod decisions;
 mod disclosure;
 mod evidence;

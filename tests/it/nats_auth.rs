@@ -17,7 +17,14 @@ use liandong_tests::hub::{As, TestHub};
 use liandong_tests::{Backend, TestEnv, eventually, unique};
 use tokio::sync::mpsc;
 
-const SERVICES: [&str; 5] = ["brigade", "board", "county", "review", "disclosure"];
+const SERVICES: [&str; 6] = [
+    "brigade",
+    "board",
+    "county",
+    "review",
+    "disclosure",
+    "readmodel",
+];
 
 /// The server's users for this test's subject root and stream prefix, with fresh passwords.
 fn render_users(root: &str, prefix: &str, passwords: &BTreeMap<&str, String>) -> String {

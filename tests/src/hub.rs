@@ -9,6 +9,7 @@ use liandong_proto::board::v1::board_service_client::BoardServiceClient;
 use liandong_proto::brigade::v1::brigade_service_client::BrigadeServiceClient;
 use liandong_proto::county::v1::county_service_client::CountyServiceClient;
 use liandong_proto::disclosure::v1::disclosure_service_client::DisclosureServiceClient;
+use liandong_proto::readmodel::v1::dashboard_service_client::DashboardServiceClient;
 use liandong_proto::review::v1::review_service_client::ReviewServiceClient;
 use tonic::Request;
 use tonic::transport::Channel;
@@ -156,6 +157,7 @@ pub struct TestHub {
     pub county: CountyServiceClient<Channel>,
     pub disclosure: DisclosureServiceClient<Channel>,
     pub review: ReviewServiceClient<Channel>,
+    pub readmodel: DashboardServiceClient<Channel>,
 }
 
 impl TestHub {
@@ -181,6 +183,7 @@ impl TestHub {
             "county",
             "disclosure",
             "review",
+            "readmodel",
             "gateway",
         ] {
             children.push((service, spawn(&config_file, service, &env)));
@@ -198,6 +201,8 @@ impl TestHub {
         let disclosure =
             DisclosureServiceClient::new(wait_ready(&addr(env.cfg.disclosure_addr)).await);
         let review = ReviewServiceClient::new(wait_ready(&addr(env.cfg.review_addr)).await);
+        let readmodel =
+            DashboardServiceClient::new(wait_ready(&addr(env.cfg.readmodel_addr)).await);
         let gateway = env.cfg.gateway_addr;
         eventually(
             "the gateway to answer",
@@ -220,6 +225,7 @@ impl TestHub {
             county,
             disclosure,
             review,
+            readmodel,
         };
         hub.register_standard_officers().await;
         hub
@@ -284,6 +290,7 @@ impl TestHub {
         self.brigade = BrigadeServiceClient::new(closed.clone());
         self.board = BoardServiceClient::new(closed.clone());
         self.county = CountyServiceClient::new(closed.clone());
+        self.readmodel = DashboardServiceClient::new(closed.clone());
         self.disclosure = DisclosureServiceClient::new(closed);
         // All at once: each takes up to its grace period to drain.
         for (_, child) in &mut self.children {
@@ -318,6 +325,7 @@ impl TestHub {
             "board" => self.env.cfg.board_addr,
             "disclosure" => self.env.cfg.disclosure_addr,
             "review" => self.env.cfg.review_addr,
+            "readmodel" => self.env.cfg.readmodel_addr,
             "gateway" => return,
             _ => self.env.cfg.county_addr,
         };

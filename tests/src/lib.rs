@@ -98,6 +98,7 @@ impl TestEnv {
             county_addr: free_addr(),
             review_addr: free_addr(),
             disclosure_addr: free_addr(),
+            readmodel_addr: free_addr(),
             gateway_addr: free_addr(),
             bus: BusConfig {
                 ack_wait_ms: 1000,

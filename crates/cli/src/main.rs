@@ -37,17 +37,20 @@ enum Service {
     Disclosure,
     /// The legal review of major decisions.
     Review,
+    /// The read model: the dashboard's figures from the event streams.
+    Readmodel,
     /// The HTTP/JSON gateway in front of the other three.
     Gateway,
 }
 
 impl Service {
-    const ALL: [Service; 6] = [
+    const ALL: [Service; 7] = [
         Service::Brigade,
         Service::Board,
         Service::County,
         Service::Disclosure,
         Service::Review,
+        Service::Readmodel,
         Service::Gateway,
     ];
 
@@ -58,6 +61,7 @@ impl Service {
             Service::County => "county",
             Service::Disclosure => "disclosure",
             Service::Review => "review",
+            Service::Readmodel => "readmodel",
             Service::Gateway => "gateway",
         }
     }
@@ -177,6 +181,12 @@ async fn serve(service: Service, cfg: Config) -> anyhow::Result<()> {
                 .run_until_stopped(shutdown_signal())
                 .await
         }
+        Service::Readmodel => {
+            liandong_readmodel::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
         Service::Gateway => {
             liandong_gateway::Application::build(cfg)
                 .await?
@@ -254,6 +264,7 @@ fn print_where_to_look(cfg: &Config) {
     println!("  public page        http://{gw}/   (行政执法公示; ?lang=en for English)");
     println!("  HTTP/JSON gateway  http://{gw}   (OpenAPI: http://{gw}/openapi.json)");
     println!("  public disclosures http://{gw}/   (English: http://{gw}/?lang=en)");
+    println!("  dashboard          http://{gw}/dashboard   (统计看板, the chair's and county's; ?lang=en)");
     println!(
         "  a town's cases     curl -H 'x-liandong-officer: demo' -H 'x-liandong-role: viewer' -H 'x-liandong-town: {town}' http://{gw}/v1/towns/{town}/cases"
     );

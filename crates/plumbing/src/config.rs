@@ -85,6 +85,30 @@ impl NatsAuth {
     }
 }
 
+/// The dashboard (`services/readmodel`): working-day targets from a referral's dispatch to each
+/// step, and how many cases of a path a department needs in the period to be ranked
+/// (`liandong_domain::figures::Targets` documents the defaults' sources).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DashboardConfig {
+    pub sign_for_days: u32,
+    pub accept_days: u32,
+    pub conclude_days: u32,
+    pub ranking_min_cases: u32,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        let t = liandong_domain::figures::Targets::default();
+        Self {
+            sign_for_days: t.sign_for_days,
+            accept_days: t.accept_days,
+            conclude_days: t.conclude_days,
+            ranking_min_cases: 3,
+        }
+    }
+}
+
 /// TLS for gRPC between the gateway (and other clients) and the services, with rustls. When
 /// configured, a service serves gRPC (and `/metrics`) over TLS only and the gateway dials the
 /// services over TLS, trusting `ca_file` alone.
@@ -132,6 +156,10 @@ pub struct Config {
     pub review_addr: SocketAddr,
     /// Public disclosure of enforcement decisions.
     pub disclosure_addr: SocketAddr,
+    /// The read model, which keeps the dashboard's figures from the event streams.
+    pub readmodel_addr: SocketAddr,
+    /// The dashboard's working-day targets and ranking minimum.
+    pub dashboard: DashboardConfig,
     /// The HTTP/JSON gateway.
     pub gateway_addr: SocketAddr,
     /// The catalogue file; unset: the shipped default catalogue.
@@ -173,6 +201,8 @@ impl Default for Config {
             county_addr: ([127, 0, 0, 1], 50063).into(),
             review_addr: ([127, 0, 0, 1], 50064).into(),
             disclosure_addr: ([127, 0, 0, 1], 50065).into(),
+            readmodel_addr: ([127, 0, 0, 1], 50066).into(),
+            dashboard: DashboardConfig::default(),
             gateway_addr: ([127, 0, 0, 1], 8080).into(),
             catalogue: None,
             calendar_dir: None,
@@ -286,6 +316,7 @@ impl Config {
             ("LIANDONG_COUNTY_ADDR", &mut self.county_addr),
             ("LIANDONG_REVIEW_ADDR", &mut self.review_addr),
             ("LIANDONG_DISCLOSURE_ADDR", &mut self.disclosure_addr),
+            ("LIANDONG_READMODEL_ADDR", &mut self.readmodel_addr),
             ("LIANDONG_GATEWAY_ADDR", &mut self.gateway_addr),
         ] {
             if let Some(v) = get(var) {

@@ -73,7 +73,10 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Everything a service holds while it runs.
 pub struct Runtime {
     pub cfg: Config,
-    pub source: Source,
+    /// The service's name (`brigade`, …, `readmodel`).
+    pub name: &'static str,
+    /// What it publishes under; `None` for an observer, which publishes nothing.
+    pub source: Option<Source>,
     pub db: Db,
     pub bus: Bus,
     pub outbox: Outbox,
@@ -95,20 +98,46 @@ impl Runtime {
         migrations: &Migrations,
         clock: SharedClock,
     ) -> anyhow::Result<Runtime> {
+        Runtime::open(cfg, source.as_str(), Some(source), migrations, clock).await
+    }
+
+    /// Starts a service that only reads others' events (the read model): its database and
+    /// consumers, but no relay and no receipts, since it publishes nothing and is no event's
+    /// receiver (`bus::routes`).
+    pub async fn start_observer(
+        cfg: Config,
+        name: &'static str,
+        migrations: &Migrations,
+        clock: SharedClock,
+    ) -> anyhow::Result<Runtime> {
+        Runtime::open(cfg, name, None, migrations, clock).await
+    }
+
+    async fn open(
+        cfg: Config,
+        name: &'static str,
+        source: Option<Source>,
+        migrations: &Migrations,
+        clock: SharedClock,
+    ) -> anyhow::Result<Runtime> {
         let catalogue = Arc::new(load_catalogue(&cfg)?);
         let calendar = Arc::new(load_calendar(&cfg)?);
         let db = Db::open(
             cfg.database_url.as_deref(),
             &cfg.data_dir,
-            source.as_str(),
+            name,
             10,
         )
         .await?;
         db.migrate(migrations).await?;
-        let bus = Bus::connect(&cfg, source.as_str()).await?;
-        let outbox = Outbox::new(source, bus.subjects.clone(), &catalogue.version);
+        let bus = Bus::connect(&cfg, name).await?;
+        let outbox = match source {
+            Some(source) => Outbox::new(source, bus.subjects.clone(), &catalogue.version),
+            None => Outbox::observer(name, bus.subjects.clone()),
+        };
         let mut rt = Runtime {
             cfg,
+            name,
             source,
             db,
             bus,
@@ -120,20 +149,22 @@ impl Runtime {
             tasks: JoinSet::new(),
             consumers: Vec::new(),
         };
-        let relay = Relay::new(
-            rt.db.clone(),
-            rt.bus.clone(),
-            rt.outbox.clone(),
-            rt.clock.clone(),
-        );
-        rt.tasks.spawn(relay.run(rt.stop.clone()));
-        let receipts = ConsumerSpec {
-            durable: format!("{source}-receipts"),
-            stream: rt.bus.stream_name("receipts"),
-            filter_subjects: vec![rt.bus.subjects.receipts_for(source)],
-            ordered: false,
-        };
-        rt.consume(receipts, ReceiptHandler);
+        if let Some(source) = source {
+            let relay = Relay::new(
+                rt.db.clone(),
+                rt.bus.clone(),
+                rt.outbox.clone(),
+                rt.clock.clone(),
+            );
+            rt.tasks.spawn(relay.run(rt.stop.clone()));
+            let receipts = ConsumerSpec {
+                durable: format!("{source}-receipts"),
+                stream: rt.bus.stream_name("receipts"),
+                filter_subjects: vec![rt.bus.subjects.receipts_for(source)],
+                ordered: false,
+            };
+            rt.consume(receipts, ReceiptHandler);
+        }
         rt.spawn(prune_inbox(
             rt.db.clone(),
             rt.clock.clone(),
@@ -198,7 +229,7 @@ impl Runtime {
             tracing::warn!(error = %e, "NATS could not be flushed at shutdown.");
         }
         self.db.close().await;
-        tracing::info!(service = %self.source, "Stopped cleanly.");
+        tracing::info!(service = %self.name, "Stopped cleanly.");
     }
 }
 
@@ -293,7 +324,7 @@ impl Runtime {
             .merge(crate::metrics::router());
         let routes = tonic::service::Routes::from(router);
         let addr = listener.local_addr()?;
-        tracing::info!(service = %self.source, %addr, "Serving gRPC.");
+        tracing::info!(service = %self.name, %addr, "Serving gRPC.");
         let stopping = CancellationToken::new();
         let signal = {
             let stopping = stopping.clone();
@@ -312,7 +343,7 @@ impl Runtime {
         let server =
             match acceptor {
                 Some(acceptor) => {
-                    tracing::info!(service = %self.source, "gRPC over TLS.");
+                    tracing::info!(service = %self.name, "gRPC over TLS.");
                     futures::future::Either::Left(builder.serve_with_incoming_shutdown(
                         crate::tls::incoming(listener, acceptor),
                         signal,

@@ -116,7 +116,7 @@ impl Consumer {
     /// receipt. A service that reads an event addressed to others (for its record, say) does
     /// not: its receipt would tell the sender that the real receiver has the event.
     fn answers(&self, env: &Envelope) -> bool {
-        let me = self.outbox.source().as_str();
+        let me = self.outbox.name();
         env.receivers.iter().any(|r| r == me)
     }
 
@@ -399,7 +399,7 @@ impl Consumer {
         let subject = self
             .bus
             .subjects
-            .dlq(self.outbox.source().as_str(), &self.spec.stream);
+            .dlq(self.outbox.name(), &self.spec.stream);
         let published = match self
             .bus
             .js

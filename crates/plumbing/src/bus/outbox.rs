@@ -35,7 +35,9 @@ pub struct NewEvent<'a> {
 /// A service's outbox: where its handlers put events, inside their transactions.
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    source: Source,
+    /// `None` for an observer (the read model): it reads events and publishes none.
+    source: Option<Source>,
+    name: &'static str,
     subjects: Subjects,
     catalogue_version: Arc<str>,
     wake: Arc<Notify>,
@@ -44,15 +46,33 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(source: Source, subjects: Subjects, catalogue_version: &str) -> Self {
         Self {
-            source,
+            source: Some(source),
+            name: source.as_str(),
             subjects,
             catalogue_version: catalogue_version.into(),
             wake: Arc::new(Notify::new()),
         }
     }
 
-    pub fn source(&self) -> Source {
+    /// The outbox of a service that only observes: it has no stream and no route, so any
+    /// event or receipt it tried to write would be refused.
+    pub fn observer(name: &'static str, subjects: Subjects) -> Self {
+        Self {
+            source: None,
+            name,
+            subjects,
+            catalogue_version: "".into(),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn source(&self) -> Option<Source> {
         self.source
+    }
+
+    /// The service's name, as in its subjects, receipts and dead letters.
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     pub fn subjects(&self) -> &Subjects {
@@ -70,17 +90,20 @@ impl Outbox {
         ev: NewEvent<'_>,
         payload: &M,
     ) -> Result<Envelope, sqlx::Error> {
-        let receivers = routes::receivers(self.source, ev.event_type, ev.department)
+        let source = self.source.ok_or_else(|| {
+            sqlx::Error::Protocol(format!("the {} service publishes no events", self.name))
+        })?;
+        let receivers = routes::receivers(source, ev.event_type, ev.department)
             .ok_or_else(|| {
                 sqlx::Error::Protocol(format!(
                     "the event {}.{} has no route: add it with its receivers to crates/plumbing/src/bus/routes.rs",
-                    self.source, ev.event_type
+                    source, ev.event_type
                 ))
             })?;
-        let seq = next_seq(tx, &format!("{}:{}", self.source, ev.aggregate_id)).await?;
+        let seq = next_seq(tx, &format!("{}:{}", source, ev.aggregate_id)).await?;
         let env = Envelope {
             event_id: Uuid::now_v7().to_string(),
-            event_type: format!("{}.{}", self.source, ev.event_type),
+            event_type: format!("{}.{}", source, ev.event_type),
             schema_version: SCHEMA_VERSION,
             town: ev.town.to_owned(),
             department: ev.department.unwrap_or_default().to_owned(),
@@ -90,7 +113,7 @@ impl Outbox {
             actor: ev.actor,
             causation_id: ev.causation_id.unwrap_or_default().to_owned(),
             catalogue_version: self.catalogue_version.to_string(),
-            source: self.source.as_str().to_owned(),
+            source: source.as_str().to_owned(),
             payload: payload.encode_to_vec(),
             signature: Vec::new(),
             signature_key_id: String::new(),
@@ -98,7 +121,7 @@ impl Outbox {
         };
         let subject = self
             .subjects
-            .event(self.source, ev.event_type, ev.town, ev.department);
+            .event(source, ev.event_type, ev.town, ev.department);
         insert(tx, &subject, &env, now).await?;
         for receiver in receivers {
             with_tx!(tx, |c| {
@@ -123,11 +146,14 @@ impl Outbox {
         received: &Envelope,
         duplicate: bool,
     ) -> Result<(), BusError> {
+        let source = self.source.ok_or_else(|| {
+            BusError::JetStream(format!("the {} service answers no receipts", self.name))
+        })?;
         let to = Source::parse(&received.source)
             .ok_or_else(|| BusError::Decode(format!("unknown source {:?}", received.source)))?;
         let receipt = Receipt {
             received_event_id: received.event_id.clone(),
-            receiver: self.source.as_str().to_owned(),
+            receiver: source.as_str().to_owned(),
             received_at: Some(to_ts(now)),
             duplicate,
         };
@@ -144,7 +170,7 @@ impl Outbox {
             actor: None,
             causation_id: received.event_id.clone(),
             catalogue_version: self.catalogue_version.to_string(),
-            source: self.source.as_str().to_owned(),
+            source: source.as_str().to_owned(),
             payload: receipt.encode_to_vec(),
             signature: Vec::new(),
             signature_key_id: String::new(),

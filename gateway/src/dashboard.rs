@@ -1,0 +1,782 @@
+//! The dashboard (统计看板) for the joint meeting's chair and the county leadership: figures from
+//! the read model, rendered on the server in Simplified Chinese (or `?lang=en` English) with
+//! inline SVG charts, filtered by period, town and department, and kept current without a
+//! reload by server-sent events (`/dashboard/events`), which carry the re-rendered figures.
+//!
+//! The caller is the one the signed token names: the `Authorization` header, or for a browser
+//! (which cannot add headers to a page or an `EventSource`) the `liandong_token` cookie. The
+//! gateway forwards it; the read model verifies it and decides what the caller may read.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures::{Stream, StreamExt};
+use liandong_domain::catalogue::Catalogue;
+use liandong_domain::ids::{DepartmentCode, MatterCode};
+use liandong_plumbing::config::Config;
+use liandong_plumbing::grpc::AUTHORIZATION;
+use liandong_proto::readmodel::v1::dashboard_service_client::DashboardServiceClient;
+use liandong_proto::readmodel::v1::{self as pb};
+use tonic::transport::Channel;
+
+use crate::call::CALL_TIMEOUT;
+use crate::public::{Lang, esc, outcome_label, yuan};
+
+const JS: &str = include_str!("../assets/dashboard.js");
+
+/// The cookie a browser carries its signed token in.
+pub const TOKEN_COOKIE: &str = "liandong_token";
+
+struct Dashboard {
+    catalogue: Catalogue,
+    client: DashboardServiceClient<Channel>,
+}
+
+/// `/dashboard`, `/dashboard/events` and the page's script.
+pub fn router(cfg: &Config, channel: Channel) -> anyhow::Result<Router> {
+    let state = Arc::new(Dashboard {
+        catalogue: liandong_plumbing::runtime::load_catalogue(cfg)?,
+        client: DashboardServiceClient::new(channel),
+    });
+    Ok(Router::new()
+        .route("/dashboard", get(page))
+        .route("/dashboard/events", get(events))
+        .route(
+            "/static/dashboard.js",
+            get(|| async {
+                (
+                    [
+                        (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (CACHE_CONTROL, "public, max-age=300"),
+                    ],
+                    JS,
+                )
+            }),
+        )
+        .with_state(state))
+}
+
+/// The caller's token: the `Authorization` header, else the cookie, as `Bearer <token>`.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return Some(v.to_owned());
+    }
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == TOKEN_COOKIE)
+        .map(|(_, v)| format!("Bearer {v}"))
+}
+
+fn request<T>(msg: T, token: Option<&str>) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    if let Some(t) = token.and_then(|t| t.parse().ok()) {
+        r.metadata_mut().insert(AUTHORIZATION, t);
+    }
+    r
+}
+
+fn filters(q: &HashMap<String, String>) -> pb::GetDashboardRequest {
+    let get = |k: &str| q.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    pb::GetDashboardRequest {
+        town: get("town"),
+        department: get("department"),
+        from: get("from"),
+        to: get("to"),
+    }
+}
+
+async fn fetch(
+    d: &Dashboard,
+    f: &pb::GetDashboardRequest,
+    token: Option<&str>,
+) -> Result<pb::GetDashboardResponse, tonic::Status> {
+    let mut client = d.client.clone();
+    match tokio::time::timeout(
+        CALL_TIMEOUT,
+        client.get_dashboard(request(f.clone(), token)),
+    )
+    .await
+    {
+        Ok(r) => r.map(|r| r.into_inner()),
+        Err(_) => Err(tonic::Status::deadline_exceeded(
+            "the read model did not answer",
+        )),
+    }
+}
+
+async fn page(
+    State(d): State<Arc<Dashboard>>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::from_query(&q);
+    let f = filters(&q);
+    let token = bearer(&headers);
+    let (status, body) = match fetch(&d, &f, token.as_deref()).await {
+        Ok(figures) => (StatusCode::OK, figures_html(lang, &figures, &d.catalogue)),
+        Err(e) => {
+            let status = match e.code() {
+                tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+                tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
+                tonic::Code::InvalidArgument => StatusCode::BAD_REQUEST,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                tracing::warn!(code = ?e.code(), message = %e.message(), "The read model did not answer the dashboard.");
+            }
+            let msg = match status {
+                StatusCode::UNAUTHORIZED => lang.t("请先登录。", "Please sign in."),
+                StatusCode::FORBIDDEN => {
+                    lang.t("您无权查看这些统计。", "You may not read these figures.")
+                }
+                StatusCode::BAD_REQUEST => lang.t("筛选条件有误：", "The filters are wrong: "),
+                _ => lang.t(
+                    "统计暂时无法读取，请稍后再试。",
+                    "The figures cannot be read at the moment; please try again later.",
+                ),
+            };
+            let detail = if status == StatusCode::BAD_REQUEST {
+                esc(e.message())
+            } else {
+                String::new()
+            };
+            (
+                status,
+                format!(
+                    "<p class=\"notice\" role=\"alert\">{}{detail}</p>",
+                    esc(msg)
+                ),
+            )
+        }
+    };
+    let html = render(lang, &f, &body, &q, &d.catalogue);
+    (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// Server-sent events: `figures`, the re-rendered figures, whenever the read model applied an
+/// event (and once at the start), for the same filters and caller as the page.
+async fn events(
+    State(d): State<Arc<Dashboard>>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::from_query(&q);
+    let f = filters(&q);
+    let token = bearer(&headers);
+    let mut client = d.client.clone();
+    let watch = match client
+        .watch_dashboard(request(pb::WatchDashboardRequest {}, token.as_deref()))
+        .await
+    {
+        Ok(s) => s.into_inner(),
+        Err(e) => {
+            let status = match e.code() {
+                tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+                tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            return (status, e.message().to_owned()).into_response();
+        }
+    };
+    let stream = figures_stream(d, f, token, lang, watch);
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn figures_stream(
+    d: Arc<Dashboard>,
+    f: pb::GetDashboardRequest,
+    token: Option<String>,
+    lang: Lang,
+    watch: tonic::Streaming<pb::WatchDashboardResponse>,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    watch
+        .take_while(|m| futures::future::ready(m.is_ok()))
+        .then(move |m| {
+            let d = d.clone();
+            let f = f.clone();
+            let token = token.clone();
+            async move {
+                let version = m.map(|m| m.version).unwrap_or_default();
+                let event = match fetch(&d, &f, token.as_deref()).await {
+                    Ok(figures) => Event::default()
+                        .event("figures")
+                        .id(version.to_string())
+                        .data(figures_html(lang, &figures, &d.catalogue).replace('\n', " ")),
+                    Err(e) => Event::default()
+                        .event("failed")
+                        .data(e.message().replace('\n', " ")),
+                };
+                Ok(event)
+            }
+        })
+}
+
+fn department_name(cat: &Catalogue, code: &str, lang: Lang) -> String {
+    DepartmentCode::parse(code)
+        .ok()
+        .and_then(|c| cat.department(&c))
+        .map(|d| match lang {
+            Lang::Zh => d.name.clone(),
+            Lang::En => d.name_en.clone(),
+        })
+        .unwrap_or_else(|| code.to_owned())
+}
+
+fn matter_name(cat: &Catalogue, code: &str, lang: Lang) -> String {
+    MatterCode::parse(code)
+        .ok()
+        .and_then(|c| cat.matter(&c))
+        .map(|m| match lang {
+            Lang::Zh => format!("{}（{code}）", m.name),
+            Lang::En => format!("{} ({code})", m.name_en),
+        })
+        .unwrap_or_else(|| code.to_owned())
+}
+
+fn path_name(path: &str, lang: Lang) -> &str {
+    match path {
+        "in_scope" => lang.t("镇街自办", "In scope (town)"),
+        "joint" => lang.t("联合执法", "Joint"),
+        "out_of_scope" => lang.t("移送部门", "Referred out"),
+        other => other,
+    }
+}
+
+fn step_name(step: &str, lang: Lang) -> &str {
+    match step {
+        "sign_for" => lang.t("签收", "Sign for"),
+        "accept" => lang.t("受理", "Accept"),
+        "conclude" => lang.t("办结", "Conclude"),
+        other => other,
+    }
+}
+
+/// A duration as people read it: days and hours, or hours and minutes.
+fn duration(secs: i64, lang: Lang) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match lang {
+        Lang::Zh if d > 0 => format!("{d}天{h}小时"),
+        Lang::Zh if h > 0 => format!("{h}小时{m}分"),
+        Lang::Zh => format!("{m}分"),
+        Lang::En if d > 0 => format!("{d} d {h} h"),
+        Lang::En if h > 0 => format!("{h} h {m} min"),
+        Lang::En => format!("{m} min"),
+    }
+}
+
+fn opt_duration(secs: Option<i64>, lang: Lang) -> String {
+    secs.map(|s| duration(s, lang))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn percent(hits: u32, total: u32) -> String {
+    if total == 0 {
+        return "—".into();
+    }
+    let permille = (u64::from(hits) * 2000 + u64::from(total)) / (2 * u64::from(total));
+    format!("{}.{}%", permille / 10, permille % 10)
+}
+
+/// A horizontal bar chart in inline SVG: one bar per row, its value written beside it.
+fn bars(id: &str, title: &str, rows: &[(String, i64, String)]) -> String {
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+    let (row_h, label_w, bar_w) = (26, 190, 300);
+    let height = rows.len().max(1) * row_h + 8;
+    let mut svg = format!(
+        "<figure class=\"chart\" id=\"{id}\"><figcaption>{}</figcaption>\
+         <svg role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {} {height}\" width=\"100%\" height=\"{height}\">",
+        esc(title),
+        esc(title),
+        label_w + bar_w + 120
+    );
+    if rows.is_empty() {
+        let _ = write!(svg, "<text x=\"0\" y=\"18\" class=\"muted\">—</text>");
+    }
+    for (i, (label, value, shown)) in rows.iter().enumerate() {
+        let y = i * row_h + 4;
+        let w = (*value as f64 / max as f64 * bar_w as f64).round() as i64;
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"3\"></rect>\
+             <text x=\"{}\" y=\"{}\">{}</text>",
+            label_w - 8,
+            y + 16,
+            esc(label),
+            w.max(1),
+            row_h - 8,
+            label_w as i64 + w.max(1) + 6,
+            y + 16,
+            esc(shown)
+        );
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+/// The figures: everything that changes with the events, replaced in place by the SSE script.
+pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -> String {
+    let mut out = String::new();
+    let outcomes = r.outcomes.clone().unwrap_or_default();
+    let review = r.review.clone().unwrap_or_default();
+    let open_overdue = r.open.iter().filter(|o| o.overdue).count();
+    // The headline numbers.
+    let _ = write!(
+        out,
+        "<section class=\"tiles\" aria-label=\"{}\">\
+         <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"on-time\">{}</span></div>\
+         <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"open-count\">{}</span></div>\
+         <div class=\"tile warn\"><span class=\"label\">{}</span><span class=\"value\" id=\"overdue-count\">{}</span></div>\
+         <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"fines\">{} {}</span></div>\
+         <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"decisions\">{}</span></div>\
+         </section>",
+        lang.t("概览", "Overview"),
+        lang.t("按时办理率", "On-time rate"),
+        percent(r.on_time, r.timed),
+        lang.t("在办件", "Open"),
+        r.open.len(),
+        lang.t("已超期", "Overdue"),
+        open_overdue,
+        lang.t("罚款合计", "Fines"),
+        yuan(outcomes.fines_fen),
+        lang.t("元", "yuan"),
+        lang.t("作出决定", "Decisions"),
+        outcomes.decisions,
+    );
+
+    // Response times per department.
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-times\"><h2 id=\"h-times\">{}</h2><p class=\"lead\">{}</p>\
+         <table class=\"figures\" id=\"response-times\"><thead><tr><th scope=\"col\">{}</th>",
+        lang.t("各部门响应时间", "Response times per department"),
+        lang.t(
+            "自派发时起算至各环节完成：中位数与第90百分位数（最近秩法）；按时率以工作日时限计。",
+            "From dispatch to each step: median and 90th percentile (nearest rank); on time against working-day targets.",
+        ),
+        lang.t("部门", "Department"),
+    );
+    for step in ["sign_for", "accept", "conclude"] {
+        let _ = write!(
+            out,
+            "<th scope=\"col\">{}{}</th>",
+            step_name(step, lang),
+            lang.t("（中位/P90）", " (median / p90)")
+        );
+    }
+    let _ = write!(
+        out,
+        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        lang.t("按时率", "On time"),
+        lang.t("在办", "Open"),
+        lang.t("超期", "Overdue"),
+    );
+    for d in &r.departments {
+        let _ = write!(
+            out,
+            "<tr data-department=\"{}\"><th scope=\"row\">{}</th>",
+            esc(&d.department),
+            esc(&department_name(cat, &d.department, lang))
+        );
+        for s in &d.steps {
+            let _ = write!(
+                out,
+                "<td>{} / {}<span class=\"muted\"> ({}{})</span></td>",
+                opt_duration(s.median_secs, lang),
+                opt_duration(s.p90_secs, lang),
+                s.count,
+                lang.t("件", ""),
+            );
+        }
+        let _ = write!(
+            out,
+            "<td>{}</td><td>{}</td><td>{}</td></tr>",
+            percent(d.on_time, d.timed),
+            d.open,
+            d.overdue
+        );
+    }
+    out.push_str("</tbody></table>");
+    let conclude: Vec<(String, i64, String)> = r
+        .departments
+        .iter()
+        .filter_map(|d| {
+            let s = d.steps.iter().find(|s| s.step == "conclude")?;
+            let m = s.median_secs?;
+            Some((
+                department_name(cat, &d.department, lang),
+                m,
+                duration(m, lang),
+            ))
+        })
+        .collect();
+    out.push_str(&bars(
+        "chart-conclude",
+        lang.t("办结用时中位数", "Median time to conclude"),
+        &conclude,
+    ));
+    out.push_str("</section>");
+
+    // The ranking, per path.
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-rank\"><h2 id=\"h-rank\">{}</h2>",
+        lang.t("部门排名", "Ranking of departments")
+    );
+    for p in &r.rankings {
+        let _ = write!(
+            out,
+            "<h3>{}</h3><p class=\"lead\">{}</p><ol class=\"ranking\" data-path=\"{}\">",
+            path_name(&p.path, lang),
+            esc(&match lang {
+                Lang::Zh => format!(
+                    "期内至少{}件方参与排名；按时率优先，其次办结用时中位数。",
+                    p.min_cases
+                ),
+                Lang::En => format!(
+                    "Only departments with at least {} cases in the period; on-time rate first, then median time to conclude.",
+                    p.min_cases
+                ),
+            }),
+            esc(&p.path)
+        );
+        for k in &p.ranked {
+            let _ = write!(
+                out,
+                "<li>{} — {} {}，{} {}，{} {}</li>",
+                esc(&department_name(cat, &k.department, lang)),
+                lang.t("按时率", "on time"),
+                format_args!("{}.{}%", k.on_time_permille / 10, k.on_time_permille % 10),
+                k.cases,
+                lang.t("件", "cases"),
+                lang.t("办结中位", "median to conclude"),
+                opt_duration(k.median_conclude_secs, lang),
+            );
+        }
+        out.push_str("</ol>");
+        if !p.too_few.is_empty() {
+            let names: Vec<String> = p
+                .too_few
+                .iter()
+                .map(|d| department_name(cat, d, lang))
+                .collect();
+            let _ = write!(
+                out,
+                "<p class=\"muted\">{}{}</p>",
+                lang.t("件数不足、未排名：", "Too few cases to rank: "),
+                esc(&names.join(lang.t("、", ", ")))
+            );
+        }
+    }
+    out.push_str("</section>");
+
+    // Open and overdue.
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-open\"><h2 id=\"h-open\">{}</h2>\
+         <table class=\"figures\" id=\"open-items\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        lang.t("在办与超期件", "Open and overdue"),
+        lang.t("案件", "Case"),
+        lang.t("部门", "Department"),
+        lang.t("待办环节", "Waiting for"),
+        lang.t("已历时", "Age"),
+        lang.t("状态", "State"),
+    );
+    for o in &r.open {
+        let _ = write!(
+            out,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if o.overdue { "overdue" } else { "open" },
+            esc(&o.case_id),
+            esc(&department_name(cat, &o.department, lang)),
+            step_name(&o.waiting_for, lang),
+            duration(o.age_secs, lang),
+            if o.overdue {
+                lang.t("已超期", "Overdue")
+            } else {
+                lang.t("期限内", "Within time")
+            },
+        );
+    }
+    out.push_str("</tbody></table></section>");
+
+    // Cases per path, matter and month.
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-cases\"><h2 id=\"h-cases\">{}</h2><div class=\"charts\">",
+        lang.t("案件分布", "Cases")
+    );
+    let rows =
+        |counts: &[pb::Count], name: &dyn Fn(&str) -> String| -> Vec<(String, i64, String)> {
+            counts
+                .iter()
+                .map(|c| (name(&c.key), c.count, c.count.to_string()))
+                .collect()
+        };
+    out.push_str(&bars(
+        "chart-paths",
+        lang.t("按路径", "By path"),
+        &rows(&r.cases_by_path, &|k| path_name(k, lang).to_owned()),
+    ));
+    out.push_str(&bars(
+        "chart-months",
+        lang.t("按月份", "By month"),
+        &rows(&r.cases_by_month, &|k| k.to_owned()),
+    ));
+    out.push_str(&bars(
+        "chart-matters",
+        lang.t("按事项", "By matter"),
+        &rows(&r.cases_by_matter, &|k| matter_name(cat, k, lang)),
+    ));
+    out.push_str("</div></section>");
+
+    // Outcomes, fines, confiscations.
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-outcomes\"><h2 id=\"h-outcomes\">{}</h2>\
+         <p id=\"outcome-split\">{} <strong>{}</strong>　{} <strong>{}</strong>　{} <strong>{}</strong></p>",
+        lang.t("处理结果", "Outcomes"),
+        lang.t("仅教育不处罚", "Education only"),
+        outcomes.education_only,
+        lang.t("行政处罚", "Penalties"),
+        outcomes.penalties,
+        lang.t("其他", "Other"),
+        outcomes.other,
+    );
+    let kinds: Vec<(String, i64, String)> = outcomes
+        .by_kind
+        .iter()
+        .map(|c| {
+            (
+                outcome_label(&c.key, lang).to_owned(),
+                c.count,
+                c.count.to_string(),
+            )
+        })
+        .collect();
+    out.push_str(&bars(
+        "chart-outcomes",
+        lang.t("按结果", "By outcome"),
+        &kinds,
+    ));
+    let items: Vec<String> = outcomes
+        .confiscated
+        .iter()
+        .map(|c| format!("{} × {}", esc(&c.key), c.count))
+        .collect();
+    let _ = write!(
+        out,
+        "<p>{} <strong>{} {}</strong>；{} {}（{} {} {}）</p></section>",
+        lang.t("罚款", "Fines"),
+        yuan(outcomes.fines_fen),
+        lang.t("元", "yuan"),
+        lang.t("没收物品", "Confiscated"),
+        if items.is_empty() {
+            "—".into()
+        } else {
+            items.join(lang.t("、", ", "))
+        },
+        lang.t("价值", "worth"),
+        yuan(outcomes.confiscated_value_fen),
+        lang.t("元", "yuan"),
+    );
+
+    // Legal review.
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-review\"><h2 id=\"h-review\">{}</h2><p id=\"review\">{} {}，{} {}；{} {}，P90 {}</p></section>",
+        lang.t("法制审核用时", "Legal review turnaround"),
+        lang.t("已答复", "Answered"),
+        review.answered,
+        lang.t("待答复", "pending"),
+        review.pending,
+        lang.t("中位数", "median"),
+        opt_duration(review.median_secs, lang),
+        opt_duration(review.p90_secs, lang),
+    );
+    out
+}
+
+/// The whole page around the figures.
+fn render(
+    lang: Lang,
+    f: &pb::GetDashboardRequest,
+    figures: &str,
+    q: &HashMap<String, String>,
+    cat: &Catalogue,
+) -> String {
+    let mut out = String::new();
+    let other = match lang {
+        Lang::Zh => ("en", "English"),
+        Lang::En => ("zh-CN", "中文"),
+    };
+    let mut switch: Vec<(String, String)> = q
+        .iter()
+        .filter(|(k, _)| k.as_str() != "lang")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if lang == Lang::Zh {
+        switch.push(("lang".into(), "en".into()));
+    }
+    switch.sort();
+    let switch_q: Vec<String> = switch
+        .iter()
+        .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
+        .collect();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><link rel=\"stylesheet\" href=\"/static/site.css\">\
+         <script src=\"/static/dashboard.js\" defer></script></head><body>\
+         <header class=\"site\"><strong>{}</strong><a href=\"/dashboard?{}\" hreflang=\"{}\" lang=\"{}\">{}</a></header>\
+         <main id=\"main\"><h1>{}</h1>",
+        lang.tag(),
+        lang.t("执法统计看板", "Enforcement dashboard"),
+        lang.t("联动 · 综合行政执法协同平台", "Liandong enforcement hub"),
+        switch_q.join("&amp;"),
+        other.0,
+        other.0,
+        other.1,
+        lang.t("执法统计看板", "Enforcement dashboard"),
+    );
+    // The filters: a plain GET form, so they work without JavaScript.
+    let _ = write!(
+        out,
+        "<form class=\"filters\" method=\"get\" action=\"/dashboard\">\
+         <label>{} <input type=\"date\" name=\"from\" value=\"{}\"></label>\
+         <label>{} <input type=\"date\" name=\"to\" value=\"{}\"></label>\
+         <label>{} <input type=\"text\" name=\"town\" inputmode=\"numeric\" size=\"10\" value=\"{}\"></label>\
+         <label>{} <select name=\"department\"><option value=\"\">{}</option>",
+        lang.t("起", "From"),
+        esc(&f.from),
+        lang.t("止", "To"),
+        esc(&f.to),
+        lang.t("镇街", "Town"),
+        esc(&f.town),
+        lang.t("部门", "Department"),
+        lang.t("全部", "All"),
+    );
+    for d in &cat.departments {
+        let code = d.code.to_string();
+        let _ = write!(
+            out,
+            "<option value=\"{}\"{}>{}</option>",
+            esc(&code),
+            if code == f.department {
+                " selected"
+            } else {
+                ""
+            },
+            esc(match lang {
+                Lang::Zh => &d.name,
+                Lang::En => &d.name_en,
+            })
+        );
+    }
+    let _ = write!(
+        out,
+        "</select></label>{}<button type=\"submit\">{}</button></form>",
+        if lang == Lang::En {
+            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
+        } else {
+            ""
+        },
+        lang.t("筛选", "Filter"),
+    );
+    let _ = write!(
+        out,
+        "<p class=\"lead\" id=\"live\" role=\"status\" data-live=\"{}\"></p><div id=\"figures\">{figures}</div></main></body></html>",
+        lang.t("已实时更新", "Updated live"),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> pb::GetDashboardResponse {
+        pb::GetDashboardResponse {
+            departments: vec![pb::DepartmentFigures {
+                department: "forestry".into(),
+                referrals: 2,
+                steps: vec![pb::StepTimes {
+                    step: "conclude".into(),
+                    count: 2,
+                    median_secs: Some(2 * 86_400 + 3600),
+                    p90_secs: Some(3 * 86_400),
+                    ..Default::default()
+                }],
+                on_time: 3,
+                timed: 4,
+                ..Default::default()
+            }],
+            on_time: 3,
+            timed: 4,
+            cases_by_path: vec![pb::Count {
+                key: "out_of_scope".into(),
+                count: 2,
+            }],
+            outcomes: Some(pb::Outcomes {
+                fines_fen: 123_450,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_figures_read_in_chinese_and_english() {
+        let cat = Catalogue::default_catalogue();
+        let zh = figures_html(Lang::Zh, &sample(), &cat);
+        assert!(zh.contains("75.0%"), "{zh}");
+        assert!(zh.contains("2天1小时 / 3天0小时"), "{zh}");
+        assert!(zh.contains("1234.50 元"), "{zh}");
+        assert!(zh.contains("移送部门"), "{zh}");
+        assert!(zh.contains("<svg"), "{zh}");
+        let en = figures_html(Lang::En, &sample(), &cat);
+        assert!(en.contains("Response times per department"), "{en}");
+        assert!(en.contains("2 d 1 h / 3 d 0 h"), "{en}");
+    }
+
+    #[test]
+    fn text_in_the_page_is_escaped() {
+        let mut r = sample();
+        r.open.push(pb::OpenItem {
+            case_id: "<script>".into(),
+            department: "forestry".into(),
+            waiting_for: "sign_for".into(),
+            ..Default::default()
+        });
+        let html = figures_html(Lang::Zh, &r, &Catalogue::default_catalogue());
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn the_token_comes_from_the_header_or_the_cookie() {
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, "a=b; liandong_token=x.y.z".parse().unwrap());
+        assert_eq!(bearer(&h).as_deref(), Some("Bearer x.y.z"));
+        h.insert(AUTHORIZATION, "Bearer h.h.h".parse().unwrap());
+        assert_eq!(bearer(&h).as_deref(), Some("Bearer h.h.h"));
+        assert_eq!(bearer(&HeaderMap::new()), None);
+    }
+}

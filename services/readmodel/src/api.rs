@@ -1,0 +1,528 @@
+//! `DashboardService`: the figures for a period, town and department, computed from the read
+//! model's rows with the domain's rules (`liandong_domain::figures`), and a stream of versions
+//! that tells a watcher when to read them again.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::Stream;
+use liandong_domain::calendar::Calendar;
+use liandong_domain::figures::{
+    self, Contender, Rate, Spread, Step, Targets, dashboard_scope, nearest_rank,
+};
+use liandong_domain::ids::{DepartmentCode, TownCode};
+use liandong_domain::limits::Validator;
+use liandong_domain::outcome::OutcomeKind;
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::grpc::{ApiError, actor};
+use liandong_plumbing::runtime::Runtime;
+use liandong_plumbing::store::Db;
+use liandong_plumbing::time::to_ts;
+use liandong_plumbing::with_db;
+use liandong_proto::readmodel::v1::{self as pb, dashboard_service_server::DashboardService};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+/// How often a watcher's stream looks at the version; every replica's events count.
+const WATCH_POLL: Duration = Duration::from_millis(500);
+
+#[derive(Clone)]
+pub struct Api {
+    db: Db,
+    clock: SharedClock,
+    calendar: Arc<Calendar>,
+    targets: Targets,
+    min_cases: u32,
+    stop: CancellationToken,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ItemRow {
+    item_id: String,
+    kind: String,
+    path: String,
+    case_id: String,
+    town: String,
+    department: String,
+    dispatched_at: Option<DateTime<Utc>>,
+    signed_for_at: Option<DateTime<Utc>>,
+    accepted_at: Option<DateTime<Utc>>,
+    returned_at: Option<DateTime<Utc>>,
+    concluded_at: Option<DateTime<Utc>>,
+    withdrawn_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct CaseRow {
+    town: String,
+    path: String,
+    department: String,
+    matters: String,
+    seen_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct DecisionRow {
+    town: String,
+    department: String,
+    kind: String,
+    fine_fen: i64,
+    confiscated: String,
+    confiscated_value_fen: i64,
+    decided_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ReviewRow {
+    town: String,
+    department: String,
+    requested_at: Option<DateTime<Utc>>,
+    answered_at: Option<DateTime<Utc>>,
+}
+
+/// The parsed filters.
+struct Filters {
+    town: Option<TownCode>,
+    department: Option<DepartmentCode>,
+    /// Inclusive start and exclusive end, as instants.
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+impl Filters {
+    fn town(&self, town: &str) -> bool {
+        self.town.as_ref().is_none_or(|t| t.as_str() == town)
+    }
+    fn department(&self, department: &str) -> bool {
+        self.department
+            .as_ref()
+            .is_none_or(|d| d.as_str() == department)
+    }
+    fn period(&self, at: DateTime<Utc>) -> bool {
+        self.from.is_none_or(|f| at >= f) && self.to.is_none_or(|t| at < t)
+    }
+}
+
+/// The China date `s` (YYYY-MM-DD), named `field` when it is not one.
+fn date(v: &mut Validator, field: &str, s: &str) -> Option<NaiveDate> {
+    if s.is_empty() {
+        return None;
+    }
+    v.check(
+        field,
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD"),
+    )
+}
+
+fn secs(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+    (to - from).num_seconds()
+}
+
+/// One department's running figures.
+#[derive(Default)]
+struct Dept {
+    referrals: u32,
+    tasks: u32,
+    times: BTreeMap<&'static str, Vec<i64>>,
+    rates: BTreeMap<&'static str, Rate>,
+    all: Rate,
+    open: u32,
+    overdue: u32,
+    returned: u32,
+}
+
+impl Api {
+    pub fn new(rt: &Runtime) -> Self {
+        let d = &rt.cfg.dashboard;
+        Self {
+            db: rt.db.clone(),
+            clock: rt.clock.clone(),
+            calendar: rt.calendar.clone(),
+            targets: Targets {
+                sign_for_days: d.sign_for_days,
+                accept_days: d.accept_days,
+                conclude_days: d.conclude_days,
+            },
+            min_cases: d.ranking_min_cases,
+            stop: rt.stop.clone(),
+        }
+    }
+
+    fn filters(&self, r: &pb::GetDashboardRequest) -> Result<Filters, ApiError> {
+        let mut v = Validator::new();
+        let town = (!r.town.is_empty())
+            .then(|| v.check("town", TownCode::parse(&r.town)))
+            .flatten();
+        let department = (!r.department.is_empty())
+            .then(|| v.check("department", DepartmentCode::parse(&r.department)))
+            .flatten();
+        let from = date(&mut v, "from", &r.from);
+        let to = date(&mut v, "to", &r.to);
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            v.check::<(), _>("to", Err("must not be before from"));
+        }
+        v.finish().map_err(ApiError::Invalid)?;
+        Ok(Filters {
+            town,
+            department,
+            // 00:00 of `from` in China is 24:00 of the day before.
+            from: from
+                .and_then(|d| d.pred_opt())
+                .map(Calendar::end_of_local_day),
+            to: to.map(Calendar::end_of_local_day),
+        })
+    }
+
+    async fn version(&self) -> Result<u64, sqlx::Error> {
+        let v: i64 = with_db!(&self.db, |p| sqlx::query_scalar(
+            "SELECT version FROM rm_version WHERE id = 1"
+        )
+        .fetch_one(p)
+        .await)?;
+        Ok(v as u64)
+    }
+
+    async fn dashboard(&self, f: Filters) -> Result<pb::GetDashboardResponse, ApiError> {
+        let now = self.clock.now();
+        let version = self.version().await?;
+        let items: Vec<ItemRow> =
+            with_db!(&self.db, |p| {
+                sqlx::query_as(
+            "SELECT item_id, kind, path, case_id, town, department, dispatched_at, signed_for_at, \
+             accepted_at, returned_at, concluded_at, withdrawn_at FROM rm_items ORDER BY item_id"
+        )
+        .fetch_all(p)
+        .await
+            })?;
+        let cases: Vec<CaseRow> = with_db!(&self.db, |p| sqlx::query_as(
+            "SELECT town, path, department, matters, seen_at FROM rm_cases"
+        )
+        .fetch_all(p)
+        .await)?;
+        let decisions: Vec<DecisionRow> = with_db!(&self.db, |p| {
+            sqlx::query_as(
+            "SELECT town, department, kind, fine_fen, confiscated, confiscated_value_fen, decided_at \
+             FROM rm_decisions WHERE replaced = FALSE"
+        )
+        .fetch_all(p)
+        .await
+        })?;
+        let reviews: Vec<ReviewRow> = with_db!(&self.db, |p| sqlx::query_as(
+            "SELECT town, department, requested_at, answered_at FROM rm_reviews"
+        )
+        .fetch_all(p)
+        .await)?;
+
+        let mut depts: BTreeMap<String, Dept> = BTreeMap::new();
+        // Per path and department, for the ranking.
+        let mut paths: BTreeMap<(String, String), (u32, Rate, Vec<i64>)> = BTreeMap::new();
+        let mut open = Vec::new();
+        let mut total = Rate::default();
+        for it in &items {
+            // An item whose dispatch has not arrived yet has no clock to measure.
+            let Some(dispatched) = it.dispatched_at else {
+                continue;
+            };
+            if !(f.town(&it.town) && f.department(&it.department) && f.period(dispatched)) {
+                continue;
+            }
+            let d = depts.entry(it.department.clone()).or_default();
+            let ranked = paths
+                .entry((it.path.clone(), it.department.clone()))
+                .or_default();
+            ranked.0 += 1;
+            let referral = it.kind == "referral";
+            if referral {
+                d.referrals += 1;
+            } else {
+                d.tasks += 1;
+            }
+            if it.returned_at.is_some() {
+                d.returned += 1;
+            }
+            // A task has no sign-for or acceptance: the lead or cooperating department was
+            // named by the joint meeting.
+            let steps: &[Step] = if referral {
+                &Step::ALL
+            } else {
+                &[Step::Conclude]
+            };
+            let finished =
+                it.concluded_at.is_some() || it.returned_at.is_some() || it.withdrawn_at.is_some();
+            let mut waiting = None;
+            for &step in steps {
+                let done = match step {
+                    Step::SignFor => it.signed_for_at,
+                    // Accepting or returning with a reason both answer within the time to accept.
+                    Step::Accept => match (it.accepted_at, it.returned_at) {
+                        (Some(a), Some(r)) => Some(a.min(r)),
+                        (a, r) => a.or(r),
+                    },
+                    Step::Conclude => it.concluded_at,
+                };
+                let deadline = self.targets.deadline(&self.calendar, dispatched, step);
+                match done {
+                    Some(done) => {
+                        let took = secs(dispatched, done);
+                        d.times.entry(step.as_str()).or_default().push(took);
+                        if step == Step::Conclude {
+                            ranked.2.push(took);
+                        }
+                        let hit = figures::on_time(done, &deadline);
+                        d.rates.entry(step.as_str()).or_default().add(hit);
+                        d.all.add(hit);
+                        ranked.1.add(hit);
+                        total.add(hit);
+                    }
+                    // A returned or withdrawn item owes nothing more.
+                    None if finished => {}
+                    None => {
+                        if waiting.is_none() {
+                            waiting = Some((step, deadline));
+                        }
+                        if figures::overdue(now, &deadline) {
+                            d.rates.entry(step.as_str()).or_default().add(false);
+                            d.all.add(false);
+                            ranked.1.add(false);
+                            total.add(false);
+                        }
+                    }
+                }
+            }
+            if let Some((step, deadline)) = waiting {
+                let late = figures::overdue(now, &deadline);
+                d.open += 1;
+                if late {
+                    d.overdue += 1;
+                }
+                open.push(pb::OpenItem {
+                    id: it.item_id.clone(),
+                    case_id: it.case_id.clone(),
+                    town: it.town.clone(),
+                    department: it.department.clone(),
+                    kind: it.kind.clone(),
+                    waiting_for: step.as_str().into(),
+                    dispatched_at: Some(to_ts(dispatched)),
+                    age_secs: secs(dispatched, now),
+                    due_at: Some(to_ts(deadline.due)),
+                    overdue: late,
+                });
+            }
+        }
+        open.sort_by(|a, b| b.age_secs.cmp(&a.age_secs).then(a.id.cmp(&b.id)));
+
+        let departments = depts
+            .into_iter()
+            .map(|(department, d)| pb::DepartmentFigures {
+                department,
+                referrals: d.referrals,
+                tasks: d.tasks,
+                steps: Step::ALL
+                    .iter()
+                    .map(|s| {
+                        let times = d.times.get(s.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+                        let spread = Spread::of(times);
+                        let rate = d.rates.get(s.as_str()).copied().unwrap_or_default();
+                        pb::StepTimes {
+                            step: s.as_str().into(),
+                            count: spread.count,
+                            median_secs: spread.median_secs,
+                            p90_secs: spread.p90_secs,
+                            target_days: self.targets.days(*s),
+                            on_time: rate.hits,
+                            timed: rate.total,
+                        }
+                    })
+                    .collect(),
+                on_time: d.all.hits,
+                timed: d.all.total,
+                open: d.open,
+                overdue: d.overdue,
+                returned: d.returned,
+            })
+            .collect();
+
+        let mut by_path: BTreeMap<String, Vec<Contender>> = BTreeMap::new();
+        for ((path, department), (cases, rate, conclude)) in paths {
+            by_path.entry(path).or_default().push(Contender {
+                department,
+                cases,
+                on_time: rate,
+                median_conclude_secs: nearest_rank(&conclude, 50),
+            });
+        }
+        let rankings = by_path
+            .into_iter()
+            .map(|(path, contenders)| {
+                let r = figures::rank(contenders, self.min_cases);
+                pb::PathRanking {
+                    path,
+                    min_cases: self.min_cases,
+                    ranked: r
+                        .ranked
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, c)| pb::Ranked {
+                            position: i as u32 + 1,
+                            department: c.department,
+                            cases: c.cases,
+                            on_time_permille: c.on_time.permille().unwrap_or(0),
+                            median_conclude_secs: c.median_conclude_secs,
+                        })
+                        .collect(),
+                    too_few: r.too_few,
+                }
+            })
+            .collect();
+
+        let mut by_path = BTreeMap::<String, i64>::new();
+        let mut by_matter = BTreeMap::<String, i64>::new();
+        let mut by_month = BTreeMap::<String, i64>::new();
+        for c in &cases {
+            if !(f.town(&c.town) && f.department(&c.department) && f.period(c.seen_at)) {
+                continue;
+            }
+            *by_path.entry(c.path.clone()).or_default() += 1;
+            let matters: Vec<String> = serde_json::from_str(&c.matters).unwrap_or_default();
+            for m in matters {
+                *by_matter.entry(m).or_default() += 1;
+            }
+            let month = Calendar::local_date(c.seen_at).format("%Y-%m").to_string();
+            *by_month.entry(month).or_default() += 1;
+        }
+
+        let mut outcomes = pb::Outcomes::default();
+        let mut kinds = BTreeMap::<String, i64>::new();
+        let mut confiscated = BTreeMap::<String, i64>::new();
+        for d in &decisions {
+            if !(f.town(&d.town) && f.department(&d.department) && f.period(d.decided_at)) {
+                continue;
+            }
+            outcomes.decisions += 1;
+            match OutcomeKind::parse(&d.kind) {
+                Some(OutcomeKind::Education) => outcomes.education_only += 1,
+                Some(k) if k.is_penalty() => outcomes.penalties += 1,
+                _ => outcomes.other += 1,
+            }
+            *kinds.entry(d.kind.clone()).or_default() += 1;
+            outcomes.fines_fen += d.fine_fen;
+            outcomes.confiscated_value_fen += d.confiscated_value_fen;
+            let items: Vec<(String, i64)> =
+                serde_json::from_str(&d.confiscated).unwrap_or_default();
+            for (kind, count) in items {
+                *confiscated.entry(kind).or_default() += count;
+            }
+        }
+        outcomes.by_kind = counts(kinds);
+        outcomes.confiscated = counts(confiscated);
+
+        let mut turnaround = Vec::new();
+        let mut review = pb::ReviewTurnaround::default();
+        for r in &reviews {
+            let Some(asked) = r.requested_at else {
+                continue;
+            };
+            if !(f.town(&r.town) && f.department(&r.department) && f.period(asked)) {
+                continue;
+            }
+            match r.answered_at {
+                Some(answered) => {
+                    review.answered += 1;
+                    turnaround.push(secs(asked, answered));
+                }
+                None => review.pending += 1,
+            }
+        }
+        let spread = Spread::of(&turnaround);
+        review.median_secs = spread.median_secs;
+        review.p90_secs = spread.p90_secs;
+
+        Ok(pb::GetDashboardResponse {
+            as_of: Some(to_ts(now)),
+            town: f.town.map(|t| t.to_string()).unwrap_or_default(),
+            department: f.department.map(|d| d.to_string()).unwrap_or_default(),
+            from: String::new(),
+            to: String::new(),
+            departments,
+            on_time: total.hits,
+            timed: total.total,
+            open,
+            rankings,
+            cases_by_path: counts(by_path),
+            cases_by_matter: counts(by_matter),
+            cases_by_month: counts(by_month),
+            outcomes: Some(outcomes),
+            review: Some(review),
+            version,
+        })
+    }
+}
+
+fn counts(m: BTreeMap<String, i64>) -> Vec<pb::Count> {
+    m.into_iter()
+        .map(|(key, count)| pb::Count { key, count })
+        .collect()
+}
+
+type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchDashboardResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl DashboardService for Api {
+    async fn get_dashboard(
+        &self,
+        req: Request<pb::GetDashboardRequest>,
+    ) -> Result<Response<pb::GetDashboardResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let mut f = self.filters(&r)?;
+        f.town = dashboard_scope(&actor, f.town.as_ref()).map_err(ApiError::from)?;
+        let mut answer = self.dashboard(f).await?;
+        answer.from = r.from;
+        answer.to = r.to;
+        Ok(Response::new(answer))
+    }
+
+    type WatchDashboardStream = WatchStream;
+
+    async fn watch_dashboard(
+        &self,
+        req: Request<pb::WatchDashboardRequest>,
+    ) -> Result<Response<Self::WatchDashboardStream>, Status> {
+        let actor = actor(&req)?;
+        dashboard_scope(&actor, None).map_err(ApiError::from)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let api = self.clone();
+        tokio::spawn(async move {
+            let mut last = None;
+            loop {
+                match api.version().await {
+                    Ok(v) if last != Some(v) => {
+                        last = Some(v);
+                        if tx
+                            .send(Ok(pb::WatchDashboardResponse { version: v }))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "Cannot read the figures' version."),
+                }
+                tokio::select! {
+                    _ = api.stop.cancelled() => return,
+                    _ = tx.closed() => return,
+                    _ = tokio::time::sleep(WATCH_POLL) => {}
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+}

@@ -1,0 +1,354 @@
+//! The events the read model keeps figures from. It observes every stream (it is no event's
+//! receiver and answers no receipts) and keeps no order: each event sets only its own columns,
+//! first value kept, so the same rows come out whatever order the events arrive in.
+
+use chrono::{DateTime, Utc};
+use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
+use liandong_plumbing::store::Tx;
+use liandong_plumbing::time::from_ts;
+use liandong_plumbing::with_tx;
+use liandong_proto::events::v1 as ev;
+
+/// Applies the brigade's, the board's, the county's and the review's events to the figures.
+#[derive(Clone)]
+pub struct Figures;
+
+/// A step of a referral or task, and the column it is kept in.
+#[derive(Clone, Copy)]
+enum Column {
+    Dispatched,
+    SignedFor,
+    Accepted,
+    Returned,
+    Concluded,
+    Withdrawn,
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::Dispatched => "dispatched_at",
+            Column::SignedFor => "signed_for_at",
+            Column::Accepted => "accepted_at",
+            Column::Returned => "returned_at",
+            Column::Concluded => "concluded_at",
+            Column::Withdrawn => "withdrawn_at",
+        }
+    }
+}
+
+/// Which item a step belongs to.
+struct Item<'a> {
+    id: &'a str,
+    kind: &'static str,
+    path: &'static str,
+    case_id: &'a str,
+    town: &'a str,
+    department: &'a str,
+}
+
+fn path_name(p: i32) -> &'static str {
+    match ev::Path::try_from(p) {
+        Ok(ev::Path::InScope) => "in_scope",
+        Ok(ev::Path::Joint) => "joint",
+        _ => "out_of_scope",
+    }
+}
+
+impl Handler for Figures {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        // The time the fact happened at its source; the figures never use arrival times.
+        let at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
+        match env.event_type.as_str() {
+            "brigade.referral_dispatched" => {
+                let e: ev::ReferralDispatched = decode_payload(env)?;
+                let facts = e.facts.unwrap_or_default();
+                let item = Item {
+                    id: &e.referral_id,
+                    kind: "referral",
+                    path: "out_of_scope",
+                    case_id: &facts.case_id,
+                    town: &env.town,
+                    department: &e.department,
+                };
+                step(tx, &item, Column::Dispatched, at).await?;
+                let seen = from_ts(facts.found_at.as_ref()).unwrap_or(at);
+                let path = path_name(facts.path);
+                case(
+                    tx,
+                    &facts.case_id,
+                    &env.town,
+                    path,
+                    &e.department,
+                    &facts.matters,
+                    seen,
+                )
+                .await?;
+            }
+            "brigade.referral_withdrawn" => {
+                let e: ev::ReferralWithdrawn = decode_payload(env)?;
+                let item = referral_item(&e.referral_id, &e.case_id, env);
+                step(tx, &item, Column::Withdrawn, at).await?;
+            }
+            "brigade.joint_submitted" => {
+                let e: ev::JointSubmitted = decode_payload(env)?;
+                let facts = e.facts.unwrap_or_default();
+                let seen = from_ts(facts.found_at.as_ref()).unwrap_or(at);
+                case(
+                    tx,
+                    &facts.case_id,
+                    &env.town,
+                    "joint",
+                    "",
+                    &facts.matters,
+                    seen,
+                )
+                .await?;
+            }
+            "brigade.case_concluded" => {
+                let e: ev::CaseConcluded = decode_payload(env)?;
+                case(tx, &e.case_id, &env.town, "in_scope", "", &e.matters, at).await?;
+                decision(tx, env, &e.case_id, "", e.outcome.as_ref(), at).await?;
+            }
+            "brigade.decision_changed" => {
+                let e: ev::DecisionChanged = decode_payload(env)?;
+                let replaced = with_tx!(tx, |c| sqlx::query(
+                    "UPDATE rm_decisions SET replaced = TRUE WHERE event_id = $1"
+                )
+                .bind(&e.superseded_event_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+                if replaced == 0 {
+                    // The replaced decision's event may still be on its way (no order kept).
+                    return Err(HandlerError::Retry(format!(
+                        "the decision {} has not arrived yet",
+                        e.superseded_event_id
+                    )));
+                }
+                if e.change == "amend" {
+                    decision(tx, env, &e.case_id, "", e.outcome.as_ref(), at).await?;
+                }
+            }
+            "brigade.review_requested" | "county.review_requested" => {
+                let e: ev::ReviewRequested = decode_payload(env)?;
+                review(tx, &e.review_id, e.round, env, "requested_at", at).await?;
+            }
+            "review.review_approved" | "review.review_returned" | "review.crime_transfer_found" => {
+                let e: ev::ReviewDecided = decode_payload(env)?;
+                review(tx, &e.review_id, e.round, env, "answered_at", at).await?;
+            }
+            "board.task_assigned" => {
+                let e: ev::TaskAssigned = decode_payload(env)?;
+                let item = Item {
+                    id: &e.task_id,
+                    kind: "task",
+                    path: "joint",
+                    case_id: &e.case_id,
+                    town: &env.town,
+                    department: &e.department,
+                };
+                step(tx, &item, Column::Dispatched, at).await?;
+            }
+            "county.referral_signed_for" => {
+                let e: ev::ReferralSignedFor = decode_payload(env)?;
+                let item = referral_item(&e.referral_id, &e.case_id, env);
+                step(tx, &item, Column::SignedFor, at).await?;
+            }
+            "county.referral_accepted" => {
+                let e: ev::ReferralAccepted = decode_payload(env)?;
+                let item = referral_item(&e.referral_id, &e.case_id, env);
+                step(tx, &item, Column::Accepted, at).await?;
+            }
+            "county.referral_returned" => {
+                let e: ev::ReferralReturned = decode_payload(env)?;
+                let item = referral_item(&e.referral_id, &e.case_id, env);
+                step(tx, &item, Column::Returned, at).await?;
+            }
+            "county.referral_concluded" => {
+                let e: ev::ReferralConcluded = decode_payload(env)?;
+                let item = referral_item(&e.referral_id, &e.case_id, env);
+                step(tx, &item, Column::Concluded, at).await?;
+                decision(tx, env, &e.case_id, &env.department, e.outcome.as_ref(), at).await?;
+            }
+            "county.entrusted_decision_recorded" => {
+                let e: ev::EntrustedDecisionRecorded = decode_payload(env)?;
+                let item = task_item(&e.task_id, &e.case_id, env);
+                step(tx, &item, Column::Concluded, at).await?;
+                decision(
+                    tx,
+                    env,
+                    &e.case_id,
+                    &env.department,
+                    e.decision.as_ref(),
+                    at,
+                )
+                .await?;
+            }
+            "county.task_completed" => {
+                let e: ev::TaskCompleted = decode_payload(env)?;
+                let item = task_item(&e.task_id, &e.case_id, env);
+                step(tx, &item, Column::Concluded, at).await?;
+            }
+            // Everything else on the streams changes no figure.
+            _ => return Ok(()),
+        }
+        with_tx!(tx, |c| sqlx::query(
+            "UPDATE rm_version SET version = version + 1 WHERE id = 1"
+        )
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+fn referral_item<'a>(id: &'a str, case_id: &'a str, env: &'a ev::Envelope) -> Item<'a> {
+    Item {
+        id,
+        kind: "referral",
+        path: "out_of_scope",
+        case_id,
+        town: &env.town,
+        department: &env.department,
+    }
+}
+
+fn task_item<'a>(id: &'a str, case_id: &'a str, env: &'a ev::Envelope) -> Item<'a> {
+    Item {
+        id,
+        kind: "task",
+        path: "joint",
+        case_id,
+        town: &env.town,
+        department: &env.department,
+    }
+}
+
+/// Records one step of an item, creating the item when its dispatch has not arrived yet; a
+/// step already recorded keeps its first time (a redelivered or repeated event changes nothing).
+async fn step(
+    tx: &mut Tx,
+    item: &Item<'_>,
+    column: Column,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let col = column.name();
+    let sql = format!(
+        "INSERT INTO rm_items (item_id, kind, path, case_id, town, department, {col}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (item_id) DO UPDATE SET {col} = COALESCE(rm_items.{col}, excluded.{col})"
+    );
+    with_tx!(tx, |c| sqlx::query(&sql)
+        .bind(item.id)
+        .bind(item.kind)
+        .bind(item.path)
+        .bind(item.case_id)
+        .bind(item.town)
+        .bind(item.department)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Records a case the first time any path shows it.
+async fn case(
+    tx: &mut Tx,
+    case_id: &str,
+    town: &str,
+    path: &str,
+    department: &str,
+    matters: &[String],
+    seen_at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let matters = serde_json::to_string(matters).expect("strings serialise");
+    with_tx!(tx, |c| sqlx::query(
+        "INSERT INTO rm_cases (case_id, town, path, department, matters, seen_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) DO NOTHING"
+    )
+    .bind(case_id)
+    .bind(town)
+    .bind(path)
+    .bind(department)
+    .bind(&matters)
+    .bind(seen_at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Records a decision under the event that carried it.
+async fn decision(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    case_id: &str,
+    department: &str,
+    outcome: Option<&ev::Outcome>,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let Some(o) = outcome else {
+        return Err(HandlerError::Reject(format!(
+            "{} {} carries no outcome",
+            env.event_type, env.event_id
+        )));
+    };
+    let items: Vec<(String, i64)> = o
+        .confiscated
+        .iter()
+        .map(|i| (i.kind.clone(), i.count))
+        .collect();
+    let items = serde_json::to_string(&items).expect("items serialise");
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO rm_decisions (event_id, case_id, town, department, kind, fine_fen, confiscated, \
+         confiscated_value_fen, decided_at, replaced) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE) \
+         ON CONFLICT (event_id) DO NOTHING"
+    )
+    .bind(&env.event_id)
+    .bind(case_id)
+    .bind(&env.town)
+    .bind(department)
+    .bind(&o.kind)
+    .bind(o.fine_fen)
+    .bind(&items)
+    .bind(o.confiscated_value_fen)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Records when a review round was asked for or answered.
+async fn review(
+    tx: &mut Tx,
+    review_id: &str,
+    round: u32,
+    env: &ev::Envelope,
+    column: &'static str,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let sql = format!(
+        "INSERT INTO rm_reviews (review_id, round, town, department, {column}) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (review_id, round) DO UPDATE SET {column} = COALESCE(rm_reviews.{column}, excluded.{column})"
+    );
+    with_tx!(tx, |c| sqlx::query(&sql)
+        .bind(review_id)
+        .bind(i64::from(round))
+        .bind(&env.town)
+        .bind(&env.department)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -1,0 +1,520 @@
+//! The dashboard's figures against a scenario whose expected figures are computed by hand, and
+//! the dashboard page in a real headless browser (chromium through chromedriver) after the
+//! demo, updating without a reload.
+//!
+//! Deterministic timings: the brigade, the county and the read model run in this process on one
+//! `ManualClock`, set before each step, so every event's `occurred_at` is the instant the
+//! scenario says; the figures are computed from those instants alone (never from arrival
+//! times), and "now" for ages and overdue is the same clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use liandong_plumbing::clock::{ManualClock, SharedClock};
+use liandong_plumbing::config::Config;
+use liandong_proto::brigade::v1::brigade_service_client::BrigadeServiceClient;
+use liandong_proto::brigade::v1::{self as brigade};
+use liandong_proto::county::v1::county_service_client::CountyServiceClient;
+use liandong_proto::county::v1::{self as county};
+use liandong_proto::events::v1 as ev;
+use liandong_proto::readmodel::v1::dashboard_service_client::DashboardServiceClient;
+use liandong_proto::readmodel::v1::{self as pb};
+use liandong_tests::hub::{As, DEPARTMENTS, ISSUER, TOWNS, certificate_no};
+use liandong_tests::{Backend, TestEnv, eventually};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+
+const T1: &str = "330782101";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A China time on 2026-03-dd.
+fn march(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 3, day, hour, minute, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The brigade, the county and the read model in this process, on one manual clock.
+struct Hub {
+    clock: ManualClock,
+    brigade: BrigadeServiceClient<Channel>,
+    county: CountyServiceClient<Channel>,
+    readmodel: DashboardServiceClient<Channel>,
+    stop: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+async fn channel(addr: std::net::SocketAddr) -> Channel {
+    eventually("the service to answer", WAIT, || async move {
+        tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .ok()?
+            .connect()
+            .await
+            .ok()
+    })
+    .await
+}
+
+impl Hub {
+    async fn start(cfg: &Config, at: DateTime<Utc>) -> Hub {
+        let clock = ManualClock::new(at);
+        let shared: SharedClock = Arc::new(clock.clone());
+        let stop = CancellationToken::new();
+        let mut tasks = Vec::new();
+        let brigade = liandong_brigade::Application::build(cfg.clone(), shared.clone())
+            .await
+            .expect("the brigade starts");
+        let county = liandong_county::Application::build(cfg.clone(), shared.clone())
+            .await
+            .expect("the county starts");
+        let readmodel = liandong_readmodel::Application::build(cfg.clone(), shared.clone())
+            .await
+            .expect("the read model starts");
+        let (b, c, r) = (
+            brigade.local_addr(),
+            county.local_addr(),
+            readmodel.local_addr(),
+        );
+        for run in [
+            Box::pin(brigade.run_until_stopped(stop.clone().cancelled_owned()))
+                as std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>,
+            Box::pin(county.run_until_stopped(stop.clone().cancelled_owned())),
+            Box::pin(readmodel.run_until_stopped(stop.clone().cancelled_owned())),
+        ] {
+            tasks.push(tokio::spawn(async move {
+                run.await.expect("the service runs");
+            }));
+        }
+        let hub = Hub {
+            clock,
+            brigade: BrigadeServiceClient::new(channel(b).await),
+            county: CountyServiceClient::new(channel(c).await),
+            readmodel: DashboardServiceClient::new(channel(r).await),
+            stop,
+            tasks,
+        };
+        hub.register_officers().await;
+        hub
+    }
+
+    /// The certificates of the officers acting below (持证上岗).
+    async fn register_officers(&self) {
+        for town in TOWNS {
+            for officer in [As::brigade_officer(town), As::brigade_captain(town)] {
+                self.brigade
+                    .clone()
+                    .register_officer(As::brigade_captain(town).req(
+                        brigade::RegisterOfficerRequest {
+                            town: town.into(),
+                            officer: officer.officer.into(),
+                            certificate_no: certificate_no(town, officer.officer),
+                            issuing_authority: ISSUER.into(),
+                            valid_from: "2026-01-01".into(),
+                            valid_until: "2030-12-31".into(),
+                        },
+                    ))
+                    .await
+                    .expect("a town officer is registered");
+            }
+        }
+        for department in DEPARTMENTS {
+            for officer in [As::dispatcher(department), As::investigator(department)] {
+                self.county
+                    .clone()
+                    .register_officer(As::dispatcher(department).req(
+                        county::RegisterOfficerRequest {
+                            department: department.into(),
+                            officer: officer.officer.into(),
+                            certificate_no: certificate_no(department, officer.officer),
+                            issuing_authority: ISSUER.into(),
+                            valid_from: "2026-01-01".into(),
+                            valid_until: "2030-12-31".into(),
+                        },
+                    ))
+                    .await
+                    .expect("a department officer is registered");
+            }
+        }
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Reports an out-of-scope case at `at`; returns the referral the department received.
+    async fn refer(&self, at: DateTime<Utc>, matter: &str, department: &'static str) -> String {
+        self.clock.set(at);
+        let case = self
+            .brigade
+            .clone()
+            .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
+                town: T1.into(),
+                source: brigade::CaseSource::Patrol as i32,
+                matters: vec![matter.into()],
+                village: "东山村".into(),
+                location: "东山村河边".into(),
+                description: format!("巡查发现 {matter}"),
+                found_at: Some(liandong_plumbing::time::to_ts(at)),
+                evidence_refs: vec!["photo-001.jpg".into()],
+                complex: false,
+                triage_override: None,
+                request_id: String::new(),
+            }))
+            .await
+            .expect("the report is taken")
+            .into_inner()
+            .case
+            .expect("a case");
+        assert_eq!(case.status, "referred", "{matter} goes out of scope");
+        let county = self.county.clone();
+        eventually(
+            &format!("the referral of {} at {department}", case.case_id),
+            WAIT,
+            || {
+                let mut county = county.clone();
+                let case_id = case.case_id.clone();
+                async move {
+                    county
+                        .list_inbox(As::dispatcher(department).req(county::ListInboxRequest {
+                            department: department.into(),
+                            status: String::new(),
+                            town: String::new(),
+                            page_size: 0,
+                        }))
+                        .await
+                        .ok()?
+                        .into_inner()
+                        .referrals
+                        .into_iter()
+                        .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
+                        .map(|r| r.referral_id)
+                }
+            },
+        )
+        .await
+    }
+
+    async fn sign_for(&self, at: DateTime<Utc>, department: &'static str, id: &str) {
+        self.clock.set(at);
+        self.county
+            .clone()
+            .sign_for_referral(
+                As::dispatcher(department).req(county::SignForReferralRequest {
+                    referral_id: id.into(),
+                }),
+            )
+            .await
+            .expect("signed for");
+    }
+
+    async fn accept(&self, at: DateTime<Utc>, department: &'static str, id: &str) {
+        self.clock.set(at);
+        self.county
+            .clone()
+            .accept_referral(
+                As::dispatcher(department).req(county::AcceptReferralRequest {
+                    referral_id: id.into(),
+                }),
+            )
+            .await
+            .expect("accepted");
+    }
+
+    async fn conclude(
+        &self,
+        at: DateTime<Utc>,
+        department: &'static str,
+        id: &str,
+        outcome: ev::Outcome,
+    ) {
+        self.clock.set(at);
+        let mut c = self.county.clone();
+        c.assign_referral(
+            As::dispatcher(department).req(county::AssignReferralRequest {
+                referral_id: id.into(),
+                staff: vec!["lin.yuan".into()],
+            }),
+        )
+        .await
+        .expect("assigned");
+        c.conclude_referral(
+            As::investigator(department).req(county::ConcludeReferralRequest {
+                referral_id: id.into(),
+                outcome: Some(outcome),
+            }),
+        )
+        .await
+        .expect("concluded");
+    }
+
+    async fn figures(&self, who: &As, r: pb::GetDashboardRequest) -> pb::GetDashboardResponse {
+        self.readmodel
+            .clone()
+            .get_dashboard(who.req(r))
+            .await
+            .expect("the dashboard is readable")
+            .into_inner()
+    }
+}
+
+fn steps(d: &pb::DepartmentFigures) -> Vec<(&str, u32, Option<i64>, Option<i64>, u32, u32)> {
+    d.steps
+        .iter()
+        .map(|s| {
+            (
+                s.step.as_str(),
+                s.count,
+                s.median_secs,
+                s.p90_secs,
+                s.on_time,
+                s.timed,
+            )
+        })
+        .collect()
+}
+
+const H: i64 = 3600;
+const D: i64 = 24 * H;
+
+async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
+    let env = TestEnv::new(backend);
+    // Monday 2 March 2026, 09:00 in the township.
+    let hub = Hub::start(&env.cfg, march(2, 9, 0)).await;
+
+    // Three referrals to forestry (A1–A3) and one to water resources (B1), each step at a set
+    // time; the clock only moves forward.
+    let a1 = hub.refer(march(2, 9, 0), "LY-001", "forestry").await;
+    let a2 = hub.refer(march(2, 9, 30), "LY-001", "forestry").await;
+    let b1 = hub
+        .refer(march(2, 10, 0), "SL-001", "water_resources")
+        .await;
+    hub.sign_for(march(2, 10, 0), "forestry", &a1).await; // A1 +1 h
+    hub.sign_for(march(2, 11, 30), "forestry", &a2).await; // A2 +2 h
+    hub.accept(march(2, 12, 0), "forestry", &a1).await; // A1 +3 h
+    hub.sign_for(march(2, 14, 0), "water_resources", &b1).await; // B1 +4 h
+    hub.accept(march(3, 9, 30), "forestry", &a2).await; // A2 +24 h
+    let a3 = hub.refer(march(3, 10, 0), "LY-001", "forestry").await; // Tuesday
+    let fine = ev::Outcome {
+        kind: "fine".into(),
+        fine_fen: 300_000,
+        summary: "责令补种并处罚款".into(),
+        ..Default::default()
+    };
+    hub.conclude(march(4, 9, 0), "forestry", &a1, fine).await; // A1 +48 h
+    hub.accept(march(4, 10, 0), "water_resources", &b1).await; // B1 +48 h
+    hub.sign_for(march(5, 10, 0), "forestry", &a3).await; // A3 +48 h: late
+    let education = ev::Outcome {
+        kind: "education".into(),
+        summary: "初次违法且危害后果轻微，予以批评教育".into(),
+        ..Default::default()
+    };
+    hub.conclude(march(6, 9, 30), "forestry", &a2, education)
+        .await; // A2 +96 h
+    // Read on Thursday 12 March, 12:00.
+    hub.clock.set(march(12, 12, 0));
+
+    let chair = As::board_chair(T1);
+    let all = eventually("the read model to apply every event", WAIT, || async {
+        let f = hub
+            .figures(&chair, pb::GetDashboardRequest::default())
+            .await;
+        // 4 dispatches, 3 + 1 sign-fors, 2 + 1 accepts, 2 conclusions (and 2 assignments,
+        // which change no figure): the two decisions are the last to arrive.
+        (f.outcomes.as_ref().is_some_and(|o| o.decisions == 2)
+            && f.departments.iter().map(|d| d.steps[0].count).sum::<u32>() == 4
+            && f.departments.iter().map(|d| d.steps[1].count).sum::<u32>() == 3)
+            .then_some(f)
+    })
+    .await;
+    assert_eq!(all.town, T1, "the chair reads the own town");
+
+    // Working-day targets from dispatch: sign for 1, accept 2, conclude 5.
+    // Forestry:
+    //   A1 (Mon 09:00): sign 1 h, accept 3 h, conclude 48 h: all on time.
+    //   A2 (Mon 09:30): sign 2 h, accept 24 h, conclude 96 h (Fri; due Mon 9th): all on time.
+    //   A3 (Tue 10:00): sign 48 h (due Wed 24:00): late; accept due Thu 5th and conclude due
+    //   Tue 10th, neither done by Thu 12th: both overdue. 6 of 9 on time.
+    //   sign [1 h, 2 h, 48 h]: median rank ⌈1.5⌉ = 2 → 2 h, p90 rank ⌈2.7⌉ = 3 → 48 h.
+    //   accept [3 h, 24 h]: median rank 1 → 3 h, p90 rank 2 → 24 h.
+    //   conclude [48 h, 96 h]: median 48 h, p90 96 h.
+    // Water resources:
+    //   B1 (Mon 10:00): sign 4 h, accept 48 h (due Wed 24:00): on time; conclude due Mon 9th:
+    //   overdue. 2 of 3 on time.
+    let forestry = all
+        .departments
+        .iter()
+        .find(|d| d.department == "forestry")
+        .expect("forestry's figures");
+    assert_eq!(
+        steps(forestry),
+        [
+            ("sign_for", 3, Some(2 * H), Some(2 * D), 2, 3),
+            ("accept", 2, Some(3 * H), Some(D), 2, 3),
+            ("conclude", 2, Some(2 * D), Some(4 * D), 2, 3),
+        ]
+    );
+    assert_eq!(
+        (forestry.referrals, forestry.on_time, forestry.timed),
+        (3, 6, 9)
+    );
+    assert_eq!((forestry.open, forestry.overdue), (1, 1));
+    let water = all
+        .departments
+        .iter()
+        .find(|d| d.department == "water_resources")
+        .expect("water's figures");
+    assert_eq!(
+        steps(water),
+        [
+            ("sign_for", 1, Some(4 * H), Some(4 * H), 1, 1),
+            ("accept", 1, Some(2 * D), Some(2 * D), 1, 1),
+            ("conclude", 0, None, None, 0, 1),
+        ]
+    );
+    assert_eq!(
+        (water.on_time, water.timed, water.open, water.overdue),
+        (2, 3, 1, 1)
+    );
+    assert_eq!(all.departments.len(), 2);
+    assert_eq!((all.on_time, all.timed), (8, 12));
+
+    // Open, oldest first: B1 since Mon 2nd 10:00 (10 d 2 h), waiting to conclude; A3 since
+    // Tue 3rd 10:00 (9 d 2 h), waiting to be accepted.
+    let open: Vec<(&str, &str, i64, bool)> = all
+        .open
+        .iter()
+        .map(|o| {
+            (
+                o.department.as_str(),
+                o.waiting_for.as_str(),
+                o.age_secs,
+                o.overdue,
+            )
+        })
+        .collect();
+    assert_eq!(
+        open,
+        [
+            ("water_resources", "conclude", 10 * D + 2 * H, true),
+            ("forestry", "accept", 9 * D + 2 * H, true),
+        ]
+    );
+    assert_eq!(all.open[0].id, b1);
+    assert_eq!(all.open[1].id, a3);
+
+    // The ranking needs 3 cases in the period: forestry (66.7 %, median 48 h) is ranked,
+    // water resources with one case is not.
+    let ranking = &all.rankings[0];
+    assert_eq!(ranking.path, "out_of_scope");
+    assert_eq!(ranking.min_cases, 3);
+    let ranked: Vec<(u32, &str, u32, u32, Option<i64>)> = ranking
+        .ranked
+        .iter()
+        .map(|r| {
+            (
+                r.position,
+                r.department.as_str(),
+                r.cases,
+                r.on_time_permille,
+                r.median_conclude_secs,
+            )
+        })
+        .collect();
+    assert_eq!(ranked, [(1, "forestry", 3, 667, Some(2 * D))]);
+    assert_eq!(ranking.too_few, ["water_resources"]);
+
+    // Cases: four, all out of scope, all in March; three LY-001, one SL-001.
+    let counts = |c: &[pb::Count]| -> Vec<(String, i64)> {
+        c.iter().map(|c| (c.key.clone(), c.count)).collect()
+    };
+    assert_eq!(counts(&all.cases_by_path), [("out_of_scope".into(), 4)]);
+    assert_eq!(counts(&all.cases_by_month), [("2026-03".into(), 4)]);
+    assert_eq!(
+        counts(&all.cases_by_matter),
+        [("LY-001".into(), 3), ("SL-001".into(), 1)]
+    );
+    // Outcomes: one fine of 3,000 yuan, one education without penalty.
+    let o = all.outcomes.clone().unwrap();
+    assert_eq!(
+        (
+            o.decisions,
+            o.education_only,
+            o.penalties,
+            o.other,
+            o.fines_fen
+        ),
+        (2, 1, 1, 0, 300_000)
+    );
+    assert_eq!(
+        counts(&o.by_kind),
+        [("education".into(), 1), ("fine".into(), 1)]
+    );
+    let review = all.review.clone().unwrap();
+    assert_eq!((review.answered, review.pending), (0, 0));
+
+    // Filters: the water department alone; the period from Tuesday 3rd (only A3 dispatched).
+    let water_only = hub
+        .figures(
+            &chair,
+            pb::GetDashboardRequest {
+                department: "water_resources".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(water_only.departments.len(), 1);
+    assert_eq!((water_only.on_time, water_only.timed), (2, 3));
+    assert_eq!(
+        counts(&water_only.cases_by_path),
+        [("out_of_scope".into(), 1)]
+    );
+    let from_tuesday = hub
+        .figures(
+            &chair,
+            pb::GetDashboardRequest {
+                from: "2026-03-03".into(),
+                to: "2026-03-31".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!((from_tuesday.on_time, from_tuesday.timed), (0, 3));
+    assert_eq!(from_tuesday.open.len(), 1);
+    assert_eq!(from_tuesday.rankings[0].too_few, ["forestry"]);
+
+    // Bad filters are refused naming the field; another town's chair is refused.
+    let bad = hub
+        .readmodel
+        .clone()
+        .get_dashboard(chair.req(pb::GetDashboardRequest {
+            from: "2026-13-01".into(),
+            department: "no such".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument);
+    assert!(bad.message().contains("from"), "{}", bad.message());
+    assert!(bad.message().contains("department"), "{}", bad.message());
+    let other = hub
+        .readmodel
+        .clone()
+        .get_dashboard(As::board_chair(TOWNS[1]).req(pb::GetDashboardRequest {
+            town: T1.into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(other.code(), tonic::Code::PermissionDenied);
+
+    hub.stop().await;
+    env.cleanup().await;
+}
+
+liandong_tests::on_each_backend!(the_figures_match_a_hand_computed_scenario);
