@@ -10,6 +10,9 @@ STATE="${LIANDONG_DATA_DIR:-$PWD/data}"
 mkdir -p "$STATE"
 export LIANDONG_DATA_DIR="$STATE"
 export NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
+# Each service signs its events with its own key; the registry of public keys is
+# deploy/keys/registry.toml. `liandong up` generates development keys there when missing.
+export LIANDONG_EVENT_KEYS_DIR="${LIANDONG_EVENT_KEYS_DIR:-$PWD/deploy/keys}"
 
 ensure_build_tools
 ensure_nats "$STATE"

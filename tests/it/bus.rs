@@ -200,6 +200,17 @@ impl Link {
         Ok(ack.duplicate)
     }
 
+    /// `env` signed with the sender's key, as its relay would sign it.
+    fn signed(&self, mut env: Envelope) -> Envelope {
+        self.sender_bus
+            .keyring
+            .signer
+            .as_ref()
+            .expect("the brigade has a signing key")
+            .sign(&mut env);
+        env
+    }
+
     async fn effects(&self) -> anyhow::Result<Vec<Effect>> {
         let sql = "SELECT event_id, aggregate_id, seq, n FROM effects ORDER BY n";
         Ok(with_db!(&self.receiver_db, |p| sqlx::query_as(sql)
@@ -245,7 +256,7 @@ fn payload(aggregate: &str) -> ReferralSignedFor {
     }
 }
 
-/// An envelope built by hand, as the brigade's outbox would have built it.
+/// An envelope built by hand, as the brigade's outbox would have built it (unsigned).
 fn envelope(aggregate: &str, seq: u64) -> Envelope {
     Envelope {
         event_id: uuid::Uuid::now_v7().to_string(),
@@ -319,6 +330,8 @@ async fn an_event_republished_under_a_new_msg_id_is_caught_by_the_inbox(backend:
         .fetch_one(p)
         .await)
     .unwrap();
+    // Signed as the relay signs what it publishes: the copy is the sender's own.
+    let bytes = link.sender_bus.keyring.sign_encoded(&bytes).unwrap();
     let new_msg_id = uuid::Uuid::now_v7().to_string();
     let broker_saw_duplicate = link.publish_raw(subject, bytes, &new_msg_id).await.unwrap();
     assert!(
@@ -397,8 +410,8 @@ async fn a_lost_receipt_leads_to_a_resend_and_still_one_effect(backend: Backend)
 async fn events_that_arrive_out_of_order_are_applied_in_sequence(backend: Backend) {
     let link = Link::start(backend).await.expect("the link starts");
     let aggregate = unique("case-");
-    let first = envelope(&aggregate, 1);
-    let second = envelope(&aggregate, 2);
+    let first = link.signed(envelope(&aggregate, 1));
+    let second = link.signed(envelope(&aggregate, 2));
     let subject = link.bus.subjects.event(Source::Brigade, "x", TOWN, None);
     for e in [&second, &first] {
         let dup = link
@@ -442,7 +455,7 @@ async fn a_message_that_cannot_be_decoded_goes_to_the_dead_letter_stream(backend
     link.publish_raw(subject.clone(), garbage, &unique("garbage-"))
         .await
         .unwrap();
-    let valid = envelope(&unique("case-"), 1);
+    let valid = link.signed(envelope(&unique("case-"), 1));
     link.publish_raw(subject, valid.encode_to_vec(), &valid.event_id)
         .await
         .unwrap();

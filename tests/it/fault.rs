@@ -377,7 +377,7 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
     let garbage = b"\xff\xff\xff not an envelope".to_vec();
     assert!(ev::Envelope::decode(garbage.as_slice()).is_err());
     let poison_id = uuid::Uuid::now_v7().to_string();
-    let poison = ev::Envelope {
+    let mut poison = ev::Envelope {
         event_id: poison_id.clone(),
         event_type: "brigade.referral_dispatched".into(),
         schema_version: 1,
@@ -401,6 +401,13 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
         .encode_to_vec(),
         ..Default::default()
     };
+    // Signed with the brigade's key, so that it is its handler, not its signature, that fails.
+    liandong_plumbing::signing::Signer::load(
+        "brigade",
+        &hub.env.cfg.event_keys_dir().join("brigade.pem"),
+    )
+    .expect("the brigade's key")
+    .sign(&mut poison);
     for (bytes, id) in [
         (garbage, uuid::Uuid::now_v7().to_string()),
         (poison.encode_to_vec(), poison_id.clone()),

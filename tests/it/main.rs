@@ -16,5 +16,6 @@ mod record;
 mod requests;
 mod review;
 mod schema;
+mod signatures;
 mod store;
 mod tls;

@@ -237,6 +237,8 @@ async fn a_multi_agency_record_verifies_and_tampering_and_truncation_are_caught_
         detail: "三路分流：属于职权范围内，由镇综合行政执法大队办理".into(),
         evidence_digests: serde_json::from_str(&row.get::<String, _>("evidence_digests")).unwrap(),
         event_id: row.get("event_id"),
+        // The triage is the brigade's own step: no other agency's signature.
+        signature: None,
     };
     let rehashed = hex(&entry_hash(&prev, &altered));
     sqlx::query("UPDATE case_record SET detail = $1, hash = $2 WHERE case_id = $3 AND seq = 2")

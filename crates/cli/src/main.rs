@@ -117,6 +117,12 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { service } => runtime()?.block_on(serve(service, cfg)),
         Command::Up { demo } => {
+            // Each service's event signing key and the key registry, made before any starts.
+            let sources: Vec<&str> = liandong_plumbing::bus::Source::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect();
+            liandong_plumbing::signing::provision(&cfg, &sources)?;
             runtime()?.block_on(up(cli.config.as_deref(), demo.then_some(&cfg)))
         }
         Command::Demo => runtime()?.block_on(demo::run(&cfg)),

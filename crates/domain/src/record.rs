@@ -41,6 +41,23 @@ pub struct EntryContent {
     pub evidence_digests: Vec<String>,
     /// The event that carried the step between agencies, if any.
     pub event_id: Option<String>,
+    /// The signature of that event by the agency that sent it, if it was signed.
+    pub signature: Option<EventSignature>,
+}
+
+/// The signature of the event behind an entry that another agency's event brought: the
+/// evidence that the agency sent it. The holder keeps the event itself beside the entry, so the
+/// signature can be verified again at any time against the key registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventSignature {
+    /// The service that signed the event (its source): `county`, `board`, `review`, ...
+    pub signed_by: String,
+    /// The id of the signing key in the key registry.
+    pub key_id: String,
+    /// The Ed25519 signature, hex.
+    pub signature: String,
+    /// The hex SHA-256 of the bytes that were signed (`liandong-envelope/v1`).
+    pub event_digest: String,
 }
 
 fn field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
@@ -63,8 +80,11 @@ pub fn encode_at(at: DateTime<Utc>) -> String {
 /// `case_id`, `seq` (decimal), `at` ([`encode_at`]), `kind`, `agency`, `officer`, `role`,
 /// `certificate_no`, `detail`, then `evidence_digests=<count>\n` followed by one
 /// `evidence_digest=<len>:<bytes>\n` per digest in order, then `event_id=<len>:<bytes>\n`, or
-/// `event_id=-\n` when there is none. Every value is preceded by its length, so no value can
-/// borrow bytes from its neighbour and two different entries never encode alike.
+/// `event_id=-\n` when there is none. An entry with an event signature then adds `signed_by`,
+/// `signature_key_id`, `signature` and `event_digest` the same way; one without adds nothing,
+/// so entries written before events were signed keep their hashes. Every value is preceded by
+/// its length, so no value can borrow bytes from its neighbour and two different entries never
+/// encode alike.
 pub fn canonical(c: &EntryContent) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + c.detail.len());
     out.extend_from_slice(ENCODING.as_bytes());
@@ -85,6 +105,12 @@ pub fn canonical(c: &EntryContent) -> Vec<u8> {
     match &c.event_id {
         Some(id) => field(&mut out, "event_id", id.as_bytes()),
         None => out.extend_from_slice(b"event_id=-\n"),
+    }
+    if let Some(s) = &c.signature {
+        field(&mut out, "signed_by", s.signed_by.as_bytes());
+        field(&mut out, "signature_key_id", s.key_id.as_bytes());
+        field(&mut out, "signature", s.signature.as_bytes());
+        field(&mut out, "event_digest", s.event_digest.as_bytes());
     }
     out
 }
@@ -154,6 +180,9 @@ pub enum Broken {
     Truncated { agency: String, length: u64 },
     /// Another agency holds a different hash for this position: the record was rewritten.
     HeadMismatch { agency: String },
+    /// The signature of the event behind the entry does not verify: the event kept, or its
+    /// signature, was altered, or the key is not the sending agency's.
+    Signature { reason: String },
 }
 
 impl std::fmt::Display for Broken {
@@ -174,6 +203,12 @@ impl std::fmt::Display for Broken {
             Broken::HeadMismatch { agency } => {
                 write!(f, "the entry's hash differs from the head {agency} holds")
             }
+            Broken::Signature { reason } => {
+                write!(
+                    f,
+                    "the signature of the event behind the entry fails: {reason}"
+                )
+            }
         }
     }
 }
@@ -189,6 +224,8 @@ pub struct Verification {
     pub first_bad: Option<(u64, Broken)>,
     /// How many heads held by other agencies were compared.
     pub known_heads_checked: usize,
+    /// How many signatures of events behind entries were verified.
+    pub signatures_checked: usize,
 }
 
 fn check_chain(entries: &[StoredEntry]) -> Option<(u64, Broken)> {
@@ -255,7 +292,33 @@ pub fn verify(entries: &[StoredEntry], known_heads: &[KnownHead]) -> Verificatio
         head,
         first_bad,
         known_heads_checked: known_heads.len(),
+        signatures_checked: 0,
     }
+}
+
+/// [`verify`], and also every event signature the entries keep, by `check` (which knows the
+/// keys and the events kept; the domain knows neither). A signature that fails is reported at
+/// its entry, like a fault of the chain.
+pub fn verify_signed(
+    entries: &[StoredEntry],
+    known_heads: &[KnownHead],
+    check: impl Fn(&StoredEntry, &EventSignature) -> Result<(), String>,
+) -> Verification {
+    let mut v = verify(entries, known_heads);
+    for e in entries {
+        let Some(sig) = &e.content.signature else {
+            continue;
+        };
+        v.signatures_checked += 1;
+        if let Err(reason) = check(e, sig) {
+            let seq = e.content.seq;
+            if v.first_bad.as_ref().is_none_or(|(bad, _)| seq < *bad) {
+                v.first_bad = Some((seq, Broken::Signature { reason }));
+            }
+        }
+    }
+    v.ok = v.first_bad.is_none();
+    v
 }
 
 /// Chains `contents` from [`GENESIS`], as a holder appending them one by one would.
@@ -297,6 +360,7 @@ mod tests {
             detail: detail.into(),
             evidence_digests: vec![evidence_digest("photo-001.jpg")],
             event_id: None,
+            signature: None,
         }
     }
 
@@ -450,6 +514,64 @@ mod tests {
         assert_eq!(
             verify(&rewritten, &[held]).first_bad.map(|(s, _)| s),
             Some(4)
+        );
+    }
+
+    #[test]
+    fn a_signature_is_chained_and_checked_at_its_entry() {
+        let signed = |mut e: EntryContent| {
+            e.event_id = Some("0190f0c0-0000-7000-8000-0000000000e1".into());
+            e.signature = Some(EventSignature {
+                signed_by: "county".into(),
+                key_id: "county-1".into(),
+                signature: "ab".repeat(64),
+                event_digest: "cd".repeat(32),
+            });
+            e
+        };
+        let with = signed(entry(2, "result_received", "办结"));
+        let plain = EntryContent {
+            signature: None,
+            ..with.clone()
+        };
+        // The unsigned encoding is a strict prefix: old entries keep their hashes.
+        let (a, b) = (canonical(&plain), canonical(&with));
+        assert!(b.starts_with(&a) && b.len() > a.len());
+        let tail = String::from_utf8(b[a.len()..].to_vec()).unwrap();
+        assert!(
+            tail.starts_with("signed_by=6:county\nsignature_key_id=8:county-1\nsignature=128:"),
+            "{tail}"
+        );
+        let r = chain(vec![
+            entry(1, "reported", "登记"),
+            with,
+            entry(3, "closed", "结案"),
+        ]);
+        let v = verify_signed(&r, &[], |_, _| Ok(()));
+        assert!(v.ok, "{v:?}");
+        assert_eq!(v.signatures_checked, 1);
+        let v = verify_signed(&r, &[], |_, s| {
+            (s.signed_by == "brigade")
+                .then_some(())
+                .ok_or("another agency's key".to_owned())
+        });
+        assert_eq!(
+            v.first_bad,
+            Some((
+                2,
+                Broken::Signature {
+                    reason: "another agency's key".into()
+                }
+            ))
+        );
+        // A signature changed in the stored entry breaks its hash too.
+        let mut tampered = r.clone();
+        if let Some(s) = tampered[1].content.signature.as_mut() {
+            s.signature = "00".repeat(64);
+        }
+        assert_eq!(
+            verify_signed(&tampered, &[], |_, _| Ok(())).first_bad,
+            Some((2, Broken::ContentChanged))
         );
     }
 

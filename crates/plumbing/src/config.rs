@@ -127,6 +127,26 @@ pub struct GrpcTls {
     pub server_name: Option<String>,
 }
 
+/// Event signing (`crate::signing`): each service signs what it publishes with its own
+/// Ed25519 key and verifies what it receives against the registry of every agency's public
+/// keys. Paths left unset are derived from `keys_dir`, and a key or registry at a derived path
+/// is made when missing (a development key, generated on first start, registering itself); a
+/// path configured on its own is only ever read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventSigning {
+    /// Where derived keys (`<service>.pem`) and the registry (`registry.toml`) live; unset,
+    /// `<data_dir>/event-keys`. `deploy/up.sh` uses `deploy/keys`.
+    pub keys_dir: Option<PathBuf>,
+    /// The registry of public keys (TOML, `[[key]]` with `id`, `source`, `public_key` PEM).
+    pub registry_file: Option<PathBuf>,
+    /// Each service's private key (PKCS#8 PEM) by service name (`[event_signing.key_files]`).
+    pub key_files: BTreeMap<String, PathBuf>,
+    /// This process's key from `LIANDONG_EVENT_KEY_FILE`; it takes the place of `key_files`.
+    #[serde(skip)]
+    pub key_file_env: Option<PathBuf>,
+}
+
 /// What every service is configured with.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -145,6 +165,8 @@ pub struct Config {
     pub nats_auth_env: Option<NatsAuth>,
     /// TLS for gRPC; unset, plaintext (on loopback).
     pub grpc_tls: Option<GrpcTls>,
+    /// Event signing keys and the key registry.
+    pub event_signing: EventSigning,
     /// The first token of every subject; tests give each run its own.
     pub subject_root: String,
     /// The prefix of every stream name; tests give each run its own.
@@ -193,6 +215,7 @@ impl Default for Config {
             nats_auth: BTreeMap::new(),
             nats_auth_env: None,
             grpc_tls: None,
+            event_signing: EventSigning::default(),
             subject_root: "liandong".into(),
             stream_prefix: "LIANDONG_".into(),
             // Until signed identities arrive, services listen on loopback only.
@@ -241,7 +264,9 @@ impl Config {
     /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY,REVIEW,DISCLOSURE,GATEWAY}_ADDR`, `LIANDONG_CATALOGUE`,
     /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`,
     /// `LIANDONG_NATS_{USER,PASSWORD,PASSWORD_FILE,NKEY_SEED_FILE,CREDS_FILE}` (this process's
-    /// NATS credentials) and `LIANDONG_GRPC_TLS_{CERT,KEY,CA,SERVER_NAME}`.
+    /// NATS credentials), `LIANDONG_GRPC_TLS_{CERT,KEY,CA,SERVER_NAME}` and
+    /// `LIANDONG_EVENT_{KEYS_DIR,KEY_REGISTRY,KEY_FILE}` (event signing; the key file is this
+    /// process's).
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut cfg = match file {
             Some(path) => {
@@ -287,6 +312,15 @@ impl Config {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
         }
         let nonempty = |name: &str| get(name).filter(|v| !v.is_empty());
+        if let Some(v) = nonempty("LIANDONG_EVENT_KEYS_DIR") {
+            self.event_signing.keys_dir = Some(v.into());
+        }
+        if let Some(v) = nonempty("LIANDONG_EVENT_KEY_REGISTRY") {
+            self.event_signing.registry_file = Some(v.into());
+        }
+        if let Some(v) = nonempty("LIANDONG_EVENT_KEY_FILE") {
+            self.event_signing.key_file_env = Some(v.into());
+        }
         let from_env = NatsAuth {
             user: nonempty("LIANDONG_NATS_USER"),
             password: nonempty("LIANDONG_NATS_PASSWORD"),
@@ -331,6 +365,14 @@ impl Config {
 }
 
 impl Config {
+    /// Where derived event keys and the default key registry live.
+    pub fn event_keys_dir(&self) -> PathBuf {
+        self.event_signing
+            .keys_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("event-keys"))
+    }
+
     /// The NATS credentials of `service`: the environment's, else its `nats_auth` entry.
     pub fn nats_auth_for(&self, service: &str) -> Option<&NatsAuth> {
         self.nats_auth_env

@@ -10,6 +10,7 @@ pub mod grpc;
 pub mod metrics;
 pub mod registry;
 pub mod runtime;
+pub mod signing;
 pub mod store;
 pub mod telemetry;
 pub mod time;

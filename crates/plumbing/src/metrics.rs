@@ -17,6 +17,16 @@ pub struct ConsumerLabels {
     pub outcome: String,
 }
 
+/// Labels of an envelope refused for its signature.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BadSignature {
+    pub consumer: String,
+    /// The service the envelope claims to come from.
+    pub source: String,
+    /// `unsigned`, `unknown_key`, `wrong_agency`, `invalid`, `wrong_subject`.
+    pub reason: String,
+}
+
 /// Labels naming a consumer.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ConsumerName {
@@ -40,6 +50,10 @@ pub struct Metrics {
     pub consumed: Family<ConsumerLabels, Counter>,
     /// Messages given up on and moved to the dead-letter stream: the alert metric.
     pub dead_letters: Family<ConsumerName, Counter>,
+    /// Envelopes refused because their signature is missing, unknown, another agency's or
+    /// wrong (each also dead-lettered): an alert metric, since it means a forgery or a
+    /// misconfigured key.
+    pub bad_signatures: Family<BadSignature, Counter>,
     /// Outbox rows not yet published.
     pub outbox_unpublished: Gauge,
     /// Published events still waiting for their receipt.
@@ -80,6 +94,11 @@ pub fn metrics() -> &'static Metrics {
             m.dead_letters.clone(),
         );
         r.register(
+            "bad_signatures",
+            "Envelopes refused for a missing or wrong signature; any increase needs an operator",
+            m.bad_signatures.clone(),
+        );
+        r.register(
             "outbox_unpublished",
             "Outbox rows not yet published",
             m.outbox_unpublished.clone(),
@@ -111,6 +130,17 @@ impl Metrics {
             .get_or_create(&ConsumerLabels {
                 consumer: consumer.to_owned(),
                 outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts an envelope refused for its signature.
+    pub fn bad_signature(&self, consumer: &str, source: &str, reason: &str) {
+        self.bad_signatures
+            .get_or_create(&BadSignature {
+                consumer: consumer.to_owned(),
+                source: source.to_owned(),
+                reason: reason.to_owned(),
             })
             .inc();
     }

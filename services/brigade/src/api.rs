@@ -35,6 +35,8 @@ pub struct Api {
     pub(crate) catalogue: Arc<Catalogue>,
     pub(crate) limits: Limits,
     pub(crate) evidence: liandong_plumbing::evidence::EvidenceStore,
+    /// The key registry, for verifying the signatures a record keeps.
+    pub(crate) keys: liandong_plumbing::signing::KeyRegistry,
 }
 
 impl Api {
@@ -49,6 +51,7 @@ impl Api {
             // configuration that cannot name one is refused at startup by `Application::build`.
             evidence: liandong_plumbing::evidence::EvidenceStore::from_config(&rt.cfg)
                 .expect("the evidence store was checked at startup"),
+            keys: rt.bus.keyring.registry.clone(),
         }
     }
 }

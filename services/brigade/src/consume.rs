@@ -61,7 +61,7 @@ async fn decision_recorded(
         "entrusted_decision",
         who,
         &detail,
-        Some(&env.event_id),
+        Some(env),
     )
     .await?;
     Ok(())
@@ -93,7 +93,7 @@ async fn task_completed(
         "task_completed",
         who,
         &detail,
-        Some(&env.event_id),
+        Some(env),
     )
     .await?;
     Ok(())
@@ -162,7 +162,7 @@ impl Handler for BoardEvents {
                     "board_approved",
                     &who,
                     &detail,
-                    Some(&env.event_id),
+                    Some(env),
                 )
                 .await?;
                 // The lead takes the case: its file goes to the lead department.
@@ -200,7 +200,7 @@ impl Handler for BoardEvents {
                         "board_reclassified",
                         &who,
                         &detail,
-                        Some(&env.event_id),
+                        Some(env),
                     )
                     .await?;
                     flow::refer(
@@ -229,7 +229,7 @@ impl Handler for BoardEvents {
                         "board_reclassified",
                         &who,
                         &detail,
-                        Some(&env.event_id),
+                        Some(env),
                     )
                     .await?;
                 }
@@ -251,7 +251,7 @@ impl Handler for BoardEvents {
                     "board_sent_back",
                     &who,
                     &detail,
-                    Some(&env.event_id),
+                    Some(env),
                 )
                 .await?;
                 Ok(())
@@ -272,7 +272,7 @@ impl Handler for BoardEvents {
                     "dispute_settled",
                     &who,
                     &detail,
-                    Some(&env.event_id),
+                    Some(env),
                 )
                 .await?;
                 flow::refer(
@@ -383,7 +383,7 @@ impl Handler for CountyEvents {
             )));
         };
         store::set_referral_status(tx, &referral_id, status, now).await?;
-        store::add_history(tx, r.here(), now, kind, &who, &detail, Some(&env.event_id)).await?;
+        store::add_history(tx, r.here(), now, kind, &who, &detail, Some(env)).await?;
         if status == "accepted" {
             // The department took the case: its file follows it (移交), recorded after the
             // acceptance so the record reads in the order things happened.
@@ -467,7 +467,7 @@ async fn conclude(
         "result_received",
         who,
         &detail,
-        Some(&env.event_id),
+        Some(env),
     )
     .await?;
     Ok(())
@@ -511,7 +511,7 @@ async fn handover_received(
         "handover_received",
         who,
         &detail,
-        Some(&env.event_id),
+        Some(env),
     )
     .await?;
     Ok(())

@@ -158,7 +158,7 @@ pub async fn issue(
             who: i.who,
             detail: &format!("制作{}，文号 {}", i.kind.name(), row.doc_no),
             evidence_digests: vec![row.digest.clone()],
-            event_id: None,
+            event: None,
         },
     )
     .await?;

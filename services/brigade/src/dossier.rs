@@ -32,6 +32,7 @@ pub fn verification_to_pb(v: &Verification) -> pb::VerifyRecordResponse {
         first_bad_seq,
         reason,
         known_heads_checked: v.known_heads_checked as u32,
+        signatures_checked: v.signatures_checked as u32,
     }
 }
 
@@ -376,7 +377,7 @@ impl Api {
         case_id: &str,
     ) -> Result<pb::VerifyRecordResponse, ApiError> {
         let case = self.readable(actor, case_id).await?;
-        let v = record::verify(&self.db, &case.case_id).await?;
+        let v = record::verify(&self.db, &case.case_id, &self.keys).await?;
         if !v.ok {
             tracing::warn!(case_id = %case.case_id, first_bad = ?v.first_bad, "A case's record failed verification.");
         }
@@ -411,7 +412,8 @@ impl Api {
             )));
         }
         let entries = record::entries(&self.db, &case.case_id).await?;
-        let verification = verification_to_pb(&record::verify(&self.db, &case.case_id).await?);
+        let verification =
+            verification_to_pb(&record::verify(&self.db, &case.case_id, &self.keys).await?);
         let dossier = Dossier {
             evidence: evidence_list(&case, &entries),
             documents: documents::of_case(&self.db, &case.case_id).await?,

@@ -154,7 +154,7 @@ impl Api {
                     evidence_digests: vec![
                         parse_digest(&digest).expect("a fresh digest").to_owned(),
                     ],
-                    event_id: None,
+                    event: None,
                 },
             )
             .await?;
@@ -198,7 +198,7 @@ pub async fn handover_refused(
             who,
             detail: &detail,
             evidence_digests: digests,
-            event_id: Some(&env.event_id),
+            event: Some(env),
         },
     )
     .await?;

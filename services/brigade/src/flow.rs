@@ -90,7 +90,7 @@ pub async fn refer(
         "referred",
         cause.who,
         &detail,
-        Some(&env.event_id),
+        Some(&env),
     )
     .await?;
     documents::issue(
@@ -146,7 +146,7 @@ pub async fn submit_joint(
         "submitted_to_board",
         cause.who,
         "提交镇行政执法联席会议审定",
-        Some(&env.event_id),
+        Some(&env),
     )
     .await
 }
@@ -229,7 +229,7 @@ pub async fn hand_over(
         "handed_over",
         cause.who,
         &detail,
-        Some(&env.event_id),
+        Some(&env),
     )
     .await
 }

@@ -173,7 +173,7 @@ impl Api {
                 who: &by,
                 detail: &detail,
                 evidence_digests: r.evidence_refs.iter().map(|e| evidence_digest(e)).collect(),
-                event_id: None,
+                event: None,
             },
         )
         .await?;
@@ -328,7 +328,7 @@ impl Api {
             "joint_executed",
             &by,
             &detail,
-            Some(&env.event_id),
+            Some(&env),
         )
         .await?;
         tx.commit().await?;
@@ -478,7 +478,7 @@ impl Api {
             change.record_kind(),
             &by,
             &detail,
-            Some(&env.event_id),
+            Some(&env),
         )
         .await?;
         if let Some(o) = &amended {

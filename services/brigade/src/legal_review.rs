@@ -117,7 +117,7 @@ pub async fn conclude(
         "concluded",
         who,
         &detail,
-        Some(&env.event_id),
+        Some(&env),
     )
     .await?;
     documents::on_conclude(tx, now, catalogue, row, outcome, who).await
@@ -305,7 +305,7 @@ pub async fn submit(
         "review_requested",
         &who,
         &detail,
-        Some(&env.event_id),
+        Some(&env),
     )
     .await?;
     Ok(round as u32)
@@ -396,7 +396,7 @@ impl Handler for ReviewEvents {
                 findings(&e)
             ),
         };
-        store::add_history(tx, here, now, kind, &reviewer, &detail, Some(&env.event_id)).await?;
+        store::add_history(tx, here, now, kind, &reviewer, &detail, Some(env)).await?;
         match action {
             CaseAction::ReviewApproved => {
                 let outcome = ev::Outcome::decode(review.proposed.as_slice())

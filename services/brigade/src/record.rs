@@ -2,10 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use liandong_domain::auth::Actor;
-use liandong_domain::record::{self, EntryContent, KnownHead, StoredEntry, Verification};
+use liandong_domain::record::{
+    self, EntryContent, EventSignature, KnownHead, StoredEntry, Verification,
+};
+use liandong_plumbing::signing::{self, KeyRegistry};
 use liandong_plumbing::store::{Backend, Db, Tx};
 use liandong_plumbing::{with_db, with_tx};
 use liandong_proto::events::v1 as ev;
+use prost::Message;
 
 use crate::store::CaseRef;
 
@@ -127,6 +131,13 @@ pub struct RecordRow {
     pub event_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The signature of the event behind the entry (see `EventSignature`), when it has one.
+    pub signed_by: Option<String>,
+    pub signature_key_id: Option<String>,
+    pub signature: Option<String>,
+    pub event_digest: Option<String>,
+    /// The event itself, protobuf, with its signature fields empty.
+    pub signed_event: Option<Vec<u8>>,
 }
 
 impl RecordRow {
@@ -143,7 +154,26 @@ impl RecordRow {
             detail: self.detail.clone(),
             evidence_digests: serde_json::from_str(&self.evidence_digests).unwrap_or_default(),
             event_id: self.event_id.clone(),
+            signature: self.event_signature(),
         }
+    }
+
+    /// The event signature the entry keeps. A row with any of its columns set has one; a
+    /// missing column reads as empty, which never verifies.
+    fn event_signature(&self) -> Option<EventSignature> {
+        if self.signed_by.is_none()
+            && self.signature_key_id.is_none()
+            && self.signature.is_none()
+            && self.event_digest.is_none()
+        {
+            return None;
+        }
+        Some(EventSignature {
+            signed_by: self.signed_by.clone().unwrap_or_default(),
+            key_id: self.signature_key_id.clone().unwrap_or_default(),
+            signature: self.signature.clone().unwrap_or_default(),
+            event_digest: self.event_digest.clone().unwrap_or_default(),
+        })
     }
 
     /// The entry as the domain verifies it; an unreadable stored hash reads as zeros, which
@@ -173,7 +203,9 @@ pub struct NewEntry<'a> {
     pub who: &'a Who,
     pub detail: &'a str,
     pub evidence_digests: Vec<String>,
-    pub event_id: Option<&'a str>,
+    /// The event that brought the step, if another agency's event did: its id, and its
+    /// signature with the event itself, are kept with the entry.
+    pub event: Option<&'a ev::Envelope>,
 }
 
 /// The timestamp as the databases keep it (microseconds), so that what is hashed is what is
@@ -227,13 +259,29 @@ pub async fn append(
         certificate_no: e.who.certificate_no.clone(),
         detail: e.detail.to_owned(),
         evidence_digests: e.evidence_digests,
-        event_id: e.event_id.map(str::to_owned),
+        event_id: e.event.map(|env| env.event_id.clone()),
+        signature: e
+            .event
+            .filter(|env| !env.signature.is_empty())
+            .map(|env| EventSignature {
+                signed_by: env.source.clone(),
+                key_id: env.signature_key_id.clone(),
+                signature: hex::encode(&env.signature),
+                event_digest: signing::event_digest(env),
+            }),
     };
+    let signed_event = content
+        .signature
+        .as_ref()
+        .and(e.event)
+        .map(|env| signing::unsigned(env).encode_to_vec());
+    let sig = content.signature.as_ref();
     let hash = hex::encode(record::entry_hash(&prev, &content));
     with_tx!(tx, |conn| {
         sqlx::query(
             "INSERT INTO case_record (case_id, seq, town, at, kind, agency, officer, role, certificate_no, detail, \
-             evidence_digests, event_id, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+             evidence_digests, event_id, prev_hash, hash, signed_by, signature_key_id, signature, event_digest, signed_event) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)",
         )
         .bind(&content.case_id)
         .bind(seq as i64)
@@ -249,6 +297,11 @@ pub async fn append(
         .bind(&content.event_id)
         .bind(hex::encode(prev))
         .bind(&hash)
+        .bind(sig.map(|s| s.signed_by.as_str()))
+        .bind(sig.map(|s| s.key_id.as_str()))
+        .bind(sig.map(|s| s.signature.as_str()))
+        .bind(sig.map(|s| s.event_digest.as_str()))
+        .bind(signed_event.as_deref())
         .execute(conn)
         .await
         .map(|_| ())
@@ -320,13 +373,57 @@ pub async fn known_heads(db: &Db, case_id: &str) -> Result<Vec<KnownHead>, sqlx:
         .collect())
 }
 
-/// Verifies a case's record against itself and the heads others hold.
-pub async fn verify(db: &Db, case_id: &str) -> Result<Verification, sqlx::Error> {
-    let stored: Vec<StoredEntry> = entries(db, case_id)
-        .await?
-        .iter()
-        .map(RecordRow::stored)
-        .collect();
+/// Verifies a case's record against itself, the heads others hold and, for every entry
+/// another agency's event brought, that event's signature against the key registry.
+pub async fn verify(
+    db: &Db,
+    case_id: &str,
+    keys: &KeyRegistry,
+) -> Result<Verification, sqlx::Error> {
+    let rows = entries(db, case_id).await?;
+    let stored: Vec<StoredEntry> = rows.iter().map(RecordRow::stored).collect();
     let heads = known_heads(db, case_id).await?;
-    Ok(record::verify(&stored, &heads))
+    Ok(record::verify_signed(&stored, &heads, |e, sig| {
+        let row = rows
+            .iter()
+            .find(|r| r.seq as u64 == e.content.seq)
+            .ok_or("the entry's row is gone")?;
+        check_signature(row, sig, keys)
+    }))
+}
+
+/// Shows that the event kept with an entry is the one its signature covers, and that the
+/// signature is the sending agency's: the event decodes, is the entry's event, matches the
+/// digest the entry's hash holds, comes from the agency that signed, and its signature
+/// verifies with a key the registry lists for that agency.
+pub fn check_signature(
+    row: &RecordRow,
+    sig: &EventSignature,
+    keys: &KeyRegistry,
+) -> Result<(), String> {
+    let bytes = row
+        .signed_event
+        .as_deref()
+        .ok_or("the signed event is not kept")?;
+    let env = ev::Envelope::decode(bytes)
+        .map_err(|e| format!("the signed event kept cannot be decoded: {e}"))?;
+    if row.event_id.as_deref() != Some(env.event_id.as_str()) {
+        return Err(format!(
+            "the event kept is {}, not the entry's event",
+            env.event_id
+        ));
+    }
+    if env.source != sig.signed_by {
+        return Err(format!(
+            "the event kept comes from {:?}, not {:?}",
+            env.source, sig.signed_by
+        ));
+    }
+    if signing::event_digest(&env) != sig.event_digest {
+        return Err("the event kept is not the one that was signed".into());
+    }
+    let signature =
+        hex::decode(&sig.signature).map_err(|_| "the signature is not hex".to_owned())?;
+    keys.verify_signature(&env, &sig.key_id, &signature)
+        .map_err(|e| e.to_string())
 }

@@ -236,7 +236,7 @@ pub async fn add_history(
     kind: &str,
     who: &Who,
     detail: &str,
-    event_id: Option<&str>,
+    event: Option<&liandong_proto::events::v1::Envelope>,
 ) -> Result<(), sqlx::Error> {
     record::append(
         tx,
@@ -247,7 +247,7 @@ pub async fn add_history(
             who,
             detail,
             evidence_digests: Vec::new(),
-            event_id,
+            event,
         },
     )
     .await

@@ -244,6 +244,20 @@ impl Consumer {
                     .await;
             }
         };
+        // Nothing is applied, nor answered, that its claimed sender did not sign: refused on the
+        // first delivery, since no redelivery can mend a signature.
+        if let Err(e) =
+            self.bus
+                .keyring
+                .verify_delivery(self.bus.subjects.root(), &msg.subject, &env)
+        {
+            // A known source or "unknown": a forger does not choose the metric's labels.
+            let claimed = super::Source::parse(&env.source).map_or("unknown", |s| s.as_str());
+            m.bad_signature(name, claimed, e.kind());
+            return self
+                .dead_letter(&msg, Some(&env), &format!("refused: {e}"))
+                .await;
+        }
         let result = self.apply(handler, &env).await;
         let span = tracing::info_span!("event", event_id = %env.event_id, event_type = %env.event_type, delivered);
         let _g = span.enter();

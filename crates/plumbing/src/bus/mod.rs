@@ -17,6 +17,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, stream};
 
 use crate::config::{BusConfig, Config, NatsAuth, redact_url};
+use crate::signing::Keyring;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
@@ -28,6 +29,8 @@ pub enum BusError {
     Db(#[from] sqlx::Error),
     #[error("cannot decode an event: {0}")]
     Decode(String),
+    #[error("event signing keys: {0}")]
+    Keys(String),
 }
 
 /// Applies a service's NATS credentials (deploy/nats/ gives each service user its own
@@ -97,12 +100,16 @@ pub struct Bus {
     pub subjects: Subjects,
     pub stream_prefix: String,
     pub cfg: BusConfig,
+    /// The process's event signing key (none for a reader alone) and the key registry: the
+    /// relay signs what it publishes, consumers verify what they receive.
+    pub keyring: Keyring,
 }
 
 impl Bus {
     /// Connects to NATS (retrying in the background on later disconnects) and makes sure every
     /// stream of the hub exists.
     pub async fn connect(cfg: &Config, name: &str) -> Result<Bus, BusError> {
+        let keyring = Keyring::open(cfg, name).map_err(|e| BusError::Keys(e.to_string()))?;
         let urls: Vec<async_nats::ServerAddr> = cfg
             .nats_url
             .split(',')
@@ -137,6 +144,7 @@ impl Bus {
             subjects: Subjects::new(&cfg.subject_root),
             stream_prefix: cfg.stream_prefix.clone(),
             cfg: cfg.bus.clone(),
+            keyring,
         };
         bus.ensure_streams().await?;
         Ok(bus)

@@ -186,8 +186,15 @@ impl Relay {
         let mut pending = Vec::with_capacity(rows.len());
         // Sending all before awaiting any ack keeps a batch to about one round trip.
         for row in rows {
+            // Signed as it leaves (crate::signing): every envelope, receipts too, carries the
+            // service's signature, and a re-send the key in use when it goes out.
+            let signed = self
+                .bus
+                .keyring
+                .sign_encoded(&row.payload)
+                .map_err(|e| super::BusError::Keys(format!("event {}: {e}", row.id)))?;
             let msg = PublishMessage::build()
-                .payload(row.payload.clone().into())
+                .payload(signed.into())
                 .message_id(&row.id);
             let fut = self.bus.js.send_publish(row.subject.clone(), msg).await;
             pending.push(fut);
