@@ -190,15 +190,14 @@ impl Api {
     async fn dashboard(&self, f: Filters) -> Result<pb::GetDashboardResponse, ApiError> {
         let now = self.clock.now();
         let version = self.version().await?;
-        let items: Vec<ItemRow> =
-            with_db!(&self.db, |p| {
-                sqlx::query_as(
+        let items: Vec<ItemRow> = with_db!(&self.db, |p| {
+            sqlx::query_as(
             "SELECT item_id, kind, path, case_id, town, department, dispatched_at, signed_for_at, \
              accepted_at, returned_at, concluded_at, withdrawn_at FROM rm_items ORDER BY item_id"
         )
         .fetch_all(p)
         .await
-            })?;
+        })?;
         let cases: Vec<CaseRow> = with_db!(&self.db, |p| sqlx::query_as(
             "SELECT town, path, department, matters, seen_at FROM rm_cases"
         )
