@@ -5,6 +5,7 @@ mod certificates;
 mod dashboard;
 mod dashboard_page;
 mod decisions;
+mod department_decisions;
 mod disclosure;
 mod evidence;
 mod fault;

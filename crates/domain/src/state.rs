@@ -245,6 +245,8 @@ named_enum! {
         Concluded => "concluded",
         Returned => "returned",
         Withdrawn => "withdrawn",
+        /// The department revoked its decision (撤销); nothing remains in force.
+        Revoked => "revoked",
     }
 }
 
@@ -260,6 +262,10 @@ named_enum! {
         ReviewApproved => "review_approved",
         ReviewReturned => "review_returned",
         CrimeFound => "crime_found",
+        /// The department amends its decision in force (变更).
+        AmendDecision => "amend_decision",
+        /// The department revokes its decision in force (撤销).
+        RevokeDecision => "revoke_decision",
     }
 }
 
@@ -276,6 +282,8 @@ impl ReferralAction {
             ReferralAction::ReviewApproved => "be approved on review",
             ReferralAction::ReviewReturned => "be returned on review",
             ReferralAction::CrimeFound => "be found a crime on review",
+            ReferralAction::AmendDecision => "have its decision amended",
+            ReferralAction::RevokeDecision => "have its decision revoked",
         }
     }
 }
@@ -299,6 +307,10 @@ impl ReferralStatus {
             // A suspected crime is not the department's to decide: the referral goes back to
             // the brigade, and the joint meeting sends it on to the public security organs.
             (S::AwaitingReview, A::CrimeFound) => S::Returned,
+            // Only a decision in force can be changed: an amendment stays concluded, a
+            // revocation leaves nothing; a revoked decision cannot be changed again.
+            (S::Concluded, A::AmendDecision) => S::Concluded,
+            (S::Concluded, A::RevokeDecision) => S::Revoked,
             // The chair reassigned it to another department.
             (s, A::Withdraw) if s.is_open() => S::Withdrawn,
             (s, a) => return Err(refuse(REFERRAL, s, a)),
@@ -815,6 +827,8 @@ mod tests {
             (S::Dispatched, A::ReviewApproved, None),
             (S::Dispatched, A::ReviewReturned, None),
             (S::Dispatched, A::CrimeFound, None),
+            (S::Dispatched, A::AmendDecision, None),
+            (S::Dispatched, A::RevokeDecision, None),
             (S::SignedFor, A::SignFor, None),
             (S::SignedFor, A::Accept, Some(S::Accepted)),
             (S::SignedFor, A::Return, Some(S::Returned)),
@@ -825,6 +839,8 @@ mod tests {
             (S::SignedFor, A::ReviewApproved, None),
             (S::SignedFor, A::ReviewReturned, None),
             (S::SignedFor, A::CrimeFound, None),
+            (S::SignedFor, A::AmendDecision, None),
+            (S::SignedFor, A::RevokeDecision, None),
             (S::Accepted, A::SignFor, None),
             (S::Accepted, A::Accept, None),
             (S::Accepted, A::Return, None),
@@ -835,6 +851,8 @@ mod tests {
             (S::Accepted, A::ReviewApproved, None),
             (S::Accepted, A::ReviewReturned, None),
             (S::Accepted, A::CrimeFound, None),
+            (S::Accepted, A::AmendDecision, None),
+            (S::Accepted, A::RevokeDecision, None),
             (S::Assigned, A::SignFor, None),
             (S::Assigned, A::Accept, None),
             (S::Assigned, A::Return, None),
@@ -845,6 +863,8 @@ mod tests {
             (S::Assigned, A::ReviewApproved, None),
             (S::Assigned, A::ReviewReturned, None),
             (S::Assigned, A::CrimeFound, None),
+            (S::Assigned, A::AmendDecision, None),
+            (S::Assigned, A::RevokeDecision, None),
             (S::AwaitingReview, A::SignFor, None),
             (S::AwaitingReview, A::Accept, None),
             (S::AwaitingReview, A::Return, None),
@@ -855,6 +875,8 @@ mod tests {
             (S::AwaitingReview, A::ReviewApproved, Some(S::Concluded)),
             (S::AwaitingReview, A::ReviewReturned, Some(S::Assigned)),
             (S::AwaitingReview, A::CrimeFound, Some(S::Returned)),
+            (S::AwaitingReview, A::AmendDecision, None),
+            (S::AwaitingReview, A::RevokeDecision, None),
             (S::Concluded, A::SignFor, None),
             (S::Concluded, A::Accept, None),
             (S::Concluded, A::Return, None),
@@ -865,6 +887,8 @@ mod tests {
             (S::Concluded, A::ReviewApproved, None),
             (S::Concluded, A::ReviewReturned, None),
             (S::Concluded, A::CrimeFound, None),
+            (S::Concluded, A::AmendDecision, Some(S::Concluded)),
+            (S::Concluded, A::RevokeDecision, Some(S::Revoked)),
             (S::Returned, A::SignFor, None),
             (S::Returned, A::Accept, None),
             (S::Returned, A::Return, None),
@@ -875,6 +899,8 @@ mod tests {
             (S::Returned, A::ReviewApproved, None),
             (S::Returned, A::ReviewReturned, None),
             (S::Returned, A::CrimeFound, None),
+            (S::Returned, A::AmendDecision, None),
+            (S::Returned, A::RevokeDecision, None),
             (S::Withdrawn, A::SignFor, None),
             (S::Withdrawn, A::Accept, None),
             (S::Withdrawn, A::Return, None),
@@ -885,6 +911,20 @@ mod tests {
             (S::Withdrawn, A::ReviewApproved, None),
             (S::Withdrawn, A::ReviewReturned, None),
             (S::Withdrawn, A::CrimeFound, None),
+            (S::Withdrawn, A::AmendDecision, None),
+            (S::Withdrawn, A::RevokeDecision, None),
+            (S::Revoked, A::SignFor, None),
+            (S::Revoked, A::Accept, None),
+            (S::Revoked, A::Return, None),
+            (S::Revoked, A::Assign, None),
+            (S::Revoked, A::Conclude, None),
+            (S::Revoked, A::Withdraw, None),
+            (S::Revoked, A::SubmitForReview, None),
+            (S::Revoked, A::ReviewApproved, None),
+            (S::Revoked, A::ReviewReturned, None),
+            (S::Revoked, A::CrimeFound, None),
+            (S::Revoked, A::AmendDecision, None),
+            (S::Revoked, A::RevokeDecision, None),
         ];
         check(&table, S::ALL, A::ALL, S::next);
 

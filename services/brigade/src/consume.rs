@@ -369,6 +369,31 @@ impl Handler for CountyEvents {
                 let e: ev::ReferralConcluded = decode_payload(env)?;
                 return conclude(tx, env, e, &who, now).await;
             }
+            "county.decision_changed" => {
+                // The department amended or revoked its decision: the case's record keeps it.
+                let e: ev::DecisionChanged = decode_payload(env)?;
+                let change = liandong_domain::decision_change::DecisionChange::parse(&e.change)
+                    .map_err(|err| HandlerError::Reject(format!("{}: {err}", env.event_type)))?;
+                let (detail, status) = match (&e.outcome, change) {
+                    (Some(o), _) => (
+                        format!(
+                            "{} 变更其决定：{}（{}）；理由：{}",
+                            env.department, o.kind, o.summary, e.reason
+                        ),
+                        "concluded",
+                    ),
+                    (None, _) => (
+                        format!("{} 撤销其决定；理由：{}", env.department, e.reason),
+                        "revoked",
+                    ),
+                };
+                (
+                    env.aggregate_id.clone(),
+                    change.record_kind(),
+                    detail,
+                    status,
+                )
+            }
             other => {
                 tracing::debug!(
                     event_type = other,

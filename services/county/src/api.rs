@@ -41,7 +41,7 @@ impl Api {
     }
 }
 
-fn to_pb(r: &ReferralRow) -> pb::Referral {
+pub(crate) fn to_pb(r: &ReferralRow) -> pb::Referral {
     pb::Referral {
         referral_id: r.referral_id.clone(),
         department: r.department.clone(),
@@ -158,7 +158,12 @@ impl Api {
         Ok(to_pb(&row))
     }
 
-    fn check(&self, actor: &Actor, action: Action, row: &ReferralRow) -> Result<(), ApiError> {
+    pub(crate) fn check(
+        &self,
+        actor: &Actor,
+        action: Action,
+        row: &ReferralRow,
+    ) -> Result<(), ApiError> {
         let town = TownCode::parse(&row.town).map_err(|e| ApiError::Internal(e.into()))?;
         let department =
             DepartmentCode::parse(&row.department).map_err(|e| ApiError::Internal(e.into()))?;
@@ -207,11 +212,23 @@ impl Api {
             causation_id: None,
         };
         match &emit {
-            Emit::SignedFor(p) => self.outbox.emit(tx, now, ev, p).await?,
-            Emit::Accepted(p) => self.outbox.emit(tx, now, ev, p).await?,
-            Emit::Returned(p) => self.outbox.emit(tx, now, ev, p).await?,
-            Emit::Assigned(p) => self.outbox.emit(tx, now, ev, p).await?,
-            Emit::Concluded(p) => self.outbox.emit(tx, now, ev, p.as_ref()).await?,
+            Emit::SignedFor(p) => {
+                self.outbox.emit(tx, now, ev, p).await?;
+            }
+            Emit::Accepted(p) => {
+                self.outbox.emit(tx, now, ev, p).await?;
+            }
+            Emit::Returned(p) => {
+                self.outbox.emit(tx, now, ev, p).await?;
+            }
+            Emit::Assigned(p) => {
+                self.outbox.emit(tx, now, ev, p).await?;
+            }
+            Emit::Concluded(p) => {
+                let env = self.outbox.emit(tx, now, ev, p.as_ref()).await?;
+                // The decision in force, which a later change names.
+                crate::decision::set_decision_event(tx, &p.referral_id, &env.event_id).await?;
+            }
             Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
         Ok(())
@@ -403,6 +420,18 @@ impl CountyService for Api {
     }
 
     #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id))]
+    async fn change_referral_decision(
+        &self,
+        req: Request<pb::ChangeReferralDecisionRequest>,
+    ) -> Result<Response<pb::ChangeReferralDecisionResponse>, Status> {
+        let actor = actor(&req)?;
+        let referral = self.change_decision(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::ChangeReferralDecisionResponse {
+            referral: Some(referral),
+        }))
+    }
+
     async fn conclude_referral(
         &self,
         req: Request<pb::ConcludeReferralRequest>,

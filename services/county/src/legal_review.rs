@@ -472,8 +472,11 @@ impl Handler for ReviewEvents {
                     town: row.town.clone(),
                     description: facts.description.clone(),
                 };
-                self.outbox
+                let concluded_env = self
+                    .outbox
                     .emit(tx, now, ev_out("referral_concluded"), &payload)
+                    .await?;
+                crate::decision::set_decision_event(tx, &referral_id, &concluded_env.event_id)
                     .await?;
                 let concluded = crate::api::certified(
                     &format!("办结：{}（{}）", outcome.kind, outcome.summary),

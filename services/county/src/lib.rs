@@ -5,6 +5,7 @@
 mod api;
 mod consume;
 mod convert;
+mod decision;
 mod legal_review;
 mod registry;
 mod store;

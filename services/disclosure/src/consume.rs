@@ -94,7 +94,7 @@ impl Handler for Decisions {
                 };
                 self.create(tx, env, now, d).await
             }
-            "brigade.decision_changed" => {
+            "brigade.decision_changed" | "county.decision_changed" => {
                 let e: ev::DecisionChanged = decode_payload(env)?;
                 self.change(tx, env, now, e).await
             }
@@ -142,6 +142,22 @@ impl Decisions {
                     e.superseded_event_id
                 ))
             })?;
+        // Only the body that made a decision changes it (谁执法谁公示): the town's brigade its
+        // own, a department its own.
+        let (kind, code) = match env.source.as_str() {
+            "county" => (BodyKind::Department, env.department.as_str()),
+            _ => (BodyKind::Town, env.town.as_str()),
+        };
+        if old.body_kind != kind.as_str() || old.body_code != code {
+            return Err(HandlerError::Reject(format!(
+                "{} from {} {code} names decision {}, which {} {} made",
+                env.event_type,
+                kind.as_str(),
+                e.superseded_event_id,
+                old.body_kind,
+                old.body_code
+            )));
+        }
         let changed_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
         let from = DisclosureStatus::parse(&old.status)
             .map_err(|err| HandlerError::Reject(err.to_string()))?;

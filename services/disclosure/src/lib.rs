@@ -66,6 +66,7 @@ impl Application {
             filter_subjects: vec![
                 subjects.filter(Source::County, "referral_concluded", "*"),
                 subjects.filter(Source::County, "entrusted_decision_recorded", "*"),
+                subjects.filter(Source::County, "decision_changed", "*"),
             ],
             ordered: false,
         };

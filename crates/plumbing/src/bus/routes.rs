@@ -81,6 +81,9 @@ pub const ROUTES: &[Route] = &[
     route(County, "case_handover_received", Any, &[Brigade]),
     route(County, "case_handover_refused", Any, &[Brigade]),
     route(County, "review_requested", Any, &[Review]),
+    // A department's decision on a referral amended or revoked: its disclosure is withdrawn,
+    // and the case's record keeps the change.
+    route(County, "decision_changed", Any, &[Brigade, Disclosure]),
     route(County, "officer_certificate_changed", Any, &[Review]),
     // The legal review answers whoever asked: the town's brigade or a department.
     route(Review, "review_approved", Town, &[Brigade]),

@@ -1,0 +1,188 @@
+//! A department changes its decision in force on a referral (变更 / 撤销): recorded in the
+//! referral's history, announced as `county.decision_changed`, so that the disclosure service
+//! withdraws the decision's disclosure (行政处罚法 第四十八条, 第八十五条) and the brigade keeps
+//! the change in the case's record.
+
+use chrono::{DateTime, Utc};
+use liandong_domain::auth::{Action, Actor};
+use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
+use liandong_domain::limits::Validator;
+use liandong_domain::outcome::OutcomeInput;
+use liandong_domain::state::{ReferralAction, ReferralStatus};
+use liandong_plumbing::bus::NewEvent;
+use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event_certified};
+use liandong_plumbing::store::Tx;
+use liandong_plumbing::with_tx;
+use liandong_proto::county::v1 as pb;
+use liandong_proto::events::v1 as ev;
+use prost::Message;
+
+use crate::api::Api;
+use crate::store;
+
+/// Records that `event_id` carries the referral's decision in force, inside `tx`.
+pub async fn set_decision_event(
+    tx: &mut Tx,
+    referral_id: &str,
+    event_id: &str,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query(
+        "INSERT INTO referral_decisions (referral_id, event_id) VALUES ($1, $2) \
+         ON CONFLICT (referral_id) DO UPDATE SET event_id = excluded.event_id"
+    )
+    .bind(referral_id)
+    .bind(event_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn decision_event(tx: &mut Tx, referral_id: &str) -> Result<Option<String>, sqlx::Error> {
+    with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT event_id FROM referral_decisions WHERE referral_id = $1"
+    )
+    .bind(referral_id)
+    .fetch_optional(c)
+    .await)
+}
+
+impl Api {
+    /// Amends or revokes the department's decision in force on a referral.
+    pub(crate) async fn change_decision(
+        &self,
+        actor: &Actor,
+        r: pb::ChangeReferralDecisionRequest,
+    ) -> Result<pb::Referral, ApiError> {
+        let input = ChangeInput {
+            change: &r.change,
+            reason: &r.reason,
+            outcome: r.outcome.as_ref().map(|o| OutcomeInput {
+                kind: &o.kind,
+                fine_fen: o.fine_fen,
+                confiscated: o
+                    .confiscated
+                    .iter()
+                    .map(|c| (c.kind.as_str(), c.count))
+                    .collect(),
+                summary: &o.summary,
+            }),
+        };
+        let mut v = Validator::new();
+        if let Err(e) = liandong_domain::ids::TownScopedId::parse(&r.referral_id) {
+            v.violation("referral_id", e.to_string());
+        }
+        let change = check_change(
+            &mut v,
+            &input,
+            self.limits.reason_chars,
+            self.limits.description_chars,
+            self.limits.evidence_refs_per_case,
+        );
+        v.finish().map_err(ApiError::Invalid)?;
+        let change = change.expect("checked");
+        let now: DateTime<Utc> = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let mut row = store::get_in_tx(&mut tx, &r.referral_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no referral {}", r.referral_id)))?;
+        self.check(actor, Action::ChangeDecision, &row)?;
+        let certificate_no = crate::registry::require_certificate(
+            &mut tx,
+            actor,
+            Action::ChangeDecision,
+            &row.department,
+            now,
+        )
+        .await?;
+        let status =
+            ReferralStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        let next = status.next(match change {
+            DecisionChange::Amend => ReferralAction::AmendDecision,
+            DecisionChange::Revoke => ReferralAction::RevokeDecision,
+        })?;
+        let superseded = decision_event(&mut tx, &row.referral_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::FailedPrecondition(format!(
+                    "referral {} has no recorded decision to change",
+                    row.referral_id
+                ))
+            })?;
+        let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+        let amended = match (change, r.outcome) {
+            (DecisionChange::Amend, Some(mut o)) => {
+                if crate::legal_review::is_major(&self.catalogue, &facts, &o) {
+                    return Err(ApiError::FailedPrecondition(
+                        "the amended decision is a major decision, which takes effect only after \
+                         the legal review (法制审核); amending into a major decision is not \
+                         supported yet: revoke the decision instead"
+                            .into(),
+                    ));
+                }
+                // The party stays the same unless the amendment names it.
+                if o.party.is_none() {
+                    o.party = row
+                        .outcome
+                        .as_deref()
+                        .and_then(|b| ev::Outcome::decode(b).ok())
+                        .and_then(|old| old.party);
+                }
+                Some(o)
+            }
+            _ => None,
+        };
+        let reason = r.reason.trim();
+        row.status = next.as_str().into();
+        row.updated_at = now;
+        if let Some(o) = &amended {
+            row.outcome = Some(o.encode_to_vec());
+        }
+        store::update(&mut tx, &row).await?;
+        let payload = ev::DecisionChanged {
+            case_id: row.case_id.clone(),
+            change: change.as_str().into(),
+            reason: reason.into(),
+            superseded_event_id: superseded,
+            outcome: amended.clone(),
+            matters: facts.matters,
+            description: facts.description,
+        };
+        let env = self
+            .outbox
+            .emit(
+                &mut tx,
+                now,
+                NewEvent {
+                    event_type: "decision_changed",
+                    town: &row.town,
+                    department: Some(&row.department),
+                    aggregate_id: &row.referral_id,
+                    actor: Some(actor_to_event_certified(actor, &certificate_no)),
+                    causation_id: None,
+                },
+                &payload,
+            )
+            .await?;
+        if amended.is_some() {
+            set_decision_event(&mut tx, &row.referral_id, &env.event_id).await?;
+        }
+        let detail = match &amended {
+            Some(o) => format!("变更决定：{}（{}）；理由：{reason}", o.kind, o.summary),
+            None => format!("撤销决定；理由：{reason}"),
+        };
+        store::add_history(
+            &mut tx,
+            &row.referral_id,
+            now,
+            change.record_kind(),
+            &actor_label(actor),
+            &crate::api::certified(&detail, &certificate_no),
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        tracing::info!(referral_id = %row.referral_id, change = change.as_str(), "A department changed its decision.");
+        Ok(crate::api::to_pb(&row))
+    }
+}

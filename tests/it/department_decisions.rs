@@ -1,0 +1,257 @@
+//! A department amends and then revokes its decision on a referral: its disclosure is withdrawn
+//! with the public reason, the amendment is disclosed anew, and the case's record at the
+//! brigade keeps both changes.
+
+use std::time::Duration;
+
+use liandong_proto::brigade::v1 as brigade;
+use liandong_proto::county::v1 as county;
+use liandong_proto::disclosure::v1 as disclosure;
+use liandong_proto::events::v1 as ev;
+use liandong_tests::hub::{As, TestHub};
+use liandong_tests::{Backend, eventually, on_each_backend};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+const T1: &str = "330782101";
+const WAIT: Duration = Duration::from_secs(30);
+
+on_each_backend!(a_departments_changed_decision_has_its_disclosure_withdrawn);
+
+fn fine(fen: i64, summary: &str) -> ev::Outcome {
+    ev::Outcome {
+        kind: "fine".into(),
+        fine_fen: fen,
+        summary: summary.into(),
+        party: Some(ev::Party {
+            kind: "organisation".into(),
+            name: "义乌市东山木业有限公司".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Forestry's disclosures of `case_id`, once `ready` holds for them.
+async fn disclosures_when(
+    hub: &TestHub,
+    case_id: &str,
+    what: &str,
+    ready: impl Fn(&[disclosure::Disclosure]) -> bool,
+) -> Vec<disclosure::Disclosure> {
+    eventually(what, WAIT, || {
+        let mut s = hub.disclosure.clone();
+        let ready = &ready;
+        async move {
+            let all: Vec<_> = s
+                .list_disclosures(As::dispatcher("forestry").req(
+                    disclosure::ListDisclosuresRequest {
+                        department: "forestry".into(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .ok()?
+                .into_inner()
+                .disclosures
+                .into_iter()
+                .filter(|d| d.case_id == case_id)
+                .collect();
+            ready(&all).then_some(all)
+        }
+    })
+    .await
+}
+
+async fn a_departments_changed_decision_has_its_disclosure_withdrawn(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let case = hub
+        .brigade
+        .clone()
+        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
+            town: T1.into(),
+            source: brigade::CaseSource::Patrol as i32,
+            matters: vec!["LY-001".into()],
+            village: "东山村".into(),
+            location: "后山林区".into(),
+            description: "发现有人在后山滥伐林木".into(),
+            found_at: Some(prost_types::Timestamp {
+                seconds: 1_780_000_000,
+                nanos: 0,
+            }),
+            ..Default::default()
+        }))
+        .await
+        .expect("the report is taken")
+        .into_inner()
+        .case
+        .unwrap();
+    let mut c = hub.county.clone();
+    let dispatcher = As::dispatcher("forestry");
+    let referral = eventually("the referral in forestry's inbox", WAIT, || {
+        let mut c = hub.county.clone();
+        let case_id = case.case_id.clone();
+        async move {
+            c.list_inbox(As::dispatcher("forestry").req(county::ListInboxRequest {
+                department: "forestry".into(),
+                ..Default::default()
+            }))
+            .await
+            .ok()?
+            .into_inner()
+            .referrals
+            .into_iter()
+            .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
+        }
+    })
+    .await;
+    let id = referral.referral_id.clone();
+    let change = |change: &str, reason: &str, outcome: Option<ev::Outcome>| {
+        county::ChangeReferralDecisionRequest {
+            referral_id: id.clone(),
+            change: change.into(),
+            reason: reason.into(),
+            outcome,
+        }
+    };
+    // Nothing to change before a decision exists.
+    let early = c
+        .change_referral_decision(dispatcher.req(change("revoke", "复议撤销", None)))
+        .await
+        .expect_err("no decision yet");
+    assert_eq!(early.code(), Code::FailedPrecondition, "{early:?}");
+    c.accept_referral(dispatcher.req(county::AcceptReferralRequest {
+        referral_id: id.clone(),
+    }))
+    .await
+    .unwrap();
+    c.conclude_referral(
+        As::investigator("forestry").req(county::ConcludeReferralRequest {
+            referral_id: id.clone(),
+            outcome: Some(fine(300_000, "责令补种并处罚款3000元")),
+        }),
+    )
+    .await
+    .unwrap();
+    let first = disclosures_when(&hub, &case.case_id, "the decision's disclosure", |d| {
+        d.len() == 1
+    })
+    .await
+    .remove(0);
+
+    // Bad input names its fields and changes nothing; an investigator may not change it.
+    let bad = c
+        .change_referral_decision(dispatcher.req(change("amend", "  ", None)))
+        .await
+        .expect_err("no reason, no amended decision");
+    let mut fields: Vec<String> = bad
+        .get_details_bad_request()
+        .expect("field violations")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["outcome", "reason"]);
+    let refused = c
+        .change_referral_decision(As::investigator("forestry").req(change(
+            "revoke",
+            "复议撤销",
+            None,
+        )))
+        .await
+        .expect_err("an investigator does not change decisions");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+
+    // Amended: the first disclosure is withdrawn with the reason, the amendment disclosed.
+    let amended = c
+        .change_referral_decision(dispatcher.req(change(
+            "amend",
+            "经行政复议，罚款数额调整",
+            Some(fine(200_000, "责令补种并处罚款2000元")),
+        )))
+        .await
+        .expect("the decision is amended")
+        .into_inner()
+        .referral
+        .unwrap();
+    assert_eq!(amended.status, "concluded");
+    let after_amend = disclosures_when(&hub, &case.case_id, "the amendment disclosed", |d| {
+        d.len() == 2
+            && d.iter()
+                .any(|x| x.disclosure_id == first.disclosure_id && x.status == "withdrawn")
+    })
+    .await;
+    let old = after_amend
+        .iter()
+        .find(|x| x.disclosure_id == first.disclosure_id)
+        .unwrap();
+    assert_eq!(
+        old.withdrawal_reason,
+        "原决定已依法变更：经行政复议，罚款数额调整"
+    );
+    assert!(old.withdrawal_due_at.is_some());
+    let new = after_amend
+        .iter()
+        .find(|x| x.disclosure_id != first.disclosure_id)
+        .unwrap();
+    assert_eq!(new.status, "pending");
+    assert_eq!(
+        new.decision.as_ref().map(|d| d.fine_fen),
+        Some(200_000),
+        "{new:?}"
+    );
+
+    // Revoked: the amendment's disclosure is withdrawn too; the referral is revoked for good.
+    let revoked = c
+        .change_referral_decision(dispatcher.req(change("revoke", "法院判决撤销", None)))
+        .await
+        .expect("the decision is revoked")
+        .into_inner()
+        .referral
+        .unwrap();
+    assert_eq!(revoked.status, "revoked");
+    disclosures_when(&hub, &case.case_id, "every disclosure withdrawn", |d| {
+        d.len() == 2 && d.iter().all(|x| x.status == "withdrawn")
+    })
+    .await;
+    let again = c
+        .change_referral_decision(dispatcher.req(change("revoke", "再次撤销", None)))
+        .await
+        .expect_err("nothing left to revoke");
+    assert_eq!(again.code(), Code::FailedPrecondition);
+
+    // The brigade's record of the case keeps both changes, and still verifies.
+    let record = eventually("the changes in the case's record", WAIT, || {
+        let mut b = hub.brigade.clone();
+        let case_id = case.case_id.clone();
+        async move {
+            let r = b
+                .get_case(As::brigade_officer(T1).req(brigade::GetCaseRequest { case_id }))
+                .await
+                .ok()?
+                .into_inner();
+            let kinds: Vec<String> = r.history.iter().map(|h| h.kind.clone()).collect();
+            (kinds.iter().any(|k| k == "decision_amended")
+                && kinds.iter().any(|k| k == "decision_revoked"))
+            .then_some(kinds)
+        }
+    })
+    .await;
+    let verified = hub
+        .brigade
+        .clone()
+        .verify_record(As::brigade_captain(T1).req(brigade::VerifyRecordRequest {
+            case_id: case.case_id.clone(),
+        }))
+        .await
+        .expect("the record verifies")
+        .into_inner();
+    println!(
+        "[{backend}] forestry amended then revoked its decision; record kinds {record:?}; \
+         verified {}",
+        verified.ok
+    );
+    assert!(verified.ok, "{verified:?}");
+    hub.stop().await;
+}
