@@ -316,8 +316,8 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
     };
     hub.conclude(march(6, 9, 30), "forestry", &a2, education)
         .await; // A2 +96 h
-    // Read on Thursday 12 March, 12:00.
-    hub.clock.set(march(12, 12, 0));
+    // Read on Wednesday 25 March, 12:00.
+    hub.clock.set(march(25, 12, 0));
 
     let chair = As::board_chair(T1);
     let all = eventually("the read model to apply every event", WAIT, || async {
@@ -334,18 +334,19 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
     .await;
     assert_eq!(all.town, T1, "the chair reads the own town");
 
-    // Working-day targets from dispatch: sign for 1, accept 2, conclude 5.
+    // The shipped time-limits policy for forestry and water (no rule of their own): from
+    // dispatch, sign for in 1 working day, accept or return in 2, conclude in 15.
     // Forestry:
-    //   A1 (Mon 09:00): sign 1 h, accept 3 h, conclude 48 h: all on time.
-    //   A2 (Mon 09:30): sign 2 h, accept 24 h, conclude 96 h (Fri; due Mon 9th): all on time.
-    //   A3 (Tue 10:00): sign 48 h (due Wed 24:00): late; accept due Thu 5th and conclude due
-    //   Tue 10th, neither done by Thu 12th: both overdue. 6 of 9 on time.
+    //   A1 (Mon 2nd 09:00): sign 1 h, accept 3 h, conclude 48 h: all on time.
+    //   A2 (Mon 2nd 09:30): sign 2 h, accept 24 h, conclude 96 h (due Mon 23rd): all on time.
+    //   A3 (Tue 3rd 10:00): sign 48 h (due Wed 4th 24:00): late; accept due Thu 5th and
+    //   conclude due Tue 24th, neither done by Wed 25th: both overdue. 6 of 9 on time.
     //   sign [1 h, 2 h, 48 h]: median rank ⌈1.5⌉ = 2 → 2 h, p90 rank ⌈2.7⌉ = 3 → 48 h.
     //   accept [3 h, 24 h]: median rank 1 → 3 h, p90 rank 2 → 24 h.
     //   conclude [48 h, 96 h]: median 48 h, p90 96 h.
     // Water resources:
-    //   B1 (Mon 10:00): sign 4 h, accept 48 h (due Wed 24:00): on time; conclude due Mon 9th:
-    //   overdue. 2 of 3 on time.
+    //   B1 (Mon 2nd 10:00): sign 4 h, accept 48 h (due Wed 4th 24:00): on time; conclude due
+    //   Mon 23rd: overdue. 2 of 3 on time.
     let forestry = all
         .departments
         .iter()
@@ -359,6 +360,8 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
             ("conclude", 2, Some(2 * D), Some(4 * D), 2, 3),
         ]
     );
+    let limits: Vec<u32> = forestry.steps.iter().map(|s| s.target_days).collect();
+    assert_eq!(limits, [1, 2, 15]);
     assert_eq!(
         (forestry.referrals, forestry.on_time, forestry.timed),
         (3, 6, 9)
@@ -384,8 +387,8 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
     assert_eq!(all.departments.len(), 2);
     assert_eq!((all.on_time, all.timed), (8, 12));
 
-    // Open, oldest first: B1 since Mon 2nd 10:00 (10 d 2 h), waiting to conclude; A3 since
-    // Tue 3rd 10:00 (9 d 2 h), waiting to be accepted.
+    // Open, oldest first: B1 since Mon 2nd 10:00 (23 d 2 h), waiting to conclude; A3 since
+    // Tue 3rd 10:00 (22 d 2 h), waiting to be accepted.
     let open: Vec<(&str, &str, i64, bool)> = all
         .open
         .iter()
@@ -401,8 +404,8 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
     assert_eq!(
         open,
         [
-            ("water_resources", "conclude", 10 * D + 2 * H, true),
-            ("forestry", "accept", 9 * D + 2 * H, true),
+            ("water_resources", "conclude", 23 * D + 2 * H, true),
+            ("forestry", "accept", 22 * D + 2 * H, true),
         ]
     );
     assert_eq!(all.open[0].id, b1);

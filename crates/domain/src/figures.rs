@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, Action, Actor, Denied, Resource, Role};
-use crate::calendar::{Calendar, Deadline};
+use crate::calendar::Deadline;
 use crate::ids::TownCode;
+use crate::time_limits::ObligationKind;
 
 /// The `p`-th percentile of `values` by the nearest-rank method: sorted ascending, the value at
 /// rank `⌈p/100 · n⌉` (1-based), and the smallest value for `p = 0`. `None` for no values or a
@@ -43,7 +44,8 @@ impl Spread {
     }
 }
 
-/// The steps of a referral whose time is measured from its dispatch (派发).
+/// The steps of a referral whose time is measured from its dispatch (派发), each against the
+/// deadline the time-limits policy (`crate::time_limits`) gives its obligation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
@@ -58,53 +60,21 @@ pub enum Step {
 impl Step {
     pub const ALL: [Step; 3] = [Step::SignFor, Step::Accept, Step::Conclude];
 
+    /// The obligation of the time-limits policy that times this step.
+    pub fn obligation(self) -> ObligationKind {
+        match self {
+            Step::SignFor => ObligationKind::SignFor,
+            Step::Accept => ObligationKind::AcceptOrReturn,
+            Step::Conclude => ObligationKind::Conclude,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Step::SignFor => "sign_for",
             Step::Accept => "accept",
             Step::Conclude => "conclude",
         }
-    }
-}
-
-/// Working-day targets for each step, counted from the dispatch (the clock starts at dispatch,
-/// not at sign-for). Defaults, each overridable in configuration:
-/// - sign for within 1 working day: the practice of 12345-style dispatch (签收 1 个工作日) the
-///   hub's domain notes record; no statute sets it;
-/// - accept, or return with the reason, within 2 working days: 《山东省政务服务热线管理办法》
-///   ("转办事项不属于本单位职责范围的，应在2个工作日内回退并注明回退原因");
-/// - conclude within 5 working days: the same 办法 ("承办单位应在接到热线事项5个工作日内办理完毕并
-///   回复来电人", extendable); enforcement cases often take longer, which is what a county
-///   configures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Targets {
-    pub sign_for_days: u32,
-    pub accept_days: u32,
-    pub conclude_days: u32,
-}
-
-impl Default for Targets {
-    fn default() -> Self {
-        Targets {
-            sign_for_days: 1,
-            accept_days: 2,
-            conclude_days: 5,
-        }
-    }
-}
-
-impl Targets {
-    pub fn days(&self, step: Step) -> u32 {
-        match step {
-            Step::SignFor => self.sign_for_days,
-            Step::Accept => self.accept_days,
-            Step::Conclude => self.conclude_days,
-        }
-    }
-
-    /// When `step` is due for a referral dispatched at `dispatched_at`.
-    pub fn deadline(&self, cal: &Calendar, dispatched_at: DateTime<Utc>, step: Step) -> Deadline {
-        cal.add_working_days(dispatched_at, self.days(step))
     }
 }
 
@@ -273,33 +243,25 @@ mod tests {
     }
 
     #[test]
-    fn targets_count_working_days_from_dispatch() {
+    fn steps_are_timed_from_dispatch_against_the_policy() {
+        use crate::calendar::Calendar;
+        use crate::time_limits::TimeLimits;
         let cal = Calendar::shipped();
-        let t = Targets::default();
-        // Dispatched Friday 2026-03-06 10:00: sign for by Monday 24:00, conclude by the next
-        // Friday 24:00.
+        let policy = TimeLimits::shipped();
+        let limits = policy.for_case(None, &["LY-001".to_owned()]);
+        // Dispatched Friday 2026-03-06 10:00: 1 working day to sign for ends Monday 24:00.
         let dispatched = at(2026, 3, 6, 10);
-        let sign = t.deadline(&cal, dispatched, Step::SignFor);
+        let sign = policy.deadline(&cal, Step::SignFor.obligation(), &limits, dispatched);
         assert_eq!(sign.last_day.to_string(), "2026-03-09");
         assert!(on_time(at(2026, 3, 9, 23), &sign));
         assert!(!on_time(at(2026, 3, 10, 0), &sign));
         assert!(overdue(at(2026, 3, 10, 0), &sign));
         assert!(!overdue(at(2026, 3, 9, 9), &sign));
-        assert_eq!(
-            t.deadline(&cal, dispatched, Step::Accept)
-                .last_day
-                .to_string(),
-            "2026-03-10"
-        );
-        assert_eq!(
-            t.deadline(&cal, dispatched, Step::Conclude)
-                .last_day
-                .to_string(),
-            "2026-03-13"
-        );
+        let accept = policy.deadline(&cal, Step::Accept.obligation(), &limits, dispatched);
+        assert_eq!(accept.last_day.to_string(), "2026-03-10");
         // Across the 2026 Labour Day holiday (1–5 May; Saturday 9 May worked): dispatched
         // Thursday 30 April, the one working day to sign for is Wednesday 6 May.
-        let sign = t.deadline(&cal, at(2026, 4, 30, 16), Step::SignFor);
+        let sign = policy.deadline(&cal, Step::SignFor.obligation(), &limits, at(2026, 4, 30, 16));
         assert_eq!(sign.last_day.to_string(), "2026-05-06");
     }
 

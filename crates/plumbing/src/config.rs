@@ -85,25 +85,18 @@ impl NatsAuth {
     }
 }
 
-/// The dashboard (`services/readmodel`): working-day targets from a referral's dispatch to each
-/// step, and how many cases of a path a department needs in the period to be ranked
-/// (`liandong_domain::figures::Targets` documents the defaults' sources).
+/// The dashboard (`services/readmodel`): how many cases of a path a department needs in the
+/// period to be ranked, so one fast case does not top the list. Deadlines come from the
+/// time-limits policy (`time_limits`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DashboardConfig {
-    pub sign_for_days: u32,
-    pub accept_days: u32,
-    pub conclude_days: u32,
     pub ranking_min_cases: u32,
 }
 
 impl Default for DashboardConfig {
     fn default() -> Self {
-        let t = liandong_domain::figures::Targets::default();
         Self {
-            sign_for_days: t.sign_for_days,
-            accept_days: t.accept_days,
-            conclude_days: t.conclude_days,
             ranking_min_cases: 3,
         }
     }
@@ -180,7 +173,7 @@ pub struct Config {
     pub disclosure_addr: SocketAddr,
     /// The read model, which keeps the dashboard's figures from the event streams.
     pub readmodel_addr: SocketAddr,
-    /// The dashboard's working-day targets and ranking minimum.
+    /// The dashboard's ranking minimum.
     pub dashboard: DashboardConfig,
     /// The HTTP/JSON gateway.
     pub gateway_addr: SocketAddr,

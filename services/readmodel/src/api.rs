@@ -11,11 +11,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures::Stream;
 use liandong_domain::calendar::Calendar;
 use liandong_domain::figures::{
-    self, Contender, Rate, Spread, Step, Targets, dashboard_scope, nearest_rank,
+    self, Contender, Rate, Spread, Step, dashboard_scope, nearest_rank,
 };
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
 use liandong_domain::outcome::OutcomeKind;
+use liandong_domain::time_limits::TimeLimits;
 use liandong_plumbing::clock::SharedClock;
 use liandong_plumbing::grpc::{ApiError, actor};
 use liandong_plumbing::runtime::Runtime;
@@ -34,7 +35,7 @@ pub struct Api {
     db: Db,
     clock: SharedClock,
     calendar: Arc<Calendar>,
-    targets: Targets,
+    time_limits: Arc<TimeLimits>,
     min_cases: u32,
     stop: CancellationToken,
 }
@@ -57,6 +58,7 @@ struct ItemRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct CaseRow {
+    case_id: String,
     town: String,
     path: String,
     department: String,
@@ -141,11 +143,7 @@ impl Api {
             db: rt.db.clone(),
             clock: rt.clock.clone(),
             calendar: rt.calendar.clone(),
-            targets: Targets {
-                sign_for_days: d.sign_for_days,
-                accept_days: d.accept_days,
-                conclude_days: d.conclude_days,
-            },
+            time_limits: rt.time_limits.clone(),
             min_cases: d.ranking_min_cases,
             stop: rt.stop.clone(),
         }
@@ -199,7 +197,7 @@ impl Api {
         .await
         })?;
         let cases: Vec<CaseRow> = with_db!(&self.db, |p| sqlx::query_as(
-            "SELECT town, path, department, matters, seen_at FROM rm_cases"
+            "SELECT case_id, town, path, department, matters, seen_at FROM rm_cases"
         )
         .fetch_all(p)
         .await)?;
@@ -217,6 +215,14 @@ impl Api {
         .fetch_all(p)
         .await)?;
 
+        // Each case's matters, for the policy's limits of the case's matter classes.
+        let matters: BTreeMap<&str, Vec<String>> = cases
+            .iter()
+            .map(|c| {
+                let m: Vec<String> = serde_json::from_str(&c.matters).unwrap_or_default();
+                (c.case_id.as_str(), m)
+            })
+            .collect();
         let mut depts: BTreeMap<String, Dept> = BTreeMap::new();
         // Per path and department, for the ranking.
         let mut paths: BTreeMap<(String, String), (u32, Rate, Vec<i64>)> = BTreeMap::new();
@@ -235,6 +241,14 @@ impl Api {
                 .entry((it.path.clone(), it.department.clone()))
                 .or_default();
             ranked.0 += 1;
+            let department = DepartmentCode::parse(&it.department).ok();
+            let limits = self.time_limits.for_case(
+                department.as_ref(),
+                matters
+                    .get(it.case_id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
+            );
             let referral = it.kind == "referral";
             if referral {
                 d.referrals += 1;
@@ -264,7 +278,12 @@ impl Api {
                     },
                     Step::Conclude => it.concluded_at,
                 };
-                let deadline = self.targets.deadline(&self.calendar, dispatched, step);
+                let deadline = self.time_limits.deadline(
+                    &self.calendar,
+                    step.obligation(),
+                    &limits,
+                    dispatched,
+                );
                 match done {
                     Some(done) => {
                         let took = secs(dispatched, done);
@@ -317,32 +336,37 @@ impl Api {
 
         let departments = depts
             .into_iter()
-            .map(|(department, d)| pb::DepartmentFigures {
-                department,
-                referrals: d.referrals,
-                tasks: d.tasks,
-                steps: Step::ALL
-                    .iter()
-                    .map(|s| {
-                        let times = d.times.get(s.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-                        let spread = Spread::of(times);
-                        let rate = d.rates.get(s.as_str()).copied().unwrap_or_default();
-                        pb::StepTimes {
-                            step: s.as_str().into(),
-                            count: spread.count,
-                            median_secs: spread.median_secs,
-                            p90_secs: spread.p90_secs,
-                            target_days: self.targets.days(*s),
-                            on_time: rate.hits,
-                            timed: rate.total,
-                        }
-                    })
-                    .collect(),
-                on_time: d.all.hits,
-                timed: d.all.total,
-                open: d.open,
-                overdue: d.overdue,
-                returned: d.returned,
+            .map(|(department, d)| {
+                let limits = self
+                    .time_limits
+                    .for_case(DepartmentCode::parse(&department).ok().as_ref(), &[]);
+                pb::DepartmentFigures {
+                    department,
+                    referrals: d.referrals,
+                    tasks: d.tasks,
+                    steps: Step::ALL
+                        .iter()
+                        .map(|s| {
+                            let times = d.times.get(s.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+                            let spread = Spread::of(times);
+                            let rate = d.rates.get(s.as_str()).copied().unwrap_or_default();
+                            pb::StepTimes {
+                                step: s.as_str().into(),
+                                count: spread.count,
+                                median_secs: spread.median_secs,
+                                p90_secs: spread.p90_secs,
+                                target_days: limits.of(s.obligation()),
+                                on_time: rate.hits,
+                                timed: rate.total,
+                            }
+                        })
+                        .collect(),
+                    on_time: d.all.hits,
+                    timed: d.all.total,
+                    open: d.open,
+                    overdue: d.overdue,
+                    returned: d.returned,
+                }
             })
             .collect();
 
