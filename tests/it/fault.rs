@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream;
 use liandong_plumbing::bus::Bus;
 use liandong_tests::fault::{
-    self, Databases, Load, NatsCluster, NatsServer, PgCluster, Watch, check_invariants,
-    deliver_and_conclude, when_at_least,
+    self, Databases, Hop, Kind, Load, MAJOR_FINE_FEN, NatsCluster, NatsServer, PgCluster, Via,
+    Watch, check_hop, check_invariants, conclude_all, conclude_all_fined, deliver_and_conclude,
+    when_at_least,
 };
 use liandong_tests::hub::TestHub;
 use liandong_tests::{Backend, TestEnv};
@@ -18,7 +19,7 @@ const KILL_LOAD: usize = 1000;
 /// Enough for the other scenarios to have traffic before, during and after the fault.
 const LOAD: usize = 400;
 const IN_FLIGHT: usize = 32;
-const SETTLE: Duration = Duration::from_secs(90);
+const SETTLE: Duration = Duration::from_secs(180);
 
 /// One scenario at a time: each drives the machine's two cores to the full, and two at once
 /// turn a one-second ack wait into a storm of redeliveries that measures the machine, not
@@ -43,7 +44,13 @@ async fn kill9_mid_load(service: &'static str, watch: Watch, backend: Backend) {
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
-    let load = Load::start(hub.brigade.clone(), KILL_LOAD, IN_FLIGHT);
+    // The gateway's crash is seen by the town's app, which reports through it.
+    let via = if service == "gateway" {
+        Via::Gateway(hub.env.cfg.gateway_addr)
+    } else {
+        Via::Grpc(hub.brigade.clone())
+    };
+    let load = Load::drive(via, Kind::Referral, KILL_LOAD, IN_FLIGHT);
 
     let at = when_at_least(&dbs, watch, KILL_LOAD, 0.3).await;
     hub.kill9(service);
@@ -78,7 +85,10 @@ async fn kill9_mid_load(service: &'static str, watch: Watch, backend: Backend) {
         SETTLE,
     )
     .await;
-    assert!(f.sent >= KILL_LOAD as i64);
+    assert_eq!(
+        f.sent, KILL_LOAD as i64,
+        "each report, repeated under its request id after the crash, made exactly one case"
+    );
     dbs.close().await;
     hub.stop().await;
     println!(
@@ -97,6 +107,197 @@ async fn kill9_of_the_brigade_mid_load_loses_and_doubles_nothing() {
 
 async fn kill9_of_the_county_mid_load_loses_and_doubles_nothing() {
     kill9_mid_load("county", Watch::Received, Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill9_of_the_gateway_mid_load_loses_and_doubles_nothing() {
+    kill9_mid_load("gateway", Watch::Sent, Backend::Sqlite).await;
+}
+
+/// Waits until `sql` counts at least `fraction` of `of` rows in `db`; returns the fraction.
+async fn when_counted(
+    db: &liandong_plumbing::store::Db,
+    sql: &str,
+    of: usize,
+    fraction: f64,
+) -> f64 {
+    let want = (of as f64 * fraction).ceil() as i64;
+    let n = liandong_tests::eventually(
+        &format!("{want} rows of {sql}"),
+        Duration::from_secs(180),
+        || async move {
+            let n: i64 =
+                liandong_plumbing::with_db!(db, |p| sqlx::query_scalar(sql).fetch_one(p).await)?;
+            anyhow::Ok((n >= want).then_some(n))
+        },
+    )
+    .await;
+    n as f64 / of as f64
+}
+
+/// Reports `KILL_LOAD` referrals and waits until every one is in the department's inbox,
+/// before a scenario that kills a service further down the path.
+async fn referrals_delivered(hub: &TestHub, dbs: &Databases) -> Vec<String> {
+    let (acknowledged, _) = Load::start(hub.brigade.clone(), KILL_LOAD, IN_FLIGHT)
+        .finish()
+        .await;
+    assert_eq!(acknowledged, KILL_LOAD);
+    liandong_tests::eventually("every referral in the inbox", SETTLE, || async move {
+        let (sent, received) = (dbs.sent().await?, dbs.received().await?);
+        anyhow::Ok((received >= sent).then_some(()))
+    })
+    .await;
+    dbs.open_referrals().await.expect("the inbox reads")
+}
+
+/// The joint meeting's board killed while 1,000 joint cases are being submitted to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill9_of_the_board_mid_load_loses_and_doubles_nothing() {
+    let _serial = SERIAL.lock().await;
+    let mut hub = TestHub::start_with(TestEnv::new(Backend::Postgres)).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let load = Load::drive(
+        Via::Grpc(hub.brigade.clone()),
+        Kind::Joint,
+        KILL_LOAD,
+        IN_FLIGHT,
+    );
+    let on_agenda = "SELECT COUNT(*) FROM agenda_items WHERE kind = 'joint_case'";
+    let at = when_counted(&dbs.board, on_agenda, KILL_LOAD, 0.3).await;
+    hub.kill9("board");
+    println!(
+        "[kill -9 board] killed at {:.0} % of {KILL_LOAD} joint cases on the agenda",
+        at * 100.0
+    );
+    assert!((0.10..=0.90).contains(&at), "mid-load, not at {at}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    hub.respawn("board").await;
+    let (acknowledged, failed) = load.finish().await;
+    let injected = format!(
+        "kill -9 of board at {:.0} % of {KILL_LOAD} joint cases on the agenda, restart after \
+         0.5 s ({acknowledged} reports acknowledged, {failed} calls retried)",
+        at * 100.0
+    );
+    let urls = hub.env.cfg.nats_url.clone();
+    let f = check_hop(
+        "kill -9 board",
+        &injected,
+        &dbs,
+        Hop {
+            sender: &dbs.brigade,
+            sent_sql: "SELECT case_id FROM cases WHERE path = 'joint'",
+            receiver: &dbs.board,
+            received_sql: "SELECT case_id FROM agenda_items WHERE kind = 'joint_case'",
+        },
+        &urls,
+        &dlq(&hub),
+        SETTLE,
+    )
+    .await;
+    assert_eq!(f.sent, KILL_LOAD as i64, "one case per report");
+    dbs.close().await;
+    hub.stop().await;
+}
+
+/// The disclosure service killed while the department's 1,000 decisions reach it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill9_of_the_disclosure_service_mid_decisions_loses_and_doubles_nothing() {
+    let _serial = SERIAL.lock().await;
+    let mut hub = TestHub::start_with(TestEnv::new(Backend::Sqlite)).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let open = referrals_delivered(&hub, &dbs).await;
+    let conclusions = tokio::spawn(conclude_all(hub.county.clone(), open, IN_FLIGHT));
+    let disclosed = "SELECT COUNT(*) FROM disclosures";
+    let at = when_counted(&dbs.disclosure, disclosed, KILL_LOAD, 0.3).await;
+    hub.kill9("disclosure");
+    println!(
+        "[kill -9 disclosure] killed at {:.0} % of {KILL_LOAD} decisions disclosed",
+        at * 100.0
+    );
+    assert!((0.10..=0.90).contains(&at), "mid-load, not at {at}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    hub.respawn("disclosure").await;
+    let concluded = conclusions.await.expect("the conclusions ran");
+    let injected = format!(
+        "kill -9 of disclosure at {:.0} % of {KILL_LOAD} decisions disclosed, restart after \
+         0.5 s ({concluded} referrals concluded)",
+        at * 100.0
+    );
+    let urls = hub.env.cfg.nats_url.clone();
+    let f = check_hop(
+        "kill -9 disclosure",
+        &injected,
+        &dbs,
+        Hop {
+            sender: &dbs.county,
+            sent_sql: "SELECT case_id FROM referrals WHERE status = 'concluded'",
+            receiver: &dbs.disclosure,
+            received_sql: "SELECT case_id FROM disclosures",
+        },
+        &urls,
+        &dlq(&hub),
+        SETTLE,
+    )
+    .await;
+    assert_eq!(f.sent, KILL_LOAD as i64);
+    dbs.close().await;
+    hub.stop().await;
+}
+
+/// The review service killed while the department's 1,000 major decisions ask for review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill9_of_the_review_service_mid_requests_loses_and_doubles_nothing() {
+    let _serial = SERIAL.lock().await;
+    let mut hub = TestHub::start_with(TestEnv::new(Backend::Postgres)).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let open = referrals_delivered(&hub, &dbs).await;
+    let requests = tokio::spawn(conclude_all_fined(
+        hub.county.clone(),
+        open,
+        IN_FLIGHT,
+        MAJOR_FINE_FEN,
+    ));
+    let reviews = "SELECT COUNT(*) FROM reviews";
+    let at = when_counted(&dbs.review, reviews, KILL_LOAD, 0.3).await;
+    hub.kill9("review");
+    println!(
+        "[kill -9 review] killed at {:.0} % of {KILL_LOAD} review requests received",
+        at * 100.0
+    );
+    assert!((0.10..=0.90).contains(&at), "mid-load, not at {at}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    hub.respawn("review").await;
+    let proposed = requests.await.expect("the proposals ran");
+    let injected = format!(
+        "kill -9 of review at {:.0} % of {KILL_LOAD} major decisions' review requests received, \
+         restart after 0.5 s ({proposed} decisions proposed)",
+        at * 100.0
+    );
+    let urls = hub.env.cfg.nats_url.clone();
+    let f = check_hop(
+        "kill -9 review",
+        &injected,
+        &dbs,
+        Hop {
+            sender: &dbs.county,
+            sent_sql: "SELECT review_id FROM referral_reviews",
+            receiver: &dbs.review,
+            received_sql: "SELECT review_id FROM reviews",
+        },
+        &urls,
+        &dlq(&hub),
+        SETTLE,
+    )
+    .await;
+    assert_eq!(f.sent, KILL_LOAD as i64);
+    dbs.close().await;
+    hub.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,23 +422,35 @@ async fn a_broker_that_loses_acknowledged_messages_is_made_good_by_receipts_and_
         .await
         .expect("the databases open");
     let js = jetstream::new(fault::connect(&nats.url()).await.unwrap());
-    let (brigade_stream, receipts) = (stream(&hub, "BRIGADE"), stream(&hub, "RECEIPTS"));
+    let brigade_stream = stream(&hub, "BRIGADE");
     let load = Load::start(hub.brigade.clone(), LOAD, IN_FLIGHT);
 
-    // Purge the referrals' stream (and the receipts) every 150 ms while reports are coming:
-    // messages the broker acknowledged to the relay vanish before or after delivery.
-    let mut purged = 0u64;
-    let mut purges = 0;
-    while !load_done(&load) {
-        for name in [&brigade_stream, &receipts] {
-            if let Ok(s) = js.get_stream(name).await
-                && let Ok(p) = s.purge().await
-            {
-                purged += p.purged;
+    // Purge the referrals' stream, the departments' stream and the receipts every 150 ms,
+    // through the reports and then through the departments' answers: messages the broker
+    // acknowledged to a relay vanish before or after delivery, in both directions.
+    let purging = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let purger = {
+        let js = js.clone();
+        let names = ["BRIGADE", "COUNTY", "RECEIPTS"].map(|s| stream(&hub, s));
+        let purging = purging.clone();
+        tokio::spawn(async move {
+            let (mut purges, mut purged) = (0u64, 0u64);
+            while purging.load(std::sync::atomic::Ordering::Relaxed) {
+                for name in &names {
+                    if let Ok(s) = js.get_stream(name).await
+                        && let Ok(p) = s.purge().await
+                    {
+                        purged += p.purged;
+                    }
+                }
+                purges += 1;
+                tokio::time::sleep(Duration::from_millis(150)).await;
             }
-        }
-        purges += 1;
-        tokio::time::sleep(Duration::from_millis(150)).await;
+            (purges, purged)
+        })
+    };
+    while !load_done(&load) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Then delete the referrals' stream outright and create it again, as an operator
     // recovering a broken stream would; its consumers are gone with it and come back.
@@ -247,10 +460,12 @@ async fn a_broker_that_loses_acknowledged_messages_is_made_good_by_receipts_and_
         .expect("the streams are created again");
     let (acknowledged, failed) = load.finish().await;
     let concluded = deliver_and_conclude(&dbs, hub.county.clone(), SETTLE).await;
+    purging.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (purges, purged) = purger.await.expect("the purger did not panic");
     let injected = format!(
-        "{purges} purges of {brigade_stream} and RECEIPTS during the load ({purged} acknowledged \
-         messages dropped), then {brigade_stream} deleted and recreated ({acknowledged} \
-         acknowledged, {failed} calls retried, {concluded} concluded)"
+        "{purges} purges of BRIGADE, COUNTY and RECEIPTS through the reports and the answers \
+         ({purged} acknowledged messages dropped), {brigade_stream} deleted and recreated \
+         mid-way ({acknowledged} acknowledged, {failed} calls retried, {concluded} concluded)"
     );
     let f = check_invariants(
         "broker loss",

@@ -537,13 +537,32 @@ pub fn out_of_scope_report(n: usize) -> brigade::ReportCaseRequest {
         evidence_refs: vec![],
         complex: false,
         triage_override: None,
+        request_id: String::new(),
     }
 }
 
-/// Reports `total` out-of-scope cases through the brigade's gRPC, `in_flight` at a time, in
-/// the background. A failed call is tried again until it succeeds: a call cut off by a crash
-/// may have committed all the same, so the brigade's own table, not this count, says what
-/// was sent.
+/// How the load's reports reach the brigade.
+#[derive(Clone)]
+pub enum Via {
+    /// The brigade's gRPC API.
+    Grpc(BrigadeServiceClient<Channel>),
+    /// The gateway's JSON API (`POST /v1/cases`), as the town's app would.
+    Gateway(std::net::SocketAddr),
+}
+
+/// What each report of the load is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Out of the town's scope: a referral to forestry.
+    Referral,
+    /// Marked complex by the officer: a joint case for the board.
+    Joint,
+}
+
+/// Reports `total` cases, `in_flight` at a time, in the background. A failed call is tried
+/// again until it succeeds, under the same request id: a call cut off by a crash may have
+/// committed all the same, and the repeat then answers with the case it made, so every
+/// report makes exactly one case.
 pub struct Load {
     pub total: usize,
     /// Reports the brigade answered with success.
@@ -554,24 +573,31 @@ pub struct Load {
 }
 
 impl Load {
+    /// Out-of-scope reports through the brigade's gRPC API.
     pub fn start(client: BrigadeServiceClient<Channel>, total: usize, in_flight: usize) -> Load {
+        Load::drive(Via::Grpc(client), Kind::Referral, total, in_flight)
+    }
+
+    pub fn drive(via: Via, kind: Kind, total: usize, in_flight: usize) -> Load {
         let acknowledged = Arc::new(AtomicUsize::new(0));
         let failed_calls = Arc::new(AtomicUsize::new(0));
         let (ack, failed) = (acknowledged.clone(), failed_calls.clone());
+        let run = uuid::Uuid::now_v7().simple().to_string();
         let task = tokio::spawn(async move {
             futures::stream::iter(0..total)
                 .for_each_concurrent(in_flight, |n| {
-                    let mut client = client.clone();
+                    let via = via.clone();
                     let (ack, failed) = (ack.clone(), failed.clone());
+                    let request = brigade::ReportCaseRequest {
+                        request_id: format!("{run}-{n}"),
+                        complex: kind == Kind::Joint,
+                        ..out_of_scope_report(n)
+                    };
                     async move {
                         let deadline = Instant::now() + Duration::from_secs(120);
-                        let officer = As::brigade_officer(TOWN);
                         loop {
-                            match client
-                                .report_case(officer.req(out_of_scope_report(n)))
-                                .await
-                            {
-                                Ok(_) => {
+                            match report(&via, &request).await {
+                                Ok(()) => {
                                     ack.fetch_add(1, Ordering::Relaxed);
                                     return;
                                 }
@@ -607,13 +633,69 @@ impl Load {
     }
 }
 
+/// One report, as the brigade officer; an error says why the call failed.
+async fn report(via: &Via, r: &brigade::ReportCaseRequest) -> Result<(), String> {
+    let officer = As::brigade_officer(TOWN);
+    match via {
+        Via::Grpc(client) => client
+            .clone()
+            .report_case(officer.req(r.clone()))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Via::Gateway(addr) => {
+            let body = serde_json::json!({
+                "town": r.town,
+                "source": "CASE_SOURCE_PATROL",
+                "matters": r.matters,
+                "village": r.village,
+                "location": r.location,
+                "description": r.description,
+                "foundAt": "2026-05-28T08:30:00Z",
+                "complex": r.complex,
+                "requestId": r.request_id,
+            })
+            .to_string();
+            let headers = [
+                ("x-liandong-officer", officer.officer),
+                ("x-liandong-role", officer.role),
+                ("x-liandong-town", TOWN),
+            ];
+            let reply = crate::http::request(*addr, "POST", "/v1/cases", &headers, Some(&body))
+                .await
+                .map_err(|e| e.to_string())?;
+            if reply.status == 200 {
+                Ok(())
+            } else {
+                Err(format!("HTTP {}: {}", reply.status, reply.body))
+            }
+        }
+    }
+}
+
+/// Fines that conclude a referral outright: 3,000 yuan, below LY-001's major threshold.
+pub const MINOR_FINE_FEN: i64 = 300_000;
+/// A fine of 15,000 yuan: major under LY-001 (10,000 yuan or more), so the conclusion waits
+/// for forestry's legal office and goes to the review service.
+pub const MAJOR_FINE_FEN: i64 = 1_500_000;
+
 /// Accepts and concludes each referral, `in_flight` at a time, as forestry's dispatcher and
-/// investigator. A step refused as already done (`FailedPrecondition`: an earlier call
+/// investigator, with a minor fine. A step refused as already done (`FailedPrecondition`: an earlier call
 /// committed but its answer was lost) counts as done; other failures are tried again.
 pub async fn conclude_all(
     client: CountyServiceClient<Channel>,
     referral_ids: Vec<String>,
     in_flight: usize,
+) -> usize {
+    conclude_all_fined(client, referral_ids, in_flight, MINOR_FINE_FEN).await
+}
+
+/// [`conclude_all`] with a fine of `fine_fen` each.
+pub async fn conclude_all_fined(
+    client: CountyServiceClient<Channel>,
+    referral_ids: Vec<String>,
+    in_flight: usize,
+    fine_fen: i64,
 ) -> usize {
     // Concluding needs the investigator's enforcement certificate (持证上岗); registering it
     // again replaces it, so every call may do it.
@@ -651,7 +733,7 @@ pub async fn conclude_all(
                         referral_id: id.clone(),
                         outcome: Some(ev::Outcome {
                             kind: "fine".into(),
-                            fine_fen: 300_000,
+                            fine_fen,
                             confiscated: vec![],
                             summary: "责令补种并处罚款".into(),
                             // Other engineers add fields to outcomes; defaults keep this compiling.
@@ -687,11 +769,13 @@ where
     }
 }
 
-/// The three services' databases, opened directly, as an auditor would.
+/// Every service's database, opened directly, as an auditor would.
 pub struct Databases {
     pub brigade: Db,
     pub county: Db,
     pub board: Db,
+    pub disclosure: Db,
+    pub review: Db,
 }
 
 impl Databases {
@@ -703,13 +787,15 @@ impl Databases {
             brigade: open("brigade").await?,
             county: open("county").await?,
             board: open("board").await?,
+            disclosure: open("disclosure").await?,
+            review: open("review").await?,
         })
     }
 
     pub async fn close(&self) {
-        self.brigade.close().await;
-        self.county.close().await;
-        self.board.close().await;
+        for (_, db) in self.all() {
+            db.close().await;
+        }
     }
 
     /// Referrals the brigade committed (its `referrals_sent` rows).
@@ -736,15 +822,22 @@ impl Databases {
         .await
     }
 
-    fn all(&self) -> [(&'static str, &Db); 3] {
+    fn all(&self) -> [(&'static str, &Db); 5] {
         [
             ("brigade", &self.brigade),
             ("county", &self.county),
             ("board", &self.board),
+            ("disclosure", &self.disclosure),
+            ("review", &self.review),
         ]
     }
 
-    /// Outbox rows not yet published and rows still waiting for their receipt, over all three.
+    /// How many rows `sql` counts in `db`.
+    pub async fn count(&self, db: &Db, sql: &str) -> anyhow::Result<i64> {
+        count(db, sql).await
+    }
+
+    /// Outbox rows not yet published and rows still waiting for their receipt, over all five.
     pub async fn outbox_backlog(&self) -> anyhow::Result<(i64, i64)> {
         let (mut unpublished, mut unreceipted) = (0, 0);
         for (_, db) in self.all() {
@@ -759,7 +852,7 @@ impl Databases {
         Ok((unpublished, unreceipted))
     }
 
-    /// Copies that reached an inbox again and were suppressed, over all three.
+    /// Copies that reached an inbox again and were suppressed, over all five.
     pub async fn duplicates(&self) -> anyhow::Result<i64> {
         let mut sum = 0;
         for (_, db) in self.all() {
@@ -1065,6 +1158,100 @@ pub async fn check_invariants(
         dead_letters, expected_dead_letters,
         "[{scenario}] dead letters in {dlq_stream}"
     );
+    findings
+}
+
+/// One hop of the message path as the databases show it: the ids the sender committed and
+/// the ids the receiver committed (a query that returns one row per stored copy, so that a
+/// doubled delivery shows as a repeated id).
+pub struct Hop<'a> {
+    pub sender: &'a Db,
+    pub sent_sql: &'a str,
+    pub receiver: &'a Db,
+    pub received_sql: &'a str,
+}
+
+/// Checks one hop after a fault, like [`check_invariants`] does for the referral path: polls
+/// until everything sent has arrived and every outbox of the hub is published and answered,
+/// prints what was injected and found, and asserts nothing lost, nothing doubled, nothing
+/// left unsent or unanswered, no dead letter.
+pub async fn check_hop(
+    scenario: &str,
+    injected: &str,
+    dbs: &Databases,
+    hop: Hop<'_>,
+    nats_urls: &str,
+    dlq_stream: &str,
+    timeout: Duration,
+) -> Findings {
+    let read = |db: &Db, sql: &str| {
+        let (db, sql) = (db.clone(), sql.to_owned());
+        async move { ids(&db, &sql).await }
+    };
+    let deadline = Instant::now() + timeout;
+    let mut state;
+    let (sent, received, backlog) = loop {
+        let probe = async {
+            let sent = read(hop.sender, hop.sent_sql).await?;
+            let received = read(hop.receiver, hop.received_sql).await?;
+            let backlog = dbs.outbox_backlog().await?;
+            anyhow::Ok((sent, received, backlog))
+        };
+        match probe.await {
+            Ok((sent, received, backlog)) => {
+                let have: BTreeSet<&String> = received.iter().collect();
+                let done = !sent.is_empty()
+                    && sent.iter().all(|id| have.contains(id))
+                    && backlog == (0, 0);
+                state = format!(
+                    "sent {}, received {}, unpublished {}, unreceipted {}",
+                    sent.len(),
+                    received.len(),
+                    backlog.0,
+                    backlog.1
+                );
+                if done || Instant::now() >= deadline {
+                    break (sent, received, backlog);
+                }
+            }
+            Err(e) => {
+                state = format!("error: {e:#}");
+                assert!(Instant::now() < deadline, "[{scenario}] {state}");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let sent_set: BTreeSet<&String> = sent.iter().collect();
+    let received_set: BTreeSet<&String> = received.iter().collect();
+    let lost = sent_set.difference(&received_set).count() as i64;
+    let unknown = received_set.difference(&sent_set).count();
+    let doubled = received.len() - received_set.len();
+    let duplicates = dbs.duplicates().await.expect("the inboxes read");
+    let dead_letters = dead_letters(nats_urls, dlq_stream).await;
+    let findings = Findings {
+        sent: sent_set.len() as i64,
+        received: received_set.len() as i64,
+        concluded: 0,
+        results: 0,
+        duplicates,
+        lost,
+        dead_letters,
+    };
+    println!(
+        "[{scenario}] injected: {injected}\n[{scenario}] found: sent {}, received {}, \
+         duplicates suppressed {duplicates}, lost {lost}, stored twice {doubled}, outbox unsent {}, \
+         receipts missing {}, dead letters {dead_letters}",
+        findings.sent, findings.received, backlog.0, backlog.1
+    );
+    assert_eq!(lost, 0, "[{scenario}] lost: {state}");
+    assert_eq!(unknown, 0, "[{scenario}] received what nobody sent");
+    assert_eq!(doubled, 0, "[{scenario}] stored twice");
+    assert_eq!(
+        backlog,
+        (0, 0),
+        "[{scenario}] outbox rows unsent or unanswered"
+    );
+    assert_eq!(dead_letters, 0, "[{scenario}] dead letters in {dlq_stream}");
     findings
 }
 

@@ -377,6 +377,20 @@ impl TestHub {
                 self.review =
                     ReviewServiceClient::new(wait_ready(&url(self.env.cfg.review_addr)).await)
             }
+            "gateway" => {
+                let gateway = self.env.cfg.gateway_addr;
+                eventually(
+                    "the gateway to answer again",
+                    Duration::from_secs(60),
+                    || async move {
+                        let r = crate::http::request(gateway, "GET", "/healthz", &[], None)
+                            .await
+                            .ok()?;
+                        (r.status == 200).then_some(())
+                    },
+                )
+                .await;
+            }
             _ => {}
         }
     }

@@ -285,7 +285,15 @@ impl Consumer {
             Ok(Applied::Wait { expected }) => {
                 self.stats.out_of_order.fetch_add(1, Ordering::Relaxed);
                 m.consumed(name, "out_of_order");
-                if last_try {
+                if last_try && self.answers(&env) {
+                    // Its sender holds it open until this service answers, and re-sends it
+                    // after its predecessor (re-sends go out in publishing order): the
+                    // broker lost the predecessor, not this one's sender. Dropping this copy
+                    // is safe; a dead letter would be an alarm about nothing.
+                    m.consumed(name, "left_to_resend");
+                    tracing::info!(expected, aggregate = %env.aggregate_id, "An event still waits for its predecessor; its sender will re-send both.");
+                    ack(&msg, AckKind::Term).await;
+                } else if last_try {
                     let why = format!(
                         "event {} of {} never arrived before it",
                         expected, env.aggregate_id
