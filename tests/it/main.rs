@@ -20,3 +20,4 @@ mod schema;
 mod signatures;
 mod store;
 mod tls;
+mod tracing;

@@ -113,9 +113,17 @@ enum CalendarCommand {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let cfg = Config::load(cli.config.as_deref())?;
-    liandong_plumbing::telemetry::init(cfg.log_json);
+    // A served process sets up its own telemetry, with its name and exporter.
+    let _telemetry = match cli.command {
+        Command::Serve { .. } => None,
+        _ => Some(liandong_plumbing::telemetry::init(
+            cfg.log_json,
+            "cli",
+            None,
+        )?),
+    };
     match cli.command {
-        Command::Serve { service } => runtime()?.block_on(serve(service, cfg)),
+        Command::Serve { service } => serve_process(service, cfg),
         Command::Up { demo } => {
             // Each service's event signing key and the key registry, made before any starts.
             let sources: Vec<&str> = liandong_plumbing::bus::Source::ALL
@@ -146,6 +154,24 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+/// Runs one service with its telemetry: spans exported when configured, the last of them
+/// flushed after the service stopped.
+fn serve_process(service: Service, cfg: Config) -> anyhow::Result<()> {
+    let rt = runtime()?;
+    // The OTLP exporter's channel lives on the runtime.
+    let telemetry = rt.block_on(async {
+        liandong_plumbing::telemetry::init(
+            cfg.log_json,
+            service.name(),
+            cfg.otlp_endpoint.as_deref(),
+        )
+    })?;
+    let served = rt.block_on(serve(service, cfg));
+    // Flushing blocks until the last spans are sent, which the runtime's tasks carry.
+    rt.block_on(tokio::task::spawn_blocking(move || telemetry.shutdown()))?;
+    served
 }
 
 async fn serve(service: Service, cfg: Config) -> anyhow::Result<()> {

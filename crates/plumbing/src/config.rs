@@ -182,6 +182,9 @@ pub struct Config {
     /// Extra calendar years (`<year>.toml`), beside the shipped ones.
     pub calendar_dir: Option<PathBuf>,
     pub log_json: bool,
+    /// Where spans are exported over OTLP/gRPC (`http://127.0.0.1:4317`); unset, none are
+    /// exported (trace context still travels with requests and events).
+    pub otlp_endpoint: Option<String>,
     /// How long a published disclosure stays on the public pages, in days (five years).
     pub disclosure_retention_days: u32,
     pub limits: Limits,
@@ -223,6 +226,7 @@ impl Default for Config {
             catalogue: None,
             calendar_dir: None,
             log_json: false,
+            otlp_endpoint: None,
             disclosure_retention_days: 1826,
             limits: Limits::default(),
             bus: BusConfig::default(),
@@ -255,7 +259,8 @@ impl Config {
     /// Reads `file` when given (else the defaults), then applies the environment overrides:
     /// `DATABASE_URL`, `NATS_URL`, `LIANDONG_DATA_DIR`, `LIANDONG_SUBJECT_ROOT`,
     /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY,REVIEW,DISCLOSURE,GATEWAY}_ADDR`, `LIANDONG_CATALOGUE`,
-    /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`,
+    /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`, `LIANDONG_OTLP_ENDPOINT` (or
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`),
     /// `LIANDONG_NATS_{USER,PASSWORD,PASSWORD_FILE,NKEY_SEED_FILE,CREDS_FILE}` (this process's
     /// NATS credentials), `LIANDONG_GRPC_TLS_{CERT,KEY,CA,SERVER_NAME}` and
     /// `LIANDONG_EVENT_{KEYS_DIR,KEY_REGISTRY,KEY_FILE}` (event signing; the key file is this
@@ -303,6 +308,11 @@ impl Config {
         }
         if let Some(v) = get("LIANDONG_LOG_JSON") {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) =
+            get("LIANDONG_OTLP_ENDPOINT").or_else(|| get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+        {
+            self.otlp_endpoint = Some(v).filter(|v| !v.is_empty());
         }
         let nonempty = |name: &str| get(name).filter(|v| !v.is_empty());
         if let Some(v) = nonempty("LIANDONG_EVENT_KEYS_DIR") {

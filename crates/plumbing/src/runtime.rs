@@ -321,6 +321,7 @@ impl Runtime {
             .add_service(health)
             .add_service(reflection)
             .into_axum_router()
+            .layer(axum::middleware::from_fn(crate::metrics::observe_grpc))
             .merge(crate::metrics::router());
         let routes = tonic::service::Routes::from(router);
         let addr = listener.local_addr()?;

@@ -12,6 +12,7 @@ use futures::StreamExt;
 use liandong_proto::events::v1::{Envelope, Receipt};
 use prost::Message;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::{Bus, Outbox, decode_payload};
 use crate::clock::SharedClock;
@@ -258,8 +259,17 @@ impl Consumer {
                 .dead_letter(&msg, Some(&env), &format!("refused: {e}"))
                 .await;
         }
-        let result = self.apply(handler, &env).await;
-        let span = tracing::info_span!("event", event_id = %env.event_id, event_type = %env.event_type, delivered);
+        let span = tracing::info_span!("event", otel.name = %format!("consume {}", env.event_type), otel.kind = "consumer", event_id = %env.event_id, event_type = %env.event_type, delivered);
+        // The span continues the emitter's trace, named by the message's header.
+        let traceparent = msg
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(crate::telemetry::TRACEPARENT));
+        crate::telemetry::continue_trace(&span, traceparent.map(|v| v.as_str()));
+        let result = self.apply(handler, &env).instrument(span.clone()).await;
+        if let Ok(a @ (Applied::Done | Applied::Duplicate)) = &result {
+            m.event_consumed(&env.event_type, *a == Applied::Done);
+        }
         let _g = span.enter();
         match result {
             Ok(Applied::Done) => {
@@ -418,10 +428,7 @@ impl Consumer {
         );
         headers.insert("Liandong-Original-Subject", msg.subject.as_str());
         headers.insert("Liandong-Consumer", self.spec.durable.as_str());
-        let subject = self
-            .bus
-            .subjects
-            .dlq(self.outbox.name(), &self.spec.stream);
+        let subject = self.bus.subjects.dlq(self.outbox.name(), &self.spec.stream);
         let published = match self
             .bus
             .js

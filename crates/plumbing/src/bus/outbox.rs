@@ -198,10 +198,12 @@ async fn insert(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let bytes = env.encode_to_vec();
+    // The span emitting the event: its consumer's span continues the same trace.
+    let traceparent = crate::telemetry::current_traceparent();
     with_tx!(tx, |c| {
         sqlx::query(
-        "INSERT INTO outbox (id, subject, event_type, town, payload, wants_receipt, created_at, published_at, publish_count, receipt_at, last_error) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, NULL, NULL)"
+        "INSERT INTO outbox (id, subject, event_type, town, payload, wants_receipt, created_at, published_at, publish_count, receipt_at, last_error, traceparent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, NULL, NULL, $8)"
     )
     .bind(&env.event_id)
     .bind(subject)
@@ -210,6 +212,7 @@ async fn insert(
     .bind(&bytes)
     .bind(!env.receivers.is_empty())
     .bind(now)
+    .bind(&traceparent)
     .execute(c)
     .await
     .map(|r| r.rows_affected())

@@ -20,6 +20,8 @@ struct Row {
     event_type: String,
     payload: Vec<u8>,
     publish_count: i64,
+    /// The emitting span's trace context, sent as the `traceparent` header.
+    traceparent: Option<String>,
 }
 
 /// How long after its `n`-th publish (from 1) an unanswered event is published again: the
@@ -69,6 +71,9 @@ impl Relay {
                 m.outbox_unpublished.set(unpublished);
                 m.outbox_unreceipted.set(unreceipted);
             }
+            if let Ok(awaited) = self.receipts_awaited().await {
+                crate::metrics::metrics().set_receipts_awaited(&awaited);
+            }
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = wake.notified() => {}
@@ -92,7 +97,7 @@ impl Relay {
             ""
         };
         let sql = format!(
-            "SELECT id, subject, event_type, payload, publish_count FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1{lock}"
+            "SELECT id, subject, event_type, payload, publish_count, traceparent FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1{lock}"
         );
         let (tx, rows) = self.select(&sql, None, limit).await?;
         self.publish_and_mark(tx, rows).await
@@ -110,7 +115,7 @@ impl Relay {
             ""
         };
         let sql = format!(
-            "SELECT id, subject, event_type, payload, publish_count FROM outbox WHERE wants_receipt AND receipt_at IS NULL \
+            "SELECT id, subject, event_type, payload, publish_count, traceparent FROM outbox WHERE wants_receipt AND receipt_at IS NULL \
              AND published_at IS NOT NULL AND COALESCE(next_attempt_at, published_at) < $1 ORDER BY published_at LIMIT $2{lock}"
         );
         let (tx, rows) = self
@@ -193,9 +198,13 @@ impl Relay {
                 .keyring
                 .sign_encoded(&row.payload)
                 .map_err(|e| super::BusError::Keys(format!("event {}: {e}", row.id)))?;
-            let msg = PublishMessage::build()
+            let mut msg = PublishMessage::build()
                 .payload(signed.into())
                 .message_id(&row.id);
+            // Trace context rides in a header, outside the (signed) envelope.
+            if let Some(tp) = &row.traceparent {
+                msg = msg.header(crate::telemetry::TRACEPARENT, tp.as_str());
+            }
             let fut = self.bus.js.send_publish(row.subject.clone(), msg).await;
             pending.push(fut);
         }
@@ -245,6 +254,16 @@ impl Relay {
             }
         }
         Ok(published)
+    }
+
+    /// How many published events each receiver has yet to answer.
+    pub async fn receipts_awaited(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        with_db!(&self.db, |p| sqlx::query_as(
+            "SELECT r.receiver, COUNT(*) FROM outbox_receiver r JOIN outbox o ON o.id = r.event_id \
+             WHERE r.receipt_at IS NULL AND o.published_at IS NOT NULL GROUP BY r.receiver"
+        )
+        .fetch_all(p)
+        .await)
     }
 
     /// How many rows wait to be published, and how many wait for a receipt.
