@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "county",
         "review",
         "disclosure",
+        "access",
         "readmodel",
     ] {
         let dir = root.join("liandong").join(area).join("v1");

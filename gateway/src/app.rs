@@ -16,6 +16,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
 use liandong_plumbing::config::Config;
+use liandong_plumbing::grpc::AUTHORIZATION;
+use liandong_plumbing::identity::Verifier;
 use serde_json::Value;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -23,7 +25,7 @@ use tonic::transport::Channel;
 use crate::call::{Format, assemble};
 use crate::descriptors::{Descriptors, MessageInfo};
 use crate::error::GatewayError;
-use crate::routes::{Backend, Route};
+use crate::routes::{AccessLogOf, Backend, Route};
 
 /// The largest request body accepted; larger ones get 413 before anything is parsed.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -95,6 +97,9 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
     let descriptors = Descriptors::decode(liandong_proto::FILE_DESCRIPTOR_SET)
         .context("the compiled descriptor set does not decode")?;
     let routes = crate::routes::table();
+    // The gateway verifies every caller's token itself (and the service again): a caller
+    // without a valid one gets 401 before anything is parsed or called.
+    let verifier = Arc::new(Verifier::from_config(cfg)?);
     for route in &routes {
         route.check(&descriptors).map_err(anyhow::Error::msg)?;
     }
@@ -112,6 +117,22 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
             channel(cfg, cfg.disclosure_addr)?,
         ),
         (Backend::Review, channel(cfg, cfg.review_addr)?),
+        (
+            Backend::AccessLog(AccessLogOf::Brigade),
+            channel(cfg, cfg.brigade_addr)?,
+        ),
+        (
+            Backend::AccessLog(AccessLogOf::Board),
+            channel(cfg, cfg.board_addr)?,
+        ),
+        (
+            Backend::AccessLog(AccessLogOf::County),
+            channel(cfg, cfg.county_addr)?,
+        ),
+        (
+            Backend::AccessLog(AccessLogOf::Review),
+            channel(cfg, cfg.review_addr)?,
+        ),
     ];
     // The public pages, without login; they call the disclosure service themselves.
     let public = crate::public::router(cfg, channel(cfg, cfg.disclosure_addr)?)?;
@@ -150,6 +171,7 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
                     response.field(b)?.json_name.clone(),
                 ))
             }),
+            verifier: (route.backend != Backend::PublicDisclosure).then(|| verifier.clone()),
             route,
             channel,
         });
@@ -196,6 +218,8 @@ struct RouteEndpoint {
     /// The JSON names of a document route's content-type and body fields.
     document_json_names: Option<(String, String)>,
     channel: Channel,
+    /// Verifies the caller's token; `None` for the public routes, which need none.
+    verifier: Option<Arc<Verifier>>,
 }
 
 impl RouteEndpoint {
@@ -235,6 +259,17 @@ impl RouteEndpoint {
         body: Result<Bytes, BytesRejection>,
     ) -> Result<Response, GatewayError> {
         let route = &self.route;
+        if let Some(verifier) = &self.verifier {
+            let authorization = match headers.get(AUTHORIZATION) {
+                None => None,
+                Some(v) => Some(v.to_str().map_err(|_| {
+                    GatewayError::new(Code::Unauthenticated, "the authorization header is not ASCII")
+                })?),
+            };
+            verifier
+                .verify_bearer(authorization)
+                .map_err(|e| GatewayError::new(Code::Unauthenticated, e.to_string()))?;
+        }
         let Path(path) = path.map_err(|e| GatewayError::invalid(e.body_text()))?;
         let Query(query) = query.map_err(|e| GatewayError::invalid(e.body_text()))?;
         let body = body.map_err(|e| {
@@ -303,19 +338,56 @@ mod tests {
 
     use super::*;
 
+    /// The key the tests' tokens are signed with, and the JWK Set file naming it.
+    static KEYS: std::sync::LazyLock<(liandong_plumbing::identity::SigningKey, std::path::PathBuf)> =
+        std::sync::LazyLock::new(|| {
+            let key = liandong_plumbing::identity::SigningKey::generate().unwrap();
+            let file = std::env::temp_dir().join(format!(
+                "liandong-gateway-test-{}-{}.json",
+                std::process::id(),
+                key.kid()
+            ));
+            liandong_plumbing::identity::KeySet {
+                keys: vec![key.public_jwk()],
+            }
+            .save(&file)
+            .unwrap();
+            (key, file)
+        });
+
+    /// `Bearer <token>` of a town's brigade officer, signed with the tests' key.
+    fn bearer() -> String {
+        let actor = liandong_domain::auth::Actor::new(
+            "wang.wu".parse().unwrap(),
+            liandong_domain::auth::Role::BrigadeOfficer,
+            Some("330122101".parse().unwrap()),
+            None,
+        )
+        .unwrap();
+        let token = KEYS.0.issue(
+            "liandong",
+            &actor,
+            std::time::SystemTime::now(),
+            Duration::from_secs(600),
+        );
+        format!("Bearer {token}")
+    }
+
     /// A configuration whose services are all down: a port that was free a moment ago.
     fn config_without_services() -> Config {
         let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = free.local_addr().unwrap();
         drop(free);
-        Config {
+        let mut cfg = Config {
             brigade_addr: addr,
             board_addr: addr,
             county_addr: addr,
             disclosure_addr: addr,
             gateway_addr: ([127, 0, 0, 1], 0).into(),
             ..Config::default()
-        }
+        };
+        cfg.identity.jwks_file = Some(KEYS.1.clone());
+        cfg
     }
 
     async fn send(router: Router, req: Request<Body>) -> (StatusCode, Value) {
@@ -333,6 +405,7 @@ mod tests {
     fn post(uri: &str, body: impl Into<Body>) -> Request<Body> {
         Request::post(uri)
             .header(CONTENT_TYPE, "application/json")
+            .header(AUTHORIZATION, bearer())
             .body(body.into())
             .unwrap()
     }
@@ -343,6 +416,7 @@ mod tests {
         let (status, body) = send(
             router,
             Request::get("/v1/cases/330122101-x")
+                .header(AUTHORIZATION, bearer())
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -356,6 +430,47 @@ mod tests {
                 .starts_with("the brigade service is unavailable"),
             "{body}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_caller_without_a_valid_token_gets_401_without_a_call() {
+        let router = router(&config_without_services()).unwrap();
+        let forged = {
+            let other = liandong_plumbing::identity::SigningKey::generate().unwrap();
+            let actor = liandong_domain::auth::Actor::new(
+                "wang.wu".parse().unwrap(),
+                liandong_domain::auth::Role::BrigadeCaptain,
+                Some("330122101".parse().unwrap()),
+                None,
+            )
+            .unwrap();
+            let token = other.issue(
+                "liandong",
+                &actor,
+                std::time::SystemTime::now(),
+                Duration::from_secs(600),
+            );
+            format!("Bearer {token}")
+        };
+        for authorization in [None, Some("Basic d2FuZzp3dQ=="), Some(forged.as_str())] {
+            let mut req = Request::get("/v1/cases/330122101-x");
+            if let Some(a) = authorization {
+                req = req.header(AUTHORIZATION, a);
+            }
+            // Had the gateway called the (absent) service, this would be 503.
+            let (status, body) = send(router.clone(), req.body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{authorization:?}: {body}");
+            assert_eq!(body["code"], "unauthenticated");
+        }
+        // The public feed needs none.
+        let (status, _) = send(
+            router,
+            Request::get("/public/disclosures.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[tokio::test]

@@ -1,5 +1,5 @@
 //! One HTTP request to one unary RPC: the JSON request assembled from body, path and query,
-//! the caller's identity forwarded as metadata, the reply rendered as JSON or Markdown.
+//! the caller's signed token forwarded as metadata, the reply rendered as JSON or Markdown.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use axum::http::uri::PathAndQuery;
-use liandong_plumbing::grpc::keys;
+use liandong_plumbing::grpc::AUTHORIZATION;
 use prost_types::field_descriptor_proto::Type;
 use serde_json::{Map, Value};
 use tonic::Code;
@@ -20,9 +20,9 @@ use crate::error::GatewayError;
 /// How long a call may take before the caller gets 504.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The headers that name the caller, forwarded unchanged: the services decide what they
-/// allow, and the gateway adds no authority of its own.
-pub const IDENTITY_HEADERS: [&str; 4] = [keys::OFFICER, keys::ROLE, keys::TOWN, keys::DEPARTMENT];
+/// The headers that name the caller, forwarded unchanged: the services verify the token again
+/// and decide what they allow, and the gateway adds no authority of its own.
+pub const IDENTITY_HEADERS: [&str; 1] = [AUTHORIZATION];
 
 /// The query parameter that picks an alternative representation of the response.
 pub const FORMAT_PARAM: &str = "format";
@@ -379,16 +379,15 @@ mod tests {
     }
 
     #[test]
-    fn identity_headers_become_metadata() {
+    fn the_token_becomes_metadata_and_nothing_else() {
         let mut headers = HeaderMap::new();
-        headers.insert(keys::OFFICER, "o-7".parse().unwrap());
-        headers.insert(keys::TOWN, "330122101".parse().unwrap());
+        headers.insert("authorization", "Bearer a.b.c".parse().unwrap());
+        headers.insert("x-liandong-role", "board_chair".parse().unwrap());
         headers.insert("x-other", "not forwarded".parse().unwrap());
         let mut md = tonic::metadata::MetadataMap::new();
         forward_identity(&headers, &mut md).unwrap();
-        assert_eq!(md.get(keys::OFFICER).unwrap(), "o-7");
-        assert_eq!(md.get(keys::TOWN).unwrap(), "330122101");
+        assert_eq!(md.get(AUTHORIZATION).unwrap(), "Bearer a.b.c");
         assert!(md.get("x-other").is_none());
-        assert!(md.get(keys::ROLE).is_none());
+        assert!(md.get("x-liandong-role").is_none());
     }
 }

@@ -3,7 +3,7 @@
 
 use axum::http::Method;
 use liandong_proto::json::{
-    board::v1 as board, brigade::v1 as brigade, county::v1 as county, disclosure::v1 as disclosure,
+    access::v1 as access, board::v1 as board, brigade::v1 as brigade, county::v1 as county, disclosure::v1 as disclosure,
     review::v1 as review,
 };
 use prost::Name;
@@ -23,6 +23,17 @@ pub enum Backend {
     PublicDisclosure,
     /// The legal review of major decisions.
     Review,
+    /// The access log (who read which case file) each data-holding service keeps.
+    AccessLog(AccessLogOf),
+}
+
+/// The services that keep an access log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessLogOf {
+    Brigade,
+    Board,
+    County,
+    Review,
 }
 
 impl Backend {
@@ -33,7 +44,10 @@ impl Backend {
             Backend::Board => "board",
             Backend::County => "county",
             Backend::Disclosure | Backend::PublicDisclosure => "disclosure",
-            Backend::Review => "review",
+            Backend::Review | Backend::AccessLog(AccessLogOf::Review) => "review",
+            Backend::AccessLog(AccessLogOf::Brigade) => "brigade",
+            Backend::AccessLog(AccessLogOf::Board) => "board",
+            Backend::AccessLog(AccessLogOf::County) => "county",
         }
     }
 
@@ -46,6 +60,7 @@ impl Backend {
             Backend::Disclosure => "liandong.disclosure.v1.DisclosureService",
             Backend::PublicDisclosure => "liandong.disclosure.v1.PublicDisclosureService",
             Backend::Review => "liandong.review.v1.ReviewService",
+            Backend::AccessLog(_) => "liandong.access.v1.AccessLogService",
         }
     }
 }
@@ -174,7 +189,7 @@ impl Route {
 // One line per route reads as a table; rustfmt would spread each over five.
 #[rustfmt::skip]
 pub fn table() -> Vec<Route> {
-    use Backend::{Board, Brigade, County, Disclosure, PublicDisclosure, Review};
+    use Backend::{AccessLog, Board, Brigade, County, Disclosure, PublicDisclosure, Review};
     const GET: Method = Method::GET;
     const POST: Method = Method::POST;
     vec![
@@ -235,6 +250,12 @@ pub fn table() -> Vec<Route> {
         Route::new::<review::GetReviewRequest, review::GetReviewResponse>(GET, "/v1/reviews/{review_id}", Review, "GetReview"),
         Route::new::<review::AnswerReviewRequest, review::AnswerReviewResponse>(POST, "/v1/reviews/{review_id}/answer", Review, "AnswerReview"),
         Route::new::<review::ExtendReviewRequest, review::ExtendReviewResponse>(POST, "/v1/reviews/{review_id}/extension", Review, "ExtendReview"),
+        // Who read the town's case files and personal data, in each service that holds them:
+        // for the town's judicial office only.
+        Route::new::<access::ListAccessLogRequest, access::ListAccessLogResponse>(GET, "/v1/towns/{town}/access-log/brigade", AccessLog(AccessLogOf::Brigade), "ListAccessLog"),
+        Route::new::<access::ListAccessLogRequest, access::ListAccessLogResponse>(GET, "/v1/towns/{town}/access-log/county", AccessLog(AccessLogOf::County), "ListAccessLog"),
+        Route::new::<access::ListAccessLogRequest, access::ListAccessLogResponse>(GET, "/v1/towns/{town}/access-log/board", AccessLog(AccessLogOf::Board), "ListAccessLog"),
+        Route::new::<access::ListAccessLogRequest, access::ListAccessLogResponse>(GET, "/v1/towns/{town}/access-log/review", AccessLog(AccessLogOf::Review), "ListAccessLog"),
     ]
 }
 

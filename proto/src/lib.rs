@@ -32,6 +32,11 @@ pub mod disclosure {
         tonic::include_proto!("liandong.disclosure.v1");
     }
 }
+pub mod access {
+    pub mod v1 {
+        tonic::include_proto!("liandong.access.v1");
+    }
+}
 pub mod readmodel {
     pub mod v1 {
         tonic::include_proto!("liandong.readmodel.v1");
@@ -97,6 +102,12 @@ pub mod json {
                 env!("OUT_DIR"),
                 "/json/liandong.disclosure.v1.serde.rs"
             ));
+        }
+    }
+    pub mod access {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/json/liandong.access.v1.rs"));
+            include!(concat!(env!("OUT_DIR"), "/json/liandong.access.v1.serde.rs"));
         }
     }
 }

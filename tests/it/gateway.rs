@@ -5,22 +5,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use liandong_tests::http::request;
-use liandong_tests::hub::{TestHub, liandong_bin};
+use liandong_tests::hub::{As, TestHub, liandong_bin};
 use liandong_tests::{Backend, eventually};
 use serde_json::{Value, json};
 
 const T1: &str = "330782101";
 const T2: &str = "330782102";
-const OFFICER: &[(&str, &str)] = &[
-    ("x-liandong-officer", "wang.wu"),
-    ("x-liandong-role", "brigade_officer"),
-    ("x-liandong-town", T1),
-];
-const FORESTRY: &[(&str, &str)] = &[
-    ("x-liandong-officer", "sun.diaodu"),
-    ("x-liandong-role", "county_dispatcher"),
-    ("x-liandong-department", "forestry"),
-];
 
 fn report(matters: Value) -> String {
     json!({
@@ -40,12 +30,19 @@ fn report(matters: Value) -> String {
 async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
     let hub = TestHub::start(Backend::Sqlite).await;
     let gw = hub.env.cfg.gateway_addr;
+    // Each caller's signed token, as `authorization: Bearer …`.
+    let (officer, forestry) = (
+        As::brigade_officer(T1).bearer(),
+        As::dispatcher("forestry").bearer(),
+    );
+    let officer: &[(&str, &str)] = &[("authorization", &officer)];
+    let forestry: &[(&str, &str)] = &[("authorization", &forestry)];
 
     let created = request(
         gw,
         "POST",
         "/v1/cases",
-        OFFICER,
+        officer,
         Some(&report(json!(["LY-001"]))),
     )
     .await
@@ -56,7 +53,7 @@ async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
     assert_eq!(case["triage"]["department"], "forestry");
     let case_id = case["caseId"].as_str().unwrap().to_owned();
 
-    let read = request(gw, "GET", &format!("/v1/cases/{case_id}"), OFFICER, None)
+    let read = request(gw, "GET", &format!("/v1/cases/{case_id}"), officer, None)
         .await
         .unwrap();
     assert_eq!(read.status, 200);
@@ -77,7 +74,7 @@ async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
                 gw,
                 "GET",
                 &format!("/v1/departments/forestry/inbox?town={T1}"),
-                FORESTRY,
+                forestry,
                 None,
             )
             .await
@@ -97,7 +94,7 @@ async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
         gw,
         "POST",
         &format!("/v1/referrals/{rid}/conclude"),
-        FORESTRY,
+        forestry,
         Some(r#"{"outcome": {"kind": "education"}}"#),
     )
     .await
@@ -107,7 +104,7 @@ async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
         gw,
         "POST",
         &format!("/v1/referrals/{rid}/sign-for"),
-        FORESTRY,
+        forestry,
         Some("{}"),
     )
     .await
@@ -120,7 +117,7 @@ async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
         gw,
         "POST",
         "/v1/cases",
-        OFFICER,
+        officer,
         Some(&report(json!(["XX-999"]))),
     )
     .await
@@ -130,7 +127,7 @@ async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
     assert_eq!(v["code"], "invalid_argument");
     assert_eq!(v["field_violations"][0]["field"], "matters");
     // Malformed JSON never reaches the service.
-    let malformed = request(gw, "POST", "/v1/cases", OFFICER, Some("{\"town\": "))
+    let malformed = request(gw, "POST", "/v1/cases", officer, Some("{\"town\": "))
         .await
         .unwrap();
     assert_eq!(malformed.status, 400, "{}", malformed.body);
@@ -139,20 +136,22 @@ async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
         .await
         .unwrap();
     assert_eq!(anonymous.status, 401, "{}", anonymous.body);
-    let other_town: &[(&str, &str)] = &[
-        ("x-liandong-officer", "li.si"),
-        ("x-liandong-role", "brigade_officer"),
-        ("x-liandong-town", T2),
-    ];
-    let foreign = request(gw, "GET", &format!("/v1/cases/{case_id}"), other_town, None)
-        .await
-        .unwrap();
+    let other_town = As::brigade_officer(T2).bearer();
+    let foreign = request(
+        gw,
+        "GET",
+        &format!("/v1/cases/{case_id}"),
+        &[("authorization", &other_town)],
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(foreign.status, 403, "{}", foreign.body);
     let missing = request(
         gw,
         "GET",
         &format!("/v1/cases/{T1}-01900000-0000-7000-8000-000000000000"),
-        OFFICER,
+        officer,
         None,
     )
     .await
@@ -160,7 +159,7 @@ async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
     assert_eq!(missing.status, 404, "{}", missing.body);
 
     // Nothing from the refused requests was stored.
-    let listed = request(gw, "GET", &format!("/v1/towns/{T1}/cases"), OFFICER, None)
+    let listed = request(gw, "GET", &format!("/v1/towns/{T1}/cases"), officer, None)
         .await
         .unwrap();
     assert_eq!(listed.json()["cases"].as_array().unwrap().len(), 1);
@@ -195,16 +194,12 @@ async fn the_demo_runs_through_every_path_and_its_cases_appear_through_the_gatew
     println!("{stdout}");
     let gw = hub.env.cfg.gateway_addr;
     let cases = |town: &'static str| async move {
-        let who: &[(&str, &str)] = &[
-            ("x-liandong-officer", "viewer1"),
-            ("x-liandong-role", "viewer"),
-            ("x-liandong-town", town),
-        ];
+        let who = As::viewer(Some(town), None).bearer();
         let r = request(
             gw,
             "GET",
             &format!("/v1/towns/{town}/cases?page_size=100"),
-            who,
+            &[("authorization", &who)],
             None,
         )
         .await

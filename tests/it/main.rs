@@ -1,5 +1,6 @@
 //! The integration tests.
 
+mod access_log;
 mod bus;
 mod certificates;
 mod dashboard;
@@ -10,6 +11,8 @@ mod disclosure;
 mod evidence;
 mod fault;
 mod gateway;
+mod identity;
+mod matrix;
 mod nats_auth;
 mod paths;
 mod public_page;

@@ -449,11 +449,7 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
         hub.env.cfg.gateway_addr,
         "GET",
         &path,
-        &[
-            ("x-liandong-officer", "wang.wu"),
-            ("x-liandong-role", "brigade_officer"),
-            ("x-liandong-town", T1),
-        ],
+        &[("authorization", &As::brigade_officer(T1).bearer())],
         None,
     )
     .await

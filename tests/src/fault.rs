@@ -656,11 +656,8 @@ async fn report(via: &Via, r: &brigade::ReportCaseRequest) -> Result<(), String>
                 "requestId": r.request_id,
             })
             .to_string();
-            let headers = [
-                ("x-liandong-officer", officer.officer),
-                ("x-liandong-role", officer.role),
-                ("x-liandong-town", TOWN),
-            ];
+            let bearer = officer.bearer();
+            let headers = [("authorization", bearer.as_str())];
             let reply = crate::http::request(*addr, "POST", "/v1/cases", &headers, Some(&body))
                 .await
                 .map_err(|e| e.to_string())?;

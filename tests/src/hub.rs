@@ -16,7 +16,7 @@ use tonic::transport::Channel;
 
 use crate::{Backend, TestEnv, eventually};
 
-/// Who calls: the metadata the services read the actor from.
+/// Who calls: the actor the signed token of each request names.
 #[derive(Debug, Clone)]
 pub struct As {
     pub officer: &'static str,
@@ -92,18 +92,39 @@ impl As {
         }
     }
 
-    /// `msg` as a request made by this actor.
+    /// A viewer of a town, of a department, or of the whole county (neither).
+    pub fn viewer(town: Option<&'static str>, department: Option<&'static str>) -> As {
+        As {
+            officer: "feng.chakan",
+            role: "viewer",
+            town,
+            department,
+        }
+    }
+
+    /// The actor as the domain knows it.
+    pub fn actor(&self) -> liandong_domain::auth::Actor {
+        liandong_domain::auth::Actor::new(
+            self.officer.parse().expect("an officer id"),
+            liandong_domain::auth::Role::parse(self.role).expect("a role"),
+            self.town.map(|t| t.parse().expect("a town code")),
+            self.department.map(|d| d.parse().expect("a department code")),
+        )
+        .expect("the actor fits its role")
+    }
+
+    /// `Bearer <token>`: this actor's token, signed with the tests' key.
+    pub fn bearer(&self) -> String {
+        crate::auth::ISSUER.bearer(&self.actor())
+    }
+
+    /// `msg` as a request made by this actor, with its signed token.
     pub fn req<T>(&self, msg: T) -> Request<T> {
         let mut r = Request::new(msg);
-        let md = r.metadata_mut();
-        md.insert("x-liandong-officer", self.officer.parse().expect("ascii"));
-        md.insert("x-liandong-role", self.role.parse().expect("ascii"));
-        if let Some(t) = self.town {
-            md.insert("x-liandong-town", t.parse().expect("ascii"));
-        }
-        if let Some(d) = self.department {
-            md.insert("x-liandong-department", d.parse().expect("ascii"));
-        }
+        r.metadata_mut().insert(
+            "authorization",
+            self.bearer().parse().expect("a token is ASCII"),
+        );
         r
     }
 }

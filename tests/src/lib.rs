@@ -1,5 +1,6 @@
 //! Shared helpers of the integration tests: an isolated environment per test, and polling.
 
+pub mod auth;
 pub mod fault;
 pub mod http;
 pub mod hub;
@@ -84,7 +85,7 @@ impl TestEnv {
             .tempdir()
             .expect("a temporary directory");
         let pg_base = (backend == Backend::Postgres).then(|| format!("ldt_{id}"));
-        let cfg = Config {
+        let mut cfg = Config {
             database_url: pg_base.as_ref().map(|db| format!("{PG_SERVER}/{db}")),
             data_dir: dir.path().join("data"),
             nats_url: std::env::var("LIANDONG_TEST_NATS_URL")
@@ -112,6 +113,8 @@ impl TestEnv {
             },
             ..Config::default()
         };
+        // Every process of the environment verifies the tests' tokens with this key set.
+        auth::install(&mut cfg, &dir.path().join("identity"));
         TestEnv {
             cfg,
             pg_base,

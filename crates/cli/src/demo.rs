@@ -2,10 +2,14 @@
 //! in two towns, acting only through the services' gRPC APIs, as the people who use them would.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use liandong_domain::auth::{Actor, Role};
+use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode};
 use liandong_plumbing::config::Config;
+use liandong_plumbing::identity::Issuer;
 use liandong_proto::board::v1::{self as board, board_service_client::BoardServiceClient};
 use liandong_proto::brigade::v1::{self as brigade, brigade_service_client::BrigadeServiceClient};
 use liandong_proto::county::v1::{self as county, county_service_client::CountyServiceClient};
@@ -28,20 +32,38 @@ struct Who {
     department: Option<&'static str>,
 }
 
+/// Signs the demo's people's tokens with the hub's signing key, as its sign-in would.
+static ISSUER: OnceLock<Issuer> = OnceLock::new();
+
 impl Who {
     fn req<T>(&self, msg: T) -> Request<T> {
-        let mut r = Request::new(msg);
-        let md = r.metadata_mut();
-        md.insert("x-liandong-officer", self.officer.parse().expect("ascii"));
-        md.insert("x-liandong-role", self.role.parse().expect("ascii"));
-        if let Some(t) = self.town {
-            md.insert("x-liandong-town", t.parse().expect("ascii"));
-        }
-        if let Some(d) = self.department {
-            md.insert("x-liandong-department", d.parse().expect("ascii"));
-        }
-        r
+        signed(msg, self.officer, self.role, self.town, self.department)
     }
+}
+
+/// `msg` as a request of `officer` in `role` of a town or a department, with its signed token.
+fn signed<T>(
+    msg: T,
+    officer: &str,
+    role: &str,
+    town: Option<&str>,
+    department: Option<&str>,
+) -> Request<T> {
+    let actor = Actor::new(
+        OfficerId::parse(officer).expect("the demo's officers are valid"),
+        Role::parse(role).expect("the demo's roles are valid"),
+        town.map(|t| TownCode::parse(t).expect("the demo's towns are valid")),
+        department
+            .map(|d| DepartmentCode::parse(d).expect("the catalogue's departments are valid")),
+    )
+    .expect("the demo's people fit their roles");
+    let issuer = ISSUER.get().expect("run() loads the signing key first");
+    let mut r = Request::new(msg);
+    r.metadata_mut().insert(
+        "authorization",
+        issuer.bearer(&actor).parse().expect("a token is ASCII"),
+    );
+    r
 }
 
 fn officer(town: &'static str) -> Who {
@@ -400,18 +422,20 @@ async fn register_officers(c: &mut Clients, cfg: &Config) -> anyhow::Result<()> 
     }
     let catalogue = liandong_plumbing::runtime::load_catalogue(cfg)?;
     for d in &catalogue.departments {
-        let mut req = dispatcher("forestry").req(county::RegisterOfficerRequest {
-            department: d.code.to_string(),
-            officer: "sun.diaodu".into(),
-            certificate_no: certificate(d.code.as_str(), "sun.diaodu"),
-            issuing_authority: "浙江省人民政府".into(),
-            valid_from: "2026-01-01".into(),
-            valid_until: "2030-12-31".into(),
-        });
         // The dispatcher of each department keeps its own registry.
-        req.metadata_mut().insert(
-            "x-liandong-department",
-            d.code.as_str().parse().expect("ascii"),
+        let req = signed(
+            county::RegisterOfficerRequest {
+                department: d.code.to_string(),
+                officer: "sun.diaodu".into(),
+                certificate_no: certificate(d.code.as_str(), "sun.diaodu"),
+                issuing_authority: "浙江省人民政府".into(),
+                valid_from: "2026-01-01".into(),
+                valid_until: "2030-12-31".into(),
+            },
+            "sun.diaodu",
+            "county_dispatcher",
+            None,
+            Some(d.code.as_str()),
         );
         c.county.register_officer(req).await?;
     }
@@ -421,6 +445,9 @@ async fn register_officers(c: &mut Clients, cfg: &Config) -> anyhow::Result<()> 
 
 /// Runs the demo against the services named in `cfg`.
 pub async fn run(cfg: &Config) -> anyhow::Result<()> {
+    if ISSUER.get().is_none() {
+        let _ = ISSUER.set(Issuer::from_config(cfg)?);
+    }
     let mut c = Clients {
         brigade: BrigadeServiceClient::new(channel(cfg.brigade_addr).await?),
         board: BoardServiceClient::new(channel(cfg.board_addr).await?),
@@ -735,6 +762,29 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         }))
         .await?;
     println!("  {} → closed（决定已执行）", g.case_id);
+    // The reporters of public reports are called back (回访) once their cases are finished.
+    println!("四、群众回访");
+    for (town, case_id, satisfaction, note) in [
+        (
+            TOWN_A,
+            &g.case_id,
+            "basically_satisfied",
+            "希望拆除后尽快复耕",
+        ),
+        (TOWN_B, &b.case_id, "satisfied", ""),
+    ] {
+        c.brigade
+            .record_callback(officer(town).req(brigade::RecordCallbackRequest {
+                case_id: case_id.clone(),
+                satisfaction: satisfaction.into(),
+                note: note.into(),
+                called_back_by: "chen.huifang".into(),
+                called_at: Some(now()),
+                reopen: false,
+            }))
+            .await?;
+        println!("  {case_id} 回访：{satisfaction}");
+    }
     let h = c
         .report(
             &officer(TOWN_B),

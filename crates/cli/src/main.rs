@@ -1,6 +1,7 @@
 //! The `liandong` binary: runs any service as its own process, and carries the operator's commands.
 
 mod demo;
+mod identity;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -89,6 +90,16 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// The hub's signing keys: make, rotate, list.
+    Keys {
+        #[command(subcommand)]
+        command: identity::KeysCommand,
+    },
+    /// Signed tokens naming a caller.
+    Token {
+        #[command(subcommand)]
+        command: identity::TokenCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +136,8 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { service } => serve_process(service, cfg),
         Command::Up { demo } => {
+            // A first start on one machine: the services need public keys to verify callers.
+            identity::ensure_dev_keys(&cfg)?;
             // Each service's event signing key and the key registry, made before any starts.
             let sources: Vec<&str> = liandong_plumbing::bus::Source::ALL
                 .iter()
@@ -134,6 +147,8 @@ fn main() -> anyhow::Result<()> {
             runtime()?.block_on(up(cli.config.as_deref(), demo.then_some(&cfg)))
         }
         Command::Demo => runtime()?.block_on(demo::run(&cfg)),
+        Command::Keys { command } => identity::keys(&cfg, command),
+        Command::Token { command } => identity::token(&cfg, command),
         Command::Catalogue {
             command: CatalogueCommand::Check { file },
         } => check_catalogue(&file),
@@ -298,13 +313,16 @@ fn print_where_to_look(cfg: &Config) {
     println!("  public disclosures http://{gw}/   (English: http://{gw}/?lang=en)");
     println!("  dashboard          http://{gw}/dashboard   (统计看板, the chair's and county's; ?lang=en)");
     println!(
-        "  a town's cases     curl -H 'x-liandong-officer: demo' -H 'x-liandong-role: viewer' -H 'x-liandong-town: {town}' http://{gw}/v1/towns/{town}/cases"
+        "  a token            T=$(liandong token issue --officer demo --role viewer --town {town})"
     );
     println!(
-        "  a department inbox curl -H 'x-liandong-officer: demo' -H 'x-liandong-role: county_dispatcher' -H 'x-liandong-department: forestry' http://{gw}/v1/departments/forestry/inbox"
+        "  a town's cases     curl -H \"authorization: Bearer $T\" http://{gw}/v1/towns/{town}/cases"
     );
     println!(
-        "  a town's agenda    curl -H 'x-liandong-officer: demo' -H 'x-liandong-role: board_member' -H 'x-liandong-town: {}' 'http://{gw}/v1/towns/{}/agenda?include_decided=true'",
+        "  a department inbox curl -H \"authorization: Bearer $(liandong token issue --officer demo --role county_dispatcher --department forestry)\" http://{gw}/v1/departments/forestry/inbox"
+    );
+    println!(
+        "  a town's agenda    curl -H \"authorization: Bearer $(liandong token issue --officer demo --role board_member --town {})\" 'http://{gw}/v1/towns/{}/agenda?include_decided=true'",
         demo::TOWN_B,
         demo::TOWN_B
     );

@@ -54,6 +54,8 @@ named_enum! {
         ChangeDecision => "change_decision",
         /// Verify a case's record, read its documents and export its dossier.
         ReadRecord => "read_record",
+        /// Read the log of who read the town's case files and personal data.
+        ReadAccessLog => "read_access_log",
     }
 }
 
@@ -158,9 +160,11 @@ impl Role {
             // A department's own legal office reviews the department's major decisions, and
             // may verify the record of a case its department took part in.
             Role::DepartmentLegalOfficer => matches!(action, A::ReviewDecision | A::ReadRecord),
-            Role::JudicialReviewer => {
-                matches!(action, A::ReviewDecision | A::ReadCase | A::ReadRecord)
-            }
+            // The town's judicial office also oversees who read the town's case files.
+            Role::JudicialReviewer => matches!(
+                action,
+                A::ReviewDecision | A::ReadCase | A::ReadRecord | A::ReadAccessLog
+            ),
             Role::Viewer => matches!(action, A::ReadDashboard | A::ReadCase | A::ReadRecord),
         }
     }

@@ -140,6 +140,78 @@ pub struct EventSigning {
     pub key_file_env: Option<PathBuf>,
 }
 
+/// Signed identities: where the public keys that verify callers' tokens are, and (for the
+/// operator's commands only) the private key that signs them. See `crate::identity`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// The public keys, a JWK Set (RFC 7517) of Ed25519 keys; every service and the gateway
+    /// read it. Unset: `<data_dir>/identity/jwks.json`.
+    pub jwks_file: Option<PathBuf>,
+    /// The current private key (PKCS#8 PEM); only `liandong token issue`, `liandong keys` and
+    /// `liandong demo` read it, never a service. Unset: `<data_dir>/identity/signing-key.pem`.
+    pub signing_key_file: Option<PathBuf>,
+    /// The `iss` every token must carry.
+    pub issuer: String,
+    /// How long an issued token is valid, in seconds (a working day).
+    pub token_ttl_secs: u64,
+    /// How long a key replaced by `liandong keys rotate` is still accepted, in seconds.
+    pub rotation_overlap_secs: u64,
+    /// Clock skew tolerated on `exp` and `iat`, in seconds.
+    pub leeway_secs: u64,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            jwks_file: None,
+            signing_key_file: None,
+            issuer: "liandong".into(),
+            token_ttl_secs: 8 * 3600,
+            rotation_overlap_secs: 24 * 3600,
+            leeway_secs: 60,
+        }
+    }
+}
+
+impl Config {
+    /// The JWK Set file the services verify tokens with.
+    pub fn jwks_file(&self) -> PathBuf {
+        self.identity
+            .jwks_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("identity").join("jwks.json"))
+    }
+
+    /// The private key file tokens are signed with.
+    pub fn signing_key_file(&self) -> PathBuf {
+        self.identity
+            .signing_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("identity").join("signing-key.pem"))
+    }
+}
+
+/// Event signing (`crate::signing`): each service signs what it publishes with its own
+/// Ed25519 key and verifies what it receives against the registry of every agency's public
+/// keys. Paths left unset are derived from `keys_dir`, and a key or registry at a derived path
+/// is made when missing (a development key, generated on first start, registering itself); a
+/// path configured on its own is only ever read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventSigning {
+    /// Where derived keys (`<service>.pem`) and the registry (`registry.toml`) live; unset,
+    /// `<data_dir>/event-keys`. `deploy/up.sh` uses `deploy/keys`.
+    pub keys_dir: Option<PathBuf>,
+    /// The registry of public keys (TOML, `[[key]]` with `id`, `source`, `public_key` PEM).
+    pub registry_file: Option<PathBuf>,
+    /// Each service's private key (PKCS#8 PEM) by service name (`[event_signing.key_files]`).
+    pub key_files: BTreeMap<String, PathBuf>,
+    /// This process's key from `LIANDONG_EVENT_KEY_FILE`; it takes the place of `key_files`.
+    #[serde(skip)]
+    pub key_file_env: Option<PathBuf>,
+}
+
 /// What every service is configured with.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -158,6 +230,8 @@ pub struct Config {
     pub nats_auth_env: Option<NatsAuth>,
     /// TLS for gRPC; unset, plaintext (on loopback).
     pub grpc_tls: Option<GrpcTls>,
+    /// Signed identities: the keys that verify (and, for operators, sign) callers' tokens.
+    pub identity: IdentityConfig,
     /// Event signing keys and the key registry.
     pub event_signing: EventSigning,
     /// The first token of every subject; tests give each run its own.
@@ -211,10 +285,12 @@ impl Default for Config {
             nats_auth: BTreeMap::new(),
             nats_auth_env: None,
             grpc_tls: None,
+            identity: IdentityConfig::default(),
             event_signing: EventSigning::default(),
             subject_root: "liandong".into(),
             stream_prefix: "LIANDONG_".into(),
-            // Until signed identities arrive, services listen on loopback only.
+            // Callers prove who they are with signed tokens, so a service may listen beyond
+            // loopback; the defaults stay on loopback for a single machine.
             brigade_addr: ([127, 0, 0, 1], 50061).into(),
             board_addr: ([127, 0, 0, 1], 50062).into(),
             county_addr: ([127, 0, 0, 1], 50063).into(),
@@ -259,7 +335,8 @@ impl Config {
     /// Reads `file` when given (else the defaults), then applies the environment overrides:
     /// `DATABASE_URL`, `NATS_URL`, `LIANDONG_DATA_DIR`, `LIANDONG_SUBJECT_ROOT`,
     /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY,REVIEW,DISCLOSURE,GATEWAY}_ADDR`, `LIANDONG_CATALOGUE`,
-    /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`, `LIANDONG_OTLP_ENDPOINT` (or
+    /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`, `LIANDONG_JWKS_FILE`,
+    /// `LIANDONG_SIGNING_KEY_FILE`, `LIANDONG_OTLP_ENDPOINT` (or
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`),
     /// `LIANDONG_NATS_{USER,PASSWORD,PASSWORD_FILE,NKEY_SEED_FILE,CREDS_FILE}` (this process's
     /// NATS credentials), `LIANDONG_GRPC_TLS_{CERT,KEY,CA,SERVER_NAME}` and
@@ -305,6 +382,12 @@ impl Config {
         }
         if let Some(v) = get("LIANDONG_CALENDAR_DIR") {
             self.calendar_dir = Some(v.into());
+        }
+        if let Some(v) = get("LIANDONG_JWKS_FILE").filter(|v| !v.is_empty()) {
+            self.identity.jwks_file = Some(v.into());
+        }
+        if let Some(v) = get("LIANDONG_SIGNING_KEY_FILE").filter(|v| !v.is_empty()) {
+            self.identity.signing_key_file = Some(v.into());
         }
         if let Some(v) = get("LIANDONG_LOG_JSON") {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");

@@ -1,10 +1,10 @@
-//! gRPC edges shared by every service: the one error-to-status mapping, the actor read from
-//! request metadata, and health and reflection.
+//! gRPC edges shared by every service: the one error-to-status mapping, the actor verified
+//! from the caller's signed token, and health and reflection.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use liandong_domain::auth::{Actor, Role};
-use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode};
+use liandong_domain::auth::Actor;
 use liandong_domain::limits::FieldViolation;
 use tokio_util::sync::CancellationToken;
 use tonic::{Code, Request, Status};
@@ -13,6 +13,7 @@ use tonic_health::server::HealthReporter;
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::bus::Bus;
+use crate::identity::Verifier;
 use crate::store::Db;
 
 /// What a handler can fail with; every service maps it to a status here and nowhere else.
@@ -97,47 +98,38 @@ impl From<ApiError> for Status {
     }
 }
 
-/// The metadata keys that name the caller until signed tokens replace them.
-pub mod keys {
-    pub const OFFICER: &str = "x-liandong-officer";
-    pub const ROLE: &str = "x-liandong-role";
-    pub const TOWN: &str = "x-liandong-town";
-    pub const DEPARTMENT: &str = "x-liandong-department";
+/// The metadata key (and HTTP header) carrying the caller's signed token: `Bearer <JWT>`.
+pub const AUTHORIZATION: &str = "authorization";
+
+/// A tonic interceptor that verifies the caller's signed token (`crate::identity`) and puts
+/// the [`Actor`] it names into the request's extensions. No token, a malformed, forged,
+/// expired or retired one: `Unauthenticated`. What the actor may do is decided later, by
+/// `liandong_domain::auth::permits` in the handler.
+#[derive(Debug, Clone)]
+pub struct Authenticate(Arc<Verifier>);
+
+impl Authenticate {
+    pub fn new(verifier: Arc<Verifier>) -> Authenticate {
+        Authenticate(verifier)
+    }
 }
 
-/// Reads the acting party from request metadata and parses it at the edge.
-///
-/// This is the one place a later issue replaces with verified signed tokens; the rules of
-/// who may do what stay in `liandong_domain::auth::permits`.
-pub fn actor_from_metadata(md: &tonic::metadata::MetadataMap) -> Result<Actor, Status> {
-    let get = |k: &str| {
-        md.get(k)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    let officer = get(keys::OFFICER)
-        .ok_or_else(|| Status::unauthenticated("no caller: x-liandong-officer is missing"))?;
-    let officer = OfficerId::parse(officer).map_err(|e| Status::unauthenticated(e.to_string()))?;
-    let role = get(keys::ROLE)
-        .ok_or_else(|| Status::unauthenticated("no role: x-liandong-role is missing"))?;
-    let role = Role::parse(role).map_err(|e| Status::unauthenticated(e.to_string()))?;
-    let town = get(keys::TOWN)
-        .map(TownCode::parse)
-        .transpose()
-        .map_err(|e| Status::unauthenticated(e.to_string()))?;
-    let department = get(keys::DEPARTMENT)
-        .map(DepartmentCode::parse)
-        .transpose()
-        .map_err(|e| Status::unauthenticated(e.to_string()))?;
-    Actor::new(officer, role, town, department).map_err(|e| Status::unauthenticated(e.to_string()))
-}
-
-/// A tonic interceptor that puts the parsed [`Actor`] into the request's extensions.
-pub fn actor_interceptor(mut req: Request<()>) -> Result<Request<()>, Status> {
-    let actor = actor_from_metadata(req.metadata())?;
-    req.extensions_mut().insert(actor);
-    Ok(req)
+impl tonic::service::Interceptor for Authenticate {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        let value =
+            match req.metadata().get(AUTHORIZATION) {
+                None => None,
+                Some(v) => Some(v.to_str().map_err(|_| {
+                    Status::unauthenticated("the authorization metadata is not ASCII")
+                })?),
+            };
+        let actor = self.0.verify_bearer(value).map_err(|e| {
+            tracing::info!(reason = %e, "Refused a caller.");
+            Status::unauthenticated(e.to_string())
+        })?;
+        req.extensions_mut().insert(actor);
+        Ok(req)
+    }
 }
 
 /// The actor the interceptor put on a request.

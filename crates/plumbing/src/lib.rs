@@ -2,11 +2,13 @@
 //! the clock and the gRPC edges.
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod evidence;
 pub mod grpc;
+pub mod identity;
 pub mod metrics;
 pub mod registry;
 pub mod runtime;

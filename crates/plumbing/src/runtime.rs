@@ -83,6 +83,8 @@ pub struct Runtime {
     pub clock: SharedClock,
     pub catalogue: Arc<Catalogue>,
     pub calendar: Arc<Calendar>,
+    /// Verifies callers' signed tokens with the hub's public keys.
+    pub identity: Arc<crate::identity::Verifier>,
     /// Cancelled when the service stops; consumers and the relay watch it.
     pub stop: CancellationToken,
     tasks: JoinSet<()>,
@@ -122,6 +124,7 @@ impl Runtime {
     ) -> anyhow::Result<Runtime> {
         let catalogue = Arc::new(load_catalogue(&cfg)?);
         let calendar = Arc::new(load_calendar(&cfg)?);
+        let identity = Arc::new(crate::identity::Verifier::from_config(&cfg)?);
         let db = Db::open(
             cfg.database_url.as_deref(),
             &cfg.data_dir,
@@ -145,6 +148,7 @@ impl Runtime {
             clock,
             catalogue,
             calendar,
+            identity,
             stop: CancellationToken::new(),
             tasks: JoinSet::new(),
             consumers: Vec::new(),
@@ -172,6 +176,11 @@ impl Runtime {
             rt.stop.clone(),
         ));
         Ok(rt)
+    }
+
+    /// The interceptor that verifies each caller's signed token.
+    pub fn authenticate(&self) -> crate::grpc::Authenticate {
+        crate::grpc::Authenticate::new(self.identity.clone())
     }
 
     /// Starts a consumer of `spec` applying `handler`; it runs until the service stops.

@@ -251,6 +251,16 @@ impl BoardService for Api {
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::NotFound(format!("no agenda item {id}")))?;
         permits(&actor, Action::ReadAgenda, &resource(&item.town)?).map_err(ApiError::from)?;
+        // An agenda item carries the joint case's file: the read is logged.
+        let read = liandong_plumbing::access_log::Read {
+            rpc: "GetItem",
+            kind: "agenda_item",
+            id: &id,
+            town: &item.town,
+            department: None,
+        };
+        liandong_plumbing::access_log::record(&self.db, "board", self.clock.now(), &actor, read)
+            .await?;
         let opinions = store::opinions(&self.db, &id)
             .await
             .map_err(ApiError::from)?;

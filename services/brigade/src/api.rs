@@ -40,6 +40,40 @@ pub struct Api {
 }
 
 impl Api {
+    /// Logs a read of the town's case files or personal data (`access_log`); a read that
+    /// cannot be logged fails.
+    pub(crate) async fn log_read(
+        &self,
+        actor: &Actor,
+        rpc: &str,
+        kind: &str,
+        id: &str,
+        town: &str,
+    ) -> Result<(), ApiError> {
+        let what = liandong_plumbing::access_log::Read {
+            rpc,
+            kind,
+            id,
+            town,
+            department: None,
+        };
+        liandong_plumbing::access_log::record(&self.db, "brigade", self.clock.now(), actor, what)
+            .await
+    }
+
+    /// Logs a read of a case's record, documents or dossier, whose id names its town.
+    async fn log_case_read(
+        &self,
+        actor: &Actor,
+        rpc: &str,
+        kind: &str,
+        case_id: &str,
+    ) -> Result<(), ApiError> {
+        let id = TownScopedId::parse(case_id).map_err(|e| ApiError::field("case_id", e.to_string()))?;
+        self.log_read(actor, rpc, kind, case_id, id.town().as_str())
+            .await
+    }
+
     pub fn new(rt: &Runtime) -> Self {
         Self {
             db: rt.db.clone(),
@@ -395,6 +429,8 @@ impl BrigadeService for Api {
         let actor = actor(&req)?;
         let case_id = req.into_inner().case_id;
         let row = self.load_for_read(&actor, &case_id).await?;
+        self.log_read(&actor, "GetCase", "case", &case_id, &row.town)
+            .await?;
         let history = store::history(&self.db, &case_id)
             .await
             .map_err(ApiError::from)?;
@@ -434,6 +470,8 @@ impl BrigadeService for Api {
         let rows = store::list_cases(&self.db, town.as_str(), status, limit)
             .await
             .map_err(ApiError::from)?;
+        self.log_read(&actor, "ListCases", "case_list", town.as_str(), town.as_str())
+            .await?;
         Ok(Response::new(pb::ListCasesResponse {
             cases: rows.iter().map(case_to_pb).collect(),
         }))
@@ -499,7 +537,10 @@ impl BrigadeService for Api {
         req: Request<pb::VerifyRecordRequest>,
     ) -> Result<Response<pb::VerifyRecordResponse>, Status> {
         let actor = actor(&req)?;
-        let v = self.verify_record(&actor, &req.get_ref().case_id).await?;
+        let case_id = &req.get_ref().case_id;
+        let v = self.verify_record(&actor, case_id).await?;
+        self.log_case_read(&actor, "VerifyRecord", "record", case_id)
+            .await?;
         Ok(Response::new(v))
     }
 
@@ -509,7 +550,10 @@ impl BrigadeService for Api {
         req: Request<pb::ListDocumentsRequest>,
     ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
         let actor = actor(&req)?;
-        let documents = self.list_documents(&actor, &req.get_ref().case_id).await?;
+        let case_id = &req.get_ref().case_id;
+        let documents = self.list_documents(&actor, case_id).await?;
+        self.log_case_read(&actor, "ListDocuments", "documents", case_id)
+            .await?;
         Ok(Response::new(pb::ListDocumentsResponse { documents }))
     }
 
@@ -519,7 +563,10 @@ impl BrigadeService for Api {
         req: Request<pb::ExportDossierRequest>,
     ) -> Result<Response<pb::ExportDossierResponse>, Status> {
         let actor = actor(&req)?;
+        let case_id = req.get_ref().case_id.clone();
         let dossier = self.export_dossier(&actor, req.into_inner()).await?;
+        self.log_case_read(&actor, "ExportDossier", "dossier", &case_id)
+            .await?;
         Ok(Response::new(dossier))
     }
 

@@ -107,8 +107,10 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let api = api::Api::new(&self.rt);
         let svc =
-            BrigadeServiceServer::with_interceptor(api, liandong_plumbing::grpc::actor_interceptor);
-        let routes = tonic::service::Routes::new(svc);
+            BrigadeServiceServer::with_interceptor(api, self.rt.authenticate());
+        // Who read the case files and personal data this service holds, for the judicial office.
+        let routes = tonic::service::Routes::new(svc)
+            .add_service(liandong_plumbing::access_log::service(&self.rt));
         self.rt
             .serve(self.listener, SERVICE_NAME, routes, shutdown)
             .await

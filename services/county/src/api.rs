@@ -30,6 +30,26 @@ pub struct Api {
 }
 
 impl Api {
+    /// Logs a read of a referral's case file (`access_log`); a read that cannot be logged fails.
+    async fn log_read(
+        &self,
+        actor: &liandong_domain::auth::Actor,
+        rpc: &str,
+        referral_id: &str,
+        town: &str,
+        department: &str,
+    ) -> Result<(), ApiError> {
+        let what = liandong_plumbing::access_log::Read {
+            rpc,
+            kind: "referral",
+            id: referral_id,
+            town,
+            department: Some(department),
+        };
+        liandong_plumbing::access_log::record(&self.db, "county", self.clock.now(), actor, what)
+            .await
+    }
+
     pub fn new(rt: &Runtime) -> Self {
         Self {
             db: rt.db.clone(),
@@ -270,6 +290,11 @@ impl CountyService for Api {
         )
         .await
         .map_err(ApiError::from)?;
+        // Each referral listed is a read of its case file.
+        for row in &rows {
+            self.log_read(&actor, "ListInbox", &row.referral_id, &row.town, &row.department)
+                .await?;
+        }
         Ok(Response::new(pb::ListInboxResponse {
             referrals: rows.iter().map(to_pb).collect(),
         }))
@@ -288,6 +313,8 @@ impl CountyService for Api {
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::NotFound(format!("no referral {id}")))?;
         self.check(&actor, Action::ReadInbox, &row)?;
+        self.log_read(&actor, "GetReferral", &id, &row.town, &row.department)
+            .await?;
         Ok(Response::new(pb::GetReferralResponse {
             referral: Some(to_pb(&row)),
         }))

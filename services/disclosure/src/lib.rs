@@ -86,7 +86,7 @@ impl Application {
         let api = api::Api::new(&self.rt);
         let officers = DisclosureServiceServer::with_interceptor(
             api.clone(),
-            liandong_plumbing::grpc::actor_interceptor,
+            self.rt.authenticate(),
         );
         // The public service has no interceptor: reading published disclosures needs no caller.
         let public = PublicDisclosureServiceServer::new(api);

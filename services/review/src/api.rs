@@ -450,6 +450,16 @@ impl ReviewService for Api {
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
         permit(&actor, &row)?;
+        // A review's materials are the case file: the read is logged.
+        let read = liandong_plumbing::access_log::Read {
+            rpc: "GetReview",
+            kind: "review",
+            id: &id,
+            town: &row.town,
+            department: Some(row.department.as_str()).filter(|d| !d.is_empty()),
+        };
+        liandong_plumbing::access_log::record(&self.db, "review", self.clock.now(), &actor, read)
+            .await?;
         Ok(Response::new(pb::GetReviewResponse {
             review: Some(self.to_pb(&row).await?),
         }))
