@@ -209,6 +209,10 @@ pub fn table() -> Vec<Route> {
         // The town's certificate registry (持证上岗).
         Route::new::<brigade::RegisterOfficerRequest, brigade::RegisterOfficerResponse>(POST, "/v1/towns/{town}/officers", Brigade, "RegisterOfficer"),
         Route::new::<brigade::ListOfficersRequest, brigade::ListOfficersResponse>(GET, "/v1/towns/{town}/officers", Brigade, "ListOfficers"),
+        // Patrols and traffic-persuasion turnouts (not cases).
+        Route::new::<brigade::RecordPatrolRequest, brigade::RecordPatrolResponse>(POST, "/v1/towns/{town}/patrols", Brigade, "RecordPatrol"),
+        Route::new::<brigade::RecordPersuasionRequest, brigade::RecordPersuasionResponse>(POST, "/v1/towns/{town}/persuasions", Brigade, "RecordPersuasion"),
+        Route::new::<brigade::ListActivitiesRequest, brigade::ListActivitiesResponse>(GET, "/v1/towns/{town}/activities", Brigade, "ListActivities"),
         Route::new::<brigade::RecordAssessmentRequest, brigade::RecordAssessmentResponse>(POST, "/v1/towns/{town}/officers/{officer}/assessments", Brigade, "RecordAssessment"),
         Route::new::<brigade::RevokeCertificateRequest, brigade::RevokeCertificateResponse>(POST, "/v1/towns/{town}/officers/{officer}/revoke", Brigade, "RevokeCertificate"),
         // The county departments: referrals, joint-case tasks and handovers.
@@ -223,6 +227,9 @@ pub fn table() -> Vec<Route> {
         Route::new::<county::RecordEntrustedDecisionRequest, county::RecordEntrustedDecisionResponse>(POST, "/v1/tasks/{task_id}/decision", County, "RecordEntrustedDecision"),
         Route::new::<county::CompleteTaskRequest, county::CompleteTaskResponse>(POST, "/v1/tasks/{task_id}/complete", County, "CompleteTask"),
         Route::new::<county::ListHandoversRequest, county::ListHandoversResponse>(GET, "/v1/departments/{department}/handovers", County, "ListHandovers"),
+        // A department's clocks (办理时限) and its requests for more time (延期).
+        Route::new::<county::ListObligationsRequest, county::ListObligationsResponse>(GET, "/v1/departments/{department}/obligations", County, "ListObligations"),
+        Route::new::<county::RequestExtensionRequest, county::RequestExtensionResponse>(POST, "/v1/obligations/{obligation_id}/extension", County, "RequestExtension"),
         // A department's certificate registry.
         Route::new::<county::RegisterOfficerRequest, county::RegisterOfficerResponse>(POST, "/v1/departments/{department}/officers", County, "RegisterOfficer"),
         Route::new::<county::ListOfficersRequest, county::ListOfficersResponse>(GET, "/v1/departments/{department}/officers", County, "ListOfficers"),
@@ -238,6 +245,10 @@ pub fn table() -> Vec<Route> {
         Route::new::<board::SettleDisputeRequest, board::SettleDisputeResponse>(POST, "/v1/agenda/{item_id}/settle", Board, "SettleDispute"),
         Route::new::<board::RecordMeetingRequest, board::RecordMeetingResponse>(POST, "/v1/towns/{town}/meetings", Board, "RecordMeeting"),
         Route::new::<board::ExportMinutesRequest, board::ExportMinutesResponse>(GET, "/v1/meetings/{meeting_id}/minutes", Board, "ExportMinutes").markdown("markdown"),
+        // The chair's supervision list (督办), answers to extension requests, the year's patrol figures.
+        Route::new::<board::ListSupervisionRequest, board::ListSupervisionResponse>(GET, "/v1/towns/{town}/supervision", Board, "ListSupervision"),
+        Route::new::<board::DecideExtensionRequest, board::DecideExtensionResponse>(POST, "/v1/extension-requests/{request_id}/decide", Board, "DecideExtension"),
+        Route::new::<board::GetActivityFiguresRequest, board::GetActivityFiguresResponse>(GET, "/v1/towns/{town}/activity-figures", Board, "GetActivityFigures"),
         // Public disclosure (行政执法公示): the deciding bodies' lists and acts, and the public feed.
         Route::new::<disclosure::ListDisclosuresRequest, disclosure::ListDisclosuresResponse>(GET, "/v1/towns/{town}/disclosures", Disclosure, "ListDisclosures"),
         Route::new::<disclosure::ListDisclosuresRequest, disclosure::ListDisclosuresResponse>(GET, "/v1/departments/{department}/disclosures", Disclosure, "ListDisclosures"),

@@ -5,6 +5,7 @@ mod bus;
 mod certificates;
 mod dashboard;
 mod dashboard_page;
+mod clocks;
 mod decisions;
 mod department_decisions;
 mod disclosure;

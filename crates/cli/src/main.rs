@@ -5,13 +5,11 @@ mod identity;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use liandong_domain::calendar::YearCalendar;
 use liandong_domain::catalogue::Catalogue;
-use liandong_plumbing::clock::SystemClock;
 use liandong_plumbing::config::Config;
 use liandong_plumbing::runtime::shutdown_signal;
 
@@ -196,7 +194,7 @@ async fn serve(service: Service, cfg: Config) -> anyhow::Result<()> {
         nats = %cfg.nats_url,
         "Starting."
     );
-    let clock = Arc::new(SystemClock);
+    let clock = liandong_plumbing::clock::from_config(&cfg);
     match service {
         Service::Brigade => {
             liandong_brigade::Application::build(cfg, clock)

@@ -54,6 +54,12 @@ named_enum! {
         ChangeDecision => "change_decision",
         /// Verify a case's record, read its documents and export its dossier.
         ReadRecord => "read_record",
+        /// Ask the joint meeting's chair for more time on an obligation (延期).
+        RequestExtension => "request_extension",
+        /// Grant or refuse an extension.
+        DecideExtension => "decide_extension",
+        /// Record a patrol or a traffic-persuasion turnout (not cases).
+        RecordPatrol => "record_patrol",
         /// Read the log of who read the town's case files and personal data.
         ReadAccessLog => "read_access_log",
     }
@@ -99,6 +105,7 @@ impl Role {
                     | A::RecordExecution
                     | A::UploadEvidence
                     | A::ReadRecord
+                    | A::RecordPatrol
             ),
             // The captain also keeps the town's certificate registry and publishes the town's
             // decisions (谁执法谁公示).
@@ -128,6 +135,7 @@ impl Role {
                             | A::SettleDispute
                             | A::RecordMeeting
                             | A::ReadDashboard
+                            | A::DecideExtension
                     )
             }
             Role::CountyDispatcher => matches!(
@@ -146,6 +154,7 @@ impl Role {
                     | A::WithdrawDisclosure
                     | A::ChangeDecision
                     | A::ReadRecord
+                    | A::RequestExtension
             ),
             // Investigators work what the dispatcher gave them; routing it is not theirs.
             Role::CountyInvestigator => matches!(
@@ -482,6 +491,34 @@ mod tests {
         (R::DepartmentLegalOfficer, A::ReadRecord, S::Own, true),
         (R::Viewer, A::ChangeDecision, S::Own, false),
         (R::Viewer, A::ReadRecord, S::Own, true),
+        // Clocks and patrols: a dispatcher asks for more time, the chair answers, the brigade records patrols.
+        (R::BrigadeOfficer, A::RequestExtension, S::Own, false),
+        (R::BrigadeCaptain, A::RequestExtension, S::Own, false),
+        (R::BoardChair, A::RequestExtension, S::Own, false),
+        (R::BoardMember, A::RequestExtension, S::Own, false),
+        (R::JudicialReviewer, A::RequestExtension, S::Own, false),
+        (R::CountyDispatcher, A::RequestExtension, S::Own, true),
+        (R::CountyInvestigator, A::RequestExtension, S::Own, false),
+        (R::DepartmentLegalOfficer, A::RequestExtension, S::Own, false),
+        (R::Viewer, A::RequestExtension, S::Own, false),
+        (R::BrigadeOfficer, A::DecideExtension, S::Own, false),
+        (R::BrigadeCaptain, A::DecideExtension, S::Own, false),
+        (R::BoardChair, A::DecideExtension, S::Own, true),
+        (R::BoardMember, A::DecideExtension, S::Own, false),
+        (R::JudicialReviewer, A::DecideExtension, S::Own, false),
+        (R::CountyDispatcher, A::DecideExtension, S::Own, false),
+        (R::CountyInvestigator, A::DecideExtension, S::Own, false),
+        (R::DepartmentLegalOfficer, A::DecideExtension, S::Own, false),
+        (R::Viewer, A::DecideExtension, S::Own, false),
+        (R::BrigadeOfficer, A::RecordPatrol, S::Own, true),
+        (R::BrigadeCaptain, A::RecordPatrol, S::Own, true),
+        (R::BoardChair, A::RecordPatrol, S::Own, false),
+        (R::BoardMember, A::RecordPatrol, S::Own, false),
+        (R::JudicialReviewer, A::RecordPatrol, S::Own, false),
+        (R::CountyDispatcher, A::RecordPatrol, S::Own, false),
+        (R::CountyInvestigator, A::RecordPatrol, S::Own, false),
+        (R::DepartmentLegalOfficer, A::RecordPatrol, S::Own, false),
+        (R::Viewer, A::RecordPatrol, S::Own, false),
         (R::BrigadeCaptain, A::ChangeDecision, S::OtherTown, false),
         (R::CountyDispatcher, A::ChangeDecision, S::OtherDepartment, false),
         // department_legal_officer: reviews its own department's major decisions, nothing else

@@ -14,6 +14,7 @@ pub mod limits;
 pub mod masking;
 pub mod outcome;
 pub mod record;
+pub mod patrols;
 pub mod review;
 pub mod state;
 pub mod time_limits;

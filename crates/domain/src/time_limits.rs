@@ -505,6 +505,48 @@ impl TimeLimits {
     }
 }
 
+/// A return refused because the case was already returned as often as the cap allows: the
+/// chair's settlement stands, and the case is on the chair's supervision list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "case {case_id} was already returned {returns} times, the cap; the joint meeting's settlement stands and the case is on the chair's supervision list"
+)]
+pub struct ReturnCapReached {
+    pub case_id: String,
+    pub returns: u32,
+}
+
+/// Whether a department may return a case already returned `returns_so_far` times (by any
+/// department) under a cap of `cap` returns per case.
+pub fn check_return(case_id: &str, returns_so_far: u32, cap: u32) -> Result<(), ReturnCapReached> {
+    if returns_so_far >= cap {
+        return Err(ReturnCapReached {
+            case_id: case_id.to_owned(),
+            returns: returns_so_far,
+        });
+    }
+    Ok(())
+}
+
+/// Whether the return that made `returns` returns of a case reached the cap, so the case goes
+/// onto the chair's supervision list.
+pub fn return_reaches_cap(returns: u32, cap: u32) -> bool {
+    returns >= cap
+}
+
+/// Checks an extension request: at least one working day, at most `max_extension`.
+pub fn check_extension(working_days: u32, max_extension: u32) -> Result<(), String> {
+    if working_days == 0 {
+        return Err("ask for at least one working day".into());
+    }
+    if working_days > max_extension {
+        return Err(format!(
+            "at most {max_extension} working days may be granted at once"
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a limit may differ per department or matter class (the legal ones may not).
 fn is_per_rule(field: &str) -> bool {
     matches!(
@@ -648,6 +690,18 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("office_hours"));
         let e = err(&MINIMAL.replace("sign_for = 1", "sign_for = 0"));
         assert_eq!(e.field.as_deref(), Some("sign_for"));
+    }
+
+    #[test]
+    fn returns_are_capped_per_case() {
+        assert!(check_return("c", 0, 2).is_ok());
+        assert!(check_return("c", 1, 2).is_ok());
+        assert_eq!(check_return("c", 2, 2).unwrap_err().returns, 2);
+        assert!(!return_reaches_cap(1, 2));
+        assert!(return_reaches_cap(2, 2));
+        assert!(check_extension(0, 10).is_err());
+        assert!(check_extension(10, 10).is_ok());
+        assert!(check_extension(11, 10).is_err());
     }
 
     #[test]

@@ -44,6 +44,52 @@ impl Clock for ManualClock {
     }
 }
 
+/// The wall clock moved by an offset read from a file at every reading (a signed number of
+/// milliseconds; a missing or empty file is no offset). For tests and drills only: a test moves
+/// the time of every service process at once by rewriting the file, never by sleeping.
+#[derive(Debug, Clone)]
+pub struct OffsetFileClock {
+    file: std::path::PathBuf,
+}
+
+impl OffsetFileClock {
+    pub fn new(file: impl Into<std::path::PathBuf>) -> Self {
+        Self { file: file.into() }
+    }
+
+    /// Writes the offset that makes the clock read `at` now (atomically, by rename).
+    pub fn set_file(file: &std::path::Path, at: DateTime<Utc>) -> std::io::Result<()> {
+        let offset = (at - Utc::now()).num_milliseconds();
+        let tmp = file.with_extension("tmp");
+        std::fs::write(&tmp, offset.to_string())?;
+        std::fs::rename(tmp, file)
+    }
+
+    fn offset(&self) -> Duration {
+        std::fs::read_to_string(&self.file)
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .map_or(Duration::zero(), Duration::milliseconds)
+    }
+}
+
+impl Clock for OffsetFileClock {
+    fn now(&self) -> DateTime<Utc> {
+        micros(Utc::now() + self.offset())
+    }
+}
+
+/// The clock a service process runs on: the wall clock, or the offset clock when configured.
+pub fn from_config(cfg: &crate::config::Config) -> SharedClock {
+    match &cfg.clock_offset_file {
+        Some(file) => {
+            tracing::warn!(file = %file.display(), "The clock is moved by an offset file (tests and drills only).");
+            Arc::new(OffsetFileClock::new(file))
+        }
+        None => Arc::new(SystemClock),
+    }
+}
+
 /// Truncates an instant to whole microseconds.
 pub fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(Duration::microseconds(1)).unwrap_or(at)

@@ -274,6 +274,13 @@ pub struct Config {
     pub evidence_s3_allow_http: bool,
     /// The largest evidence file accepted, in bytes.
     pub evidence_max_bytes: u64,
+    /// The time-limits policy (办理时限); unset: the shipped `deploy/data/time_limits.toml`.
+    pub time_limits: Option<PathBuf>,
+    /// How often a service looks for clocks that ran out, in milliseconds.
+    pub clock_check_ms: u64,
+    /// For tests and drills only: a file holding a signed number of milliseconds added to the
+    /// wall clock, read at every reading, so a test can move every process's time at once.
+    pub clock_offset_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -311,6 +318,9 @@ impl Default for Config {
             evidence_s3_region: None,
             evidence_s3_allow_http: false,
             evidence_max_bytes: 50 * 1024 * 1024,
+            time_limits: None,
+            clock_check_ms: 60_000,
+            clock_offset_file: None,
         }
     }
 }
@@ -379,6 +389,9 @@ impl Config {
         }
         if let Some(v) = get("LIANDONG_CATALOGUE") {
             self.catalogue = Some(v.into());
+        }
+        if let Some(v) = get("LIANDONG_TIME_LIMITS") {
+            self.time_limits = Some(v.into());
         }
         if let Some(v) = get("LIANDONG_CALENDAR_DIR") {
             self.calendar_dir = Some(v.into());

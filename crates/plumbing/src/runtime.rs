@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use liandong_domain::calendar::{Calendar, YearCalendar};
 use liandong_domain::catalogue::Catalogue;
+use liandong_domain::time_limits::TimeLimits;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +29,22 @@ pub fn load_catalogue(cfg: &Config) -> anyhow::Result<Catalogue> {
             )?)
         }
         None => Ok(Catalogue::default_catalogue()),
+    }
+}
+
+/// Reads the time-limits policy named in the configuration, or the shipped default.
+pub fn load_time_limits(cfg: &Config) -> anyhow::Result<TimeLimits> {
+    match &cfg.time_limits {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read the time limits {}: {e}", path.display())
+            })?;
+            Ok(TimeLimits::from_toml_str(
+                &text,
+                &path.display().to_string(),
+            )?)
+        }
+        None => Ok(TimeLimits::shipped()),
     }
 }
 
@@ -83,6 +100,8 @@ pub struct Runtime {
     pub clock: SharedClock,
     pub catalogue: Arc<Catalogue>,
     pub calendar: Arc<Calendar>,
+    /// The time limits (办理时限) the service's clocks are computed with.
+    pub time_limits: Arc<TimeLimits>,
     /// Verifies callers' signed tokens with the hub's public keys.
     pub identity: Arc<crate::identity::Verifier>,
     /// Cancelled when the service stops; consumers and the relay watch it.
@@ -124,6 +143,7 @@ impl Runtime {
     ) -> anyhow::Result<Runtime> {
         let catalogue = Arc::new(load_catalogue(&cfg)?);
         let calendar = Arc::new(load_calendar(&cfg)?);
+        let time_limits = Arc::new(load_time_limits(&cfg)?);
         let identity = Arc::new(crate::identity::Verifier::from_config(&cfg)?);
         let db = Db::open(
             cfg.database_url.as_deref(),
@@ -142,6 +162,7 @@ impl Runtime {
             cfg,
             name,
             source,
+            time_limits,
             db,
             bus,
             outbox,

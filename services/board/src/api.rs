@@ -30,6 +30,7 @@ pub struct Api {
     clock: SharedClock,
     limits: Limits,
     catalogue: Arc<Catalogue>,
+    supervision: crate::supervision::Supervision,
 }
 
 impl Api {
@@ -40,6 +41,13 @@ impl Api {
             clock: rt.clock.clone(),
             limits: rt.cfg.limits.clone(),
             catalogue: rt.catalogue.clone(),
+            supervision: crate::supervision::Supervision {
+                db: rt.db.clone(),
+                outbox: rt.outbox.clone(),
+                clock: rt.clock.clone(),
+                calendar: rt.calendar.clone(),
+                note_chars: rt.cfg.limits.reason_chars,
+            },
         }
     }
 }
@@ -573,6 +581,50 @@ impl BoardService for Api {
         Ok(Response::new(pb::SettleDisputeResponse {
             item: Some(item),
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn list_supervision(
+        &self,
+        req: Request<pb::ListSupervisionRequest>,
+    ) -> Result<Response<pb::ListSupervisionResponse>, Status> {
+        let actor = actor(&req)?;
+        Ok(Response::new(
+            self.supervision.list(&actor, req.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %req.get_ref().request_id), err)]
+    async fn decide_extension(
+        &self,
+        req: Request<pb::DecideExtensionRequest>,
+    ) -> Result<Response<pb::DecideExtensionResponse>, Status> {
+        let actor = actor(&req)?;
+        Ok(Response::new(
+            self.supervision.decide(&actor, req.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn get_activity_figures(
+        &self,
+        req: Request<pb::GetActivityFiguresRequest>,
+    ) -> Result<Response<pb::GetActivityFiguresResponse>, Status> {
+        let actor = actor(&req)?;
+        Ok(Response::new(
+            self.supervision.figures(&actor, req.into_inner()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn get_satisfaction_figures(
+        &self,
+        req: Request<pb::GetSatisfactionFiguresRequest>,
+    ) -> Result<Response<pb::GetSatisfactionFiguresResponse>, Status> {
+        let actor = actor(&req)?;
+        Ok(Response::new(
+            crate::satisfaction::figures(&self.db, &actor, req.into_inner()).await?,
+        ))
     }
 
     #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]

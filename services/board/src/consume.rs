@@ -105,7 +105,10 @@ async fn joint_executed(
 /// Applies `county.referral_returned`, `county.entrusted_decision_recorded` and
 /// `county.task_completed`.
 #[derive(Debug, Clone, Copy)]
-pub struct CountyEvents;
+pub struct CountyEvents {
+    /// Returns per case before the case goes on the chair's supervision list.
+    pub max_returns_per_case: u32,
+}
 
 impl Handler for CountyEvents {
     async fn handle(
@@ -115,7 +118,9 @@ impl Handler for CountyEvents {
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
         match env.event_type.as_str() {
-            "county.referral_returned" => referral_returned(tx, env, now).await,
+            "county.referral_returned" => {
+                referral_returned(tx, env, now, self.max_returns_per_case).await
+            }
             "county.entrusted_decision_recorded" => entrusted_decision(tx, env, now).await,
             "county.task_completed" => task_completed(tx, env, now).await,
             _ => Ok(()),
@@ -128,6 +133,7 @@ async fn referral_returned(
     tx: &mut Tx,
     env: &ev::Envelope,
     now: DateTime<Utc>,
+    max_returns_per_case: u32,
 ) -> Result<(), HandlerError> {
     let e: ev::ReferralReturned = decode_payload(env)?;
     let facts = ev::CaseFacts {
@@ -151,6 +157,16 @@ async fn referral_returned(
         ..ItemRow::default()
     };
     store::insert(tx, &item).await?;
+    crate::supervision::note_return(
+        tx,
+        &env.town,
+        &e.case_id,
+        &env.department,
+        &e.referral_id,
+        max_returns_per_case,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -384,23 +400,55 @@ mod tests {
             apply(&db, BrigadeEvents, executed()).await,
             Err(HandlerError::Retry(_))
         ));
-        apply(&db, CountyEvents, completed("forestry"))
-            .await
-            .unwrap();
-        apply(&db, CountyEvents, completed("forestry"))
-            .await
-            .unwrap();
+        apply(
+            &db,
+            CountyEvents {
+                max_returns_per_case: 2,
+            },
+            completed("forestry"),
+        )
+        .await
+        .unwrap();
+        apply(
+            &db,
+            CountyEvents {
+                max_returns_per_case: 2,
+            },
+            completed("forestry"),
+        )
+        .await
+        .unwrap();
         assert!(matches!(
-            apply(&db, CountyEvents, completed("urban_management")).await,
+            apply(
+                &db,
+                CountyEvents {
+                    max_returns_per_case: 2
+                },
+                completed("urban_management")
+            )
+            .await,
             Err(HandlerError::Reject(_))
         ));
         assert!(matches!(
-            apply(&db, CountyEvents, decided("forestry")).await,
+            apply(
+                &db,
+                CountyEvents {
+                    max_returns_per_case: 2
+                },
+                decided("forestry")
+            )
+            .await,
             Err(HandlerError::Reject(_))
         ));
-        apply(&db, CountyEvents, decided("natural_resources"))
-            .await
-            .unwrap();
+        apply(
+            &db,
+            CountyEvents {
+                max_returns_per_case: 2,
+            },
+            decided("natural_resources"),
+        )
+        .await
+        .unwrap();
         let row = item(&db, &item_id).await;
         assert_eq!(row.status, "decided");
         assert_eq!(row.completed_by.as_deref(), Some(r#"["forestry"]"#));
@@ -430,7 +478,15 @@ mod tests {
             },
         );
         let item_id = format!("{TOWN}-{}", returned.event_id);
-        apply(&db, CountyEvents, returned).await.unwrap();
+        apply(
+            &db,
+            CountyEvents {
+                max_returns_per_case: 2,
+            },
+            returned,
+        )
+        .await
+        .unwrap();
         let row = item(&db, &item_id).await;
         assert_eq!(
             (row.kind.as_str(), row.status.as_str()),

@@ -7,6 +7,7 @@ mod consume;
 mod convert;
 mod minutes;
 mod store;
+mod supervision;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -68,7 +69,46 @@ impl Application {
             ],
             ordered: false,
         };
-        rt.consume(county, consume::CountyEvents);
+        rt.consume(
+            county,
+            consume::CountyEvents {
+                max_returns_per_case: rt.time_limits.defaults.max_returns_per_case,
+            },
+        );
+        // The departments' clocks that ran out or were met late, and their extension requests
+        // (督办, 延期): each event stands alone, so in any order.
+        let clocks = ConsumerSpec {
+            durable: "board-clocks".into(),
+            stream: rt.bus.stream_name("county"),
+            filter_subjects: vec![
+                rt.bus
+                    .subjects
+                    .filter(Source::County, "obligation_overdue", "*"),
+                rt.bus
+                    .subjects
+                    .filter(Source::County, "obligation_met", "*"),
+                rt.bus
+                    .subjects
+                    .filter(Source::County, "extension_requested", "*"),
+            ],
+            ordered: false,
+        };
+        rt.consume(clocks, supervision::ClockEvents);
+        // Patrols and persuasion turnouts, counted for the year's figures.
+        let activities = ConsumerSpec {
+            durable: "board-activities".into(),
+            stream: rt.bus.stream_name("brigade"),
+            filter_subjects: vec![
+                rt.bus
+                    .subjects
+                    .filter(Source::Brigade, "patrol_recorded", "*"),
+                rt.bus
+                    .subjects
+                    .filter(Source::Brigade, "persuasion_recorded", "*"),
+            ],
+            ordered: false,
+        };
+        rt.consume(activities, supervision::ActivityEvents);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

@@ -677,6 +677,41 @@ mod tests {
             town: "330782101".into(),
             source: pb::CaseSource::Patrol as i32,
             matters: vec!["LY-001".into()],
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn record_patrol(
+        &self,
+        req: Request<pb::RecordPatrolRequest>,
+    ) -> Result<Response<pb::RecordPatrolResponse>, Status> {
+        let actor = actor(&req)?;
+        let patrol = self.record_patrol_for(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::RecordPatrolResponse {
+            patrol: Some(patrol),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn record_persuasion(
+        &self,
+        req: Request<pb::RecordPersuasionRequest>,
+    ) -> Result<Response<pb::RecordPersuasionResponse>, Status> {
+        let actor = actor(&req)?;
+        let persuasion = self.record_persuasion_for(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::RecordPersuasionResponse {
+            persuasion: Some(persuasion),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn list_activities(
+        &self,
+        req: Request<pb::ListActivitiesRequest>,
+    ) -> Result<Response<pb::ListActivitiesResponse>, Status> {
+        let actor = actor(&req)?;
+        Ok(Response::new(
+            self.list_activities_for(&actor, req.into_inner()).await?,
+        ))
+    }
+
             village: "东山村".into(),
             location: "东山村后山".into(),
             description: "发现有人砍伐林木".into(),

@@ -2,6 +2,7 @@
 //! cases, refers out-of-scope ones, submits joint ones, and keeps copies of every result.
 #![forbid(unsafe_code)]
 
+mod activities;
 mod api;
 mod consume;
 mod convert;

@@ -27,6 +27,7 @@ pub struct Api {
     pub(crate) clock: SharedClock,
     pub(crate) limits: Limits,
     pub(crate) catalogue: std::sync::Arc<liandong_domain::catalogue::Catalogue>,
+    pub(crate) time_limits: std::sync::Arc<liandong_domain::time_limits::TimeLimits>,
 }
 
 impl Api {
@@ -57,6 +58,7 @@ impl Api {
             clock: rt.clock.clone(),
             limits: rt.cfg.limits.clone(),
             catalogue: rt.catalogue.clone(),
+            time_limits: rt.time_limits.clone(),
         }
     }
 }
@@ -157,6 +159,16 @@ impl Api {
         let status =
             ReferralStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
         let next = status.next(step.action)?;
+        if step.action == ReferralAction::Return {
+            // Returns per case are capped: past the cap the chair's settlement stands.
+            let returns = crate::clocks::returns_of_case(&mut tx, &row.case_id).await?;
+            liandong_domain::time_limits::check_return(
+                &row.case_id,
+                u32::try_from(returns).unwrap_or(u32::MAX),
+                self.time_limits.defaults.max_returns_per_case,
+            )
+            .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        }
         row.status = next.as_str().into();
         row.updated_at = now;
         let emit = change(&mut row, now);
@@ -532,6 +544,110 @@ impl CountyService for Api {
         req: Request<pb::ListTasksRequest>,
     ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let actor = actor(&req)?;
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
+    async fn list_obligations(
+        &self,
+        req: Request<pb::ListObligationsRequest>,
+    ) -> Result<Response<pb::ListObligationsResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let mut v = Validator::new();
+        let department = v.check("department", DepartmentCode::parse(&r.department));
+        v.finish().map_err(ApiError::Invalid)?;
+        let department = department.expect("checked");
+        permits_department_wide(&actor, Action::ReadInbox, &department).map_err(ApiError::from)?;
+        let limit = page_size(r.page_size, 100, self.limits.page_size_max);
+        let rows = crate::clocks::list(
+            &self.db,
+            department.as_str(),
+            r.open_only,
+            r.overdue_only,
+            limit,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(Response::new(pb::ListObligationsResponse {
+            obligations: rows.iter().map(crate::clocks::to_pb).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(obligation_id = %req.get_ref().obligation_id), err)]
+    async fn request_extension(
+        &self,
+        req: Request<pb::RequestExtensionRequest>,
+    ) -> Result<Response<pb::RequestExtensionResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let mut v = Validator::new();
+        if r.obligation_id.trim().is_empty() {
+            v.violation("obligation_id", "name the obligation");
+        }
+        v.text("reason", &r.reason, self.limits.reason_chars, true);
+        if let Err(e) = liandong_domain::time_limits::check_extension(
+            r.working_days,
+            self.time_limits.defaults.max_extension,
+        ) {
+            v.violation("working_days", e);
+        }
+        v.finish().map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let o = crate::clocks::get_in_tx(&mut tx, &r.obligation_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no obligation {}", r.obligation_id)))?;
+        let department = DepartmentCode::parse(&o.department).map_err(|_| {
+            ApiError::FailedPrecondition(
+                "the case's own clock belongs to no department; ask on the department's clock"
+                    .into(),
+            )
+        })?;
+        let town = TownCode::parse(&o.town).map_err(|e| ApiError::Internal(e.into()))?;
+        permits(
+            &actor,
+            Action::RequestExtension,
+            &Resource {
+                town,
+                department: Some(department),
+            },
+        )
+        .map_err(ApiError::from)?;
+        if o.met_at.is_some() {
+            return Err(ApiError::FailedPrecondition(format!(
+                "obligation {} is already met",
+                o.obligation_id
+            ))
+            .into());
+        }
+        if let Some(p) = &o.pending_extension {
+            return Err(ApiError::FailedPrecondition(format!(
+                "extension request {p} is still waiting for the chair"
+            ))
+            .into());
+        }
+        let request_id = crate::clocks::request_extension(
+            &mut tx,
+            &self.outbox,
+            &o,
+            r.working_days,
+            r.reason.trim(),
+            liandong_plumbing::grpc::actor_to_event(&actor),
+            now,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let o = crate::clocks::get_in_tx(&mut tx, &r.obligation_id)
+            .await
+            .map_err(ApiError::from)?
+            .expect("read in this transaction");
+        tx.commit().await.map_err(ApiError::from)?;
+        self.outbox.wake();
+        Ok(Response::new(pb::RequestExtensionResponse {
+            request_id,
+            obligation: Some(crate::clocks::to_pb(&o)),
+        }))
+    }
+
         let tasks = self.list_tasks_for(&actor, req.into_inner()).await?;
         Ok(Response::new(pb::ListTasksResponse { tasks }))
     }

@@ -24,6 +24,8 @@ pub struct BrigadeEvents {
     pub outbox: Outbox,
     /// The store the brigade uploads evidence to, for checking handed-over evidence.
     pub evidence: EvidenceStore,
+    /// The time limits, for the clocks a referral starts.
+    pub clocks: crate::clocks::Clocks,
 }
 
 impl Handler for BrigadeEvents {
@@ -60,6 +62,8 @@ impl Handler for BrigadeEvents {
                     reason: e.reason.clone(),
                 };
                 if store::insert(tx, &row).await? {
+                    // The clocks start at dispatch, not at sign-for.
+                    self.clocks.start(tx, &row, &facts.matters, now).await?;
                     let detail = format!(
                         "收到 {} 的移送（第{}次派发，{}）",
                         env.town, e.dispatch_no, e.reason

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod clocks;
 mod consume;
 mod convert;
 mod decision;
@@ -51,6 +52,10 @@ impl Application {
         // id's dispatches and withdrawals, a handover id's one event).
         // NATS before 2.10 ignores `filter_subjects` and delivers the whole stream; the
         // handlers then skip the event types that are not the county's.
+        let clocks = clocks::Clocks {
+            policy: rt.time_limits.clone(),
+            calendar: rt.calendar.clone(),
+        };
         let subjects = &rt.bus.subjects;
         let brigade = ConsumerSpec {
             durable: "county-from-brigade".into(),
@@ -74,9 +79,38 @@ impl Application {
             consume::BrigadeEvents {
                 outbox: rt.outbox.clone(),
                 evidence: liandong_plumbing::evidence::EvidenceStore::from_config(&rt.cfg)?,
+                clocks: clocks.clone(),
             },
         );
         rt.consume(board, consume::BoardEvents);
+        // The chair's answers to extension requests; each request has one answer, in any order.
+        let answers = ConsumerSpec {
+            durable: "county-clocks".into(),
+            stream: rt.bus.stream_name("board"),
+            filter_subjects: vec![
+                rt.bus
+                    .subjects
+                    .filter(Source::Board, "extension_granted", "*"),
+                rt.bus
+                    .subjects
+                    .filter(Source::Board, "extension_refused", "*"),
+            ],
+            ordered: false,
+        };
+        rt.consume(
+            answers,
+            clocks::BoardAnswers {
+                clocks: clocks.clone(),
+            },
+        );
+        // The departments' clocks: every process watches, the database decides who reports.
+        rt.spawn(clocks::watch(
+            rt.db.clone(),
+            rt.outbox.clone(),
+            rt.clock.clone(),
+            std::time::Duration::from_millis(rt.cfg.clock_check_ms.max(10)),
+            rt.stop.clone(),
+        ));
         // The legal review's answers on the departments' decisions (`review.*.*.<department>`;
         // those addressed to no department, `_`, are the towns' and skipped), each review's in
         // its order.

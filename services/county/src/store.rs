@@ -108,7 +108,7 @@ pub async fn latest_referral_of_case(
     .await)
 }
 
-/// Writes a referral's changed state back.
+/// Writes a referral's changed state back, stopping the clocks the new state meets.
 pub async fn update(tx: &mut Tx, r: &ReferralRow) -> Result<(), sqlx::Error> {
     with_tx!(tx, |c| {
         sqlx::query(
@@ -127,7 +127,9 @@ pub async fn update(tx: &mut Tx, r: &ReferralRow) -> Result<(), sqlx::Error> {
     .execute(c)
     .await
     .map(|_| ())
-    })
+    })?;
+    // Whatever step changed it, the clocks it meets stop in the same transaction.
+    crate::clocks::stop_met(tx, r).await
 }
 
 pub async fn add_history(

@@ -59,12 +59,17 @@ pub const ROUTES: &[Route] = &[
     route(Brigade, "case_concluded", Any, &[Disclosure]),
     route(Brigade, "decision_changed", Any, &[Disclosure]),
     route(Brigade, "officer_certificate_changed", Any, &[Review]),
+    // Work that is not a case; the board keeps the town's yearly figures.
+    route(Brigade, "patrol_recorded", Any, &[Board]),
+    route(Brigade, "persuasion_recorded", Any, &[Board]),
     // The joint-meeting board.
     route(Board, "joint_approved", Any, &[Brigade]),
     route(Board, "joint_reclassified", Any, &[Brigade]),
     route(Board, "joint_sent_back", Any, &[Brigade]),
     route(Board, "dispute_settled", Any, &[Brigade]),
     route(Board, "task_assigned", Any, &[County]),
+    route(Board, "extension_granted", Any, &[County]),
+    route(Board, "extension_refused", Any, &[County]),
     // The county departments.
     route(County, "referral_signed_for", Any, &[Brigade]),
     route(County, "referral_accepted", Any, &[Brigade]),
@@ -85,6 +90,10 @@ pub const ROUTES: &[Route] = &[
     // and the case's record keeps the change.
     route(County, "decision_changed", Any, &[Brigade, Disclosure]),
     route(County, "officer_certificate_changed", Any, &[Review]),
+    // The departments' clocks: the chair's supervision list (督办) and extensions (延期).
+    route(County, "obligation_overdue", Any, &[Board]),
+    route(County, "obligation_met", Any, &[Board]),
+    route(County, "extension_requested", Any, &[Board]),
     // The legal review answers whoever asked: the town's brigade or a department.
     route(Review, "review_approved", Town, &[Brigade]),
     route(Review, "review_approved", Department, &[County]),

@@ -1,0 +1,489 @@
+//! The chair's supervision list (督办): cases whose clocks ran out (from the county's
+//! `obligation_overdue`), cases returned as often as the cap allows, the departments' extension
+//! requests and the chair's answers; and the town's patrol and persuasion figures.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Utc};
+use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::calendar::{Calendar, Deadline};
+use liandong_domain::ids::{DepartmentCode, TownCode};
+use liandong_domain::limits::Validator;
+use liandong_domain::time_limits::TimeLimits;
+use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::grpc::{ApiError, actor_to_event};
+use liandong_plumbing::store::{Db, Tx};
+use liandong_plumbing::time::{from_ts, to_ts};
+use liandong_plumbing::{with_db, with_tx};
+use liandong_proto::board::v1 as pb;
+use liandong_proto::events::v1 as ev;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntryRow {
+    pub entry_id: String,
+    pub town: String,
+    pub case_id: String,
+    pub department: String,
+    pub referral_id: String,
+    pub reason: String,
+    pub obligation_id: String,
+    pub kind: String,
+    pub level: i64,
+    pub deadline: Option<DateTime<Utc>>,
+    pub raised_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub returns: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestRow {
+    pub request_id: String,
+    pub town: String,
+    pub obligation_id: String,
+    pub kind: String,
+    pub case_id: String,
+    pub referral_id: String,
+    pub department: String,
+    pub working_days: i64,
+    pub reason: String,
+    pub current_deadline: DateTime<Utc>,
+    pub status: String,
+    pub new_deadline: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+fn entry_to_pb(e: &EntryRow) -> pb::SupervisionEntry {
+    pb::SupervisionEntry {
+        entry_id: e.entry_id.clone(),
+        town: e.town.clone(),
+        case_id: e.case_id.clone(),
+        department: e.department.clone(),
+        referral_id: e.referral_id.clone(),
+        reason: e.reason.clone(),
+        obligation_id: e.obligation_id.clone(),
+        kind: e.kind.clone(),
+        level: u32::try_from(e.level).unwrap_or(0),
+        deadline: e.deadline.map(to_ts),
+        raised_at: Some(to_ts(e.raised_at)),
+        resolved_at: e.resolved_at.map(to_ts),
+        returns: u32::try_from(e.returns).unwrap_or(0),
+    }
+}
+
+fn request_to_pb(r: &RequestRow) -> pb::ExtensionRequest {
+    pb::ExtensionRequest {
+        request_id: r.request_id.clone(),
+        town: r.town.clone(),
+        obligation_id: r.obligation_id.clone(),
+        kind: r.kind.clone(),
+        case_id: r.case_id.clone(),
+        referral_id: r.referral_id.clone(),
+        department: r.department.clone(),
+        working_days: u32::try_from(r.working_days).unwrap_or(0),
+        reason: r.reason.clone(),
+        current_deadline: Some(to_ts(r.current_deadline)),
+        status: r.status.clone(),
+        new_deadline: r.new_deadline.map(to_ts),
+        note: r.note.clone().unwrap_or_default(),
+        requested_at: Some(to_ts(r.requested_at)),
+        decided_at: r.decided_at.map(to_ts),
+    }
+}
+
+/// Puts a case on the list, or raises its entry to `level`; the entry of an obligation is one
+/// row, whatever the number of thresholds it passed.
+async fn raise(tx: &mut Tx, e: &EntryRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO supervision (entry_id, town, case_id, department, referral_id, reason, obligation_id, kind, level, \
+         deadline, raised_at, resolved_at, returns) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,NULL,$12) \
+         ON CONFLICT (entry_id) DO UPDATE SET level = CASE WHEN supervision.level > excluded.level \
+         THEN supervision.level ELSE excluded.level END, deadline = excluded.deadline, returns = excluded.returns"
+    )
+    .bind(&e.entry_id)
+    .bind(&e.town)
+    .bind(&e.case_id)
+    .bind(&e.department)
+    .bind(&e.referral_id)
+    .bind(&e.reason)
+    .bind(&e.obligation_id)
+    .bind(&e.kind)
+    .bind(e.level)
+    .bind(e.deadline)
+    .bind(e.raised_at)
+    .bind(e.returns)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
+/// A returned referral was made a dispute: when it is the case's `cap`-th return, the case goes
+/// on the chair's supervision list too, and the county takes no further return of it.
+pub async fn note_return(
+    tx: &mut Tx,
+    town: &str,
+    case_id: &str,
+    department: &str,
+    referral_id: &str,
+    cap: u32,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let returns: i64 = with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM agenda_items WHERE case_id = $1 AND kind = 'competence_dispute'"
+    )
+    .bind(case_id)
+    .fetch_one(c)
+    .await)?;
+    if liandong_domain::time_limits::return_reaches_cap(
+        u32::try_from(returns).unwrap_or(u32::MAX),
+        cap,
+    ) {
+        raise(
+            tx,
+            &EntryRow {
+                entry_id: format!("{case_id}:return_cap"),
+                town: town.to_owned(),
+                case_id: case_id.to_owned(),
+                department: department.to_owned(),
+                referral_id: referral_id.to_owned(),
+                reason: "return_cap".into(),
+                obligation_id: String::new(),
+                kind: String::new(),
+                level: 1,
+                deadline: None,
+                raised_at: now,
+                resolved_at: None,
+                returns,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Applies the county's `obligation_overdue`, `obligation_met` and `extension_requested`.
+#[derive(Debug, Clone, Copy)]
+pub struct ClockEvents;
+
+impl Handler for ClockEvents {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        match env.event_type.as_str() {
+            "county.obligation_overdue" => {
+                let e: ev::ObligationOverdue = decode_payload(env)?;
+                raise(
+                    tx,
+                    &EntryRow {
+                        entry_id: e.obligation_id.clone(),
+                        town: env.town.clone(),
+                        case_id: e.case_id,
+                        department: e.department,
+                        referral_id: e.referral_id,
+                        reason: "overdue".into(),
+                        obligation_id: e.obligation_id,
+                        kind: e.kind,
+                        level: i64::from(e.level),
+                        deadline: from_ts(e.deadline.as_ref()),
+                        raised_at: now,
+                        resolved_at: None,
+                        returns: 0,
+                    },
+                )
+                .await?;
+                Ok(())
+            }
+            "county.obligation_met" => {
+                let e: ev::ObligationMet = decode_payload(env)?;
+                let met = from_ts(e.met_at.as_ref()).unwrap_or(now);
+                with_tx!(tx, |c| {
+                    sqlx::query(
+                    "UPDATE supervision SET resolved_at = $1 WHERE entry_id = $2 AND resolved_at IS NULL"
+                )
+                .bind(met)
+                .bind(&e.obligation_id)
+                .execute(c)
+                .await
+                .map(|_| ())
+                })?;
+                Ok(())
+            }
+            "county.extension_requested" => {
+                let e: ev::ExtensionRequested = decode_payload(env)?;
+                let current = from_ts(e.current_deadline.as_ref()).ok_or_else(|| {
+                    HandlerError::Reject("an extension request without its deadline".into())
+                })?;
+                with_tx!(tx, |c| {
+                    sqlx::query(
+                    "INSERT INTO extension_requests (request_id, town, obligation_id, kind, case_id, referral_id, department, \
+                     working_days, reason, current_deadline, status, new_deadline, note, requested_at, decided_at) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',NULL,NULL,$11,NULL) ON CONFLICT (request_id) DO NOTHING"
+                )
+                .bind(&e.request_id)
+                .bind(&env.town)
+                .bind(&e.obligation_id)
+                .bind(&e.kind)
+                .bind(&e.case_id)
+                .bind(&e.referral_id)
+                .bind(&e.department)
+                .bind(i64::from(e.working_days))
+                .bind(&e.reason)
+                .bind(current)
+                .bind(from_ts(env.occurred_at.as_ref()).unwrap_or(now))
+                .execute(c)
+                .await
+                .map(|_| ())
+                })?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Counts the brigade's `patrol_recorded` and `persuasion_recorded` per town and Beijing year.
+#[derive(Debug, Clone, Copy)]
+pub struct ActivityEvents;
+
+impl Handler for ActivityEvents {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let (at, patrols, persuasions, persons) = match env.event_type.as_str() {
+            "brigade.patrol_recorded" => {
+                let e: ev::PatrolRecorded = decode_payload(env)?;
+                (from_ts(e.started_at.as_ref()).unwrap_or(now), 1, 0, 0)
+            }
+            "brigade.persuasion_recorded" => {
+                let e: ev::PersuasionRecorded = decode_payload(env)?;
+                (
+                    from_ts(e.at.as_ref()).unwrap_or(now),
+                    0,
+                    1,
+                    i64::from(e.persons),
+                )
+            }
+            _ => return Ok(()),
+        };
+        let year = i64::from(Calendar::local_date(at).year());
+        with_tx!(tx, |c| {
+            sqlx::query(
+            "INSERT INTO activity_figures (town, year, patrols, persuasions, persons_persuaded) VALUES ($1,$2,$3,$4,$5) \
+             ON CONFLICT (town, year) DO UPDATE SET patrols = activity_figures.patrols + excluded.patrols, \
+             persuasions = activity_figures.persuasions + excluded.persuasions, \
+             persons_persuaded = activity_figures.persons_persuaded + excluded.persons_persuaded"
+        )
+        .bind(&env.town)
+        .bind(year)
+        .bind(patrols)
+        .bind(persuasions)
+        .bind(persons)
+        .execute(c)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+}
+
+/// The supervision half of the board's API.
+pub struct Supervision {
+    pub db: Db,
+    pub outbox: Outbox,
+    pub clock: SharedClock,
+    pub calendar: Arc<Calendar>,
+    pub note_chars: usize,
+}
+
+fn town_resource(town: &str) -> Result<Resource, ApiError> {
+    Ok(Resource {
+        town: TownCode::parse(town).map_err(|e| ApiError::Internal(e.into()))?,
+        department: None,
+    })
+}
+
+impl Supervision {
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        r: pb::ListSupervisionRequest,
+    ) -> Result<pb::ListSupervisionResponse, ApiError> {
+        let mut v = Validator::new();
+        let town = v.check("town", TownCode::parse(&r.town));
+        v.finish().map_err(ApiError::Invalid)?;
+        let town = town.expect("checked");
+        permits(
+            actor,
+            Action::ReadAgenda,
+            &Resource {
+                town: town.clone(),
+                department: None,
+            },
+        )?;
+        let (entries, requests): (Vec<EntryRow>, Vec<RequestRow>) = with_db!(&self.db, |p| {
+            let entries = sqlx::query_as(
+                "SELECT * FROM supervision WHERE town = $1 AND ($2 OR resolved_at IS NULL) \
+                 ORDER BY level DESC, raised_at, entry_id LIMIT 500",
+            )
+            .bind(town.as_str())
+            .bind(r.include_resolved)
+            .fetch_all(p)
+            .await?;
+            let requests = sqlx::query_as(
+                "SELECT * FROM extension_requests WHERE town = $1 ORDER BY requested_at DESC, request_id LIMIT 500",
+            )
+            .bind(town.as_str())
+            .fetch_all(p)
+            .await?;
+            Ok::<_, sqlx::Error>((entries, requests))
+        })?;
+        Ok(pb::ListSupervisionResponse {
+            entries: entries.iter().map(entry_to_pb).collect(),
+            extension_requests: requests.iter().map(request_to_pb).collect(),
+        })
+    }
+
+    pub async fn decide(
+        &self,
+        actor: &Actor,
+        r: pb::DecideExtensionRequest,
+    ) -> Result<pb::DecideExtensionResponse, ApiError> {
+        let mut v = Validator::new();
+        if r.request_id.trim().is_empty() {
+            v.violation("request_id", "name the extension request");
+        }
+        // A refusal must say why; a grant may.
+        v.text("note", &r.note, self.note_chars, !r.grant);
+        v.finish().map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let sql = match &tx {
+            Tx::Postgres(_) => "SELECT * FROM extension_requests WHERE request_id = $1 FOR UPDATE",
+            Tx::Sqlite(_) => "SELECT * FROM extension_requests WHERE request_id = $1",
+        };
+        let mut row: RequestRow = with_tx!(&mut tx, |c| sqlx::query_as(sql)
+            .bind(&r.request_id)
+            .fetch_optional(c)
+            .await)?
+        .ok_or_else(|| ApiError::NotFound(format!("no extension request {}", r.request_id)))?;
+        permits(actor, Action::DecideExtension, &town_resource(&row.town)?)?;
+        if row.status != "pending" {
+            return Err(ApiError::FailedPrecondition(format!(
+                "extension request {} was already {}",
+                row.request_id, row.status
+            )));
+        }
+        let days = u32::try_from(row.working_days).unwrap_or(0);
+        row.status = if r.grant { "granted" } else { "refused" }.into();
+        row.decided_at = Some(now);
+        row.note = Some(r.note.trim().to_owned());
+        if r.grant {
+            let current = Deadline {
+                due: row.current_deadline,
+                last_day: Calendar::local_date(row.current_deadline - chrono::Duration::seconds(1)),
+                provisional: false,
+            };
+            let moved = TimeLimits::extend(&self.calendar, &current, days);
+            liandong_plumbing::runtime::note_deadline(&moved, "extension");
+            row.new_deadline = Some(moved.due);
+        }
+        with_tx!(&mut tx, |c| {
+            sqlx::query(
+            "UPDATE extension_requests SET status = $1, decided_at = $2, note = $3, new_deadline = $4 WHERE request_id = $5"
+        )
+        .bind(&row.status)
+        .bind(row.decided_at)
+        .bind(&row.note)
+        .bind(row.new_deadline)
+        .bind(&row.request_id)
+        .execute(c)
+        .await
+        .map(|_| ())
+        })?;
+        let payload = ev::ExtensionDecided {
+            request_id: row.request_id.clone(),
+            obligation_id: row.obligation_id.clone(),
+            case_id: row.case_id.clone(),
+            department: row.department.clone(),
+            working_days: days,
+            new_deadline: row.new_deadline.map(to_ts),
+            note: row.note.clone().unwrap_or_default(),
+        };
+        let department =
+            DepartmentCode::parse(&row.department).map_err(|e| ApiError::Internal(e.into()))?;
+        self.outbox
+            .emit(
+                &mut tx,
+                now,
+                NewEvent {
+                    event_type: if r.grant {
+                        "extension_granted"
+                    } else {
+                        "extension_refused"
+                    },
+                    town: &row.town,
+                    department: Some(department.as_str()),
+                    aggregate_id: &row.request_id,
+                    actor: Some(actor_to_event(actor)),
+                    causation_id: None,
+                },
+                &payload,
+            )
+            .await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        Ok(pb::DecideExtensionResponse {
+            request: Some(request_to_pb(&row)),
+        })
+    }
+
+    pub async fn figures(
+        &self,
+        actor: &Actor,
+        r: pb::GetActivityFiguresRequest,
+    ) -> Result<pb::GetActivityFiguresResponse, ApiError> {
+        let mut v = Validator::new();
+        let town = v.check("town", TownCode::parse(&r.town));
+        if !(2000..=2100).contains(&r.year) {
+            v.violation("year", "a year from 2000 to 2100");
+        }
+        v.finish().map_err(ApiError::Invalid)?;
+        let town = town.expect("checked");
+        permits(
+            actor,
+            Action::ReadAgenda,
+            &Resource {
+                town: town.clone(),
+                department: None,
+            },
+        )?;
+        let row: Option<(i64, i64, i64)> = with_db!(&self.db, |p| {
+            sqlx::query_as(
+            "SELECT patrols, persuasions, persons_persuaded FROM activity_figures WHERE town = $1 AND year = $2"
+        )
+        .bind(town.as_str())
+        .bind(i64::from(r.year))
+        .fetch_optional(p)
+        .await
+        })?;
+        let (patrols, persuasions, persons) = row.unwrap_or_default();
+        let n = |x: i64| u32::try_from(x).unwrap_or(u32::MAX);
+        Ok(pb::GetActivityFiguresResponse {
+            town: town.to_string(),
+            year: r.year,
+            patrols: n(patrols),
+            persuasions: n(persuasions),
+            persons_persuaded: n(persons),
+        })
+    }
+}
