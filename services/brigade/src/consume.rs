@@ -374,15 +374,15 @@ impl Handler for CountyEvents {
                 let e: ev::DecisionChanged = decode_payload(env)?;
                 let change = liandong_domain::decision_change::DecisionChange::parse(&e.change)
                     .map_err(|err| HandlerError::Reject(format!("{}: {err}", env.event_type)))?;
-                let (detail, status) = match (&e.outcome, change) {
-                    (Some(o), _) => (
+                let (detail, status) = match &e.outcome {
+                    Some(o) => (
                         format!(
                             "{} 变更其决定：{}（{}）；理由：{}",
                             env.department, o.kind, o.summary, e.reason
                         ),
                         "concluded",
                     ),
-                    (None, _) => (
+                    None => (
                         format!("{} 撤销其决定；理由：{}", env.department, e.reason),
                         "revoked",
                     ),
