@@ -491,6 +491,17 @@ mod tests {
         (R::DepartmentLegalOfficer, A::ReadRecord, S::Own, true),
         (R::Viewer, A::ChangeDecision, S::Own, false),
         (R::Viewer, A::ReadRecord, S::Own, true),
+        // The access log: the town's judicial office alone, in its own town.
+        (R::BrigadeOfficer, A::ReadAccessLog, S::Own, false),
+        (R::BrigadeCaptain, A::ReadAccessLog, S::Own, false),
+        (R::BoardChair, A::ReadAccessLog, S::Own, false),
+        (R::BoardMember, A::ReadAccessLog, S::Own, false),
+        (R::CountyDispatcher, A::ReadAccessLog, S::Own, false),
+        (R::CountyInvestigator, A::ReadAccessLog, S::Own, false),
+        (R::JudicialReviewer, A::ReadAccessLog, S::Own, true),
+        (R::JudicialReviewer, A::ReadAccessLog, S::OtherTown, false),
+        (R::DepartmentLegalOfficer, A::ReadAccessLog, S::Own, false),
+        (R::Viewer, A::ReadAccessLog, S::Own, false),
         // Clocks and patrols: a dispatcher asks for more time, the chair answers, the brigade records patrols.
         (R::BrigadeOfficer, A::RequestExtension, S::Own, false),
         (R::BrigadeCaptain, A::RequestExtension, S::Own, false),
