@@ -55,6 +55,7 @@ CONSUMERS=(
   "brigade    REVIEW   brigade-from-review     review.*.*._"
   "board      BRIGADE  board-from-brigade      brigade.joint_submitted.*.* brigade.joint_executed.*.*"
   "board      COUNTY   board-from-county       county.referral_returned.*.* county.entrusted_decision_recorded.*.* county.task_completed.*.*"
+  "board      BRIGADE  board-callbacks         brigade.callback_recorded.*.*"
   "board      COUNTY   board-clocks            county.obligation_overdue.*.* county.obligation_met.*.* county.extension_requested.*.*"
   "board      BRIGADE  board-activities        brigade.patrol_recorded.*.* brigade.persuasion_recorded.*.*"
   "county     BRIGADE  county-from-brigade     brigade.referral_dispatched.*.* brigade.referral_withdrawn.*.* brigade.case_handed_over.*.*"

@@ -206,6 +206,9 @@ pub fn table() -> Vec<Route> {
         Route::new::<brigade::ListDocumentsRequest, brigade::ListDocumentsResponse>(GET, "/v1/cases/{case_id}/documents", Brigade, "ListDocuments"),
         Route::new::<brigade::ExportDossierRequest, brigade::ExportDossierResponse>(GET, "/v1/cases/{case_id}/dossier", Brigade, "ExportDossier").document("content_type", "body"),
         Route::new::<brigade::UploadEvidenceRequest, brigade::UploadEvidenceResponse>(POST, "/v1/evidence", Brigade, "UploadEvidence"),
+        // Call-backs (回访) of cases the public reported.
+        Route::new::<brigade::RecordCallbackRequest, brigade::RecordCallbackResponse>(POST, "/v1/cases/{case_id}/callbacks", Brigade, "RecordCallback"),
+        Route::new::<brigade::ListCallbacksRequest, brigade::ListCallbacksResponse>(GET, "/v1/towns/{town}/callbacks", Brigade, "ListCallbacks"),
         // The town's certificate registry (持证上岗).
         Route::new::<brigade::RegisterOfficerRequest, brigade::RegisterOfficerResponse>(POST, "/v1/towns/{town}/officers", Brigade, "RegisterOfficer"),
         Route::new::<brigade::ListOfficersRequest, brigade::ListOfficersResponse>(GET, "/v1/towns/{town}/officers", Brigade, "ListOfficers"),
@@ -249,6 +252,7 @@ pub fn table() -> Vec<Route> {
         Route::new::<board::ListSupervisionRequest, board::ListSupervisionResponse>(GET, "/v1/towns/{town}/supervision", Board, "ListSupervision"),
         Route::new::<board::DecideExtensionRequest, board::DecideExtensionResponse>(POST, "/v1/extension-requests/{request_id}/decide", Board, "DecideExtension"),
         Route::new::<board::GetActivityFiguresRequest, board::GetActivityFiguresResponse>(GET, "/v1/towns/{town}/activity-figures", Board, "GetActivityFigures"),
+        Route::new::<board::GetSatisfactionFiguresRequest, board::GetSatisfactionFiguresResponse>(GET, "/v1/towns/{town}/satisfaction-figures", Board, "GetSatisfactionFigures"),
         // Public disclosure (行政执法公示): the deciding bodies' lists and acts, and the public feed.
         Route::new::<disclosure::ListDisclosuresRequest, disclosure::ListDisclosuresResponse>(GET, "/v1/towns/{town}/disclosures", Disclosure, "ListDisclosures"),
         Route::new::<disclosure::ListDisclosuresRequest, disclosure::ListDisclosuresResponse>(GET, "/v1/departments/{department}/disclosures", Disclosure, "ListDisclosures"),

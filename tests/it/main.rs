@@ -2,6 +2,7 @@
 
 mod access_log;
 mod bus;
+mod callbacks;
 mod certificates;
 mod dashboard;
 mod dashboard_page;

@@ -62,6 +62,9 @@ named_enum! {
         RecordPatrol => "record_patrol",
         /// Read the log of who read the town's case files and personal data.
         ReadAccessLog => "read_access_log",
+        /// Record a reporter's satisfaction with a concluded case (回访), and reopen it when
+        /// they are not satisfied.
+        RecordCallback => "record_callback",
     }
 }
 
@@ -106,6 +109,7 @@ impl Role {
                     | A::UploadEvidence
                     | A::ReadRecord
                     | A::RecordPatrol
+                    | A::RecordCallback
             ),
             // The captain also keeps the town's certificate registry and publishes the town's
             // decisions (谁执法谁公示).
@@ -530,6 +534,17 @@ mod tests {
         (R::CountyInvestigator, A::RecordPatrol, S::Own, false),
         (R::DepartmentLegalOfficer, A::RecordPatrol, S::Own, false),
         (R::Viewer, A::RecordPatrol, S::Own, false),
+        // call-backs (回访): the town's brigade calls the public reporter back
+        (R::BrigadeOfficer, A::RecordCallback, S::Own, true),
+        (R::BrigadeCaptain, A::RecordCallback, S::Own, true),
+        (R::BrigadeOfficer, A::RecordCallback, S::OtherTown, false),
+        (R::BoardChair, A::RecordCallback, S::Own, false),
+        (R::BoardMember, A::RecordCallback, S::Own, false),
+        (R::JudicialReviewer, A::RecordCallback, S::Own, false),
+        (R::CountyDispatcher, A::RecordCallback, S::Own, false),
+        (R::CountyInvestigator, A::RecordCallback, S::Own, false),
+        (R::DepartmentLegalOfficer, A::RecordCallback, S::Own, false),
+        (R::Viewer, A::RecordCallback, S::Own, false),
         (R::BrigadeCaptain, A::ChangeDecision, S::OtherTown, false),
         (R::CountyDispatcher, A::ChangeDecision, S::OtherDepartment, false),
         // department_legal_officer: reviews its own department's major decisions, nothing else

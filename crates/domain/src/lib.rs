@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod callback;
 pub mod catalogue;
 pub mod certificates;
 pub mod decision_change;

@@ -6,6 +6,7 @@ mod api;
 mod consume;
 mod convert;
 mod minutes;
+mod satisfaction;
 mod store;
 mod supervision;
 
@@ -109,6 +110,18 @@ impl Application {
             ordered: false,
         };
         rt.consume(activities, supervision::ActivityEvents);
+        // Call-backs (回访), tallied by year and answer.
+        let callbacks = ConsumerSpec {
+            durable: "board-callbacks".into(),
+            stream: rt.bus.stream_name("brigade"),
+            filter_subjects: vec![rt.bus.subjects.filter(
+                Source::Brigade,
+                "callback_recorded",
+                "*",
+            )],
+            ordered: false,
+        };
+        rt.consume(callbacks, satisfaction::CallbackEvents);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

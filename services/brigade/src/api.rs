@@ -592,6 +592,29 @@ impl BrigadeService for Api {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    async fn record_callback(
+        &self,
+        req: Request<pb::RecordCallbackRequest>,
+    ) -> Result<Response<pb::RecordCallbackResponse>, Status> {
+        let actor = actor(&req)?;
+        let (callback, case) = self.record_callback(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::RecordCallbackResponse {
+            callback: Some(callback),
+            case: Some(case),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn list_callbacks(
+        &self,
+        req: Request<pb::ListCallbacksRequest>,
+    ) -> Result<Response<pb::ListCallbacksResponse>, Status> {
+        let actor = actor(&req)?;
+        let callbacks = self.list_callbacks(&actor, req.into_inner()).await?;
+        Ok(Response::new(pb::ListCallbacksResponse { callbacks }))
+    }
+
     #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err)]
     async fn register_officer(
         &self,

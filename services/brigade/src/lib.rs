@@ -4,6 +4,7 @@
 
 mod activities;
 mod api;
+mod callback;
 mod consume;
 mod convert;
 mod documents;

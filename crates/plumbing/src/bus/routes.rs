@@ -62,6 +62,8 @@ pub const ROUTES: &[Route] = &[
     // Work that is not a case; the board keeps the town's yearly figures.
     route(Brigade, "patrol_recorded", Any, &[Board]),
     route(Brigade, "persuasion_recorded", Any, &[Board]),
+    // A reporter's satisfaction (回访); the board keeps the town's tally.
+    route(Brigade, "callback_recorded", Any, &[Board]),
     // The joint-meeting board.
     route(Board, "joint_approved", Any, &[Brigade]),
     route(Board, "joint_reclassified", Any, &[Brigade]),

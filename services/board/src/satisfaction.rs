@@ -1,0 +1,102 @@
+//! The town's call-back tally (回访满意度): each `brigade.callback_recorded` counted by year and
+//! answer, for the joint meeting's figures.
+
+use chrono::{DateTime, Datelike, Utc};
+use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::calendar::Calendar;
+use liandong_domain::callback::Satisfaction;
+use liandong_domain::ids::TownCode;
+use liandong_domain::limits::Validator;
+use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
+use liandong_plumbing::grpc::ApiError;
+use liandong_plumbing::store::{Db, Tx};
+use liandong_plumbing::time::from_ts;
+use liandong_plumbing::{with_db, with_tx};
+use liandong_proto::board::v1 as pb;
+use liandong_proto::events::v1 as ev;
+
+/// Counts each call-back once (the consumer's inbox sees to that), in the Beijing year of the
+/// call.
+#[derive(Debug, Clone, Copy)]
+pub struct CallbackEvents;
+
+impl Handler for CallbackEvents {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        _now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        if env.event_type != "brigade.callback_recorded" {
+            return Ok(());
+        }
+        let e: ev::CallbackRecorded = decode_payload(env)?;
+        let satisfaction = Satisfaction::parse(&e.satisfaction)
+            .map_err(|err| HandlerError::Reject(format!("call-back {}: {err}", e.callback_id)))?;
+        let called_at = from_ts(e.called_at.as_ref()).ok_or_else(|| {
+            HandlerError::Reject(format!("call-back {} has no call time", e.callback_id))
+        })?;
+        let year = i64::from(Calendar::local_date(called_at).year());
+        with_tx!(tx, |c| {
+            sqlx::query(
+            "INSERT INTO satisfaction_tally (town, year, satisfaction, callbacks, reopened) VALUES ($1, $2, $3, 1, $4) \
+             ON CONFLICT (town, year, satisfaction) DO UPDATE SET callbacks = satisfaction_tally.callbacks + 1, \
+             reopened = satisfaction_tally.reopened + excluded.reopened"
+        )
+        .bind(&env.town)
+        .bind(year)
+        .bind(satisfaction.as_str())
+        .bind(i64::from(e.reopened))
+        .execute(c)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+}
+
+/// The town's call-back answers in a year.
+pub async fn figures(
+    db: &Db,
+    actor: &Actor,
+    r: pb::GetSatisfactionFiguresRequest,
+) -> Result<pb::GetSatisfactionFiguresResponse, ApiError> {
+    let mut v = Validator::new();
+    let town = v.check("town", TownCode::parse(&r.town));
+    if !(2000..=2100).contains(&r.year) {
+        v.violation("year", "a year from 2000 to 2100");
+    }
+    v.finish().map_err(ApiError::Invalid)?;
+    let town = town.expect("checked");
+    permits(
+        actor,
+        Action::ReadAgenda,
+        &Resource {
+            town: town.clone(),
+            department: None,
+        },
+    )?;
+    let rows: Vec<(String, i64, i64)> = with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT satisfaction, callbacks, reopened FROM satisfaction_tally WHERE town = $1 AND year = $2"
+    )
+    .bind(town.as_str())
+    .bind(i64::from(r.year))
+    .fetch_all(p)
+    .await
+    })?;
+    let n = |x: i64| u32::try_from(x).unwrap_or(u32::MAX);
+    let count = |s: Satisfaction| {
+        rows.iter()
+            .find(|(k, _, _)| k == s.as_str())
+            .map_or(0, |(_, c, _)| n(*c))
+    };
+    Ok(pb::GetSatisfactionFiguresResponse {
+        town: town.to_string(),
+        year: r.year,
+        satisfied: count(Satisfaction::Satisfied),
+        basically_satisfied: count(Satisfaction::BasicallySatisfied),
+        unsatisfied: count(Satisfaction::Unsatisfied),
+        reopened: n(rows.iter().map(|(_, _, r)| r).sum()),
+    })
+}
