@@ -1,6 +1,7 @@
 //! The integration tests.
 
 mod access_log;
+mod annual_report;
 mod bus;
 mod callbacks;
 mod certificates;

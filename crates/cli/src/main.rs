@@ -2,6 +2,7 @@
 
 mod demo;
 mod identity;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -98,6 +99,27 @@ enum Command {
         #[command(subcommand)]
         command: identity::TokenCommand,
     },
+    /// Reports built from the running services' records.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// A town's yearly enforcement report (年度行政执法情况报告) as Markdown and HTML.
+    Annual {
+        /// The town's 9-digit administrative division code.
+        #[arg(long)]
+        town: String,
+        /// The Beijing calendar year.
+        #[arg(long)]
+        year: i32,
+        /// Where the two files go; the current folder by default.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -147,6 +169,13 @@ fn main() -> anyhow::Result<()> {
         Command::Demo => runtime()?.block_on(demo::run(&cfg)),
         Command::Keys { command } => identity::keys(&cfg, command),
         Command::Token { command } => identity::token(&cfg, command),
+        Command::Report {
+            command: ReportCommand::Annual { town, year, out },
+        } => {
+            let (md, page) = runtime()?.block_on(report::annual(&cfg, &town, year, &out))?;
+            println!("{}\n{}", md.display(), page.display());
+            Ok(())
+        }
         Command::Catalogue {
             command: CatalogueCommand::Check { file },
         } => check_catalogue(&file),
