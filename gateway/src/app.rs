@@ -25,10 +25,8 @@ use tonic::transport::Channel;
 use crate::call::{Format, assemble};
 use crate::descriptors::{Descriptors, MessageInfo};
 use crate::error::GatewayError;
+use crate::limit::RateLimits;
 use crate::routes::{AccessLogOf, Backend, Route};
-
-/// The largest request body accepted; larger ones get 413 before anything is parsed.
-pub const MAX_BODY: usize = 256 * 1024;
 
 /// How long requests in flight may take to finish once the gateway is told to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -75,7 +73,11 @@ impl Application {
             tracing::info!("Stopping: no new requests; finishing those in flight.");
             let _ = stopping_tx.send(true);
         };
-        let server = axum::serve(self.listener, self.router)
+        // The peer's address is the client the rate limits count.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, service)
             .with_graceful_shutdown(signal)
             .into_future();
         // A client holding a connection open would hold a graceful shutdown open for ever.
@@ -157,7 +159,14 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
             .map(|(_, c)| c.clone())
             .expect("every backend has a channel");
         let path = route.path;
+        // Bodies get 413 past the route's limit, before anything is parsed.
+        let body_limit = if route.uploads {
+            evidence_body_limit(cfg)
+        } else {
+            cfg.http_limits.body_bytes
+        };
         let endpoint = Arc::new(RouteEndpoint {
+            body_limit,
             request: descriptors.messages[&route.request].clone(),
             markdown_json_name: route.markdown_field.and_then(|f| {
                 descriptors.messages[&route.response]
@@ -179,7 +188,8 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
             path,
             on(filter, move |path, query, headers, body| {
                 endpoint.clone().handle(path, query, headers, body)
-            }),
+            })
+            .layer(DefaultBodyLimit::max(body_limit)),
         );
     }
     Ok(router
@@ -198,7 +208,21 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
             )
             .with_status(StatusCode::METHOD_NOT_ALLOWED)
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY)))
+        .layer(DefaultBodyLimit::max(cfg.http_limits.body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(RateLimits::new(&cfg.http_limits)),
+            crate::limit::limit,
+        )))
+}
+
+/// The body limit of the evidence upload: the largest evidence file in base64 (four bytes
+/// for every three), with room for the other fields.
+pub fn evidence_body_limit(cfg: &Config) -> usize {
+    usize::try_from(cfg.evidence_max_bytes)
+        .unwrap_or(usize::MAX)
+        .div_ceil(3)
+        .saturating_mul(4)
+        .saturating_add(cfg.http_limits.body_bytes)
 }
 
 /// A lazy channel to the service at `addr`, over TLS when `grpc_tls` is configured.
@@ -212,6 +236,8 @@ fn channel(cfg: &Config, addr: SocketAddr) -> anyhow::Result<Channel> {
 /// A route with what serving it needs.
 struct RouteEndpoint {
     route: Route,
+    /// The largest body the route takes, in bytes.
+    body_limit: usize,
     request: MessageInfo,
     /// The JSON name of the route's Markdown field, if it has one.
     markdown_json_name: Option<String>,
@@ -263,7 +289,10 @@ impl RouteEndpoint {
             let authorization = match headers.get(AUTHORIZATION) {
                 None => None,
                 Some(v) => Some(v.to_str().map_err(|_| {
-                    GatewayError::new(Code::Unauthenticated, "the authorization header is not ASCII")
+                    GatewayError::new(
+                        Code::Unauthenticated,
+                        "the authorization header is not ASCII",
+                    )
                 })?),
             };
             verifier
@@ -276,7 +305,7 @@ impl RouteEndpoint {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 GatewayError::new(
                     Code::ResourceExhausted,
-                    format!("the body is larger than {MAX_BODY} bytes"),
+                    format!("the body is larger than {} bytes", self.body_limit),
                 )
                 .with_status(StatusCode::PAYLOAD_TOO_LARGE)
             } else {
@@ -339,21 +368,23 @@ mod tests {
     use super::*;
 
     /// The key the tests' tokens are signed with, and the JWK Set file naming it.
-    static KEYS: std::sync::LazyLock<(liandong_plumbing::identity::SigningKey, std::path::PathBuf)> =
-        std::sync::LazyLock::new(|| {
-            let key = liandong_plumbing::identity::SigningKey::generate().unwrap();
-            let file = std::env::temp_dir().join(format!(
-                "liandong-gateway-test-{}-{}.json",
-                std::process::id(),
-                key.kid()
-            ));
-            liandong_plumbing::identity::KeySet {
-                keys: vec![key.public_jwk()],
-            }
-            .save(&file)
-            .unwrap();
-            (key, file)
-        });
+    static KEYS: std::sync::LazyLock<(
+        liandong_plumbing::identity::SigningKey,
+        std::path::PathBuf,
+    )> = std::sync::LazyLock::new(|| {
+        let key = liandong_plumbing::identity::SigningKey::generate().unwrap();
+        let file = std::env::temp_dir().join(format!(
+            "liandong-gateway-test-{}-{}.json",
+            std::process::id(),
+            key.kid()
+        ));
+        liandong_plumbing::identity::KeySet {
+            keys: vec![key.public_jwk()],
+        }
+        .save(&file)
+        .unwrap();
+        (key, file)
+    });
 
     /// `Bearer <token>` of a town's brigade officer, signed with the tests' key.
     fn bearer() -> String {
@@ -459,7 +490,11 @@ mod tests {
             }
             // Had the gateway called the (absent) service, this would be 503.
             let (status, body) = send(router.clone(), req.body(Body::empty()).unwrap()).await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "{authorization:?}: {body}");
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{authorization:?}: {body}"
+            );
             assert_eq!(body["code"], "unauthenticated");
         }
         // The public feed needs none.
@@ -487,10 +522,103 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_over_the_limit_gives_413() {
-        let router = router(&config_without_services()).unwrap();
-        let big = format!(r#"{{"description": "{}"}}"#, "x".repeat(MAX_BODY));
+        let cfg = config_without_services();
+        let router = router(&cfg).unwrap();
+        let big = format!(
+            r#"{{"description": "{}"}}"#,
+            "x".repeat(cfg.http_limits.body_bytes)
+        );
         let (status, body) = send(router, post("/v1/cases", big)).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["code"], "resource_exhausted");
+        assert_eq!(
+            body["message"],
+            format!(
+                "the body is larger than {} bytes",
+                cfg.http_limits.body_bytes
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn the_evidence_upload_takes_a_file_other_routes_refuse() {
+        let cfg = Config {
+            evidence_max_bytes: 3 * 1024 * 1024,
+            ..config_without_services()
+        };
+        let router = router(&cfg).unwrap();
+        // A 3 MB file in base64 is 4 MB of JSON: over the usual limit, within the upload's.
+        let file = "QUJD".repeat(1024 * 1024);
+        let upload = format!(r#"{{"town": "330122101", "content": "{file}"}}"#);
+        let (status, _) = send(router.clone(), post("/v1/cases", upload.clone())).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        // The upload is read whole (it then fails for want of a caller or of the service).
+        let (status, body) = send(router.clone(), post("/v1/evidence", upload)).await;
+        assert_ne!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert!(
+            status.is_client_error() || status.is_server_error(),
+            "{status}"
+        );
+        let over = format!(
+            r#"{{"content": "{}"}}"#,
+            "A".repeat(evidence_body_limit(&cfg))
+        );
+        let (status, body) = send(router, post("/v1/evidence", over)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            body["message"],
+            format!(
+                "the body is larger than {} bytes",
+                evidence_body_limit(&cfg)
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn too_many_requests_from_one_client_get_429_with_retry_after() {
+        let mut cfg = config_without_services();
+        cfg.http_limits.public_per_second = 1;
+        cfg.http_limits.public_burst = 2;
+        cfg.http_limits.api_per_second = 1;
+        cfg.http_limits.api_burst = 3;
+        let router = router(&cfg).unwrap();
+        let get = |uri: &str| {
+            Request::get(uri)
+                .header(AUTHORIZATION, bearer())
+                .body(Body::empty())
+                .unwrap()
+        };
+        for _ in 0..2 {
+            let (status, _) = send(router.clone(), get("/healthz")).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let response = router
+            .clone()
+            .oneshot(get("/public/disclosures.json"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "1");
+        let bytes = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["code"], "resource_exhausted");
+        // The page answers in words, in Chinese first.
+        let response = router.clone().oneshot(get("/")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let bytes = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&bytes).starts_with("请求过于频繁"));
+        // The API has its own budget: three calls get past the limit (to be refused further in
+        // for want of a caller or of the service).
+        for _ in 0..3 {
+            let (status, _) = send(router.clone(), get("/v1/cases/330122101-x")).await;
+            assert_ne!(status, StatusCode::TOO_MANY_REQUESTS);
+        }
+        let (status, body) = send(router, get("/v1/cases/330122101-x")).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(body["code"], "resource_exhausted");
     }
 

@@ -87,7 +87,9 @@ pub fn parse_message<T: serde::de::DeserializeOwned>(json: Value) -> Result<T, G
     serde_path_to_error::deserialize(json).map_err(|e| {
         let field = e.path().to_string();
         let description = e.into_inner().to_string();
-        if field == "." {
+        // An unknown field named "" (`{"": 1}`) leaves no path to name: found by the fuzz
+        // target gateway_json, which found the violation naming the field "".
+        if field == "." || field.is_empty() {
             GatewayError::invalid(format!("invalid request: {description}"))
         } else {
             GatewayError::invalid_field(field, description)
@@ -156,6 +158,12 @@ pub fn assemble(
     let mut format = Format::Json;
     let mut queried: Vec<(&Field, Vec<&str>)> = Vec::new();
     for (name, value) in query {
+        if name.is_empty() {
+            // `?=x`: nothing to name in a field violation.
+            return Err(GatewayError::invalid(
+                "a query parameter has no name (\"=value\" without one before it)",
+            ));
+        }
         if name == FORMAT_PARAM && allow_markdown {
             format = match value.as_str() {
                 "json" => Format::Json,
@@ -353,6 +361,14 @@ mod tests {
     }
 
     #[test]
+    fn a_field_without_a_name_is_refused_without_naming_one() {
+        let err = parse_message::<brigade::AssignCaseRequest>(json!({"": ["x"]})).unwrap_err();
+        assert_eq!(err.code, Code::InvalidArgument);
+        assert!(err.field_violations.is_empty());
+        assert!(err.message.contains("unknown field ``"), "{}", err.message);
+    }
+
+    #[test]
     fn unknown_and_repeated_query_parameters_are_refused() {
         let m = message("liandong.brigade.v1.ListCasesRequest");
         let town = pairs(&[("town", "330122101")]);
@@ -364,6 +380,17 @@ mod tests {
         let twice = pairs(&[("status", "open"), ("status", "closed")]);
         let err = assemble(&m, None, &town, &twice, false).unwrap_err();
         assert_eq!(err.field_violations[0].description, "given more than once");
+    }
+
+    #[test]
+    fn a_query_parameter_without_a_name_is_refused_without_naming_a_field() {
+        // Found by the fuzz target gateway_json: the violation named the field "".
+        let m = message("liandong.brigade.v1.ListCasesRequest");
+        let town = pairs(&[("town", "330122101")]);
+        let err = assemble(&m, None, &town, &pairs(&[("", "x")]), false).unwrap_err();
+        assert_eq!(err.code, Code::InvalidArgument);
+        assert!(err.field_violations.is_empty());
+        assert!(err.message.contains("no name"), "{}", err.message);
     }
 
     #[test]

@@ -17,9 +17,11 @@ mod call;
 pub mod dashboard;
 mod descriptors;
 pub mod error;
+pub mod input;
+pub mod limit;
 mod openapi;
 pub mod public;
 pub mod routes;
 
-pub use app::{Application, MAX_BODY, router};
+pub use app::{Application, evidence_body_limit, router};
 pub use call::{CALL_TIMEOUT, IDENTITY_HEADERS};

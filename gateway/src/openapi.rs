@@ -14,7 +14,7 @@ use crate::routes::Route;
 const TIMESTAMP: &str = "google.protobuf.Timestamp";
 
 /// The error responses every call may answer with, and when.
-const ERRORS: [(&str, &str); 9] = [
+const ERRORS: [(&str, &str); 10] = [
     (
         "400",
         "The request is malformed or a field is invalid (invalid_argument).",
@@ -30,6 +30,10 @@ const ERRORS: [(&str, &str); 9] = [
         "The state does not allow it (failed_precondition, already_exists, aborted).",
     ),
     ("413", "The body is larger than the gateway accepts."),
+    (
+        "429",
+        "Too many requests from this address; Retry-After says in how many seconds to try again (resource_exhausted).",
+    ),
     ("500", "The service failed (internal, unknown)."),
     ("503", "The service is unavailable."),
     ("504", "The service did not answer in time."),

@@ -3,8 +3,8 @@
 
 use axum::http::Method;
 use liandong_proto::json::{
-    access::v1 as access, board::v1 as board, brigade::v1 as brigade, county::v1 as county, disclosure::v1 as disclosure,
-    review::v1 as review,
+    access::v1 as access, board::v1 as board, brigade::v1 as brigade, county::v1 as county,
+    disclosure::v1 as disclosure, review::v1 as review,
 };
 use prost::Name;
 
@@ -82,7 +82,11 @@ pub struct Route {
     /// The route answers with a document the service rendered: the response's string fields
     /// `(content type, body)`, the body sent as is under that content type.
     pub document_fields: Option<(&'static str, &'static str)>,
+    /// The route takes a file in its body: its limit is the evidence limit, not the usual.
+    pub uploads: bool,
     pub(crate) invoke: Invoke,
+    /// Parses the request as `invoke` does and renders it back, without calling anything.
+    pub(crate) reparse: crate::input::Reparse,
 }
 
 impl Route {
@@ -93,7 +97,14 @@ impl Route {
         rpc: &'static str,
     ) -> Route
     where
-        Req: prost::Message + Name + Default + serde::de::DeserializeOwned + Send + Sync + 'static,
+        Req: prost::Message
+            + Name
+            + Default
+            + serde::de::DeserializeOwned
+            + serde::Serialize
+            + Send
+            + Sync
+            + 'static,
         Resp: prost::Message + Name + Default + serde::Serialize + Send + Sync + 'static,
     {
         Route {
@@ -105,12 +116,19 @@ impl Route {
             response: Resp::full_name(),
             markdown_field: None,
             document_fields: None,
+            uploads: false,
             invoke: invoke::<Req, Resp>,
+            reparse: crate::input::reparse::<Req>,
         }
     }
 
     fn markdown(mut self, field: &'static str) -> Route {
         self.markdown_field = Some(field);
+        self
+    }
+
+    fn uploads(mut self) -> Route {
+        self.uploads = true;
         self
     }
 
@@ -205,7 +223,7 @@ pub fn table() -> Vec<Route> {
         Route::new::<brigade::VerifyRecordRequest, brigade::VerifyRecordResponse>(GET, "/v1/cases/{case_id}/record/verification", Brigade, "VerifyRecord"),
         Route::new::<brigade::ListDocumentsRequest, brigade::ListDocumentsResponse>(GET, "/v1/cases/{case_id}/documents", Brigade, "ListDocuments"),
         Route::new::<brigade::ExportDossierRequest, brigade::ExportDossierResponse>(GET, "/v1/cases/{case_id}/dossier", Brigade, "ExportDossier").document("content_type", "body"),
-        Route::new::<brigade::UploadEvidenceRequest, brigade::UploadEvidenceResponse>(POST, "/v1/evidence", Brigade, "UploadEvidence"),
+        Route::new::<brigade::UploadEvidenceRequest, brigade::UploadEvidenceResponse>(POST, "/v1/evidence", Brigade, "UploadEvidence").uploads(),
         // Call-backs (回访) of cases the public reported.
         Route::new::<brigade::RecordCallbackRequest, brigade::RecordCallbackResponse>(POST, "/v1/cases/{case_id}/callbacks", Brigade, "RecordCallback"),
         Route::new::<brigade::ListCallbacksRequest, brigade::ListCallbacksResponse>(GET, "/v1/towns/{town}/callbacks", Brigade, "ListCallbacks"),

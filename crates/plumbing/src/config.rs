@@ -48,6 +48,41 @@ impl Default for BusConfig {
     }
 }
 
+/// The gateway's limits on what one client may send: request rates per client address (a
+/// token bucket each; a rate of 0 is no limit) and body sizes. The evidence upload route takes
+/// bodies up to `evidence_max_bytes` (base64 in JSON, so a third larger) instead of `body_bytes`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpLimits {
+    /// The public pages, feed and API description, open to anyone: requests per second.
+    pub public_per_second: u32,
+    /// ... and how many may come at once.
+    pub public_burst: u32,
+    /// The API (`/v1/...`), for signed-in callers.
+    pub api_per_second: u32,
+    pub api_burst: u32,
+    /// The most client addresses remembered at once; past it, the idle ones are forgotten.
+    pub max_clients: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; other peers are the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The largest request body of every route but the evidence upload, in bytes.
+    pub body_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            public_per_second: 10,
+            public_burst: 60,
+            api_per_second: 100,
+            api_burst: 400,
+            max_clients: 100_000,
+            trusted_proxies: Vec::new(),
+            body_bytes: 256 * 1024,
+        }
+    }
+}
+
 /// How one service proves who it is to NATS, whose server configuration (`deploy/nats/`) gives
 /// each service user its own publish and subscribe permissions. Set one way: `user` with
 /// `password` (or `password_file`), or `nkey_seed_file`, or `creds_file`.
@@ -261,6 +296,8 @@ pub struct Config {
     pub otlp_endpoint: Option<String>,
     /// How long a published disclosure stays on the public pages, in days (five years).
     pub disclosure_retention_days: u32,
+    /// The gateway's rate and body-size limits.
+    pub http_limits: HttpLimits,
     pub limits: Limits,
     pub bus: BusConfig,
     /// Where evidence is stored: `s3://<bucket>`; unset, files under `<data_dir>/evidence`.
@@ -301,6 +338,7 @@ impl Default for Config {
             brigade_addr: ([127, 0, 0, 1], 50061).into(),
             board_addr: ([127, 0, 0, 1], 50062).into(),
             county_addr: ([127, 0, 0, 1], 50063).into(),
+            http_limits: HttpLimits::default(),
             review_addr: ([127, 0, 0, 1], 50064).into(),
             disclosure_addr: ([127, 0, 0, 1], 50065).into(),
             readmodel_addr: ([127, 0, 0, 1], 50066).into(),

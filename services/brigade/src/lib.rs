@@ -108,8 +108,15 @@ impl Application {
     /// Serves until `shutdown` resolves, then stops cleanly.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let api = api::Api::new(&self.rt);
-        let svc =
-            BrigadeServiceServer::with_interceptor(api, self.rt.authenticate());
+        // An evidence upload carries the whole file: tonic's default of 4 MiB would refuse
+        // files the evidence limit allows.
+        let max_message = usize::try_from(self.rt.cfg.evidence_max_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(64 * 1024);
+        let svc = tonic::service::interceptor::InterceptedService::new(
+            BrigadeServiceServer::new(api).max_decoding_message_size(max_message),
+            self.rt.authenticate(),
+        );
         // Who read the case files and personal data this service holds, for the judicial office.
         let routes = tonic::service::Routes::new(svc)
             .add_service(liandong_plumbing::access_log::service(&self.rt));
