@@ -107,7 +107,10 @@ pub mod json {
     pub mod access {
         pub mod v1 {
             include!(concat!(env!("OUT_DIR"), "/json/liandong.access.v1.rs"));
-            include!(concat!(env!("OUT_DIR"), "/json/liandong.access.v1.serde.rs"));
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/json/liandong.access.v1.serde.rs"
+            ));
         }
     }
 }

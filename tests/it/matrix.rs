@@ -364,18 +364,82 @@ async fn grpc(hub: &TestHub, row: &Row, who: &As, json: Value) -> Result<(), ton
             brigade::ChangeDecisionRequest,
             json
         ),
-        ("BrigadeService", "RecordPatrol") => unary!(b, record_patrol, who, brigade::RecordPatrolRequest, json),
-        ("BrigadeService", "RecordPersuasion") => unary!(b, record_persuasion, who, brigade::RecordPersuasionRequest, json),
-        ("BrigadeService", "ListActivities") => unary!(b, list_activities, who, brigade::ListActivitiesRequest, json),
-        ("BrigadeService", "RecordCallback") => unary!(b, record_callback, who, brigade::RecordCallbackRequest, json),
-        ("BrigadeService", "ListCallbacks") => unary!(b, list_callbacks, who, brigade::ListCallbacksRequest, json),
-        ("CountyService", "ChangeReferralDecision") => unary!(c, change_referral_decision, who, county::ChangeReferralDecisionRequest, json),
-        ("CountyService", "ListObligations") => unary!(c, list_obligations, who, county::ListObligationsRequest, json),
-        ("CountyService", "RequestExtension") => unary!(c, request_extension, who, county::RequestExtensionRequest, json),
-        ("BoardService", "ListSupervision") => unary!(o, list_supervision, who, board::ListSupervisionRequest, json),
-        ("BoardService", "DecideExtension") => unary!(o, decide_extension, who, board::DecideExtensionRequest, json),
-        ("BoardService", "GetActivityFigures") => unary!(o, get_activity_figures, who, board::GetActivityFiguresRequest, json),
-        ("BoardService", "GetSatisfactionFigures") => unary!(o, get_satisfaction_figures, who, board::GetSatisfactionFiguresRequest, json),
+        ("BrigadeService", "RecordPatrol") => {
+            unary!(b, record_patrol, who, brigade::RecordPatrolRequest, json)
+        }
+        ("BrigadeService", "RecordPersuasion") => unary!(
+            b,
+            record_persuasion,
+            who,
+            brigade::RecordPersuasionRequest,
+            json
+        ),
+        ("BrigadeService", "ListActivities") => unary!(
+            b,
+            list_activities,
+            who,
+            brigade::ListActivitiesRequest,
+            json
+        ),
+        ("BrigadeService", "RecordCallback") => unary!(
+            b,
+            record_callback,
+            who,
+            brigade::RecordCallbackRequest,
+            json
+        ),
+        ("BrigadeService", "ListCallbacks") => {
+            unary!(b, list_callbacks, who, brigade::ListCallbacksRequest, json)
+        }
+        ("CountyService", "ChangeReferralDecision") => unary!(
+            c,
+            change_referral_decision,
+            who,
+            county::ChangeReferralDecisionRequest,
+            json
+        ),
+        ("CountyService", "ListObligations") => unary!(
+            c,
+            list_obligations,
+            who,
+            county::ListObligationsRequest,
+            json
+        ),
+        ("CountyService", "RequestExtension") => unary!(
+            c,
+            request_extension,
+            who,
+            county::RequestExtensionRequest,
+            json
+        ),
+        ("BoardService", "ListSupervision") => unary!(
+            o,
+            list_supervision,
+            who,
+            board::ListSupervisionRequest,
+            json
+        ),
+        ("BoardService", "DecideExtension") => unary!(
+            o,
+            decide_extension,
+            who,
+            board::DecideExtensionRequest,
+            json
+        ),
+        ("BoardService", "GetActivityFigures") => unary!(
+            o,
+            get_activity_figures,
+            who,
+            board::GetActivityFiguresRequest,
+            json
+        ),
+        ("BoardService", "GetSatisfactionFigures") => unary!(
+            o,
+            get_satisfaction_figures,
+            who,
+            board::GetSatisfactionFiguresRequest,
+            json
+        ),
         ("CountyService", "ListInbox") => {
             unary!(c, list_inbox, who, county::ListInboxRequest, json)
         }
@@ -761,16 +825,14 @@ async fn setup(hub: &TestHub) -> Ids {
         case_id: case_id.into(),
         outcome: Some(outcome),
     };
-    b.conclude_case(
-        officer.req(conclude(
-            &case_done,
-            ev::Outcome {
+    b.conclude_case(officer.req(conclude(
+        &case_done,
+        ev::Outcome {
             kind: "education".into(),
             summary: "批评教育".into(),
             ..Default::default()
         },
-        )),
-    )
+    )))
     .await
     .expect("concluded");
     b.conclude_case(officer.req(conclude(
@@ -899,10 +961,12 @@ async fn setup(hub: &TestHub) -> Ids {
     let obligation = eventually("an obligation of the referral", WAIT, || async {
         hub.county
             .clone()
-            .list_obligations(As::dispatcher("forestry").req(county::ListObligationsRequest {
-                department: "forestry".into(),
-                ..Default::default()
-            }))
+            .list_obligations(
+                As::dispatcher("forestry").req(county::ListObligationsRequest {
+                    department: "forestry".into(),
+                    ..Default::default()
+                }),
+            )
             .await
             .ok()?
             .into_inner()
@@ -915,11 +979,13 @@ async fn setup(hub: &TestHub) -> Ids {
     let extension = hub
         .county
         .clone()
-        .request_extension(As::dispatcher("forestry").req(county::RequestExtensionRequest {
-            obligation_id: obligation.clone(),
-            working_days: 5,
-            reason: "鉴定未完成".into(),
-        }))
+        .request_extension(
+            As::dispatcher("forestry").req(county::RequestExtensionRequest {
+                obligation_id: obligation.clone(),
+                working_days: 5,
+                reason: "鉴定未完成".into(),
+            }),
+        )
         .await
         .expect("an extension is asked for")
         .into_inner()

@@ -108,7 +108,8 @@ impl As {
             self.officer.parse().expect("an officer id"),
             liandong_domain::auth::Role::parse(self.role).expect("a role"),
             self.town.map(|t| t.parse().expect("a town code")),
-            self.department.map(|d| d.parse().expect("a department code")),
+            self.department
+                .map(|d| d.parse().expect("a department code")),
         )
         .expect("the actor fits its role")
     }

@@ -304,8 +304,14 @@ impl CountyService for Api {
         .map_err(ApiError::from)?;
         // Each referral listed is a read of its case file.
         for row in &rows {
-            self.log_read(&actor, "ListInbox", &row.referral_id, &row.town, &row.department)
-                .await?;
+            self.log_read(
+                &actor,
+                "ListInbox",
+                &row.referral_id,
+                &row.town,
+                &row.department,
+            )
+            .await?;
         }
         Ok(Response::new(pb::ListInboxResponse {
             referrals: rows.iter().map(to_pb).collect(),

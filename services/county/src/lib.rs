@@ -139,8 +139,7 @@ impl Application {
     /// Serves until `shutdown` resolves, then stops cleanly.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let api = api::Api::new(&self.rt);
-        let svc =
-            CountyServiceServer::with_interceptor(api, self.rt.authenticate());
+        let svc = CountyServiceServer::with_interceptor(api, self.rt.authenticate());
         // Who read the case files and personal data this service holds, for the judicial office.
         let routes = tonic::service::Routes::new(svc)
             .add_service(liandong_plumbing::access_log::service(&self.rt));

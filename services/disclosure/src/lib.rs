@@ -84,10 +84,8 @@ impl Application {
     /// Serves until `shutdown` resolves, then stops cleanly.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let api = api::Api::new(&self.rt);
-        let officers = DisclosureServiceServer::with_interceptor(
-            api.clone(),
-            self.rt.authenticate(),
-        );
+        let officers =
+            DisclosureServiceServer::with_interceptor(api.clone(), self.rt.authenticate());
         // The public service has no interceptor: reading published disclosures needs no caller.
         let public = PublicDisclosureServiceServer::new(api);
         let routes = tonic::service::Routes::new(officers).add_service(public);
