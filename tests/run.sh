@@ -51,3 +51,7 @@ run_tests() {
   return "${PIPESTATUS[0]}"
 }
 phase "cargo test" run_tests
+# Bounded hunts for bad input: each fuzz target for FUZZ_SECONDS (30) and schemathesis over
+# the gateway's OpenAPI document for at most ST_MAX_TIME (120) seconds; any finding fails.
+phase "fuzz" tests/fuzz/run.sh
+phase "schemathesis" tests/schemathesis/run.sh
