@@ -3,7 +3,7 @@
 //! extension moves the deadline. Time is driven through the services' offset clock file
 //! (`clock_offset_file`), never by sleeping.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -44,7 +44,7 @@ async fn hub_at(backend: Backend, now: &str) -> (TestHub, PathBuf) {
 }
 
 /// Moves every process's clock to `now`.
-fn set_time(file: &PathBuf, now: &str) {
+fn set_time(file: &Path, now: &str) {
     OffsetFileClock::set_file(file, at(now)).expect("clock file");
 }
 

@@ -18,6 +18,7 @@ mod identity;
 mod matrix;
 mod nats_auth;
 mod paths;
+mod patrols;
 mod public_page;
 mod record;
 mod requests;

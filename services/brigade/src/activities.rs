@@ -251,9 +251,10 @@ impl Api {
     ) -> Result<pb::ListActivitiesResponse, ApiError> {
         let mut v = Validator::new();
         let town = town_of(&mut v, &r.town);
-        let from = from_ts(r.from.as_ref()).unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let to = from_ts(r.to.as_ref()).unwrap_or(DateTime::<Utc>::MAX_UTC);
-        if to < from {
+        let (from, to) = (from_ts(r.from.as_ref()), from_ts(r.to.as_ref()));
+        if let (Some(f), Some(t)) = (from, to)
+            && t < f
+        {
             v.violation("to", "is before from");
         }
         v.finish().map_err(ApiError::Invalid)?;
@@ -265,7 +266,7 @@ impl Api {
             |p| {
                 let patrols = sqlx::query_as(
                     "SELECT patrol_id, town, officers, started_at, ended_at, area, findings, case_ids FROM patrols \
-                     WHERE town = $1 AND started_at >= $2 AND started_at < $3 ORDER BY started_at DESC, patrol_id LIMIT $4",
+                     WHERE town = $1 AND ($2 IS NULL OR started_at >= $2) AND ($3 IS NULL OR started_at < $3) ORDER BY started_at DESC, patrol_id LIMIT $4",
                 )
                 .bind(town.as_str())
                 .bind(from)
@@ -275,7 +276,7 @@ impl Api {
                 .await?;
                 let persuasions = sqlx::query_as(
                     "SELECT persuasion_id, town, officers, at, location, kind, persons, note FROM persuasions \
-                     WHERE town = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, persuasion_id LIMIT $4",
+                     WHERE town = $1 AND ($2 IS NULL OR at >= $2) AND ($3 IS NULL OR at < $3) ORDER BY at DESC, persuasion_id LIMIT $4",
                 )
                 .bind(town.as_str())
                 .bind(from)
