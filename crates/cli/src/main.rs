@@ -212,7 +212,8 @@ fn serve_process(service: Service, cfg: Config) -> anyhow::Result<()> {
     })?;
     let served = rt.block_on(serve(service, cfg));
     // Flushing blocks until the last spans are sent, which the runtime's tasks carry.
-    rt.block_on(tokio::task::spawn_blocking(move || telemetry.shutdown()))?;
+    // `spawn_blocking` needs the runtime's context, so it is called inside `block_on`.
+    rt.block_on(async { tokio::task::spawn_blocking(move || telemetry.shutdown()).await })?;
     served
 }
 
