@@ -93,7 +93,8 @@ fi
 
 log "schemathesis: $EXAMPLES examples per operation, at most $MAX_TIME s"
 status=0
-"$venv_st/bin/st" run "http://$GATEWAY/openapi.json" \
+# From the state directory, where schemathesis leaves its cache (.schemathesis/).
+(cd "$STATE" && "$venv_st/bin/st" run "http://$GATEWAY/openapi.json" \
   --url "http://$GATEWAY" \
   "${AUTH[@]}" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
@@ -104,7 +105,7 @@ status=0
   --request-timeout 35 \
   --suppress-health-check all \
   --report junit --report-dir "$STATE/report" \
-  --no-color 2>&1 | tee "$STATE/st.log" || status=$?
+  --no-color) 2>&1 | tee "$STATE/st.log" || status=$?
 # A panic in a service is a finding even where the gateway's answer hid it.
 panics=$(grep -c 'panicked' "$STATE/hub.log" || true)
 if [ "${panics:-0}" -ne 0 ]; then
