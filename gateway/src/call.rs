@@ -51,6 +51,7 @@ where
         let message: Req = parse_message(json)?;
         let mut request = tonic::Request::new(message);
         forward_identity(&headers, request.metadata_mut())?;
+        forward_trace(&headers, request.metadata_mut());
         let path = PathAndQuery::try_from(grpc_path)
             .map_err(|e| GatewayError::new(Code::Internal, format!("bad RPC path: {e}")))?;
         let call = async {
@@ -113,6 +114,18 @@ fn forward_identity(
         }
     }
     Ok(())
+}
+
+/// Passes on the client's W3C trace context (`traceparent`), so the service's span continues
+/// the client's trace; a value that is not valid metadata is left out, never an error.
+fn forward_trace(headers: &HeaderMap, metadata: &mut tonic::metadata::MetadataMap) {
+    let key = liandong_plumbing::telemetry::TRACEPARENT;
+    if let Some(value) = headers
+        .get(key)
+        .and_then(|v| MetadataValue::try_from(v.as_bytes()).ok())
+    {
+        metadata.insert(key, value);
+    }
 }
 
 /// Which representation the caller asked for.

@@ -421,6 +421,33 @@ async fn one_cases_journey_through_brigade_county_and_board_is_one_trace() {
         assert!(services.contains(s), "{s} is missing from {services:?}");
     }
 
+    // A client of the HTTP gateway carries its trace the same way: the gateway passes the
+    // header on, and the brigade's call continues it.
+    let http_span = &uuid::Uuid::now_v7().simple().to_string()[16..];
+    let http_traceparent = format!("00-{trace_id}-{http_span}-01");
+    let token = As::brigade_officer(T1).bearer();
+    let listed = liandong_tests::http::request(
+        hub.env.cfg.gateway_addr,
+        "GET",
+        &format!("/v1/towns/{T1}/cases"),
+        &[
+            ("authorization", token.as_str()),
+            ("traceparent", http_traceparent.as_str()),
+        ],
+        None,
+    )
+    .await
+    .expect("the gateway answers");
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let list_span = collector
+        .span(
+            &trace_id,
+            "liandong-brigade",
+            "/liandong.brigade.v1.BrigadeService/ListCases",
+        )
+        .await;
+    assert_eq!(list_span.parent_span_id, http_span);
+
     // Each service counts and times its calls per method, and its consumed events per type.
     let cfg = &hub.env.cfg;
     let brigade_metrics = metrics_of(cfg.brigade_addr).await;
