@@ -128,8 +128,8 @@ const TABLE: &[Row] = &[
         ("POST", "/v1/towns/330782101/officers/matrix.x/assessments"),                                                      "-  Y  -  -  -  -  -  -  -  -  -"),
     row("BrigadeService", "RevokeCertificate", r#"{"town": "330782101", "officer": "matrix.y", "reason": "调离"}"#,
         ("POST", "/v1/towns/330782101/officers/matrix.y/revoke"),                                                           "-  Y  -  -  -  -  -  -  -  -  -"),
-    // No gateway route: gRPC only.
-    row("BrigadeService", "ChangeDecision", r#"{"caseId": "{case_in}", "change": "revoke", "reason": "事实不清"}"#, ("", ""),
+    row("BrigadeService", "ChangeDecision", r#"{"caseId": "{case_in}", "change": "revoke", "reason": "事实不清"}"#,
+        ("POST", "/v1/cases/{case_in}/decision-change"),
                                                                                                                              "-  Y  -  -  -  -  -  -  -  -  -"),
     // Patrols, persuasion turnouts and call-backs: the brigade's; their lists like the cases.
     row("BrigadeService", "RecordPatrol", r#"{"town": "330782101", "officers": ["wang.wu"], "startedAt": "2026-05-28T08:00:00Z", "endedAt": "2026-05-28T10:00:00Z", "area": "集镇", "findings": "无"}"#,
@@ -164,8 +164,8 @@ const TABLE: &[Row] = &[
         ("POST", "/v1/departments/forestry/officers/matrix.x/assessments"),                                                 "-  -  -  -  Y  -  -  -  -  -  -"),
     row("CountyService", "RevokeCertificate", r#"{"department": "forestry", "officer": "matrix.y", "reason": "调离"}"#,
         ("POST", "/v1/departments/forestry/officers/matrix.y/revoke"),                                                      "-  -  -  -  Y  -  -  -  -  -  -"),
-    // No gateway route: gRPC only.
-    row("CountyService", "ChangeReferralDecision", r#"{"referralId": "{referral}", "change": "revoke", "reason": "事实不清"}"#, ("", ""),
+    row("CountyService", "ChangeReferralDecision", r#"{"referralId": "{referral}", "change": "revoke", "reason": "事实不清"}"#,
+        ("POST", "/v1/referrals/{referral}/decision-change"),
                                                                                                                              "-  -  -  -  Y  -  -  -  -  -  -"),
     row("CountyService", "ListObligations", r#"{"department": "forestry"}"#, ("GET", "/v1/departments/forestry/obligations"),
                                                                                                                              "-  -  -  -  Y  Y  -  -  -  -  -"),
