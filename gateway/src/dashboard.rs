@@ -272,10 +272,12 @@ fn duration(secs: i64, lang: Lang) -> String {
     match lang {
         Lang::Zh if d > 0 => format!("{d}天{h}小时"),
         Lang::Zh if h > 0 => format!("{h}小时{m}分"),
-        Lang::Zh => format!("{m}分"),
+        Lang::Zh if m > 0 => format!("{m}分"),
+        Lang::Zh => format!("{}秒", secs.max(0)),
         Lang::En if d > 0 => format!("{d} d {h} h"),
         Lang::En if h > 0 => format!("{h} h {m} min"),
-        Lang::En => format!("{m} min"),
+        Lang::En if m > 0 => format!("{m} min"),
+        Lang::En => format!("{} s", secs.max(0)),
     }
 }
 
@@ -309,15 +311,22 @@ fn bars(id: &str, title: &str, rows: &[(String, i64, String)]) -> String {
     }
     for (i, (label, value, shown)) in rows.iter().enumerate() {
         let y = i * row_h + 4;
+        // A long name is cut to fit beside its bar; the whole name is the label's title.
+        let cut: String = if label.chars().count() > 13 {
+            label.chars().take(12).chain(std::iter::once('…')).collect()
+        } else {
+            label.clone()
+        };
         let w = (*value as f64 / max as f64 * bar_w as f64).round() as i64;
         let _ = write!(
             svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\"><title>{}</title>{}</text>\
              <rect x=\"{label_w}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"3\"></rect>\
              <text x=\"{}\" y=\"{}\">{}</text>",
             label_w - 8,
             y + 16,
             esc(label),
+            esc(&cut),
             w.max(1),
             row_h - 8,
             label_w as i64 + w.max(1) + 6,
@@ -754,6 +763,17 @@ mod tests {
         let en = figures_html(Lang::En, &sample(), &cat);
         assert!(en.contains("Response times per department"), "{en}");
         assert!(en.contains("2 d 1 h / 3 d 0 h"), "{en}");
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration(42, Lang::Zh), "42秒");
+        assert_eq!(duration(5 * 60, Lang::Zh), "5分");
+        assert_eq!(duration(3 * 3600 + 60, Lang::Zh), "3小时1分");
+        assert_eq!(duration(86_400 + 7200, Lang::Zh), "1天2小时");
+        assert_eq!(duration(42, Lang::En), "42 s");
+        assert_eq!(percent(2, 3), "66.7%");
+        assert_eq!(percent(0, 0), "—");
     }
 
     #[test]

@@ -43,8 +43,8 @@ impl Driver {
             "chromedriver to answer",
             Duration::from_secs(20),
             || async move {
-                let r = request(addr, "GET", "/status", &[], None).await.ok()?;
-                (r.status == 200).then_some(())
+                let (status, _) = webdriver(addr, "GET", "/status", None).await.ok()?;
+                (status == 200).then_some(())
             },
         )
         .await;
@@ -52,13 +52,65 @@ impl Driver {
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let body = body.map(|b| b.to_string());
-        let r = request(self.addr, method, path, &[], body.as_deref())
+        let (status, reply) = webdriver(self.addr, method, path, body)
             .await
             .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
-        assert_eq!(r.status, 200, "WebDriver {method} {path}: {}", r.body);
-        r.json()["value"].clone()
+        assert_eq!(status, 200, "WebDriver {method} {path}: {reply}");
+        reply["value"].clone()
     }
+}
+
+/// One WebDriver command over HTTP/1.1. chromedriver keeps connections open whatever the
+/// request says, so the reply is read by its Content-Length, not to the end of the stream.
+async fn webdriver(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, Value)> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).await?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("no status line: {line}"))?
+        .parse()?;
+    let mut length = None;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).await?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = Some(v.trim().parse::<usize>()?);
+        }
+    }
+    let mut raw = Vec::new();
+    match length {
+        Some(n) => {
+            raw.resize(n, 0);
+            reader.read_exact(&mut raw).await?;
+        }
+        None => {
+            reader.read_to_end(&mut raw).await?;
+        }
+    }
+    Ok((status, serde_json::from_slice(&raw)?))
 }
 
 /// One browser session.
@@ -281,7 +333,7 @@ async fn the_dashboard_shows_the_demo_in_chinese_and_updates_without_a_reload() 
             village: "东山村".into(),
             location: "东山村河道".into(),
             description: "河道内新建砖房一间".into(),
-            found_at: None,
+            found_at: Some(liandong_plumbing::time::to_ts(chrono::Utc::now())),
             evidence_refs: vec!["photo-009.jpg".into()],
             complex: false,
             triage_override: None,
