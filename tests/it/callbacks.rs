@@ -178,6 +178,19 @@ async fn an_unsatisfied_reporter_reopens_the_case_and_the_board_tallies_the_answ
     assert_eq!(status, "concluded");
     assert!(!kinds.iter().any(|k| k == "callback"), "{kinds:?}");
 
+    // A call dated before the conclusion is refused.
+    let early = b
+        .record_callback(officer.req(brigade::RecordCallbackRequest {
+            called_at: Some(prost_types::Timestamp {
+                seconds: 1_780_000_000,
+                nanos: 0,
+            }),
+            ..call(&case_id, "satisfied", "", false)
+        }))
+        .await
+        .expect_err("dated before the conclusion");
+    assert_eq!(early.code(), Code::FailedPrecondition);
+    assert!(early.message().contains("called_at"), "{}", early.message());
     // Unsatisfied: the case is handled again, and the record says why.
     let answered = b
         .record_callback(officer.req(call(&case_id, "unsatisfied", "房屋仍在继续加建", true)))
@@ -267,14 +280,16 @@ async fn the_gateway_takes_a_call_back_and_names_a_bad_field() {
     let token = As::brigade_officer(T1).bearer();
     let headers = [("authorization", token.as_str())];
     let path = format!("/v1/cases/{case_id}/callbacks");
+    // The call is made now, after the conclusion.
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let bad = liandong_tests::http::request(
         gw,
         "POST",
         &path,
         &headers,
-        Some(
-            r#"{"satisfaction":"happy","calledBackBy":"陈回访","calledAt":"2026-06-01T02:00:00Z"}"#,
-        ),
+        Some(&format!(
+            r#"{{"satisfaction":"happy","calledBackBy":"陈回访","calledAt":"{now}"}}"#
+        )),
     )
     .await
     .unwrap();
@@ -285,7 +300,9 @@ async fn the_gateway_takes_a_call_back_and_names_a_bad_field() {
         "POST",
         &path,
         &headers,
-        Some(r#"{"satisfaction":"basically_satisfied","note":"希望处理再快一些","calledBackBy":"陈回访","calledAt":"2026-06-01T02:00:00Z"}"#),
+        Some(&format!(
+            r#"{{"satisfaction":"basically_satisfied","note":"希望处理再快一些","calledBackBy":"陈回访","calledAt":"{now}"}}"#
+        )),
     )
     .await
     .unwrap();

@@ -125,17 +125,23 @@ pub enum CallbackRefused {
         "the reporter was already called back about this conclusion; a new call-back follows only a reopened case's next conclusion"
     )]
     AlreadyCalledBack,
+    #[error(
+        "called_at: the call is dated before the case was finished ({0}); a call-back follows the conclusion"
+    )]
+    BeforeFinished(DateTime<Utc>),
     #[error(transparent)]
     Transition(#[from] TransitionError),
 }
 
 /// Whether a case may be called back, and the status it has afterwards: a call-back follows
 /// a conclusion (the brigade's own, or the closing of a referred or joint case), once per
-/// conclusion. `last_reopened` is whether the previous call-back reopened the case (`None`:
-/// none yet). Reopening takes the case back to `open`.
+/// conclusion, and is made after it (`finished_at`, when the case reached its status).
+/// `last_reopened` is whether the previous call-back reopened the case (`None`: none yet).
+/// Reopening takes the case back to `open`.
 pub fn after_callback(
     source: &str,
     status: CaseStatus,
+    finished_at: DateTime<Utc>,
     last_reopened: Option<bool>,
     callback: &Callback,
 ) -> Result<CaseStatus, CallbackRefused> {
@@ -147,6 +153,9 @@ pub fn after_callback(
     }
     if last_reopened == Some(false) {
         return Err(CallbackRefused::AlreadyCalledBack);
+    }
+    if callback.called_at < finished_at {
+        return Err(CallbackRefused::BeforeFinished(finished_at));
     }
     if callback.reopen {
         Ok(status.next(CaseAction::Reopen)?)
@@ -309,13 +318,30 @@ mod tests {
                 Err(CallbackRefused::NotFinished(S::Revoked)),
             ),
         ];
+        // Each call above was made at 02:00, after the case was finished at 01:00.
+        let finished = at("2026-03-02T01:00:00Z");
         for (source, status, last, cb, expected) in rows {
             assert_eq!(
-                after_callback(source, status, last, cb),
+                after_callback(source, status, finished, last, cb),
                 expected,
                 "{source} {status} {last:?} {cb:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_call_dated_before_the_conclusion_is_refused() {
+        let finished = at("2026-03-02T02:30:00Z");
+        assert_eq!(
+            after_callback(
+                "public_report",
+                CaseStatus::Concluded,
+                finished,
+                None,
+                &checked("satisfied", false)
+            ),
+            Err(CallbackRefused::BeforeFinished(finished))
+        );
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl Api {
         )?;
         let status = CaseStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
         let last = last_reopened(&mut tx, &row.case_id).await?;
-        let next = after_callback(&row.source, status, last, &callback)
+        let next = after_callback(&row.source, status, row.updated_at, last, &callback)
             .map_err(|e| ApiError::FailedPrecondition(format!("case {}: {e}", row.case_id)))?;
         let reopened = next != status;
         let callback_id = TownScopedId::new(
