@@ -342,7 +342,7 @@ fn bars(id: &str, title: &str, rows: &[(String, i64, String)]) -> String {
 pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -> String {
     let mut out = String::new();
     let outcomes = r.outcomes.clone().unwrap_or_default();
-    let review = r.review.clone().unwrap_or_default();
+    let review = r.review.unwrap_or_default();
     let open_overdue = r.open.iter().filter(|o| o.overdue).count();
     // The headline numbers.
     let _ = write!(

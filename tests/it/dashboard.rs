@@ -263,7 +263,10 @@ impl Hub {
     }
 }
 
-fn steps(d: &pb::DepartmentFigures) -> Vec<(&str, u32, Option<i64>, Option<i64>, u32, u32)> {
+/// A step's figures: name, count, median, p90, on time, timed.
+type StepRow<'a> = (&'a str, u32, Option<i64>, Option<i64>, u32, u32);
+
+fn steps(d: &pb::DepartmentFigures) -> Vec<StepRow<'_>> {
     d.steps
         .iter()
         .map(|s| {
@@ -458,7 +461,7 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
         counts(&o.by_kind),
         [("education".into(), 1), ("fine".into(), 1)]
     );
-    let review = all.review.clone().unwrap();
+    let review = all.review.unwrap();
     assert_eq!((review.answered, review.pending), (0, 0));
 
     // Filters: the water department alone; the period from Tuesday 3rd (only A3 dispatched).
