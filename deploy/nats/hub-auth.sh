@@ -58,6 +58,7 @@ CONSUMERS=(
   "board      BRIGADE  board-callbacks         brigade.callback_recorded.*.*"
   "board      COUNTY   board-clocks            county.obligation_overdue.*.* county.obligation_met.*.* county.extension_requested.*.*"
   "board      BRIGADE  board-activities        brigade.patrol_recorded.*.* brigade.persuasion_recorded.*.*"
+  "board      BRIGADE  board-brigade-clocks    brigade.obligation_overdue.*.* brigade.obligation_met.*.*"
   "county     BRIGADE  county-from-brigade     brigade.referral_dispatched.*.* brigade.referral_withdrawn.*.* brigade.case_handed_over.*.*"
   "county     BOARD    county-from-board       board.task_assigned.*.*"
   "county     BOARD    county-clocks           board.extension_granted.*.* board.extension_refused.*.*"

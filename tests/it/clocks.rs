@@ -579,12 +579,53 @@ async fn an_extension_moves_the_deadline(backend: Backend) {
     hub.stop().await;
 }
 
+async fn a_case_the_brigade_opened_is_decided_within_ninety_days(backend: Backend) {
+    let (hub, clock) = hub_at(backend, DISPATCH).await;
+    // Building without a rural construction permit: the town's own power, handled in scope.
+    let late = report(&hub, DISPATCH, &["CXGH-001"], "未取得乡村建设规划许可证建房").await;
+    let decided = report(&hub, DISPATCH, &["CXGH-001"], "未按许可证规定建房").await;
+    let mut b = hub.brigade.clone();
+    for case_id in [&late, &decided] {
+        b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
+            case_id: case_id.clone(),
+            officers: vec!["wang.wu".into()],
+        }))
+        .await
+        .expect("opened");
+    }
+    b.conclude_case(As::brigade_officer(T1).req(brigade::ConcludeCaseRequest {
+        case_id: decided.clone(),
+        outcome: Some(ev::Outcome {
+            kind: "education".into(),
+            summary: "初次轻微违法，教育后当事人自行整改".into(),
+            ..Default::default()
+        }),
+    }))
+    .await
+    .expect("decided in time");
+    // Opened on 2 March: day 90 is Sunday 31 May, so the last day moves to Monday 1 June.
+    set_time(&clock, "2026-06-02T00:30:00+08:00");
+    let entry = on_the_list(&hub, &late, "penalty_decision", 1).await;
+    assert_eq!(
+        from_ts(entry.deadline.as_ref()),
+        Some(at("2026-06-02T00:00:00+08:00"))
+    );
+    let list = supervision(&hub).await;
+    assert!(
+        list.entries.iter().all(|e| e.case_id != decided),
+        "{:?}",
+        list.entries
+    );
+    hub.stop().await;
+}
+
 liandong_tests::on_each_backend!(
     a_referral_not_signed_for_is_escalated_once_per_threshold,
     a_referral_signed_for_in_time_raises_nothing,
     a_return_does_not_reset_the_case_clock_and_a_new_department_runs_from_its_own_dispatch,
     deadlines_skip_the_national_day_holiday_week,
     an_extension_moves_the_deadline,
+    a_case_the_brigade_opened_is_decided_within_ninety_days,
 );
 
 /// The county stops before the deadline and starts after it: the clock, in the database, runs

@@ -110,6 +110,21 @@ impl Application {
             ordered: false,
         };
         rt.consume(activities, supervision::ActivityEvents);
+        // The brigade's own clocks (the 90 days of its cases) for the supervision list.
+        let brigade_clocks = ConsumerSpec {
+            durable: "board-brigade-clocks".into(),
+            stream: rt.bus.stream_name("brigade"),
+            filter_subjects: vec![
+                rt.bus
+                    .subjects
+                    .filter(Source::Brigade, "obligation_overdue", "*"),
+                rt.bus
+                    .subjects
+                    .filter(Source::Brigade, "obligation_met", "*"),
+            ],
+            ordered: false,
+        };
+        rt.consume(brigade_clocks, supervision::ClockEvents);
         // Call-backs (回访), tallied by year and answer.
         let callbacks = ConsumerSpec {
             durable: "board-callbacks".into(),

@@ -165,7 +165,8 @@ pub async fn note_return(
     Ok(())
 }
 
-/// Applies the county's `obligation_overdue`, `obligation_met` and `extension_requested`.
+/// Applies the county's `obligation_overdue`, `obligation_met` and `extension_requested`, and the
+/// brigade's `obligation_overdue` and `obligation_met` (the 90 days of its cases).
 #[derive(Debug, Clone, Copy)]
 pub struct ClockEvents;
 
@@ -177,7 +178,8 @@ impl Handler for ClockEvents {
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
         match env.event_type.as_str() {
-            "county.obligation_overdue" => {
+            // The county's clocks on its departments, and the brigade's on its own cases.
+            "county.obligation_overdue" | "brigade.obligation_overdue" => {
                 let e: ev::ObligationOverdue = decode_payload(env)?;
                 raise(
                     tx,
@@ -200,7 +202,7 @@ impl Handler for ClockEvents {
                 .await?;
                 Ok(())
             }
-            "county.obligation_met" => {
+            "county.obligation_met" | "brigade.obligation_met" => {
                 let e: ev::ObligationMet = decode_payload(env)?;
                 let met = from_ts(e.met_at.as_ref()).unwrap_or(now);
                 with_tx!(tx, |c| {

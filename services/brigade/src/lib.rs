@@ -5,6 +5,7 @@
 mod activities;
 mod api;
 mod callback;
+mod clocks;
 mod consume;
 mod convert;
 mod documents;
@@ -95,6 +96,16 @@ impl Application {
                 catalogue: rt.catalogue.clone(),
             },
         );
+        // The 90 days of the cases the brigade opened (行政处罚法 第六十条).
+        let watcher = clocks::Watcher {
+            db: rt.db.clone(),
+            outbox: rt.outbox.clone(),
+            clock: rt.clock.clone(),
+            policy: rt.time_limits.clone(),
+            calendar: rt.calendar.clone(),
+        };
+        let every = std::time::Duration::from_millis(rt.cfg.clock_check_ms.max(10));
+        rt.spawn(watcher.run(every, rt.stop.clone()));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

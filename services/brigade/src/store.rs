@@ -111,7 +111,9 @@ pub async fn set_status(
     .bind(case_id)
     .execute(conn)
     .await
-    .map(|_| ()))
+    .map(|_| ()))?;
+    // The 90 days run from the first opening and stop with the decision, in this transaction.
+    crate::clocks::on_status(tx, case_id, status, now).await
 }
 
 pub async fn case_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<CaseRow>, sqlx::Error> {

@@ -62,6 +62,9 @@ pub const ROUTES: &[Route] = &[
     // Work that is not a case; the board keeps the town's yearly figures.
     route(Brigade, "patrol_recorded", Any, &[Board]),
     route(Brigade, "persuasion_recorded", Any, &[Board]),
+    // The 90 days of a case the brigade opened, for the chair's supervision list (督办).
+    route(Brigade, "obligation_overdue", Any, &[Board]),
+    route(Brigade, "obligation_met", Any, &[Board]),
     // A reporter's satisfaction (回访); the board keeps the town's tally.
     route(Brigade, "callback_recorded", Any, &[Board]),
     // The joint-meeting board.
