@@ -582,7 +582,13 @@ async fn an_extension_moves_the_deadline(backend: Backend) {
 async fn a_case_the_brigade_opened_is_decided_within_ninety_days(backend: Backend) {
     let (hub, clock) = hub_at(backend, DISPATCH).await;
     // Building without a rural construction permit: the town's own power, handled in scope.
-    let late = report(&hub, DISPATCH, &["CXGH-001"], "未取得乡村建设规划许可证建房").await;
+    let late = report(
+        &hub,
+        DISPATCH,
+        &["CXGH-001"],
+        "未取得乡村建设规划许可证建房",
+    )
+    .await;
     let decided = report(&hub, DISPATCH, &["CXGH-001"], "未按许可证规定建房").await;
     let mut b = hub.brigade.clone();
     for case_id in [&late, &decided] {

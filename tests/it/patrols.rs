@@ -113,9 +113,15 @@ async fn patrols_and_persuasion_are_recorded_listed_and_counted(backend: Backend
     .unwrap();
     assert_eq!(refused.status, 403, "{}", refused.body);
 
-    let listed = request(gw, "GET", &format!("/v1/towns/{T1}/activities"), officer, None)
-        .await
-        .unwrap();
+    let listed = request(
+        gw,
+        "GET",
+        &format!("/v1/towns/{T1}/activities"),
+        officer,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(listed.status, 200, "{}", listed.body);
     let listed = listed.json();
     assert_eq!(listed["patrols"].as_array().unwrap().len(), 1);

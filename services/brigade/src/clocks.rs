@@ -35,7 +35,8 @@ pub async fn on_status(
     match CaseStatus::parse(status) {
         Ok(CaseStatus::Assigned) => {
             let town = case_id.split('-').next().unwrap_or_default();
-            with_tx!(tx, |c| sqlx::query(
+            with_tx!(tx, |c| {
+                sqlx::query(
                 "INSERT INTO penalty_clocks (case_id, town, started_at, deadline, second_threshold, limit_text, level, \
                  next_check_at, met_at, closed_by) VALUES ($1,$2,$3,NULL,NULL,'',0,$3,NULL,NULL) \
                  ON CONFLICT (case_id) DO NOTHING"
@@ -45,7 +46,8 @@ pub async fn on_status(
             .bind(now)
             .execute(c)
             .await
-            .map(|_| ()))
+            .map(|_| ())
+            })
         }
         Ok(
             s @ (CaseStatus::Concluded
@@ -132,8 +134,10 @@ impl Watcher {
              ORDER BY next_check_at, case_id LIMIT 100{lock}"
         );
         let mut tx = self.db.begin().await?;
-        let rows: Vec<ClockRow> =
-            with_tx!(&mut tx, |c| sqlx::query_as(&sql).bind(now).fetch_all(c).await)?;
+        let rows: Vec<ClockRow> = with_tx!(&mut tx, |c| sqlx::query_as(&sql)
+            .bind(now)
+            .fetch_all(c)
+            .await)?;
         let n = rows.len();
         let limits = self.policy.for_case(None, &[]);
         for mut o in rows {
@@ -151,7 +155,11 @@ impl Watcher {
                 o.deadline = Some(d.due);
                 o.second_threshold = Some(s.due);
                 o.limit_text = format!("{} days", limits.penalty_decision_days);
-                o.next_check_at = if o.met_at.is_some() { None } else { Some(d.due) };
+                o.next_check_at = if o.met_at.is_some() {
+                    None
+                } else {
+                    Some(d.due)
+                };
                 save(&mut tx, &o).await?;
                 continue;
             };
@@ -222,7 +230,8 @@ enum Event {
 }
 
 async fn save(tx: &mut Tx, o: &ClockRow) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query(
+    with_tx!(tx, |c| {
+        sqlx::query(
         "UPDATE penalty_clocks SET deadline = $1, second_threshold = $2, limit_text = $3, level = $4, \
          next_check_at = $5 WHERE case_id = $6"
     )
@@ -234,5 +243,6 @@ async fn save(tx: &mut Tx, o: &ClockRow) -> Result<(), sqlx::Error> {
     .bind(&o.case_id)
     .execute(c)
     .await
-    .map(|_| ()))
+    .map(|_| ())
+    })
 }
