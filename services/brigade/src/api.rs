@@ -69,7 +69,8 @@ impl Api {
         kind: &str,
         case_id: &str,
     ) -> Result<(), ApiError> {
-        let id = TownScopedId::parse(case_id).map_err(|e| ApiError::field("case_id", e.to_string()))?;
+        let id =
+            TownScopedId::parse(case_id).map_err(|e| ApiError::field("case_id", e.to_string()))?;
         self.log_read(actor, rpc, kind, case_id, id.town().as_str())
             .await
     }
@@ -470,8 +471,14 @@ impl BrigadeService for Api {
         let rows = store::list_cases(&self.db, town.as_str(), status, limit)
             .await
             .map_err(ApiError::from)?;
-        self.log_read(&actor, "ListCases", "case_list", town.as_str(), town.as_str())
-            .await?;
+        self.log_read(
+            &actor,
+            "ListCases",
+            "case_list",
+            town.as_str(),
+            town.as_str(),
+        )
+        .await?;
         Ok(Response::new(pb::ListCasesResponse {
             cases: rows.iter().map(case_to_pb).collect(),
         }))
@@ -671,36 +678,6 @@ impl BrigadeService for Api {
     }
 
     #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
-    async fn list_officers(
-        &self,
-        req: Request<pb::ListOfficersRequest>,
-    ) -> Result<Response<pb::ListOfficersResponse>, Status> {
-        let actor = actor(&req)?;
-        let officers = self
-            .registry()
-            .officers_of(&actor, &req.get_ref().town)
-            .await?;
-        Ok(Response::new(pb::ListOfficersResponse { officers }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use liandong_plumbing::time::to_ts;
-
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00")
-            .unwrap()
-            .to_utc()
-    }
-
-    fn request() -> pb::ReportCaseRequest {
-        pb::ReportCaseRequest {
-            town: "330782101".into(),
-            source: pb::CaseSource::Patrol as i32,
-            matters: vec!["LY-001".into()],
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
     async fn record_patrol(
         &self,
         req: Request<pb::RecordPatrolRequest>,
@@ -735,6 +712,36 @@ mod tests {
         ))
     }
 
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    async fn list_officers(
+        &self,
+        req: Request<pb::ListOfficersRequest>,
+    ) -> Result<Response<pb::ListOfficersResponse>, Status> {
+        let actor = actor(&req)?;
+        let officers = self
+            .registry()
+            .officers_of(&actor, &req.get_ref().town)
+            .await?;
+        Ok(Response::new(pb::ListOfficersResponse { officers }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liandong_plumbing::time::to_ts;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00")
+            .unwrap()
+            .to_utc()
+    }
+
+    fn request() -> pb::ReportCaseRequest {
+        pb::ReportCaseRequest {
+            town: "330782101".into(),
+            source: pb::CaseSource::Patrol as i32,
+            matters: vec!["LY-001".into()],
             village: "东山村".into(),
             location: "东山村后山".into(),
             description: "发现有人砍伐林木".into(),

@@ -545,12 +545,6 @@ impl CountyService for Api {
     }
 
     #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
-    async fn list_tasks(
-        &self,
-        req: Request<pb::ListTasksRequest>,
-    ) -> Result<Response<pb::ListTasksResponse>, Status> {
-        let actor = actor(&req)?;
-    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
     async fn list_obligations(
         &self,
         req: Request<pb::ListObligationsRequest>,
@@ -654,6 +648,12 @@ impl CountyService for Api {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
+    async fn list_tasks(
+        &self,
+        req: Request<pb::ListTasksRequest>,
+    ) -> Result<Response<pb::ListTasksResponse>, Status> {
+        let actor = actor(&req)?;
         let tasks = self.list_tasks_for(&actor, req.into_inner()).await?;
         Ok(Response::new(pb::ListTasksResponse { tasks }))
     }
