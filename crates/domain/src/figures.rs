@@ -261,7 +261,12 @@ mod tests {
         assert_eq!(accept.last_day.to_string(), "2026-03-10");
         // Across the 2026 Labour Day holiday (1–5 May; Saturday 9 May worked): dispatched
         // Thursday 30 April, the one working day to sign for is Wednesday 6 May.
-        let sign = policy.deadline(&cal, Step::SignFor.obligation(), &limits, at(2026, 4, 30, 16));
+        let sign = policy.deadline(
+            &cal,
+            Step::SignFor.obligation(),
+            &limits,
+            at(2026, 4, 30, 16),
+        );
         assert_eq!(sign.last_day.to_string(), "2026-05-06");
     }
 
