@@ -353,6 +353,7 @@ pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -
          <div class=\"tile warn\"><span class=\"label\">{}</span><span class=\"value\" id=\"overdue-count\">{}</span></div>\
          <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"fines\">{} {}</span></div>\
          <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"decisions\">{}</span></div>\
+         <div class=\"tile warn\"><span class=\"label\">{}</span><span class=\"value\" id=\"escalations\">{}</span></div>\
          </section>",
         lang.t("概览", "Overview"),
         lang.t("按时办理率", "On-time rate"),
@@ -366,6 +367,8 @@ pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -
         lang.t("元", "yuan"),
         lang.t("作出决定", "Decisions"),
         outcomes.decisions,
+        lang.t("超期督办", "Escalations"),
+        r.escalations,
     );
 
     // Response times per department.
@@ -390,10 +393,12 @@ pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -
     }
     let _ = write!(
         out,
-        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
         lang.t("按时率", "On time"),
         lang.t("在办", "Open"),
         lang.t("超期", "Overdue"),
+        lang.t("督办", "Escalated"),
+        lang.t("延期", "Extended"),
     );
     for d in &r.departments {
         let _ = write!(
@@ -414,10 +419,12 @@ pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -
         }
         let _ = write!(
             out,
-            "<td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             percent(d.on_time, d.timed),
             d.open,
-            d.overdue
+            d.overdue,
+            d.escalations,
+            d.extensions
         );
     }
     out.push_str("</tbody></table>");
@@ -619,6 +626,45 @@ pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -
         opt_duration(review.median_secs, lang),
         opt_duration(review.p90_secs, lang),
     );
+
+    // Satisfaction from the call-backs.
+    let sat = r.satisfaction.unwrap_or_default();
+    let answers = sat.satisfied + sat.basically_satisfied + sat.unsatisfied;
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-satisfaction\"><h2 id=\"h-satisfaction\">{}</h2>\
+         <p id=\"satisfaction\">{} {}，{} {}（{}），{} {}</p>",
+        lang.t("回访满意度", "Satisfaction (call-backs)"),
+        lang.t("满意及基本满意", "Satisfied or basically satisfied"),
+        percent(sat.satisfied + sat.basically_satisfied, answers),
+        lang.t("回访", "calls"),
+        answers,
+        lang.t("件", "answers"),
+        lang.t("不满意重办", "reopened when unsatisfied"),
+        sat.reopened,
+    );
+    out.push_str(&bars(
+        "chart-satisfaction",
+        lang.t("回访结果", "Answers"),
+        &[
+            (
+                lang.t("满意", "Satisfied").to_owned(),
+                i64::from(sat.satisfied),
+                sat.satisfied.to_string(),
+            ),
+            (
+                lang.t("基本满意", "Basically satisfied").to_owned(),
+                i64::from(sat.basically_satisfied),
+                sat.basically_satisfied.to_string(),
+            ),
+            (
+                lang.t("不满意", "Unsatisfied").to_owned(),
+                i64::from(sat.unsatisfied),
+                sat.unsatisfied.to_string(),
+            ),
+        ],
+    ));
+    out.push_str("</section>");
     out
 }
 

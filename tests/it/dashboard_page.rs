@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use liandong_proto::brigade::v1 as brigade;
+use liandong_proto::readmodel::v1::GetDashboardRequest;
 use liandong_tests::http::request;
 use liandong_tests::hub::{As, TestHub, liandong_bin};
 use liandong_tests::{Backend, eventually, free_port};
@@ -262,6 +263,28 @@ async fn the_dashboard_shows_the_demo_in_chinese_and_updates_without_a_reload() 
         }
     })
     .await;
+    // The demo's two call-backs (basically satisfied in one town, satisfied in the other) are
+    // in the county's figures.
+    let satisfaction = eventually("the demo's call-backs", Duration::from_secs(30), || async {
+        let f = hub
+            .readmodel
+            .clone()
+            .get_dashboard(leadership.req(GetDashboardRequest::default()))
+            .await
+            .ok()?
+            .into_inner();
+        f.satisfaction
+            .filter(|s| s.satisfied + s.basically_satisfied + s.unsatisfied == 2)
+    })
+    .await;
+    assert_eq!(
+        (
+            satisfaction.satisfied,
+            satisfaction.basically_satisfied,
+            satisfaction.unsatisfied
+        ),
+        (1, 1, 0)
+    );
     // Without a token the page says to sign in.
     let anonymous = request(gateway, "GET", "/dashboard", &[], None)
         .await
@@ -303,6 +326,9 @@ async fn the_dashboard_shows_the_demo_in_chinese_and_updates_without_a_reload() 
         "处理结果",
         "仅教育不处罚",
         "法制审核用时",
+        "回访满意度",
+        "满意及基本满意 100.0%",
+        "超期督办",
         "English",
     ] {
         assert!(text.contains(shown), "the page shows {shown}: {text}");

@@ -78,6 +78,30 @@ struct DecisionRow {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
+struct EscalationRow {
+    town: String,
+    department: String,
+    raised_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ExtensionRow {
+    kind: Option<String>,
+    case_id: String,
+    referral_id: Option<String>,
+    department: String,
+    new_deadline: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct CallbackRow {
+    town: String,
+    satisfaction: String,
+    reopened: bool,
+    called_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
 struct ReviewRow {
     town: String,
     department: String,
@@ -134,6 +158,8 @@ struct Dept {
     open: u32,
     overdue: u32,
     returned: u32,
+    escalations: u32,
+    extensions: u32,
 }
 
 impl Api {
@@ -223,6 +249,22 @@ impl Api {
                 (c.case_id.as_str(), m)
             })
             .collect();
+        let escalations: Vec<EscalationRow> = with_db!(&self.db, |p| sqlx::query_as(
+            "SELECT town, department, raised_at FROM rm_escalations"
+        )
+        .fetch_all(p)
+        .await)?;
+        let extensions: Vec<ExtensionRow> = with_db!(&self.db, |p| sqlx::query_as(
+            "SELECT kind, case_id, referral_id, department, new_deadline FROM rm_extensions \
+             WHERE new_deadline IS NOT NULL"
+        )
+        .fetch_all(p)
+        .await)?;
+        let callbacks: Vec<CallbackRow> = with_db!(&self.db, |p| sqlx::query_as(
+            "SELECT town, satisfaction, reopened, called_at FROM rm_callbacks"
+        )
+        .fetch_all(p)
+        .await)?;
         let mut depts: BTreeMap<String, Dept> = BTreeMap::new();
         // Per path and department, for the ranking.
         let mut paths: BTreeMap<(String, String), (u32, Rate, Vec<i64>)> = BTreeMap::new();
@@ -278,12 +320,36 @@ impl Api {
                     },
                     Step::Conclude => it.concluded_at,
                 };
-                let deadline = self.time_limits.deadline(
+                let mut deadline = self.time_limits.deadline(
                     &self.calendar,
                     step.obligation(),
                     &limits,
                     dispatched,
                 );
+                // A granted extension (延期) moves the deadline: the referral's own steps by
+                // referral, the department's conclusion by case and department.
+                let obligation = step.obligation();
+                let extended = extensions
+                    .iter()
+                    .filter(|x| x.kind.as_deref() == Some(obligation.as_str()))
+                    .filter(|x| match step {
+                        Step::Conclude => x.case_id == it.case_id && x.department == it.department,
+                        _ => x.referral_id.as_deref() == Some(it.item_id.as_str()),
+                    })
+                    .filter_map(|x| x.new_deadline)
+                    .max();
+                if let Some(due) = extended
+                    && due > deadline.due
+                {
+                    if step == Step::Conclude || referral {
+                        deadline = liandong_domain::calendar::Deadline {
+                            due,
+                            last_day: Calendar::local_date(due - chrono::Duration::seconds(1)),
+                            provisional: deadline.provisional,
+                        };
+                    }
+                    d.extensions += 1;
+                }
                 match done {
                     Some(done) => {
                         let took = secs(dispatched, done);
@@ -332,6 +398,31 @@ impl Api {
                 });
             }
         }
+        let mut escalated = 0;
+        for e in &escalations {
+            if !(f.town(&e.town) && f.department(&e.department) && f.period(e.raised_at)) {
+                continue;
+            }
+            escalated += 1;
+            if !e.department.is_empty() {
+                depts.entry(e.department.clone()).or_default().escalations += 1;
+            }
+        }
+        let mut satisfaction = pb::Satisfaction::default();
+        for c in &callbacks {
+            // A call-back belongs to the town's case, not to a department.
+            if f.department.is_some() || !(f.town(&c.town) && f.period(c.called_at)) {
+                continue;
+            }
+            match c.satisfaction.as_str() {
+                "satisfied" => satisfaction.satisfied += 1,
+                "basically_satisfied" => satisfaction.basically_satisfied += 1,
+                _ => satisfaction.unsatisfied += 1,
+            }
+            if c.reopened {
+                satisfaction.reopened += 1;
+            }
+        }
         open.sort_by(|a, b| b.age_secs.cmp(&a.age_secs).then(a.id.cmp(&b.id)));
 
         let departments = depts
@@ -366,6 +457,8 @@ impl Api {
                     open: d.open,
                     overdue: d.overdue,
                     returned: d.returned,
+                    escalations: d.escalations,
+                    extensions: d.extensions,
                 }
             })
             .collect();
@@ -482,6 +575,8 @@ impl Api {
             outcomes: Some(outcomes),
             review: Some(review),
             version,
+            escalations: escalated,
+            satisfaction: Some(satisfaction),
         })
     }
 }

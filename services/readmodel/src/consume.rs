@@ -195,6 +195,86 @@ impl Handler for Figures {
                 let item = task_item(&e.task_id, &e.case_id, env);
                 step(tx, &item, Column::Concluded, at).await?;
             }
+            "county.obligation_overdue" | "brigade.obligation_overdue" => {
+                let e: ev::ObligationOverdue = decode_payload(env)?;
+                let deadline = from_ts(e.deadline.as_ref());
+                with_tx!(tx, |c| {
+                    sqlx::query(
+                    "INSERT INTO rm_escalations (obligation_id, level, kind, town, department, case_id, \
+                     referral_id, deadline, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (obligation_id, level) DO NOTHING"
+                )
+                .bind(&e.obligation_id)
+                .bind(i64::from(e.level))
+                .bind(&e.kind)
+                .bind(&env.town)
+                .bind(&e.department)
+                .bind(&e.case_id)
+                .bind(&e.referral_id)
+                .bind(deadline)
+                .bind(at)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
+            }
+            "county.extension_requested" => {
+                let e: ev::ExtensionRequested = decode_payload(env)?;
+                with_tx!(tx, |c| {
+                    sqlx::query(
+                    "INSERT INTO rm_extensions (request_id, obligation_id, kind, case_id, referral_id, department) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id) DO UPDATE SET \
+                     kind = excluded.kind, referral_id = excluded.referral_id"
+                )
+                .bind(&e.request_id)
+                .bind(&e.obligation_id)
+                .bind(&e.kind)
+                .bind(&e.case_id)
+                .bind(&e.referral_id)
+                .bind(&e.department)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
+            }
+            "board.extension_granted" => {
+                let e: ev::ExtensionDecided = decode_payload(env)?;
+                let new_deadline = from_ts(e.new_deadline.as_ref());
+                with_tx!(tx, |c| {
+                    sqlx::query(
+                    "INSERT INTO rm_extensions (request_id, obligation_id, case_id, department, new_deadline) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO UPDATE SET \
+                     new_deadline = excluded.new_deadline"
+                )
+                .bind(&e.request_id)
+                .bind(&e.obligation_id)
+                .bind(&e.case_id)
+                .bind(&e.department)
+                .bind(new_deadline)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
+            }
+            "brigade.callback_recorded" => {
+                let e: ev::CallbackRecorded = decode_payload(env)?;
+                let called_at = from_ts(e.called_at.as_ref()).unwrap_or(at);
+                with_tx!(tx, |c| {
+                    sqlx::query(
+                    "INSERT INTO rm_callbacks (callback_id, town, case_id, satisfaction, reopened, called_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (callback_id) DO NOTHING"
+                )
+                .bind(&e.callback_id)
+                .bind(&env.town)
+                .bind(&e.case_id)
+                .bind(&e.satisfaction)
+                .bind(e.reopened)
+                .bind(called_at)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
+            }
             // Everything else on the streams changes no figure.
             _ => return Ok(()),
         }
