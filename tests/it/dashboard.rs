@@ -531,3 +531,67 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
 }
 
 liandong_tests::on_each_backend!(the_figures_match_a_hand_computed_scenario);
+
+/// The county's clocks raise escalations (`obligation_overdue`) as the clock passes each
+/// deadline and second threshold; the dashboard counts the events it received, per department.
+#[tokio::test]
+async fn escalations_are_counted_from_the_clocks_events() {
+    let mut env = TestEnv::new(Backend::Sqlite);
+    // The county looks for run-out obligations ten times a second.
+    env.cfg.clock_check_ms = 100;
+    let hub = Hub::start(&env.cfg, march(2, 10, 0)).await;
+    // Dispatched Monday 2 March 10:00 to water resources and then left alone. Policy (no rule
+    // for water or SL): sign for by Tue 3rd 24:00, accept or return by Wed 4th 24:00, each
+    // escalated again 5 working days after its deadline (sign: Tue 10th 24:00; accept: Wed
+    // 11th 24:00); conclude by Mon 23rd.
+    let b = hub
+        .refer(march(2, 10, 0), "SL-001", "water_resources")
+        .await;
+    let chair = As::board_chair(T1);
+    let escalations = |at_least: u32| {
+        let hub = &hub;
+        let chair = chair.clone();
+        async move {
+            eventually(&format!("{at_least} escalations"), WAIT, || async {
+                let f = hub
+                    .figures(&chair, pb::GetDashboardRequest::default())
+                    .await;
+                (f.escalations >= at_least).then_some(f)
+            })
+            .await
+        }
+    };
+
+    // Wednesday 4th noon: only the sign-for deadline has passed.
+    hub.clock.set(march(4, 12, 0));
+    let f = escalations(1).await;
+    assert_eq!(f.escalations, 1);
+    let water = &f.departments[0];
+    assert_eq!(
+        (water.department.as_str(), water.escalations),
+        ("water_resources", 1)
+    );
+    assert_eq!((water.on_time, water.timed, water.overdue), (0, 1, 1));
+
+    // Wednesday 11th noon: the sign-for's second threshold and the accept deadline have
+    // passed (not the accept's second threshold, nor any conclusion).
+    hub.clock.set(march(11, 12, 0));
+    let f = escalations(3).await;
+    // A little longer: no fourth comes.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let f2 = hub
+        .figures(&chair, pb::GetDashboardRequest::default())
+        .await;
+    assert_eq!((f.escalations, f2.escalations), (3, 3));
+    let water = &f2.departments[0];
+    assert_eq!(water.escalations, 3);
+    assert_eq!(
+        (water.on_time, water.timed, water.open, water.overdue),
+        (0, 2, 1, 1)
+    );
+    assert_eq!(f2.open[0].id, b);
+    assert_eq!(f2.open[0].waiting_for, "sign_for");
+
+    hub.stop().await;
+    env.cleanup().await;
+}
