@@ -4,6 +4,7 @@
 //! server-sent event while the page stays loaded.
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -23,8 +24,15 @@ struct Driver {
     addr: SocketAddr,
 }
 
+/// chromedriver runs in a process group of its own with the browsers it starts, so a test
+/// that fails before ending its session leaves no chromium behind: the whole group is stopped.
 impl Drop for Driver {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg("--")
+            .arg(format!("-{}", self.child.id()))
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -35,6 +43,7 @@ impl Driver {
         let port = free_port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
