@@ -30,6 +30,11 @@ async fn the_disclosure_schema_is_the_same_on_both_backends() {
     check("disclosure", &liandong_disclosure::MIGRATIONS).await;
 }
 
+#[tokio::test]
+async fn the_readmodel_schema_is_the_same_on_both_backends() {
+    check("readmodel", &liandong_readmodel::MIGRATIONS).await;
+}
+
 /// One column: name, normalised type, nullable.
 type Column = (String, String, bool);
 
