@@ -242,8 +242,9 @@ fn matter_name(cat: &Catalogue, code: &str, lang: Lang) -> String {
         .ok()
         .and_then(|c| cat.matter(&c))
         .map(|m| match lang {
-            Lang::Zh => format!("{}（{code}）", m.name),
-            Lang::En => format!("{} ({code})", m.name_en),
+            // The code first, so a name cut to fit a chart keeps it.
+            Lang::Zh => format!("{code} {}", m.name),
+            Lang::En => format!("{code} {}", m.name_en),
         })
         .unwrap_or_else(|| code.to_owned())
 }
