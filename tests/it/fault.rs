@@ -26,6 +26,15 @@ const SETTLE: Duration = Duration::from_secs(180);
 /// the system.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A test environment whose services may hold more database connections than the other
+/// tests' (which run several hubs at once): the scenarios drive hundreds of calls in flight,
+/// one scenario at a time.
+fn fault_env(backend: Backend) -> TestEnv {
+    let mut env = TestEnv::new(backend);
+    env.cfg.database_max_connections = 10;
+    env
+}
+
 fn dlq(hub: &TestHub) -> String {
     format!("{}DLQ", hub.env.cfg.stream_prefix)
 }
@@ -40,7 +49,7 @@ fn stream(hub: &TestHub, what: &str) -> String {
 async fn kill9_mid_load(service: &'static str, watch: Watch, backend: Backend) {
     let _serial = SERIAL.lock().await;
     let started = Instant::now();
-    let mut hub = TestHub::start_with(TestEnv::new(backend)).await;
+    let mut hub = TestHub::start_with(fault_env(backend)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -154,7 +163,7 @@ async fn referrals_delivered(hub: &TestHub, dbs: &Databases) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_of_the_board_mid_load_loses_and_doubles_nothing() {
     let _serial = SERIAL.lock().await;
-    let mut hub = TestHub::start_with(TestEnv::new(Backend::Postgres)).await;
+    let mut hub = TestHub::start_with(fault_env(Backend::Postgres)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -205,7 +214,7 @@ async fn kill9_of_the_board_mid_load_loses_and_doubles_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_of_the_disclosure_service_mid_decisions_loses_and_doubles_nothing() {
     let _serial = SERIAL.lock().await;
-    let mut hub = TestHub::start_with(TestEnv::new(Backend::Sqlite)).await;
+    let mut hub = TestHub::start_with(fault_env(Backend::Sqlite)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -252,7 +261,7 @@ async fn kill9_of_the_disclosure_service_mid_decisions_loses_and_doubles_nothing
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_of_the_review_service_mid_requests_loses_and_doubles_nothing() {
     let _serial = SERIAL.lock().await;
-    let mut hub = TestHub::start_with(TestEnv::new(Backend::Postgres)).await;
+    let mut hub = TestHub::start_with(fault_env(Backend::Postgres)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -304,7 +313,7 @@ async fn kill9_of_the_review_service_mid_requests_loses_and_doubles_nothing() {
 async fn a_nats_server_killed_and_restarted_mid_stream_loses_nothing() {
     let _serial = SERIAL.lock().await;
     let mut nats = NatsServer::start().await;
-    let mut env = TestEnv::new(Backend::Sqlite);
+    let mut env = fault_env(Backend::Sqlite);
     env.cfg.nats_url = nats.url();
     let hub = TestHub::start_with(env).await;
     let dbs = Databases::open(&hub.env.cfg)
@@ -348,7 +357,7 @@ async fn a_nats_server_killed_and_restarted_mid_stream_loses_nothing() {
 async fn a_cluster_loses_a_follower_and_then_the_stream_leader_under_traffic() {
     let _serial = SERIAL.lock().await;
     let mut cluster = NatsCluster::start().await;
-    let mut env = TestEnv::new(Backend::Sqlite);
+    let mut env = fault_env(Backend::Sqlite);
     env.cfg.nats_url = cluster.urls();
     env.cfg.bus.replicas = 3;
     // The services create their streams at start, after the cluster has formed.
@@ -415,7 +424,7 @@ async fn a_cluster_loses_a_follower_and_then_the_stream_leader_under_traffic() {
 async fn a_broker_that_loses_acknowledged_messages_is_made_good_by_receipts_and_resends() {
     let _serial = SERIAL.lock().await;
     let nats = NatsServer::start().await;
-    let mut env = TestEnv::new(Backend::Sqlite);
+    let mut env = fault_env(Backend::Sqlite);
     env.cfg.nats_url = nats.url();
     let hub = TestHub::start_with(env).await;
     let dbs = Databases::open(&hub.env.cfg)
@@ -497,7 +506,7 @@ fn load_done(load: &Load) -> bool {
 async fn postgresql_restarted_under_load_the_services_reconnect_and_carry_on() {
     let _serial = SERIAL.lock().await;
     let pg = tokio::task::spawn_blocking(PgCluster::start).await.unwrap();
-    let mut env = TestEnv::new(Backend::Sqlite);
+    let mut env = fault_env(Backend::Sqlite);
     // The services' databases live on the throwaway cluster, not on the machine's server.
     env.cfg.database_url = Some(pg.url("ldf"));
     let hub = TestHub::start_with(env).await;
@@ -573,7 +582,7 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
     use prost::Message;
 
     // PostgreSQL refuses a NUL byte in text, every time: a handler failure no retry cures.
-    let hub = TestHub::start_with(TestEnv::new(Backend::Postgres)).await;
+    let hub = TestHub::start_with(fault_env(Backend::Postgres)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");

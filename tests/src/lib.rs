@@ -87,6 +87,9 @@ impl TestEnv {
         let pg_base = (backend == Backend::Postgres).then(|| format!("ldt_{id}"));
         let mut cfg = Config {
             database_url: pg_base.as_ref().map(|db| format!("{PG_SERVER}/{db}")),
+            // Tests run several hubs of six services at once against one server of 100
+            // connections: each service keeps to a few.
+            database_max_connections: 4,
             data_dir: dir.path().join("data"),
             nats_url: std::env::var("LIANDONG_TEST_NATS_URL")
                 .ok()

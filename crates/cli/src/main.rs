@@ -339,7 +339,9 @@ fn print_where_to_look(cfg: &Config) {
     println!("  public page        http://{gw}/   (行政执法公示; ?lang=en for English)");
     println!("  HTTP/JSON gateway  http://{gw}   (OpenAPI: http://{gw}/openapi.json)");
     println!("  public disclosures http://{gw}/   (English: http://{gw}/?lang=en)");
-    println!("  dashboard          http://{gw}/dashboard   (统计看板, the chair's and county's; ?lang=en)");
+    println!(
+        "  dashboard          http://{gw}/dashboard   (统计看板, the chair's and county's; ?lang=en)"
+    );
     println!(
         "  a token            T=$(liandong token issue --officer demo --role viewer --town {town})"
     );

@@ -54,14 +54,14 @@ named_enum! {
         ChangeDecision => "change_decision",
         /// Verify a case's record, read its documents and export its dossier.
         ReadRecord => "read_record",
+        /// Read the log of who read the town's case files and personal data.
+        ReadAccessLog => "read_access_log",
         /// Ask the joint meeting's chair for more time on an obligation (延期).
         RequestExtension => "request_extension",
         /// Grant or refuse an extension.
         DecideExtension => "decide_extension",
         /// Record a patrol or a traffic-persuasion turnout (not cases).
         RecordPatrol => "record_patrol",
-        /// Read the log of who read the town's case files and personal data.
-        ReadAccessLog => "read_access_log",
         /// Record a reporter's satisfaction with a concluded case (回访), and reopen it when
         /// they are not satisfied.
         RecordCallback => "record_callback",

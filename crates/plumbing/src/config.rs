@@ -155,26 +155,6 @@ pub struct GrpcTls {
     pub server_name: Option<String>,
 }
 
-/// Event signing (`crate::signing`): each service signs what it publishes with its own
-/// Ed25519 key and verifies what it receives against the registry of every agency's public
-/// keys. Paths left unset are derived from `keys_dir`, and a key or registry at a derived path
-/// is made when missing (a development key, generated on first start, registering itself); a
-/// path configured on its own is only ever read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EventSigning {
-    /// Where derived keys (`<service>.pem`) and the registry (`registry.toml`) live; unset,
-    /// `<data_dir>/event-keys`. `deploy/up.sh` uses `deploy/keys`.
-    pub keys_dir: Option<PathBuf>,
-    /// The registry of public keys (TOML, `[[key]]` with `id`, `source`, `public_key` PEM).
-    pub registry_file: Option<PathBuf>,
-    /// Each service's private key (PKCS#8 PEM) by service name (`[event_signing.key_files]`).
-    pub key_files: BTreeMap<String, PathBuf>,
-    /// This process's key from `LIANDONG_EVENT_KEY_FILE`; it takes the place of `key_files`.
-    #[serde(skip)]
-    pub key_file_env: Option<PathBuf>,
-}
-
 /// Signed identities: where the public keys that verify callers' tokens are, and (for the
 /// operator's commands only) the private key that signs them. See `crate::identity`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -254,6 +234,10 @@ pub struct Config {
     /// PostgreSQL server URL; each service uses its own database `<name>_<service>` on it.
     /// Unset: an embedded SQLite file per service in `data_dir`.
     pub database_url: Option<String>,
+    /// The most connections one service holds to its PostgreSQL database (10). Every replica
+    /// of every service holds up to this many: keep their sum under the server's
+    /// `max_connections` (100 by default).
+    pub database_max_connections: u32,
     pub data_dir: PathBuf,
     pub nats_url: String,
     /// Each service's NATS credentials by service name (`[nats_auth.county]`); a service
@@ -265,10 +249,10 @@ pub struct Config {
     pub nats_auth_env: Option<NatsAuth>,
     /// TLS for gRPC; unset, plaintext (on loopback).
     pub grpc_tls: Option<GrpcTls>,
-    /// Signed identities: the keys that verify (and, for operators, sign) callers' tokens.
-    pub identity: IdentityConfig,
     /// Event signing keys and the key registry.
     pub event_signing: EventSigning,
+    /// Signed identities: the keys that verify (and, for operators, sign) callers' tokens.
+    pub identity: IdentityConfig,
     /// The first token of every subject; tests give each run its own.
     pub subject_root: String,
     /// The prefix of every stream name; tests give each run its own.
@@ -296,8 +280,6 @@ pub struct Config {
     pub otlp_endpoint: Option<String>,
     /// How long a published disclosure stays on the public pages, in days (five years).
     pub disclosure_retention_days: u32,
-    /// The gateway's rate and body-size limits.
-    pub http_limits: HttpLimits,
     pub limits: Limits,
     pub bus: BusConfig,
     /// Where evidence is stored: `s3://<bucket>`; unset, files under `<data_dir>/evidence`.
@@ -318,19 +300,22 @@ pub struct Config {
     /// For tests and drills only: a file holding a signed number of milliseconds added to the
     /// wall clock, read at every reading, so a test can move every process's time at once.
     pub clock_offset_file: Option<PathBuf>,
+    /// The gateway's rate and body-size limits.
+    pub http_limits: HttpLimits,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             database_url: None,
+            database_max_connections: 10,
             data_dir: PathBuf::from("data"),
             nats_url: "nats://127.0.0.1:4222".into(),
             nats_auth: BTreeMap::new(),
             nats_auth_env: None,
             grpc_tls: None,
-            identity: IdentityConfig::default(),
             event_signing: EventSigning::default(),
+            identity: IdentityConfig::default(),
             subject_root: "liandong".into(),
             stream_prefix: "LIANDONG_".into(),
             // Callers prove who they are with signed tokens, so a service may listen beyond
@@ -338,7 +323,6 @@ impl Default for Config {
             brigade_addr: ([127, 0, 0, 1], 50061).into(),
             board_addr: ([127, 0, 0, 1], 50062).into(),
             county_addr: ([127, 0, 0, 1], 50063).into(),
-            http_limits: HttpLimits::default(),
             review_addr: ([127, 0, 0, 1], 50064).into(),
             disclosure_addr: ([127, 0, 0, 1], 50065).into(),
             readmodel_addr: ([127, 0, 0, 1], 50066).into(),
@@ -359,6 +343,7 @@ impl Default for Config {
             time_limits: None,
             clock_check_ms: 60_000,
             clock_offset_file: None,
+            http_limits: HttpLimits::default(),
         }
     }
 }

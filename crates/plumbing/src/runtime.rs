@@ -149,7 +149,7 @@ impl Runtime {
             cfg.database_url.as_deref(),
             &cfg.data_dir,
             name,
-            10,
+            cfg.database_max_connections.max(1),
         )
         .await?;
         db.migrate(migrations).await?;
@@ -162,13 +162,13 @@ impl Runtime {
             cfg,
             name,
             source,
-            time_limits,
             db,
             bus,
             outbox,
             clock,
             catalogue,
             calendar,
+            time_limits,
             identity,
             stop: CancellationToken::new(),
             tasks: JoinSet::new(),

@@ -54,16 +54,7 @@ async fn decision_recorded(
         e.department, e.decided_in_name_of, decision.kind, decision.summary
     );
     let here = case.here();
-    store::add_history(
-        tx,
-        here,
-        now,
-        "entrusted_decision",
-        who,
-        &detail,
-        Some(env),
-    )
-    .await?;
+    store::add_history(tx, here, now, "entrusted_decision", who, &detail, Some(env)).await?;
     Ok(())
 }
 
@@ -86,16 +77,7 @@ async fn task_completed(
     }
     let detail = format!("配合部门 {} 完成任务：{}", e.department, e.summary);
     let here = case.here();
-    store::add_history(
-        tx,
-        here,
-        now,
-        "task_completed",
-        who,
-        &detail,
-        Some(env),
-    )
-    .await?;
+    store::add_history(tx, here, now, "task_completed", who, &detail, Some(env)).await?;
     Ok(())
 }
 
@@ -155,16 +137,8 @@ impl Handler for BoardEvents {
                     }
                 );
                 let here = case.here();
-                store::add_history(
-                    tx,
-                    here,
-                    now,
-                    "board_approved",
-                    &who,
-                    &detail,
-                    Some(env),
-                )
-                .await?;
+                store::add_history(tx, here, now, "board_approved", &who, &detail, Some(env))
+                    .await?;
                 // The lead takes the case: its file goes to the lead department.
                 flow::hand_over(
                     tx,
@@ -244,16 +218,8 @@ impl Handler for BoardEvents {
                 store::set_status(tx, &case.case_id, next.as_str(), now).await?;
                 let here = case.here();
                 let detail = format!("联席会议退回补充材料：{}", e.reason);
-                store::add_history(
-                    tx,
-                    here,
-                    now,
-                    "board_sent_back",
-                    &who,
-                    &detail,
-                    Some(env),
-                )
-                .await?;
+                store::add_history(tx, here, now, "board_sent_back", &who, &detail, Some(env))
+                    .await?;
                 Ok(())
             }
             "board.dispute_settled" => {
@@ -265,16 +231,8 @@ impl Handler for BoardEvents {
                     "联席会议协调职权争议：由 {} 改为 {} 办理；理由：{}",
                     e.from_department, e.to_department, e.reason
                 );
-                store::add_history(
-                    tx,
-                    here,
-                    now,
-                    "dispute_settled",
-                    &who,
-                    &detail,
-                    Some(env),
-                )
-                .await?;
+                store::add_history(tx, here, now, "dispute_settled", &who, &detail, Some(env))
+                    .await?;
                 flow::refer(
                     tx,
                     &self.outbox,

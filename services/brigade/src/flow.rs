@@ -83,16 +83,7 @@ pub async fn refer(
         .await?;
     let detail = format!("移送（通报）{department}，第{dispatch_no}次派发，移送编号 {referral_id}");
     let here = case.here();
-    store::add_history(
-        tx,
-        here,
-        now,
-        "referred",
-        cause.who,
-        &detail,
-        Some(&env),
-    )
-    .await?;
+    store::add_history(tx, here, now, "referred", cause.who, &detail, Some(&env)).await?;
     documents::issue(
         tx,
         now,
@@ -222,14 +213,5 @@ pub async fn hand_over(
         record.len(),
         payload.evidence_refs.len()
     );
-    store::add_history(
-        tx,
-        here,
-        now,
-        "handed_over",
-        cause.who,
-        &detail,
-        Some(&env),
-    )
-    .await
+    store::add_history(tx, here, now, "handed_over", cause.who, &detail, Some(&env)).await
 }

@@ -110,16 +110,7 @@ pub async fn conclude(
         &format!("办结：{}（{}）", outcome.kind, outcome.summary),
         &who.certificate_no,
     );
-    store::add_history(
-        tx,
-        here,
-        now,
-        "concluded",
-        who,
-        &detail,
-        Some(&env),
-    )
-    .await?;
+    store::add_history(tx, here, now, "concluded", who, &detail, Some(&env)).await?;
     documents::on_conclude(tx, now, catalogue, row, outcome, who).await
 }
 
