@@ -53,5 +53,5 @@ run_tests() {
 phase "cargo test" run_tests
 # Bounded hunts for bad input: each fuzz target for FUZZ_SECONDS (30) and schemathesis over
 # the gateway's OpenAPI document for at most ST_MAX_TIME (120) seconds; any finding fails.
-phase "fuzz" tests/fuzz/run.sh
+phase "fuzz" env FUZZ_PROFILE="${FUZZ_PROFILE:-dev}" FUZZ_SECONDS="${FUZZ_SECONDS:-20}" tests/fuzz/run.sh
 phase "schemathesis" tests/schemathesis/run.sh
