@@ -31,7 +31,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// one scenario at a time.
 fn fault_env(backend: Backend) -> TestEnv {
     let mut env = TestEnv::new(backend);
-    env.cfg.database_max_connections = 10;
+    env.cfg.database_max_connections = 5;
     env
 }
 

@@ -89,7 +89,7 @@ impl TestEnv {
             database_url: pg_base.as_ref().map(|db| format!("{PG_SERVER}/{db}")),
             // Tests run several hubs of six services at once against one server of 100
             // connections: each service keeps to a few.
-            database_max_connections: 4,
+            database_max_connections: 2,
             data_dir: dir.path().join("data"),
             nats_url: std::env::var("LIANDONG_TEST_NATS_URL")
                 .ok()

@@ -252,6 +252,16 @@ impl Consumer {
                 .keyring
                 .verify_delivery(self.bus.subjects.root(), &msg.subject, &env)
         {
+            // A key this process has not seen yet may be a service's new key that the
+            // registry file holds but this process has not re-read (services that start
+            // together register their keys one after another): ask again a little later, and
+            // refuse it only at the last delivery.
+            if e.kind() == "unknown_key" && !last_try {
+                m.consumed(name, "unknown_key_retry");
+                tracing::warn!(error = %e, event_id = %env.event_id, "An event is signed with a key not yet known; it will be checked again.");
+                ack(&msg, AckKind::Nak(Some(Duration::from_millis(1_500)))).await;
+                return;
+            }
             // A known source or "unknown": a forger does not choose the metric's labels.
             let claimed = super::Source::parse(&env.source).map_or("unknown", |s| s.as_str());
             m.bad_signature(name, claimed, e.kind());
