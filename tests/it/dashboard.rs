@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
 const T1: &str = "330782101";
-const WAIT: Duration = Duration::from_secs(30);
+const WAIT: Duration = Duration::from_secs(120);
 
 /// A China time on 2026-03-dd.
 fn march(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {

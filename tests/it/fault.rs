@@ -437,14 +437,18 @@ async fn a_broker_that_loses_acknowledged_messages_is_made_good_by_receipts_and_
     // Purge the referrals' stream, the departments' stream and the receipts every 150 ms,
     // through the reports and then through the departments' answers: messages the broker
     // acknowledged to a relay vanish before or after delivery, in both directions.
-    let purging = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let purger = {
+    // While the reports go in, purge the referrals' stream, the departments' stream and the
+    // receipts every 150 ms; while the departments answer, purge their stream and the receipts.
+    // Messages the broker acknowledged to a relay vanish before or after delivery, in both
+    // directions. The purging stops when the calls stop: a re-send waits longer each time, so
+    // purging on for ever would only measure how long until one slips between two purges.
+    let purge_while = |names: Vec<String>| {
         let js = js.clone();
-        let names = ["BRIGADE", "COUNTY", "RECEIPTS"].map(|s| stream(&hub, s));
-        let purging = purging.clone();
-        tokio::spawn(async move {
+        let on = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = on.clone();
+        let task = tokio::spawn(async move {
             let (mut purges, mut purged) = (0u64, 0u64);
-            while purging.load(std::sync::atomic::Ordering::Relaxed) {
+            while flag.load(std::sync::atomic::Ordering::Relaxed) {
                 for name in &names {
                     if let Ok(s) = js.get_stream(name).await
                         && let Ok(p) = s.purge().await
@@ -456,8 +460,17 @@ async fn a_broker_that_loses_acknowledged_messages_is_made_good_by_receipts_and_
                 tokio::time::sleep(Duration::from_millis(150)).await;
             }
             (purges, purged)
-        })
+        });
+        (on, task)
     };
+    let stop = |on: std::sync::Arc<std::sync::atomic::AtomicBool>| {
+        on.store(false, std::sync::atomic::Ordering::Relaxed)
+    };
+    let (on, purger) = purge_while(
+        ["BRIGADE", "COUNTY", "RECEIPTS"]
+            .map(|s| stream(&hub, s))
+            .to_vec(),
+    );
     while !load_done(&load) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -468,13 +481,31 @@ async fn a_broker_that_loses_acknowledged_messages_is_made_good_by_receipts_and_
         .await
         .expect("the streams are created again");
     let (acknowledged, failed) = load.finish().await;
-    let concluded = deliver_and_conclude(&dbs, hub.county.clone(), SETTLE).await;
-    purging.store(false, std::sync::atomic::Ordering::Relaxed);
-    let (purges, purged) = purger.await.expect("the purger did not panic");
+    stop(on);
+    let (purges_in, purged_in) = purger.await.expect("the purger did not panic");
+    liandong_tests::eventually(
+        "every committed referral to reach the county",
+        SETTLE,
+        || async {
+            let (sent, received) = (dbs.sent().await?, dbs.received().await?);
+            anyhow::Ok((sent > 0 && received >= sent).then_some(()))
+        },
+    )
+    .await;
+    let (on, purger) = purge_while(["COUNTY", "RECEIPTS"].map(|s| stream(&hub, s)).to_vec());
+    let open = dbs
+        .open_referrals()
+        .await
+        .expect("the county's inbox reads");
+    let concluded = conclude_all(hub.county.clone(), open, IN_FLIGHT).await;
+    stop(on);
+    let (purges_out, purged_out) = purger.await.expect("the purger did not panic");
+    let purged = purged_in + purged_out;
     let injected = format!(
-        "{purges} purges of BRIGADE, COUNTY and RECEIPTS through the reports and the answers \
-         ({purged} acknowledged messages dropped), {brigade_stream} deleted and recreated \
-         mid-way ({acknowledged} acknowledged, {failed} calls retried, {concluded} concluded)"
+        "{purges_in} purges of BRIGADE, COUNTY and RECEIPTS during the reports and \
+         {purges_out} of COUNTY and RECEIPTS during the answers ({purged} acknowledged messages \
+         dropped), {brigade_stream} deleted and recreated after the reports ({acknowledged} \
+         acknowledged, {failed} calls retried, {concluded} concluded)"
     );
     let f = check_invariants(
         "broker loss",
@@ -650,12 +681,42 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
     let dlq_name = dlq(&hub);
     let dlq_stream = js.get_stream(&dlq_name).await.unwrap();
     let started = Instant::now();
-    liandong_tests::eventually(
-        "both messages to be dead-lettered",
+    // Every dead letter as (consumer, original subject, error), in the order stored. The read
+    // model observes the brigade's stream too, so it may dead-letter the same two messages.
+    let read_dlq = || async {
+        let info = dlq_stream.get_info().await?;
+        let mut all = Vec::new();
+        for seq in info.state.first_sequence..=info.state.last_sequence {
+            let Ok(m) = dlq_stream.get_raw_message(seq).await else {
+                continue;
+            };
+            let header = |k: &str| {
+                m.headers
+                    .get(k)
+                    .map(|v| v.as_str().to_owned())
+                    .unwrap_or_default()
+            };
+            all.push((
+                header("Liandong-Consumer"),
+                header("Liandong-Original-Subject"),
+                header("Liandong-Error"),
+            ));
+        }
+        anyhow::Ok(all)
+    };
+    let county_dead = |all: &[(String, String, String)]| -> Vec<(String, String, String)> {
+        all.iter()
+            .filter(|(c, _, _)| c.starts_with("county-from-brigade"))
+            .cloned()
+            .collect()
+    };
+    let county = liandong_tests::eventually(
+        "both messages to be dead-lettered by the county",
         Duration::from_secs(60),
         || async {
-            let info = dlq_stream.get_info().await?;
-            anyhow::Ok((info.state.messages >= 2).then_some(()))
+            let all = read_dlq().await?;
+            let county = county_dead(&all);
+            anyhow::Ok((county.len() >= 2).then_some(county))
         },
     )
     .await;
@@ -666,17 +727,9 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
         started.elapsed().as_secs_f64()
     );
     let mut errors = Vec::new();
-    for seq in 1..=2 {
-        let m = dlq_stream.get_raw_message(seq).await.unwrap();
-        let header = |k: &str| {
-            m.headers
-                .get(k)
-                .map(|v| v.as_str().to_owned())
-                .unwrap_or_default()
-        };
-        assert_eq!(header("Liandong-Original-Subject"), subject);
-        assert!(header("Liandong-Consumer").starts_with("county-from-brigade"));
-        errors.push(header("Liandong-Error"));
+    for (_, original, error) in &county {
+        assert_eq!(original, &subject);
+        errors.push(error.clone());
     }
     println!("[dead letters] errors: {errors:?}");
     assert!(errors[0].contains("decode"), "{errors:?}");
@@ -711,7 +764,26 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
          PostgreSQL text), then 200 referrals behind them ({acknowledged} acknowledged, {failed} \
          calls retried, {concluded} concluded); {metric}"
     );
-    check_invariants("dead letters", &injected, &dbs, &urls, &dlq_name, 2, SETTLE).await;
+    // Besides the county's two, only the read model's copies of the same two messages.
+    let all = read_dlq().await.expect("the DLQ reads");
+    assert_eq!(county_dead(&all).len(), 2, "{all:?}");
+    for (consumer, original, _) in &all {
+        assert!(
+            consumer.starts_with("county-from-brigade") || consumer.starts_with("readmodel"),
+            "an unexpected dead letter: {all:?}"
+        );
+        assert_eq!(original, &subject);
+    }
+    check_invariants(
+        "dead letters",
+        &injected,
+        &dbs,
+        &urls,
+        &dlq_name,
+        all.len() as u64,
+        SETTLE,
+    )
+    .await;
     dbs.close().await;
     hub.stop().await;
 }
