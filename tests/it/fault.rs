@@ -144,6 +144,28 @@ async fn when_counted(
     n as f64 / of as f64
 }
 
+/// Kills `service` with SIGKILL once `sql` counts 30 % of `KILL_LOAD` rows in `db` (`what`
+/// they are), checks the kill landed mid-load, and starts it again after 0.5 s; returns the
+/// fraction counted at the kill.
+async fn kill9_once_counted(
+    hub: &mut TestHub,
+    service: &'static str,
+    db: &liandong_plumbing::store::Db,
+    sql: &str,
+    what: &str,
+) -> f64 {
+    let at = when_counted(db, sql, KILL_LOAD, 0.3).await;
+    hub.kill9(service);
+    println!(
+        "[kill -9 {service}] killed at {:.0} % of {KILL_LOAD} {what}",
+        at * 100.0
+    );
+    assert!((0.10..=0.90).contains(&at), "mid-load, not at {at}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    hub.respawn(service).await;
+    at
+}
+
 /// Reports `KILL_LOAD` referrals and waits until every one is in the department's inbox,
 /// before a scenario that kills a service further down the path.
 async fn referrals_delivered(hub: &TestHub, dbs: &Databases) -> Vec<String> {
@@ -174,15 +196,14 @@ async fn kill9_of_the_board_mid_load_loses_and_doubles_nothing() {
         IN_FLIGHT,
     );
     let on_agenda = "SELECT COUNT(*) FROM agenda_items WHERE kind = 'joint_case'";
-    let at = when_counted(&dbs.board, on_agenda, KILL_LOAD, 0.3).await;
-    hub.kill9("board");
-    println!(
-        "[kill -9 board] killed at {:.0} % of {KILL_LOAD} joint cases on the agenda",
-        at * 100.0
-    );
-    assert!((0.10..=0.90).contains(&at), "mid-load, not at {at}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    hub.respawn("board").await;
+    let at = kill9_once_counted(
+        &mut hub,
+        "board",
+        &dbs.board,
+        on_agenda,
+        "joint cases on the agenda",
+    )
+    .await;
     let (acknowledged, failed) = load.finish().await;
     let injected = format!(
         "kill -9 of board at {:.0} % of {KILL_LOAD} joint cases on the agenda, restart after \
@@ -221,15 +242,14 @@ async fn kill9_of_the_disclosure_service_mid_decisions_loses_and_doubles_nothing
     let open = referrals_delivered(&hub, &dbs).await;
     let conclusions = tokio::spawn(conclude_all(hub.county.clone(), open, IN_FLIGHT));
     let disclosed = "SELECT COUNT(*) FROM disclosures";
-    let at = when_counted(&dbs.disclosure, disclosed, KILL_LOAD, 0.3).await;
-    hub.kill9("disclosure");
-    println!(
-        "[kill -9 disclosure] killed at {:.0} % of {KILL_LOAD} decisions disclosed",
-        at * 100.0
-    );
-    assert!((0.10..=0.90).contains(&at), "mid-load, not at {at}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    hub.respawn("disclosure").await;
+    let at = kill9_once_counted(
+        &mut hub,
+        "disclosure",
+        &dbs.disclosure,
+        disclosed,
+        "decisions disclosed",
+    )
+    .await;
     let concluded = conclusions.await.expect("the conclusions ran");
     let injected = format!(
         "kill -9 of disclosure at {:.0} % of {KILL_LOAD} decisions disclosed, restart after \
@@ -273,15 +293,14 @@ async fn kill9_of_the_review_service_mid_requests_loses_and_doubles_nothing() {
         MAJOR_FINE_FEN,
     ));
     let reviews = "SELECT COUNT(*) FROM reviews";
-    let at = when_counted(&dbs.review, reviews, KILL_LOAD, 0.3).await;
-    hub.kill9("review");
-    println!(
-        "[kill -9 review] killed at {:.0} % of {KILL_LOAD} review requests received",
-        at * 100.0
-    );
-    assert!((0.10..=0.90).contains(&at), "mid-load, not at {at}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    hub.respawn("review").await;
+    let at = kill9_once_counted(
+        &mut hub,
+        "review",
+        &dbs.review,
+        reviews,
+        "review requests received",
+    )
+    .await;
     let proposed = requests.await.expect("the proposals ran");
     let injected = format!(
         "kill -9 of review at {:.0} % of {KILL_LOAD} major decisions' review requests received, \
