@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use liandong_domain::auth::{Action, Actor};
 use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
 use liandong_domain::limits::Validator;
-use liandong_domain::outcome::OutcomeInput;
 use liandong_domain::state::{ReferralAction, ReferralStatus};
 use liandong_plumbing::bus::NewEvent;
 use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event_certified};
@@ -57,16 +56,7 @@ impl Api {
         let input = ChangeInput {
             change: &r.change,
             reason: &r.reason,
-            outcome: r.outcome.as_ref().map(|o| OutcomeInput {
-                kind: &o.kind,
-                fine_fen: o.fine_fen,
-                confiscated: o
-                    .confiscated
-                    .iter()
-                    .map(|c| (c.kind.as_str(), c.count))
-                    .collect(),
-                summary: &o.summary,
-            }),
+            outcome: r.outcome.as_ref().map(crate::convert::outcome_input),
         };
         let mut v = Validator::new();
         if let Err(e) = liandong_domain::ids::TownScopedId::parse(&r.referral_id) {
