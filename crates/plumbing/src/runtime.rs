@@ -252,14 +252,35 @@ impl Runtime {
 
     /// Stops consumers (each finishes the message in hand), lets the relay flush the outbox,
     /// and closes the database.
+    ///
+    /// Each step is bounded: with NATS unreachable a final publish or flush would wait for a
+    /// reconnection that may never come, and a service asked to stop must stop. What is cut
+    /// short is safe: unpublished rows stay in the outbox and unacknowledged messages are
+    /// redelivered.
     pub async fn shutdown(mut self) {
+        use std::time::Duration;
         self.stop.cancel();
-        while self.tasks.join_next().await.is_some() {}
-        if let Err(e) = self.bus.client.flush().await {
-            tracing::warn!(error = %e, "NATS could not be flushed at shutdown.");
+        let joined = tokio::time::timeout(Duration::from_secs(10), async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if joined.is_err() {
+            tracing::warn!(service = %self.name, "Some tasks did not stop within 10 s; they are aborted (their work is redelivered or re-sent).");
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
         }
-        self.db.close().await;
-        tracing::info!(service = %self.name, "Stopped cleanly.");
+        match tokio::time::timeout(Duration::from_secs(3), self.bus.client.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "NATS could not be flushed at shutdown."),
+            Err(_) => tracing::warn!("NATS could not be flushed within 3 s at shutdown."),
+        }
+        if tokio::time::timeout(Duration::from_secs(5), self.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("The database pool did not close within 5 s.");
+        }
+        tracing::info!(service = %self.name, "Stopped.");
     }
 }
 
