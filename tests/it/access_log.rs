@@ -184,6 +184,68 @@ async fn reads_are_logged_and_only_the_judicial_office_reads_the_log(backend: Ba
     );
     assert!(reads.len() >= 2, "{reads:?}");
 
+    // Lists that carry case files are reads too: forestry takes the referral, the case file
+    // is handed over, and listing the handovers logs a read of each; the town's results
+    // list logs a read of the town's results.
+    let dispatcher = As::dispatcher("forestry");
+    hub.county
+        .clone()
+        .accept_referral(dispatcher.req(county::AcceptReferralRequest {
+            referral_id: referral.referral_id.clone(),
+        }))
+        .await
+        .unwrap();
+    let handover = eventually(
+        "the handover of the case file",
+        Duration::from_secs(30),
+        || async {
+            hub.county
+                .clone()
+                .list_handovers(dispatcher.req(county::ListHandoversRequest {
+                    department: "forestry".into(),
+                    case_id: id.clone(),
+                    ..Default::default()
+                }))
+                .await
+                .ok()?
+                .into_inner()
+                .handovers
+                .into_iter()
+                .next()
+        },
+    )
+    .await;
+    let handover_reads = log(cfg.county_addr, &reviewer, T1, &handover.handover_id)
+        .await
+        .unwrap();
+    assert!(!handover_reads.is_empty());
+    for e in &handover_reads {
+        assert_eq!(
+            (
+                e.officer.as_str(),
+                e.rpc.as_str(),
+                e.resource_kind.as_str(),
+                e.department.as_str()
+            ),
+            ("sun.diaodu", "ListHandovers", "handover", "forestry")
+        );
+    }
+    hub.brigade
+        .clone()
+        .list_results(officer.req(brigade::ListResultsRequest {
+            town: T1.into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let town_reads = log(cfg.brigade_addr, &reviewer, T1, T1).await.unwrap();
+    assert_eq!(
+        town_reads
+            .first()
+            .map(|e| (e.officer.as_str(), e.rpc.as_str(), e.resource_kind.as_str())),
+        Some(("wang.wu", "ListResults", "result_list"))
+    );
+
     // Through the gateway, the whole town's log.
     let r = request(
         cfg.gateway_addr,
@@ -197,7 +259,9 @@ async fn reads_are_logged_and_only_the_judicial_office_reads_the_log(backend: Ba
     assert_eq!(r.status, 200, "{}", r.body);
     let page = r.json()["entries"].as_array().unwrap().clone();
     assert_eq!(page.len(), 2);
-    assert_eq!(page[0]["officer"], "zhao.zhuxi");
+    // Newest first: the officer's list of results above.
+    assert_eq!(page[0]["officer"], "wang.wu");
+    assert_eq!(page[0]["rpc"], "ListResults");
 
     // Nobody else reads it: not the captain, not another town's judicial office, not a
     // department, not a viewer.

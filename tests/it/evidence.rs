@@ -307,3 +307,60 @@ async fn the_store_round_trips_through_an_s3_compatible_server() {
         Err(EvidenceError::TooLarge { .. })
     ));
 }
+
+/// A photo or video larger than gRPC's default message size (4 MiB) is stored whole; one over
+/// the configured evidence limit is refused by field, and nothing of it is stored.
+#[tokio::test]
+async fn a_file_over_four_mib_is_stored_and_one_over_the_limit_is_refused_by_field() {
+    const MIB: usize = 1024 * 1024;
+    let mut env = liandong_tests::TestEnv::new(Backend::Sqlite);
+    env.cfg.evidence_max_bytes = 6 * MIB as u64;
+    let hub = TestHub::start_with(env).await;
+    let mut b = hub.brigade.clone();
+    let upload = |content: Vec<u8>| {
+        As::brigade_officer(T1).req(brigade::UploadEvidenceRequest {
+            case_id: String::new(),
+            town: T1.into(),
+            filename: "执法记录仪视频.mp4".into(),
+            content_type: "video/mp4".into(),
+            content,
+        })
+    };
+    // Five MiB of a video (not all zeros, so that no layer could shrink it).
+    let video: Vec<u8> = (0..5 * MIB).map(|i| (i % 251) as u8).collect();
+    let stored = b
+        .upload_evidence(upload(video.clone()))
+        .await
+        .expect("a 5 MiB video is stored")
+        .into_inner();
+    assert_eq!(stored.digest, digest_of(&video));
+    assert_eq!(stored.size, 5 * MIB as u64);
+    // Cited by a report, it is found by its digest.
+    b.report_case(As::brigade_officer(T1).req(report(vec![stored.digest.clone()])))
+        .await
+        .expect("a report citing the video");
+
+    // One byte over the limit: refused, naming the field and the limit.
+    let over: Vec<u8> = (0..6 * MIB + 1).map(|i| (i % 241) as u8).collect();
+    let err = b.upload_evidence(upload(over.clone())).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message().contains("content")
+            && err
+                .message()
+                .contains(&format!("is over the limit of {} bytes", 6 * MIB)),
+        "{}",
+        err.message()
+    );
+    // Nothing of it was kept: a report citing its digest is refused.
+    let err = b
+        .report_case(As::brigade_officer(T1).req(report(vec![digest_of(&over)])))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains("evidence_refs[0]: no such evidence"),
+        "{}",
+        err.message()
+    );
+    hub.stop().await;
+}

@@ -239,6 +239,24 @@ impl BoardService for Api {
                     .map_err(ApiError::from)?,
             );
         }
+        // Each item listed carries its joint case's file: a read of it.
+        for item in &rows {
+            let read = liandong_plumbing::access_log::Read {
+                rpc: "ListAgenda",
+                kind: "agenda_item",
+                id: &item.item_id,
+                town: &item.town,
+                department: None,
+            };
+            liandong_plumbing::access_log::record(
+                &self.db,
+                "board",
+                self.clock.now(),
+                &actor,
+                read,
+            )
+            .await?;
+        }
         // Opinions are GetItem's: a page of items does not load every item's discussion.
         Ok(Response::new(pb::ListAgendaResponse {
             items: rows.iter().map(|i| item_to_pb(i, &[])).collect(),

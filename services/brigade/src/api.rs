@@ -534,7 +534,11 @@ impl BrigadeService for Api {
         req: Request<pb::ListResultsRequest>,
     ) -> Result<Response<pb::ListResultsResponse>, Status> {
         let actor = actor(&req)?;
+        let town = req.get_ref().town.clone();
         let results = self.results(&actor, req.into_inner()).await?;
+        // The departments' results are the case files' outcomes: the read is logged.
+        self.log_read(&actor, "ListResults", "result_list", &town, &town)
+            .await?;
         Ok(Response::new(pb::ListResultsResponse { results }))
     }
 
@@ -618,7 +622,11 @@ impl BrigadeService for Api {
         req: Request<pb::ListCallbacksRequest>,
     ) -> Result<Response<pb::ListCallbacksResponse>, Status> {
         let actor = actor(&req)?;
+        let town = req.get_ref().town.clone();
         let callbacks = self.list_callbacks(&actor, req.into_inner()).await?;
+        // Reporters' answers about their cases: the read is logged.
+        self.log_read(&actor, "ListCallbacks", "callback_list", &town, &town)
+            .await?;
         Ok(Response::new(pb::ListCallbacksResponse { callbacks }))
     }
 

@@ -40,10 +40,25 @@ impl Api {
         town: &str,
         department: &str,
     ) -> Result<(), ApiError> {
+        self.log_read_of(actor, rpc, "referral", referral_id, town, department)
+            .await
+    }
+
+    /// Logs a read of a case file the department holds as a `kind` (`referral`, `task`,
+    /// `handover`) named `id`.
+    pub(crate) async fn log_read_of(
+        &self,
+        actor: &liandong_domain::auth::Actor,
+        rpc: &str,
+        kind: &str,
+        id: &str,
+        town: &str,
+        department: &str,
+    ) -> Result<(), ApiError> {
         let what = liandong_plumbing::access_log::Read {
             rpc,
-            kind: "referral",
-            id: referral_id,
+            kind,
+            id,
             town,
             department: Some(department),
         };

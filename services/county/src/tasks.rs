@@ -114,6 +114,18 @@ impl Api {
             limit,
         )
         .await?;
+        // Each task listed carries its joint case's file: a read of it.
+        for row in &rows {
+            self.log_read_of(
+                actor,
+                "ListTasks",
+                "task",
+                &row.task_id,
+                &row.town,
+                &row.department,
+            )
+            .await?;
+        }
         Ok(rows.iter().map(task_to_pb).collect())
     }
 
@@ -133,6 +145,18 @@ impl Api {
         let limit = page_size(r.page_size, 50, self.limits.page_size_max);
         let case_id = (!r.case_id.is_empty()).then_some(r.case_id.as_str());
         let rows = task_store::handovers(&self.db, department.as_str(), case_id, limit).await?;
+        // A handover is a case file (its record's head, its evidence): each listed is a read.
+        for row in &rows {
+            self.log_read_of(
+                actor,
+                "ListHandovers",
+                "handover",
+                &row.handover_id,
+                &row.town,
+                &row.department,
+            )
+            .await?;
+        }
         Ok(rows.iter().map(handover_to_pb).collect())
     }
 

@@ -403,6 +403,22 @@ impl Api {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
+            // Each review listed carries its case's materials: a read of the case file.
+            let read = liandong_plumbing::access_log::Read {
+                rpc: "ListReviews",
+                kind: "review",
+                id: &row.review_id,
+                town: &row.town,
+                department: Some(row.department.as_str()).filter(|d| !d.is_empty()),
+            };
+            liandong_plumbing::access_log::record(
+                &self.db,
+                "review",
+                self.clock.now(),
+                actor,
+                read,
+            )
+            .await?;
             out.push(self.to_pb(row).await?);
         }
         Ok(out)
