@@ -71,6 +71,7 @@ CONSUMERS=(
   "readmodel  BOARD    readmodel-from-board    board.>"
   "readmodel  COUNTY   readmodel-from-county   county.>"
   "readmodel  REVIEW   readmodel-from-review   review.>"
+  "readmodel  DISCLOSURE readmodel-from-disclosure disclosure.>"
 )
 
 # Whose events each service receives, and so answers with receipts (bus::routes).

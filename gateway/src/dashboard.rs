@@ -628,6 +628,70 @@ pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -
         opt_duration(review.p90_secs, lang),
     );
 
+    // Disclosure timeliness: of the decisions whose due date has come, published in time.
+    let dis = r.disclosure.clone().unwrap_or_default();
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-disclosure\"><h2 id=\"h-disclosure\">{}</h2><p class=\"lead\">{}</p>\
+         <p id=\"disclosure\">{} <strong>{}</strong>：{} {}，{} {}，{} {}，{} {}；{} {}（{} {}）</p>\
+         <table class=\"figures\" id=\"disclosure-bodies\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        lang.t("公示及时率", "Disclosure timeliness"),
+        lang.t(
+            "行政处罚、行政许可决定自作出之日起7个工作日内公示，其他执法决定20个工作日内；决定变更、撤销的，3个工作日内撤回。",
+            "Penalty and licensing decisions are disclosed within 7 working days, other decisions within 20; a changed or revoked decision is withdrawn within 3.",
+        ),
+        lang.t("及时率", "On time"),
+        percent(
+            dis.published_on_time,
+            dis.published_on_time + dis.published_late + dis.overdue
+        ),
+        lang.t("按时公示", "published on time"),
+        dis.published_on_time,
+        lang.t("逾期公示", "published late"),
+        dis.published_late,
+        lang.t("逾期未公示", "overdue"),
+        dis.overdue,
+        lang.t("未到期", "not yet due"),
+        dis.pending,
+        lang.t("撤回", "withdrawn"),
+        dis.withdrawn,
+        lang.t("按时撤回", "in time"),
+        dis.withdrawn_on_time,
+        lang.t("公示主体", "Disclosing body"),
+        lang.t("应公示", "Due"),
+        lang.t("按时", "On time"),
+        lang.t("逾期公示", "Late"),
+        lang.t("逾期未公示", "Overdue"),
+        lang.t("未到期", "Not yet due"),
+        lang.t("及时率", "Rate"),
+    );
+    for b in &dis.bodies {
+        let name = match b.body.split_once(':') {
+            Some(("department", code)) => department_name(cat, code, lang),
+            Some((_, code)) => {
+                format!("{}{}", code, lang.t("（镇人民政府）", " (town government)"))
+            }
+            None => b.body.clone(),
+        };
+        let _ = write!(
+            out,
+            "<tr data-body=\"{}\"><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&b.body),
+            esc(&name),
+            b.due,
+            b.published_on_time,
+            b.published_late,
+            b.overdue,
+            b.pending,
+            percent(
+                b.published_on_time,
+                b.published_on_time + b.published_late + b.overdue
+            ),
+        );
+    }
+    out.push_str("</tbody></table></section>");
+
     // Satisfaction from the call-backs.
     let sat = r.satisfaction.unwrap_or_default();
     let answers = sat.satisfied + sat.basically_satisfied + sat.unsatisfied;

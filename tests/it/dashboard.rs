@@ -17,6 +17,8 @@ use liandong_proto::brigade::v1::brigade_service_client::BrigadeServiceClient;
 use liandong_proto::brigade::v1::{self as brigade};
 use liandong_proto::county::v1::county_service_client::CountyServiceClient;
 use liandong_proto::county::v1::{self as county};
+use liandong_proto::disclosure::v1::disclosure_service_client::DisclosureServiceClient;
+use liandong_proto::disclosure::v1::{self as disclosure};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::readmodel::v1::dashboard_service_client::DashboardServiceClient;
 use liandong_proto::readmodel::v1::{self as pb};
@@ -37,11 +39,13 @@ fn march(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// The brigade, the county and the read model in this process, on one manual clock.
+/// The brigade, the county, the disclosure service and the read model in this process, on one
+/// manual clock.
 struct Hub {
     clock: ManualClock,
     brigade: BrigadeServiceClient<Channel>,
     county: CountyServiceClient<Channel>,
+    disclosure: DisclosureServiceClient<Channel>,
     readmodel: DashboardServiceClient<Channel>,
     stop: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -70,18 +74,23 @@ impl Hub {
         let county = liandong_county::Application::build(cfg.clone(), shared.clone())
             .await
             .expect("the county starts");
+        let disclosure = liandong_disclosure::Application::build(cfg.clone(), shared.clone())
+            .await
+            .expect("the disclosure service starts");
         let readmodel = liandong_readmodel::Application::build(cfg.clone(), shared.clone())
             .await
             .expect("the read model starts");
-        let (b, c, r) = (
+        let (b, c, d, r) = (
             brigade.local_addr(),
             county.local_addr(),
+            disclosure.local_addr(),
             readmodel.local_addr(),
         );
         for run in [
             Box::pin(brigade.run_until_stopped(stop.clone().cancelled_owned()))
                 as std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>,
             Box::pin(county.run_until_stopped(stop.clone().cancelled_owned())),
+            Box::pin(disclosure.run_until_stopped(stop.clone().cancelled_owned())),
             Box::pin(readmodel.run_until_stopped(stop.clone().cancelled_owned())),
         ] {
             tasks.push(tokio::spawn(async move {
@@ -92,6 +101,7 @@ impl Hub {
             clock,
             brigade: BrigadeServiceClient::new(channel(b).await),
             county: CountyServiceClient::new(channel(c).await),
+            disclosure: DisclosureServiceClient::new(channel(d).await),
             readmodel: DashboardServiceClient::new(channel(r).await),
             stop,
             tasks,
@@ -253,6 +263,37 @@ impl Hub {
         .expect("concluded");
     }
 
+    /// Publishes, at `at`, the department's disclosure of the class given (once it arrived).
+    async fn publish(&self, at: DateTime<Utc>, department: &'static str, class: &str) {
+        let who = As::dispatcher(department);
+        let id = eventually(
+            &format!("{department}'s {class} disclosure"),
+            WAIT,
+            || async {
+                self.disclosure
+                    .clone()
+                    .list_disclosures(who.req(disclosure::ListDisclosuresRequest {
+                        department: department.into(),
+                        ..Default::default()
+                    }))
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .disclosures
+                    .into_iter()
+                    .find(|d| d.class == class)
+                    .map(|d| d.disclosure_id)
+            },
+        )
+        .await;
+        self.clock.set(at);
+        self.disclosure
+            .clone()
+            .publish_disclosure(who.req(disclosure::PublishDisclosureRequest { disclosure_id: id }))
+            .await
+            .expect("published");
+    }
+
     async fn figures(&self, who: &As, r: pb::GetDashboardRequest) -> pb::GetDashboardResponse {
         self.readmodel
             .clone()
@@ -323,6 +364,9 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
     };
     hub.conclude(march(6, 9, 30), "forestry", &a2, education)
         .await; // A2 +96 h
+    // Forestry publishes A1's fine (a penalty: due in 7 working days) on Tuesday 10th.
+    hub.publish(march(10, 10, 0), "forestry", "penalty_or_licensing")
+        .await;
     // Read on Wednesday 25 March, 12:00.
     hub.clock.set(march(25, 12, 0));
 
@@ -335,8 +379,11 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
         // which change no figure): the two decisions are the last to arrive.
         (f.outcomes.as_ref().is_some_and(|o| o.decisions == 2)
             && f.departments.iter().map(|d| d.steps[0].count).sum::<u32>() == 4
-            && f.departments.iter().map(|d| d.steps[1].count).sum::<u32>() == 3)
-            .then_some(f)
+            && f.departments.iter().map(|d| d.steps[1].count).sum::<u32>() == 3
+            && f.disclosure
+                .as_ref()
+                .is_some_and(|d| d.due == 2 && d.published_on_time == 1))
+        .then_some(f)
     })
     .await;
     assert_eq!(all.town, T1, "the chair reads the own town");
@@ -470,6 +517,27 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
     assert_eq!(sat.satisfied + sat.basically_satisfied + sat.unsatisfied, 0);
     let review = all.review.unwrap();
     assert_eq!((review.answered, review.pending), (0, 0));
+    // Disclosure: A1's fine (decided Wed 4th, a penalty: 7 working days, due Fri 13th 24:00)
+    // published Tue 10th: on time. A2's education (decided Fri 6th, other enforcement: 20
+    // working days, due Fri 3 April 24:00) not published, not yet due on the 25th.
+    let dis = all.disclosure.clone().unwrap();
+    assert_eq!(
+        (
+            dis.due,
+            dis.published_on_time,
+            dis.published_late,
+            dis.overdue,
+            dis.pending,
+            dis.withdrawn
+        ),
+        (2, 1, 0, 0, 1, 0)
+    );
+    let bodies: Vec<(&str, u32, u32, u32)> = dis
+        .bodies
+        .iter()
+        .map(|b| (b.body.as_str(), b.due, b.published_on_time, b.pending))
+        .collect();
+    assert_eq!(bodies, [("department:forestry", 2, 1, 1)]);
 
     // Filters: the water department alone; the period from Tuesday 3rd (only A3 dispatched).
     let water_only = hub
@@ -525,6 +593,29 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(other.code(), tonic::Code::PermissionDenied);
+
+    // Tuesday 7 April: A2's disclosure, still unpublished, is past its due date (3 April).
+    hub.clock.set(
+        chrono::FixedOffset::east_opt(8 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 4, 7, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc),
+    );
+    let april = hub
+        .figures(&chair, pb::GetDashboardRequest::default())
+        .await
+        .disclosure
+        .unwrap();
+    assert_eq!(
+        (
+            april.due,
+            april.published_on_time,
+            april.overdue,
+            april.pending
+        ),
+        (2, 1, 1, 0)
+    );
 
     hub.stop().await;
     env.cleanup().await;

@@ -118,6 +118,46 @@ pub fn is_overdue(status: DisclosureStatus, due: DateTime<Utc>, now: DateTime<Ut
     status == DisclosureStatus::Pending && now >= due
 }
 
+/// How a disclosure stands against its due date, for the timeliness figures (公示及时率).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeliness {
+    /// Published before the end of its last day.
+    PublishedOnTime,
+    PublishedLate,
+    /// Not published by the end of its last day: still pending then, or withdrawn only after.
+    Overdue,
+    /// Not published, not yet due.
+    Pending,
+}
+
+/// Where a disclosure in `status`, due at `due`, stands at `now`; `None` for one that is not
+/// to be counted: withheld (a minor's decision), or withdrawn unpublished before it fell due
+/// (a decision revoked in time leaves nothing to publish).
+pub fn timeliness(
+    status: DisclosureStatus,
+    due: DateTime<Utc>,
+    published_at: Option<DateTime<Utc>>,
+    withdrawn_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<Timeliness> {
+    if status == DisclosureStatus::Withheld {
+        return None;
+    }
+    if let Some(p) = published_at {
+        return Some(if p < due {
+            Timeliness::PublishedOnTime
+        } else {
+            Timeliness::PublishedLate
+        });
+    }
+    match (status, withdrawn_at) {
+        (DisclosureStatus::Withdrawn, Some(w)) if w < due => None,
+        (DisclosureStatus::Withdrawn, _) => Some(Timeliness::Overdue),
+        _ if now >= due => Some(Timeliness::Overdue),
+        _ => Some(Timeliness::Pending),
+    }
+}
+
 /// When a disclosure published at `published_at` leaves the public pages.
 pub fn expires_at(published_at: DateTime<Utc>, retention_days: u32) -> DateTime<Utc> {
     published_at + Duration::days(i64::from(retention_days))
@@ -271,6 +311,40 @@ mod tests {
         assert!(is_overdue(DisclosureStatus::Pending, due, due));
         assert!(!is_overdue(DisclosureStatus::Published, due, due));
         assert!(!is_overdue(DisclosureStatus::Withheld, due, due));
+    }
+
+    #[test]
+    fn timeliness_counts_publication_against_the_end_of_the_last_day() {
+        use DisclosureStatus::{Pending, Published, Withdrawn, Withheld};
+        use Timeliness::*;
+        let due = at("2026-03-13T00:00:00+08:00");
+        let before = at("2026-03-12T23:59:59+08:00");
+        let after = at("2026-03-16T09:00:00+08:00");
+        for (status, published, withdrawn, now, expected) in [
+            (Published, Some(before), None, after, Some(PublishedOnTime)),
+            (Published, Some(due), None, after, Some(PublishedLate)),
+            // Published, then withdrawn after a change: its publication still counts.
+            (
+                Withdrawn,
+                Some(before),
+                Some(after),
+                after,
+                Some(PublishedOnTime),
+            ),
+            (Pending, None, None, before, Some(Pending)),
+            (Pending, None, None, due, Some(Overdue)),
+            // Revoked before it fell due: nothing was to be published.
+            (Withdrawn, None, Some(before), after, None),
+            // Revoked only after it fell due unpublished: it was missed.
+            (Withdrawn, None, Some(after), after, Some(Overdue)),
+            (Withheld, None, None, after, None),
+        ] {
+            assert_eq!(
+                timeliness(status, due, published, withdrawn, now),
+                expected,
+                "{status:?} published {published:?} withdrawn {withdrawn:?}"
+            );
+        }
     }
 
     #[test]

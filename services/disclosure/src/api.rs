@@ -13,6 +13,7 @@ use liandong_domain::disclosure::{
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::masking::mask_text;
+use liandong_plumbing::bus::Outbox;
 use liandong_plumbing::clock::SharedClock;
 use liandong_plumbing::grpc::{ApiError, actor, actor_label, page_size};
 use liandong_plumbing::runtime::Runtime;
@@ -36,6 +37,7 @@ const CLOCK_SKEW_MINUTES: i64 = 10;
 #[derive(Clone)]
 pub struct Api {
     db: Db,
+    outbox: Outbox,
     clock: SharedClock,
     limits: Limits,
     catalogue: Arc<Catalogue>,
@@ -47,6 +49,7 @@ impl Api {
     pub fn new(rt: &Runtime) -> Self {
         Self {
             db: rt.db.clone(),
+            outbox: rt.outbox.clone(),
             clock: rt.clock.clone(),
             limits: rt.cfg.limits.clone(),
             catalogue: rt.catalogue.clone(),
@@ -151,7 +154,9 @@ impl Api {
                 "disclosure {id} changed while this request was handled; read it again"
             )));
         }
+        crate::events::status_changed(&mut tx, &self.outbox, now, &row, None).await?;
         tx.commit().await?;
+        self.outbox.wake();
         Ok(to_pb(&self.catalogue, &row, now))
     }
 }

@@ -11,7 +11,7 @@ use liandong_domain::disclosure::{self, BodyKind, DisclosureAction, DisclosureSt
 use liandong_domain::ids::{DepartmentCode, MatterCode};
 use liandong_domain::masking::{Party, PartyKind, mask_party, mask_text, mask_text_for};
 use liandong_domain::outcome::OutcomeKind;
-use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
+use liandong_plumbing::bus::{Handler, HandlerError, Outbox, decode_payload};
 use liandong_plumbing::grpc::event_actor_label;
 use liandong_plumbing::store::Tx;
 use liandong_plumbing::time::from_ts;
@@ -27,6 +27,8 @@ use crate::store::{self, DisclosureRow};
 pub struct Decisions {
     pub catalogue: Arc<Catalogue>,
     pub calendar: Arc<Calendar>,
+    /// Each disclosure's new state leaves as an event with the change.
+    pub outbox: Outbox,
 }
 
 /// A decision as the three events carry it.
@@ -180,6 +182,7 @@ impl Decisions {
                     old.disclosure_id
                 )));
             }
+            crate::events::status_changed(tx, &self.outbox, now, &old, Some(&env.event_id)).await?;
             tracing::info!(disclosure_id = %old.disclosure_id, change = change.as_str(), "Withdrew the disclosure of a changed decision.");
         }
         if change == DecisionChange::Amend {
@@ -270,6 +273,7 @@ impl Decisions {
             ..DisclosureRow::default()
         };
         if store::insert(tx, &row).await? {
+            crate::events::status_changed(tx, &self.outbox, now, &row, Some(&env.event_id)).await?;
             tracing::info!(
                 disclosure_id = %row.disclosure_id,
                 case_id = %row.case_id,

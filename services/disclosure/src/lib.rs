@@ -5,6 +5,7 @@
 mod api;
 mod consume;
 mod convert;
+mod events;
 mod store;
 
 use std::future::Future;
@@ -46,6 +47,7 @@ impl Application {
         let handler = consume::Decisions {
             catalogue: rt.catalogue.clone(),
             calendar: rt.calendar.clone(),
+            outbox: rt.outbox.clone(),
         };
         // Decisions reach the disclosure service as one of their receivers (bus::routes), so a
         // decision the broker loses is re-sent until it is here. Each event stands alone, so
@@ -107,7 +109,14 @@ async fn recompute_provisional(rt: &Runtime) -> anyhow::Result<()> {
         };
         let due = liandong_domain::disclosure::publication_due(&rt.calendar, decided_at, class);
         liandong_plumbing::runtime::note_deadline(&due, "disclosure due date");
-        store::set_due(&rt.db, &id, due.due, due.provisional).await?;
+        // The new due date and its event commit together.
+        let now = rt.clock.now();
+        let mut tx = rt.db.begin().await?;
+        store::set_due(&mut tx, &id, due.due, due.provisional).await?;
+        if let Some(row) = store::get_in_tx(&mut tx, &id).await? {
+            events::status_changed(&mut tx, &rt.outbox, now, &row, None).await?;
+        }
+        tx.commit().await?;
     }
     Ok(())
 }

@@ -189,12 +189,12 @@ pub async fn provisional(db: &Db) -> Result<Vec<(String, DateTime<Utc>, String)>
 
 /// Stores a recomputed due date.
 pub async fn set_due(
-    db: &Db,
+    tx: &mut Tx,
     id: &str,
     due_at: DateTime<Utc>,
     provisional: bool,
 ) -> Result<(), sqlx::Error> {
-    with_db!(db, |p| sqlx::query(
+    with_tx!(tx, |p| sqlx::query(
         "UPDATE disclosures SET due_at = $1, due_provisional = $2 WHERE disclosure_id = $3"
     )
     .bind(due_at)

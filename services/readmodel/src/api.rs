@@ -109,6 +109,19 @@ struct ReviewRow {
     answered_at: Option<DateTime<Utc>>,
 }
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct DisclosureRow {
+    town: String,
+    body_kind: String,
+    body_code: String,
+    status: String,
+    decided_at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+    published_at: Option<DateTime<Utc>>,
+    withdrawn_at: Option<DateTime<Utc>>,
+    withdrawal_due_at: Option<DateTime<Utc>>,
+}
+
 /// The parsed filters.
 struct Filters {
     town: Option<TownCode>,
@@ -260,6 +273,14 @@ impl Api {
         )
         .fetch_all(p)
         .await)?;
+        let disclosures: Vec<DisclosureRow> = with_db!(&self.db, |p| {
+            sqlx::query_as(
+            "SELECT town, body_kind, body_code, status, decided_at, due_at, published_at, withdrawn_at, \
+             withdrawal_due_at FROM rm_disclosures ORDER BY body_kind, body_code"
+        )
+        .fetch_all(p)
+        .await
+        })?;
         let callbacks: Vec<CallbackRow> = with_db!(&self.db, |p| sqlx::query_as(
             "SELECT town, satisfaction, reopened, called_at FROM rm_callbacks"
         )
@@ -558,6 +579,8 @@ impl Api {
         review.median_secs = spread.median_secs;
         review.p90_secs = spread.p90_secs;
 
+        let disclosure = disclosure_timeliness(&f, &disclosures, now);
+
         Ok(pb::GetDashboardResponse {
             as_of: Some(to_ts(now)),
             town: f.town.map(|t| t.to_string()).unwrap_or_default(),
@@ -577,8 +600,64 @@ impl Api {
             version,
             escalations: escalated,
             satisfaction: Some(satisfaction),
+            disclosure: Some(disclosure),
         })
     }
+}
+
+/// The period's decisions' disclosures against their due dates (`disclosure::timeliness`), in
+/// all and per deciding body. A department filter keeps that department's own disclosures.
+fn disclosure_timeliness(
+    f: &Filters,
+    rows: &[DisclosureRow],
+    now: DateTime<Utc>,
+) -> pb::DisclosureTimeliness {
+    use liandong_domain::disclosure::{DisclosureStatus, Timeliness, timeliness};
+    let mut all = pb::DisclosureTimeliness::default();
+    let mut bodies: BTreeMap<String, pb::BodyDisclosure> = BTreeMap::new();
+    for r in rows {
+        let department = if r.body_kind == "department" {
+            r.body_code.as_str()
+        } else {
+            ""
+        };
+        if !(f.town(&r.town) && f.department(department) && f.period(r.decided_at)) {
+            continue;
+        }
+        let Ok(status) = DisclosureStatus::parse(&r.status) else {
+            continue;
+        };
+        if let (Some(withdrawn), Some(due)) = (r.withdrawn_at, r.withdrawal_due_at) {
+            all.withdrawn += 1;
+            if withdrawn < due {
+                all.withdrawn_on_time += 1;
+            }
+        }
+        let Some(t) = timeliness(status, r.due_at, r.published_at, r.withdrawn_at, now) else {
+            continue;
+        };
+        let key = format!("{}:{}", r.body_kind, r.body_code);
+        let body = bodies
+            .entry(key.clone())
+            .or_insert_with(|| pb::BodyDisclosure {
+                body: key,
+                ..Default::default()
+            });
+        all.due += 1;
+        body.due += 1;
+        let (a, b) = match t {
+            Timeliness::PublishedOnTime => {
+                (&mut all.published_on_time, &mut body.published_on_time)
+            }
+            Timeliness::PublishedLate => (&mut all.published_late, &mut body.published_late),
+            Timeliness::Overdue => (&mut all.overdue, &mut body.overdue),
+            Timeliness::Pending => (&mut all.pending, &mut body.pending),
+        };
+        *a += 1;
+        *b += 1;
+    }
+    all.bodies = bodies.into_values().collect();
+    all
 }
 
 fn counts(m: BTreeMap<String, i64>) -> Vec<pb::Count> {

@@ -275,6 +275,10 @@ impl Handler for Figures {
                 .map(|r| r.rows_affected())
                 })?;
             }
+            "disclosure.disclosure_status_changed" => {
+                let e: ev::DisclosureStatusChanged = decode_payload(env)?;
+                disclosure(tx, env, &e).await?;
+            }
             // Everything else on the streams changes no figure.
             _ => return Ok(()),
         }
@@ -430,5 +434,49 @@ async fn review(
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Keeps a disclosure's newest state: a state numbered below the one kept (an event that
+/// arrived late) changes nothing.
+async fn disclosure(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: &ev::DisclosureStatusChanged,
+) -> Result<(), HandlerError> {
+    let (Some(decided_at), Some(due_at)) =
+        (from_ts(e.decided_at.as_ref()), from_ts(e.due_at.as_ref()))
+    else {
+        return Err(HandlerError::Reject(format!(
+            "{} {} carries no decision time or due date",
+            env.event_type, env.event_id
+        )));
+    };
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO rm_disclosures (disclosure_id, seq, town, case_id, body_kind, body_code, class, status, \
+         decided_at, due_at, published_at, withdrawn_at, withdrawal_due_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (disclosure_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
+         due_at = excluded.due_at, published_at = excluded.published_at, withdrawn_at = excluded.withdrawn_at, \
+         withdrawal_due_at = excluded.withdrawal_due_at WHERE rm_disclosures.seq < excluded.seq"
+    )
+    .bind(&e.disclosure_id)
+    .bind(env.aggregate_seq as i64)
+    .bind(&e.town)
+    .bind(&e.case_id)
+    .bind(&e.body_kind)
+    .bind(&e.body_code)
+    .bind(&e.class)
+    .bind(&e.status)
+    .bind(decided_at)
+    .bind(due_at)
+    .bind(from_ts(e.published_at.as_ref()))
+    .bind(from_ts(e.withdrawn_at.as_ref()))
+    .bind(from_ts(e.withdrawal_due_at.as_ref()))
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }

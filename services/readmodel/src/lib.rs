@@ -32,11 +32,12 @@ pub const SERVICE_NAME: &str = "liandong.readmodel.v1.DashboardService";
 pub const NAME: &str = "readmodel";
 
 /// The streams it reads: every source that publishes facts the figures count.
-const OBSERVED: [Source; 4] = [
+const OBSERVED: [Source; 5] = [
     Source::Brigade,
     Source::Board,
     Source::County,
     Source::Review,
+    Source::Disclosure,
 ];
 
 /// The read model, built and bound, ready to run.

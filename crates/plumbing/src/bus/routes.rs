@@ -99,6 +99,9 @@ pub const ROUTES: &[Route] = &[
     route(County, "obligation_overdue", Any, &[Board]),
     route(County, "obligation_met", Any, &[Board]),
     route(County, "extension_requested", Any, &[Board]),
+    // The disclosure service: how each disclosure stands against its due date. Observers
+    // (the read model) read it; no service must act on it, so it wants no receipt.
+    route(Disclosure, "disclosure_status_changed", Any, &[]),
     // The legal review answers whoever asked: the town's brigade or a department.
     route(Review, "review_approved", Town, &[Brigade]),
     route(Review, "review_approved", Department, &[County]),
@@ -165,8 +168,10 @@ mod tests {
                     r.event
                 );
             }
+            // Only an event written for observers (the read model) goes without a receiver.
+            let observed_only = [(Disclosure, "disclosure_status_changed")];
             assert!(
-                !r.receivers.is_empty(),
+                !r.receivers.is_empty() || observed_only.contains(&(r.source, r.event)),
                 "{}.{} has no receiver",
                 r.source,
                 r.event
