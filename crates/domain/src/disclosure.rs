@@ -316,27 +316,33 @@ mod tests {
     #[test]
     fn timeliness_counts_publication_against_the_end_of_the_last_day() {
         use DisclosureStatus::{Pending, Published, Withdrawn, Withheld};
-        use Timeliness::*;
+        use Timeliness as T;
         let due = at("2026-03-13T00:00:00+08:00");
         let before = at("2026-03-12T23:59:59+08:00");
         let after = at("2026-03-16T09:00:00+08:00");
         for (status, published, withdrawn, now, expected) in [
-            (Published, Some(before), None, after, Some(PublishedOnTime)),
-            (Published, Some(due), None, after, Some(PublishedLate)),
+            (
+                Published,
+                Some(before),
+                None,
+                after,
+                Some(T::PublishedOnTime),
+            ),
+            (Published, Some(due), None, after, Some(T::PublishedLate)),
             // Published, then withdrawn after a change: its publication still counts.
             (
                 Withdrawn,
                 Some(before),
                 Some(after),
                 after,
-                Some(PublishedOnTime),
+                Some(T::PublishedOnTime),
             ),
-            (Pending, None, None, before, Some(Pending)),
-            (Pending, None, None, due, Some(Overdue)),
+            (Pending, None, None, before, Some(T::Pending)),
+            (Pending, None, None, due, Some(T::Overdue)),
             // Revoked before it fell due: nothing was to be published.
             (Withdrawn, None, Some(before), after, None),
             // Revoked only after it fell due unpublished: it was missed.
-            (Withdrawn, None, Some(after), after, Some(Overdue)),
+            (Withdrawn, None, Some(after), after, Some(T::Overdue)),
             (Withheld, None, None, after, None),
         ] {
             assert_eq!(
