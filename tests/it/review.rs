@@ -95,9 +95,18 @@ async fn pending_review(hub: &TestHub, case_id: &str, round: u32) -> review::Rev
                 .reviews
                 .into_iter()
                 .find(|r| r.case_id == case_id && r.round == round)
+                // The review service's copy of the registries arrives by events of its own and
+                // may lag the request: wait until it answers for every deciding officer.
+                .filter(registry_caught_up)
         },
     )
     .await
+}
+
+/// Whether the review service's copy of the registries knows every deciding officer of `r`
+/// (every officer of these tests is certified).
+fn registry_caught_up(r: &review::Review) -> bool {
+    !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified)
 }
 
 async fn case_status(hub: &TestHub, case_id: &str, status: &str) -> brigade::GetCaseResponse {
@@ -460,6 +469,7 @@ async fn a_departments_major_decision_waits_for_its_legal_office(backend: Backen
                             .reviews
                             .into_iter()
                             .find(|r| r.case_id == case_id && r.round == round)
+                            .filter(registry_caught_up)
                     }
                 },
             )
