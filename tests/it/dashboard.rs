@@ -157,11 +157,10 @@ impl Hub {
         }
     }
 
-    /// Reports an out-of-scope case at `at`; returns the referral the department received.
-    async fn refer(&self, at: DateTime<Utc>, matter: &str, department: &'static str) -> String {
+    /// Reports a case of `matter` found at `at`, reported at `at`; returns it as triaged.
+    async fn report(&self, at: DateTime<Utc>, matter: &str) -> brigade::Case {
         self.clock.set(at);
-        let case = self
-            .brigade
+        self.brigade
             .clone()
             .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
                 town: T1.into(),
@@ -172,15 +171,18 @@ impl Hub {
                 description: format!("巡查发现 {matter}"),
                 found_at: Some(liandong_plumbing::time::to_ts(at)),
                 evidence_refs: vec!["photo-001.jpg".into()],
-                complex: false,
-                triage_override: None,
-                request_id: String::new(),
+                ..Default::default()
             }))
             .await
             .expect("the report is taken")
             .into_inner()
             .case
-            .expect("a case");
+            .expect("a case")
+    }
+
+    /// Reports an out-of-scope case at `at`; returns the referral the department received.
+    async fn refer(&self, at: DateTime<Utc>, matter: &str, department: &'static str) -> String {
+        let case = self.report(at, matter).await;
         assert_eq!(case.status, "referred", "{matter} goes out of scope");
         let county = self.county.clone();
         eventually(
@@ -208,6 +210,13 @@ impl Hub {
             },
         )
         .await
+    }
+
+    /// Reports at `at` a case the town handles itself; returns its id.
+    async fn report_in_scope(&self, at: DateTime<Utc>, matter: &str) -> String {
+        let case = self.report(at, matter).await;
+        assert_eq!(case.status, "open", "{matter} stays with the town");
+        case.case_id
     }
 
     async fn sign_for(&self, at: DateTime<Utc>, department: &'static str, id: &str) {
@@ -357,6 +366,8 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
     hub.conclude(march(4, 9, 0), "forestry", &a1, fine).await; // A1 +48 h
     hub.accept(march(4, 10, 0), "water_resources", &b1).await; // B1 +48 h
     hub.sign_for(march(5, 10, 0), "forestry", &a3).await; // A3 +48 h: late
+    // A case the town handles itself (C1), still open: counted from its report.
+    hub.report_in_scope(march(5, 11, 0), "CSGL-001").await;
     let education = ev::Outcome {
         kind: "education".into(),
         summary: "初次违法且危害后果轻微，予以批评教育".into(),
@@ -382,8 +393,9 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
             && f.departments.iter().map(|d| d.steps[1].count).sum::<u32>() == 3
             && f.disclosure
                 .as_ref()
-                .is_some_and(|d| d.due == 2 && d.published_on_time == 1))
-        .then_some(f)
+                .is_some_and(|d| d.due == 2 && d.published_on_time == 1)
+            && f.cases_by_path.iter().map(|c| c.count).sum::<i64>() == 5)
+            .then_some(f)
     })
     .await;
     assert_eq!(all.town, T1, "the chair reads the own town");
@@ -486,15 +498,23 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
     assert_eq!(ranked, [(1, "forestry", 3, 667, Some(2 * D))]);
     assert_eq!(ranking.too_few, ["water_resources"]);
 
-    // Cases: four, all out of scope, all in March; three LY-001, one SL-001.
+    // Cases: five, all in March: C1 in scope (CSGL-001, open, counted from its report), four
+    // out of scope (three LY-001, one SL-001).
     let counts = |c: &[pb::Count]| -> Vec<(String, i64)> {
         c.iter().map(|c| (c.key.clone(), c.count)).collect()
     };
-    assert_eq!(counts(&all.cases_by_path), [("out_of_scope".into(), 4)]);
-    assert_eq!(counts(&all.cases_by_month), [("2026-03".into(), 4)]);
+    assert_eq!(
+        counts(&all.cases_by_path),
+        [("in_scope".into(), 1), ("out_of_scope".into(), 4)]
+    );
+    assert_eq!(counts(&all.cases_by_month), [("2026-03".into(), 5)]);
     assert_eq!(
         counts(&all.cases_by_matter),
-        [("LY-001".into(), 3), ("SL-001".into(), 1)]
+        [
+            ("CSGL-001".into(), 1),
+            ("LY-001".into(), 3),
+            ("SL-001".into(), 1)
+        ]
     );
     // Outcomes: one fine of 3,000 yuan, one education without penalty.
     let o = all.outcomes.clone().unwrap();

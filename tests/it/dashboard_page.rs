@@ -335,6 +335,7 @@ async fn the_dashboard_shows_the_demo_in_chinese_and_updates_without_a_reload() 
         "处理结果",
         "仅教育不处罚",
         "法制审核用时",
+        "公示及时率",
         "回访满意度",
         "满意及基本满意 100.0%",
         "超期督办",

@@ -9,12 +9,12 @@ use liandong_domain::ids::{DepartmentCode, MatterCode, RequestId, TownCode, Town
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::state::{CaseAction, CaseStatus};
 use liandong_domain::triage::{Path, Triage, TriageError, triage};
-use liandong_plumbing::bus::Outbox;
+use liandong_plumbing::bus::{NewEvent, Outbox};
 use liandong_plumbing::clock::SharedClock;
 use liandong_plumbing::grpc::{ApiError, actor, actor_to_event, page_size};
 use liandong_plumbing::runtime::Runtime;
 use liandong_plumbing::store::Db;
-use liandong_plumbing::time::from_ts;
+use liandong_plumbing::time::{from_ts, to_ts};
 use liandong_proto::brigade::v1::{self as pb, brigade_service_server::BrigadeService};
 use liandong_proto::events::v1 as ev;
 use tonic::{Request, Response, Status};
@@ -341,6 +341,35 @@ impl Api {
             who: &who,
             causation_id: None,
         };
+        // Every case, whatever its path, is announced for the figures when it is reported.
+        let reported = ev::CaseReported {
+            case_id: case_id.clone(),
+            town: town.clone(),
+            matters: report.matters.iter().map(ToString::to_string).collect(),
+            path: crate::convert::path_from_str(t.path.as_str()) as i32,
+            department: t
+                .department
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            found_at: Some(to_ts(report.found_at)),
+            source: row.source.clone(),
+        };
+        self.outbox
+            .emit(
+                &mut tx,
+                now,
+                NewEvent {
+                    event_type: "case_reported",
+                    town: &town,
+                    department: None,
+                    aggregate_id: &case_id,
+                    actor: Some(actor_to_event(actor)),
+                    causation_id: None,
+                },
+                &reported,
+            )
+            .await?;
         match t.path {
             Path::InScope => {}
             Path::OutOfScope => {

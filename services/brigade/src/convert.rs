@@ -16,7 +16,7 @@ pub fn path_from_pb(p: ev::Path) -> Option<Path> {
     }
 }
 
-fn path_from_str(s: &str) -> ev::Path {
+pub(crate) fn path_from_str(s: &str) -> ev::Path {
     match s {
         "in_scope" => ev::Path::InScope,
         "joint" => ev::Path::Joint,

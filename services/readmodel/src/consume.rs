@@ -90,6 +90,20 @@ impl Handler for Figures {
                 )
                 .await?;
             }
+            "brigade.case_reported" => {
+                let e: ev::CaseReported = decode_payload(env)?;
+                let seen = from_ts(e.found_at.as_ref()).unwrap_or(at);
+                case(
+                    tx,
+                    &e.case_id,
+                    &env.town,
+                    path_name(e.path),
+                    &e.department,
+                    &e.matters,
+                    seen,
+                )
+                .await?;
+            }
             "brigade.referral_withdrawn" => {
                 let e: ev::ReferralWithdrawn = decode_payload(env)?;
                 let item = referral_item(&e.referral_id, &e.case_id, env);

@@ -56,6 +56,8 @@ pub const ROUTES: &[Route] = &[
     route(Brigade, "joint_submitted", Any, &[Board]),
     route(Brigade, "joint_executed", Any, &[Board]),
     route(Brigade, "review_requested", Any, &[Review]),
+    // Every case from its report, for observers (the read model); no receiver.
+    route(Brigade, "case_reported", Any, &[]),
     route(Brigade, "case_concluded", Any, &[Disclosure]),
     route(Brigade, "decision_changed", Any, &[Disclosure]),
     route(Brigade, "officer_certificate_changed", Any, &[Review]),
@@ -169,7 +171,10 @@ mod tests {
                 );
             }
             // Only an event written for observers (the read model) goes without a receiver.
-            let observed_only = [(Disclosure, "disclosure_status_changed")];
+            let observed_only = [
+                (Disclosure, "disclosure_status_changed"),
+                (Brigade, "case_reported"),
+            ];
             assert!(
                 !r.receivers.is_empty() || observed_only.contains(&(r.source, r.event)),
                 "{}.{} has no receiver",
