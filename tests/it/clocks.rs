@@ -803,3 +803,97 @@ async fn returns_past_the_cap_go_to_the_chair() {
     assert_eq!(still.status, "dispatched");
     hub.stop().await;
 }
+
+/// Every `obligation_overdue` the board wrote to its outbox for `obligation_id`: the levels.
+async fn board_overdue_levels(hub: &TestHub, obligation_id: &str) -> Vec<u32> {
+    let cfg = &hub.env.cfg;
+    let db = Db::open(cfg.database_url.as_deref(), &cfg.data_dir, "board", 2)
+        .await
+        .unwrap_or_else(|e| panic!("the board's database: {e:#}"));
+    let rows: Vec<Vec<u8>> = with_db!(&db, |p| {
+        sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE event_type LIKE '%obligation_overdue' ORDER BY created_at"
+    )
+    .fetch_all(p)
+    .await
+    })
+    .expect("the outbox");
+    db.close().await;
+    rows.iter()
+        .map(|b| {
+            let env = ev::Envelope::decode(b.as_slice()).expect("an envelope");
+            ev::ObligationOverdue::decode(env.payload.as_slice()).expect("a payload")
+        })
+        .filter(|e| e.obligation_id == obligation_id)
+        .map(|e| e.level)
+        .collect()
+}
+
+/// The joint meeting's own clock: a joint case submitted on Monday 2 March at 09:00 is to be
+/// decided within 10 working days (`joint_decision`), by 24:00 on Monday 16th; the second
+/// threshold is 5 working days later, 24:00 on Monday 23rd. Not decided, it goes on the chair's
+/// supervision list once per threshold, and off it when the chair rules.
+#[tokio::test]
+async fn a_joint_case_not_decided_in_time_goes_on_the_chairs_list_until_it_is_ruled() {
+    let (hub, clock) = hub_at(Backend::Sqlite, DISPATCH).await;
+    let case_id = report(&hub, DISPATCH, &["TD-001"], "非法占用基本农田建房").await;
+    let item = eventually("the joint case on the agenda", WAIT, || async {
+        hub.board
+            .clone()
+            .list_agenda(As::board_chair(T1).req(board::ListAgendaRequest {
+                town: T1.into(),
+                ..Default::default()
+            }))
+            .await
+            .ok()?
+            .into_inner()
+            .items
+            .into_iter()
+            .find(|i| {
+                i.kind == "joint_case" && i.facts.as_ref().is_some_and(|f| f.case_id == case_id)
+            })
+    })
+    .await;
+    let obligation = format!("{}:joint_decision", item.item_id);
+
+    set_time(&clock, "2026-03-17T00:30:00+08:00");
+    let first = on_the_list(&hub, &case_id, "joint_decision", 1).await;
+    assert_eq!(first.obligation_id, obligation);
+    assert_eq!(first.deadline, Some(to_ts(at("2026-03-17T00:00:00+08:00"))));
+    assert!(first.resolved_at.is_none());
+    set_time(&clock, "2026-03-24T00:30:00+08:00");
+    let second = on_the_list(&hub, &case_id, "joint_decision", 2).await;
+    assert_eq!(
+        second.entry_id, first.entry_id,
+        "one entry, raised to level 2"
+    );
+    // Once per threshold, however often the watcher looked.
+    let levels = eventually("both thresholds announced", WAIT, || async {
+        let levels = board_overdue_levels(&hub, &obligation).await;
+        (levels.len() >= 2).then_some(levels)
+    })
+    .await;
+    assert_eq!(levels, [1, 2]);
+
+    // The chair rules at last: the entry is resolved at the ruling.
+    hub.board
+        .clone()
+        .approve_joint(As::board_chair(T1).req(board::ApproveJointRequest {
+            item_id: item.item_id.clone(),
+            lead_department: "natural_resources".into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("approved");
+    let resolved = eventually("the entry resolved", WAIT, || async {
+        supervision(&hub)
+            .await
+            .entries
+            .into_iter()
+            .find(|e| e.obligation_id == obligation && e.resolved_at.is_some())
+    })
+    .await;
+    assert_eq!(resolved.level, 2);
+    assert_eq!(board_overdue_levels(&hub, &obligation).await, [1, 2]);
+    hub.stop().await;
+}

@@ -163,6 +163,10 @@ impl Api {
     /// Stores the item if nobody changed its status since it was read.
     async fn save(&self, tx: &mut Tx, item: &ItemRow, from: &str) -> Result<(), ApiError> {
         if store::update(tx, item, from).await? {
+            // A ruling meets the meeting's time limit (a joint case's clock; others have none).
+            if let Some(at) = item.decided_at {
+                crate::clocks::stop(tx, &item.item_id, at).await?;
+            }
             Ok(())
         } else {
             Err(ApiError::FailedPrecondition(format!(

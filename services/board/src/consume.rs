@@ -55,6 +55,9 @@ async fn joint_submitted(
         ..ItemRow::default()
     };
     store::insert(tx, &item).await?;
+    // The meeting's time limit runs from the submission (time_limits: joint_decision).
+    let submitted_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
+    crate::clocks::start(tx, &item.item_id, &item.town, &item.case_id, submitted_at).await?;
     Ok(())
 }
 

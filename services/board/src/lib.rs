@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod clocks;
 mod consume;
 mod convert;
 mod minutes;
@@ -137,6 +138,16 @@ impl Application {
             ordered: false,
         };
         rt.consume(callbacks, satisfaction::CallbackEvents);
+        // The meeting's own clock on the joint cases it has to decide.
+        let watcher = clocks::Watcher {
+            db: rt.db.clone(),
+            outbox: rt.outbox.clone(),
+            clock: rt.clock.clone(),
+            policy: rt.time_limits.clone(),
+            calendar: rt.calendar.clone(),
+        };
+        let every = std::time::Duration::from_millis(rt.cfg.clock_check_ms.max(10));
+        rt.spawn(watcher.run(every, rt.stop.clone()));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

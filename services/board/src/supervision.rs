@@ -121,6 +121,64 @@ async fn raise(tx: &mut Tx, e: &EntryRow) -> Result<(), sqlx::Error> {
     })
 }
 
+/// An obligation that ran past a threshold, for the chair's list.
+pub struct Overdue<'a> {
+    pub obligation_id: &'a str,
+    pub town: &'a str,
+    pub case_id: &'a str,
+    pub department: &'a str,
+    pub referral_id: &'a str,
+    pub kind: &'a str,
+    pub level: i64,
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// Puts `o` on the chair's list (or raises its entry to the new level), as the county's and
+/// the brigade's `obligation_overdue` do; the board's own clock calls it directly.
+pub async fn raise_overdue(
+    tx: &mut Tx,
+    o: &Overdue<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    raise(
+        tx,
+        &EntryRow {
+            entry_id: o.obligation_id.to_owned(),
+            town: o.town.to_owned(),
+            case_id: o.case_id.to_owned(),
+            department: o.department.to_owned(),
+            referral_id: o.referral_id.to_owned(),
+            reason: "overdue".into(),
+            obligation_id: o.obligation_id.to_owned(),
+            kind: o.kind.to_owned(),
+            level: o.level,
+            deadline: o.deadline,
+            raised_at: now,
+            resolved_at: None,
+            returns: 0,
+        },
+    )
+    .await
+}
+
+/// Resolves the entry of an obligation that was met at last.
+pub async fn resolve(
+    tx: &mut Tx,
+    obligation_id: &str,
+    met: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+            "UPDATE supervision SET resolved_at = $1 WHERE entry_id = $2 AND resolved_at IS NULL",
+        )
+        .bind(met)
+        .bind(obligation_id)
+        .execute(c)
+        .await
+        .map(|_| ())
+    })
+}
+
 /// A returned referral was made a dispute: when it is the case's `cap`-th return, the case goes
 /// on the chair's supervision list too, and the county takes no further return of it.
 pub async fn note_return(
@@ -181,23 +239,19 @@ impl Handler for ClockEvents {
             // The county's clocks on its departments, and the brigade's on its own cases.
             "county.obligation_overdue" | "brigade.obligation_overdue" => {
                 let e: ev::ObligationOverdue = decode_payload(env)?;
-                raise(
+                raise_overdue(
                     tx,
-                    &EntryRow {
-                        entry_id: e.obligation_id.clone(),
-                        town: env.town.clone(),
-                        case_id: e.case_id,
-                        department: e.department,
-                        referral_id: e.referral_id,
-                        reason: "overdue".into(),
-                        obligation_id: e.obligation_id,
-                        kind: e.kind,
+                    &Overdue {
+                        obligation_id: &e.obligation_id,
+                        town: &env.town,
+                        case_id: &e.case_id,
+                        department: &e.department,
+                        referral_id: &e.referral_id,
+                        kind: &e.kind,
                         level: i64::from(e.level),
                         deadline: from_ts(e.deadline.as_ref()),
-                        raised_at: now,
-                        resolved_at: None,
-                        returns: 0,
                     },
+                    now,
                 )
                 .await?;
                 Ok(())
@@ -205,16 +259,7 @@ impl Handler for ClockEvents {
             "county.obligation_met" | "brigade.obligation_met" => {
                 let e: ev::ObligationMet = decode_payload(env)?;
                 let met = from_ts(e.met_at.as_ref()).unwrap_or(now);
-                with_tx!(tx, |c| {
-                    sqlx::query(
-                    "UPDATE supervision SET resolved_at = $1 WHERE entry_id = $2 AND resolved_at IS NULL"
-                )
-                .bind(met)
-                .bind(&e.obligation_id)
-                .execute(c)
-                .await
-                .map(|_| ())
-                })?;
+                resolve(tx, &e.obligation_id, met).await?;
                 Ok(())
             }
             "county.extension_requested" => {

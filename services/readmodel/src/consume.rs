@@ -209,7 +209,9 @@ impl Handler for Figures {
                 let item = task_item(&e.task_id, &e.case_id, env);
                 step(tx, &item, Column::Concluded, at).await?;
             }
-            "county.obligation_overdue" | "brigade.obligation_overdue" => {
+            "county.obligation_overdue"
+            | "brigade.obligation_overdue"
+            | "board.obligation_overdue" => {
                 let e: ev::ObligationOverdue = decode_payload(env)?;
                 let deadline = from_ts(e.deadline.as_ref());
                 with_tx!(tx, |c| {

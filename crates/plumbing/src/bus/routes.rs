@@ -75,6 +75,10 @@ pub const ROUTES: &[Route] = &[
     route(Board, "joint_sent_back", Any, &[Brigade]),
     route(Board, "dispute_settled", Any, &[Brigade]),
     route(Board, "task_assigned", Any, &[County]),
+    // The meeting's own clock on the joint cases it decides: it puts them on its own
+    // supervision list; observers (the read model) count them. No receiver.
+    route(Board, "obligation_overdue", Any, &[]),
+    route(Board, "obligation_met", Any, &[]),
     route(Board, "extension_granted", Any, &[County]),
     route(Board, "extension_refused", Any, &[County]),
     // The county departments.
@@ -174,6 +178,8 @@ mod tests {
             let observed_only = [
                 (Disclosure, "disclosure_status_changed"),
                 (Brigade, "case_reported"),
+                (Board, "obligation_overdue"),
+                (Board, "obligation_met"),
             ];
             assert!(
                 !r.receivers.is_empty() || observed_only.contains(&(r.source, r.event)),

@@ -1,0 +1,246 @@
+//! The joint meeting's own clock (办理时限): a joint case on the agenda is decided within the
+//! policy's `joint_decision` limit from its submission. Started with the agenda item and
+//! stopped by the chair's ruling, each in the same transaction; a watcher computes the deadline
+//! with the calendar, puts a case that ran out on the chair's supervision list (督办) once per
+//! threshold, resolves the entry when it is decided at last, and announces both
+//! (`board.obligation_overdue`, `board.obligation_met`) for the figures.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use liandong_domain::calendar::Calendar;
+use liandong_domain::time_limits::{ObligationKind, TimeLimits};
+use liandong_plumbing::bus::{NewEvent, Outbox};
+use liandong_plumbing::clock::SharedClock;
+use liandong_plumbing::store::{Backend, Db, Tx};
+use liandong_plumbing::time::to_ts;
+use liandong_plumbing::with_tx;
+use liandong_proto::events::v1 as ev;
+use tokio_util::sync::CancellationToken;
+
+/// The obligation id of an agenda item's decision.
+pub fn obligation_id(item_id: &str) -> String {
+    format!("{item_id}:joint_decision")
+}
+
+/// Starts the clock of a joint case put on the agenda, submitted at `submitted_at`.
+pub async fn start(
+    tx: &mut Tx,
+    item_id: &str,
+    town: &str,
+    case_id: &str,
+    submitted_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO joint_clocks (item_id, town, case_id, started_at, deadline, second_threshold, limit_text, \
+         level, next_check_at, met_at) VALUES ($1,$2,$3,$4,NULL,NULL,'',0,$4,NULL) ON CONFLICT (item_id) DO NOTHING"
+    )
+    .bind(item_id)
+    .bind(town)
+    .bind(case_id)
+    .bind(submitted_at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
+/// Stops the clock of `item_id` (the chair ruled on it at `at`); a clock that had run out is
+/// looked at once more, to resolve its supervision entry and announce it was met.
+pub async fn stop(tx: &mut Tx, item_id: &str, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE joint_clocks SET met_at = $1, next_check_at = CASE WHEN level > 0 THEN $1 ELSE NULL END \
+         WHERE item_id = $2 AND met_at IS NULL"
+    )
+    .bind(at)
+    .bind(item_id)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ClockRow {
+    item_id: String,
+    town: String,
+    case_id: String,
+    started_at: DateTime<Utc>,
+    deadline: Option<DateTime<Utc>>,
+    second_threshold: Option<DateTime<Utc>>,
+    limit_text: String,
+    level: i64,
+    next_check_at: Option<DateTime<Utc>>,
+    met_at: Option<DateTime<Utc>>,
+}
+
+/// The policy and calendar the watcher computes deadlines with.
+#[derive(Debug, Clone)]
+pub struct Watcher {
+    pub db: Db,
+    pub outbox: Outbox,
+    pub clock: SharedClock,
+    pub policy: Arc<TimeLimits>,
+    pub calendar: Arc<Calendar>,
+}
+
+impl Watcher {
+    /// Looks every `every` for clocks with something to do, until the service stops.
+    pub async fn run(self, every: std::time::Duration, stop: CancellationToken) {
+        loop {
+            loop {
+                if stop.is_cancelled() {
+                    return;
+                }
+                match self.check_once().await {
+                    Ok(n) if n > 0 => {
+                        self.outbox.wake();
+                        continue;
+                    }
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "The joint meeting's clocks could not be checked; trying again later.");
+                        break;
+                    }
+                }
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+
+    /// Handles, in one transaction, up to a batch of due clocks. Rows are taken `FOR UPDATE
+    /// SKIP LOCKED` on PostgreSQL, so replicas never report one twice.
+    pub async fn check_once(&self) -> Result<usize, sqlx::Error> {
+        let now = self.clock.now();
+        let lock = if self.db.backend() == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT item_id, town, case_id, started_at, deadline, second_threshold, limit_text, level, next_check_at, met_at \
+             FROM joint_clocks WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
+             ORDER BY next_check_at, item_id LIMIT 100{lock}"
+        );
+        let mut tx = self.db.begin().await?;
+        let rows: Vec<ClockRow> = with_tx!(&mut tx, |c| sqlx::query_as(&sql)
+            .bind(now)
+            .fetch_all(c)
+            .await)?;
+        let n = rows.len();
+        let limits = self.policy.for_case(None, &[]);
+        let kind = ObligationKind::JointDecision;
+        for mut o in rows {
+            let id = obligation_id(&o.item_id);
+            let (Some(deadline), Some(second)) = (o.deadline, o.second_threshold) else {
+                // Newly started: the deadline on the calendar.
+                let d = self
+                    .policy
+                    .deadline(&self.calendar, kind, &limits, o.started_at);
+                liandong_plumbing::runtime::note_deadline(&d, "joint_decision");
+                let s = self.policy.second_threshold(&self.calendar, &limits, &d);
+                o.deadline = Some(d.due);
+                o.second_threshold = Some(s.due);
+                o.limit_text = format!("{} {}", limits.of(kind), self.policy.unit.as_str());
+                o.next_check_at = if o.met_at.is_some() {
+                    None
+                } else {
+                    Some(d.due)
+                };
+                save(&mut tx, &o).await?;
+                continue;
+            };
+            let new = |event_type| NewEvent {
+                event_type,
+                town: &o.town,
+                department: None,
+                aggregate_id: &id,
+                actor: None,
+                causation_id: None,
+            };
+            if let Some(met_at) = o.met_at {
+                o.next_check_at = None;
+                save(&mut tx, &o).await?;
+                crate::supervision::resolve(&mut tx, &id, met_at).await?;
+                let met = ev::ObligationMet {
+                    obligation_id: id.clone(),
+                    kind: kind.as_str().into(),
+                    case_id: o.case_id.clone(),
+                    referral_id: String::new(),
+                    department: String::new(),
+                    met_at: Some(to_ts(met_at)),
+                    deadline: Some(to_ts(deadline)),
+                };
+                self.outbox
+                    .emit(&mut tx, now, new("obligation_met"), &met)
+                    .await?;
+                continue;
+            }
+            let threshold = if o.level == 0 { deadline } else { second };
+            if threshold > now || o.level >= 2 {
+                o.next_check_at = (o.level < 2).then_some(threshold);
+                save(&mut tx, &o).await?;
+                continue;
+            }
+            o.level += 1;
+            o.next_check_at = (o.level == 1).then_some(second);
+            save(&mut tx, &o).await?;
+            tracing::info!(item_id = %o.item_id, level = o.level, "A joint case ran past the meeting's time limit.");
+            crate::supervision::raise_overdue(
+                &mut tx,
+                &crate::supervision::Overdue {
+                    obligation_id: &id,
+                    town: &o.town,
+                    case_id: &o.case_id,
+                    department: "",
+                    referral_id: "",
+                    kind: kind.as_str(),
+                    level: o.level,
+                    deadline: Some(deadline),
+                },
+                now,
+            )
+            .await?;
+            let overdue = ev::ObligationOverdue {
+                obligation_id: id.clone(),
+                kind: kind.as_str().into(),
+                case_id: o.case_id.clone(),
+                referral_id: String::new(),
+                department: String::new(),
+                level: u32::try_from(o.level).unwrap_or(2),
+                started_at: Some(to_ts(o.started_at)),
+                deadline: Some(to_ts(deadline)),
+                threshold: Some(to_ts(threshold)),
+                limit: o.limit_text.clone(),
+            };
+            self.outbox
+                .emit(&mut tx, now, new("obligation_overdue"), &overdue)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+async fn save(tx: &mut Tx, o: &ClockRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE joint_clocks SET deadline = $1, second_threshold = $2, limit_text = $3, level = $4, \
+         next_check_at = $5 WHERE item_id = $6"
+    )
+    .bind(o.deadline)
+    .bind(o.second_threshold)
+    .bind(&o.limit_text)
+    .bind(o.level)
+    .bind(o.next_check_at)
+    .bind(&o.item_id)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
