@@ -73,6 +73,8 @@ payloads! {
     "persuasion_recorded" => ev::PersuasionRecorded,
     "obligation_met" => ev::ObligationMet,
     "callback_recorded" => ev::CallbackRecorded,
+    "case_reported" => ev::CaseReported,
+    "disclosure_status_changed" => ev::DisclosureStatusChanged,
     "receipt" => ev::Receipt,
 }
 
