@@ -644,6 +644,9 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
             .reviews
             .into_iter()
             .find(|r| r.case_id == case.case_id)
+            // The review service's copy of the registries arrives by events and may lag the
+            // request: approval needs it to know the deciding officers.
+            .filter(|r| !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified))
     })
     .await;
     hub.review

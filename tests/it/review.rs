@@ -714,6 +714,7 @@ async fn a_lead_departments_major_entrusted_decision_waits_for_its_legal_office(
                 .reviews
                 .into_iter()
                 .find(|r| r.case_id == case_id && r.round == 1)
+                .filter(registry_caught_up)
         },
     )
     .await;

@@ -290,7 +290,13 @@ impl Clients {
             });
             async move {
                 let reviews = client.list_reviews(req).await?.into_inner().reviews;
-                Ok(reviews.into_iter().find(|r| r.case_id == case_id))
+                // The review service learns certificates from the registries' events; until it
+                // knows the deciding officers it cannot approve, so wait for that too.
+                Ok(reviews.into_iter().find(|r| {
+                    r.case_id == case_id
+                        && !r.qualification.is_empty()
+                        && r.qualification.iter().all(|q| q.qualified)
+                }))
             }
         })
         .await?;
