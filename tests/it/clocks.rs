@@ -166,13 +166,13 @@ async fn on_the_list(
     .await
 }
 
-/// Every `obligation_overdue` the county ever wrote to its outbox: (obligation, level).
-async fn overdue_events(hub: &TestHub) -> Vec<(String, u32)> {
-    // The county's own database, as it is: the running county has migrated it.
+/// Every `obligation_overdue` `service` ever wrote to its outbox, oldest first.
+async fn overdue_payloads(hub: &TestHub, service: &'static str) -> Vec<ev::ObligationOverdue> {
+    // The service's own database, as it is: the running service has migrated it.
     let cfg = &hub.env.cfg;
-    let db = Db::open(cfg.database_url.as_deref(), &cfg.data_dir, "county", 2)
+    let db = Db::open(cfg.database_url.as_deref(), &cfg.data_dir, service, 2)
         .await
-        .unwrap_or_else(|e| panic!("the county's database: {e:#}"));
+        .unwrap_or_else(|e| panic!("the {service}'s database: {e:#}"));
     let rows: Vec<Vec<u8>> = with_db!(&db, |p| {
         sqlx::query_scalar(
         "SELECT payload FROM outbox WHERE event_type LIKE '%obligation_overdue' ORDER BY created_at"
@@ -185,9 +185,17 @@ async fn overdue_events(hub: &TestHub) -> Vec<(String, u32)> {
     rows.iter()
         .map(|b| {
             let env = ev::Envelope::decode(b.as_slice()).expect("an envelope");
-            let e = ev::ObligationOverdue::decode(env.payload.as_slice()).expect("a payload");
-            (e.obligation_id, e.level)
+            ev::ObligationOverdue::decode(env.payload.as_slice()).expect("a payload")
         })
+        .collect()
+}
+
+/// Every `obligation_overdue` the county ever wrote to its outbox: (obligation, level).
+async fn overdue_events(hub: &TestHub) -> Vec<(String, u32)> {
+    overdue_payloads(hub, "county")
+        .await
+        .into_iter()
+        .map(|e| (e.obligation_id, e.level))
         .collect()
 }
 
@@ -806,24 +814,9 @@ async fn returns_past_the_cap_go_to_the_chair() {
 
 /// Every `obligation_overdue` the board wrote to its outbox for `obligation_id`: the levels.
 async fn board_overdue_levels(hub: &TestHub, obligation_id: &str) -> Vec<u32> {
-    let cfg = &hub.env.cfg;
-    let db = Db::open(cfg.database_url.as_deref(), &cfg.data_dir, "board", 2)
+    overdue_payloads(hub, "board")
         .await
-        .unwrap_or_else(|e| panic!("the board's database: {e:#}"));
-    let rows: Vec<Vec<u8>> = with_db!(&db, |p| {
-        sqlx::query_scalar(
-        "SELECT payload FROM outbox WHERE event_type LIKE '%obligation_overdue' ORDER BY created_at"
-    )
-    .fetch_all(p)
-    .await
-    })
-    .expect("the outbox");
-    db.close().await;
-    rows.iter()
-        .map(|b| {
-            let env = ev::Envelope::decode(b.as_slice()).expect("an envelope");
-            ev::ObligationOverdue::decode(env.payload.as_slice()).expect("a payload")
-        })
+        .into_iter()
         .filter(|e| e.obligation_id == obligation_id)
         .map(|e| e.level)
         .collect()

@@ -284,6 +284,38 @@ impl Runtime {
     }
 }
 
+/// Runs a service's clock watcher until `stop`: `check` handles one batch of due clocks in one
+/// transaction and says how many it took; batches follow each other (waking the relay for the
+/// events they wrote) until one finds nothing, then the watcher looks again after `every`. A
+/// failure is logged as `what` could not be checked, and tried again at the next look.
+pub async fn watch_clocks<F, Fut>(
+    what: &'static str,
+    outbox: Outbox,
+    every: std::time::Duration,
+    stop: CancellationToken,
+    mut check: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<usize, sqlx::Error>>,
+{
+    loop {
+        while !stop.is_cancelled() {
+            match check().await {
+                Ok(n) if n > 0 => outbox.wake(),
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, clocks = what, "The clocks could not be checked; trying again later.");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
 /// Deletes inbox rows older than the retention, once an hour. The retention is far longer
 /// than any re-send horizon, so an event re-sent late still finds its row and stays single.
 async fn prune_inbox(db: Db, clock: SharedClock, retention_days: i64, stop: CancellationToken) {

@@ -97,25 +97,9 @@ pub struct Watcher {
 impl Watcher {
     /// Looks every `every` for clocks with something to do, until the service stops.
     pub async fn run(self, every: std::time::Duration, stop: CancellationToken) {
-        loop {
-            loop {
-                match self.check_once().await {
-                    Ok(n) if n > 0 => {
-                        self.outbox.wake();
-                        continue;
-                    }
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "The case clocks could not be checked; trying again later.");
-                        break;
-                    }
-                }
-            }
-            tokio::select! {
-                _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(every) => {}
-            }
-        }
+        let outbox = self.outbox.clone();
+        liandong_plumbing::runtime::watch_clocks("case", outbox, every, stop, || self.check_once())
+            .await
     }
 
     /// Handles, in one transaction, up to a batch of due clocks: schedules new ones, reports a

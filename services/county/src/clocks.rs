@@ -472,25 +472,10 @@ pub async fn watch(
     every: std::time::Duration,
     stop: CancellationToken,
 ) {
-    loop {
-        loop {
-            match check_once(&db, &outbox, &clock).await {
-                Ok(n) if n > 0 => {
-                    outbox.wake();
-                    continue;
-                }
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "The clocks could not be checked; trying again later.");
-                    break;
-                }
-            }
-        }
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-    }
+    liandong_plumbing::runtime::watch_clocks("department", outbox.clone(), every, stop, || {
+        check_once(&db, &outbox, &clock)
+    })
+    .await
 }
 
 /// Reports, in one transaction, up to a batch of clocks whose next check is due: a threshold
