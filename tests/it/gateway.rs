@@ -126,6 +126,24 @@ async fn the_gateway_carries_a_referral_in_json_and_maps_errors_to_http() {
     let v = bad.json();
     assert_eq!(v["code"], "invalid_argument");
     assert_eq!(v["field_violations"][0]["field"], "matters");
+    // Input the answer would echo by the kilobyte (fifty long, odd department codes, found by
+    // schemathesis) is still a 400 naming the field, not a 500 from oversized gRPC headers.
+    let odd = "ä\u{5e513}\u{12}".repeat(100);
+    let huge = json!({"leadDepartment": "forestry", "cooperatingDepartments": vec![odd; 50]});
+    let echoed = request(
+        gw,
+        "POST",
+        &format!("/v1/agenda/{T1}-01900000-0000-7000-8000-000000000000/approve"),
+        &[("authorization", &As::board_chair(T1).bearer())],
+        Some(&huge.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(echoed.status, 400, "{}", echoed.body);
+    assert_eq!(
+        echoed.json()["field_violations"][0]["field"],
+        "cooperating_departments"
+    );
     // Malformed JSON never reaches the service.
     let malformed = request(gw, "POST", "/v1/cases", officer, Some("{\"town\": "))
         .await

@@ -74,21 +74,62 @@ impl From<liandong_domain::auth::Denied> for ApiError {
     }
 }
 
+/// The most violations an `InvalidArgument` answer lists, and the most bytes of one
+/// violation's description and of any answer's message. An answer may echo what the caller
+/// sent, and gRPC carries it in headers (the message percent-encoded, the details in base64),
+/// which a peer refuses past 16 KiB: schemathesis found fifty 300-character department codes
+/// turning a 400 into the gateway's "h2 protocol error" 500.
+pub const MAX_VIOLATIONS_SHOWN: usize = 10;
+pub const MAX_DESCRIPTION_BYTES: usize = 256;
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// `s` cut to at most `max` bytes at a character boundary, marked with `…` when cut.
+fn bounded(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
 impl From<ApiError> for Status {
     fn from(e: ApiError) -> Status {
         match e {
             ApiError::Invalid(violations) => {
-                let message = format!("invalid request: {}", describe(&violations));
+                let more = violations.len().saturating_sub(MAX_VIOLATIONS_SHOWN);
+                let shown: Vec<FieldViolation> = violations
+                    .into_iter()
+                    .take(MAX_VIOLATIONS_SHOWN)
+                    .map(|v| FieldViolation {
+                        field: bounded(&v.field, MAX_DESCRIPTION_BYTES),
+                        description: bounded(&v.description, MAX_DESCRIPTION_BYTES),
+                    })
+                    .collect();
+                let mut message = format!("invalid request: {}", describe(&shown));
+                if more > 0 {
+                    message.push_str(&format!(" (and {more} more)"));
+                }
                 let mut details = ErrorDetails::new();
-                for v in violations {
+                for v in shown {
                     details.add_bad_request_violation(v.field, v.description);
                 }
-                Status::with_error_details(Code::InvalidArgument, message, details)
+                Status::with_error_details(
+                    Code::InvalidArgument,
+                    bounded(&message, MAX_MESSAGE_BYTES),
+                    details,
+                )
             }
-            ApiError::FailedPrecondition(m) => Status::failed_precondition(m),
-            ApiError::NotFound(m) => Status::not_found(m),
-            ApiError::PermissionDenied(m) => Status::permission_denied(m),
-            ApiError::Unauthenticated(m) => Status::unauthenticated(m),
+            ApiError::FailedPrecondition(m) => {
+                Status::failed_precondition(bounded(&m, MAX_MESSAGE_BYTES))
+            }
+            ApiError::NotFound(m) => Status::not_found(bounded(&m, MAX_MESSAGE_BYTES)),
+            ApiError::PermissionDenied(m) => {
+                Status::permission_denied(bounded(&m, MAX_MESSAGE_BYTES))
+            }
+            ApiError::Unauthenticated(m) => Status::unauthenticated(bounded(&m, MAX_MESSAGE_BYTES)),
             ApiError::Internal(e) => {
                 // The cause is logged with its chain; the caller learns only that it failed.
                 tracing::error!(error = ?e, "A request failed with an internal error.");
@@ -252,4 +293,70 @@ pub fn page_size(requested: u32, default: u32, max: u32) -> i64 {
     } else {
         requested.min(max)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header_bytes(status: &Status) -> usize {
+        status
+            .clone()
+            .into_http::<()>()
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len())
+            .sum()
+    }
+
+    #[test]
+    fn an_invalid_answer_echoing_huge_input_stays_small_and_still_names_the_field() {
+        let echoed = "ä\u{5e513}\u{12}".repeat(100);
+        let violations: Vec<FieldViolation> = (0..50)
+            .map(|i| FieldViolation {
+                field: format!("cooperating_departments[{i}]"),
+                description: format!("invalid department code {echoed:?}"),
+            })
+            .collect();
+        let status = Status::from(ApiError::Invalid(violations));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(
+            status.message().starts_with(
+                "invalid request: cooperating_departments[0]: invalid department code"
+            )
+        );
+        assert!(status.message().ends_with('…'), "{}", status.message());
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES + '…'.len_utf8());
+        let details = status.get_error_details();
+        let listed = details
+            .bad_request()
+            .expect("violations")
+            .field_violations
+            .len();
+        assert_eq!(listed, MAX_VIOLATIONS_SHOWN);
+        // Far below the 16 KiB a peer accepts in headers.
+        assert!(
+            header_bytes(&status) < 8 * 1024,
+            "{}",
+            header_bytes(&status)
+        );
+    }
+
+    #[test]
+    fn a_short_invalid_answer_is_whole_and_counts_what_it_leaves_out() {
+        let violations: Vec<FieldViolation> = (0..12)
+            .map(|i| FieldViolation {
+                field: format!("f{i}"),
+                description: "is required".into(),
+            })
+            .collect();
+        let status = Status::from(ApiError::Invalid(violations));
+        assert!(
+            status.message().ends_with("f9: is required (and 2 more)"),
+            "{}",
+            status.message()
+        );
+        let long = ApiError::NotFound(format!("no agenda item {}", "x".repeat(5000)));
+        assert!(Status::from(long).message().len() < 1100);
+    }
 }
