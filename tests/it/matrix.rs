@@ -158,6 +158,10 @@ const TABLE: &[Row] = &[
     row("CountyService", "CompleteTask", r#"{"taskId": "{task}", "summary": "已配合"}"#, ("POST", "/v1/tasks/{task}/complete"),
                                                                                                                              "-  -  -  -  Y  Y  -  -  -  -  -"),
     row("CountyService", "ListHandovers", r#"{"department": "forestry"}"#, ("GET", "/v1/departments/forestry/handovers"),  "-  -  -  -  Y  Y  -  -  -  -  -"),
+    // The record of a case file forestry holds (or not yet: past authorisation either way):
+    // forestry's staff, its legal officer, its viewer and the county viewer.
+    row("CountyService", "GetCaseRecord", r#"{"department": "forestry", "caseId": "{case_out}"}"#, ("GET", "/v1/departments/forestry/cases/{case_out}/record"),
+                                                                                                                             "-  -  -  -  Y  Y  -  Y  -  Y  Y"),
     row("CountyService", "RegisterOfficer", r#"{"department": "forestry", "officer": "matrix.x", "certificateNo": "ZJ-M-2", "issuingAuthority": "浙江省人民政府", "validFrom": "2026-01-01", "validUntil": "2030-12-31"}"#,
         ("POST", "/v1/departments/forestry/officers"),                                                                      "-  -  -  -  Y  -  -  -  -  -  -"),
     row("CountyService", "ListOfficers", r#"{"department": "forestry"}"#, ("GET", "/v1/departments/forestry/officers"),    "-  -  -  -  Y  Y  -  -  -  -  -"),
@@ -490,6 +494,9 @@ async fn grpc(hub: &TestHub, row: &Row, who: &As, json: Value) -> Result<(), ton
         }
         ("CountyService", "ListHandovers") => {
             unary!(c, list_handovers, who, county::ListHandoversRequest, json)
+        }
+        ("CountyService", "GetCaseRecord") => {
+            unary!(c, get_case_record, who, county::GetCaseRecordRequest, json)
         }
         ("CountyService", "RegisterOfficer") => unary!(
             c,

@@ -124,6 +124,30 @@ async fn a_closed_forestry_case(hub: &TestHub) -> String {
     }))
     .await
     .expect("accepted");
+    // The acceptance hands the file over; forestry works on it once the file has arrived.
+    eventually("the file handed over to forestry", WAIT, || {
+        let mut c = c.clone();
+        let case_id = case.case_id.clone();
+        async move {
+            let handovers = c
+                .list_handovers(
+                    As::dispatcher("forestry").req(county::ListHandoversRequest {
+                        department: "forestry".into(),
+                        case_id,
+                        page_size: 0,
+                    }),
+                )
+                .await
+                .ok()?
+                .into_inner()
+                .handovers;
+            handovers
+                .iter()
+                .any(|h| h.status == "received")
+                .then_some(())
+        }
+    })
+    .await;
     c.assign_referral(dispatcher.req(county::AssignReferralRequest {
         referral_id: id.clone(),
         staff: vec!["lin.yuan".into()],
@@ -480,5 +504,179 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
         .join("dossier.html");
     std::fs::write(&file, &reply.body).unwrap();
     println!("The dossier's HTML is at {}", file.display());
+    hub.stop().await;
+}
+
+/// The county's own PostgreSQL database, to tamper with as an intruder would.
+async fn county_db(hub: &TestHub) -> PgConnection {
+    let url = format!(
+        "{}_county",
+        hub.env.cfg.database_url.as_deref().expect("on PostgreSQL")
+    );
+    PgConnection::connect(&url)
+        .await
+        .expect("the county's database")
+}
+
+async fn held_record(
+    hub: &TestHub,
+    who: As,
+    case_id: &str,
+) -> Result<county::GetCaseRecordResponse, tonic::Status> {
+    hub.county
+        .clone()
+        .get_case_record(who.req(county::GetCaseRecordRequest {
+            department: "forestry".into(),
+            case_id: case_id.into(),
+        }))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn the_department_holding_the_file_keeps_the_record_and_its_copy_is_verified_on_postgres() {
+    let hub = TestHub::start(Backend::Postgres).await;
+    let case_id = a_closed_forestry_case(&hub).await;
+
+    // Forestry holds the file since its acceptance: its record starts with the chain the
+    // brigade handed over, entry for entry, and goes on with forestry's own steps.
+    let r = held_record(&hub, As::dispatcher("forestry"), &case_id)
+        .await
+        .expect("forestry's staff read the record of the file it holds");
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.known_heads_checked, 1, "the head the handover named");
+    assert!(
+        r.signatures_checked >= 1,
+        "the sign-for in the chain keeps forestry's signature: {r:?}"
+    );
+    let mut brigade = brigade_db(&hub).await;
+    let (handed_length, handed_head): (i64, String) = sqlx::query_as(
+        "SELECT seq, head FROM record_heads WHERE case_id = $1 AND agency = 'county:forestry'",
+    )
+    .bind(&case_id)
+    .fetch_one(&mut brigade)
+    .await
+    .unwrap();
+    let brigade_hashes: Vec<String> = sqlx::query_scalar(
+        "SELECT hash FROM case_record WHERE case_id = $1 AND seq <= $2 ORDER BY seq",
+    )
+    .bind(&case_id)
+    .bind(handed_length)
+    .fetch_all(&mut brigade)
+    .await
+    .unwrap();
+    brigade.close().await.unwrap();
+    let held: Vec<&str> = r.entries.iter().map(|e| e.hash.as_str()).collect();
+    assert_eq!(
+        held[..handed_length as usize],
+        brigade_hashes
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()[..],
+        "the department's copy is the brigade's chain up to the handover"
+    );
+    assert_eq!(held[handed_length as usize - 1], handed_head);
+    let after: Vec<(&str, &str, &str)> = r.entries[handed_length as usize..]
+        .iter()
+        .map(|e| {
+            (
+                e.kind.as_str(),
+                e.agency.as_str(),
+                e.certificate_no.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(after[0], ("handover_received", "county:forestry", ""));
+    assert!(
+        after.contains(&("referral_assigned", "county:forestry", "")),
+        "{after:?}"
+    );
+    assert!(
+        after.contains(&("referral_concluded", "county:forestry", "ZJ-LY-0002")),
+        "the conclusion names the certificate it was taken under: {after:?}"
+    );
+    assert_eq!(r.length, r.entries.len() as u64);
+    assert_eq!(r.head, r.entries.last().unwrap().hash);
+
+    // Anyone authorised: forestry's legal office too; another department is refused.
+    assert!(
+        held_record(&hub, As::legal_officer("forestry"), &case_id)
+            .await
+            .is_ok()
+    );
+    let denied = held_record(&hub, As::dispatcher("public_security"), &case_id)
+        .await
+        .expect_err("another department's staff");
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let missing = held_record(
+        &hub,
+        As::dispatcher("forestry"),
+        &format!("{T1}-0190a0b0-0000-7000-8000-000000000009"),
+    )
+    .await
+    .expect_err("a case forestry holds no file of");
+    assert_eq!(missing.code(), Code::NotFound);
+
+    // An entry of forestry's own steps changed and re-hashed in forestry's database: the next
+    // entry's link gives it away, at that entry.
+    let mut db = county_db(&hub).await;
+    let seq = handed_length + 2;
+    let row = sqlx::query("SELECT * FROM held_record WHERE case_id = $1 AND seq = $2")
+        .bind(&case_id)
+        .bind(seq)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    let prev = parse_hash(&row.get::<String, _>("prev_hash")).unwrap();
+    let altered = EntryContent {
+        case_id: case_id.clone(),
+        seq: seq as u64,
+        at: row.get::<DateTime<Utc>, _>("at"),
+        kind: row.get("kind"),
+        agency: row.get("agency"),
+        officer: row.get("officer"),
+        role: row.get("role"),
+        certificate_no: row.get("certificate_no"),
+        detail: "改写的一步".into(),
+        evidence_digests: serde_json::from_str(&row.get::<String, _>("evidence_digests")).unwrap(),
+        event_id: row.get("event_id"),
+        signature: None,
+    };
+    assert!(
+        row.get::<Option<String>, _>("signed_by").is_none(),
+        "forestry's own step keeps no other agency's signature"
+    );
+    sqlx::query("UPDATE held_record SET detail = $1, hash = $2 WHERE case_id = $3 AND seq = $4")
+        .bind(&altered.detail)
+        .bind(hex(&entry_hash(&prev, &altered)))
+        .bind(&case_id)
+        .bind(seq)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let v = held_record(&hub, As::dispatcher("forestry"), &case_id)
+        .await
+        .unwrap();
+    assert!(!v.ok);
+    assert_eq!(v.first_bad_seq, seq as u64, "{v:?}");
+    assert!(v.reason.contains("re-hashed"), "{v:?}");
+
+    // Cut back past the head the brigade handed over: the rest of the chain is whole, but the
+    // handover's head shows where the record was cut.
+    sqlx::query("DELETE FROM held_record WHERE case_id = $1 AND seq >= $2")
+        .bind(&case_id)
+        .bind(handed_length)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let v = held_record(&hub, As::dispatcher("forestry"), &case_id)
+        .await
+        .unwrap();
+    assert!(!v.ok);
+    assert_eq!(v.length, handed_length as u64 - 1);
+    assert_eq!(v.first_bad_seq, handed_length as u64, "{v:?}");
+    assert!(v.reason.contains("truncated"), "{v:?}");
+    assert!(v.reason.contains(&format!("brigade:{T1}")), "{v:?}");
+    db.close().await.unwrap();
     hub.stop().await;
 }

@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod grpc;
 pub mod identity;
 pub mod metrics;
+pub mod record;
 pub mod registry;
 pub mod runtime;
 pub mod signing;

@@ -7,7 +7,6 @@ use liandong_domain::documents::DocKind;
 use liandong_domain::ids::{TownCode, TownScopedId};
 use liandong_plumbing::bus::{NewEvent, Outbox};
 use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::to_ts;
 use liandong_proto::events::v1 as ev;
 use uuid::Uuid;
 
@@ -161,15 +160,7 @@ pub async fn hand_over(
         .map_or((0, hex::encode(liandong_domain::record::GENESIS)), |e| {
             (e.seq as u64, e.hash.clone())
         });
-    let record: Vec<ev::RecordEntry> = entries
-        .into_iter()
-        .map(|e| ev::RecordEntry {
-            at: Some(to_ts(e.at)),
-            actor: e.who().label(),
-            kind: e.kind,
-            detail: e.detail,
-        })
-        .collect();
+    let record: Vec<ev::RecordEntry> = entries.into_iter().map(|e| e.to_event()).collect();
     let handover_id = TownScopedId::new(town_of(case)?, Uuid::now_v7()).to_string();
     let payload = ev::CaseHandedOver {
         handover_id: handover_id.clone(),

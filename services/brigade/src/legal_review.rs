@@ -211,12 +211,7 @@ pub async fn submit(
     let record: Vec<ev::RecordEntry> = record::entries_in_tx(tx, &row.case_id)
         .await?
         .into_iter()
-        .map(|e| ev::RecordEntry {
-            at: Some(to_ts(e.at)),
-            actor: e.who().label(),
-            kind: e.kind,
-            detail: e.detail,
-        })
+        .map(|e| e.to_event())
         .collect();
     let mut materials = documents_of(tx, &row.case_id).await?;
     materials.extend(json_list(&row.evidence_refs));

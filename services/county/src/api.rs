@@ -10,6 +10,7 @@ use liandong_domain::state::{ReferralAction, ReferralStatus};
 use liandong_plumbing::bus::{NewEvent, Outbox};
 use liandong_plumbing::clock::SharedClock;
 use liandong_plumbing::grpc::{ApiError, actor, actor_label, actor_to_event_certified, page_size};
+use liandong_plumbing::record::{NewEntry, Who};
 use liandong_plumbing::runtime::Runtime;
 use liandong_plumbing::store::{Db, Tx};
 use liandong_plumbing::time::to_ts;
@@ -28,6 +29,8 @@ pub struct Api {
     pub(crate) limits: Limits,
     pub(crate) catalogue: std::sync::Arc<liandong_domain::catalogue::Catalogue>,
     pub(crate) time_limits: std::sync::Arc<liandong_domain::time_limits::TimeLimits>,
+    /// The key registry, for the event signatures the records keep.
+    pub(crate) keys: liandong_plumbing::signing::KeyRegistry,
 }
 
 impl Api {
@@ -74,6 +77,7 @@ impl Api {
             limits: rt.cfg.limits.clone(),
             catalogue: rt.catalogue.clone(),
             time_limits: rt.time_limits.clone(),
+            keys: rt.bus.keyring.registry.clone(),
         }
     }
 }
@@ -188,7 +192,9 @@ impl Api {
         row.updated_at = now;
         let emit = change(&mut row, now);
         store::update(&mut tx, &row).await?;
-        self.emit(&mut tx, actor, &certificate_no, &row, now, emit)
+        let kind = emit.event_type();
+        let env = self
+            .emit(&mut tx, actor, &certificate_no, &row, now, emit)
             .await?;
         let history = certified(&step.history, &certificate_no);
         store::add_history(
@@ -198,6 +204,24 @@ impl Api {
             step.action.as_str(),
             &actor_label(actor),
             &history,
+        )
+        .await?;
+        // The department's own step, in the record of the case file it holds (if it holds it).
+        crate::record::enter(
+            &mut tx,
+            &row.case_id,
+            &row.department,
+            NewEntry {
+                at: now,
+                kind,
+                who: &Who {
+                    certificate_no: certificate_no.clone(),
+                    ..Who::of(actor)
+                },
+                detail: &step.history,
+                evidence_digests: Vec::new(),
+                event: env.as_ref(),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -233,7 +257,7 @@ impl Api {
         row: &ReferralRow,
         now: DateTime<Utc>,
         emit: Emit,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<ev::Envelope>, ApiError> {
         if let Emit::ReviewRequested(outcome) = &emit {
             crate::legal_review::submit(
                 tx,
@@ -245,7 +269,7 @@ impl Api {
                 actor_to_event_certified(actor, certificate_no),
             )
             .await?;
-            return Ok(());
+            return Ok(None);
         }
         // Every step of a referral goes back to the brigade, which applies them in order: a
         // step lost by the broker would hold back the ones behind it, so each waits for its
@@ -258,27 +282,20 @@ impl Api {
             actor: Some(actor_to_event_certified(actor, certificate_no)),
             causation_id: None,
         };
-        match &emit {
-            Emit::SignedFor(p) => {
-                self.outbox.emit(tx, now, ev, p).await?;
-            }
-            Emit::Accepted(p) => {
-                self.outbox.emit(tx, now, ev, p).await?;
-            }
-            Emit::Returned(p) => {
-                self.outbox.emit(tx, now, ev, p).await?;
-            }
-            Emit::Assigned(p) => {
-                self.outbox.emit(tx, now, ev, p).await?;
-            }
+        let env = match &emit {
+            Emit::SignedFor(p) => self.outbox.emit(tx, now, ev, p).await?,
+            Emit::Accepted(p) => self.outbox.emit(tx, now, ev, p).await?,
+            Emit::Returned(p) => self.outbox.emit(tx, now, ev, p).await?,
+            Emit::Assigned(p) => self.outbox.emit(tx, now, ev, p).await?,
             Emit::Concluded(p) => {
                 let env = self.outbox.emit(tx, now, ev, p.as_ref()).await?;
                 // The decision in force, which a later change names.
                 crate::decision::set_decision_event(tx, &p.referral_id, &env.event_id).await?;
+                env
             }
             Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
-        Ok(())
+        Ok(Some(env))
     }
 }
 
@@ -703,6 +720,60 @@ impl CountyService for Api {
         let actor = actor(&req)?;
         let handovers = self.list_handovers_for(&actor, req.into_inner()).await?;
         Ok(Response::new(pb::ListHandoversResponse { handovers }))
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn get_case_record(
+        &self,
+        req: Request<pb::GetCaseRecordRequest>,
+    ) -> Result<Response<pb::GetCaseRecordResponse>, Status> {
+        let actor = actor(&req)?;
+        let r = req.into_inner();
+        let mut v = Validator::new();
+        let department = v.check("department", DepartmentCode::parse(&r.department));
+        v.check("case_id", TownScopedId::parse(&r.case_id));
+        v.finish().map_err(ApiError::Invalid)?;
+        let department = department.expect("checked");
+        permits_department_wide(&actor, Action::ReadRecord, &department).map_err(ApiError::from)?;
+        let Some(h) = crate::record::held(&self.db, &r.case_id, department.as_str())
+            .await
+            .map_err(ApiError::from)?
+        else {
+            return Err(ApiError::NotFound(format!(
+                "{department} holds no case file of {}",
+                r.case_id
+            ))
+            .into());
+        };
+        // The record is the case file: reading it is logged like the file.
+        self.log_read_of(
+            &actor,
+            "GetCaseRecord",
+            "handover",
+            &h.handover_id,
+            &h.town,
+            &h.department,
+        )
+        .await?;
+        let rows = crate::record::entries(&self.db, &h.handover_id)
+            .await
+            .map_err(ApiError::from)?;
+        let v = crate::record::verify(&h, &rows, &self.keys);
+        let (first_bad_seq, reason) = v
+            .first_bad
+            .as_ref()
+            .map_or((0, String::new()), |(seq, why)| (*seq, why.to_string()));
+        Ok(Response::new(pb::GetCaseRecordResponse {
+            handover_id: h.handover_id.clone(),
+            entries: rows.iter().map(|r| r.to_event()).collect(),
+            ok: v.ok,
+            length: v.length,
+            head: hex::encode(v.head),
+            first_bad_seq,
+            reason,
+            known_heads_checked: v.known_heads_checked as u32,
+            signatures_checked: v.signatures_checked as u32,
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err)]

@@ -7,6 +7,7 @@ use liandong_domain::state::{ReferralAction, ReferralStatus};
 use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
 use liandong_plumbing::evidence::{EvidenceError, EvidenceStore, is_digest_ref};
 use liandong_plumbing::grpc::event_actor_label;
+use liandong_plumbing::record::{NewEntry, SYSTEM, Who};
 use liandong_plumbing::store::Tx;
 use liandong_plumbing::time::from_ts;
 use liandong_plumbing::with_tx;
@@ -26,6 +27,8 @@ pub struct BrigadeEvents {
     pub evidence: EvidenceStore,
     /// The time limits, for the clocks a referral starts.
     pub clocks: crate::clocks::Clocks,
+    /// The key registry, for the event signatures a handed-over record keeps.
+    pub keys: liandong_plumbing::signing::KeyRegistry,
 }
 
 impl Handler for BrigadeEvents {
@@ -105,7 +108,8 @@ impl Handler for BrigadeEvents {
             }
             "brigade.case_handed_over" => {
                 let e: ev::CaseHandedOver = decode_payload(env)?;
-                let reasons = evidence_failures(&self.evidence, &e.evidence_refs).await?;
+                let mut reasons = evidence_failures(&self.evidence, &e.evidence_refs).await?;
+                reasons.extend(crate::record::check_handed(&e, &env.town, &self.keys));
                 handed_over(&self.outbox, tx, env, e, &who, now, reasons).await
             }
             _ => Ok(()),
@@ -173,15 +177,42 @@ async fn handed_over(
         )
         .await;
     }
+    let detail = format!(
+        "收到案卷移交，{} 条记录、{} 份证据，记录链头 {}",
+        e.record.len(),
+        e.evidence_refs.len(),
+        e.record_head
+    );
     if let Some(referral_id) = referral {
-        let detail = format!(
-            "收到案卷移交，{} 条记录、{} 份证据，记录链头 {}",
-            e.record.len(),
-            e.evidence_refs.len(),
-            e.record_head
-        );
         store::add_history(tx, &referral_id, now, "handed_over", who, &detail).await?;
     }
+    // The department keeps the record from here on: the chain as handed over (it verified
+    // against the head the handover names), then its receipt of the file as its first step.
+    crate::record::keep_handed(tx, &row, &e.record).await?;
+    crate::record::enter(
+        tx,
+        &row.case_id,
+        &row.department,
+        NewEntry {
+            at: now,
+            kind: "handover_received",
+            who: &Who {
+                officer: SYSTEM.into(),
+                role: SYSTEM.into(),
+                agency: format!("county:{}", row.department),
+                certificate_no: String::new(),
+            },
+            detail: &detail,
+            evidence_digests: e
+                .evidence_refs
+                .iter()
+                .filter(|r| is_digest_ref(r))
+                .map(|r| liandong_domain::record::evidence_digest(r))
+                .collect(),
+            event: Some(env),
+        },
+    )
+    .await?;
     outbox
         .emit(
             tx,

@@ -149,6 +149,8 @@ pub fn handover_row(
         // Stored as received; the evidence check may refuse it in the same transaction.
         status: "received".into(),
         refusal_reasons: "[]".into(),
+        record_head: e.record_head.clone(),
+        record_length: e.record_length as i64,
     })
 }
 

@@ -170,6 +170,23 @@ impl Api {
             &crate::api::certified(&detail, &certificate_no),
         )
         .await?;
+        crate::record::enter(
+            &mut tx,
+            &row.case_id,
+            &row.department,
+            liandong_plumbing::record::NewEntry {
+                at: now,
+                kind: change.record_kind(),
+                who: &liandong_plumbing::record::Who {
+                    certificate_no: certificate_no.clone(),
+                    ..liandong_plumbing::record::Who::of(actor)
+                },
+                detail: &detail,
+                evidence_digests: Vec::new(),
+                event: Some(&env),
+            },
+        )
+        .await?;
         tx.commit().await?;
         self.outbox.wake();
         tracing::info!(referral_id = %row.referral_id, change = change.as_str(), "A department changed its decision.");

@@ -19,6 +19,7 @@ use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_m
 use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
 use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
 use liandong_plumbing::grpc::event_actor_label;
+use liandong_plumbing::record::{NewEntry, Who};
 use liandong_plumbing::store::Tx;
 use liandong_plumbing::time::to_ts;
 use liandong_plumbing::with_tx;
@@ -121,6 +122,7 @@ async fn record_of(tx: &mut Tx, referral_id: &str) -> Result<Vec<ev::RecordEntry
             actor,
             kind,
             detail,
+            ..Default::default()
         })
         .collect())
 }
@@ -311,6 +313,7 @@ pub async fn submit_task(
             actor: "board".into(),
             kind: "task_assigned".into(),
             detail: format!("联席会议交办（牵头）：{}", row.instructions),
+            ..Default::default()
         }],
         decided_at: Some(to_ts(now)),
         department: row.department.clone(),
@@ -445,6 +448,21 @@ impl Handler for ReviewEvents {
             ),
         };
         store::add_history(tx, &referral_id, now, kind, &reviewer, &detail).await?;
+        // The legal office's answer, with its signed event, in the record of the file held.
+        crate::record::enter(
+            tx,
+            &row.case_id,
+            &row.department,
+            NewEntry {
+                at: now,
+                kind,
+                who: &Who::of_event(env),
+                detail: &detail,
+                evidence_digests: Vec::new(),
+                event: Some(env),
+            },
+        )
+        .await?;
         row.status = next.as_str().into();
         row.updated_at = now;
         let proposer = ev::Actor::decode(review.proposer.as_slice())
@@ -489,6 +507,25 @@ impl Handler for ReviewEvents {
                     ReferralAction::Conclude.as_str(),
                     &event_actor_label(Some(&proposer)),
                     &concluded,
+                )
+                .await?;
+                crate::record::enter(
+                    tx,
+                    &row.case_id,
+                    &row.department,
+                    NewEntry {
+                        at: now,
+                        kind: "referral_concluded",
+                        who: &Who {
+                            officer: proposer.officer_id.clone(),
+                            role: proposer.role.clone(),
+                            agency: format!("county:{}", row.department),
+                            certificate_no: proposer.certificate_no.clone(),
+                        },
+                        detail: &format!("办结：{}（{}）", outcome.kind, outcome.summary),
+                        evidence_digests: Vec::new(),
+                        event: Some(&concluded_env),
+                    },
                 )
                 .await?;
             }

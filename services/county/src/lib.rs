@@ -8,6 +8,7 @@ mod consume;
 mod convert;
 mod decision;
 mod legal_review;
+mod record;
 mod registry;
 mod store;
 mod task_store;
@@ -80,6 +81,7 @@ impl Application {
                 outbox: rt.outbox.clone(),
                 evidence: liandong_plumbing::evidence::EvidenceStore::from_config(&rt.cfg)?,
                 clocks: clocks.clone(),
+                keys: rt.bus.keyring.registry.clone(),
             },
         );
         rt.consume(board, consume::BoardEvents);

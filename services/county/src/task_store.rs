@@ -37,6 +37,9 @@ pub struct HandoverRow {
     pub status: String,
     /// JSON list of the reasons of a refusal.
     pub refusal_reasons: String,
+    /// The head of the case's record the handover named (hex SHA-256), and its length.
+    pub record_head: String,
+    pub record_length: i64,
 }
 
 /// Stores a task that arrived; a second copy of the same task changes nothing.
@@ -258,6 +261,8 @@ mod tests {
             received_at: Utc::now(),
             status: "received".into(),
             refusal_reasons: "[]".into(),
+            record_head: String::new(),
+            record_length: 0,
         };
         let mut tx = db.begin().await.unwrap();
         assert!(insert_handover(&mut tx, &h).await.unwrap());
