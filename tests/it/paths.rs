@@ -692,6 +692,53 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
     })
     .await;
     assert_eq!(decided.decided_in_name_of, "natural_resources");
+    // The lead holds the case file and keeps its record: the chain handed over, then its own
+    // steps, the legal office's signed answer among them; it verifies. The cooperating
+    // department holds no file.
+    let record = hub
+        .county
+        .clone()
+        .get_case_record(
+            As::dispatcher("natural_resources").req(county::GetCaseRecordRequest {
+                department: "natural_resources".into(),
+                case_id: case.case_id.clone(),
+            }),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(record.ok, "{record:?}");
+    let kinds: Vec<&str> = record.entries.iter().map(|e| e.kind.as_str()).collect();
+    let from = kinds
+        .iter()
+        .position(|k| *k == "handover_received")
+        .unwrap();
+    assert_eq!(
+        kinds[from..],
+        [
+            "handover_received",
+            "review_requested",
+            "review_approved",
+            "entrusted_decision_recorded"
+        ],
+        "{kinds:?}"
+    );
+    assert_eq!(
+        record.entries[from + 2].signed_by.as_deref(),
+        Some("review")
+    );
+    let none = hub
+        .county
+        .clone()
+        .get_case_record(
+            As::dispatcher("agriculture_rural").req(county::GetCaseRecordRequest {
+                department: "agriculture_rural".into(),
+                case_id: case.case_id.clone(),
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(none.code(), Code::NotFound);
     let executed = b
         .record_joint_execution(
             As::brigade_officer(T1).req(brigade::RecordJointExecutionRequest {

@@ -90,13 +90,23 @@ impl Handler for BrigadeEvents {
                         row.status = next.as_str().into();
                         row.updated_at = now;
                         store::update(tx, &row).await?;
-                        store::add_history(
+                        let detail = format!("移送撤回：{}", e.reason);
+                        store::add_history(tx, &e.referral_id, now, "withdrawn", &who, &detail)
+                            .await?;
+                        // The brigade's step, with its signed event, in the record of a file
+                        // the department holds.
+                        crate::record::enter(
                             tx,
-                            &e.referral_id,
-                            now,
-                            "withdrawn",
-                            &who,
-                            &format!("移送撤回：{}", e.reason),
+                            &row.case_id,
+                            &row.department,
+                            NewEntry {
+                                at: now,
+                                kind: "referral_withdrawn",
+                                who: &Who::of_event(env),
+                                detail: &detail,
+                                evidence_digests: Vec::new(),
+                                event: Some(env),
+                            },
                         )
                         .await?;
                     }

@@ -591,6 +591,34 @@ impl ReviewEvents {
         row.status = next.as_str().into();
         row.updated_at = now;
         let round = e.round;
+        // The legal office's answer, with its signed event, in the record of the file held.
+        let (kind, answer) = match action {
+            ReferralAction::ReviewApproved => {
+                ("review_approved", format!("法制审核通过（第{round}轮）"))
+            }
+            ReferralAction::ReviewReturned => (
+                "review_returned",
+                format!("法制审核退回补正（第{round}轮）：{}", findings(e)),
+            ),
+            _ => (
+                "crime_transfer_found",
+                format!("法制审核认为涉嫌犯罪（第{round}轮）：{}", findings(e)),
+            ),
+        };
+        crate::record::enter(
+            tx,
+            &row.case_id,
+            &row.department,
+            NewEntry {
+                at: now,
+                kind,
+                who: &Who::of_event(env),
+                detail: &answer,
+                evidence_digests: Vec::new(),
+                event: Some(env),
+            },
+        )
+        .await?;
         match action {
             ReferralAction::ReviewApproved => {
                 let decision = ev::Outcome::decode(review.proposed.as_slice())
@@ -601,8 +629,15 @@ impl ReviewEvents {
                 row.done_at = Some(now);
                 row.summary = Some(format!("法制审核通过（第{round}轮），决定生效"));
                 let payload = crate::tasks::decided_event(&row, &decision);
+                let who = Who {
+                    officer: proposer.officer_id.clone(),
+                    role: proposer.role.clone(),
+                    agency: format!("county:{}", row.department),
+                    certificate_no: proposer.certificate_no.clone(),
+                };
                 // Brigade and board both wait on it, as on a decision recorded directly.
-                self.outbox
+                let decided = self
+                    .outbox
                     .emit(
                         tx,
                         now,
@@ -617,6 +652,23 @@ impl ReviewEvents {
                         &payload,
                     )
                     .await?;
+                crate::record::enter(
+                    tx,
+                    &row.case_id,
+                    &row.department,
+                    NewEntry {
+                        at: now,
+                        kind: "entrusted_decision_recorded",
+                        who: &who,
+                        detail: &format!(
+                            "受委托作出决定：{}（{}）",
+                            decision.kind, decision.summary
+                        ),
+                        evidence_digests: Vec::new(),
+                        event: Some(&decided),
+                    },
+                )
+                .await?;
             }
             ReferralAction::ReviewReturned => {
                 row.summary = Some(format!("法制审核退回补正（第{round}轮）：{}", findings(e)));

@@ -259,6 +259,26 @@ impl Api {
                 actor_to_event_certified(actor, &certificate_no),
             )
             .await?;
+            crate::record::enter(
+                &mut tx,
+                &row.case_id,
+                &row.department,
+                liandong_plumbing::record::NewEntry {
+                    at: now,
+                    kind: "review_requested",
+                    who: &liandong_plumbing::record::Who {
+                        certificate_no: certificate_no.clone(),
+                        ..liandong_plumbing::record::Who::of(actor)
+                    },
+                    detail: &format!(
+                        "重大执法决定提请法制审核：{}（{}）",
+                        decision.kind, decision.summary
+                    ),
+                    evidence_digests: Vec::new(),
+                    event: None,
+                },
+            )
+            .await?;
             tx.commit().await?;
             self.outbox.wake();
             return Ok(task_to_pb(&row));
@@ -277,11 +297,39 @@ impl Api {
             actor: Some(actor_to_event_certified(actor, &certificate_no)),
             causation_id: None,
         };
-        match &emit {
-            Emit::Decided(p) => self.outbox.emit(&mut tx, now, ev, p.as_ref()).await?,
-            Emit::Completed(p) => self.outbox.emit(&mut tx, now, ev, p).await?,
+        let kind = ev.event_type;
+        let (env, detail) = match &emit {
+            Emit::Decided(p) => (
+                self.outbox.emit(&mut tx, now, ev, p.as_ref()).await?,
+                p.decision.as_ref().map_or_else(String::new, |d| {
+                    format!("受委托作出决定：{}（{}）", d.kind, d.summary)
+                }),
+            ),
+            Emit::Completed(p) => (
+                self.outbox.emit(&mut tx, now, ev, p).await?,
+                format!("任务完成：{}", p.summary),
+            ),
             Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
+        // The lead's step, in the record of the case file handed over to it (a cooperating
+        // department holds no file, and enters nothing).
+        crate::record::enter(
+            &mut tx,
+            &row.case_id,
+            &row.department,
+            liandong_plumbing::record::NewEntry {
+                at: now,
+                kind,
+                who: &liandong_plumbing::record::Who {
+                    certificate_no: certificate_no.clone(),
+                    ..liandong_plumbing::record::Who::of(actor)
+                },
+                detail: &detail,
+                evidence_digests: Vec::new(),
+                event: Some(&env),
+            },
+        )
+        .await?;
         tx.commit().await?;
         self.outbox.wake();
         Ok(task_to_pb(&row))
