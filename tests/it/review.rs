@@ -792,6 +792,95 @@ async fn a_lead_departments_major_entrusted_decision_waits_for_its_legal_office(
     hub.stop().await;
 }
 
+/// The captain amends a concluded case's decision into a major one (变更): the decision in
+/// force stands while the amendment waits for the judicial office; returned, nothing changes;
+/// corrected and approved in the next round, the amended decision takes effect.
+#[tokio::test]
+async fn an_amendment_into_a_major_decision_waits_for_review_and_the_decision_in_force_stands() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let case_id = assigned_case(&hub, "占道经营，首次查处").await;
+    let first = conclude(&hub, &case_id, fine(500_000)).await;
+    assert_eq!(first.status, "concluded", "5,000 yuan is not major");
+    let captain = As::brigade_captain(T1);
+    let amend = |fen: i64| brigade::ChangeDecisionRequest {
+        case_id: case_id.clone(),
+        change: "amend".into(),
+        reason: "复查发现违法经营额较大".into(),
+        outcome: Some(fine(fen)),
+    };
+    let mut b = hub.brigade.clone();
+
+    // Round 1: submitted, the fine of 5,000 yuan still in force; returned, it stays so.
+    let waiting = b
+        .change_decision(captain.req(amend(1_500_000)))
+        .await
+        .expect("the amendment is submitted")
+        .into_inner()
+        .case
+        .unwrap();
+    assert_eq!(waiting.status, "amendment_in_review");
+    assert_eq!(waiting.outcome.as_ref().unwrap().fine_fen, 500_000);
+    let err = b
+        .change_decision(captain.req(brigade::ChangeDecisionRequest {
+            case_id: case_id.clone(),
+            change: "revoke".into(),
+            reason: "撤销".into(),
+            outcome: None,
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let r1 = pending_review(&hub, &case_id, 1).await;
+    let materials = r1.materials.as_ref().unwrap();
+    assert_eq!(materials.change_reason, "复查发现违法经营额较大");
+    assert!(!materials.superseded_event_id.is_empty());
+    assert_eq!(materials.proposed.as_ref().unwrap().fine_fen, 1_500_000);
+    answer(&hub, &r1.review_id, &["facts_clear"], "return")
+        .await
+        .expect("returned");
+    let back = case_status(&hub, &case_id, "concluded").await;
+    assert_eq!(back.case.unwrap().outcome.unwrap().fine_fen, 500_000);
+
+    // Round 2 of the same review: corrected and approved; the amendment takes effect.
+    b.change_decision(captain.req(amend(1_200_000)))
+        .await
+        .expect("the corrected amendment is submitted");
+    let r2 = pending_review(&hub, &case_id, 2).await;
+    assert_eq!(r2.review_id, r1.review_id, "the same review, a new round");
+    answer(&hub, &r2.review_id, &[], "approve")
+        .await
+        .expect("approved");
+    let done = eventually("the amended decision in force", WAIT, || async {
+        let got = case_status(&hub, &case_id, "concluded").await;
+        (got.case.as_ref()?.outcome.as_ref()?.fine_fen == 1_200_000).then_some(got)
+    })
+    .await;
+    let kinds: Vec<&str> = done.history.iter().map(|h| h.kind.as_str()).collect();
+    let from = kinds.iter().rposition(|k| *k == "concluded").unwrap();
+    assert_eq!(
+        kinds[from + 1..],
+        [
+            "document",
+            "review_requested",
+            "review_returned",
+            "review_requested",
+            "review_approved",
+            "decision_amended",
+            "document"
+        ],
+        "{kinds:?}"
+    );
+    let verified = b
+        .verify_record(captain.req(brigade::VerifyRecordRequest {
+            case_id: case_id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(verified.ok, "{verified:?}");
+    hub.stop().await;
+}
+
 liandong_tests::on_each_backend!(
     a_major_decision_waits_for_review_and_goes_through_a_return_round,
     a_suspected_crime_is_transferred_to_public_security,

@@ -138,6 +138,9 @@ named_enum! {
         Closed => "closed",
         /// The decision was revoked by the body that made it (撤销); its disclosure is withdrawn.
         Revoked => "revoked",
+        /// A concluded case whose decision is to be amended (变更) into a major one: the
+        /// decision in force stands while the amendment waits for the legal review.
+        AmendmentInReview => "amendment_in_review",
     }
 }
 
@@ -163,6 +166,9 @@ named_enum! {
         AmendDecision => "amend_decision",
         /// The deciding body revokes its decision (撤销).
         RevokeDecision => "revoke_decision",
+        /// The deciding body proposes to amend its decision into a major one, which takes
+        /// effect only once the legal review approves it.
+        SubmitAmendmentForReview => "submit_amendment_for_review",
     }
 }
 
@@ -187,6 +193,9 @@ impl CaseAction {
             CaseAction::CrimeTransferred => "be transferred to the public security organs",
             CaseAction::AmendDecision => "have its decision amended",
             CaseAction::RevokeDecision => "have its decision revoked",
+            CaseAction::SubmitAmendmentForReview => {
+                "have an amendment of its decision submitted for legal review"
+            }
         }
     }
 }
@@ -226,6 +235,13 @@ impl CaseStatus {
             // is none left to change.
             (S::Concluded, A::AmendDecision) => S::Concluded,
             (S::Concluded, A::RevokeDecision) => S::Revoked,
+            // An amendment into a major decision waits for the legal review, the decision in
+            // force standing meanwhile: approved, it takes effect; returned, the decision in
+            // force stays (and a corrected amendment is the review's next round); a suspected
+            // crime sends the case to the public security organs, as for any decision.
+            (S::Concluded, A::SubmitAmendmentForReview) => S::AmendmentInReview,
+            (S::AmendmentInReview, A::ReviewApproved | A::ReviewReturned) => S::Concluded,
+            (S::AmendmentInReview, A::CrimeTransferred) => S::Referred,
             (s, a) => return Err(refuse(CASE, s, a)),
         })
     }
@@ -807,6 +823,34 @@ mod tests {
             (S::Revoked, A::CrimeTransferred, None),
             (S::Revoked, A::AmendDecision, None),
             (S::Revoked, A::RevokeDecision, None),
+            (S::Open, A::SubmitAmendmentForReview, None),
+            (S::Assigned, A::SubmitAmendmentForReview, None),
+            (S::Referred, A::SubmitAmendmentForReview, None),
+            (S::AwaitingBoard, A::SubmitAmendmentForReview, None),
+            (S::AwaitingReview, A::SubmitAmendmentForReview, None),
+            (S::Joint, A::SubmitAmendmentForReview, None),
+            (S::Concluded, A::SubmitAmendmentForReview, Some(S::AmendmentInReview)),
+            (S::Closed, A::SubmitAmendmentForReview, None),
+            (S::Revoked, A::SubmitAmendmentForReview, None),
+            (S::AmendmentInReview, A::Assign, None),
+            (S::AmendmentInReview, A::RecordAction, None),
+            (S::AmendmentInReview, A::Conclude, None),
+            (S::AmendmentInReview, A::Refer, None),
+            (S::AmendmentInReview, A::SubmitToBoard, None),
+            (S::AmendmentInReview, A::BoardApprovedJoint, None),
+            (S::AmendmentInReview, A::BoardReclassifiedInScope, None),
+            (S::AmendmentInReview, A::BoardReclassifiedOutOfScope, None),
+            (S::AmendmentInReview, A::BoardSentBack, None),
+            (S::AmendmentInReview, A::ResultReceived, None),
+            (S::AmendmentInReview, A::JointExecuted, None),
+            (S::AmendmentInReview, A::Reopen, None),
+            (S::AmendmentInReview, A::SubmitForReview, None),
+            (S::AmendmentInReview, A::ReviewApproved, Some(S::Concluded)),
+            (S::AmendmentInReview, A::ReviewReturned, Some(S::Concluded)),
+            (S::AmendmentInReview, A::CrimeTransferred, Some(S::Referred)),
+            (S::AmendmentInReview, A::AmendDecision, None),
+            (S::AmendmentInReview, A::RevokeDecision, None),
+            (S::AmendmentInReview, A::SubmitAmendmentForReview, None),
         ];
         check(&table, S::ALL, A::ALL, S::next);
     }

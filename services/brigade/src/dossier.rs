@@ -229,6 +229,7 @@ fn status_name(status: &str) -> &str {
         "concluded" => "已办结",
         "closed" => "已结案",
         "revoked" => "决定已撤销",
+        "amendment_in_review" => "决定变更待法制审核",
         other => other,
     }
 }

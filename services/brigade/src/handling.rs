@@ -231,7 +231,16 @@ impl Api {
         let next = if legal_review::is_major(&self.catalogue, &row, &outcome) {
             // A major decision does not take effect yet: it waits for the judicial office.
             let next = status.next(CaseAction::SubmitForReview)?;
-            legal_review::submit(&mut tx, &self.outbox, now, &row, &outcome, event_actor).await?;
+            legal_review::submit(
+                &mut tx,
+                &self.outbox,
+                now,
+                &row,
+                &outcome,
+                event_actor,
+                None,
+            )
+            .await?;
             next
         } else {
             let next = status.next(CaseAction::Conclude)?;
@@ -380,7 +389,8 @@ impl Api {
         let (mut row, status) = self
             .load_for(&mut tx, actor, Action::ChangeDecision, &r.case_id)
             .await?;
-        let next = status.next(match change {
+        // Refused early, before the certificate is asked for, when there is nothing to change.
+        status.next(match change {
             DecisionChange::Amend => CaseAction::AmendDecision,
             DecisionChange::Revoke => CaseAction::RevokeDecision,
         })?;
@@ -400,16 +410,12 @@ impl Api {
                     row.case_id
                 ))
             })?;
+        let by = Who {
+            certificate_no: certificate_no.clone(),
+            ..Who::of(actor)
+        };
         let amended = match (change, r.outcome) {
             (DecisionChange::Amend, Some(mut o)) => {
-                if legal_review::is_major(&self.catalogue, &row, &o) {
-                    return Err(ApiError::FailedPrecondition(
-                        "the amended decision is a major decision, which takes effect only after \
-                         the legal review (法制审核); amending into a major decision is not \
-                         supported yet: revoke the decision instead"
-                            .into(),
-                    ));
-                }
                 // The party stays the same unless the amendment names it.
                 if o.party.is_none()
                     && let Some(bytes) = store::outcome_in_tx(&mut tx, &row.case_id).await?
@@ -422,69 +428,49 @@ impl Api {
             }
             _ => None,
         };
-        let by = Who {
-            certificate_no: certificate_no.clone(),
-            ..Who::of(actor)
-        };
-        if let Some(o) = &amended {
-            store::insert_outcome(
-                &mut tx,
-                row.here(),
-                &o.encode_to_vec(),
-                &o.kind,
-                o.fine_fen,
-                &by.label(),
-                now,
-            )
-            .await?;
+        let proposer = actor_to_event_certified(actor, &certificate_no);
+        if let Some(o) = amended
+            .as_ref()
+            .filter(|o| legal_review::is_major(&self.catalogue, &row, o))
+        {
+            // Amended into a major decision: the decision in force stands until the legal
+            // review approves the amendment (法制审核), which then takes effect as below.
+            let next = status.next(CaseAction::SubmitAmendmentForReview)?;
+            let change = legal_review::Change {
+                reason,
+                superseded_event_id: &superseded,
+            };
+            legal_review::submit(&mut tx, &self.outbox, now, &row, o, proposer, Some(&change))
+                .await?;
+            tx.commit().await?;
+            self.outbox.wake();
+            tracing::info!(case_id = %row.case_id, superseded = %superseded, "An amendment into a major decision awaits the legal review.");
+            row.status = next.as_str().into();
+            row.updated_at = now;
+            return self.full(row).await;
         }
-        let env = self
-            .outbox
-            .emit(
-                &mut tx,
-                now,
-                NewEvent {
-                    event_type: "decision_changed",
-                    town: &row.town,
-                    department: None,
-                    aggregate_id: &row.case_id,
-                    actor: Some(actor_to_event_certified(actor, &certificate_no)),
-                    ..Default::default()
-                },
-                &ev::DecisionChanged {
-                    case_id: row.case_id.clone(),
-                    change: change.as_str().into(),
-                    reason: reason.into(),
-                    superseded_event_id: superseded.clone(),
-                    outcome: amended.clone(),
-                    matters: json_list(&row.matters),
-                    description: row.description.clone(),
-                },
-            )
-            .await?;
-        let mut detail = match change {
-            DecisionChange::Amend => format!("变更决定，理由：{reason}"),
-            DecisionChange::Revoke => format!("撤销决定，理由：{reason}"),
-        };
-        if let Some(o) = &amended {
-            detail.push_str(&format!("；变更后：{}（{}）", o.kind, o.summary));
-        }
-        let detail = legal_review::certified(&detail, &certificate_no);
-        let here = row.here();
-        store::add_history(
+        let next = status.next(match change {
+            DecisionChange::Amend => CaseAction::AmendDecision,
+            DecisionChange::Revoke => CaseAction::RevokeDecision,
+        })?;
+        legal_review::change_decision(
             &mut tx,
-            here,
+            &self.outbox,
+            &self.catalogue,
             now,
-            change.record_kind(),
+            &row,
+            legal_review::Decided {
+                change,
+                reason,
+                superseded_event_id: &superseded,
+                amended: amended.as_ref(),
+                next,
+            },
+            Some(proposer),
             &by,
-            &detail,
-            Some(&env),
+            None,
         )
         .await?;
-        if let Some(o) = &amended {
-            documents::on_conclude(&mut tx, now, &self.catalogue, &row, o, &by).await?;
-        }
-        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
         tx.commit().await?;
         self.outbox.wake();
         tracing::info!(case_id = %row.case_id, change = change.as_str(), superseded = %superseded, "A decision was changed.");

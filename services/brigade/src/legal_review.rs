@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use liandong_domain::catalogue::Catalogue;
+use liandong_domain::decision_change::DecisionChange;
 use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
 use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
 use liandong_domain::state::{CaseAction, CaseStatus};
@@ -114,6 +115,93 @@ pub async fn conclude(
     documents::on_conclude(tx, now, catalogue, row, outcome, who).await
 }
 
+/// A change of a decision already in force (变更 or 撤销), as it takes effect.
+pub struct Decided<'a> {
+    pub change: DecisionChange,
+    pub reason: &'a str,
+    /// The event of the decision in force, which the change replaces.
+    pub superseded_event_id: &'a str,
+    /// The new decision, for an amendment.
+    pub amended: Option<&'a ev::Outcome>,
+    /// The case's status after the change.
+    pub next: CaseStatus,
+}
+
+/// Changes the decision in force: an amendment's outcome row, `brigade.decision_changed`
+/// (which has the disclosure service withdraw the replaced decision's disclosure), the record
+/// entry, for an amendment its decision document, and the status. Shared by a change the
+/// captain makes directly and an amendment the legal review approved.
+#[allow(clippy::too_many_arguments)]
+pub async fn change_decision(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    catalogue: &Catalogue,
+    now: DateTime<Utc>,
+    row: &CaseRow,
+    d: Decided<'_>,
+    actor: Option<ev::Actor>,
+    by: &Who,
+    causation_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    if let Some(o) = d.amended {
+        store::insert_outcome(
+            tx,
+            row.here(),
+            &o.encode_to_vec(),
+            &o.kind,
+            o.fine_fen,
+            &by.label(),
+            now,
+        )
+        .await?;
+    }
+    let env = outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "decision_changed",
+                town: &row.town,
+                department: None,
+                aggregate_id: &row.case_id,
+                actor,
+                causation_id,
+            },
+            &ev::DecisionChanged {
+                case_id: row.case_id.clone(),
+                change: d.change.as_str().into(),
+                reason: d.reason.into(),
+                superseded_event_id: d.superseded_event_id.into(),
+                outcome: d.amended.cloned(),
+                matters: json_list(&row.matters),
+                description: row.description.clone(),
+            },
+        )
+        .await?;
+    let mut detail = match d.change {
+        DecisionChange::Amend => format!("变更决定，理由：{}", d.reason),
+        DecisionChange::Revoke => format!("撤销决定，理由：{}", d.reason),
+    };
+    if let Some(o) = d.amended {
+        detail.push_str(&format!("；变更后：{}（{}）", o.kind, o.summary));
+    }
+    let detail = certified(&detail, &by.certificate_no);
+    store::add_history(
+        tx,
+        row.here(),
+        now,
+        d.change.record_kind(),
+        by,
+        &detail,
+        Some(&env),
+    )
+    .await?;
+    if let Some(o) = d.amended {
+        documents::on_conclude(tx, now, catalogue, row, o, by).await?;
+    }
+    store::set_status(tx, &row.case_id, d.next.as_str(), now).await
+}
+
 /// The review of a case as the brigade keeps it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CaseReviewRow {
@@ -127,12 +215,16 @@ pub struct CaseReviewRow {
     pub certificate_no: String,
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// For the review of an amendment: why the decision in force is changed, and its event.
+    pub change_reason: Option<String>,
+    pub superseded_event_id: Option<String>,
 }
 
 async fn review_of(tx: &mut Tx, case_id: &str) -> Result<Option<CaseReviewRow>, sqlx::Error> {
     with_tx!(tx, |c| sqlx::query_as::<_, CaseReviewRow>(
         "SELECT case_id, town, review_id, round, status, proposed, proposer, certificate_no, \
-         submitted_at, updated_at FROM case_reviews WHERE case_id = $1"
+         submitted_at, updated_at, change_reason, superseded_event_id FROM case_reviews \
+         WHERE case_id = $1"
     )
     .bind(case_id)
     .fetch_optional(&mut *c)
@@ -140,13 +232,16 @@ async fn review_of(tx: &mut Tx, case_id: &str) -> Result<Option<CaseReviewRow>, 
 }
 
 async fn upsert_review(tx: &mut Tx, r: &CaseReviewRow) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query(
+    with_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO case_reviews (case_id, town, review_id, round, status, proposed, proposer, \
-         certificate_no, submitted_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
-         ON CONFLICT (case_id) DO UPDATE SET round = excluded.round, status = excluded.status, \
-         proposed = excluded.proposed, proposer = excluded.proposer, \
+         certificate_no, submitted_at, updated_at, change_reason, superseded_event_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) \
+         ON CONFLICT (case_id) DO UPDATE SET review_id = excluded.review_id, round = excluded.round, \
+         status = excluded.status, proposed = excluded.proposed, proposer = excluded.proposer, \
          certificate_no = excluded.certificate_no, submitted_at = excluded.submitted_at, \
-         updated_at = excluded.updated_at"
+         updated_at = excluded.updated_at, change_reason = excluded.change_reason, \
+         superseded_event_id = excluded.superseded_event_id"
     )
     .bind(&r.case_id)
     .bind(&r.town)
@@ -158,9 +253,12 @@ async fn upsert_review(tx: &mut Tx, r: &CaseReviewRow) -> Result<(), sqlx::Error
     .bind(&r.certificate_no)
     .bind(r.submitted_at)
     .bind(r.updated_at)
+    .bind(&r.change_reason)
+    .bind(&r.superseded_event_id)
     .execute(&mut *c)
     .await
-    .map(|_| ()))
+    .map(|_| ())
+    })
 }
 
 /// The case's standard documents so far, as "<kind> <number>".
@@ -184,9 +282,19 @@ async fn assigned_officers(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sq
     Ok(officers.map(|o| json_list(&o)).unwrap_or_default())
 }
 
+/// An amendment (变更) into a major decision, submitted for review: why, and the event of the
+/// decision in force it would replace.
+pub struct Change<'a> {
+    pub reason: &'a str,
+    pub superseded_event_id: &'a str,
+}
+
 /// Submits the proposed major decision for review: the next round of the case's review, with
 /// its materials (facts, proposed outcome, the deciding officers and their certificates, the
-/// documents and the record so far), and the case waits. Returns the round.
+/// documents and the record so far), and the case waits (`awaiting_review`). With `change`,
+/// the proposal amends the decision in force, which stands meanwhile
+/// (`amendment_in_review`); the first amendment is a review of its own, a corrected one after
+/// a return its next round. Returns the round.
 pub async fn submit(
     tx: &mut Tx,
     outbox: &Outbox,
@@ -194,14 +302,21 @@ pub async fn submit(
     row: &CaseRow,
     outcome: &ev::Outcome,
     proposer: ev::Actor,
+    change: Option<&Change<'_>>,
 ) -> Result<u32, sqlx::Error> {
     let previous = review_of(tx, &row.case_id).await?;
     let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
-    let review_id = previous.as_ref().map_or_else(
+    // A first decision's review goes on round by round; an amendment's review is a new one,
+    // unless it is the resubmission of an amendment returned for correction.
+    let continued = previous.filter(|p| match change {
+        None => p.change_reason.is_none(),
+        Some(_) => p.change_reason.is_some() && p.status == "returned",
+    });
+    let review_id = continued.as_ref().map_or_else(
         || TownScopedId::new(town, Uuid::now_v7()).to_string(),
         |p| p.review_id.clone(),
     );
-    let round = previous.as_ref().map_or(1, |p| p.round + 1);
+    let round = continued.as_ref().map_or(1, |p| p.round + 1);
     // The deciding officers: those assigned to the case and the one who proposes.
     let mut officers = assigned_officers(tx, &row.case_id).await?;
     if !officers.contains(&proposer.officer_id) {
@@ -239,6 +354,10 @@ pub async fn submit(
         record,
         decided_at: Some(to_ts(now)),
         department: String::new(),
+        change_reason: change.map(|c| c.reason.to_owned()).unwrap_or_default(),
+        superseded_event_id: change
+            .map(|c| c.superseded_event_id.to_owned())
+            .unwrap_or_default(),
     };
     // The review service must have it: re-sent until its receipt comes back.
     let env = outbox
@@ -270,14 +389,27 @@ pub async fn submit(
             certificate_no: certificate_no.clone(),
             submitted_at: now,
             updated_at: now,
+            change_reason: change.map(|c| c.reason.to_owned()),
+            superseded_event_id: change.map(|c| c.superseded_event_id.to_owned()),
         },
     )
     .await?;
-    store::set_status(tx, &row.case_id, CaseStatus::AwaitingReview.as_str(), now).await?;
+    let waiting = match change {
+        None => CaseStatus::AwaitingReview,
+        Some(_) => CaseStatus::AmendmentInReview,
+    };
+    store::set_status(tx, &row.case_id, waiting.as_str(), now).await?;
     let who = who_of(&proposer, &row.town);
+    let what = match change {
+        None => "重大执法决定提请法制审核".to_owned(),
+        Some(c) => format!(
+            "决定变更为重大执法决定，提请法制审核（变更理由：{}）",
+            c.reason
+        ),
+    };
     let detail = certified(
         &format!(
-            "重大执法决定提请法制审核（第{round}轮，以{}名义）：{}（{}）；审核期限 {REVIEW_WORKING_DAYS} 个工作日",
+            "{what}（第{round}轮，以{}名义）：{}（{}）；审核期限 {REVIEW_WORKING_DAYS} 个工作日",
             decided_in_name_of(&row.town),
             outcome.kind,
             outcome.summary
@@ -370,13 +502,21 @@ impl Handler for ReviewEvents {
         let reviewer = Who::of_event(env);
         let here = case.here();
         let round = e.round;
-        let detail = match action {
-            CaseAction::ReviewApproved => {
+        let amendment = review.change_reason.clone();
+        let detail = match (action, &amendment) {
+            (CaseAction::ReviewApproved, None) => {
                 format!("法制审核通过（第{round}轮），决定生效")
             }
-            CaseAction::ReviewReturned => {
+            (CaseAction::ReviewApproved, Some(_)) => {
+                format!("法制审核通过（第{round}轮），变更后的决定生效")
+            }
+            (CaseAction::ReviewReturned, None) => {
                 format!("法制审核退回补正（第{round}轮）：{}", findings(&e))
             }
+            (CaseAction::ReviewReturned, Some(_)) => format!(
+                "法制审核退回（第{round}轮），原决定继续有效：{}",
+                findings(&e)
+            ),
             _ => format!(
                 "法制审核认为涉嫌犯罪（第{round}轮），移送公安机关（行刑衔接）：{}",
                 findings(&e)
@@ -390,18 +530,43 @@ impl Handler for ReviewEvents {
                 let proposer = ev::Actor::decode(review.proposer.as_slice())
                     .map_err(|err| HandlerError::Reject(err.to_string()))?;
                 let who = who_of(&proposer, &case.town);
-                conclude(
-                    tx,
-                    &self.outbox,
-                    &self.catalogue,
-                    now,
-                    &case,
-                    &outcome,
-                    Some(proposer),
-                    &who,
-                    Some(&env.event_id),
-                )
-                .await?;
+                match &amendment {
+                    None => {
+                        conclude(
+                            tx,
+                            &self.outbox,
+                            &self.catalogue,
+                            now,
+                            &case,
+                            &outcome,
+                            Some(proposer),
+                            &who,
+                            Some(&env.event_id),
+                        )
+                        .await?
+                    }
+                    Some(reason) => {
+                        let superseded = review.superseded_event_id.clone().unwrap_or_default();
+                        change_decision(
+                            tx,
+                            &self.outbox,
+                            &self.catalogue,
+                            now,
+                            &case,
+                            Decided {
+                                change: DecisionChange::Amend,
+                                reason,
+                                superseded_event_id: &superseded,
+                                amended: Some(&outcome),
+                                next,
+                            },
+                            Some(proposer),
+                            &who,
+                            Some(&env.event_id),
+                        )
+                        .await?
+                    }
+                }
             }
             CaseAction::CrimeTransferred => {
                 store::set_status(tx, &case.case_id, next.as_str(), now).await?;

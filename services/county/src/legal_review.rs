@@ -179,9 +179,19 @@ pub async fn submit(
         facts: Some(facts),
         proposed: Some(outcome.clone()),
         officers: deciding,
-        record: record_of(tx, &row.referral_id).await?,
+        // The record of the file the department holds, or, when it holds none, the
+        // referral's history.
+        record: match crate::record::held_in_tx(tx, &row.case_id, &row.department).await? {
+            Some(h) => crate::record::entries_in_tx(tx, &h.handover_id)
+                .await?
+                .iter()
+                .map(liandong_plumbing::record::RecordRow::to_event)
+                .collect(),
+            None => record_of(tx, &row.referral_id).await?,
+        },
         decided_at: Some(to_ts(now)),
         department: row.department.clone(),
+        ..Default::default()
     };
     // The review service must have it: re-sent until its receipt comes back.
     outbox
@@ -317,6 +327,7 @@ pub async fn submit_task(
         }],
         decided_at: Some(to_ts(now)),
         department: row.department.clone(),
+        ..Default::default()
     };
     // The review service must have it: re-sent until its receipt comes back.
     outbox

@@ -202,6 +202,20 @@ pub async fn entries(db: &Db, handover_id: &str) -> Result<Vec<RecordRow>, sqlx:
     })
 }
 
+/// [`entries`], inside `tx`.
+pub async fn entries_in_tx(tx: &mut Tx, handover_id: &str) -> Result<Vec<RecordRow>, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query_as(
+        "SELECT case_id, seq, at, kind, agency, officer, role, certificate_no, detail, evidence_digests, \
+         event_id, prev_hash, hash, signed_by, signature_key_id, signature, event_digest, signed_event \
+         FROM held_record WHERE handover_id = $1 ORDER BY seq"
+    )
+    .bind(handover_id)
+    .fetch_all(conn)
+    .await
+    })
+}
+
 /// Verifies the department's record of a case file against itself, the head the brigade
 /// handed over with it, and every kept event signature.
 pub fn verify(h: &HandoverRow, rows: &[RecordRow], keys: &KeyRegistry) -> Verification {
