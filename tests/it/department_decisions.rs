@@ -1,6 +1,7 @@
 //! A department amends and then revokes its decision on a referral: its disclosure is withdrawn
-//! with the public reason, the amendment is disclosed anew, and the case's record at the
-//! brigade keeps both changes.
+//! with the public reason, the amendment is disclosed anew, an amendment into a major decision
+//! waits for the department's legal office (returned once, then approved), and the case's
+//! record at the brigade keeps every change.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::disclosure::v1 as disclosure;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::review::v1 as review;
 use liandong_tests::hub::{As, TestHub};
 use liandong_tests::{Backend, eventually, on_each_backend};
 use tonic::Code;
@@ -30,6 +32,58 @@ fn fine(fen: i64, summary: &str) -> ev::Outcome {
         }),
         ..Default::default()
     }
+}
+
+/// Round `round` of forestry's legal office's review of `case_id`, pending, once the review
+/// service's copy of the registries knows the deciding officers.
+async fn pending_review(hub: &TestHub, case_id: &str, round: u32) -> review::Review {
+    eventually(&format!("round {round} of the review"), WAIT, || async {
+        hub.review
+            .clone()
+            .list_reviews(
+                As::legal_officer("forestry").req(review::ListReviewsRequest {
+                    department: "forestry".into(),
+                    status: "pending".into(),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .ok()?
+            .into_inner()
+            .reviews
+            .into_iter()
+            .find(|r| r.case_id == case_id && r.round == round)
+            .filter(|r| !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified))
+    })
+    .await
+}
+
+/// The referral, once `ready` holds for it.
+async fn referral_when(
+    hub: &TestHub,
+    id: &str,
+    ready: impl Fn(&county::Referral) -> bool,
+) -> county::Referral {
+    eventually("the referral", WAIT, || async {
+        let r = hub
+            .county
+            .clone()
+            .get_referral(As::dispatcher("forestry").req(county::GetReferralRequest {
+                referral_id: id.into(),
+            }))
+            .await
+            .ok()?
+            .into_inner()
+            .referral?;
+        ready(&r).then_some(r)
+    })
+    .await
+}
+
+async fn answer(hub: &TestHub, review_id: &str, decision: &str, failing: &[&str]) {
+    hub.answer_review(As::legal_officer("forestry"), review_id, failing, decision)
+        .await
+        .expect("the legal office answers");
 }
 
 /// Forestry's disclosures of `case_id`, once `ready` holds for them.
@@ -202,6 +256,56 @@ async fn a_departments_changed_decision_has_its_disclosure_withdrawn(backend: Ba
         "{new:?}"
     );
 
+    // Amended into a major decision (a fine of 15,000 yuan; LY-001's threshold is 10,000): it
+    // waits for forestry's legal office, the 2,000 yuan fine standing; returned, it stays so.
+    let waiting = c
+        .change_referral_decision(dispatcher.req(change(
+            "amend",
+            "复查发现滥伐株数较多",
+            Some(fine(1_500_000, "责令补种并处罚款15000元")),
+        )))
+        .await
+        .expect("the amendment is submitted")
+        .into_inner()
+        .referral
+        .unwrap();
+    assert_eq!(waiting.status, "amendment_in_review");
+    assert_eq!(waiting.outcome.as_ref().unwrap().fine_fen, 200_000);
+    let r1 = pending_review(&hub, &case.case_id, 1).await;
+    assert_eq!(
+        r1.materials.as_ref().unwrap().change_reason,
+        "复查发现滥伐株数较多"
+    );
+    answer(&hub, &r1.review_id, "return", &["facts_clear"]).await;
+    let back = referral_when(&hub, &id, |r| r.status == "concluded").await;
+    assert_eq!(back.outcome.as_ref().unwrap().fine_fen, 200_000);
+    // Corrected, the next round of the same review; approved, the amendment takes effect and
+    // is disclosed in place of the 2,000 yuan fine.
+    c.change_referral_decision(dispatcher.req(change(
+        "amend",
+        "复查发现滥伐株数较多",
+        Some(fine(1_200_000, "责令补种并处罚款12000元")),
+    )))
+    .await
+    .expect("the corrected amendment is submitted");
+    let r2 = pending_review(&hub, &case.case_id, 2).await;
+    assert_eq!(r2.review_id, r1.review_id);
+    answer(&hub, &r2.review_id, "approve", &[]).await;
+    let in_force = referral_when(&hub, &id, |r| {
+        r.outcome.as_ref().is_some_and(|o| o.fine_fen == 1_200_000)
+    })
+    .await;
+    assert_eq!(in_force.status, "concluded");
+    disclosures_when(&hub, &case.case_id, "the major amendment disclosed", |d| {
+        d.len() == 3
+            && d.iter().any(|x| {
+                x.status == "pending"
+                    && x.decision.as_ref().is_some_and(|d| d.fine_fen == 1_200_000)
+            })
+            && d.iter().filter(|x| x.status == "withdrawn").count() == 2
+    })
+    .await;
+
     // Revoked: the amendment's disclosure is withdrawn too; the referral is revoked for good.
     let revoked = c
         .change_referral_decision(dispatcher.req(change("revoke", "法院判决撤销", None)))
@@ -212,7 +316,7 @@ async fn a_departments_changed_decision_has_its_disclosure_withdrawn(backend: Ba
         .unwrap();
     assert_eq!(revoked.status, "revoked");
     disclosures_when(&hub, &case.case_id, "every disclosure withdrawn", |d| {
-        d.len() == 2 && d.iter().all(|x| x.status == "withdrawn")
+        d.len() == 3 && d.iter().all(|x| x.status == "withdrawn")
     })
     .await;
     let again = c

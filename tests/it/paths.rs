@@ -649,32 +649,14 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
             .filter(|r| !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified))
     })
     .await;
-    hub.review
-        .clone()
-        .answer_review(
-            As::legal_officer("natural_resources").req(review::AnswerReviewRequest {
-                review_id: pending.review_id,
-                answers: [
-                    "lawful_body",
-                    "facts_clear",
-                    "evidence_sufficient",
-                    "law_applied",
-                    "documents_complete",
-                    "crime_suspected",
-                ]
-                .iter()
-                .map(|c| ev::ReviewAnswer {
-                    check: (*c).into(),
-                    passed: true,
-                    note: "符合要求".into(),
-                })
-                .collect(),
-                decision: "approve".into(),
-                note: String::new(),
-            }),
-        )
-        .await
-        .unwrap();
+    hub.answer_review(
+        As::legal_officer("natural_resources"),
+        &pending.review_id,
+        &[],
+        "approve",
+    )
+    .await
+    .unwrap();
     c.complete_task(
         As::dispatcher("agriculture_rural").req(county::CompleteTaskRequest {
             task_id: coop.task_id.clone(),

@@ -540,11 +540,20 @@ async fn the_department_holding_the_file_keeps_the_record_and_its_copy_is_verifi
 
     // Forestry holds the file since its acceptance: its record starts with the chain the
     // brigade handed over, entry for entry, and goes on with forestry's own steps.
-    let r = held_record(&hub, As::dispatcher("forestry"), &case_id)
-        .await
-        .expect("forestry's staff read the record of the file it holds");
+    // The heads it holds: the one the handover named, and those its assignment and its
+    // conclusion carried to the brigade, whose receipts show the brigade holds them.
+    let r = eventually(
+        "the brigade's receipts for forestry's steps",
+        WAIT,
+        || async {
+            let r = held_record(&hub, As::dispatcher("forestry"), &case_id)
+                .await
+                .expect("forestry's staff read the record of the file it holds");
+            (r.known_heads_checked == 3).then_some(r)
+        },
+    )
+    .await;
     assert!(r.ok, "{r:?}");
-    assert_eq!(r.known_heads_checked, 1, "the head the handover named");
     assert!(
         r.signatures_checked >= 1,
         "the sign-for in the chain keeps forestry's signature: {r:?}"
@@ -628,6 +637,7 @@ async fn the_department_holding_the_file_keeps_the_record_and_its_copy_is_verifi
         .await
         .unwrap();
     let prev = parse_hash(&row.get::<String, _>("prev_hash")).unwrap();
+    let (original_detail, original_hash): (String, String) = (row.get("detail"), row.get("hash"));
     let altered = EntryContent {
         case_id: case_id.clone(),
         seq: seq as u64,
@@ -660,6 +670,39 @@ async fn the_department_holding_the_file_keeps_the_record_and_its_copy_is_verifi
     assert!(!v.ok);
     assert_eq!(v.first_bad_seq, seq as u64, "{v:?}");
     assert!(v.reason.contains("re-hashed"), "{v:?}");
+    sqlx::query("UPDATE held_record SET detail = $1, hash = $2 WHERE case_id = $3 AND seq = $4")
+        .bind(&original_detail)
+        .bind(&original_hash)
+        .bind(&case_id)
+        .bind(seq)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    assert!(
+        held_record(&hub, As::dispatcher("forestry"), &case_id)
+            .await
+            .unwrap()
+            .ok
+    );
+
+    // Forestry's own last steps cut off: the head the handover named says nothing of them,
+    // but the conclusion's event carried the record as it stood before it, and the brigade's
+    // receipt for that event shows the brigade holds that head: the cut is caught there.
+    sqlx::query("DELETE FROM held_record WHERE case_id = $1 AND seq >= $2")
+        .bind(&case_id)
+        .bind(handed_length + 2)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let v = held_record(&hub, As::dispatcher("forestry"), &case_id)
+        .await
+        .unwrap();
+    assert!(!v.ok);
+    assert_eq!(v.first_bad_seq, handed_length as u64 + 2, "{v:?}");
+    assert!(
+        v.reason.contains(&format!("truncated: brigade:{T1}")),
+        "{v:?}"
+    );
 
     // Cut back past the head the brigade handed over: the rest of the chain is whole, but the
     // handover's head shows where the record was cut.

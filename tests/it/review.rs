@@ -125,46 +125,15 @@ async fn case_status(hub: &TestHub, case_id: &str, status: &str) -> brigade::Get
     .await
 }
 
-/// The reviewer's answers: every check but the "qualified officers" one (the registry's),
-/// passed unless listed in `failing`.
-fn answers(failing: &[&str]) -> Vec<ev::ReviewAnswer> {
-    [
-        "lawful_body",
-        "facts_clear",
-        "evidence_sufficient",
-        "law_applied",
-        "documents_complete",
-        "crime_suspected",
-    ]
-    .iter()
-    .map(|c| ev::ReviewAnswer {
-        check: (*c).into(),
-        passed: !failing.contains(c),
-        note: if failing.contains(c) {
-            format!("{c} 不符合要求")
-        } else {
-            "符合要求".into()
-        },
-    })
-    .collect()
-}
-
+/// The town's judicial office answers the review.
 async fn answer(
     hub: &TestHub,
     review_id: &str,
     failing: &[&str],
     decision: &str,
 ) -> Result<review::Review, tonic::Status> {
-    hub.review
-        .clone()
-        .answer_review(As::judicial_reviewer(T1).req(review::AnswerReviewRequest {
-            review_id: review_id.into(),
-            answers: answers(failing),
-            decision: decision.into(),
-            note: String::new(),
-        }))
+    hub.answer_review(As::judicial_reviewer(T1), review_id, failing, decision)
         .await
-        .map(|r| r.into_inner().review.expect("a review"))
 }
 
 async fn a_major_decision_waits_for_review_and_goes_through_a_return_round(backend: Backend) {
@@ -477,19 +446,10 @@ async fn a_departments_major_decision_waits_for_its_legal_office(backend: Backen
         }
     };
     let answer = |review_id: String, failing: &'static [&'static str], decision: &'static str| {
-        let mut review = hub.review.clone();
+        let hub = &hub;
         async move {
-            review
-                .answer_review(
-                    As::legal_officer("forestry").req(review::AnswerReviewRequest {
-                        review_id,
-                        answers: answers(failing),
-                        decision: decision.into(),
-                        note: String::new(),
-                    }),
-                )
+            hub.answer_review(As::legal_officer("forestry"), &review_id, failing, decision)
                 .await
-                .map(|r| r.into_inner().review.expect("a review"))
         }
     };
 
@@ -755,21 +715,14 @@ async fn a_lead_departments_major_entrusted_decision_waits_for_its_legal_office(
 
     // The legal office approves: the task is decided and the brigade sees the decision.
     let approved = hub
-        .review
-        .clone()
         .answer_review(
-            As::legal_officer("natural_resources").req(review::AnswerReviewRequest {
-                review_id: pending.review_id.clone(),
-                answers: answers(&[]),
-                decision: "approve".into(),
-                note: String::new(),
-            }),
+            As::legal_officer("natural_resources"),
+            &pending.review_id,
+            &[],
+            "approve",
         )
         .await
-        .expect("approved")
-        .into_inner()
-        .review
-        .expect("a review");
+        .expect("approved");
     assert_eq!(approved.status, "approved");
     let decided = task("decided").await;
     assert_eq!(decided.decision.expect("the decision").kind, "demolition");

@@ -165,6 +165,30 @@ pub const DEPARTMENTS: [&str; 9] = [
 /// Who issues the test officers' certificates.
 pub const ISSUER: &str = "浙江省人民政府";
 
+/// A reviewer's answers to the legal review's checks (all but "qualified officers", which the
+/// review service reads from its registry copy), passed unless listed in `failing`.
+pub fn review_answers(failing: &[&str]) -> Vec<liandong_proto::events::v1::ReviewAnswer> {
+    [
+        "lawful_body",
+        "facts_clear",
+        "evidence_sufficient",
+        "law_applied",
+        "documents_complete",
+        "crime_suspected",
+    ]
+    .iter()
+    .map(|c| liandong_proto::events::v1::ReviewAnswer {
+        check: (*c).into(),
+        passed: !failing.contains(c),
+        note: if failing.contains(c) {
+            format!("{c} 不符合要求")
+        } else {
+            "符合要求".into()
+        },
+    })
+    .collect()
+}
+
 /// The certificate number of a standard test officer in an agency's registry.
 pub fn certificate_no(agency: &str, officer: &str) -> String {
     format!("ZJ-{agency}-{officer}")
@@ -251,6 +275,27 @@ impl TestHub {
         };
         hub.register_standard_officers().await;
         hub
+    }
+
+    /// `who` answers the legal review `review_id` with [`review_answers`]`(failing)` and
+    /// `decision` (`approve`, `return`, `transfer`).
+    pub async fn answer_review(
+        &self,
+        who: As,
+        review_id: &str,
+        failing: &[&str],
+        decision: &str,
+    ) -> Result<liandong_proto::review::v1::Review, tonic::Status> {
+        self.review
+            .clone()
+            .answer_review(who.req(liandong_proto::review::v1::AnswerReviewRequest {
+                review_id: review_id.into(),
+                answers: review_answers(failing),
+                decision: decision.into(),
+                note: String::new(),
+            }))
+            .await
+            .map(|r| r.into_inner().review.expect("a review"))
     }
 
     /// Registers the certificates of the officers the tests act as (持证上岗): `wang.wu` and

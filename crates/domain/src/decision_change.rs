@@ -39,6 +39,32 @@ impl DecisionChange {
     }
 }
 
+/// An amendment into a major decision, submitted for the legal review instead of taking
+/// effect at once (the decision in force stands meanwhile): why the decision is changed, and
+/// the event of the decision in force it would replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amendment<'a> {
+    pub reason: &'a str,
+    pub superseded_event_id: &'a str,
+}
+
+/// Whether a new submission for the legal review is the next round of the `previous` review
+/// (`Some((was an amendment, its status))`) rather than a review of its own: a first decision's
+/// review goes on round by round; an amendment's is a review of its own, unless it resubmits an
+/// amendment returned for correction.
+pub fn continues_review(previous: Option<(bool, &str)>, amending: bool) -> bool {
+    match previous {
+        None => false,
+        Some((was_amendment, status)) => {
+            if amending {
+                was_amendment && status == "returned"
+            } else {
+                !was_amendment
+            }
+        }
+    }
+}
+
 /// A change as a request states it, before it is checked.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeInput<'a> {
@@ -131,5 +157,19 @@ mod tests {
             "原决定已依法撤销：经行政复议，原处罚决定被撤销"
         );
         assert!(public_reason(DecisionChange::Amend, "x").starts_with("原决定已依法变更"));
+    }
+
+    #[test]
+    fn an_amendment_is_a_review_of_its_own_unless_it_resubmits_a_returned_one() {
+        // A first decision: round after round of the same review.
+        assert!(!continues_review(None, false));
+        assert!(continues_review(Some((false, "returned")), false));
+        // An amendment after the first decision's review: a new review.
+        assert!(!continues_review(Some((false, "approved")), true));
+        // A corrected amendment after a return: the next round; after an approval, a new one.
+        assert!(continues_review(Some((true, "returned")), true));
+        assert!(!continues_review(Some((true, "approved")), true));
+        // A first decision again after an amendment's review (a reopened case): a new review.
+        assert!(!continues_review(Some((true, "approved")), false));
     }
 }

@@ -263,6 +263,9 @@ named_enum! {
         Withdrawn => "withdrawn",
         /// The department revoked its decision (撤销); nothing remains in force.
         Revoked => "revoked",
+        /// The department's decision is to be amended into a major one: the decision in force
+        /// stands while the amendment waits for the legal office.
+        AmendmentInReview => "amendment_in_review",
     }
 }
 
@@ -282,6 +285,9 @@ named_enum! {
         AmendDecision => "amend_decision",
         /// The department revokes its decision in force (撤销).
         RevokeDecision => "revoke_decision",
+        /// The department proposes to amend its decision into a major one, which takes effect
+        /// only once its legal office approves.
+        SubmitAmendmentForReview => "submit_amendment_for_review",
     }
 }
 
@@ -300,6 +306,9 @@ impl ReferralAction {
             ReferralAction::CrimeFound => "be found a crime on review",
             ReferralAction::AmendDecision => "have its decision amended",
             ReferralAction::RevokeDecision => "have its decision revoked",
+            ReferralAction::SubmitAmendmentForReview => {
+                "have an amendment of its decision submitted for review"
+            }
         }
     }
 }
@@ -327,6 +336,14 @@ impl ReferralStatus {
             // revocation leaves nothing; a revoked decision cannot be changed again.
             (S::Concluded, A::AmendDecision) => S::Concluded,
             (S::Concluded, A::RevokeDecision) => S::Revoked,
+            // An amendment into a major decision waits for the legal office, the decision in
+            // force standing: approved, it takes effect; returned, the decision in force stays;
+            // a suspected crime leaves it too, the finding kept for the department, which holds
+            // the case file, to transfer (the brigade's case is closed by then).
+            (S::Concluded, A::SubmitAmendmentForReview) => S::AmendmentInReview,
+            (S::AmendmentInReview, A::ReviewApproved | A::ReviewReturned | A::CrimeFound) => {
+                S::Concluded
+            }
             // The chair reassigned it to another department.
             (s, A::Withdraw) if s.is_open() => S::Withdrawn,
             (s, a) => return Err(refuse(REFERRAL, s, a)),
@@ -969,6 +986,28 @@ mod tests {
             (S::Revoked, A::CrimeFound, None),
             (S::Revoked, A::AmendDecision, None),
             (S::Revoked, A::RevokeDecision, None),
+            (S::Dispatched, A::SubmitAmendmentForReview, None),
+            (S::SignedFor, A::SubmitAmendmentForReview, None),
+            (S::Accepted, A::SubmitAmendmentForReview, None),
+            (S::Assigned, A::SubmitAmendmentForReview, None),
+            (S::AwaitingReview, A::SubmitAmendmentForReview, None),
+            (S::Concluded, A::SubmitAmendmentForReview, Some(S::AmendmentInReview)),
+            (S::Returned, A::SubmitAmendmentForReview, None),
+            (S::Withdrawn, A::SubmitAmendmentForReview, None),
+            (S::Revoked, A::SubmitAmendmentForReview, None),
+            (S::AmendmentInReview, A::SignFor, None),
+            (S::AmendmentInReview, A::Accept, None),
+            (S::AmendmentInReview, A::Return, None),
+            (S::AmendmentInReview, A::Assign, None),
+            (S::AmendmentInReview, A::Conclude, None),
+            (S::AmendmentInReview, A::Withdraw, None),
+            (S::AmendmentInReview, A::SubmitForReview, None),
+            (S::AmendmentInReview, A::ReviewApproved, Some(S::Concluded)),
+            (S::AmendmentInReview, A::ReviewReturned, Some(S::Concluded)),
+            (S::AmendmentInReview, A::CrimeFound, Some(S::Concluded)),
+            (S::AmendmentInReview, A::AmendDecision, None),
+            (S::AmendmentInReview, A::RevokeDecision, None),
+            (S::AmendmentInReview, A::SubmitAmendmentForReview, None),
         ];
         check(&table, S::ALL, A::ALL, S::next);
 

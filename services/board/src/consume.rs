@@ -376,6 +376,7 @@ mod tests {
                     case_id: CASE.into(),
                     department: department.into(),
                     summary: "配合完成".into(),
+                    held_record: None,
                 },
             )
         };

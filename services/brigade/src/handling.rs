@@ -436,7 +436,7 @@ impl Api {
             // Amended into a major decision: the decision in force stands until the legal
             // review approves the amendment (法制审核), which then takes effect as below.
             let next = status.next(CaseAction::SubmitAmendmentForReview)?;
-            let change = legal_review::Change {
+            let change = liandong_domain::decision_change::Amendment {
                 reason,
                 superseded_event_id: &superseded,
             };

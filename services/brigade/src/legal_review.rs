@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use liandong_domain::catalogue::Catalogue;
-use liandong_domain::decision_change::DecisionChange;
+use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
 use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
 use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
 use liandong_domain::state::{CaseAction, CaseStatus};
@@ -175,6 +175,8 @@ pub async fn change_decision(
                 outcome: d.amended.cloned(),
                 matters: json_list(&row.matters),
                 description: row.description.clone(),
+                // The brigade's own decision: its record is not a department's held one.
+                held_record: None,
             },
         )
         .await?;
@@ -282,13 +284,6 @@ async fn assigned_officers(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sq
     Ok(officers.map(|o| json_list(&o)).unwrap_or_default())
 }
 
-/// An amendment (变更) into a major decision, submitted for review: why, and the event of the
-/// decision in force it would replace.
-pub struct Change<'a> {
-    pub reason: &'a str,
-    pub superseded_event_id: &'a str,
-}
-
 /// Submits the proposed major decision for review: the next round of the case's review, with
 /// its materials (facts, proposed outcome, the deciding officers and their certificates, the
 /// documents and the record so far), and the case waits (`awaiting_review`). With `change`,
@@ -302,15 +297,17 @@ pub async fn submit(
     row: &CaseRow,
     outcome: &ev::Outcome,
     proposer: ev::Actor,
-    change: Option<&Change<'_>>,
+    change: Option<&Amendment<'_>>,
 ) -> Result<u32, sqlx::Error> {
     let previous = review_of(tx, &row.case_id).await?;
     let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
     // A first decision's review goes on round by round; an amendment's review is a new one,
     // unless it is the resubmission of an amendment returned for correction.
-    let continued = previous.filter(|p| match change {
-        None => p.change_reason.is_none(),
-        Some(_) => p.change_reason.is_some() && p.status == "returned",
+    let continued = previous.filter(|p| {
+        continues_review(
+            Some((p.change_reason.is_some(), p.status.as_str())),
+            change.is_some(),
+        )
     });
     let review_id = continued.as_ref().map_or_else(
         || TownScopedId::new(town, Uuid::now_v7()).to_string(),

@@ -267,6 +267,7 @@ impl Api {
                 row,
                 outcome,
                 actor_to_event_certified(actor, certificate_no),
+                None,
             )
             .await?;
             return Ok(None);
@@ -282,6 +283,21 @@ impl Api {
             actor: Some(actor_to_event_certified(actor, certificate_no)),
             causation_id: None,
         };
+        // A step on a case file the department holds carries the head of its record as it
+        // stood, which the brigade, keeping the event, holds once its receipt comes back.
+        let mut emit = emit;
+        let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
+        let stamped = match &mut emit {
+            Emit::Assigned(p) => {
+                p.held_record = held.as_ref().map(|h| h.head.clone());
+                held.as_ref()
+            }
+            Emit::Concluded(p) => {
+                p.held_record = held.as_ref().map(|h| h.head.clone());
+                held.as_ref()
+            }
+            _ => None,
+        };
         let env = match &emit {
             Emit::SignedFor(p) => self.outbox.emit(tx, now, ev, p).await?,
             Emit::Accepted(p) => self.outbox.emit(tx, now, ev, p).await?,
@@ -295,6 +311,7 @@ impl Api {
             }
             Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
+        crate::record::note_sent(tx, &env.event_id, stamped).await?;
         Ok(Some(env))
     }
 }
@@ -488,6 +505,8 @@ impl CountyService for Api {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
                     staff: staff.clone(),
+                    // Stamped as the step is emitted.
+                    held_record: None,
                 })
             })
             .await?;
@@ -568,6 +587,8 @@ impl CountyService for Api {
                     matters: facts.matters,
                     town: row.town.clone(),
                     description: facts.description,
+                    // Stamped as the step is emitted.
+                    held_record: None,
                 }))
             })
             .await?;
@@ -758,7 +779,10 @@ impl CountyService for Api {
         let rows = crate::record::entries(&self.db, &h.handover_id)
             .await
             .map_err(ApiError::from)?;
-        let v = crate::record::verify(&h, &rows, &self.keys);
+        let acknowledged = crate::record::acknowledged_heads(&self.db, &h)
+            .await
+            .map_err(ApiError::from)?;
+        let v = crate::record::verify(&h, &rows, acknowledged, &self.keys);
         let (first_bad_seq, reason) = v
             .first_bad
             .as_ref()

@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use liandong_domain::auth::{Action, Actor};
-use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
+use liandong_domain::decision_change::{Amendment, ChangeInput, DecisionChange, check_change};
 use liandong_domain::limits::Validator;
 use liandong_domain::state::{ReferralAction, ReferralStatus};
-use liandong_plumbing::bus::NewEvent;
-use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event_certified};
+use liandong_plumbing::bus::{NewEvent, Outbox};
+use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event_certified, event_actor_label};
+use liandong_plumbing::record::{NewEntry, Who};
 use liandong_plumbing::store::Tx;
 use liandong_plumbing::with_tx;
 use liandong_proto::county::v1 as pb;
@@ -44,6 +45,103 @@ async fn decision_event(tx: &mut Tx, referral_id: &str) -> Result<Option<String>
     .bind(referral_id)
     .fetch_optional(c)
     .await)
+}
+
+/// A change of a department's decision in force (变更 or 撤销), as it takes effect.
+pub struct Decided<'a> {
+    pub change: DecisionChange,
+    pub reason: &'a str,
+    /// The event of the decision in force, which the change replaces.
+    pub superseded_event_id: &'a str,
+    /// The new decision, for an amendment.
+    pub amended: Option<&'a ev::Outcome>,
+    /// The referral's status after the change.
+    pub next: ReferralStatus,
+}
+
+/// Changes the decision in force on a referral: the row's status and outcome,
+/// `county.decision_changed` (the disclosure service withdraws the replaced decision's
+/// disclosure, the brigade keeps the change), the decision it now carries, the history and the
+/// record of the file held. Shared by a change the dispatcher makes directly and an amendment
+/// the legal office approved.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_change(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    row: &mut store::ReferralRow,
+    d: Decided<'_>,
+    actor: ev::Actor,
+    who: &Who,
+    causation_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    row.status = d.next.as_str().into();
+    row.updated_at = now;
+    if let Some(o) = d.amended {
+        row.outcome = Some(o.encode_to_vec());
+    }
+    store::update(tx, row).await?;
+    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+    let label = event_actor_label(Some(&actor));
+    let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
+    let payload = ev::DecisionChanged {
+        held_record: held.as_ref().map(|h| h.head.clone()),
+        case_id: row.case_id.clone(),
+        change: d.change.as_str().into(),
+        reason: d.reason.into(),
+        superseded_event_id: d.superseded_event_id.into(),
+        outcome: d.amended.cloned(),
+        matters: facts.matters,
+        description: facts.description,
+    };
+    let env = outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "decision_changed",
+                town: &row.town,
+                department: Some(&row.department),
+                aggregate_id: &row.referral_id,
+                actor: Some(actor),
+                causation_id,
+            },
+            &payload,
+        )
+        .await?;
+    crate::record::note_sent(tx, &env.event_id, held.as_ref()).await?;
+    if d.amended.is_some() {
+        set_decision_event(tx, &row.referral_id, &env.event_id).await?;
+    }
+    let reason = d.reason;
+    let detail = match d.amended {
+        Some(o) => format!("变更决定：{}（{}）；理由：{reason}", o.kind, o.summary),
+        None => format!("撤销决定；理由：{reason}"),
+    };
+    store::add_history(
+        tx,
+        &row.referral_id,
+        now,
+        d.change.record_kind(),
+        &label,
+        &crate::api::certified(&detail, &who.certificate_no),
+    )
+    .await?;
+    crate::record::enter(
+        tx,
+        &row.case_id,
+        &row.department,
+        NewEntry {
+            at: now,
+            kind: d.change.record_kind(),
+            who,
+            detail: &detail,
+            evidence_digests: Vec::new(),
+            event: Some(&env),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 impl Api {
@@ -87,7 +185,8 @@ impl Api {
         .await?;
         let status =
             ReferralStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
-        let next = status.next(match change {
+        // Refused early when there is nothing to change.
+        status.next(match change {
             DecisionChange::Amend => ReferralAction::AmendDecision,
             DecisionChange::Revoke => ReferralAction::RevokeDecision,
         })?;
@@ -102,14 +201,6 @@ impl Api {
         let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
         let amended = match (change, r.outcome) {
             (DecisionChange::Amend, Some(mut o)) => {
-                if crate::legal_review::is_major(&self.catalogue, &facts, &o) {
-                    return Err(ApiError::FailedPrecondition(
-                        "the amended decision is a major decision, which takes effect only after \
-                         the legal review (法制审核); amending into a major decision is not \
-                         supported yet: revoke the decision instead"
-                            .into(),
-                    ));
-                }
                 // The party stays the same unless the amendment names it.
                 if o.party.is_none() {
                     o.party = row
@@ -123,68 +214,89 @@ impl Api {
             _ => None,
         };
         let reason = r.reason.trim();
-        row.status = next.as_str().into();
-        row.updated_at = now;
-        if let Some(o) = &amended {
-            row.outcome = Some(o.encode_to_vec());
-        }
-        store::update(&mut tx, &row).await?;
-        let payload = ev::DecisionChanged {
-            case_id: row.case_id.clone(),
-            change: change.as_str().into(),
-            reason: reason.into(),
-            superseded_event_id: superseded,
-            outcome: amended.clone(),
-            matters: facts.matters,
-            description: facts.description,
+        let proposer = actor_to_event_certified(actor, &certificate_no);
+        let who = Who {
+            certificate_no: certificate_no.clone(),
+            ..Who::of(actor)
         };
-        let env = self
-            .outbox
-            .emit(
+        if let Some(o) = amended
+            .as_ref()
+            .filter(|o| crate::legal_review::is_major(&self.catalogue, &facts, o))
+        {
+            // Amended into a major decision: the decision in force stands until the legal
+            // office approves the amendment (法制审核), which then takes effect as below.
+            row.status = status
+                .next(ReferralAction::SubmitAmendmentForReview)?
+                .as_str()
+                .into();
+            row.updated_at = now;
+            store::update(&mut tx, &row).await?;
+            let change = Amendment {
+                reason,
+                superseded_event_id: &superseded,
+            };
+            let round = crate::legal_review::submit(
                 &mut tx,
+                &self.outbox,
+                &self.catalogue,
                 now,
-                NewEvent {
-                    event_type: "decision_changed",
-                    town: &row.town,
-                    department: Some(&row.department),
-                    aggregate_id: &row.referral_id,
-                    actor: Some(actor_to_event_certified(actor, &certificate_no)),
-                    causation_id: None,
-                },
-                &payload,
+                &row,
+                o,
+                proposer,
+                Some(&change),
             )
             .await?;
-        if amended.is_some() {
-            set_decision_event(&mut tx, &row.referral_id, &env.event_id).await?;
-        }
-        let detail = match &amended {
-            Some(o) => format!("变更决定：{}（{}）；理由：{reason}", o.kind, o.summary),
-            None => format!("撤销决定；理由：{reason}"),
-        };
-        store::add_history(
-            &mut tx,
-            &row.referral_id,
-            now,
-            change.record_kind(),
-            &actor_label(actor),
-            &crate::api::certified(&detail, &certificate_no),
-        )
-        .await?;
-        crate::record::enter(
-            &mut tx,
-            &row.case_id,
-            &row.department,
-            liandong_plumbing::record::NewEntry {
-                at: now,
-                kind: change.record_kind(),
-                who: &liandong_plumbing::record::Who {
-                    certificate_no: certificate_no.clone(),
-                    ..liandong_plumbing::record::Who::of(actor)
+            let detail = format!(
+                "决定变更为重大执法决定，提请法制审核（第{round}轮，变更理由：{reason}）：{}（{}）",
+                o.kind, o.summary
+            );
+            store::add_history(
+                &mut tx,
+                &row.referral_id,
+                now,
+                "review_requested",
+                &actor_label(actor),
+                &crate::api::certified(&detail, &certificate_no),
+            )
+            .await?;
+            crate::record::enter(
+                &mut tx,
+                &row.case_id,
+                &row.department,
+                NewEntry {
+                    at: now,
+                    kind: "review_requested",
+                    who: &who,
+                    detail: &detail,
+                    evidence_digests: Vec::new(),
+                    event: None,
                 },
-                detail: &detail,
-                evidence_digests: Vec::new(),
-                event: Some(&env),
+            )
+            .await?;
+            tx.commit().await?;
+            self.outbox.wake();
+            tracing::info!(referral_id = %row.referral_id, "An amendment into a major decision awaits the legal office.");
+            return Ok(crate::api::to_pb(&row));
+        }
+        let next = status.next(match change {
+            DecisionChange::Amend => ReferralAction::AmendDecision,
+            DecisionChange::Revoke => ReferralAction::RevokeDecision,
+        })?;
+        apply_change(
+            &mut tx,
+            &self.outbox,
+            now,
+            &mut row,
+            Decided {
+                change,
+                reason,
+                superseded_event_id: &superseded,
+                amended: amended.as_ref(),
+                next,
             },
+            proposer,
+            &who,
+            None,
         )
         .await?;
         tx.commit().await?;

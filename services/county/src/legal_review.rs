@@ -14,6 +14,7 @@
 
 use chrono::{DateTime, Utc};
 use liandong_domain::catalogue::Catalogue;
+use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
 use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
 use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
 use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
@@ -70,6 +71,9 @@ pub struct ReferralReviewRow {
     pub proposer: Vec<u8>,
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// For the review of an amendment: why the decision in force is changed, and its event.
+    pub change_reason: Option<String>,
+    pub superseded_event_id: Option<String>,
 }
 
 async fn review_of(
@@ -78,7 +82,8 @@ async fn review_of(
 ) -> Result<Option<ReferralReviewRow>, sqlx::Error> {
     with_tx!(tx, |c| sqlx::query_as::<_, ReferralReviewRow>(
         "SELECT referral_id, review_id, round, status, proposed, proposer, submitted_at, \
-         updated_at FROM referral_reviews WHERE referral_id = $1"
+         updated_at, change_reason, superseded_event_id FROM referral_reviews \
+         WHERE referral_id = $1"
     )
     .bind(referral_id)
     .fetch_optional(&mut *c)
@@ -88,10 +93,13 @@ async fn review_of(
 async fn upsert_review(tx: &mut Tx, r: &ReferralReviewRow) -> Result<(), sqlx::Error> {
     with_tx!(tx, |c| sqlx::query(
         "INSERT INTO referral_reviews (referral_id, review_id, round, status, proposed, \
-         proposer, submitted_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) \
-         ON CONFLICT (referral_id) DO UPDATE SET round = excluded.round, \
-         status = excluded.status, proposed = excluded.proposed, proposer = excluded.proposer, \
-         submitted_at = excluded.submitted_at, updated_at = excluded.updated_at"
+         proposer, submitted_at, updated_at, change_reason, superseded_event_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
+         ON CONFLICT (referral_id) DO UPDATE SET review_id = excluded.review_id, \
+         round = excluded.round, status = excluded.status, proposed = excluded.proposed, \
+         proposer = excluded.proposer, submitted_at = excluded.submitted_at, \
+         updated_at = excluded.updated_at, change_reason = excluded.change_reason, \
+         superseded_event_id = excluded.superseded_event_id"
     )
     .bind(&r.referral_id)
     .bind(&r.review_id)
@@ -101,6 +109,8 @@ async fn upsert_review(tx: &mut Tx, r: &ReferralReviewRow) -> Result<(), sqlx::E
     .bind(&r.proposer)
     .bind(r.submitted_at)
     .bind(r.updated_at)
+    .bind(&r.change_reason)
+    .bind(&r.superseded_event_id)
     .execute(&mut *c)
     .await
     .map(|_| ()))
@@ -130,7 +140,9 @@ async fn record_of(tx: &mut Tx, referral_id: &str) -> Result<Vec<ev::RecordEntry
 /// Submits the proposed major decision for review: the next round of the referral's review,
 /// with its materials (facts, proposed outcome, the deciding officers and their certificates,
 /// the evidence and the record so far). The caller has moved the referral to
-/// `awaiting_review`. Returns the round.
+/// `awaiting_review`, or, with `change` (an amendment of the decision in force into a major
+/// one), to `amendment_in_review`. Returns the round.
+#[allow(clippy::too_many_arguments)]
 pub async fn submit(
     tx: &mut Tx,
     outbox: &Outbox,
@@ -139,8 +151,14 @@ pub async fn submit(
     row: &ReferralRow,
     outcome: &ev::Outcome,
     proposer: ev::Actor,
+    change: Option<&Amendment<'_>>,
 ) -> Result<u32, sqlx::Error> {
-    let previous = review_of(tx, &row.referral_id).await?;
+    let previous = review_of(tx, &row.referral_id).await?.filter(|p| {
+        continues_review(
+            Some((p.change_reason.is_some(), p.status.as_str())),
+            change.is_some(),
+        )
+    });
     let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
     let review_id = previous.as_ref().map_or_else(
         || TownScopedId::new(town, Uuid::now_v7()).to_string(),
@@ -191,7 +209,10 @@ pub async fn submit(
         },
         decided_at: Some(to_ts(now)),
         department: row.department.clone(),
-        ..Default::default()
+        change_reason: change.map(|c| c.reason.to_owned()).unwrap_or_default(),
+        superseded_event_id: change
+            .map(|c| c.superseded_event_id.to_owned())
+            .unwrap_or_default(),
     };
     // The review service must have it: re-sent until its receipt comes back.
     outbox
@@ -220,6 +241,8 @@ pub async fn submit(
             proposer: proposer.encode_to_vec(),
             submitted_at: now,
             updated_at: now,
+            change_reason: change.map(|c| c.reason.to_owned()),
+            superseded_event_id: change.map(|c| c.superseded_event_id.to_owned()),
         },
     )
     .await?;
@@ -448,13 +471,27 @@ impl Handler for ReviewEvents {
         upsert_review(tx, &review).await?;
         let reviewer = event_actor_label(env.actor.as_ref());
         let round = e.round;
-        let detail = match action {
-            ReferralAction::ReviewApproved => format!("法制审核通过（第{round}轮），决定生效"),
-            ReferralAction::ReviewReturned => {
+        let amendment = review.change_reason.clone();
+        let detail = match (action, amendment.is_some()) {
+            (ReferralAction::ReviewApproved, false) => {
+                format!("法制审核通过（第{round}轮），决定生效")
+            }
+            (ReferralAction::ReviewApproved, true) => {
+                format!("法制审核通过（第{round}轮），变更后的决定生效")
+            }
+            (ReferralAction::ReviewReturned, false) => {
                 format!("法制审核退回补正（第{round}轮）：{}", findings(&e))
             }
-            _ => format!(
+            (ReferralAction::ReviewReturned, true) => format!(
+                "法制审核退回（第{round}轮），原决定继续有效：{}",
+                findings(&e)
+            ),
+            (_, false) => format!(
                 "法制审核认为涉嫌犯罪（第{round}轮），退回移送，提请联席会议移送公安机关：{}",
+                findings(&e)
+            ),
+            (_, true) => format!(
+                "法制审核认为涉嫌犯罪（第{round}轮），变更不生效，由本部门依法移送公安机关：{}",
                 findings(&e)
             ),
         };
@@ -478,6 +515,41 @@ impl Handler for ReviewEvents {
         row.updated_at = now;
         let proposer = ev::Actor::decode(review.proposer.as_slice())
             .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        if let Some(reason) = amendment {
+            // An amendment: approved, it takes effect as a direct change does; otherwise the
+            // decision in force stays.
+            if action == ReferralAction::ReviewApproved {
+                let outcome = ev::Outcome::decode(review.proposed.as_slice())
+                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
+                let superseded = review.superseded_event_id.clone().unwrap_or_default();
+                let who = Who {
+                    officer: proposer.officer_id.clone(),
+                    role: proposer.role.clone(),
+                    agency: format!("county:{}", row.department),
+                    certificate_no: proposer.certificate_no.clone(),
+                };
+                crate::decision::apply_change(
+                    tx,
+                    &self.outbox,
+                    now,
+                    &mut row,
+                    crate::decision::Decided {
+                        change: DecisionChange::Amend,
+                        reason: &reason,
+                        superseded_event_id: &superseded,
+                        amended: Some(&outcome),
+                        next,
+                    },
+                    proposer,
+                    &who,
+                    Some(&env.event_id),
+                )
+                .await?;
+            } else {
+                store::update(tx, &row).await?;
+            }
+            return Ok(());
+        }
         let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
         let ev_out = |event_type| NewEvent {
             event_type,
@@ -493,6 +565,7 @@ impl Handler for ReviewEvents {
                     .map_err(|err| HandlerError::Reject(err.to_string()))?;
                 row.concluded_at = Some(now);
                 row.outcome = Some(review.proposed.clone());
+                let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
                 let payload = ev::ReferralConcluded {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
@@ -500,11 +573,13 @@ impl Handler for ReviewEvents {
                     matters: facts.matters.clone(),
                     town: row.town.clone(),
                     description: facts.description.clone(),
+                    held_record: held.as_ref().map(|h| h.head.clone()),
                 };
                 let concluded_env = self
                     .outbox
                     .emit(tx, now, ev_out("referral_concluded"), &payload)
                     .await?;
+                crate::record::note_sent(tx, &concluded_env.event_id, held.as_ref()).await?;
                 crate::decision::set_decision_event(tx, &referral_id, &concluded_env.event_id)
                     .await?;
                 let concluded = crate::api::certified(
@@ -639,7 +714,9 @@ impl ReviewEvents {
                 row.decision = Some(review.proposed.clone());
                 row.done_at = Some(now);
                 row.summary = Some(format!("法制审核通过（第{round}轮），决定生效"));
-                let payload = crate::tasks::decided_event(&row, &decision);
+                let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
+                let mut payload = crate::tasks::decided_event(&row, &decision);
+                payload.held_record = held.as_ref().map(|h| h.head.clone());
                 let who = Who {
                     officer: proposer.officer_id.clone(),
                     role: proposer.role.clone(),
@@ -663,6 +740,7 @@ impl ReviewEvents {
                         &payload,
                     )
                     .await?;
+                crate::record::note_sent(tx, &decided.event_id, held.as_ref()).await?;
                 crate::record::enter(
                     tx,
                     &row.case_id,

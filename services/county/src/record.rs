@@ -202,6 +202,81 @@ pub async fn entries(db: &Db, handover_id: &str) -> Result<Vec<RecordRow>, sqlx:
     })
 }
 
+/// The head of the record a department keeps of a case file, to stamp on an event about to
+/// announce a step: the handover that started the record, and its length and last hash.
+#[derive(Debug, Clone)]
+pub struct HeldHead {
+    pub handover_id: String,
+    pub head: ev::RecordHead,
+}
+
+/// The head of the department's record of `case_id` as it stands, or `None` when it holds no
+/// file of it.
+pub async fn head_in_tx(
+    tx: &mut Tx,
+    case_id: &str,
+    department: &str,
+) -> Result<Option<HeldHead>, sqlx::Error> {
+    let Some(h) = held_in_tx(tx, case_id, department).await? else {
+        return Ok(None);
+    };
+    let last: Option<(i64, String)> = with_tx!(tx, |conn| sqlx::query_as(
+        "SELECT seq, hash FROM held_record WHERE handover_id = $1 ORDER BY seq DESC LIMIT 1"
+    )
+    .bind(&h.handover_id)
+    .fetch_optional(conn)
+    .await)?;
+    Ok(last.map(|(seq, hash)| HeldHead {
+        handover_id: h.handover_id,
+        head: ev::RecordHead {
+            length: seq as u64,
+            head: hash,
+        },
+    }))
+}
+
+/// Notes that the event `event_id` carried `held`, so that its receivers' receipts show they
+/// hold that head.
+pub async fn note_sent(
+    tx: &mut Tx,
+    event_id: &str,
+    held: Option<&HeldHead>,
+) -> Result<(), sqlx::Error> {
+    let Some(h) = held else {
+        return Ok(());
+    };
+    with_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO held_heads_sent (event_id, handover_id, seq, head) VALUES ($1,$2,$3,$4) \
+         ON CONFLICT (event_id) DO NOTHING"
+    )
+    .bind(event_id)
+    .bind(&h.handover_id)
+    .bind(h.head.length as i64)
+    .bind(&h.head.head)
+    .execute(conn)
+    .await
+    .map(|_| ()))
+}
+
+/// The heads of the record a handover started that the brigade holds: those the department's
+/// events carried whose receipt came back from the brigade, which keeps each event (signed)
+/// in its own record of the case (`brigade:<town>`). Other receivers (the disclosure service,
+/// the board) keep no record, and their receipts prove nothing of the kind.
+pub async fn acknowledged_heads(db: &Db, h: &HandoverRow) -> Result<Vec<KnownHead>, sqlx::Error> {
+    let rows: Vec<(String, i64, String)> = with_db!(db, |p| sqlx::query_as(
+        "SELECT r.receiver, s.seq, s.head FROM held_heads_sent s \
+         JOIN outbox_receiver r ON r.event_id = s.event_id AND r.receipt_at IS NOT NULL \
+         AND r.receiver = 'brigade' WHERE s.handover_id = $1 ORDER BY s.seq"
+    )
+    .bind(&h.handover_id)
+    .fetch_all(p)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(receiver, seq, head)| keep::known_head(format!("{receiver}:{}", h.town), seq, &head))
+        .collect())
+}
+
 /// [`entries`], inside `tx`.
 pub async fn entries_in_tx(tx: &mut Tx, handover_id: &str) -> Result<Vec<RecordRow>, sqlx::Error> {
     with_tx!(tx, |conn| {
@@ -217,13 +292,20 @@ pub async fn entries_in_tx(tx: &mut Tx, handover_id: &str) -> Result<Vec<RecordR
 }
 
 /// Verifies the department's record of a case file against itself, the head the brigade
-/// handed over with it, and every kept event signature.
-pub fn verify(h: &HandoverRow, rows: &[RecordRow], keys: &KeyRegistry) -> Verification {
-    let heads = [keep::known_head(
+/// handed over with it, the heads its events carried that came back acknowledged
+/// (`acknowledged`), and every kept event signature.
+pub fn verify(
+    h: &HandoverRow,
+    rows: &[RecordRow],
+    acknowledged: Vec<KnownHead>,
+    keys: &KeyRegistry,
+) -> Verification {
+    let mut heads = vec![keep::known_head(
         brigade_of(&h.town),
         h.record_length,
         &h.record_head,
     )];
+    heads.extend(acknowledged);
     keep::verify_rows(rows, &heads, keys)
 }
 

@@ -54,6 +54,7 @@ pub(crate) fn decided_event(
         decided_in_name_of: row.department.clone(),
         matters: facts.matters,
         description: facts.description,
+        held_record: None,
     }
 }
 
@@ -204,6 +205,7 @@ impl Api {
                 case_id: row.case_id.clone(),
                 department: row.department.clone(),
                 summary: summary.clone(),
+                held_record: None,
             })
         })
         .await
@@ -240,7 +242,7 @@ impl Api {
                 .await?;
         let status = TaskStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
         let role = TaskRole::parse(&row.role).map_err(|e| ApiError::Internal(e.into()))?;
-        let emit = change(&mut row);
+        let mut emit = change(&mut row);
         let next = status.next(role, emit.action())?;
         row.status = next.as_str().into();
         if next != TaskStatus::AwaitingReview {
@@ -298,6 +300,14 @@ impl Api {
             causation_id: None,
         };
         let kind = ev.event_type;
+        // The lead's step carries the head of its record of the file it holds, which the
+        // brigade, keeping the event, holds once its receipt comes back.
+        let held = crate::record::head_in_tx(&mut tx, &row.case_id, &row.department).await?;
+        match &mut emit {
+            Emit::Decided(p) => p.held_record = held.as_ref().map(|h| h.head.clone()),
+            Emit::Completed(p) => p.held_record = held.as_ref().map(|h| h.head.clone()),
+            Emit::ReviewRequested(_) => {}
+        }
         let (env, detail) = match &emit {
             Emit::Decided(p) => (
                 self.outbox.emit(&mut tx, now, ev, p.as_ref()).await?,
@@ -311,6 +321,7 @@ impl Api {
             ),
             Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
+        crate::record::note_sent(&mut tx, &env.event_id, held.as_ref()).await?;
         // The lead's step, in the record of the case file handed over to it (a cooperating
         // department holds no file, and enters nothing).
         crate::record::enter(
