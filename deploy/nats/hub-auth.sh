@@ -66,7 +66,7 @@ CONSUMERS=(
   "review     BRIGADE  review-from-brigade     brigade.review_requested.*.* brigade.officer_certificate_changed.*.*"
   "review     COUNTY   review-from-county      county.review_requested.*.* county.officer_certificate_changed.*.*"
   "disclosure BRIGADE  disclosure-from-brigade brigade.case_concluded.*.* brigade.decision_changed.*.*"
-  "disclosure COUNTY   disclosure-from-county  county.referral_concluded.*.* county.entrusted_decision_recorded.*.* county.decision_changed.*.*"
+  "disclosure COUNTY   disclosure-from-county  county.referral_concluded.*.* county.entrusted_decision_recorded.*.* county.decision_changed.*.* county.entrusted_decision_changed.*.*"
   "readmodel  BRIGADE  readmodel-from-brigade  brigade.>"
   "readmodel  BOARD    readmodel-from-board    board.>"
   "readmodel  COUNTY   readmodel-from-county   county.>"

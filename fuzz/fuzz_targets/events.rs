@@ -57,6 +57,7 @@ payloads! {
     "entrusted_decision_recorded" => ev::EntrustedDecisionRecorded,
     "case_concluded" => ev::CaseConcluded,
     "decision_changed" => ev::DecisionChanged,
+    "entrusted_decision_changed" => ev::DecisionChanged,
     "case_handed_over" => ev::CaseHandedOver,
     "case_handover_received" => ev::CaseHandoverReceived,
     "case_handover_refused" => ev::CaseHandoverRefused,

@@ -251,6 +251,7 @@ pub fn table() -> Vec<Route> {
         Route::new::<county::CompleteTaskRequest, county::CompleteTaskResponse>(POST, "/v1/tasks/{task_id}/complete", County, "CompleteTask"),
         Route::new::<county::ListHandoversRequest, county::ListHandoversResponse>(GET, "/v1/departments/{department}/handovers", County, "ListHandovers"),
         Route::new::<county::GetCaseRecordRequest, county::GetCaseRecordResponse>(GET, "/v1/departments/{department}/cases/{case_id}/record", County, "GetCaseRecord"),
+        Route::new::<county::ChangeEntrustedDecisionRequest, county::ChangeEntrustedDecisionResponse>(POST, "/v1/tasks/{task_id}/decision-change", County, "ChangeEntrustedDecision"),
         // A department's clocks (办理时限) and its requests for more time (延期).
         Route::new::<county::ListObligationsRequest, county::ListObligationsResponse>(GET, "/v1/departments/{department}/obligations", County, "ListObligations"),
         Route::new::<county::RequestExtensionRequest, county::RequestExtensionResponse>(POST, "/v1/obligations/{obligation_id}/extension", County, "RequestExtension"),

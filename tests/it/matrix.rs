@@ -169,6 +169,9 @@ const TABLE: &[Row] = &[
         ("POST", "/v1/departments/forestry/officers/matrix.x/assessments"),                                                 "-  -  -  -  Y  -  -  -  -  -  -"),
     row("CountyService", "RevokeCertificate", r#"{"department": "forestry", "officer": "matrix.y", "reason": "调离"}"#,
         ("POST", "/v1/departments/forestry/officers/matrix.y/revoke"),                                                      "-  -  -  -  Y  -  -  -  -  -  -"),
+    row("CountyService", "ChangeEntrustedDecision", r#"{"taskId": "{task}", "change": "revoke", "reason": "事实不清"}"#,
+        ("POST", "/v1/tasks/{task}/decision-change"),
+                                                                                                                             "-  -  -  -  Y  -  -  -  -  -  -"),
     row("CountyService", "ChangeReferralDecision", r#"{"referralId": "{referral}", "change": "revoke", "reason": "事实不清"}"#,
         ("POST", "/v1/referrals/{referral}/decision-change"),
                                                                                                                              "-  -  -  -  Y  -  -  -  -  -  -"),
@@ -495,6 +498,13 @@ async fn grpc(hub: &TestHub, row: &Row, who: &As, json: Value) -> Result<(), ton
         ("CountyService", "ListHandovers") => {
             unary!(c, list_handovers, who, county::ListHandoversRequest, json)
         }
+        ("CountyService", "ChangeEntrustedDecision") => unary!(
+            c,
+            change_entrusted_decision,
+            who,
+            county::ChangeEntrustedDecisionRequest,
+            json
+        ),
         ("CountyService", "GetCaseRecord") => {
             unary!(c, get_case_record, who, county::GetCaseRecordRequest, json)
         }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use liandong_proto::board::v1 as board;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
+use liandong_proto::disclosure::v1 as disclosure;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::review::v1 as review;
 use liandong_tests::hub::{As, TestHub};
@@ -766,6 +767,187 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
         "{minutes}"
     );
     assert!(minutes.contains("建议自然资源部门牵头"), "{minutes}");
+
+    // Later, on reconsideration, the lead changes its entrusted decision like any deciding
+    // body (变更 / 撤销): amended to a warning at once; amended back into a demolition (major)
+    // only once its legal office approves; then revoked. The brigade follows each, and the
+    // lead's disclosure of each replaced decision is withdrawn.
+    let lead_disclosures = |ready: fn(&[disclosure::Disclosure]) -> bool| {
+        let hub = &hub;
+        let case_id = case.case_id.clone();
+        async move {
+            eventually("the lead's disclosures", WAIT, || async {
+                let all: Vec<disclosure::Disclosure> = hub
+                    .disclosure
+                    .clone()
+                    .list_disclosures(As::dispatcher("natural_resources").req(
+                        disclosure::ListDisclosuresRequest {
+                            department: "natural_resources".into(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .disclosures
+                    .into_iter()
+                    .filter(|d| d.case_id == case_id)
+                    .collect();
+                ready(&all).then_some(all)
+            })
+            .await
+        }
+    };
+    let joint_decision = |kind: Option<&'static str>| {
+        let hub = &hub;
+        let case_id = case.case_id.clone();
+        async move {
+            eventually("the joint case's decision at the brigade", WAIT, || async {
+                let joint = case_of(hub, T1, &case_id).await.case?.joint?;
+                (joint.decision.as_ref().map(|d| d.kind.as_str()) == kind).then_some(())
+            })
+            .await
+        }
+    };
+    let dispatcher = As::dispatcher("natural_resources");
+    let change =
+        |change: &str, outcome: Option<ev::Outcome>| county::ChangeEntrustedDecisionRequest {
+            task_id: lead.task_id.clone(),
+            change: change.into(),
+            reason: "经行政复议".into(),
+            outcome,
+        };
+    let refused = c
+        .change_entrusted_decision(As::dispatcher("agriculture_rural").req(
+            county::ChangeEntrustedDecisionRequest {
+                task_id: coop.task_id.clone(),
+                ..change("revoke", None)
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Code::FailedPrecondition,
+        "a cooperating department decided nothing: {refused:?}"
+    );
+    let amended = c
+        .change_entrusted_decision(dispatcher.req(change(
+            "amend",
+            Some(ev::Outcome {
+                kind: "warning".into(),
+                summary: "警告，责令限期退还土地".into(),
+                ..Default::default()
+            }),
+        )))
+        .await
+        .expect("the lead amends its decision")
+        .into_inner()
+        .task
+        .unwrap();
+    assert_eq!(amended.status, "decided");
+    joint_decision(Some("warning")).await;
+    lead_disclosures(|d| {
+        d.iter().any(|x| x.status == "withdrawn")
+            && d.iter().any(|x| {
+                x.status == "pending" && x.decision.as_ref().is_some_and(|o| o.outcome == "warning")
+            })
+    })
+    .await;
+    let waiting = c
+        .change_entrusted_decision(dispatcher.req(change(
+            "amend",
+            Some(ev::Outcome {
+                kind: "demolition".into(),
+                summary: "复议维持拆除".into(),
+                ..Default::default()
+            }),
+        )))
+        .await
+        .expect("the major amendment is submitted")
+        .into_inner()
+        .task
+        .unwrap();
+    assert_eq!(waiting.status, "amendment_in_review");
+    let review = eventually(
+        "the amendment under the lead's legal review",
+        WAIT,
+        || async {
+            hub.review
+                .clone()
+                .list_reviews(As::legal_officer("natural_resources").req(
+                    review::ListReviewsRequest {
+                        department: "natural_resources".into(),
+                        status: "pending".into(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .ok()?
+                .into_inner()
+                .reviews
+                .into_iter()
+                .find(|r| r.case_id == case.case_id)
+                .filter(|r| {
+                    !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified)
+                })
+        },
+    )
+    .await;
+    assert_eq!(
+        review.materials.as_ref().unwrap().change_reason,
+        "经行政复议"
+    );
+    hub.answer_review(
+        As::legal_officer("natural_resources"),
+        &review.review_id,
+        &[],
+        "approve",
+    )
+    .await
+    .unwrap();
+    joint_decision(Some("demolition")).await;
+    let revoked = c
+        .change_entrusted_decision(dispatcher.req(change("revoke", None)))
+        .await
+        .expect("the lead revokes its decision")
+        .into_inner()
+        .task
+        .unwrap();
+    assert_eq!(revoked.status, "revoked");
+    joint_decision(None).await;
+    lead_disclosures(|d| d.len() == 3 && d.iter().all(|x| x.status == "withdrawn")).await;
+    let record = eventually("the lead's record with every change", WAIT, || async {
+        let r = hub
+            .county
+            .clone()
+            .get_case_record(dispatcher.req(county::GetCaseRecordRequest {
+                department: "natural_resources".into(),
+                case_id: case.case_id.clone(),
+            }))
+            .await
+            .ok()?
+            .into_inner();
+        (r.entries.last()?.kind == "decision_revoked").then_some(r)
+    })
+    .await;
+    assert!(record.ok, "{record:?}");
+    let kinds: Vec<&str> = record.entries.iter().map(|e| e.kind.as_str()).collect();
+    let from = kinds
+        .iter()
+        .position(|k| *k == "entrusted_decision_recorded")
+        .unwrap();
+    assert_eq!(
+        kinds[from + 1..],
+        [
+            "decision_amended",
+            "review_requested",
+            "review_approved",
+            "decision_amended",
+            "decision_revoked"
+        ],
+        "{kinds:?}"
+    );
     hub.stop().await;
 }
 

@@ -516,6 +516,11 @@ named_enum! {
         AwaitingReview => "awaiting_review",
         Decided => "decided",
         Completed => "completed",
+        /// The lead's entrusted decision is to be amended into a major one: the decision in
+        /// force stands while the amendment waits for the lead's legal office.
+        AmendmentInReview => "amendment_in_review",
+        /// The lead revoked its entrusted decision (撤销); nothing remains in force.
+        Revoked => "revoked",
     }
 }
 
@@ -526,6 +531,12 @@ named_enum! {
         SubmitForReview => "submit_for_review",
         ReviewApproved => "review_approved",
         ReviewReturned => "review_returned",
+        /// The lead amends its entrusted decision in force (变更).
+        AmendDecision => "amend_decision",
+        /// The lead revokes its entrusted decision in force (撤销).
+        RevokeDecision => "revoke_decision",
+        /// The lead proposes to amend its decision into a major one, for its legal office.
+        SubmitAmendmentForReview => "submit_amendment_for_review",
     }
 }
 
@@ -537,6 +548,11 @@ impl TaskAction {
             TaskAction::SubmitForReview => "be submitted for review",
             TaskAction::ReviewApproved => "be approved on review",
             TaskAction::ReviewReturned => "be returned on review",
+            TaskAction::AmendDecision => "have its decision amended",
+            TaskAction::RevokeDecision => "have its decision revoked",
+            TaskAction::SubmitAmendmentForReview => {
+                "have an amendment of its decision submitted for review"
+            }
         }
     }
 }
@@ -562,6 +578,24 @@ impl TaskStatus {
             (TaskStatus::Open, TaskRole::Cooperating, TaskAction::Complete) => {
                 Ok(TaskStatus::Completed)
             }
+            // The lead may change its decision in force like any deciding body: an amendment
+            // stays decided, a revocation leaves nothing; an amendment into a major decision
+            // waits for the legal office, the decision in force standing whatever the answer
+            // but an approval.
+            (TaskStatus::Decided, TaskRole::Lead, TaskAction::AmendDecision) => {
+                Ok(TaskStatus::Decided)
+            }
+            (TaskStatus::Decided, TaskRole::Lead, TaskAction::RevokeDecision) => {
+                Ok(TaskStatus::Revoked)
+            }
+            (TaskStatus::Decided, TaskRole::Lead, TaskAction::SubmitAmendmentForReview) => {
+                Ok(TaskStatus::AmendmentInReview)
+            }
+            (
+                TaskStatus::AmendmentInReview,
+                TaskRole::Lead,
+                TaskAction::ReviewApproved | TaskAction::ReviewReturned,
+            ) => Ok(TaskStatus::Decided),
             // The role is part of the state the refusal names: "a task that is open for a
             // cooperating department cannot have a decision recorded".
             (s, role, a) => Err(refuse(
@@ -591,6 +625,33 @@ mod tests {
         assert!(TS::Open.next(TR::Lead, TA::Complete).is_err());
         assert!(TS::Decided.next(TR::Lead, TA::RecordDecision).is_err());
         assert!(TS::Completed.next(TR::Cooperating, TA::Complete).is_err());
+        // The lead changes its decision in force; a cooperating department has none.
+        assert_eq!(
+            TS::Decided.next(TR::Lead, TA::AmendDecision).unwrap(),
+            TS::Decided
+        );
+        assert_eq!(
+            TS::Decided.next(TR::Lead, TA::RevokeDecision).unwrap(),
+            TS::Revoked
+        );
+        assert!(TS::Revoked.next(TR::Lead, TA::RevokeDecision).is_err());
+        assert!(
+            TS::Completed
+                .next(TR::Cooperating, TA::AmendDecision)
+                .is_err()
+        );
+        assert_eq!(
+            TS::Decided
+                .next(TR::Lead, TA::SubmitAmendmentForReview)
+                .unwrap(),
+            TS::AmendmentInReview
+        );
+        for answer in [TA::ReviewApproved, TA::ReviewReturned] {
+            assert_eq!(
+                TS::AmendmentInReview.next(TR::Lead, answer).unwrap(),
+                TS::Decided
+            );
+        }
         // A major decision: submitted, then approved or returned.
         assert_eq!(
             TS::Open.next(TR::Lead, TA::SubmitForReview).unwrap(),

@@ -213,7 +213,7 @@ impl Api {
 
 #[tonic::async_trait]
 impl BoardService for Api {
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn list_agenda(
         &self,
         req: Request<pb::ListAgendaRequest>,
@@ -267,7 +267,7 @@ impl BoardService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err(level = "info"))]
     async fn get_item(
         &self,
         req: Request<pb::GetItemRequest>,
@@ -299,7 +299,7 @@ impl BoardService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err(level = "info"))]
     async fn record_opinion(
         &self,
         req: Request<pb::RecordOpinionRequest>,
@@ -346,7 +346,7 @@ impl BoardService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err(level = "info"))]
     async fn approve_joint(
         &self,
         req: Request<pb::ApproveJointRequest>,
@@ -437,7 +437,7 @@ impl BoardService for Api {
         Ok(Response::new(pb::ApproveJointResponse { item: Some(item) }))
     }
 
-    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err(level = "info"))]
     async fn reclassify_joint(
         &self,
         req: Request<pb::ReclassifyJointRequest>,
@@ -495,7 +495,7 @@ impl BoardService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err(level = "info"))]
     async fn send_back_joint(
         &self,
         req: Request<pb::SendBackJointRequest>,
@@ -547,7 +547,7 @@ impl BoardService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err)]
+    #[tracing::instrument(skip_all, fields(item_id = %req.get_ref().item_id), err(level = "info"))]
     async fn settle_dispute(
         &self,
         req: Request<pb::SettleDisputeRequest>,
@@ -605,7 +605,7 @@ impl BoardService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn list_supervision(
         &self,
         req: Request<pb::ListSupervisionRequest>,
@@ -616,7 +616,7 @@ impl BoardService for Api {
         ))
     }
 
-    #[tracing::instrument(skip_all, fields(request_id = %req.get_ref().request_id), err)]
+    #[tracing::instrument(skip_all, fields(request_id = %req.get_ref().request_id), err(level = "info"))]
     async fn decide_extension(
         &self,
         req: Request<pb::DecideExtensionRequest>,
@@ -627,7 +627,7 @@ impl BoardService for Api {
         ))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn get_activity_figures(
         &self,
         req: Request<pb::GetActivityFiguresRequest>,
@@ -638,7 +638,7 @@ impl BoardService for Api {
         ))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn get_satisfaction_figures(
         &self,
         req: Request<pb::GetSatisfactionFiguresRequest>,
@@ -649,7 +649,7 @@ impl BoardService for Api {
         ))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn record_meeting(
         &self,
         req: Request<pb::RecordMeetingRequest>,
@@ -702,7 +702,7 @@ impl BoardService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(meeting_id = %req.get_ref().meeting_id), err)]
+    #[tracing::instrument(skip_all, fields(meeting_id = %req.get_ref().meeting_id), err(level = "info"))]
     async fn export_minutes(
         &self,
         req: Request<pb::ExportMinutesRequest>,

@@ -441,7 +441,7 @@ impl Api {
 
 #[tonic::async_trait]
 impl BrigadeService for Api {
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     async fn report_case(
         &self,
         req: Request<pb::ReportCaseRequest>,
@@ -451,7 +451,7 @@ impl BrigadeService for Api {
         Ok(Response::new(pb::ReportCaseResponse { case: Some(case) }))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn get_case(
         &self,
         req: Request<pb::GetCaseRequest>,
@@ -470,7 +470,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     async fn list_cases(
         &self,
         req: Request<pb::ListCasesRequest>,
@@ -513,7 +513,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn assign_case(
         &self,
         req: Request<pb::AssignCaseRequest>,
@@ -523,7 +523,7 @@ impl BrigadeService for Api {
         Ok(Response::new(pb::AssignCaseResponse { case: Some(case) }))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn record_case_action(
         &self,
         req: Request<pb::RecordCaseActionRequest>,
@@ -535,7 +535,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn conclude_case(
         &self,
         req: Request<pb::ConcludeCaseRequest>,
@@ -545,7 +545,7 @@ impl BrigadeService for Api {
         Ok(Response::new(pb::ConcludeCaseResponse { case: Some(case) }))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn record_joint_execution(
         &self,
         req: Request<pb::RecordJointExecutionRequest>,
@@ -557,7 +557,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     async fn list_results(
         &self,
         req: Request<pb::ListResultsRequest>,
@@ -571,7 +571,7 @@ impl BrigadeService for Api {
         Ok(Response::new(pb::ListResultsResponse { results }))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn verify_record(
         &self,
         req: Request<pb::VerifyRecordRequest>,
@@ -584,7 +584,7 @@ impl BrigadeService for Api {
         Ok(Response::new(v))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn list_documents(
         &self,
         req: Request<pb::ListDocumentsRequest>,
@@ -597,7 +597,7 @@ impl BrigadeService for Api {
         Ok(Response::new(pb::ListDocumentsResponse { documents }))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn export_dossier(
         &self,
         req: Request<pb::ExportDossierRequest>,
@@ -610,7 +610,7 @@ impl BrigadeService for Api {
         Ok(Response::new(dossier))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn upload_evidence(
         &self,
         req: Request<pb::UploadEvidenceRequest>,
@@ -620,7 +620,7 @@ impl BrigadeService for Api {
         Ok(Response::new(uploaded))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn change_decision(
         &self,
         req: Request<pb::ChangeDecisionRequest>,
@@ -632,7 +632,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
     async fn record_callback(
         &self,
         req: Request<pb::RecordCallbackRequest>,
@@ -645,7 +645,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn list_callbacks(
         &self,
         req: Request<pb::ListCallbacksRequest>,
@@ -659,7 +659,7 @@ impl BrigadeService for Api {
         Ok(Response::new(pb::ListCallbacksResponse { callbacks }))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err(level = "info"))]
     async fn register_officer(
         &self,
         req: Request<pb::RegisterOfficerRequest>,
@@ -682,7 +682,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err(level = "info"))]
     async fn record_assessment(
         &self,
         req: Request<pb::RecordAssessmentRequest>,
@@ -698,7 +698,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err(level = "info"))]
     async fn revoke_certificate(
         &self,
         req: Request<pb::RevokeCertificateRequest>,
@@ -714,7 +714,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn record_patrol(
         &self,
         req: Request<pb::RecordPatrolRequest>,
@@ -726,7 +726,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn record_persuasion(
         &self,
         req: Request<pb::RecordPersuasionRequest>,
@@ -738,7 +738,7 @@ impl BrigadeService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn list_activities(
         &self,
         req: Request<pb::ListActivitiesRequest>,
@@ -749,7 +749,7 @@ impl BrigadeService for Api {
         ))
     }
 
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town), err(level = "info"))]
     async fn list_officers(
         &self,
         req: Request<pb::ListOfficersRequest>,

@@ -58,6 +58,51 @@ async fn decision_recorded(
     Ok(())
 }
 
+/// The lead changed its entrusted decision (变更 / 撤销): the joint case carries the amended
+/// decision, or none after a revocation (nothing is left to execute), and the case's record
+/// keeps the change with the lead's signed event.
+async fn entrusted_decision_changed(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::DecisionChanged,
+    who: &Who,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let change = liandong_domain::decision_change::DecisionChange::parse(&e.change)
+        .map_err(|err| HandlerError::Reject(format!("{}: {err}", env.event_type)))?;
+    let case = load_case(tx, &e.case_id).await?;
+    let Some(mut joint) = store::joint_in_tx(tx, &e.case_id).await? else {
+        return Err(HandlerError::Reject(format!(
+            "case {} is not an approved joint case",
+            e.case_id
+        )));
+    };
+    joint.decision = e.outcome.as_ref().map(Message::encode_to_vec);
+    joint.updated_at = now;
+    store::upsert_joint(tx, &joint).await?;
+    let detail = match &e.outcome {
+        Some(o) => format!(
+            "牵头部门 {} 变更其受委托作出的决定：{}（{}）；理由：{}",
+            env.department, o.kind, o.summary, e.reason
+        ),
+        None => format!(
+            "牵头部门 {} 撤销其受委托作出的决定；理由：{}",
+            env.department, e.reason
+        ),
+    };
+    store::add_history(
+        tx,
+        case.here(),
+        now,
+        change.record_kind(),
+        who,
+        &detail,
+        Some(env),
+    )
+    .await?;
+    Ok(())
+}
+
 async fn task_completed(
     tx: &mut Tx,
     env: &ev::Envelope,
@@ -291,6 +336,10 @@ impl Handler for CountyEvents {
             "county.task_completed" => {
                 let e: ev::TaskCompleted = decode_payload(env)?;
                 return task_completed(tx, env, e, &who, now).await;
+            }
+            "county.entrusted_decision_changed" => {
+                let e: ev::DecisionChanged = decode_payload(env)?;
+                return entrusted_decision_changed(tx, env, e, &who, now).await;
             }
             "county.referral_assigned" => {
                 let e: ev::ReferralAssigned = decode_payload(env)?;

@@ -318,7 +318,7 @@ impl Api {
 
 #[tonic::async_trait]
 impl CountyService for Api {
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     async fn list_inbox(
         &self,
         req: Request<pb::ListInboxRequest>,
@@ -367,7 +367,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err(level = "info"))]
     async fn get_referral(
         &self,
         req: Request<pb::GetReferralRequest>,
@@ -387,7 +387,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err(level = "info"))]
     async fn sign_for_referral(
         &self,
         req: Request<pb::SignForReferralRequest>,
@@ -413,7 +413,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err(level = "info"))]
     async fn accept_referral(
         &self,
         req: Request<pb::AcceptReferralRequest>,
@@ -441,7 +441,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err(level = "info"))]
     async fn return_referral(
         &self,
         req: Request<pb::ReturnReferralRequest>,
@@ -473,7 +473,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err(level = "info"))]
     async fn assign_referral(
         &self,
         req: Request<pb::AssignReferralRequest>,
@@ -515,7 +515,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err)]
+    #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id), err(level = "info"))]
     #[tracing::instrument(skip_all, fields(referral_id = %req.get_ref().referral_id))]
     async fn change_referral_decision(
         &self,
@@ -597,7 +597,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err(level = "info"))]
     async fn list_obligations(
         &self,
         req: Request<pb::ListObligationsRequest>,
@@ -624,7 +624,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(obligation_id = %req.get_ref().obligation_id), err)]
+    #[tracing::instrument(skip_all, fields(obligation_id = %req.get_ref().obligation_id), err(level = "info"))]
     async fn request_extension(
         &self,
         req: Request<pb::RequestExtensionRequest>,
@@ -701,7 +701,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err(level = "info"))]
     async fn list_tasks(
         &self,
         req: Request<pb::ListTasksRequest>,
@@ -711,7 +711,7 @@ impl CountyService for Api {
         Ok(Response::new(pb::ListTasksResponse { tasks }))
     }
 
-    #[tracing::instrument(skip_all, fields(task_id = %req.get_ref().task_id), err)]
+    #[tracing::instrument(skip_all, fields(task_id = %req.get_ref().task_id), err(level = "info"))]
     async fn record_entrusted_decision(
         &self,
         req: Request<pb::RecordEntrustedDecisionRequest>,
@@ -723,7 +723,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(task_id = %req.get_ref().task_id), err)]
+    #[tracing::instrument(skip_all, fields(task_id = %req.get_ref().task_id), err(level = "info"))]
     async fn complete_task(
         &self,
         req: Request<pb::CompleteTaskRequest>,
@@ -733,7 +733,7 @@ impl CountyService for Api {
         Ok(Response::new(pb::CompleteTaskResponse { task: Some(task) }))
     }
 
-    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err(level = "info"))]
     async fn list_handovers(
         &self,
         req: Request<pb::ListHandoversRequest>,
@@ -743,7 +743,21 @@ impl CountyService for Api {
         Ok(Response::new(pb::ListHandoversResponse { handovers }))
     }
 
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, fields(task_id = %req.get_ref().task_id), err(level = "info"))]
+    async fn change_entrusted_decision(
+        &self,
+        req: Request<pb::ChangeEntrustedDecisionRequest>,
+    ) -> Result<Response<pb::ChangeEntrustedDecisionResponse>, Status> {
+        let actor = actor(&req)?;
+        let task = self
+            .change_entrusted_decision(&actor, req.into_inner())
+            .await?;
+        Ok(Response::new(pb::ChangeEntrustedDecisionResponse {
+            task: Some(task),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, err(level = "info"))]
     async fn get_case_record(
         &self,
         req: Request<pb::GetCaseRecordRequest>,
@@ -800,7 +814,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err)]
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err(level = "info"))]
     async fn register_officer(
         &self,
         req: Request<pb::RegisterOfficerRequest>,
@@ -823,7 +837,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err)]
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err(level = "info"))]
     async fn record_assessment(
         &self,
         req: Request<pb::RecordAssessmentRequest>,
@@ -839,7 +853,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err)]
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department, officer = %req.get_ref().officer), err(level = "info"))]
     async fn revoke_certificate(
         &self,
         req: Request<pb::RevokeCertificateRequest>,
@@ -855,7 +869,7 @@ impl CountyService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err)]
+    #[tracing::instrument(skip_all, fields(department = %req.get_ref().department), err(level = "info"))]
     async fn list_officers(
         &self,
         req: Request<pb::ListOfficersRequest>,

@@ -4,10 +4,11 @@
 //! the change in the case's record.
 
 use chrono::{DateTime, Utc};
-use liandong_domain::auth::{Action, Actor};
+use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{Amendment, ChangeInput, DecisionChange, check_change};
+use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
-use liandong_domain::state::{ReferralAction, ReferralStatus};
+use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
 use liandong_plumbing::bus::{NewEvent, Outbox};
 use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event_certified, event_actor_label};
 use liandong_plumbing::record::{NewEntry, Who};
@@ -19,6 +20,7 @@ use prost::Message;
 
 use crate::api::Api;
 use crate::store;
+use crate::task_store::{self, TaskRow};
 
 /// Records that `event_id` carries the referral's decision in force, inside `tx`.
 pub async fn set_decision_event(
@@ -55,8 +57,6 @@ pub struct Decided<'a> {
     pub superseded_event_id: &'a str,
     /// The new decision, for an amendment.
     pub amended: Option<&'a ev::Outcome>,
-    /// The referral's status after the change.
-    pub next: ReferralStatus,
 }
 
 /// Changes the decision in force on a referral: the row's status and outcome,
@@ -71,11 +71,12 @@ pub async fn apply_change(
     now: DateTime<Utc>,
     row: &mut store::ReferralRow,
     d: Decided<'_>,
+    next: ReferralStatus,
     actor: ev::Actor,
     who: &Who,
     causation_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    row.status = d.next.as_str().into();
+    row.status = next.as_str().into();
     row.updated_at = now;
     if let Some(o) = d.amended {
         row.outcome = Some(o.encode_to_vec());
@@ -144,7 +145,248 @@ pub async fn apply_change(
     Ok(())
 }
 
+/// Changes a lead's entrusted decision in force on a joint-case task: the task's status and
+/// decision, `county.entrusted_decision_changed` (the disclosure service withdraws the
+/// replaced decision's disclosure, the brigade keeps the change with the joint case), the
+/// decision it now carries, and the record of the file held. Shared by a change the dispatcher
+/// makes directly and an amendment the legal office approved.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_task_change(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    row: &mut TaskRow,
+    d: Decided<'_>,
+    next: TaskStatus,
+    actor: ev::Actor,
+    who: &Who,
+    causation_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    row.status = next.as_str().into();
+    row.updated_at = now;
+    if let Some(o) = d.amended {
+        row.decision = Some(o.encode_to_vec());
+    }
+    let reason = d.reason;
+    let detail = match d.amended {
+        Some(o) => format!(
+            "变更受委托作出的决定：{}（{}）；理由：{reason}",
+            o.kind, o.summary
+        ),
+        None => format!("撤销受委托作出的决定；理由：{reason}"),
+    };
+    row.summary = Some(detail.clone());
+    task_store::update_task(tx, row).await?;
+    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+    let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
+    let env = outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: "entrusted_decision_changed",
+                town: &row.town,
+                department: Some(&row.department),
+                aggregate_id: &row.task_id,
+                actor: Some(actor),
+                causation_id,
+            },
+            &ev::DecisionChanged {
+                case_id: row.case_id.clone(),
+                change: d.change.as_str().into(),
+                reason: reason.into(),
+                superseded_event_id: d.superseded_event_id.into(),
+                outcome: d.amended.cloned(),
+                matters: facts.matters,
+                description: facts.description,
+                held_record: held.as_ref().map(|h| h.head.clone()),
+            },
+        )
+        .await?;
+    crate::record::note_sent(tx, &env.event_id, held.as_ref()).await?;
+    if d.amended.is_some() {
+        task_store::set_decision_event(tx, &row.task_id, &env.event_id).await?;
+    }
+    crate::record::enter(
+        tx,
+        &row.case_id,
+        &row.department,
+        NewEntry {
+            at: now,
+            kind: d.change.record_kind(),
+            who,
+            detail: &detail,
+            evidence_digests: Vec::new(),
+            event: Some(&env),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 impl Api {
+    /// Amends or revokes the lead's entrusted decision in force on a joint-case task; an
+    /// amendment into a major decision goes to the lead's legal office first.
+    pub(crate) async fn change_entrusted_decision(
+        &self,
+        actor: &Actor,
+        r: pb::ChangeEntrustedDecisionRequest,
+    ) -> Result<pb::Task, ApiError> {
+        let input = ChangeInput {
+            change: &r.change,
+            reason: &r.reason,
+            outcome: r.outcome.as_ref().map(crate::convert::outcome_input),
+        };
+        let mut v = Validator::new();
+        if let Err(e) = liandong_domain::ids::TownScopedId::parse(&r.task_id) {
+            v.violation("task_id", e.to_string());
+        }
+        let change = check_change(
+            &mut v,
+            &input,
+            self.limits.reason_chars,
+            self.limits.description_chars,
+            self.limits.evidence_refs_per_case,
+        );
+        v.finish().map_err(ApiError::Invalid)?;
+        let change = change.expect("checked");
+        let now: DateTime<Utc> = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let mut row = task_store::get_task_in_tx(&mut tx, &r.task_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no task {}", r.task_id)))?;
+        let resource = Resource {
+            town: TownCode::parse(&row.town).map_err(|e| ApiError::Internal(e.into()))?,
+            department: Some(
+                DepartmentCode::parse(&row.department).map_err(|e| ApiError::Internal(e.into()))?,
+            ),
+        };
+        permits(actor, Action::ChangeDecision, &resource)?;
+        let certificate_no = crate::registry::require_certificate(
+            &mut tx,
+            actor,
+            Action::ChangeDecision,
+            &row.department,
+            now,
+        )
+        .await?;
+        let status = TaskStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        let role = TaskRole::parse(&row.role).map_err(|e| ApiError::Internal(e.into()))?;
+        // Refused early when there is nothing to change.
+        status.next(
+            role,
+            match change {
+                DecisionChange::Amend => TaskAction::AmendDecision,
+                DecisionChange::Revoke => TaskAction::RevokeDecision,
+            },
+        )?;
+        let superseded = task_store::decision_event(&mut tx, &row.task_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::FailedPrecondition(format!(
+                    "task {} has no recorded decision to change",
+                    row.task_id
+                ))
+            })?;
+        let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+        let amended = match (change, r.outcome) {
+            (DecisionChange::Amend, Some(mut o)) => {
+                // The party stays the same unless the amendment names it.
+                if o.party.is_none() {
+                    o.party = row
+                        .decision
+                        .as_deref()
+                        .and_then(|b| ev::Outcome::decode(b).ok())
+                        .and_then(|old| old.party);
+                }
+                Some(o)
+            }
+            _ => None,
+        };
+        let reason = r.reason.trim();
+        let proposer = actor_to_event_certified(actor, &certificate_no);
+        let who = Who {
+            certificate_no: certificate_no.clone(),
+            ..Who::of(actor)
+        };
+        if let Some(o) = amended
+            .as_ref()
+            .filter(|o| crate::legal_review::is_major(&self.catalogue, &facts, o))
+        {
+            // Amended into a major decision: the decision in force stands until the lead's
+            // legal office approves the amendment.
+            row.status = status
+                .next(role, TaskAction::SubmitAmendmentForReview)?
+                .as_str()
+                .into();
+            row.updated_at = now;
+            task_store::update_task(&mut tx, &row).await?;
+            let change = Amendment {
+                reason,
+                superseded_event_id: &superseded,
+            };
+            let round = crate::legal_review::submit_task(
+                &mut tx,
+                &self.outbox,
+                &self.catalogue,
+                now,
+                &row,
+                o,
+                proposer,
+                Some(&change),
+            )
+            .await?;
+            crate::record::enter(
+                &mut tx,
+                &row.case_id,
+                &row.department,
+                NewEntry {
+                    at: now,
+                    kind: "review_requested",
+                    who: &who,
+                    detail: &format!(
+                        "受委托作出的决定变更为重大执法决定，提请法制审核（第{round}轮，变更理由：{reason}）：{}（{}）",
+                        o.kind, o.summary
+                    ),
+                    evidence_digests: Vec::new(),
+                    event: None,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            self.outbox.wake();
+            return Ok(crate::convert::task_to_pb(&row));
+        }
+        let next = status.next(
+            role,
+            match change {
+                DecisionChange::Amend => TaskAction::AmendDecision,
+                DecisionChange::Revoke => TaskAction::RevokeDecision,
+            },
+        )?;
+        apply_task_change(
+            &mut tx,
+            &self.outbox,
+            now,
+            &mut row,
+            Decided {
+                change,
+                reason,
+                superseded_event_id: &superseded,
+                amended: amended.as_ref(),
+            },
+            next,
+            proposer,
+            &who,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        tracing::info!(task_id = %row.task_id, change = change.as_str(), "A lead changed its entrusted decision.");
+        Ok(crate::convert::task_to_pb(&row))
+    }
+
     /// Amends or revokes the department's decision in force on a referral.
     pub(crate) async fn change_decision(
         &self,
@@ -292,8 +534,8 @@ impl Api {
                 reason,
                 superseded_event_id: &superseded,
                 amended: amended.as_ref(),
-                next,
             },
+            next,
             proposer,
             &who,
             None,

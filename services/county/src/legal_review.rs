@@ -261,10 +261,13 @@ pub struct TaskReviewRow {
     pub proposer: Vec<u8>,
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// For the review of an amendment: why the decision in force is changed, and its event.
+    pub change_reason: Option<String>,
+    pub superseded_event_id: Option<String>,
 }
 
-const TASK_REVIEW_COLUMNS: &str =
-    "task_id, review_id, round, status, proposed, proposer, submitted_at, updated_at";
+const TASK_REVIEW_COLUMNS: &str = "task_id, review_id, round, status, proposed, proposer, \
+     submitted_at, updated_at, change_reason, superseded_event_id";
 
 async fn task_review_of(tx: &mut Tx, task_id: &str) -> Result<Option<TaskReviewRow>, sqlx::Error> {
     let sql = format!("SELECT {TASK_REVIEW_COLUMNS} FROM task_reviews WHERE task_id = $1");
@@ -288,10 +291,13 @@ async fn task_review_by_id(
 async fn upsert_task_review(tx: &mut Tx, r: &TaskReviewRow) -> Result<(), sqlx::Error> {
     with_tx!(tx, |c| sqlx::query(
         "INSERT INTO task_reviews (task_id, review_id, round, status, proposed, proposer, \
-         submitted_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) \
-         ON CONFLICT (task_id) DO UPDATE SET round = excluded.round, \
-         status = excluded.status, proposed = excluded.proposed, proposer = excluded.proposer, \
-         submitted_at = excluded.submitted_at, updated_at = excluded.updated_at"
+         submitted_at, updated_at, change_reason, superseded_event_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
+         ON CONFLICT (task_id) DO UPDATE SET review_id = excluded.review_id, \
+         round = excluded.round, status = excluded.status, proposed = excluded.proposed, \
+         proposer = excluded.proposer, submitted_at = excluded.submitted_at, \
+         updated_at = excluded.updated_at, change_reason = excluded.change_reason, \
+         superseded_event_id = excluded.superseded_event_id"
     )
     .bind(&r.task_id)
     .bind(&r.review_id)
@@ -301,6 +307,8 @@ async fn upsert_task_review(tx: &mut Tx, r: &TaskReviewRow) -> Result<(), sqlx::
     .bind(&r.proposer)
     .bind(r.submitted_at)
     .bind(r.updated_at)
+    .bind(&r.change_reason)
+    .bind(&r.superseded_event_id)
     .execute(&mut *c)
     .await
     .map(|_| ()))
@@ -309,8 +317,10 @@ async fn upsert_task_review(tx: &mut Tx, r: &TaskReviewRow) -> Result<(), sqlx::
 /// Submits the lead's proposed major decision on a joint-case task for review: the next round
 /// of the task's review (its own review id, unique to the task), with the case's facts, the
 /// proposed decision, the proposing officer and their certificate, and the joint meeting's
-/// instructions as the record. The caller has moved the task to `awaiting_review`. Returns
+/// instructions as the record. The caller has moved the task to `awaiting_review` (with
+/// `change`, an amendment of the decision in force, to `amendment_in_review`). Returns
 /// the round.
+#[allow(clippy::too_many_arguments)]
 pub async fn submit_task(
     tx: &mut Tx,
     outbox: &Outbox,
@@ -319,8 +329,14 @@ pub async fn submit_task(
     row: &TaskRow,
     decision: &ev::Outcome,
     proposer: ev::Actor,
+    change: Option<&Amendment<'_>>,
 ) -> Result<u32, sqlx::Error> {
-    let previous = task_review_of(tx, &row.task_id).await?;
+    let previous = task_review_of(tx, &row.task_id).await?.filter(|p| {
+        continues_review(
+            Some((p.change_reason.is_some(), p.status.as_str())),
+            change.is_some(),
+        )
+    });
     let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
     let review_id = previous.as_ref().map_or_else(
         || TownScopedId::new(town, Uuid::now_v7()).to_string(),
@@ -350,7 +366,10 @@ pub async fn submit_task(
         }],
         decided_at: Some(to_ts(now)),
         department: row.department.clone(),
-        ..Default::default()
+        change_reason: change.map(|c| c.reason.to_owned()).unwrap_or_default(),
+        superseded_event_id: change
+            .map(|c| c.superseded_event_id.to_owned())
+            .unwrap_or_default(),
     };
     // The review service must have it: re-sent until its receipt comes back.
     outbox
@@ -379,6 +398,8 @@ pub async fn submit_task(
             proposer: proposer.encode_to_vec(),
             submitted_at: now,
             updated_at: now,
+            change_reason: change.map(|c| c.reason.to_owned()),
+            superseded_event_id: change.map(|c| c.superseded_event_id.to_owned()),
         },
     )
     .await?;
@@ -538,8 +559,8 @@ impl Handler for ReviewEvents {
                         reason: &reason,
                         superseded_event_id: &superseded,
                         amended: Some(&outcome),
-                        next,
                     },
+                    next,
                     proposer,
                     &who,
                     Some(&env.event_id),
@@ -674,9 +695,14 @@ impl ReviewEvents {
         review.status = e.status.clone();
         review.updated_at = now;
         upsert_task_review(tx, &review).await?;
+        let round = e.round;
+        if let Some(reason) = review.change_reason.clone() {
+            return self
+                .task_amendment_answer(tx, env, e, &review, &reason, action, next, row, now)
+                .await;
+        }
         row.status = next.as_str().into();
         row.updated_at = now;
-        let round = e.round;
         // The legal office's answer, with its signed event, in the record of the file held.
         let (kind, answer) = match action {
             ReferralAction::ReviewApproved => {
@@ -741,6 +767,7 @@ impl ReviewEvents {
                     )
                     .await?;
                 crate::record::note_sent(tx, &decided.event_id, held.as_ref()).await?;
+                task_store::set_decision_event(tx, &row.task_id, &decided.event_id).await?;
                 crate::record::enter(
                     tx,
                     &row.case_id,
@@ -770,6 +797,95 @@ impl ReviewEvents {
             }
         }
         task_store::update_task(tx, &row).await?;
+        Ok(())
+    }
+
+    /// Applies the answer on an amendment of a lead's entrusted decision: approved, it takes
+    /// effect as a direct change does; returned, or a suspected crime, the decision in force
+    /// stays, the finding in the record.
+    #[allow(clippy::too_many_arguments)]
+    async fn task_amendment_answer(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        e: &ev::ReviewDecided,
+        review: &TaskReviewRow,
+        reason: &str,
+        action: ReferralAction,
+        next: TaskStatus,
+        mut row: TaskRow,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let round = e.round;
+        let answer = match action {
+            ReferralAction::ReviewApproved => {
+                format!("法制审核通过（第{round}轮），变更后的决定生效")
+            }
+            ReferralAction::ReviewReturned => {
+                format!(
+                    "法制审核退回（第{round}轮），原决定继续有效：{}",
+                    findings(e)
+                )
+            }
+            _ => format!(
+                "法制审核认为涉嫌犯罪（第{round}轮），变更不生效，由本部门依法移送公安机关：{}",
+                findings(e)
+            ),
+        };
+        let kind = match action {
+            ReferralAction::ReviewApproved => "review_approved",
+            ReferralAction::ReviewReturned => "review_returned",
+            _ => "crime_transfer_found",
+        };
+        crate::record::enter(
+            tx,
+            &row.case_id,
+            &row.department,
+            NewEntry {
+                at: now,
+                kind,
+                who: &Who::of_event(env),
+                detail: &answer,
+                evidence_digests: Vec::new(),
+                event: Some(env),
+            },
+        )
+        .await?;
+        if action != ReferralAction::ReviewApproved {
+            row.status = next.as_str().into();
+            row.summary = Some(answer);
+            row.updated_at = now;
+            task_store::update_task(tx, &row).await?;
+            return Ok(());
+        }
+        let outcome = ev::Outcome::decode(review.proposed.as_slice())
+            .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        let proposer = ev::Actor::decode(review.proposer.as_slice())
+            .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        let who = Who {
+            officer: proposer.officer_id.clone(),
+            role: proposer.role.clone(),
+            agency: format!("county:{}", row.department),
+            certificate_no: proposer.certificate_no.clone(),
+        };
+        let superseded = review.superseded_event_id.clone().unwrap_or_default();
+        crate::decision::apply_task_change(
+            tx,
+            &self.outbox,
+            now,
+            &mut row,
+            crate::decision::Decided {
+                change: DecisionChange::Amend,
+                reason,
+                superseded_event_id: &superseded,
+                amended: Some(&outcome),
+            },
+            next,
+            proposer,
+            &who,
+            Some(&env.event_id),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -259,6 +259,7 @@ impl Api {
                 &row,
                 decision,
                 actor_to_event_certified(actor, &certificate_no),
+                None,
             )
             .await?;
             crate::record::enter(
@@ -322,6 +323,10 @@ impl Api {
             Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
         crate::record::note_sent(&mut tx, &env.event_id, held.as_ref()).await?;
+        if let Emit::Decided(_) = &emit {
+            // The decision in force, which a later change names.
+            task_store::set_decision_event(&mut tx, &row.task_id, &env.event_id).await?;
+        }
         // The lead's step, in the record of the case file handed over to it (a cooperating
         // department holds no file, and enters nothing).
         crate::record::enter(

@@ -163,7 +163,7 @@ impl Api {
 
 #[tonic::async_trait]
 impl DisclosureService for Api {
-    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, department = %req.get_ref().department), err)]
+    #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, department = %req.get_ref().department), err(level = "info"))]
     async fn list_disclosures(
         &self,
         req: Request<pb::ListDisclosuresRequest>,
@@ -173,7 +173,7 @@ impl DisclosureService for Api {
         Ok(Response::new(pb::ListDisclosuresResponse { disclosures }))
     }
 
-    #[tracing::instrument(skip_all, fields(disclosure_id = %req.get_ref().disclosure_id), err)]
+    #[tracing::instrument(skip_all, fields(disclosure_id = %req.get_ref().disclosure_id), err(level = "info"))]
     async fn publish_disclosure(
         &self,
         req: Request<pb::PublishDisclosureRequest>,
@@ -198,7 +198,7 @@ impl DisclosureService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(disclosure_id = %req.get_ref().disclosure_id), err)]
+    #[tracing::instrument(skip_all, fields(disclosure_id = %req.get_ref().disclosure_id), err(level = "info"))]
     async fn withdraw_disclosure(
         &self,
         req: Request<pb::WithdrawDisclosureRequest>,
@@ -250,7 +250,7 @@ impl DisclosureService for Api {
 
 #[tonic::async_trait]
 impl PublicDisclosureService for Api {
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     async fn list_public(
         &self,
         req: Request<pb::ListPublicRequest>,

@@ -96,7 +96,9 @@ impl Handler for Decisions {
                 };
                 self.create(tx, env, now, d).await
             }
-            "brigade.decision_changed" | "county.decision_changed" => {
+            "brigade.decision_changed"
+            | "county.decision_changed"
+            | "county.entrusted_decision_changed" => {
                 let e: ev::DecisionChanged = decode_payload(env)?;
                 self.change(tx, env, now, e).await
             }

@@ -69,6 +69,7 @@ impl Application {
                 subjects.filter(Source::County, "referral_concluded", "*"),
                 subjects.filter(Source::County, "entrusted_decision_recorded", "*"),
                 subjects.filter(Source::County, "decision_changed", "*"),
+                subjects.filter(Source::County, "entrusted_decision_changed", "*"),
             ],
             ordered: false,
         };

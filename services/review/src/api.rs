@@ -135,6 +135,13 @@ impl Api {
             let cert = held.as_ref().and_then(cert_of);
             let officer = OfficerId::parse(&o.officer).map_err(|e| ApiError::Internal(e.into()))?;
             let verdict = match &cert {
+                // Never seen in the copy this service keeps: the registration may still be on
+                // its way (the copy is fed by events), so the reviewer is told what is known.
+                None if held.is_none() => Err(format!(
+                    "officer {} is not (yet) in the copy of {agency}'s registry this review \
+                     service holds: no enforcement certificate known",
+                    o.officer
+                )),
                 Some(c) if !o.certificate_no.is_empty() && c.number != o.certificate_no => {
                     Err(format!(
                         "the decision names certificate {} of {}, the registry holds {}",
@@ -443,7 +450,7 @@ fn round_to_pb(r: &RoundRow) -> pb::ReviewRound {
 
 #[tonic::async_trait]
 impl ReviewService for Api {
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     async fn list_reviews(
         &self,
         req: Request<pb::ListReviewsRequest>,
@@ -453,7 +460,7 @@ impl ReviewService for Api {
         Ok(Response::new(pb::ListReviewsResponse { reviews }))
     }
 
-    #[tracing::instrument(skip_all, fields(review_id = %req.get_ref().review_id), err)]
+    #[tracing::instrument(skip_all, fields(review_id = %req.get_ref().review_id), err(level = "info"))]
     async fn get_review(
         &self,
         req: Request<pb::GetReviewRequest>,
@@ -481,7 +488,7 @@ impl ReviewService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(review_id = %req.get_ref().review_id), err)]
+    #[tracing::instrument(skip_all, fields(review_id = %req.get_ref().review_id), err(level = "info"))]
     async fn answer_review(
         &self,
         req: Request<pb::AnswerReviewRequest>,
@@ -493,7 +500,7 @@ impl ReviewService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(review_id = %req.get_ref().review_id), err)]
+    #[tracing::instrument(skip_all, fields(review_id = %req.get_ref().review_id), err(level = "info"))]
     async fn extend_review(
         &self,
         req: Request<pb::ExtendReviewRequest>,

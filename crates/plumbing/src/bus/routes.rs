@@ -100,6 +100,14 @@ pub const ROUTES: &[Route] = &[
     // A department's decision on a referral amended or revoked: its disclosure is withdrawn,
     // and the case's record keeps the change.
     route(County, "decision_changed", Any, &[Brigade, Disclosure]),
+    // A lead's change of its entrusted decision: the brigade keeps it with the joint case, the
+    // disclosure service withdraws the replaced decision's disclosure.
+    route(
+        County,
+        "entrusted_decision_changed",
+        Any,
+        &[Brigade, Disclosure],
+    ),
     route(County, "officer_certificate_changed", Any, &[Review]),
     // The departments' clocks: the chair's supervision list (督办) and extensions (延期).
     route(County, "obligation_overdue", Any, &[Board]),
