@@ -224,22 +224,44 @@ pub async fn apply_task_change(
     Ok(())
 }
 
+/// The amended decision of an amendment, its party the decision in force's (`previous`,
+/// encoded) unless the amendment names one; none for a revocation.
+fn amended(
+    change: DecisionChange,
+    outcome: Option<ev::Outcome>,
+    previous: Option<&[u8]>,
+) -> Option<ev::Outcome> {
+    match (change, outcome) {
+        (DecisionChange::Amend, Some(mut o)) => {
+            if o.party.is_none() {
+                o.party = previous
+                    .and_then(|b| ev::Outcome::decode(b).ok())
+                    .and_then(|old| old.party);
+            }
+            Some(o)
+        }
+        _ => None,
+    }
+}
+
 impl Api {
-    /// Amends or revokes the lead's entrusted decision in force on a joint-case task; an
-    /// amendment into a major decision goes to the lead's legal office first.
-    pub(crate) async fn change_entrusted_decision(
+    /// Checks a change request: the id of what it changes (`id`: field and value), the change,
+    /// its reason and, for an amendment, the amended decision. Nothing is loaded before it passes.
+    fn checked_change(
         &self,
-        actor: &Actor,
-        r: pb::ChangeEntrustedDecisionRequest,
-    ) -> Result<pb::Task, ApiError> {
+        id: (&str, &str),
+        change: &str,
+        reason: &str,
+        outcome: Option<&ev::Outcome>,
+    ) -> Result<DecisionChange, ApiError> {
         let input = ChangeInput {
-            change: &r.change,
-            reason: &r.reason,
-            outcome: r.outcome.as_ref().map(crate::convert::outcome_input),
+            change,
+            reason,
+            outcome: outcome.map(crate::convert::outcome_input),
         };
         let mut v = Validator::new();
-        if let Err(e) = liandong_domain::ids::TownScopedId::parse(&r.task_id) {
-            v.violation("task_id", e.to_string());
+        if let Err(e) = liandong_domain::ids::TownScopedId::parse(id.1) {
+            v.violation(id.0, e.to_string());
         }
         let change = check_change(
             &mut v,
@@ -249,7 +271,22 @@ impl Api {
             self.limits.evidence_refs_per_case,
         );
         v.finish().map_err(ApiError::Invalid)?;
-        let change = change.expect("checked");
+        Ok(change.expect("checked"))
+    }
+
+    /// Amends or revokes the lead's entrusted decision in force on a joint-case task; an
+    /// amendment into a major decision goes to the lead's legal office first.
+    pub(crate) async fn change_entrusted_decision(
+        &self,
+        actor: &Actor,
+        r: pb::ChangeEntrustedDecisionRequest,
+    ) -> Result<pb::Task, ApiError> {
+        let change = self.checked_change(
+            ("task_id", &r.task_id),
+            &r.change,
+            &r.reason,
+            r.outcome.as_ref(),
+        )?;
         let now: DateTime<Utc> = self.clock.now();
         let mut tx = self.db.begin().await?;
         let mut row = task_store::get_task_in_tx(&mut tx, &r.task_id)
@@ -289,20 +326,7 @@ impl Api {
                 ))
             })?;
         let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-        let amended = match (change, r.outcome) {
-            (DecisionChange::Amend, Some(mut o)) => {
-                // The party stays the same unless the amendment names it.
-                if o.party.is_none() {
-                    o.party = row
-                        .decision
-                        .as_deref()
-                        .and_then(|b| ev::Outcome::decode(b).ok())
-                        .and_then(|old| old.party);
-                }
-                Some(o)
-            }
-            _ => None,
-        };
+        let amended = amended(change, r.outcome, row.decision.as_deref());
         let reason = r.reason.trim();
         let proposer = actor_to_event_certified(actor, &certificate_no);
         let who = Who {
@@ -393,24 +417,12 @@ impl Api {
         actor: &Actor,
         r: pb::ChangeReferralDecisionRequest,
     ) -> Result<pb::Referral, ApiError> {
-        let input = ChangeInput {
-            change: &r.change,
-            reason: &r.reason,
-            outcome: r.outcome.as_ref().map(crate::convert::outcome_input),
-        };
-        let mut v = Validator::new();
-        if let Err(e) = liandong_domain::ids::TownScopedId::parse(&r.referral_id) {
-            v.violation("referral_id", e.to_string());
-        }
-        let change = check_change(
-            &mut v,
-            &input,
-            self.limits.reason_chars,
-            self.limits.description_chars,
-            self.limits.evidence_refs_per_case,
-        );
-        v.finish().map_err(ApiError::Invalid)?;
-        let change = change.expect("checked");
+        let change = self.checked_change(
+            ("referral_id", &r.referral_id),
+            &r.change,
+            &r.reason,
+            r.outcome.as_ref(),
+        )?;
         let now: DateTime<Utc> = self.clock.now();
         let mut tx = self.db.begin().await?;
         let mut row = store::get_in_tx(&mut tx, &r.referral_id)
@@ -441,20 +453,7 @@ impl Api {
                 ))
             })?;
         let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-        let amended = match (change, r.outcome) {
-            (DecisionChange::Amend, Some(mut o)) => {
-                // The party stays the same unless the amendment names it.
-                if o.party.is_none() {
-                    o.party = row
-                        .outcome
-                        .as_deref()
-                        .and_then(|b| ev::Outcome::decode(b).ok())
-                        .and_then(|old| old.party);
-                }
-                Some(o)
-            }
-            _ => None,
-        };
+        let amended = amended(change, r.outcome, row.outcome.as_deref());
         let reason = r.reason.trim();
         let proposer = actor_to_event_certified(actor, &certificate_no);
         let who = Who {
