@@ -9,6 +9,7 @@ use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::disclosure::v1 as disclosure;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::readmodel::v1 as readmodel;
 use liandong_proto::review::v1 as review;
 use liandong_tests::hub::{As, TestHub};
 use liandong_tests::{Backend, eventually, on_each_backend};
@@ -54,6 +55,28 @@ async fn pending_review(hub: &TestHub, case_id: &str, round: u32) -> review::Rev
             .into_iter()
             .find(|r| r.case_id == case_id && r.round == round)
             .filter(|r| !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified))
+    })
+    .await
+}
+
+/// Forestry's decision figures on the dashboard, once `ready` holds for them.
+async fn dashboard_outcomes(
+    hub: &TestHub,
+    ready: impl Fn(&readmodel::Outcomes) -> bool,
+) -> readmodel::Outcomes {
+    eventually("the dashboard's decision figures", WAIT, || async {
+        let o = hub
+            .readmodel
+            .clone()
+            .get_dashboard(As::viewer(None, None).req(readmodel::GetDashboardRequest {
+                department: "forestry".into(),
+                ..Default::default()
+            }))
+            .await
+            .ok()?
+            .into_inner()
+            .outcomes?;
+        ready(&o).then_some(o)
     })
     .await
 }
@@ -296,6 +319,8 @@ async fn a_departments_changed_decision_has_its_disclosure_withdrawn(backend: Ba
     })
     .await;
     assert_eq!(in_force.status, "concluded");
+    // The dashboard counts the decision in force only: the replaced ones no longer count.
+    dashboard_outcomes(&hub, |o| o.decisions == 1 && o.fines_fen == 1_200_000).await;
     disclosures_when(&hub, &case.case_id, "the major amendment disclosed", |d| {
         d.len() == 3
             && d.iter().any(|x| {
@@ -319,6 +344,7 @@ async fn a_departments_changed_decision_has_its_disclosure_withdrawn(backend: Ba
         d.len() == 3 && d.iter().all(|x| x.status == "withdrawn")
     })
     .await;
+    dashboard_outcomes(&hub, |o| o.decisions == 0 && o.fines_fen == 0).await;
     let again = c
         .change_referral_decision(dispatcher.req(change("revoke", "再次撤销", None)))
         .await

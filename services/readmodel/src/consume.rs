@@ -129,7 +129,11 @@ impl Handler for Figures {
                 case(tx, &e.case_id, &env.town, "in_scope", "", &e.matters, at).await?;
                 decision(tx, env, &e.case_id, "", e.outcome.as_ref(), at).await?;
             }
-            "brigade.decision_changed" => {
+            // A changed decision: the town's, a department's on a referral, or a joint-case
+            // lead's entrusted one. The replaced decision stops counting; an amendment counts.
+            "brigade.decision_changed"
+            | "county.decision_changed"
+            | "county.entrusted_decision_changed" => {
                 let e: ev::DecisionChanged = decode_payload(env)?;
                 let replaced = with_tx!(tx, |c| sqlx::query(
                     "UPDATE rm_decisions SET replaced = TRUE WHERE event_id = $1"
@@ -146,7 +150,13 @@ impl Handler for Figures {
                     )));
                 }
                 if e.change == "amend" {
-                    decision(tx, env, &e.case_id, "", e.outcome.as_ref(), at).await?;
+                    // A department's decision is counted under it, as when it was first made.
+                    let department = if env.source == "county" {
+                        env.department.as_str()
+                    } else {
+                        ""
+                    };
+                    decision(tx, env, &e.case_id, department, e.outcome.as_ref(), at).await?;
                 }
             }
             "brigade.review_requested" | "county.review_requested" => {
