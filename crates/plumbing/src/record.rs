@@ -96,6 +96,17 @@ impl Who {
         }
     }
 
+    /// An event's actor acting for `agency` (`brigade:<town>`, `county:<dept>`): the proposer
+    /// of a decision a review answer brings into effect, say.
+    pub fn acting_for(a: &ev::Actor, agency: String) -> Who {
+        Who {
+            officer: a.officer_id.clone(),
+            role: a.role.clone(),
+            agency,
+            certificate_no: a.certificate_no.clone(),
+        }
+    }
+
     /// The brigade itself, for the steps it takes on its own (a handover after an acceptance).
     pub fn system(town: &str) -> Who {
         Who {

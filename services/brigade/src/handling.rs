@@ -390,7 +390,7 @@ impl Api {
             .load_for(&mut tx, actor, Action::ChangeDecision, &r.case_id)
             .await?;
         // Refused early, before the certificate is asked for, when there is nothing to change.
-        status.next(match change {
+        let next = status.next(match change {
             DecisionChange::Amend => CaseAction::AmendDecision,
             DecisionChange::Revoke => CaseAction::RevokeDecision,
         })?;
@@ -449,10 +449,6 @@ impl Api {
             row.updated_at = now;
             return self.full(row).await;
         }
-        let next = status.next(match change {
-            DecisionChange::Amend => CaseAction::AmendDecision,
-            DecisionChange::Revoke => CaseAction::RevokeDecision,
-        })?;
         legal_review::change_decision(
             &mut tx,
             &self.outbox,

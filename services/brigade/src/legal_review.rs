@@ -428,12 +428,7 @@ pub async fn submit(
 
 /// The brigade officer of an event's actor, as the record names them.
 fn who_of(a: &ev::Actor, town: &str) -> Who {
-    Who {
-        officer: a.officer_id.clone(),
-        role: a.role.clone(),
-        agency: format!("brigade:{town}"),
-        certificate_no: a.certificate_no.clone(),
-    }
+    Who::acting_for(a, format!("brigade:{town}"))
 }
 
 /// What the review found, in one line per failed check.

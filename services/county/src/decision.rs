@@ -309,8 +309,8 @@ impl Api {
         .await?;
         let status = TaskStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
         let role = TaskRole::parse(&row.role).map_err(|e| ApiError::Internal(e.into()))?;
-        // Refused early when there is nothing to change.
-        status.next(
+        // Refused early when there is nothing to change; the status a direct change leaves.
+        let next = status.next(
             role,
             match change {
                 DecisionChange::Amend => TaskAction::AmendDecision,
@@ -381,13 +381,6 @@ impl Api {
             self.outbox.wake();
             return Ok(crate::convert::task_to_pb(&row));
         }
-        let next = status.next(
-            role,
-            match change {
-                DecisionChange::Amend => TaskAction::AmendDecision,
-                DecisionChange::Revoke => TaskAction::RevokeDecision,
-            },
-        )?;
         apply_task_change(
             &mut tx,
             &self.outbox,
@@ -439,8 +432,8 @@ impl Api {
         .await?;
         let status =
             ReferralStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
-        // Refused early when there is nothing to change.
-        status.next(match change {
+        // Refused early when there is nothing to change; the status a direct change leaves.
+        let next = status.next(match change {
             DecisionChange::Amend => ReferralAction::AmendDecision,
             DecisionChange::Revoke => ReferralAction::RevokeDecision,
         })?;
@@ -519,10 +512,6 @@ impl Api {
             tracing::info!(referral_id = %row.referral_id, "An amendment into a major decision awaits the legal office.");
             return Ok(crate::api::to_pb(&row));
         }
-        let next = status.next(match change {
-            DecisionChange::Amend => ReferralAction::AmendDecision,
-            DecisionChange::Revoke => ReferralAction::RevokeDecision,
-        })?;
         apply_change(
             &mut tx,
             &self.outbox,

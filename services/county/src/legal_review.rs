@@ -543,12 +543,7 @@ impl Handler for ReviewEvents {
                 let outcome = ev::Outcome::decode(review.proposed.as_slice())
                     .map_err(|err| HandlerError::Reject(err.to_string()))?;
                 let superseded = review.superseded_event_id.clone().unwrap_or_default();
-                let who = Who {
-                    officer: proposer.officer_id.clone(),
-                    role: proposer.role.clone(),
-                    agency: format!("county:{}", row.department),
-                    certificate_no: proposer.certificate_no.clone(),
-                };
+                let who = Who::acting_for(&proposer, format!("county:{}", row.department));
                 crate::decision::apply_change(
                     tx,
                     &self.outbox,
@@ -623,12 +618,7 @@ impl Handler for ReviewEvents {
                     NewEntry {
                         at: now,
                         kind: "referral_concluded",
-                        who: &Who {
-                            officer: proposer.officer_id.clone(),
-                            role: proposer.role.clone(),
-                            agency: format!("county:{}", row.department),
-                            certificate_no: proposer.certificate_no.clone(),
-                        },
+                        who: &Who::acting_for(&proposer, format!("county:{}", row.department)),
                         detail: &format!("办结：{}（{}）", outcome.kind, outcome.summary),
                         evidence_digests: Vec::new(),
                         event: Some(&concluded_env),
@@ -743,12 +733,7 @@ impl ReviewEvents {
                 let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
                 let mut payload = crate::tasks::decided_event(&row, &decision);
                 payload.held_record = held.as_ref().map(|h| h.head.clone());
-                let who = Who {
-                    officer: proposer.officer_id.clone(),
-                    role: proposer.role.clone(),
-                    agency: format!("county:{}", row.department),
-                    certificate_no: proposer.certificate_no.clone(),
-                };
+                let who = Who::acting_for(&proposer, format!("county:{}", row.department));
                 // Brigade and board both wait on it, as on a decision recorded directly.
                 let decided = self
                     .outbox
@@ -862,12 +847,7 @@ impl ReviewEvents {
             .map_err(|err| HandlerError::Reject(err.to_string()))?;
         let proposer = ev::Actor::decode(review.proposer.as_slice())
             .map_err(|err| HandlerError::Reject(err.to_string()))?;
-        let who = Who {
-            officer: proposer.officer_id.clone(),
-            role: proposer.role.clone(),
-            agency: format!("county:{}", row.department),
-            certificate_no: proposer.certificate_no.clone(),
-        };
+        let who = Who::acting_for(&proposer, format!("county:{}", row.department));
         let superseded = review.superseded_event_id.clone().unwrap_or_default();
         crate::decision::apply_task_change(
             tx,

@@ -101,6 +101,15 @@ async fn insert(tx: &mut Tx, h: &HandoverRow, r: &RecordRow) -> Result<(), sqlx:
     })
 }
 
+/// The newest handover of a case to a department that was received (not refused).
+const HELD_SQL: &str = "SELECT * FROM handovers WHERE case_id = $1 AND department = $2 \
+     AND status = 'received' ORDER BY received_at DESC, handover_id DESC LIMIT 1";
+
+/// The entries of the record a handover started, in order, as `RecordRow`s.
+const ENTRIES_SQL: &str = "SELECT case_id, seq, at, kind, agency, officer, role, certificate_no, \
+     detail, evidence_digests, event_id, prev_hash, hash, signed_by, signature_key_id, signature, \
+     event_digest, signed_event FROM held_record WHERE handover_id = $1 ORDER BY seq";
+
 /// The handover whose file the department holds for a case: the newest one it received (not
 /// refused).
 pub async fn held_in_tx(
@@ -108,14 +117,11 @@ pub async fn held_in_tx(
     case_id: &str,
     department: &str,
 ) -> Result<Option<HandoverRow>, sqlx::Error> {
-    with_tx!(tx, |conn| sqlx::query_as(
-        "SELECT * FROM handovers WHERE case_id = $1 AND department = $2 AND status = 'received' \
-         ORDER BY received_at DESC, handover_id DESC LIMIT 1"
-    )
-    .bind(case_id)
-    .bind(department)
-    .fetch_optional(conn)
-    .await)
+    with_tx!(tx, |conn| sqlx::query_as(HELD_SQL)
+        .bind(case_id)
+        .bind(department)
+        .fetch_optional(conn)
+        .await)
 }
 
 /// [`held_in_tx`], outside a transaction.
@@ -124,14 +130,11 @@ pub async fn held(
     case_id: &str,
     department: &str,
 ) -> Result<Option<HandoverRow>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as(
-        "SELECT * FROM handovers WHERE case_id = $1 AND department = $2 AND status = 'received' \
-         ORDER BY received_at DESC, handover_id DESC LIMIT 1"
-    )
-    .bind(case_id)
-    .bind(department)
-    .fetch_optional(p)
-    .await)
+    with_db!(db, |p| sqlx::query_as(HELD_SQL)
+        .bind(case_id)
+        .bind(department)
+        .fetch_optional(p)
+        .await)
 }
 
 /// Enters a step of the department's in the record of the case file it holds, within `tx`; a
@@ -191,14 +194,10 @@ pub async fn enter(
 /// The entries of the record a handover started, in order.
 pub async fn entries(db: &Db, handover_id: &str) -> Result<Vec<RecordRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(
-        "SELECT case_id, seq, at, kind, agency, officer, role, certificate_no, detail, evidence_digests, \
-         event_id, prev_hash, hash, signed_by, signature_key_id, signature, event_digest, signed_event \
-         FROM held_record WHERE handover_id = $1 ORDER BY seq"
-    )
-    .bind(handover_id)
-    .fetch_all(p)
-    .await
+        sqlx::query_as(ENTRIES_SQL)
+            .bind(handover_id)
+            .fetch_all(p)
+            .await
     })
 }
 
@@ -280,14 +279,10 @@ pub async fn acknowledged_heads(db: &Db, h: &HandoverRow) -> Result<Vec<KnownHea
 /// [`entries`], inside `tx`.
 pub async fn entries_in_tx(tx: &mut Tx, handover_id: &str) -> Result<Vec<RecordRow>, sqlx::Error> {
     with_tx!(tx, |conn| {
-        sqlx::query_as(
-        "SELECT case_id, seq, at, kind, agency, officer, role, certificate_no, detail, evidence_digests, \
-         event_id, prev_hash, hash, signed_by, signature_key_id, signature, event_digest, signed_event \
-         FROM held_record WHERE handover_id = $1 ORDER BY seq"
-    )
-    .bind(handover_id)
-    .fetch_all(conn)
-    .await
+        sqlx::query_as(ENTRIES_SQL)
+            .bind(handover_id)
+            .fetch_all(conn)
+            .await
     })
 }
 
