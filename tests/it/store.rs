@@ -16,6 +16,7 @@ on_each_backend!(
     the_outbox_numbers_each_aggregate_from_one,
     a_rolled_back_transaction_leaves_no_event_and_no_gap,
     timestamps_round_trip_to_the_microsecond,
+    a_begin_cancelled_at_any_point_leaves_every_connection_usable,
 );
 
 const TOWN: &str = "330782101";
@@ -198,6 +199,54 @@ async fn timestamps_round_trip_to_the_microsecond(backend: Backend) {
         from_ts(stored.occurred_at.as_ref()),
         Some(now),
         "so does the envelope"
+    );
+    finish(env, db).await;
+}
+
+/// A caller that goes away while its transaction begins (a gRPC call whose client
+/// disconnected) must not leave a pooled connection stuck inside a transaction: the gateway
+/// killed mid-load once did, and every later begin on that connection of the brigade failed.
+/// Begins are cancelled after every delay from 0 to 3 ms in 20 µs steps, a few at once so
+/// that some wait for the write lock; then each of many begins must succeed, whichever
+/// connection the pool hands out, and commit a write.
+async fn a_begin_cancelled_at_any_point_leaves_every_connection_usable(backend: Backend) {
+    let (env, db, outbox) = open(backend).await;
+    let mut cancelled = 0;
+    for step in 0..150u64 {
+        let delay = std::time::Duration::from_micros(step * 20);
+        let attempts = (0..3).map(|_| {
+            let db = db.clone();
+            async move { tokio::time::timeout(delay, db.begin()).await.is_err() }
+        });
+        cancelled += futures::future::join_all(attempts)
+            .await
+            .into_iter()
+            .filter(|c| *c)
+            .count();
+    }
+    let now = micros(Utc::now());
+    let mut failures = Vec::new();
+    for n in 0..40 {
+        match db.begin().await {
+            Ok(mut tx) => {
+                emit(&outbox, &mut tx, now, &format!("after-{n}")).await;
+                if let Err(e) = tx.commit().await {
+                    failures.push(format!("commit {n}: {e}"));
+                }
+            }
+            Err(e) => failures.push(format!("begin {n}: {e}")),
+        }
+    }
+    println!("[{backend}] {cancelled} begins cancelled; then 40 begins: {failures:?}");
+    assert!(
+        cancelled > 0,
+        "no begin was cancelled: the test proves nothing"
+    );
+    assert!(failures.is_empty(), "after cancelled begins: {failures:?}");
+    assert_eq!(
+        outbox_rows(&db).await.len(),
+        40,
+        "every later write committed"
     );
     finish(env, db).await;
 }

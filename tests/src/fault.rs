@@ -1151,10 +1151,12 @@ pub async fn check_invariants(
         unreceipted, 0,
         "[{scenario}] outbox rows without their receipt"
     );
-    assert_eq!(
-        dead_letters, expected_dead_letters,
-        "[{scenario}] dead letters in {dlq_stream}"
-    );
+    if dead_letters != expected_dead_letters {
+        let why = dead_letter_reasons(nats_urls, dlq_stream).await;
+        panic!(
+            "[{scenario}] {dead_letters} dead letters in {dlq_stream}, {expected_dead_letters} expected:\n{why}"
+        );
+    }
     findings
 }
 
@@ -1248,8 +1250,71 @@ pub async fn check_hop(
         (0, 0),
         "[{scenario}] outbox rows unsent or unanswered"
     );
-    assert_eq!(dead_letters, 0, "[{scenario}] dead letters in {dlq_stream}");
+    if dead_letters != 0 {
+        let why = dead_letter_reasons(nats_urls, dlq_stream).await;
+        panic!("[{scenario}] {dead_letters} dead letters in {dlq_stream}:\n{why}");
+    }
     findings
+}
+
+/// What the dead-letter stream holds, one line per kind of message: the consumer that gave up,
+/// the original subject's event type and the error it stored, with how many, and the first
+/// message's full error. A failed run says why, not only how many.
+pub async fn dead_letter_reasons(nats_urls: &str, dlq_stream: &str) -> String {
+    let read = async {
+        let js = jetstream::new(connect(nats_urls).await?);
+        let mut stream = js.get_stream(dlq_stream).await?;
+        let state = stream.info().await?.state.clone();
+        let mut kinds = std::collections::BTreeMap::<(String, String, String), u64>::new();
+        let mut first = String::new();
+        for seq in state.first_sequence..=state.last_sequence {
+            let Ok(m) = stream.get_raw_message(seq).await else {
+                continue;
+            };
+            let header = |name: &str| {
+                m.headers
+                    .get(name)
+                    .map(|v| v.as_str().to_owned())
+                    .unwrap_or_default()
+            };
+            let error = header("Liandong-Error");
+            if first.is_empty() {
+                first = format!(
+                    "first: {} on {}: {error}",
+                    header("Liandong-Consumer"),
+                    header("Liandong-Original-Subject")
+                );
+            }
+            // `<root>.v1.<source>.<event>.…` names the event; the error goes without its ids.
+            let subject = header("Liandong-Original-Subject");
+            let tokens: Vec<&str> = subject.split('.').collect();
+            let event = match tokens.as_slice() {
+                [_, _, source, event, ..] => format!("{source}.{event}"),
+                _ => subject.clone(),
+            };
+            let kind: String = error
+                .split(|c: char| c.is_ascii_digit() || c == '-')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(120)
+                .collect();
+            *kinds
+                .entry((header("Liandong-Consumer"), event, kind))
+                .or_default() += 1;
+        }
+        let mut out: Vec<String> = kinds
+            .into_iter()
+            .map(|((consumer, event, kind), n)| format!("  {n} × {consumer} on {event}: {kind}…"))
+            .collect();
+        out.push(format!("  {first}"));
+        anyhow::Ok(out.join("\n"))
+    };
+    match tokio::time::timeout(Duration::from_secs(20), read).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => format!("  (the dead letters cannot be read: {e:#})"),
+        Err(_) => "  (the dead-letter stream did not answer)".into(),
+    }
 }
 
 /// Messages in the dead-letter stream (0 when it cannot be read: the caller's assertion then

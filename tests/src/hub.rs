@@ -369,8 +369,25 @@ impl TestHub {
         for (_, child) in &mut self.children {
             terminate(child);
         }
+        self.keep_logs();
         self.children.clear();
         self.env.cleanup().await;
+    }
+
+    /// With `LIANDONG_TEST_KEEP_LOGS=<dir>`, copies every service's log there as
+    /// `<subject root>-<service>.log`, passed or failed: a rare failure is read against a
+    /// passing run's.
+    fn keep_logs(&self) {
+        let Ok(dir) = std::env::var("LIANDONG_TEST_KEEP_LOGS") else {
+            return;
+        };
+        for (service, _) in &self.children {
+            let log = self.env.cfg.data_dir.join(format!("{service}.log"));
+            let _ = std::fs::copy(
+                &log,
+                format!("{dir}/{}-{service}.log", self.env.cfg.subject_root),
+            );
+        }
     }
 
     /// The configuration file the services were started with.
@@ -465,17 +482,12 @@ impl TestHub {
 
 impl Drop for TestHub {
     fn drop(&mut self) {
+        self.keep_logs();
         // A failing test shows what the services said, since their data folder goes with it.
         if std::thread::panicking() {
             for (service, _) in &self.children {
                 let log = self.env.cfg.data_dir.join(format!("{service}.log"));
                 let text = std::fs::read_to_string(&log).unwrap_or_default();
-                if let Ok(dir) = std::env::var("LIANDONG_TEST_KEEP_LOGS") {
-                    let _ = std::fs::write(
-                        format!("{dir}/{}-{service}.log", self.env.cfg.subject_root),
-                        &text,
-                    );
-                }
                 let tail: Vec<&str> = text.lines().rev().take(40).collect();
                 eprintln!("----- last lines of {service}.log -----");
                 for line in tail.into_iter().rev() {

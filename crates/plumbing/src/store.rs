@@ -170,7 +170,23 @@ impl Db {
         Ok(())
     }
 
+    /// Begins a transaction, whatever becomes of the caller.
+    ///
+    /// The begin runs in a task of its own: sqlx's is not cancellation-safe. On SQLite, a
+    /// `begin_with` dropped between its `BEGIN` and its check that the connection is in a
+    /// transaction (a gRPC call cancelled because its client went away: the gateway killed
+    /// mid-load did it) returns the connection to the pool inside a transaction that nobody can
+    /// end, and every later begin on that connection fails with "attempted to call begin_with
+    /// at non-zero transaction depth" until the process restarts. In a task the begin always
+    /// finishes; a transaction whose caller has gone is dropped there, and rolled back.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let db = self.clone();
+        tokio::spawn(async move { db.begin_here().await })
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("beginning a transaction: {e}")))?
+    }
+
+    async fn begin_here(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
             // IMMEDIATE takes the write lock at once (waiting up to the busy timeout). A deferred
