@@ -505,6 +505,61 @@ impl TimeLimits {
     }
 }
 
+/// What one look at a running clock finds. A clock has two thresholds: its deadline and, a
+/// further `escalate_after` units on, the second; it reports each once as it passes (level 1,
+/// then 2, for the chair's supervision list), and an obligation met, late or not, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockCheck {
+    /// The obligation was met: report it, and the clock stops.
+    Met,
+    /// No threshold has passed since the last look (or an extension moved it): look again at
+    /// `next_check_at`, or never once both have been reported.
+    NotYet {
+        next_check_at: Option<DateTime<Utc>>,
+    },
+    /// `threshold` passed: the clock goes to `level` (1 at the deadline, 2 at the second
+    /// threshold), reports it, and is looked at again at `next_check_at` (the second threshold
+    /// after the first, never after the second).
+    Overdue {
+        level: i64,
+        threshold: DateTime<Utc>,
+        next_check_at: Option<DateTime<Utc>>,
+    },
+}
+
+/// A look at a clock at `level` (0: nothing reported yet) with `deadline` and `second`
+/// threshold at `now`, its obligation met or not: the one rule the brigade's, the board's and
+/// the departments' clocks follow.
+pub fn check_clock(
+    level: i64,
+    deadline: DateTime<Utc>,
+    second: DateTime<Utc>,
+    met: bool,
+    now: DateTime<Utc>,
+) -> ClockCheck {
+    if met {
+        return ClockCheck::Met;
+    }
+    let threshold = if level == 0 { deadline } else { second };
+    if threshold > now || level >= 2 {
+        return ClockCheck::NotYet {
+            next_check_at: (level < 2).then_some(threshold),
+        };
+    }
+    let level = level + 1;
+    ClockCheck::Overdue {
+        level,
+        threshold,
+        next_check_at: (level == 1).then_some(second),
+    }
+}
+
+/// When a clock just scheduled is first looked at: at its deadline, or never when its
+/// obligation was met before the clock was scheduled (the look reports the met obligation).
+pub fn first_check(deadline: DateTime<Utc>, met: bool) -> Option<DateTime<Utc>> {
+    (!met).then_some(deadline)
+}
+
 /// A return refused because the case was already returned as often as the cap allows: the
 /// chair's settlement stands, and the case is on the chair's supervision list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -756,5 +811,55 @@ mod tests {
             at("2026-09-24T16:00:00+08:00"),
         );
         assert_eq!(d.due, at("2026-09-28T11:00:00+08:00"));
+    }
+
+    #[test]
+    fn a_clock_reports_each_threshold_once_then_stops() {
+        let t = |h: i64| Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap() + Duration::hours(h);
+        let (deadline, second) = (t(10), t(20));
+        assert_eq!(
+            check_clock(0, deadline, second, false, t(9)),
+            ClockCheck::NotYet {
+                next_check_at: Some(deadline)
+            }
+        );
+        assert_eq!(
+            check_clock(0, deadline, second, false, t(10)),
+            ClockCheck::Overdue {
+                level: 1,
+                threshold: deadline,
+                next_check_at: Some(second)
+            }
+        );
+        // Looked at early (an extension moved the second threshold): wait for it.
+        assert_eq!(
+            check_clock(1, deadline, second, false, t(15)),
+            ClockCheck::NotYet {
+                next_check_at: Some(second)
+            }
+        );
+        assert_eq!(
+            check_clock(1, deadline, second, false, t(25)),
+            ClockCheck::Overdue {
+                level: 2,
+                threshold: second,
+                next_check_at: None
+            }
+        );
+        assert_eq!(
+            check_clock(2, deadline, second, false, t(99)),
+            ClockCheck::NotYet {
+                next_check_at: None
+            }
+        );
+        // A met obligation is reported whatever the level.
+        for level in 0..=2 {
+            assert_eq!(
+                check_clock(level, deadline, second, true, t(5)),
+                ClockCheck::Met
+            );
+        }
+        assert_eq!(first_check(deadline, false), Some(deadline));
+        assert_eq!(first_check(deadline, true), None);
     }
 }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use liandong_domain::calendar::Calendar;
-use liandong_domain::time_limits::{ObligationKind, TimeLimits};
+use liandong_domain::time_limits::{
+    ClockCheck, ObligationKind, TimeLimits, check_clock, first_check,
+};
 use liandong_plumbing::bus::{NewEvent, Outbox};
 use liandong_plumbing::clock::SharedClock;
 use liandong_plumbing::store::{Backend, Db, Tx};
@@ -130,11 +132,7 @@ impl Watcher {
                 o.deadline = Some(d.due);
                 o.second_threshold = Some(s.due);
                 o.limit_text = format!("{} {}", limits.of(kind), self.policy.unit.as_str());
-                o.next_check_at = if o.met_at.is_some() {
-                    None
-                } else {
-                    Some(d.due)
-                };
+                o.next_check_at = first_check(d.due, o.met_at.is_some());
                 save(&mut tx, &o).await?;
                 continue;
             };
@@ -146,32 +144,40 @@ impl Watcher {
                 actor: None,
                 causation_id: None,
             };
-            if let Some(met_at) = o.met_at {
-                o.next_check_at = None;
-                save(&mut tx, &o).await?;
-                crate::supervision::resolve(&mut tx, &id, met_at).await?;
-                let met = ev::ObligationMet {
-                    obligation_id: id.clone(),
-                    kind: kind.as_str().into(),
-                    case_id: o.case_id.clone(),
-                    referral_id: String::new(),
-                    department: String::new(),
-                    met_at: Some(to_ts(met_at)),
-                    deadline: Some(to_ts(deadline)),
+            let (level, threshold, next_check_at) =
+                match check_clock(o.level, deadline, second, o.met_at.is_some(), now) {
+                    ClockCheck::Met => {
+                        let met_at = o.met_at.expect("a met clock has its time");
+                        o.next_check_at = None;
+                        save(&mut tx, &o).await?;
+                        crate::supervision::resolve(&mut tx, &id, met_at).await?;
+                        let met = ev::ObligationMet {
+                            obligation_id: id.clone(),
+                            kind: kind.as_str().into(),
+                            case_id: o.case_id.clone(),
+                            referral_id: String::new(),
+                            department: String::new(),
+                            met_at: Some(to_ts(met_at)),
+                            deadline: Some(to_ts(deadline)),
+                        };
+                        self.outbox
+                            .emit(&mut tx, now, new("obligation_met"), &met)
+                            .await?;
+                        continue;
+                    }
+                    ClockCheck::NotYet { next_check_at } => {
+                        o.next_check_at = next_check_at;
+                        save(&mut tx, &o).await?;
+                        continue;
+                    }
+                    ClockCheck::Overdue {
+                        level,
+                        threshold,
+                        next_check_at,
+                    } => (level, threshold, next_check_at),
                 };
-                self.outbox
-                    .emit(&mut tx, now, new("obligation_met"), &met)
-                    .await?;
-                continue;
-            }
-            let threshold = if o.level == 0 { deadline } else { second };
-            if threshold > now || o.level >= 2 {
-                o.next_check_at = (o.level < 2).then_some(threshold);
-                save(&mut tx, &o).await?;
-                continue;
-            }
-            o.level += 1;
-            o.next_check_at = (o.level == 1).then_some(second);
+            o.level = level;
+            o.next_check_at = next_check_at;
             save(&mut tx, &o).await?;
             tracing::info!(item_id = %o.item_id, level = o.level, "A joint case ran past the meeting's time limit.");
             crate::supervision::raise_overdue(

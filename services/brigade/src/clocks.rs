@@ -9,7 +9,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::state::CaseStatus;
-use liandong_domain::time_limits::{ObligationKind, TimeLimits};
+use liandong_domain::time_limits::{
+    ClockCheck, ObligationKind, TimeLimits, check_clock, first_check,
+};
 use liandong_plumbing::bus::{NewEvent, Outbox};
 use liandong_plumbing::clock::SharedClock;
 use liandong_plumbing::store::{Backend, Db, Tx};
@@ -139,47 +141,49 @@ impl Watcher {
                 o.deadline = Some(d.due);
                 o.second_threshold = Some(s.due);
                 o.limit_text = format!("{} days", limits.penalty_decision_days);
-                o.next_check_at = if o.met_at.is_some() {
-                    None
-                } else {
-                    Some(d.due)
-                };
+                o.next_check_at = first_check(d.due, o.met_at.is_some());
                 save(&mut tx, &o).await?;
                 continue;
             };
-            let event = if let Some(met_at) = o.met_at {
-                o.next_check_at = None;
-                Event::Met(ev::ObligationMet {
-                    obligation_id: id.clone(),
-                    kind: ObligationKind::PenaltyDecision.as_str().into(),
-                    case_id: o.case_id.clone(),
-                    referral_id: String::new(),
-                    department: String::new(),
-                    met_at: Some(to_ts(met_at)),
-                    deadline: Some(to_ts(deadline)),
-                })
-            } else {
-                let threshold = if o.level == 0 { deadline } else { second };
-                if threshold > now || o.level >= 2 {
-                    o.next_check_at = (o.level < 2).then_some(threshold);
+            let event = match check_clock(o.level, deadline, second, o.met_at.is_some(), now) {
+                ClockCheck::Met => {
+                    o.next_check_at = None;
+                    Event::Met(ev::ObligationMet {
+                        obligation_id: id.clone(),
+                        kind: ObligationKind::PenaltyDecision.as_str().into(),
+                        case_id: o.case_id.clone(),
+                        referral_id: String::new(),
+                        department: String::new(),
+                        met_at: o.met_at.map(to_ts),
+                        deadline: Some(to_ts(deadline)),
+                    })
+                }
+                ClockCheck::NotYet { next_check_at } => {
+                    o.next_check_at = next_check_at;
                     save(&mut tx, &o).await?;
                     continue;
                 }
-                o.level += 1;
-                o.next_check_at = (o.level == 1).then_some(second);
-                tracing::info!(case_id = %o.case_id, level = o.level, "A case ran past its 90 days.");
-                Event::Overdue(ev::ObligationOverdue {
-                    obligation_id: id.clone(),
-                    kind: ObligationKind::PenaltyDecision.as_str().into(),
-                    case_id: o.case_id.clone(),
-                    referral_id: String::new(),
-                    department: String::new(),
-                    level: u32::try_from(o.level).unwrap_or(2),
-                    started_at: Some(to_ts(o.started_at)),
-                    deadline: Some(to_ts(deadline)),
-                    threshold: Some(to_ts(threshold)),
-                    limit: o.limit_text.clone(),
-                })
+                ClockCheck::Overdue {
+                    level,
+                    threshold,
+                    next_check_at,
+                } => {
+                    o.level = level;
+                    o.next_check_at = next_check_at;
+                    tracing::info!(case_id = %o.case_id, level = o.level, "A case ran past its 90 days.");
+                    Event::Overdue(ev::ObligationOverdue {
+                        obligation_id: id.clone(),
+                        kind: ObligationKind::PenaltyDecision.as_str().into(),
+                        case_id: o.case_id.clone(),
+                        referral_id: String::new(),
+                        department: String::new(),
+                        level: u32::try_from(o.level).unwrap_or(2),
+                        started_at: Some(to_ts(o.started_at)),
+                        deadline: Some(to_ts(deadline)),
+                        threshold: Some(to_ts(threshold)),
+                        limit: o.limit_text.clone(),
+                    })
+                }
             };
             save(&mut tx, &o).await?;
             let new = |event_type| NewEvent {

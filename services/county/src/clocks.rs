@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use liandong_domain::calendar::{Calendar, Deadline};
 use liandong_domain::ids::DepartmentCode;
 use liandong_domain::state::ReferralStatus;
-use liandong_domain::time_limits::{ObligationKind, TimeLimits};
+use liandong_domain::time_limits::{ClockCheck, ObligationKind, TimeLimits, check_clock};
 use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
 use liandong_plumbing::clock::SharedClock;
 use liandong_plumbing::store::{Backend, Db, Tx};
@@ -504,44 +504,53 @@ pub async fn check_once(
         .await)?;
     let n = rows.len();
     for mut o in rows {
-        let event = if let Some(met_at) = o.met_at {
-            o.next_check_at = None;
-            Event::Met(ev::ObligationMet {
-                obligation_id: o.obligation_id.clone(),
-                kind: o.kind.clone(),
-                case_id: o.case_id.clone(),
-                referral_id: o.referral_id.clone(),
-                department: o.department.clone(),
-                met_at: Some(to_ts(met_at)),
-                deadline: Some(to_ts(o.deadline)),
-            })
-        } else {
-            let threshold = if o.level == 0 {
-                o.deadline
-            } else {
-                o.second_threshold
-            };
-            if threshold > now || o.level >= 2 {
-                // Moved by an extension since it was scheduled: look again then.
-                o.next_check_at = (o.level < 2).then_some(threshold);
+        let check = check_clock(
+            o.level,
+            o.deadline,
+            o.second_threshold,
+            o.met_at.is_some(),
+            now,
+        );
+        let event = match check {
+            ClockCheck::Met => {
+                o.next_check_at = None;
+                Event::Met(ev::ObligationMet {
+                    obligation_id: o.obligation_id.clone(),
+                    kind: o.kind.clone(),
+                    case_id: o.case_id.clone(),
+                    referral_id: o.referral_id.clone(),
+                    department: o.department.clone(),
+                    met_at: o.met_at.map(to_ts),
+                    deadline: Some(to_ts(o.deadline)),
+                })
+            }
+            // Not yet, or moved by an extension since it was scheduled: look again then.
+            ClockCheck::NotYet { next_check_at } => {
+                o.next_check_at = next_check_at;
                 save_check(&mut tx, &o).await?;
                 continue;
             }
-            o.level += 1;
-            o.next_check_at = (o.level == 1).then_some(o.second_threshold);
-            tracing::info!(obligation_id = %o.obligation_id, level = o.level, "An obligation ran out.");
-            Event::Overdue(ev::ObligationOverdue {
-                obligation_id: o.obligation_id.clone(),
-                kind: o.kind.clone(),
-                case_id: o.case_id.clone(),
-                referral_id: o.referral_id.clone(),
-                department: o.department.clone(),
-                level: u32::try_from(o.level).unwrap_or(2),
-                started_at: Some(to_ts(o.started_at)),
-                deadline: Some(to_ts(o.deadline)),
-                threshold: Some(to_ts(threshold)),
-                limit: o.limit_text.clone(),
-            })
+            ClockCheck::Overdue {
+                level,
+                threshold,
+                next_check_at,
+            } => {
+                o.level = level;
+                o.next_check_at = next_check_at;
+                tracing::info!(obligation_id = %o.obligation_id, level = o.level, "An obligation ran out.");
+                Event::Overdue(ev::ObligationOverdue {
+                    obligation_id: o.obligation_id.clone(),
+                    kind: o.kind.clone(),
+                    case_id: o.case_id.clone(),
+                    referral_id: o.referral_id.clone(),
+                    department: o.department.clone(),
+                    level: u32::try_from(o.level).unwrap_or(2),
+                    started_at: Some(to_ts(o.started_at)),
+                    deadline: Some(to_ts(o.deadline)),
+                    threshold: Some(to_ts(threshold)),
+                    limit: o.limit_text.clone(),
+                })
+            }
         };
         save_check(&mut tx, &o).await?;
         // The case's clock belongs to no department; its events go to the town (`_`).
