@@ -59,6 +59,76 @@ pub struct Decided<'a> {
     pub amended: Option<&'a ev::Outcome>,
 }
 
+/// What a decision change is about: the referral or task (its event's aggregate) and the case
+/// file the department holds.
+struct Changed<'a> {
+    event_type: &'static str,
+    town: &'a str,
+    department: &'a str,
+    aggregate_id: &'a str,
+    case_id: &'a str,
+    facts: &'a [u8],
+}
+
+/// Announces a change that took effect (`decision_changed` on a referral,
+/// `entrusted_decision_changed` on a task) with the head of the record the department holds,
+/// and enters it in that record with `detail`; returns the event.
+#[allow(clippy::too_many_arguments)]
+async fn announce_change(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    on: Changed<'_>,
+    d: &Decided<'_>,
+    detail: &str,
+    actor: ev::Actor,
+    who: &Who,
+    causation_id: Option<&str>,
+) -> Result<ev::Envelope, sqlx::Error> {
+    let facts = ev::CaseFacts::decode(on.facts).unwrap_or_default();
+    let held = crate::record::head_in_tx(tx, on.case_id, on.department).await?;
+    let env = outbox
+        .emit(
+            tx,
+            now,
+            NewEvent {
+                event_type: on.event_type,
+                town: on.town,
+                department: Some(on.department),
+                aggregate_id: on.aggregate_id,
+                actor: Some(actor),
+                causation_id,
+            },
+            &ev::DecisionChanged {
+                case_id: on.case_id.into(),
+                change: d.change.as_str().into(),
+                reason: d.reason.into(),
+                superseded_event_id: d.superseded_event_id.into(),
+                outcome: d.amended.cloned(),
+                matters: facts.matters,
+                description: facts.description,
+                held_record: held.as_ref().map(|h| h.head.clone()),
+            },
+        )
+        .await?;
+    crate::record::note_sent(tx, &env.event_id, held.as_ref()).await?;
+    crate::record::enter(
+        tx,
+        on.case_id,
+        on.department,
+        NewEntry {
+            at: now,
+            kind: d.change.record_kind(),
+            who,
+            detail,
+            evidence_digests: Vec::new(),
+            event: Some(&env),
+        },
+    )
+    .await?;
+    Ok(env)
+}
+
 /// Changes the decision in force on a referral: the row's status and outcome,
 /// `county.decision_changed` (the disclosure service withdraws the replaced decision's
 /// disclosure, the brigade keeps the change), the decision it now carries, the history and the
@@ -82,43 +152,24 @@ pub async fn apply_change(
         row.outcome = Some(o.encode_to_vec());
     }
     store::update(tx, row).await?;
-    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
     let label = event_actor_label(Some(&actor));
-    let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
-    let payload = ev::DecisionChanged {
-        held_record: held.as_ref().map(|h| h.head.clone()),
-        case_id: row.case_id.clone(),
-        change: d.change.as_str().into(),
-        reason: d.reason.into(),
-        superseded_event_id: d.superseded_event_id.into(),
-        outcome: d.amended.cloned(),
-        matters: facts.matters,
-        description: facts.description,
-    };
-    let env = outbox
-        .emit(
-            tx,
-            now,
-            NewEvent {
-                event_type: "decision_changed",
-                town: &row.town,
-                department: Some(&row.department),
-                aggregate_id: &row.referral_id,
-                actor: Some(actor),
-                causation_id,
-            },
-            &payload,
-        )
-        .await?;
-    crate::record::note_sent(tx, &env.event_id, held.as_ref()).await?;
-    if d.amended.is_some() {
-        set_decision_event(tx, &row.referral_id, &env.event_id).await?;
-    }
     let reason = d.reason;
     let detail = match d.amended {
         Some(o) => format!("变更决定：{}（{}）；理由：{reason}", o.kind, o.summary),
         None => format!("撤销决定；理由：{reason}"),
     };
+    let on = Changed {
+        event_type: "decision_changed",
+        town: &row.town,
+        department: &row.department,
+        aggregate_id: &row.referral_id,
+        case_id: &row.case_id,
+        facts: &row.facts,
+    };
+    let env = announce_change(tx, outbox, now, on, &d, &detail, actor, who, causation_id).await?;
+    if d.amended.is_some() {
+        set_decision_event(tx, &row.referral_id, &env.event_id).await?;
+    }
     store::add_history(
         tx,
         &row.referral_id,
@@ -126,20 +177,6 @@ pub async fn apply_change(
         d.change.record_kind(),
         &label,
         &crate::api::certified(&detail, &who.certificate_no),
-    )
-    .await?;
-    crate::record::enter(
-        tx,
-        &row.case_id,
-        &row.department,
-        NewEntry {
-            at: now,
-            kind: d.change.record_kind(),
-            who,
-            detail: &detail,
-            evidence_digests: Vec::new(),
-            event: Some(&env),
-        },
     )
     .await?;
     Ok(())
@@ -177,50 +214,18 @@ pub async fn apply_task_change(
     };
     row.summary = Some(detail.clone());
     task_store::update_task(tx, row).await?;
-    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-    let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
-    let env = outbox
-        .emit(
-            tx,
-            now,
-            NewEvent {
-                event_type: "entrusted_decision_changed",
-                town: &row.town,
-                department: Some(&row.department),
-                aggregate_id: &row.task_id,
-                actor: Some(actor),
-                causation_id,
-            },
-            &ev::DecisionChanged {
-                case_id: row.case_id.clone(),
-                change: d.change.as_str().into(),
-                reason: reason.into(),
-                superseded_event_id: d.superseded_event_id.into(),
-                outcome: d.amended.cloned(),
-                matters: facts.matters,
-                description: facts.description,
-                held_record: held.as_ref().map(|h| h.head.clone()),
-            },
-        )
-        .await?;
-    crate::record::note_sent(tx, &env.event_id, held.as_ref()).await?;
+    let on = Changed {
+        event_type: "entrusted_decision_changed",
+        town: &row.town,
+        department: &row.department,
+        aggregate_id: &row.task_id,
+        case_id: &row.case_id,
+        facts: &row.facts,
+    };
+    let env = announce_change(tx, outbox, now, on, &d, &detail, actor, who, causation_id).await?;
     if d.amended.is_some() {
         task_store::set_decision_event(tx, &row.task_id, &env.event_id).await?;
     }
-    crate::record::enter(
-        tx,
-        &row.case_id,
-        &row.department,
-        NewEntry {
-            at: now,
-            kind: d.change.record_kind(),
-            who,
-            detail: &detail,
-            evidence_digests: Vec::new(),
-            event: Some(&env),
-        },
-    )
-    .await?;
     Ok(())
 }
 
