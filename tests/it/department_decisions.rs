@@ -35,27 +35,17 @@ fn fine(fen: i64, summary: &str) -> ev::Outcome {
     }
 }
 
-/// Round `round` of forestry's legal office's review of `case_id`, pending, once the review
-/// service's copy of the registries knows the deciding officers.
+/// Round `round` of forestry's legal office's review of `case_id`, pending.
 async fn pending_review(hub: &TestHub, case_id: &str, round: u32) -> review::Review {
-    eventually(&format!("round {round} of the review"), WAIT, || async {
-        hub.review
-            .clone()
-            .list_reviews(
-                As::legal_officer("forestry").req(review::ListReviewsRequest {
-                    department: "forestry".into(),
-                    status: "pending".into(),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .ok()?
-            .into_inner()
-            .reviews
-            .into_iter()
-            .find(|r| r.case_id == case_id && r.round == round)
-            .filter(|r| !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified))
-    })
+    hub.pending_review(
+        As::legal_officer("forestry"),
+        review::ListReviewsRequest {
+            department: "forestry".into(),
+            ..Default::default()
+        },
+        case_id,
+        Some(round),
+    )
     .await
 }
 

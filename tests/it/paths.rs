@@ -629,27 +629,17 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
     .await
     .unwrap();
     // A demolition is a major decision: it waits for the lead's legal office, which approves.
-    let pending = eventually("the lead's decision under legal review", WAIT, || async {
-        hub.review
-            .clone()
-            .list_reviews(
-                As::legal_officer("natural_resources").req(review::ListReviewsRequest {
-                    department: "natural_resources".into(),
-                    status: "pending".into(),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .ok()?
-            .into_inner()
-            .reviews
-            .into_iter()
-            .find(|r| r.case_id == case.case_id)
-            // The review service's copy of the registries arrives by events and may lag the
-            // request: approval needs it to know the deciding officers.
-            .filter(|r| !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified))
-    })
-    .await;
+    let pending = hub
+        .pending_review(
+            As::legal_officer("natural_resources"),
+            review::ListReviewsRequest {
+                department: "natural_resources".into(),
+                ..Default::default()
+            },
+            &case.case_id,
+            None,
+        )
+        .await;
     hub.answer_review(
         As::legal_officer("natural_resources"),
         &pending.review_id,
@@ -869,31 +859,17 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
         .task
         .unwrap();
     assert_eq!(waiting.status, "amendment_in_review");
-    let review = eventually(
-        "the amendment under the lead's legal review",
-        WAIT,
-        || async {
-            hub.review
-                .clone()
-                .list_reviews(As::legal_officer("natural_resources").req(
-                    review::ListReviewsRequest {
-                        department: "natural_resources".into(),
-                        status: "pending".into(),
-                        ..Default::default()
-                    },
-                ))
-                .await
-                .ok()?
-                .into_inner()
-                .reviews
-                .into_iter()
-                .find(|r| r.case_id == case.case_id)
-                .filter(|r| {
-                    !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified)
-                })
-        },
-    )
-    .await;
+    let review = hub
+        .pending_review(
+            As::legal_officer("natural_resources"),
+            review::ListReviewsRequest {
+                department: "natural_resources".into(),
+                ..Default::default()
+            },
+            &case.case_id,
+            None,
+        )
+        .await;
     assert_eq!(
         review.materials.as_ref().unwrap().change_reason,
         "经行政复议"

@@ -76,37 +76,18 @@ async fn conclude(hub: &TestHub, case_id: &str, outcome: ev::Outcome) -> brigade
         .expect("a case")
 }
 
-/// Waits until the judicial office sees round `round` of the case's review, pending.
+/// Round `round` of the case's review at the town's judicial office, pending.
 async fn pending_review(hub: &TestHub, case_id: &str, round: u32) -> review::Review {
-    eventually(
-        &format!("round {round} of the review of {case_id}"),
-        WAIT,
-        || async {
-            hub.review
-                .clone()
-                .list_reviews(As::judicial_reviewer(T1).req(review::ListReviewsRequest {
-                    town: T1.into(),
-                    status: "pending".into(),
-                    ..Default::default()
-                }))
-                .await
-                .ok()?
-                .into_inner()
-                .reviews
-                .into_iter()
-                .find(|r| r.case_id == case_id && r.round == round)
-                // The review service's copy of the registries arrives by events of its own and
-                // may lag the request: wait until it answers for every deciding officer.
-                .filter(registry_caught_up)
+    hub.pending_review(
+        As::judicial_reviewer(T1),
+        review::ListReviewsRequest {
+            town: T1.into(),
+            ..Default::default()
         },
+        case_id,
+        Some(round),
     )
     .await
-}
-
-/// Whether the review service's copy of the registries knows every deciding officer of `r`
-/// (every officer of these tests is certified).
-fn registry_caught_up(r: &review::Review) -> bool {
-    !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified)
 }
 
 async fn case_status(hub: &TestHub, case_id: &str, status: &str) -> brigade::GetCaseResponse {
@@ -414,33 +395,16 @@ async fn a_departments_major_decision_waits_for_its_legal_office(backend: Backen
         }
     };
     let pending = |round: u32| {
-        let review = hub.review.clone();
-        let case_id = case_id.clone();
+        let (hub, case_id) = (&hub, case_id.clone());
         async move {
-            eventually(
-                &format!("round {round} at forestry's legal office"),
-                WAIT,
-                || {
-                    let mut review = review.clone();
-                    let case_id = case_id.clone();
-                    async move {
-                        review
-                            .list_reviews(As::legal_officer("forestry").req(
-                                review::ListReviewsRequest {
-                                    department: "forestry".into(),
-                                    status: "pending".into(),
-                                    ..Default::default()
-                                },
-                            ))
-                            .await
-                            .ok()?
-                            .into_inner()
-                            .reviews
-                            .into_iter()
-                            .find(|r| r.case_id == case_id && r.round == round)
-                            .filter(registry_caught_up)
-                    }
+            hub.pending_review(
+                As::legal_officer("forestry"),
+                review::ListReviewsRequest {
+                    department: "forestry".into(),
+                    ..Default::default()
                 },
+                &case_id,
+                Some(round),
             )
             .await
         }
@@ -655,29 +619,17 @@ async fn a_lead_departments_major_entrusted_decision_waits_for_its_legal_office(
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
-    let pending = eventually(
-        "the decision at natural_resources' legal office",
-        WAIT,
-        || async {
-            hub.review
-                .clone()
-                .list_reviews(As::legal_officer("natural_resources").req(
-                    review::ListReviewsRequest {
-                        department: "natural_resources".into(),
-                        status: "pending".into(),
-                        ..Default::default()
-                    },
-                ))
-                .await
-                .ok()?
-                .into_inner()
-                .reviews
-                .into_iter()
-                .find(|r| r.case_id == case_id && r.round == 1)
-                .filter(registry_caught_up)
-        },
-    )
-    .await;
+    let pending = hub
+        .pending_review(
+            As::legal_officer("natural_resources"),
+            review::ListReviewsRequest {
+                department: "natural_resources".into(),
+                ..Default::default()
+            },
+            &case_id,
+            Some(1),
+        )
+        .await;
     assert_eq!(pending.department, "natural_resources");
     assert_eq!(
         pending

@@ -189,6 +189,15 @@ pub fn review_answers(failing: &[&str]) -> Vec<liandong_proto::events::v1::Revie
     .collect()
 }
 
+/// Whether the review service's copy of the registries knows every deciding officer of `r`
+/// as certified.
+pub fn registry_caught_up(r: &liandong_proto::review::v1::Review) -> bool {
+    !r.qualification.is_empty() && r.qualification.iter().all(|q| q.qualified)
+}
+
+/// How long a legal review may take to reach the reviewer's list.
+const REVIEW_WAIT: Duration = Duration::from_secs(60);
+
 /// The certificate number of a standard test officer in an agency's registry.
 pub fn certificate_no(agency: &str, officer: &str) -> String {
     format!("ZJ-{agency}-{officer}")
@@ -296,6 +305,40 @@ impl TestHub {
             }))
             .await
             .map(|r| r.into_inner().review.expect("a review"))
+    }
+
+    /// The pending legal review of `case_id` (of round `round`, or of any round) that `who`
+    /// lists with `list` (its status set to pending), once the review service's copy of the
+    /// registries knows every deciding officer: that copy arrives by events of its own and may
+    /// lag the request, and approval needs it (every officer of these tests is certified).
+    pub async fn pending_review(
+        &self,
+        who: As,
+        list: liandong_proto::review::v1::ListReviewsRequest,
+        case_id: &str,
+        round: Option<u32>,
+    ) -> liandong_proto::review::v1::Review {
+        let what = match round {
+            Some(n) => format!("round {n} of the legal review of {case_id}, pending"),
+            None => format!("the legal review of {case_id}, pending"),
+        };
+        let list = liandong_proto::review::v1::ListReviewsRequest {
+            status: "pending".into(),
+            ..list
+        };
+        eventually(&what, REVIEW_WAIT, || async {
+            self.review
+                .clone()
+                .list_reviews(who.req(list.clone()))
+                .await
+                .ok()?
+                .into_inner()
+                .reviews
+                .into_iter()
+                .find(|r| r.case_id == case_id && round.is_none_or(|n| r.round == n))
+                .filter(registry_caught_up)
+        })
+        .await
     }
 
     /// Registers the certificates of the officers the tests act as (持证上岗): `wang.wu` and
