@@ -54,7 +54,7 @@ CONSUMERS=(
   "brigade    BOARD    brigade-from-board      board.*.*._"
   "brigade    REVIEW   brigade-from-review     review.*.*._"
   "board      BRIGADE  board-from-brigade      brigade.joint_submitted.*.* brigade.joint_executed.*.*"
-  "board      COUNTY   board-from-county       county.referral_returned.*.* county.entrusted_decision_recorded.*.* county.task_completed.*.*"
+  "board      COUNTY   board-from-county       county.referral_returned.*.* county.entrusted_decision_recorded.*.* county.task_completed.*.* county.entrusted_decision_changed.*.*"
   "board      BRIGADE  board-callbacks         brigade.callback_recorded.*.*"
   "board      COUNTY   board-clocks            county.obligation_overdue.*.* county.obligation_met.*.* county.extension_requested.*.*"
   "board      BRIGADE  board-activities        brigade.patrol_recorded.*.* brigade.persuasion_recorded.*.*"

@@ -788,13 +788,29 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
             .await
         }
     };
+    // The brigade's joint case and the board's agenda item both carry the decision in force.
     let joint_decision = |kind: Option<&'static str>| {
         let hub = &hub;
-        let case_id = case.case_id.clone();
+        let (case_id, item_id) = (case.case_id.clone(), item.item_id.clone());
         async move {
             eventually("the joint case's decision at the brigade", WAIT, || async {
                 let joint = case_of(hub, T1, &case_id).await.case?.joint?;
                 (joint.decision.as_ref().map(|d| d.kind.as_str()) == kind).then_some(())
+            })
+            .await;
+            eventually("the decision on the board's agenda item", WAIT, || async {
+                let got = hub
+                    .board
+                    .clone()
+                    .get_item(As::board_member(T1).req(board::GetItemRequest {
+                        item_id: item_id.clone(),
+                    }))
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .item?;
+                let decided = got.entrusted_decision.as_ref().map(|d| d.kind.as_str());
+                (decided == kind && got.status == "closed").then_some(())
             })
             .await
         }

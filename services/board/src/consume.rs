@@ -105,8 +105,8 @@ async fn joint_executed(
     save(tx, &item, from).await
 }
 
-/// Applies `county.referral_returned`, `county.entrusted_decision_recorded` and
-/// `county.task_completed`.
+/// Applies `county.referral_returned`, `county.entrusted_decision_recorded`,
+/// `county.entrusted_decision_changed` and `county.task_completed`.
 #[derive(Debug, Clone, Copy)]
 pub struct CountyEvents {
     /// Returns per case before the case goes on the chair's supervision list.
@@ -125,6 +125,7 @@ impl Handler for CountyEvents {
                 referral_returned(tx, env, now, self.max_returns_per_case).await
             }
             "county.entrusted_decision_recorded" => entrusted_decision(tx, env, now).await,
+            "county.entrusted_decision_changed" => entrusted_decision_changed(tx, env, now).await,
             "county.task_completed" => task_completed(tx, env, now).await,
             _ => Ok(()),
         }
@@ -195,6 +196,36 @@ async fn entrusted_decision(
         .map_err(|e| HandlerError::Reject(e.to_string()))?;
     item.status = to.as_str().into();
     item.entrusted_decision = e.decision.map(|d| d.encode_to_vec());
+    item.updated_at = now;
+    save(tx, &item, from).await
+}
+
+/// The lead changed its entrusted decision (变更 / 撤销): the item carries the amended decision,
+/// or none after a revocation. Its status stays: the chair's decision on the joint case stands.
+async fn entrusted_decision_changed(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let e: ev::DecisionChanged = decode_payload(env)?;
+    liandong_domain::decision_change::DecisionChange::parse(&e.change)
+        .map_err(|err| HandlerError::Reject(format!("{}: {err}", env.event_type)))?;
+    let mut item = task_item(tx, &e.item_id).await?;
+    check_joint_item(&item, env, &e.case_id)?;
+    if item.lead_department.as_deref() != Some(env.department.as_str()) {
+        return Err(HandlerError::Reject(format!(
+            "{} is not the lead department of item {}",
+            env.department, item.item_id
+        )));
+    }
+    if item.entrusted_decision.is_none() {
+        return Err(HandlerError::Reject(format!(
+            "item {} has no entrusted decision to change",
+            item.item_id
+        )));
+    }
+    let from = status(&item)?;
+    item.entrusted_decision = e.outcome.map(|d| d.encode_to_vec());
     item.updated_at = now;
     save(tx, &item, from).await
 }
@@ -463,6 +494,54 @@ mod tests {
         assert_eq!(row.status, "closed");
         assert_eq!(row.executed_at, Some(now()));
         apply(&db, BrigadeEvents, executed()).await.unwrap();
+
+        // The lead changes its decision: the item carries the amendment, then none after a
+        // revocation, and stays closed; another department's change is refused.
+        let changed = |department: &str, change: &str, kind: Option<&str>| {
+            envelope(
+                "county.entrusted_decision_changed",
+                department,
+                ev::DecisionChanged {
+                    case_id: CASE.into(),
+                    change: change.into(),
+                    reason: "复议变更".into(),
+                    outcome: kind.map(|k| ev::Outcome {
+                        kind: k.into(),
+                        ..Default::default()
+                    }),
+                    item_id: item_id.clone(),
+                    ..Default::default()
+                },
+            )
+        };
+        let county = CountyEvents {
+            max_returns_per_case: 2,
+        };
+        assert!(matches!(
+            apply(&db, county, changed("forestry", "amend", Some("warning"))).await,
+            Err(HandlerError::Reject(_))
+        ));
+        apply(
+            &db,
+            county,
+            changed("natural_resources", "amend", Some("warning")),
+        )
+        .await
+        .unwrap();
+        let row = item(&db, &item_id).await;
+        let decision = ev::Outcome::decode(row.entrusted_decision.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (row.status.as_str(), decision.kind.as_str()),
+            ("closed", "warning")
+        );
+        apply(&db, county, changed("natural_resources", "revoke", None))
+            .await
+            .unwrap();
+        let row = item(&db, &item_id).await;
+        assert_eq!(
+            (row.status.as_str(), row.entrusted_decision),
+            ("closed", None)
+        );
 
         db.close().await;
         let _ = std::fs::remove_dir_all(dir);

@@ -68,6 +68,7 @@ impl Application {
                 subjects.filter(Source::County, "referral_returned", "*"),
                 subjects.filter(Source::County, "entrusted_decision_recorded", "*"),
                 subjects.filter(Source::County, "task_completed", "*"),
+                subjects.filter(Source::County, "entrusted_decision_changed", "*"),
             ],
             ordered: false,
         };

@@ -177,6 +177,7 @@ pub async fn change_decision(
                 description: row.description.clone(),
                 // The brigade's own decision: its record is not a department's held one.
                 held_record: None,
+                item_id: String::new(),
             },
         )
         .await?;

@@ -63,6 +63,8 @@ pub struct Decided<'a> {
 /// file the department holds.
 struct Changed<'a> {
     event_type: &'static str,
+    /// A joint case's agenda item (a task's change); empty for a referral's.
+    item_id: &'a str,
     town: &'a str,
     department: &'a str,
     aggregate_id: &'a str,
@@ -108,6 +110,7 @@ async fn announce_change(
                 matters: facts.matters,
                 description: facts.description,
                 held_record: held.as_ref().map(|h| h.head.clone()),
+                item_id: on.item_id.into(),
             },
         )
         .await?;
@@ -160,6 +163,7 @@ pub async fn apply_change(
     };
     let on = Changed {
         event_type: "decision_changed",
+        item_id: "",
         town: &row.town,
         department: &row.department,
         aggregate_id: &row.referral_id,
@@ -216,6 +220,7 @@ pub async fn apply_task_change(
     task_store::update_task(tx, row).await?;
     let on = Changed {
         event_type: "entrusted_decision_changed",
+        item_id: &row.item_id,
         town: &row.town,
         department: &row.department,
         aggregate_id: &row.task_id,

@@ -101,12 +101,13 @@ pub const ROUTES: &[Route] = &[
     // and the case's record keeps the change.
     route(County, "decision_changed", Any, &[Brigade, Disclosure]),
     // A lead's change of its entrusted decision: the brigade keeps it with the joint case, the
-    // disclosure service withdraws the replaced decision's disclosure.
+    // board with its agenda item, the disclosure service withdraws the replaced decision's
+    // disclosure.
     route(
         County,
         "entrusted_decision_changed",
         Any,
-        &[Brigade, Disclosure],
+        &[Brigade, Board, Disclosure],
     ),
     route(County, "officer_certificate_changed", Any, &[Review]),
     // The departments' clocks: the chair's supervision list (督办) and extensions (延期).
