@@ -27,6 +27,7 @@ on_each_backend!(
     a_lost_receipt_leads_to_a_resend_and_still_one_effect,
     events_that_arrive_out_of_order_are_applied_in_sequence,
     a_message_that_cannot_be_decoded_goes_to_the_dead_letter_stream,
+    a_transient_failure_at_the_last_delivery_is_tried_again_before_it_is_dead_lettered,
     each_receiver_answers_and_an_observer_never_does,
 );
 
@@ -57,6 +58,42 @@ impl Handler for RecordEffect {
     }
 }
 
+/// [`RecordEffect`], failing transiently (a database that is not there, say) the first
+/// `failures` times it is asked to apply an event of each aggregate.
+#[derive(Clone)]
+struct Flaky {
+    failures: std::collections::HashMap<&'static str, u32>,
+    tried: Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
+}
+
+impl Handler for Flaky {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let tried = {
+            let mut tried = self.tried.lock().unwrap();
+            let n = tried.entry(env.aggregate_id.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        let fails = self
+            .failures
+            .get(env.aggregate_id.as_str())
+            .copied()
+            .unwrap_or(0);
+        if tried <= fails {
+            return Err(HandlerError::Retry(format!(
+                "attempt {tried} of {} fails",
+                env.aggregate_id
+            )));
+        }
+        RecordEffect.handle(tx, env, now).await
+    }
+}
+
 /// One applied event, as the receiver's `effects` table has it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 struct Effect {
@@ -83,7 +120,11 @@ struct Link {
 
 impl Link {
     async fn start(backend: Backend) -> anyhow::Result<Link> {
-        let env = TestEnv::new(backend);
+        Link::start_with(TestEnv::new(backend), RecordEffect).await
+    }
+
+    /// A link in `env` whose receiver applies events with `handler`.
+    async fn start_with<H: Handler>(env: TestEnv, handler: H) -> anyhow::Result<Link> {
         let clock: SharedClock = Arc::new(SystemClock);
         let stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -131,7 +172,7 @@ impl Link {
             clock.clone(),
             spec,
         );
-        tasks.spawn(consumer.clone().run(RecordEffect, stop.clone()));
+        tasks.spawn(consumer.clone().run(handler, stop.clone()));
 
         Ok(Link {
             env,
@@ -764,4 +805,50 @@ async fn each_receiver_answers_and_an_observer_never_does(backend: Backend) {
         s.db.close().await;
     }
     env.cleanup().await;
+}
+
+/// The last delivery is not the last try: the server's count of deliveries includes copies it
+/// redelivered while an earlier one still waited in the consumer's buffer, so a transient
+/// failure there is tried again in place before the message is dead-lettered. One event fails
+/// at each of its five deliveries and once more, then applies; one never stops failing and
+/// goes to the dead-letter stream after its retries.
+async fn a_transient_failure_at_the_last_delivery_is_tried_again_before_it_is_dead_lettered(
+    backend: Backend,
+) {
+    let mut env = TestEnv::new(backend);
+    // No receipt comes back (the link's sender reads none): no re-sent copy may muddle the
+    // count of tries.
+    env.cfg.bus.resend_after_ms = 600_000;
+    let max_deliver = env.cfg.bus.max_deliver as u32;
+    let flaky = Flaky {
+        failures: [("late", max_deliver + 1), ("broken", u32::MAX)].into(),
+        tried: Arc::default(),
+    };
+    let tried = flaky.tried.clone();
+    let link = Link::start_with(env, flaky).await.expect("the link starts");
+    let late = link.emit("late").await.unwrap();
+    let broken = link.emit("broken").await.unwrap();
+    let effects = link.wait_for_effects(1).await;
+    let dead = eventually("the broken event is dead-lettered", WAIT, || async {
+        let n = link.consumer.stats.dead_lettered.load(Ordering::SeqCst);
+        (n >= 1).then_some(n)
+    })
+    .await;
+    let tries = tried.lock().unwrap().clone();
+    println!(
+        "[{backend}] max_deliver {max_deliver}; tries {tries:?}; {} effect(s); {dead} dead-lettered",
+        effects.len()
+    );
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    assert_eq!(effects[0].event_id, late.event_id, "the late event applied");
+    assert_eq!(tries["late"], max_deliver + 2, "applied at its seventh try");
+    assert_eq!(dead, 1, "only the broken event is dead-lettered");
+    assert_eq!(
+        tries["broken"],
+        max_deliver + 3,
+        "the broken event: every delivery and three retries in place"
+    );
+    assert_eq!(link.inbox_duplicates(&broken.event_id).await.unwrap(), None);
+    let left = link.stop().await;
+    assert!(left.is_empty(), "left behind: {left:?}");
 }

@@ -22,6 +22,10 @@ use crate::with_tx;
 /// Messages a consumer holds at a time (see `Consumer::run`).
 const PULL_BATCH: usize = 16;
 
+/// How often a transient failure at a message's last delivery is tried again in place (after
+/// 0.5, 1 and 2 s) before the message is dead-lettered.
+const LAST_DELIVERY_RETRIES: u32 = 3;
+
 /// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -276,7 +280,26 @@ impl Consumer {
             .as_ref()
             .and_then(|h| h.get(crate::telemetry::TRACEPARENT));
         crate::telemetry::continue_trace(&span, traceparent.map(|v| v.as_str()));
-        let result = self.apply(handler, &env).instrument(span.clone()).await;
+        let mut result = self.apply(handler, &env).instrument(span.clone()).await;
+        // The server delivers it no more, and its count of deliveries includes the copies it
+        // redelivered while an earlier one waited in the pull buffer past the ack wait: under
+        // a backlog the last delivery may be the first real attempt. A transient failure is
+        // tried again here, the message kept in progress, before it is given up on.
+        let mut retries = 0;
+        while last_try
+            && retries < LAST_DELIVERY_RETRIES
+            && matches!(result, Err(HandlerError::Retry(_) | HandlerError::Db(_)))
+        {
+            retries += 1;
+            if let Err(e) = &result {
+                m.consumed(name, "retry");
+                let _g = span.enter();
+                tracing::warn!(error = %e, retries, "Applying an event failed at its last delivery; trying again here.");
+            }
+            ack(&msg, AckKind::Progress).await;
+            tokio::time::sleep(Duration::from_millis(500 << (retries - 1))).await;
+            result = self.apply(handler, &env).instrument(span.clone()).await;
+        }
         if let Ok(a @ (Applied::Done | Applied::Duplicate)) = &result {
             m.event_consumed(&env.event_type, *a == Applied::Done);
         }
