@@ -57,6 +57,14 @@ impl Who {
         }
     }
 
+    /// The caller of an API request acting under its enforcement certificate `certificate_no`.
+    pub fn certified(actor: &Actor, certificate_no: impl Into<String>) -> Who {
+        Who {
+            certificate_no: certificate_no.into(),
+            ..Who::of(actor)
+        }
+    }
+
     /// The remote actor of another agency's event; the event's source and town or department
     /// name the agency when the actor does not.
     pub fn of_event(env: &ev::Envelope) -> Who {

@@ -154,10 +154,7 @@ impl Api {
         let certificate_no =
             registry::require_certificate(&mut tx, actor, Action::RecordCaseAction, &row.town, now)
                 .await?;
-        let by = Who {
-            certificate_no,
-            ..Who::of(actor)
-        };
+        let by = Who::certified(actor, certificate_no);
         let next = status.next(CaseAction::RecordAction)?;
         let mut detail = r.note.trim().to_owned();
         if !r.evidence_refs.is_empty() {
@@ -244,10 +241,7 @@ impl Api {
             next
         } else {
             let next = status.next(CaseAction::Conclude)?;
-            let who = Who {
-                certificate_no,
-                ..Who::of(actor)
-            };
+            let who = Who::certified(actor, certificate_no);
             legal_review::conclude(
                 &mut tx,
                 &self.outbox,
@@ -326,10 +320,7 @@ impl Api {
             &format!("协同执法到位：{}", r.summary.trim()),
             &certificate_no,
         );
-        let by = Who {
-            certificate_no,
-            ..Who::of(actor)
-        };
+        let by = Who::certified(actor, certificate_no);
         store::add_history(
             &mut tx,
             here,
@@ -410,10 +401,7 @@ impl Api {
                     row.case_id
                 ))
             })?;
-        let by = Who {
-            certificate_no: certificate_no.clone(),
-            ..Who::of(actor)
-        };
+        let by = Who::certified(actor, certificate_no.clone());
         let amended = match (change, r.outcome) {
             (DecisionChange::Amend, Some(mut o)) => {
                 // The party stays the same unless the amendment names it.

@@ -214,10 +214,7 @@ impl Api {
             NewEntry {
                 at: now,
                 kind,
-                who: &Who {
-                    certificate_no: certificate_no.clone(),
-                    ..Who::of(actor)
-                },
+                who: &Who::certified(actor, certificate_no.clone()),
                 detail: &step.history,
                 evidence_digests: Vec::new(),
                 event: env.as_ref(),

@@ -339,10 +339,7 @@ impl Api {
         let amended = amended(change, r.outcome, row.decision.as_deref());
         let reason = r.reason.trim();
         let proposer = actor_to_event_certified(actor, &certificate_no);
-        let who = Who {
-            certificate_no: certificate_no.clone(),
-            ..Who::of(actor)
-        };
+        let who = Who::certified(actor, certificate_no.clone());
         if let Some(o) = amended
             .as_ref()
             .filter(|o| crate::legal_review::is_major(&self.catalogue, &facts, o))
@@ -459,10 +456,7 @@ impl Api {
         let amended = amended(change, r.outcome, row.outcome.as_deref());
         let reason = r.reason.trim();
         let proposer = actor_to_event_certified(actor, &certificate_no);
-        let who = Who {
-            certificate_no: certificate_no.clone(),
-            ..Who::of(actor)
-        };
+        let who = Who::certified(actor, certificate_no.clone());
         if let Some(o) = amended
             .as_ref()
             .filter(|o| crate::legal_review::is_major(&self.catalogue, &facts, o))

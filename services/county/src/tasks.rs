@@ -269,10 +269,7 @@ impl Api {
                 liandong_plumbing::record::NewEntry {
                     at: now,
                     kind: "review_requested",
-                    who: &liandong_plumbing::record::Who {
-                        certificate_no: certificate_no.clone(),
-                        ..liandong_plumbing::record::Who::of(actor)
-                    },
+                    who: &liandong_plumbing::record::Who::certified(actor, certificate_no.clone()),
                     detail: &format!(
                         "重大执法决定提请法制审核：{}（{}）",
                         decision.kind, decision.summary
@@ -336,10 +333,7 @@ impl Api {
             liandong_plumbing::record::NewEntry {
                 at: now,
                 kind,
-                who: &liandong_plumbing::record::Who {
-                    certificate_no: certificate_no.clone(),
-                    ..liandong_plumbing::record::Who::of(actor)
-                },
+                who: &liandong_plumbing::record::Who::certified(actor, certificate_no.clone()),
                 detail: &detail,
                 evidence_digests: Vec::new(),
                 event: Some(&env),
