@@ -95,18 +95,14 @@ impl Handler for BrigadeEvents {
                             .await?;
                         // The brigade's step, with its signed event, in the record of a file
                         // the department holds.
-                        crate::record::enter(
+                        crate::record::enter_event(
                             tx,
                             &row.case_id,
                             &row.department,
-                            NewEntry {
-                                at: now,
-                                kind: "referral_withdrawn",
-                                who: &Who::of_event(env),
-                                detail: &detail,
-                                evidence_digests: Vec::new(),
-                                event: Some(env),
-                            },
+                            now,
+                            "referral_withdrawn",
+                            &detail,
+                            env,
                         )
                         .await?;
                     }

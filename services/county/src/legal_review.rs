@@ -518,20 +518,8 @@ impl Handler for ReviewEvents {
         };
         store::add_history(tx, &referral_id, now, kind, &reviewer, &detail).await?;
         // The legal office's answer, with its signed event, in the record of the file held.
-        crate::record::enter(
-            tx,
-            &row.case_id,
-            &row.department,
-            NewEntry {
-                at: now,
-                kind,
-                who: &Who::of_event(env),
-                detail: &detail,
-                evidence_digests: Vec::new(),
-                event: Some(env),
-            },
-        )
-        .await?;
+        crate::record::enter_event(tx, &row.case_id, &row.department, now, kind, &detail, env)
+            .await?;
         row.status = next.as_str().into();
         row.updated_at = now;
         let proposer = ev::Actor::decode(review.proposer.as_slice())
@@ -707,20 +695,8 @@ impl ReviewEvents {
                 format!("法制审核认为涉嫌犯罪（第{round}轮）：{}", findings(e)),
             ),
         };
-        crate::record::enter(
-            tx,
-            &row.case_id,
-            &row.department,
-            NewEntry {
-                at: now,
-                kind,
-                who: &Who::of_event(env),
-                detail: &answer,
-                evidence_digests: Vec::new(),
-                event: Some(env),
-            },
-        )
-        .await?;
+        crate::record::enter_event(tx, &row.case_id, &row.department, now, kind, &answer, env)
+            .await?;
         match action {
             ReferralAction::ReviewApproved => {
                 let decision = ev::Outcome::decode(review.proposed.as_slice())
@@ -822,20 +798,8 @@ impl ReviewEvents {
             ReferralAction::ReviewReturned => "review_returned",
             _ => "crime_transfer_found",
         };
-        crate::record::enter(
-            tx,
-            &row.case_id,
-            &row.department,
-            NewEntry {
-                at: now,
-                kind,
-                who: &Who::of_event(env),
-                detail: &answer,
-                evidence_digests: Vec::new(),
-                event: Some(env),
-            },
-        )
-        .await?;
+        crate::record::enter_event(tx, &row.case_id, &row.department, now, kind, &answer, env)
+            .await?;
         if action != ReferralAction::ReviewApproved {
             row.status = next.as_str().into();
             row.summary = Some(answer);

@@ -2,8 +2,9 @@
 //! the file): the chain a handover carried, checked against the head it named and kept, then
 //! continued with the department's own steps on the case.
 
+use chrono::{DateTime, Utc};
 use liandong_domain::record::{self, KnownHead, Verification};
-use liandong_plumbing::record::{self as keep, NewEntry, RecordRow};
+use liandong_plumbing::record::{self as keep, NewEntry, RecordRow, Who};
 use liandong_plumbing::signing::KeyRegistry;
 use liandong_plumbing::store::{Backend, Db, Tx};
 use liandong_plumbing::{with_db, with_tx};
@@ -135,6 +136,29 @@ pub async fn held(
         .bind(department)
         .fetch_optional(p)
         .await)
+}
+
+/// Another agency's step on a file the department holds, `env` signed by it, entered in the
+/// held record (nothing when the department holds no file of the case).
+pub async fn enter_event(
+    tx: &mut Tx,
+    case_id: &str,
+    department: &str,
+    at: DateTime<Utc>,
+    kind: &str,
+    detail: &str,
+    env: &ev::Envelope,
+) -> Result<Option<(u64, String)>, sqlx::Error> {
+    let who = Who::of_event(env);
+    let entry = NewEntry {
+        at,
+        kind,
+        who: &who,
+        detail,
+        evidence_digests: Vec::new(),
+        event: Some(env),
+    };
+    enter(tx, case_id, department, entry).await
 }
 
 /// Enters a step of the department's in the record of the case file it holds, within `tx`; a
