@@ -510,8 +510,8 @@ impl TimeLimits {
 /// then 2, for the chair's supervision list), and an obligation met, late or not, once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockCheck {
-    /// The obligation was met: report it, and the clock stops.
-    Met,
+    /// The obligation was met at `met_at`: report it, and the clock stops.
+    Met { met_at: DateTime<Utc> },
     /// No threshold has passed since the last look (or an extension moved it): look again at
     /// `next_check_at`, or never once both have been reported.
     NotYet {
@@ -528,17 +528,17 @@ pub enum ClockCheck {
 }
 
 /// A look at a clock at `level` (0: nothing reported yet) with `deadline` and `second`
-/// threshold at `now`, its obligation met or not: the one rule the brigade's, the board's and
+/// threshold at `now`, its obligation met at `met_at` or not yet: the one rule the brigade's, the board's and
 /// the departments' clocks follow.
 pub fn check_clock(
     level: i64,
     deadline: DateTime<Utc>,
     second: DateTime<Utc>,
-    met: bool,
+    met_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> ClockCheck {
-    if met {
-        return ClockCheck::Met;
+    if let Some(met_at) = met_at {
+        return ClockCheck::Met { met_at };
     }
     let threshold = if level == 0 { deadline } else { second };
     if threshold > now || level >= 2 {
@@ -556,8 +556,11 @@ pub fn check_clock(
 
 /// When a clock just scheduled is first looked at: at its deadline, or never when its
 /// obligation was met before the clock was scheduled (the look reports the met obligation).
-pub fn first_check(deadline: DateTime<Utc>, met: bool) -> Option<DateTime<Utc>> {
-    (!met).then_some(deadline)
+pub fn first_check(
+    deadline: DateTime<Utc>,
+    met_at: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    met_at.is_none().then_some(deadline)
 }
 
 /// A return refused because the case was already returned as often as the cap allows: the
@@ -818,13 +821,13 @@ mod tests {
         let t = |h: i64| Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap() + Duration::hours(h);
         let (deadline, second) = (t(10), t(20));
         assert_eq!(
-            check_clock(0, deadline, second, false, t(9)),
+            check_clock(0, deadline, second, None, t(9)),
             ClockCheck::NotYet {
                 next_check_at: Some(deadline)
             }
         );
         assert_eq!(
-            check_clock(0, deadline, second, false, t(10)),
+            check_clock(0, deadline, second, None, t(10)),
             ClockCheck::Overdue {
                 level: 1,
                 threshold: deadline,
@@ -833,13 +836,13 @@ mod tests {
         );
         // Looked at early (an extension moved the second threshold): wait for it.
         assert_eq!(
-            check_clock(1, deadline, second, false, t(15)),
+            check_clock(1, deadline, second, None, t(15)),
             ClockCheck::NotYet {
                 next_check_at: Some(second)
             }
         );
         assert_eq!(
-            check_clock(1, deadline, second, false, t(25)),
+            check_clock(1, deadline, second, None, t(25)),
             ClockCheck::Overdue {
                 level: 2,
                 threshold: second,
@@ -847,7 +850,7 @@ mod tests {
             }
         );
         assert_eq!(
-            check_clock(2, deadline, second, false, t(99)),
+            check_clock(2, deadline, second, None, t(99)),
             ClockCheck::NotYet {
                 next_check_at: None
             }
@@ -855,11 +858,11 @@ mod tests {
         // A met obligation is reported whatever the level.
         for level in 0..=2 {
             assert_eq!(
-                check_clock(level, deadline, second, true, t(5)),
-                ClockCheck::Met
+                check_clock(level, deadline, second, Some(t(4)), t(5)),
+                ClockCheck::Met { met_at: t(4) }
             );
         }
-        assert_eq!(first_check(deadline, false), Some(deadline));
-        assert_eq!(first_check(deadline, true), None);
+        assert_eq!(first_check(deadline, None), Some(deadline));
+        assert_eq!(first_check(deadline, Some(t(4))), None);
     }
 }

@@ -132,7 +132,7 @@ impl Watcher {
                 o.deadline = Some(d.due);
                 o.second_threshold = Some(s.due);
                 o.limit_text = format!("{} {}", limits.of(kind), self.policy.unit.as_str());
-                o.next_check_at = first_check(d.due, o.met_at.is_some());
+                o.next_check_at = first_check(d.due, o.met_at);
                 save(&mut tx, &o).await?;
                 continue;
             };
@@ -145,9 +145,8 @@ impl Watcher {
                 causation_id: None,
             };
             let (level, threshold, next_check_at) =
-                match check_clock(o.level, deadline, second, o.met_at.is_some(), now) {
-                    ClockCheck::Met => {
-                        let met_at = o.met_at.expect("a met clock has its time");
+                match check_clock(o.level, deadline, second, o.met_at, now) {
+                    ClockCheck::Met { met_at } => {
                         o.next_check_at = None;
                         save(&mut tx, &o).await?;
                         crate::supervision::resolve(&mut tx, &id, met_at).await?;

@@ -141,12 +141,12 @@ impl Watcher {
                 o.deadline = Some(d.due);
                 o.second_threshold = Some(s.due);
                 o.limit_text = format!("{} days", limits.penalty_decision_days);
-                o.next_check_at = first_check(d.due, o.met_at.is_some());
+                o.next_check_at = first_check(d.due, o.met_at);
                 save(&mut tx, &o).await?;
                 continue;
             };
-            let event = match check_clock(o.level, deadline, second, o.met_at.is_some(), now) {
-                ClockCheck::Met => {
+            let event = match check_clock(o.level, deadline, second, o.met_at, now) {
+                ClockCheck::Met { met_at } => {
                     o.next_check_at = None;
                     Event::Met(ev::ObligationMet {
                         obligation_id: id.clone(),
@@ -154,7 +154,7 @@ impl Watcher {
                         case_id: o.case_id.clone(),
                         referral_id: String::new(),
                         department: String::new(),
-                        met_at: o.met_at.map(to_ts),
+                        met_at: Some(to_ts(met_at)),
                         deadline: Some(to_ts(deadline)),
                     })
                 }

@@ -504,15 +504,9 @@ pub async fn check_once(
         .await)?;
     let n = rows.len();
     for mut o in rows {
-        let check = check_clock(
-            o.level,
-            o.deadline,
-            o.second_threshold,
-            o.met_at.is_some(),
-            now,
-        );
+        let check = check_clock(o.level, o.deadline, o.second_threshold, o.met_at, now);
         let event = match check {
-            ClockCheck::Met => {
+            ClockCheck::Met { met_at } => {
                 o.next_check_at = None;
                 Event::Met(ev::ObligationMet {
                     obligation_id: o.obligation_id.clone(),
@@ -520,7 +514,7 @@ pub async fn check_once(
                     case_id: o.case_id.clone(),
                     referral_id: o.referral_id.clone(),
                     department: o.department.clone(),
-                    met_at: o.met_at.map(to_ts),
+                    met_at: Some(to_ts(met_at)),
                     deadline: Some(to_ts(o.deadline)),
                 })
             }
