@@ -183,13 +183,7 @@ async fn entrusted_decision(
     let e: ev::EntrustedDecisionRecorded = decode_payload(env)?;
     let mut item = task_item(tx, &e.item_id).await?;
     check_joint_item(&item, env, &e.case_id)?;
-    let department = sender(&e.department, env);
-    if item.lead_department.as_deref() != Some(department) {
-        return Err(HandlerError::Reject(format!(
-            "{department} is not the lead department of item {}",
-            item.item_id
-        )));
-    }
+    check_lead(&item, sender(&e.department, env))?;
     let from = status(&item)?;
     let to = from
         .next(JointAction::RecordDecision)
@@ -212,12 +206,7 @@ async fn entrusted_decision_changed(
         .map_err(|err| HandlerError::Reject(format!("{}: {err}", env.event_type)))?;
     let mut item = task_item(tx, &e.item_id).await?;
     check_joint_item(&item, env, &e.case_id)?;
-    if item.lead_department.as_deref() != Some(env.department.as_str()) {
-        return Err(HandlerError::Reject(format!(
-            "{} is not the lead department of item {}",
-            env.department, item.item_id
-        )));
-    }
+    check_lead(&item, &env.department)?;
     if item.entrusted_decision.is_none() {
         return Err(HandlerError::Reject(format!(
             "item {} has no entrusted decision to change",
@@ -279,6 +268,17 @@ async fn task_item(tx: &mut Tx, item_id: &str) -> Result<ItemRow, HandlerError> 
     store::get_in_tx(tx, item_id)
         .await?
         .ok_or_else(|| HandlerError::Reject(format!("no agenda item {item_id:?}")))
+}
+
+/// Only the joint case's lead decides under entrustment, and changes that decision.
+fn check_lead(item: &ItemRow, department: &str) -> Result<(), HandlerError> {
+    if item.lead_department.as_deref() != Some(department) {
+        return Err(HandlerError::Reject(format!(
+            "{department} is not the lead department of item {}",
+            item.item_id
+        )));
+    }
+    Ok(())
 }
 
 /// An event about a joint case must name an item of its own town and case.
