@@ -704,32 +704,12 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
     let dlq_name = dlq(&hub);
     let dlq_stream = js.get_stream(&dlq_name).await.unwrap();
     let started = Instant::now();
-    // Every dead letter as (consumer, original subject, error), in the order stored. The read
-    // model observes the brigade's stream too, so it may dead-letter the same two messages.
-    let read_dlq = || async {
-        let info = dlq_stream.get_info().await?;
-        let mut all = Vec::new();
-        for seq in info.state.first_sequence..=info.state.last_sequence {
-            let Ok(m) = dlq_stream.get_raw_message(seq).await else {
-                continue;
-            };
-            let header = |k: &str| {
-                m.headers
-                    .get(k)
-                    .map(|v| v.as_str().to_owned())
-                    .unwrap_or_default()
-            };
-            all.push((
-                header("Liandong-Consumer"),
-                header("Liandong-Original-Subject"),
-                header("Liandong-Error"),
-            ));
-        }
-        anyhow::Ok(all)
-    };
-    let county_dead = |all: &[(String, String, String)]| -> Vec<(String, String, String)> {
+    // The read model observes the brigade's stream too, so it may dead-letter the same two
+    // messages.
+    let read_dlq = || fault::read_dead_letters(&dlq_stream);
+    let county_dead = |all: &[fault::DeadLetter]| -> Vec<fault::DeadLetter> {
         all.iter()
-            .filter(|(c, _, _)| c.starts_with("county-from-brigade"))
+            .filter(|d| d.consumer.starts_with("county-from-brigade"))
             .cloned()
             .collect()
     };
@@ -750,9 +730,9 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
         started.elapsed().as_secs_f64()
     );
     let mut errors = Vec::new();
-    for (_, original, error) in &county {
-        assert_eq!(original, &subject);
-        errors.push(error.clone());
+    for d in &county {
+        assert_eq!(d.subject, subject);
+        errors.push(d.error.clone());
     }
     println!("[dead letters] errors: {errors:?}");
     assert!(errors[0].contains("decode"), "{errors:?}");
@@ -790,12 +770,12 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
     // Besides the county's two, only the read model's copies of the same two messages.
     let all = read_dlq().await.expect("the DLQ reads");
     assert_eq!(county_dead(&all).len(), 2, "{all:?}");
-    for (consumer, original, _) in &all {
+    for d in &all {
         assert!(
-            consumer.starts_with("county-from-brigade") || consumer.starts_with("readmodel"),
+            d.consumer.starts_with("county-from-brigade") || d.consumer.starts_with("readmodel"),
             "an unexpected dead letter: {all:?}"
         );
-        assert_eq!(original, &subject);
+        assert_eq!(d.subject, subject);
     }
     check_invariants(
         "dead letters",

@@ -1257,57 +1257,75 @@ pub async fn check_hop(
     findings
 }
 
+/// One message of the dead-letter stream, as its headers tell it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The durable consumer that gave up on it.
+    pub consumer: String,
+    /// The subject it was published on.
+    pub subject: String,
+    /// Why it was given up on.
+    pub error: String,
+}
+
+/// Every message of the dead-letter stream `dlq`, in the order stored.
+pub async fn read_dead_letters(dlq: &stream::Stream) -> anyhow::Result<Vec<DeadLetter>> {
+    let info = dlq.get_info().await?;
+    let mut all = Vec::new();
+    for seq in info.state.first_sequence..=info.state.last_sequence {
+        let Ok(m) = dlq.get_raw_message(seq).await else {
+            continue;
+        };
+        let header = |name: &str| {
+            m.headers
+                .get(name)
+                .map(|v| v.as_str().to_owned())
+                .unwrap_or_default()
+        };
+        all.push(DeadLetter {
+            consumer: header("Liandong-Consumer"),
+            subject: header("Liandong-Original-Subject"),
+            error: header("Liandong-Error"),
+        });
+    }
+    Ok(all)
+}
+
 /// What the dead-letter stream holds, one line per kind of message: the consumer that gave up,
 /// the original subject's event type and the error it stored, with how many, and the first
 /// message's full error. A failed run says why, not only how many.
 pub async fn dead_letter_reasons(nats_urls: &str, dlq_stream: &str) -> String {
     let read = async {
         let js = jetstream::new(connect(nats_urls).await?);
-        let mut stream = js.get_stream(dlq_stream).await?;
-        let state = stream.info().await?.state.clone();
-        let mut kinds = std::collections::BTreeMap::<(String, String, String), u64>::new();
-        let mut first = String::new();
-        for seq in state.first_sequence..=state.last_sequence {
-            let Ok(m) = stream.get_raw_message(seq).await else {
-                continue;
-            };
-            let header = |name: &str| {
-                m.headers
-                    .get(name)
-                    .map(|v| v.as_str().to_owned())
-                    .unwrap_or_default()
-            };
-            let error = header("Liandong-Error");
-            if first.is_empty() {
-                first = format!(
-                    "first: {} on {}: {error}",
-                    header("Liandong-Consumer"),
-                    header("Liandong-Original-Subject")
-                );
-            }
+        let all = read_dead_letters(&js.get_stream(dlq_stream).await?).await?;
+        let mut kinds = std::collections::BTreeMap::<(&str, String, String), u64>::new();
+        for d in &all {
             // `<root>.v1.<source>.<event>.…` names the event; the error goes without its ids.
-            let subject = header("Liandong-Original-Subject");
-            let tokens: Vec<&str> = subject.split('.').collect();
+            let tokens: Vec<&str> = d.subject.split('.').collect();
             let event = match tokens.as_slice() {
                 [_, _, source, event, ..] => format!("{source}.{event}"),
-                _ => subject.clone(),
+                _ => d.subject.clone(),
             };
-            let kind: String = error
+            let kind: String = d
+                .error
                 .split(|c: char| c.is_ascii_digit() || c == '-')
                 .next()
                 .unwrap_or("")
                 .chars()
                 .take(120)
                 .collect();
-            *kinds
-                .entry((header("Liandong-Consumer"), event, kind))
-                .or_default() += 1;
+            *kinds.entry((&d.consumer, event, kind)).or_default() += 1;
         }
         let mut out: Vec<String> = kinds
             .into_iter()
             .map(|((consumer, event, kind), n)| format!("  {n} × {consumer} on {event}: {kind}…"))
             .collect();
-        out.push(format!("  {first}"));
+        if let Some(d) = all.first() {
+            out.push(format!(
+                "  first: {} on {}: {}",
+                d.consumer, d.subject, d.error
+            ));
+        }
         anyhow::Ok(out.join("\n"))
     };
     match tokio::time::timeout(Duration::from_secs(20), read).await {
