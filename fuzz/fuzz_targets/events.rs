@@ -7,11 +7,11 @@
 
 use std::sync::LazyLock;
 
-use liandong_plumbing::bus::routes::ROUTES;
-use liandong_plumbing::bus::{Source, decode_payload};
-use liandong_plumbing::grpc::event_actor_label;
-use liandong_plumbing::signing::{KeyRegistry, Signer, check_subject, event_digest, signed_bytes};
-use liandong_plumbing::time::from_ts;
+use liandong_bus::routes::ROUTES;
+use liandong_bus::{Source, decode_payload};
+use liandong_grpc::event_actor_label;
+use liandong_bus::signing::{KeyRegistry, Signer, check_subject, event_digest, signed_bytes};
+use liandong_proto::time::from_ts;
 use liandong_proto::events::v1 as ev;
 use libfuzzer_sys::fuzz_target;
 use prost::Message;

@@ -15,9 +15,9 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
-use liandong_plumbing::config::Config;
-use liandong_plumbing::grpc::AUTHORIZATION;
-use liandong_plumbing::identity::Verifier;
+use liandong_config::Config;
+use liandong_grpc::AUTHORIZATION;
+use liandong_grpc::identity::Verifier;
 use serde_json::Value;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -227,7 +227,7 @@ pub fn evidence_body_limit(cfg: &Config) -> usize {
 
 /// A lazy channel to the service at `addr`, over TLS when `grpc_tls` is configured.
 fn channel(cfg: &Config, addr: SocketAddr) -> anyhow::Result<Channel> {
-    Ok(liandong_plumbing::tls::endpoint(cfg, addr)?
+    Ok(liandong_grpc::tls::endpoint(cfg, addr)?
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
         .connect_lazy())
@@ -368,23 +368,21 @@ mod tests {
     use super::*;
 
     /// The key the tests' tokens are signed with, and the JWK Set file naming it.
-    static KEYS: std::sync::LazyLock<(
-        liandong_plumbing::identity::SigningKey,
-        std::path::PathBuf,
-    )> = std::sync::LazyLock::new(|| {
-        let key = liandong_plumbing::identity::SigningKey::generate().unwrap();
-        let file = std::env::temp_dir().join(format!(
-            "liandong-gateway-test-{}-{}.json",
-            std::process::id(),
-            key.kid()
-        ));
-        liandong_plumbing::identity::KeySet {
-            keys: vec![key.public_jwk()],
-        }
-        .save(&file)
-        .unwrap();
-        (key, file)
-    });
+    static KEYS: std::sync::LazyLock<(liandong_grpc::identity::SigningKey, std::path::PathBuf)> =
+        std::sync::LazyLock::new(|| {
+            let key = liandong_grpc::identity::SigningKey::generate().unwrap();
+            let file = std::env::temp_dir().join(format!(
+                "liandong-gateway-test-{}-{}.json",
+                std::process::id(),
+                key.kid()
+            ));
+            liandong_grpc::identity::KeySet {
+                keys: vec![key.public_jwk()],
+            }
+            .save(&file)
+            .unwrap();
+            (key, file)
+        });
 
     /// `Bearer <token>` of a town's brigade officer, signed with the tests' key.
     fn bearer() -> String {
@@ -467,7 +465,7 @@ mod tests {
     async fn a_caller_without_a_valid_token_gets_401_without_a_call() {
         let router = router(&config_without_services()).unwrap();
         let forged = {
-            let other = liandong_plumbing::identity::SigningKey::generate().unwrap();
+            let other = liandong_grpc::identity::SigningKey::generate().unwrap();
             let actor = liandong_domain::auth::Actor::new(
                 "wang.wu".parse().unwrap(),
                 liandong_domain::auth::Role::BrigadeCaptain,

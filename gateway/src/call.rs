@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use axum::http::uri::PathAndQuery;
-use liandong_plumbing::grpc::AUTHORIZATION;
+use liandong_grpc::AUTHORIZATION;
 use prost_types::field_descriptor_proto::Type;
 use serde_json::{Map, Value};
 use tonic::Code;
@@ -119,7 +119,7 @@ fn forward_identity(
 /// Passes on the client's W3C trace context (`traceparent`), so the service's span continues
 /// the client's trace; a value that is not valid metadata is left out, never an error.
 fn forward_trace(headers: &HeaderMap, metadata: &mut tonic::metadata::MetadataMap) {
-    let key = liandong_plumbing::telemetry::TRACEPARENT;
+    let key = liandong_telemetry::TRACEPARENT;
     if let Some(value) = headers
         .get(key)
         .and_then(|v| MetadataValue::try_from(v.as_bytes()).ok())

@@ -20,10 +20,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::{Stream, StreamExt};
+use liandong_config::Config;
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::ids::{DepartmentCode, MatterCode};
-use liandong_plumbing::config::Config;
-use liandong_plumbing::grpc::AUTHORIZATION;
+use liandong_grpc::AUTHORIZATION;
 use liandong_proto::readmodel::v1::dashboard_service_client::DashboardServiceClient;
 use liandong_proto::readmodel::v1::{self as pb};
 use tonic::transport::Channel;
@@ -44,7 +44,7 @@ struct Dashboard {
 /// `/dashboard`, `/dashboard/events` and the page's script.
 pub fn router(cfg: &Config, channel: Channel) -> anyhow::Result<Router> {
     let state = Arc::new(Dashboard {
-        catalogue: liandong_plumbing::runtime::load_catalogue(cfg)?,
+        catalogue: liandong_runtime::load_catalogue(cfg)?,
         client: DashboardServiceClient::new(channel),
     });
     Ok(Router::new()

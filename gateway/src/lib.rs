@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # async fn start() -> anyhow::Result<()> {
-//! let cfg = liandong_plumbing::config::Config::default();
+//! let cfg = liandong_config::Config::default();
 //! let app = liandong_gateway::Application::build(cfg).await?;
 //! let base = format!("http://{}", app.local_addr());
 //! tokio::spawn(app.run_until_stopped(std::future::pending()));

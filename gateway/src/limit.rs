@@ -16,7 +16,7 @@ use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use liandong_plumbing::config::HttpLimits;
+use liandong_config::HttpLimits;
 use tonic::Code;
 
 use crate::error::GatewayError;

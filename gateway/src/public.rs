@@ -16,8 +16,8 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, FixedOffset, Utc};
+use liandong_config::Config;
 use liandong_domain::catalogue::Catalogue;
-use liandong_plumbing::config::Config;
 use liandong_proto::disclosure::v1::public_disclosure_service_client::PublicDisclosureServiceClient;
 use liandong_proto::disclosure::v1::{self as pb};
 use tonic::transport::Channel;
@@ -87,7 +87,7 @@ struct Public {
 /// the route table (`/public/disclosures.json`), so it is in the OpenAPI document too.
 pub fn router(cfg: &Config, channel: Channel) -> anyhow::Result<Router> {
     let state = Arc::new(Public {
-        catalogue: liandong_plumbing::runtime::load_catalogue(cfg)?,
+        catalogue: liandong_runtime::load_catalogue(cfg)?,
         client: PublicDisclosureServiceClient::new(channel),
     });
     Ok(Router::new()

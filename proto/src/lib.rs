@@ -2,6 +2,8 @@
 
 #![allow(clippy::all, clippy::pedantic)]
 
+pub mod time;
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("liandong.events.v1");

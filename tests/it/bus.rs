@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use async_nats::jetstream::message::PublishMessage;
 use chrono::{DateTime, Utc};
-use liandong_plumbing::bus::{
+use liandong_bus::{
     Bus, Consumer, ConsumerSpec, Handler, HandlerError, NewEvent, Outbox, ReceiptHandler, Relay,
     Source,
 };
-use liandong_plumbing::clock::{SharedClock, SystemClock};
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::time::to_ts;
-use liandong_plumbing::{with_db, with_tx};
+use liandong_config::clock::{SharedClock, SystemClock};
 use liandong_proto::events::v1::{Envelope, ReferralSignedFor};
+use liandong_proto::time::to_ts;
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 use liandong_tests::{Backend, TestEnv, eventually, on_each_backend, unique};
 use prost::Message;
 use tokio::task::JoinSet;
@@ -129,9 +129,7 @@ impl Link {
         let stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
 
-        let sender_db = env
-            .open_db("brigade", &liandong_brigade::MIGRATIONS)
-            .await?;
+        let sender_db = env.open_db("brigade", liandong_brigade::MIGRATIONS).await?;
         let sender_bus = Bus::connect(&env.cfg, "brigade").await?;
         let sender_outbox = Outbox::new(Source::Brigade, sender_bus.subjects.clone(), "test");
         let relay = Relay::new(
@@ -142,7 +140,7 @@ impl Link {
         );
         tasks.spawn(relay.run(stop.clone()));
 
-        let receiver_db = env.open_db("county", &liandong_county::MIGRATIONS).await?;
+        let receiver_db = env.open_db("county", liandong_county::MIGRATIONS).await?;
         with_db!(&receiver_db, |p| sqlx::query(
             "CREATE TABLE effects (event_id TEXT NOT NULL, aggregate_id TEXT NOT NULL, \
              seq BIGINT NOT NULL, n BIGINT NOT NULL)"
@@ -564,7 +562,7 @@ impl Service {
     async fn start(
         env: &TestEnv,
         source: Source,
-        migrations: &liandong_plumbing::store::Migrations,
+        migrations: &[&liandong_store::Migrations],
         clock: &SharedClock,
         stop: &CancellationToken,
         tasks: &mut JoinSet<()>,
@@ -627,7 +625,7 @@ async fn each_receiver_answers_and_an_observer_never_does(backend: Backend) {
     let county = Service::start(
         &env,
         Source::County,
-        &liandong_county::MIGRATIONS,
+        liandong_county::MIGRATIONS,
         &clock,
         &stop,
         &mut tasks,
@@ -637,7 +635,7 @@ async fn each_receiver_answers_and_an_observer_never_does(backend: Backend) {
     let brigade = Service::start(
         &env,
         Source::Brigade,
-        &liandong_brigade::MIGRATIONS,
+        liandong_brigade::MIGRATIONS,
         &clock,
         &stop,
         &mut tasks,
@@ -647,7 +645,7 @@ async fn each_receiver_answers_and_an_observer_never_does(backend: Backend) {
     let board = Service::start(
         &env,
         Source::Board,
-        &liandong_board::MIGRATIONS,
+        liandong_board::MIGRATIONS,
         &clock,
         &stop,
         &mut tasks,
@@ -657,7 +655,7 @@ async fn each_receiver_answers_and_an_observer_never_does(backend: Backend) {
     let review = Service::start(
         &env,
         Source::Review,
-        &liandong_review::MIGRATIONS,
+        liandong_review::MIGRATIONS,
         &clock,
         &stop,
         &mut tasks,

@@ -82,7 +82,7 @@ fn call(
         satisfaction: satisfaction.into(),
         note: note.into(),
         called_back_by: "陈回访".into(),
-        called_at: Some(liandong_plumbing::time::to_ts(chrono::Utc::now())),
+        called_at: Some(liandong_proto::time::to_ts(chrono::Utc::now())),
         reopen,
     }
 }

@@ -8,14 +8,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use liandong_plumbing::clock::OffsetFileClock;
-use liandong_plumbing::store::Db;
-use liandong_plumbing::time::{from_ts, to_ts};
-use liandong_plumbing::with_db;
+use liandong_config::clock::OffsetFileClock;
 use liandong_proto::board::v1 as board;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::{from_ts, to_ts};
+use liandong_store::Db;
+use liandong_store::with_db;
 use liandong_tests::hub::{As, TestHub, liandong_bin, wait_ready};
 use liandong_tests::{Backend, TestEnv, eventually, free_port};
 use prost::Message;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use liandong_plumbing::clock::{ManualClock, SharedClock};
-use liandong_plumbing::config::Config;
+use liandong_config::Config;
+use liandong_config::clock::{ManualClock, SharedClock};
 use liandong_proto::brigade::v1::brigade_service_client::BrigadeServiceClient;
 use liandong_proto::brigade::v1::{self as brigade};
 use liandong_proto::county::v1::county_service_client::CountyServiceClient;
@@ -169,7 +169,7 @@ impl Hub {
                 village: "东山村".into(),
                 location: "东山村河边".into(),
                 description: format!("巡查发现 {matter}"),
-                found_at: Some(liandong_plumbing::time::to_ts(at)),
+                found_at: Some(liandong_proto::time::to_ts(at)),
                 evidence_refs: vec!["photo-001.jpg".into()],
                 ..Default::default()
             }))

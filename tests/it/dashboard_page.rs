@@ -369,7 +369,7 @@ async fn the_dashboard_shows_the_demo_in_chinese_and_updates_without_a_reload() 
             village: "东山村".into(),
             location: "东山村河道".into(),
             description: "河道内新建砖房一间".into(),
-            found_at: Some(liandong_plumbing::time::to_ts(chrono::Utc::now())),
+            found_at: Some(liandong_proto::time::to_ts(chrono::Utc::now())),
             evidence_refs: vec!["photo-009.jpg".into()],
             complex: false,
             triage_override: None,

@@ -7,11 +7,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use liandong_domain::calendar::Calendar;
-use liandong_plumbing::time::from_ts;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::disclosure::v1 as disclosure;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::from_ts;
 use liandong_tests::http::request;
 use liandong_tests::hub::{As, TestHub, liandong_bin};
 use liandong_tests::{Backend, eventually};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use liandong_plumbing::evidence::{Bytes, EvidenceError, EvidenceStore, S3Settings, digest_of};
+use liandong_evidence::{Bytes, EvidenceError, EvidenceStore, S3Settings, digest_of};
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_tests::hub::{As, TestHub};

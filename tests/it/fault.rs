@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use liandong_plumbing::bus::Bus;
+use liandong_bus::Bus;
 use liandong_tests::fault::{
     self, Databases, Hop, Kind, Load, MAJOR_FINE_FEN, NatsCluster, NatsServer, PgCluster, Via,
     Watch, check_hop, check_invariants, conclude_all, conclude_all_fined, deliver_and_conclude,
@@ -128,19 +128,14 @@ async fn kill9_of_the_gateway_mid_load_loses_and_doubles_nothing() {
 }
 
 /// Waits until `sql` counts at least `fraction` of `of` rows in `db`; returns the fraction.
-async fn when_counted(
-    db: &liandong_plumbing::store::Db,
-    sql: &str,
-    of: usize,
-    fraction: f64,
-) -> f64 {
+async fn when_counted(db: &liandong_store::Db, sql: &str, of: usize, fraction: f64) -> f64 {
     let want = (of as f64 * fraction).ceil() as i64;
     let n = liandong_tests::eventually(
         &format!("{want} rows of {sql}"),
         Duration::from_secs(180),
         || async move {
             let n: i64 =
-                liandong_plumbing::with_db!(db, |p| sqlx::query_scalar(sql).fetch_one(p).await)?;
+                liandong_store::with_db!(db, |p| sqlx::query_scalar(sql).fetch_one(p).await)?;
             anyhow::Ok((n >= want).then_some(n))
         },
     )
@@ -154,7 +149,7 @@ async fn when_counted(
 async fn kill9_once_counted(
     hub: &mut TestHub,
     service: &'static str,
-    db: &liandong_plumbing::store::Db,
+    db: &liandong_store::Db,
     sql: &str,
     what: &str,
 ) -> f64 {
@@ -631,7 +626,7 @@ async fn dead_letter_metric(addr: std::net::SocketAddr) -> Option<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_rest_flows() {
     let _serial = SERIAL.lock().await;
-    use liandong_plumbing::bus::{Source, Subjects};
+    use liandong_bus::{Source, Subjects};
     use liandong_proto::events::v1 as ev;
     use prost::Message;
 
@@ -680,7 +675,7 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
         ..Default::default()
     };
     // Signed with the brigade's key, so that it is its handler, not its signature, that fails.
-    liandong_plumbing::signing::Signer::load(
+    liandong_bus::signing::Signer::load(
         "brigade",
         &hub.env.cfg.event_keys_dir().join("brigade.pem"),
     )

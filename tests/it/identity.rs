@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use liandong_plumbing::identity::{KeySet, SigningKey};
+use liandong_grpc::identity::{KeySet, SigningKey};
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_tests::http::request;

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull};
 use futures::StreamExt;
-use liandong_plumbing::bus::Bus;
-use liandong_plumbing::config::{Config, NatsAuth};
+use liandong_bus::Bus;
+use liandong_config::{Config, NatsAuth};
 use liandong_tests::fault::{self, Databases, NatsServer, conclude_all, repo_root};
 use liandong_tests::hub::{As, TestHub};
 use liandong_tests::{Backend, TestEnv, eventually, unique};

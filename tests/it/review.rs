@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use liandong_domain::calendar::Calendar;
-use liandong_plumbing::time::{from_ts, to_ts};
 use liandong_proto::board::v1 as board;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::review::v1 as review;
+use liandong_proto::time::{from_ts, to_ts};
 use liandong_tests::hub::{As, TestHub, certificate_no};
 use liandong_tests::{Backend, eventually};
 use tonic::Code;

@@ -2,37 +2,37 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use liandong_plumbing::store::{Db, Migrations};
+use liandong_store::{Db, Migrations};
 use liandong_tests::{Backend, TestEnv};
 
 #[tokio::test]
 async fn the_brigade_schema_is_the_same_on_both_backends() {
-    check("brigade", &liandong_brigade::MIGRATIONS).await;
+    check("brigade", liandong_brigade::MIGRATIONS).await;
 }
 
 #[tokio::test]
 async fn the_county_schema_is_the_same_on_both_backends() {
-    check("county", &liandong_county::MIGRATIONS).await;
+    check("county", liandong_county::MIGRATIONS).await;
 }
 
 #[tokio::test]
 async fn the_board_schema_is_the_same_on_both_backends() {
-    check("board", &liandong_board::MIGRATIONS).await;
+    check("board", liandong_board::MIGRATIONS).await;
 }
 
 #[tokio::test]
 async fn the_review_schema_is_the_same_on_both_backends() {
-    check("review", &liandong_review::MIGRATIONS).await;
+    check("review", liandong_review::MIGRATIONS).await;
 }
 
 #[tokio::test]
 async fn the_disclosure_schema_is_the_same_on_both_backends() {
-    check("disclosure", &liandong_disclosure::MIGRATIONS).await;
+    check("disclosure", liandong_disclosure::MIGRATIONS).await;
 }
 
 #[tokio::test]
 async fn the_readmodel_schema_is_the_same_on_both_backends() {
-    check("readmodel", &liandong_readmodel::MIGRATIONS).await;
+    check("readmodel", liandong_readmodel::MIGRATIONS).await;
 }
 
 /// One column: name, normalised type, nullable.
@@ -50,7 +50,7 @@ struct Table {
 
 type Schema = BTreeMap<String, Table>;
 
-async fn check(service: &str, migrations: &Migrations) {
+async fn check(service: &str, migrations: &[&Migrations]) {
     let env = TestEnv::new(Backend::Postgres);
     let pg = env
         .open_db(service, migrations)

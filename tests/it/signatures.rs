@@ -5,15 +5,15 @@
 
 use std::time::Duration;
 
+use liandong_bus::signing::{KeyRegistry, Signer};
+use liandong_bus::{Source, Subjects};
 use liandong_domain::record::{EntryContent, EventSignature, GENESIS, entry_hash};
-use liandong_plumbing::bus::{Source, Subjects};
-use liandong_plumbing::signing::{KeyRegistry, Signer};
-use liandong_plumbing::store::Db;
-use liandong_plumbing::time::to_ts;
-use liandong_plumbing::with_db;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::to_ts;
+use liandong_store::Db;
+use liandong_store::with_db;
 use liandong_tests::hub::{As, TestHub};
 use liandong_tests::{Backend, eventually, on_each_backend};
 use prost::Message;
@@ -254,7 +254,7 @@ async fn forged_and_unsigned_events_are_refused_dead_lettered_and_counted_on_pos
     // Neither was applied: the county's inbox table never saw them, nor its referrals.
     let db = hub
         .env
-        .open_db("county", &liandong_county::MIGRATIONS)
+        .open_db("county", liandong_county::MIGRATIONS)
         .await
         .unwrap();
     for id in [&forged.event_id, &unsigned.event_id] {
@@ -408,7 +408,7 @@ async fn a_records_event_signatures_verify_and_an_altered_one_is_caught(backend:
         .expect("signed for");
     let db = hub
         .env
-        .open_db("brigade", &liandong_brigade::MIGRATIONS)
+        .open_db("brigade", liandong_brigade::MIGRATIONS)
         .await
         .unwrap();
     let signed_for = eventually("the sign-for in the brigade's record", WAIT, || async {

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use liandong_plumbing::bus::{NewEvent, Outbox, Source, Subjects};
-use liandong_plumbing::clock::micros;
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::time::from_ts;
-use liandong_plumbing::with_db;
+use liandong_bus::{NewEvent, Outbox, Source, Subjects};
+use liandong_config::clock::micros;
 use liandong_proto::events::v1::{Envelope, ReferralSignedFor};
+use liandong_proto::time::from_ts;
+use liandong_store::with_db;
+use liandong_store::{Db, Tx};
 use liandong_tests::{Backend, TestEnv, on_each_backend};
 use prost::Message;
 
@@ -42,7 +42,7 @@ async fn outbox_rows(db: &Db) -> Vec<OutboxRow> {
 async fn open(backend: Backend) -> (TestEnv, Db, Outbox) {
     let env = TestEnv::new(backend);
     let db = env
-        .open_db("brigade", &liandong_brigade::MIGRATIONS)
+        .open_db("brigade", liandong_brigade::MIGRATIONS)
         .await
         .expect("the brigade database opens and migrates");
     let outbox = Outbox::new(

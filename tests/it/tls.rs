@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use liandong_plumbing::clock::SystemClock;
-use liandong_plumbing::config::{Config, GrpcTls};
+use liandong_config::clock::SystemClock;
+use liandong_config::{Config, GrpcTls};
 use liandong_proto::disclosure::v1::ListPublicRequest;
 use liandong_proto::disclosure::v1::public_disclosure_service_client::PublicDisclosureServiceClient;
 use liandong_tests::http::request;
@@ -114,7 +114,7 @@ async fn a_service_with_tls_answers_only_over_tls_and_the_gateway_reaches_it() {
     }));
 
     // A client trusting the CA, checking the certificate for 127.0.0.1: answered.
-    let tls_endpoint = liandong_plumbing::tls::endpoint(&cfg, addr).expect("a TLS endpoint");
+    let tls_endpoint = liandong_grpc::tls::endpoint(&cfg, addr).expect("a TLS endpoint");
     assert!(tls_endpoint.uri().to_string().starts_with("https://"));
     let listed = eventually(
         "the service to answer over TLS",
@@ -134,7 +134,7 @@ async fn a_service_with_tls_answers_only_over_tls_and_the_gateway_reaches_it() {
         }),
         ..cfg.clone()
     };
-    list_public(liandong_plumbing::tls::endpoint(&by_name, addr).unwrap())
+    list_public(liandong_grpc::tls::endpoint(&by_name, addr).unwrap())
         .await
         .expect("answered for the name localhost");
 
@@ -153,7 +153,7 @@ async fn a_service_with_tls_answers_only_over_tls_and_the_gateway_reaches_it() {
         }),
         ..cfg.clone()
     };
-    let refused = list_public(liandong_plumbing::tls::endpoint(&untrusting, addr).unwrap()).await;
+    let refused = list_public(liandong_grpc::tls::endpoint(&untrusting, addr).unwrap()).await;
     assert!(
         refused.is_err(),
         "a client trusting another CA was answered: {refused:?}"

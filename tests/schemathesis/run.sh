@@ -52,7 +52,7 @@ for _ in $(seq 1 100); do tcp_open 127.0.0.1 "$NATS_PORT" && break; sleep 0.1; d
 {
   echo "data_dir = \"$STATE/data\""
   echo "nats_url = \"nats://127.0.0.1:$NATS_PORT\""
-  for key in $(grep -oE '^\s+pub [a-z_]+_addr: SocketAddr' crates/plumbing/src/config.rs | awk '{print $2}' | tr -d ':'); do
+  for key in $(grep -oE '^\s+pub [a-z_]+_addr: SocketAddr' crates/config/src/lib.rs | awk '{print $2}' | tr -d ':'); do
     echo "$key = \"127.0.0.1:$(free_port)\""
   done
   echo "[http_limits]"

@@ -5,8 +5,8 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use liandong_plumbing::config::Config;
-use liandong_plumbing::identity::{Issuer, KeySet, SigningKey};
+use liandong_config::Config;
+use liandong_grpc::identity::{Issuer, KeySet, SigningKey};
 
 /// The key the tests' tokens are signed with, made once per test process.
 static KEY_PEM: LazyLock<String> = LazyLock::new(|| {

@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, stream};
 use futures::StreamExt;
-use liandong_plumbing::config::Config;
-use liandong_plumbing::store::Db;
-use liandong_plumbing::with_db;
+use liandong_config::Config;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::brigade::v1::brigade_service_client::BrigadeServiceClient;
 use liandong_proto::county::v1 as county;
 use liandong_proto::county::v1::county_service_client::CountyServiceClient;
 use liandong_proto::events::v1 as ev;
+use liandong_store::Db;
+use liandong_store::with_db;
 use tokio::task::JoinHandle;
 use tonic::Code;
 use tonic::transport::Channel;

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
-use liandong_plumbing::config::{BusConfig, Config};
-use liandong_plumbing::store::{Db, Migrations};
+use liandong_config::{BusConfig, Config};
+use liandong_store::{Db, Migrations};
 use sqlx::{Connection, PgConnection};
 
 /// The PostgreSQL server the tests use; each test makes its own databases on it.
@@ -135,7 +135,7 @@ impl TestEnv {
     }
 
     /// Opens `service`'s database in this environment and applies the bus's and `migrations`.
-    pub async fn open_db(&self, service: &str, migrations: &Migrations) -> anyhow::Result<Db> {
+    pub async fn open_db(&self, service: &str, migrations: &[&Migrations]) -> anyhow::Result<Db> {
         let db = Db::open(
             self.cfg.database_url.as_deref(),
             &self.cfg.data_dir,

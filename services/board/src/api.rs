@@ -4,18 +4,18 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{NewEvent, Outbox};
+use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::state::{DisputeAction, DisputeStatus, JointAction, JointStatus, TaskRole};
-use liandong_plumbing::bus::{NewEvent, Outbox};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::grpc::{ApiError, actor, actor_to_event, page_size};
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::{Db, Tx};
+use liandong_grpc::{ApiError, actor, actor_to_event, page_size};
 use liandong_proto::board::v1::{self as pb, board_service_server::BoardService};
 use liandong_proto::events::v1 as ev;
+use liandong_runtime::Runtime;
+use liandong_store::{Db, Tx};
 use prost::Message;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -245,21 +245,14 @@ impl BoardService for Api {
         }
         // Each item listed carries its joint case's file: a read of it.
         for item in &rows {
-            let read = liandong_plumbing::access_log::Read {
+            let read = liandong_access_log::Read {
                 rpc: "ListAgenda",
                 kind: "agenda_item",
                 id: &item.item_id,
                 town: &item.town,
                 department: None,
             };
-            liandong_plumbing::access_log::record(
-                &self.db,
-                "board",
-                self.clock.now(),
-                &actor,
-                read,
-            )
-            .await?;
+            liandong_access_log::record(&self.db, "board", self.clock.now(), &actor, read).await?;
         }
         // Opinions are GetItem's: a page of items does not load every item's discussion.
         Ok(Response::new(pb::ListAgendaResponse {
@@ -282,15 +275,14 @@ impl BoardService for Api {
             .ok_or_else(|| ApiError::NotFound(format!("no agenda item {id}")))?;
         permits(&actor, Action::ReadAgenda, &resource(&item.town)?).map_err(ApiError::from)?;
         // An agenda item carries the joint case's file: the read is logged.
-        let read = liandong_plumbing::access_log::Read {
+        let read = liandong_access_log::Read {
             rpc: "GetItem",
             kind: "agenda_item",
             id: &id,
             town: &item.town,
             department: None,
         };
-        liandong_plumbing::access_log::record(&self.db, "board", self.clock.now(), &actor, read)
-            .await?;
+        liandong_access_log::record(&self.db, "board", self.clock.now(), &actor, read).await?;
         let opinions = store::opinions(&self.db, &id)
             .await
             .map_err(ApiError::from)?;

@@ -8,16 +8,16 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{NewEvent, Outbox};
+use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::Calendar;
 use liandong_domain::time_limits::{
     ClockCheck, ObligationKind, TimeLimits, check_clock, first_check,
 };
-use liandong_plumbing::bus::{NewEvent, Outbox};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::store::{Backend, Db, Tx};
-use liandong_plumbing::time::to_ts;
-use liandong_plumbing::with_tx;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::to_ts;
+use liandong_store::with_tx;
+use liandong_store::{Backend, Db, Tx};
 use tokio_util::sync::CancellationToken;
 
 /// The obligation id of an agenda item's decision.
@@ -92,10 +92,8 @@ impl Watcher {
     /// Looks every `every` for clocks with something to do, until the service stops.
     pub async fn run(self, every: std::time::Duration, stop: CancellationToken) {
         let outbox = self.outbox.clone();
-        liandong_plumbing::runtime::watch_clocks("joint meeting", outbox, every, stop, || {
-            self.check_once()
-        })
-        .await
+        liandong_runtime::watch_clocks("joint meeting", outbox, every, stop, || self.check_once())
+            .await
     }
 
     /// Handles, in one transaction, up to a batch of due clocks. Rows are taken `FOR UPDATE
@@ -127,7 +125,7 @@ impl Watcher {
                 let d = self
                     .policy
                     .deadline(&self.calendar, kind, &limits, o.started_at);
-                liandong_plumbing::runtime::note_deadline(&d, "joint_decision");
+                liandong_runtime::note_deadline(&d, "joint_decision");
                 let s = self.policy.second_threshold(&self.calendar, &limits, &d);
                 o.deadline = Some(d.due);
                 o.second_threshold = Some(s.due);

@@ -2,11 +2,11 @@
 //! town's agenda, and approved joint cases follow the lead's decision, the tasks and execution.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{Handler, HandlerError, decode_payload};
 use liandong_domain::state::{DisputeStatus, JointAction, JointStatus};
-use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::from_ts;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::from_ts;
+use liandong_store::Tx;
 use prost::Message;
 
 use crate::convert::{ItemKind, json_list, to_json};
@@ -312,7 +312,7 @@ async fn save(tx: &mut Tx, item: &ItemRow, from: JointStatus) -> Result<(), Hand
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use liandong_plumbing::store::Db;
+    use liandong_store::Db;
 
     const TOWN: &str = "330782101";
     const CASE: &str = "330782101-0195b3c0-0000-7000-8000-00000000000c";
@@ -337,7 +337,7 @@ mod tests {
         let db = Db::open(None, &dir, "board", 2)
             .await
             .expect("SQLite opens");
-        db.migrate(&crate::MIGRATIONS).await.expect("migrates");
+        db.migrate(crate::MIGRATIONS).await.expect("migrates");
         (db, dir)
     }
 

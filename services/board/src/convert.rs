@@ -3,9 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
 use liandong_domain::limits::{FieldViolation, Limits, Validator};
-use liandong_plumbing::time::{from_ts, to_ts};
 use liandong_proto::board::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::{from_ts, to_ts};
 use prost::Message;
 
 use crate::store::{ItemRow, MeetingRow, OpinionRow};

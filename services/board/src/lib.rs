@@ -14,21 +14,28 @@ mod supervision;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_plumbing::bus::{ConsumerSpec, Source};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::config::Config;
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::Migrations;
+use liandong_bus::{ConsumerSpec, Source};
+use liandong_config::Config;
+use liandong_config::clock::SharedClock;
 use liandong_proto::board::v1::board_service_server::BoardServiceServer;
+use liandong_runtime::Runtime;
+use liandong_store::Migrations;
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The service's own tables, on each backend.
-pub const MIGRATIONS: Migrations = Migrations {
+const OWN: Migrations = Migrations {
     postgres: &PG,
     sqlite: &SQLITE,
 };
+
+/// Every table of the service's database: the bus's, its own, and its feature crates'.
+pub const MIGRATIONS: &[&Migrations] = &[
+    &liandong_bus::MIGRATIONS,
+    &OWN,
+    &liandong_access_log::MIGRATIONS,
+];
 
 /// The gRPC name readiness is reported under.
 pub const SERVICE_NAME: &str = "liandong.board.v1.BoardService";
@@ -164,8 +171,10 @@ impl Application {
         let api = api::Api::new(&self.rt);
         let svc = BoardServiceServer::with_interceptor(api, self.rt.authenticate());
         // Who read the case files and personal data this service holds, for the judicial office.
-        let routes = tonic::service::Routes::new(svc)
-            .add_service(liandong_plumbing::access_log::service(&self.rt));
+        let routes = tonic::service::Routes::new(svc).add_service(liandong_access_log::service(
+            self.rt.db.clone(),
+            self.rt.authenticate(),
+        ));
         self.rt
             .serve(self.listener, SERVICE_NAME, routes, shutdown)
             .await

@@ -2,18 +2,18 @@
 //! answer, for the joint meeting's figures.
 
 use chrono::{DateTime, Datelike, Utc};
+use liandong_bus::{Handler, HandlerError, decode_payload};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::callback::Satisfaction;
 use liandong_domain::ids::TownCode;
 use liandong_domain::limits::Validator;
-use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
-use liandong_plumbing::grpc::ApiError;
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::time::from_ts;
-use liandong_plumbing::{with_db, with_tx};
+use liandong_grpc::ApiError;
 use liandong_proto::board::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::from_ts;
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 
 /// Counts each call-back once (the consumer's inbox sees to that), in the Beijing year of the
 /// call.

@@ -1,8 +1,8 @@
 //! The board's tables: agenda items per town, members' opinions, and recorded meetings.
 
 use chrono::{DateTime, Utc};
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 
 /// An agenda item: a joint case or a competence dispute, with the chair's decision and, for an
 /// approved joint case, its progress.

@@ -5,19 +5,19 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
+use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::calendar::{Calendar, Deadline};
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
 use liandong_domain::time_limits::TimeLimits;
-use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::grpc::{ApiError, actor_to_event};
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::time::{from_ts, to_ts};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_grpc::{ApiError, actor_to_event};
 use liandong_proto::board::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::{from_ts, to_ts};
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EntryRow {
@@ -441,7 +441,7 @@ impl Supervision {
                 provisional: false,
             };
             let moved = TimeLimits::extend(&self.calendar, &current, days);
-            liandong_plumbing::runtime::note_deadline(&moved, "extension");
+            liandong_runtime::note_deadline(&moved, "extension");
             row.new_deadline = Some(moved.due);
         }
         with_tx!(&mut tx, |c| {

@@ -3,18 +3,18 @@
 //! are not cases and start no case flow.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::ids::{TownCode, TownScopedId};
 use liandong_domain::limits::Validator;
 use liandong_domain::patrols::{
     PersuasionKind, check_officers, check_patrol_times, check_persuasion,
 };
-use liandong_plumbing::bus::NewEvent;
-use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event, page_size};
-use liandong_plumbing::time::{from_ts, to_ts};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_grpc::{ApiError, actor_label, actor_to_event, page_size};
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::{from_ts, to_ts};
+use liandong_store::{with_db, with_tx};
 use uuid::Uuid;
 
 use crate::api::Api;

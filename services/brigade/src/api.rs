@@ -3,20 +3,20 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use liandong_bus::{NewEvent, Outbox};
+use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::ids::{DepartmentCode, MatterCode, RequestId, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::state::{CaseAction, CaseStatus};
 use liandong_domain::triage::{Path, Triage, TriageError, triage};
-use liandong_plumbing::bus::{NewEvent, Outbox};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::grpc::{ApiError, actor, actor_to_event, page_size};
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::Db;
-use liandong_plumbing::time::{from_ts, to_ts};
+use liandong_grpc::{ApiError, actor, actor_to_event, page_size};
 use liandong_proto::brigade::v1::{self as pb, brigade_service_server::BrigadeService};
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::{from_ts, to_ts};
+use liandong_runtime::Runtime;
+use liandong_store::Db;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -34,9 +34,9 @@ pub struct Api {
     pub(crate) clock: SharedClock,
     pub(crate) catalogue: Arc<Catalogue>,
     pub(crate) limits: Limits,
-    pub(crate) evidence: liandong_plumbing::evidence::EvidenceStore,
+    pub(crate) evidence: liandong_evidence::EvidenceStore,
     /// The key registry, for verifying the signatures a record keeps.
-    pub(crate) keys: liandong_plumbing::signing::KeyRegistry,
+    pub(crate) keys: liandong_bus::signing::KeyRegistry,
 }
 
 impl Api {
@@ -50,15 +50,14 @@ impl Api {
         id: &str,
         town: &str,
     ) -> Result<(), ApiError> {
-        let what = liandong_plumbing::access_log::Read {
+        let what = liandong_access_log::Read {
             rpc,
             kind,
             id,
             town,
             department: None,
         };
-        liandong_plumbing::access_log::record(&self.db, "brigade", self.clock.now(), actor, what)
-            .await
+        liandong_access_log::record(&self.db, "brigade", self.clock.now(), actor, what).await
     }
 
     /// Logs a read of a case's record, documents or dossier, whose id names its town.
@@ -84,7 +83,7 @@ impl Api {
             limits: rt.cfg.limits.clone(),
             // The store is only opened here (no I/O for files, none for S3 until used); a
             // configuration that cannot name one is refused at startup by `Application::build`.
-            evidence: liandong_plumbing::evidence::EvidenceStore::from_config(&rt.cfg)
+            evidence: liandong_evidence::EvidenceStore::from_config(&rt.cfg)
                 .expect("the evidence store was checked at startup"),
             keys: rt.bus.keyring.registry.clone(),
         }
@@ -766,7 +765,7 @@ impl BrigadeService for Api {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use liandong_plumbing::time::to_ts;
+    use liandong_proto::time::to_ts;
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00")

@@ -3,18 +3,18 @@
 //! an unsatisfied answer may reopen the case.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::callback::{CallbackInput, after_callback, check_callback};
 use liandong_domain::ids::{TownCode, TownScopedId};
 use liandong_domain::limits::Validator;
 use liandong_domain::state::CaseStatus;
-use liandong_plumbing::bus::NewEvent;
-use liandong_plumbing::grpc::{ApiError, actor_to_event};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::{from_ts, to_ts};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_grpc::{ApiError, actor_to_event};
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::{from_ts, to_ts};
+use liandong_store::Tx;
+use liandong_store::{with_db, with_tx};
 use uuid::Uuid;
 
 use crate::api::Api;

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{Handler, HandlerError, Outbox, decode_payload};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::state::CaseAction;
 use liandong_domain::state::CaseStatus;
-use liandong_plumbing::bus::{Handler, HandlerError, Outbox, decode_payload};
-use liandong_plumbing::store::Tx;
 use liandong_proto::events::v1 as ev;
+use liandong_store::Tx;
 use prost::Message;
 
 use crate::flow::{self, Cause};

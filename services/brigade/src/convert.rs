@@ -1,9 +1,9 @@
 //! Conversions between the brigade's stored rows, domain types and generated proto types.
 
 use liandong_domain::triage::Path;
-use liandong_plumbing::time::to_ts;
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::to_ts;
 
 use crate::store::{CaseRow, HistoryRow};
 

@@ -5,11 +5,11 @@ use liandong_domain::catalogue::Catalogue;
 use liandong_domain::documents::{self as doc, DocFacts, DocKind};
 use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
 use liandong_domain::record::digest_hex;
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::time::to_ts;
-use liandong_plumbing::{with_db, with_tx};
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::to_ts;
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 use uuid::Uuid;
 
 use crate::convert::json_list;

@@ -6,7 +6,7 @@ use liandong_domain::catalogue::Catalogue;
 use liandong_domain::documents::{DocKind, issuing_body};
 use liandong_domain::ids::{DepartmentCode, MatterCode, TownScopedId};
 use liandong_domain::record::{Verification, encode_at, evidence_digest};
-use liandong_plumbing::grpc::ApiError;
+use liandong_grpc::ApiError;
 use liandong_proto::brigade::v1 as pb;
 use serde_json::{Value, json};
 

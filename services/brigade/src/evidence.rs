@@ -1,15 +1,15 @@
 //! Evidence at the brigade: uploads into the content-addressed store, the check of a report's digest references, and a department's refusal of a handover whose evidence failed.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::HandlerError;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::ids::{TownCode, TownScopedId};
-use liandong_plumbing::bus::HandlerError;
-use liandong_plumbing::evidence::Bytes;
-use liandong_plumbing::evidence::{EvidenceError, EvidenceStore, is_digest_ref, parse_digest};
-use liandong_plumbing::grpc::ApiError;
-use liandong_plumbing::store::Tx;
+use liandong_evidence::Bytes;
+use liandong_evidence::{EvidenceError, EvidenceStore, is_digest_ref, parse_digest};
+use liandong_grpc::ApiError;
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_store::Tx;
 
 use crate::api::Api;
 use crate::record::{self, NewEntry, Who};

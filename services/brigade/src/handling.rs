@@ -1,6 +1,7 @@
 //! Handling a case after triage: assigning officers, recording steps, concluding in-scope
 //! cases, executing joint decisions, and reading the results departments sent back.
 
+use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
 use liandong_domain::ids::{OfficerId, TownScopedId};
@@ -8,12 +9,11 @@ use liandong_domain::limits::Validator;
 use liandong_domain::outcome::{OutcomeInput, check_outcome};
 use liandong_domain::record::evidence_digest;
 use liandong_domain::state::{CaseAction, CaseStatus};
-use liandong_plumbing::bus::NewEvent;
-use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event_certified};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::to_ts;
+use liandong_grpc::{ApiError, actor_label, actor_to_event_certified};
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::to_ts;
+use liandong_store::Tx;
 use prost::Message;
 
 use crate::api::{Api, json};
@@ -504,7 +504,7 @@ impl Api {
                 department: None,
             },
         )?;
-        let limit = liandong_plumbing::grpc::page_size(r.page_size, 50, self.limits.page_size_max);
+        let limit = liandong_grpc::page_size(r.page_size, 50, self.limits.page_size_max);
         let rows = store::results(&self.db, town.as_str(), limit).await?;
         Ok(rows
             .into_iter()

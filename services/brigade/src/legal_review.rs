@@ -4,16 +4,16 @@
 //! public security organs (行刑衔接).
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
 use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
 use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
 use liandong_domain::state::{CaseAction, CaseStatus};
-use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::to_ts;
-use liandong_plumbing::with_tx;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::to_ts;
+use liandong_store::Tx;
+use liandong_store::with_tx;
 use prost::Message;
 use uuid::Uuid;
 

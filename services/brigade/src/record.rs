@@ -1,12 +1,12 @@
 //! The brigade's keeping of each case's hash-chained record: appending entries, the heads other agencies hold, verifying.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::signing::KeyRegistry;
 use liandong_domain::record::{KnownHead, Verification};
-use liandong_plumbing::record::{self as keep};
-pub use liandong_plumbing::record::{NewEntry, RecordRow, SYSTEM, Who};
-use liandong_plumbing::signing::KeyRegistry;
-use liandong_plumbing::store::{Backend, Db, Tx};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_record::{self as keep};
+pub use liandong_record::{NewEntry, RecordRow, SYSTEM, Who};
+use liandong_store::{Backend, Db, Tx};
+use liandong_store::{with_db, with_tx};
 
 use crate::store::CaseRef;
 

@@ -1,9 +1,9 @@
 //! The town's registry of enforcement certificates (持证上岗): the shared registry of
-//! `liandong_plumbing::registry`, bound to the brigade's database and scoped to its towns.
+//! `liandong_registry`, bound to the brigade's database and scoped to its towns.
 
-use liandong_plumbing::registry::{CertificateRegistry, RegistryScope};
+use liandong_registry::{CertificateRegistry, RegistryScope};
 
-pub use liandong_plumbing::registry::{Registration, numbers_of, require_certificate};
+pub use liandong_registry::{Registration, numbers_of, require_certificate};
 
 use crate::api::Api;
 

@@ -1,8 +1,8 @@
 //! The brigade's tables: cases, their history (the hash-chained record), referrals sent, and result copies.
 
 use chrono::{DateTime, Utc};
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 
 use crate::record::{self, NewEntry, RecordRow, Who};
 

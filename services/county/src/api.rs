@@ -2,20 +2,20 @@
 //! joint-case tasks and handovers are handled in `tasks`.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{NewEvent, Outbox};
+use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::outcome::check_outcome;
 use liandong_domain::state::{ReferralAction, ReferralStatus};
-use liandong_plumbing::bus::{NewEvent, Outbox};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::grpc::{ApiError, actor, actor_label, actor_to_event_certified, page_size};
-use liandong_plumbing::record::{NewEntry, Who};
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::time::to_ts;
+use liandong_grpc::{ApiError, actor, actor_label, actor_to_event_certified, page_size};
 use liandong_proto::county::v1::{self as pb, county_service_server::CountyService};
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::to_ts;
+use liandong_record::{NewEntry, Who};
+use liandong_runtime::Runtime;
+use liandong_store::{Db, Tx};
 use prost::Message;
 use tonic::{Request, Response, Status};
 
@@ -30,7 +30,7 @@ pub struct Api {
     pub(crate) catalogue: std::sync::Arc<liandong_domain::catalogue::Catalogue>,
     pub(crate) time_limits: std::sync::Arc<liandong_domain::time_limits::TimeLimits>,
     /// The key registry, for the event signatures the records keep.
-    pub(crate) keys: liandong_plumbing::signing::KeyRegistry,
+    pub(crate) keys: liandong_bus::signing::KeyRegistry,
 }
 
 impl Api {
@@ -58,15 +58,14 @@ impl Api {
         town: &str,
         department: &str,
     ) -> Result<(), ApiError> {
-        let what = liandong_plumbing::access_log::Read {
+        let what = liandong_access_log::Read {
             rpc,
             kind,
             id,
             town,
             department: Some(department),
         };
-        liandong_plumbing::access_log::record(&self.db, "county", self.clock.now(), actor, what)
-            .await
+        liandong_access_log::record(&self.db, "county", self.clock.now(), actor, what).await
     }
 
     pub fn new(rt: &Runtime) -> Self {
@@ -681,7 +680,7 @@ impl CountyService for Api {
             &o,
             r.working_days,
             r.reason.trim(),
-            liandong_plumbing::grpc::actor_to_event(&actor),
+            liandong_grpc::actor_to_event(&actor),
             now,
         )
         .await

@@ -5,17 +5,17 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::{Calendar, Deadline};
 use liandong_domain::ids::DepartmentCode;
 use liandong_domain::state::ReferralStatus;
 use liandong_domain::time_limits::{ClockCheck, ObligationKind, TimeLimits, check_clock};
-use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::store::{Backend, Db, Tx};
-use liandong_plumbing::time::{from_ts, to_ts};
-use liandong_plumbing::{with_db, with_tx};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::{from_ts, to_ts};
+use liandong_store::{Backend, Db, Tx};
+use liandong_store::{with_db, with_tx};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::ReferralRow;
@@ -93,7 +93,7 @@ impl Clocks {
             let second = self
                 .policy
                 .second_threshold(&self.calendar, &limits, &deadline);
-            liandong_plumbing::runtime::note_deadline(&deadline, kind.as_str());
+            liandong_runtime::note_deadline(&deadline, kind.as_str());
             let o = ObligationRow {
                 obligation_id: obligation_id(kind, row),
                 town: row.town.clone(),
@@ -472,7 +472,7 @@ pub async fn watch(
     every: std::time::Duration,
     stop: CancellationToken,
 ) {
-    liandong_plumbing::runtime::watch_clocks("department", outbox.clone(), every, stop, || {
+    liandong_runtime::watch_clocks("department", outbox.clone(), every, stop, || {
         check_once(&db, &outbox, &clock)
     })
     .await

@@ -3,15 +3,15 @@
 //! meeting's tasks reach their departments.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
 use liandong_domain::state::{ReferralAction, ReferralStatus};
-use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
-use liandong_plumbing::evidence::{EvidenceError, EvidenceStore, is_digest_ref};
-use liandong_plumbing::grpc::event_actor_label;
-use liandong_plumbing::record::{NewEntry, SYSTEM, Who};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::from_ts;
-use liandong_plumbing::with_tx;
+use liandong_evidence::{EvidenceError, EvidenceStore, is_digest_ref};
+use liandong_grpc::event_actor_label;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::from_ts;
+use liandong_record::{NewEntry, SYSTEM, Who};
+use liandong_store::Tx;
+use liandong_store::with_tx;
 use prost::Message;
 
 use crate::convert::{handover_row, task_row};
@@ -28,7 +28,7 @@ pub struct BrigadeEvents {
     /// The time limits, for the clocks a referral starts.
     pub clocks: crate::clocks::Clocks,
     /// The key registry, for the event signatures a handed-over record keeps.
-    pub keys: liandong_plumbing::signing::KeyRegistry,
+    pub keys: liandong_bus::signing::KeyRegistry,
 }
 
 impl Handler for BrigadeEvents {

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use liandong_domain::ids::DepartmentCode;
 use liandong_domain::outcome::OutcomeInput;
 use liandong_domain::state::{TaskRole, TaskStatus};
-use liandong_plumbing::time::{from_ts, to_ts};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::{from_ts, to_ts};
 use prost::Message;
 
 use crate::task_store::{HandoverRow, TaskRow};

@@ -4,18 +4,18 @@
 //! the change in the case's record.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{NewEvent, Outbox};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{Amendment, ChangeInput, DecisionChange, check_change};
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
 use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
-use liandong_plumbing::bus::{NewEvent, Outbox};
-use liandong_plumbing::grpc::{ApiError, actor_label, actor_to_event_certified, event_actor_label};
-use liandong_plumbing::record::{NewEntry, Who};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::with_tx;
+use liandong_grpc::{ApiError, actor_label, actor_to_event_certified, event_actor_label};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_record::{NewEntry, Who};
+use liandong_store::Tx;
+use liandong_store::with_tx;
 use prost::Message;
 
 use crate::api::Api;

@@ -13,18 +13,18 @@
 //! does decide once the meeting has dealt with the crime.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
 use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
 use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
 use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
-use liandong_plumbing::bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
-use liandong_plumbing::grpc::event_actor_label;
-use liandong_plumbing::record::{NewEntry, Who};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::to_ts;
-use liandong_plumbing::with_tx;
+use liandong_grpc::event_actor_label;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::to_ts;
+use liandong_record::{NewEntry, Who};
+use liandong_store::Tx;
+use liandong_store::with_tx;
 use prost::Message;
 use uuid::Uuid;
 
@@ -203,7 +203,7 @@ pub async fn submit(
             Some(h) => crate::record::entries_in_tx(tx, &h.handover_id)
                 .await?
                 .iter()
-                .map(liandong_plumbing::record::RecordRow::to_event)
+                .map(liandong_record::RecordRow::to_event)
                 .collect(),
             None => record_of(tx, &row.referral_id).await?,
         },

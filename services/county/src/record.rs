@@ -3,12 +3,12 @@
 //! continued with the department's own steps on the case.
 
 use chrono::{DateTime, Utc};
+use liandong_bus::signing::KeyRegistry;
 use liandong_domain::record::{self, KnownHead, Verification};
-use liandong_plumbing::record::{self as keep, NewEntry, RecordRow, Who};
-use liandong_plumbing::signing::KeyRegistry;
-use liandong_plumbing::store::{Backend, Db, Tx};
-use liandong_plumbing::{with_db, with_tx};
 use liandong_proto::events::v1 as ev;
+use liandong_record::{self as keep, NewEntry, RecordRow, Who};
+use liandong_store::{Backend, Db, Tx};
+use liandong_store::{with_db, with_tx};
 
 use crate::task_store::HandoverRow;
 

@@ -1,9 +1,9 @@
 //! A department's registry of enforcement certificates (持证上岗): the shared registry of
-//! `liandong_plumbing::registry`, bound to the county's database and scoped to departments.
+//! `liandong_registry`, bound to the county's database and scoped to departments.
 
-use liandong_plumbing::registry::{CertificateRegistry, RegistryScope};
+use liandong_registry::{CertificateRegistry, RegistryScope};
 
-pub use liandong_plumbing::registry::{Registration, cert_in_tx, require_certificate};
+pub use liandong_registry::{Registration, cert_in_tx, require_certificate};
 
 use crate::api::Api;
 

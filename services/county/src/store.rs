@@ -1,8 +1,8 @@
 //! The county's tables: referrals in departments' inboxes, and their history.
 
 use chrono::{DateTime, Utc};
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]

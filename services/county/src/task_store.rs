@@ -1,8 +1,8 @@
 //! The county's tables of joint-case tasks and of case files handed over to departments.
 
 use chrono::{DateTime, Utc};
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TaskRow {
@@ -212,7 +212,7 @@ mod tests {
     async fn fresh_db() -> (Db, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("county-store-{}", uuid::Uuid::now_v7()));
         let db = Db::open(None, &dir, "county", 2).await.expect("open");
-        db.migrate(&crate::MIGRATIONS).await.expect("migrate");
+        db.migrate(crate::MIGRATIONS).await.expect("migrate");
         (db, dir)
     }
 

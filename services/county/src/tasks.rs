@@ -1,13 +1,13 @@
 //! A department's joint-case tasks and handed-over case files: listing them, the lead's
 //! entrusted decision (受委托依法依规作出决定), and a cooperating department's completion.
 
+use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
 use liandong_domain::limits::{FieldViolation, Validator};
 use liandong_domain::outcome::check_outcome;
 use liandong_domain::state::{TaskAction, TaskRole, TaskStatus};
-use liandong_plumbing::bus::NewEvent;
-use liandong_plumbing::grpc::{ApiError, actor_to_event_certified, page_size};
+use liandong_grpc::{ApiError, actor_to_event_certified, page_size};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use prost::Message;
@@ -266,10 +266,10 @@ impl Api {
                 &mut tx,
                 &row.case_id,
                 &row.department,
-                liandong_plumbing::record::NewEntry {
+                liandong_record::NewEntry {
                     at: now,
                     kind: "review_requested",
-                    who: &liandong_plumbing::record::Who::certified(actor, certificate_no.clone()),
+                    who: &liandong_record::Who::certified(actor, certificate_no.clone()),
                     detail: &format!(
                         "重大执法决定提请法制审核：{}（{}）",
                         decision.kind, decision.summary
@@ -330,10 +330,10 @@ impl Api {
             &mut tx,
             &row.case_id,
             &row.department,
-            liandong_plumbing::record::NewEntry {
+            liandong_record::NewEntry {
                 at: now,
                 kind,
-                who: &liandong_plumbing::record::Who::certified(actor, certificate_no.clone()),
+                who: &liandong_record::Who::certified(actor, certificate_no.clone()),
                 detail: &detail,
                 evidence_digests: Vec::new(),
                 event: Some(&env),

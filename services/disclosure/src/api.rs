@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use liandong_bus::Outbox;
+use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, permits, permits_department_wide};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::Catalogue;
@@ -13,16 +15,14 @@ use liandong_domain::disclosure::{
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::masking::mask_text;
-use liandong_plumbing::bus::Outbox;
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::grpc::{ApiError, actor, actor_label, page_size};
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::Db;
-use liandong_plumbing::time::from_ts;
+use liandong_grpc::{ApiError, actor, actor_label, page_size};
 use liandong_proto::disclosure::v1::{
     self as pb, disclosure_service_server::DisclosureService,
     public_disclosure_service_server::PublicDisclosureService,
 };
+use liandong_proto::time::from_ts;
+use liandong_runtime::Runtime;
+use liandong_store::Db;
 use tonic::{Request, Response, Status};
 
 use crate::convert::{to_pb, to_public};

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{Handler, HandlerError, Outbox, decode_payload};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision_change::{DecisionChange, public_reason};
@@ -11,11 +12,10 @@ use liandong_domain::disclosure::{self, BodyKind, DisclosureAction, DisclosureSt
 use liandong_domain::ids::{DepartmentCode, MatterCode};
 use liandong_domain::masking::{Party, PartyKind, mask_party, mask_text, mask_text_for};
 use liandong_domain::outcome::OutcomeKind;
-use liandong_plumbing::bus::{Handler, HandlerError, Outbox, decode_payload};
-use liandong_plumbing::grpc::event_actor_label;
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::from_ts;
+use liandong_grpc::event_actor_label;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::from_ts;
+use liandong_store::Tx;
 
 use crate::convert::to_json;
 use crate::store::{self, DisclosureRow};
@@ -169,7 +169,7 @@ impl Decisions {
         // already: only a pending or published disclosure is withdrawn.
         if let Ok(to) = from.next(DisclosureAction::Withdraw) {
             let due = disclosure::withdrawal_due(&self.calendar, changed_at);
-            liandong_plumbing::runtime::note_deadline(&due, "disclosure withdrawal due date");
+            liandong_runtime::note_deadline(&due, "disclosure withdrawal due date");
             old.status = to.as_str().into();
             old.withdrawn_at = Some(now);
             old.withdrawn_by = Some(event_actor_label(env.actor.as_ref()));
@@ -232,7 +232,7 @@ impl Decisions {
         let class = disclosure::class_of(&matters, kind);
         let decided_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
         let due = disclosure::publication_due(&self.calendar, decided_at, class);
-        liandong_plumbing::runtime::note_deadline(&due, "disclosure due date");
+        liandong_runtime::note_deadline(&due, "disclosure due date");
         let party = party(outcome.party.as_ref());
         let masked = mask_party(&party);
         let withheld = disclosure::withheld_reason(&party);

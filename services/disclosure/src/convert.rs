@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::disclosure::{self, BodyKind, DisclosureStatus};
 use liandong_domain::ids::{DepartmentCode, MatterCode};
-use liandong_plumbing::time::to_ts;
 use liandong_proto::disclosure::v1 as pb;
+use liandong_proto::time::to_ts;
 
 use crate::store::DisclosureRow;
 

@@ -2,10 +2,10 @@
 //! the transaction that changed it, for the read model's timeliness figures (公示及时率).
 
 use chrono::{DateTime, Utc};
-use liandong_plumbing::bus::{NewEvent, Outbox};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::to_ts;
+use liandong_bus::{NewEvent, Outbox};
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::to_ts;
+use liandong_store::Tx;
 
 use crate::store::DisclosureRow;
 

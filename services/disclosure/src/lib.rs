@@ -11,22 +11,25 @@ mod store;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_plumbing::bus::{ConsumerSpec, Source};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::config::Config;
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::Migrations;
+use liandong_bus::{ConsumerSpec, Source};
+use liandong_config::Config;
+use liandong_config::clock::SharedClock;
 use liandong_proto::disclosure::v1::disclosure_service_server::DisclosureServiceServer;
 use liandong_proto::disclosure::v1::public_disclosure_service_server::PublicDisclosureServiceServer;
+use liandong_runtime::Runtime;
+use liandong_store::Migrations;
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The service's own tables, on each backend.
-pub const MIGRATIONS: Migrations = Migrations {
+const OWN: Migrations = Migrations {
     postgres: &PG,
     sqlite: &SQLITE,
 };
+
+/// Every table of the service's database: the bus's, its own, and its feature crates'.
+pub const MIGRATIONS: &[&Migrations] = &[&liandong_bus::MIGRATIONS, &OWN];
 
 /// The gRPC name readiness is reported under.
 pub const SERVICE_NAME: &str = "liandong.disclosure.v1.DisclosureService";
@@ -109,7 +112,7 @@ async fn recompute_provisional(rt: &Runtime) -> anyhow::Result<()> {
             _ => liandong_domain::catalogue::DisclosureClass::OtherEnforcement,
         };
         let due = liandong_domain::disclosure::publication_due(&rt.calendar, decided_at, class);
-        liandong_plumbing::runtime::note_deadline(&due, "disclosure due date");
+        liandong_runtime::note_deadline(&due, "disclosure due date");
         // The new due date and its event commit together.
         let now = rt.clock.now();
         let mut tx = rt.db.begin().await?;

@@ -1,8 +1,8 @@
 //! The disclosure service's table: one row per decision, holding only masked content.
 
 use chrono::{DateTime, Utc};
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 
 /// A disclosure as stored. Every text in it was masked before it was written.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::Stream;
+use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::Calendar;
 use liandong_domain::figures::{
     self, Contender, Rate, Spread, Step, dashboard_scope, nearest_rank,
@@ -17,13 +18,12 @@ use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
 use liandong_domain::outcome::OutcomeKind;
 use liandong_domain::time_limits::TimeLimits;
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::grpc::{ApiError, actor};
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::Db;
-use liandong_plumbing::time::to_ts;
-use liandong_plumbing::with_db;
+use liandong_grpc::{ApiError, actor};
 use liandong_proto::readmodel::v1::{self as pb, dashboard_service_server::DashboardService};
+use liandong_proto::time::to_ts;
+use liandong_runtime::Runtime;
+use liandong_store::Db;
+use liandong_store::with_db;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 

@@ -3,11 +3,11 @@
 //! first value kept, so the same rows come out whatever order the events arrive in.
 
 use chrono::{DateTime, Utc};
-use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::from_ts;
-use liandong_plumbing::with_tx;
+use liandong_bus::{Handler, HandlerError, decode_payload};
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::from_ts;
+use liandong_store::Tx;
+use liandong_store::with_tx;
 
 /// Applies the brigade's, the board's, the county's and the review's events to the figures.
 #[derive(Clone)]

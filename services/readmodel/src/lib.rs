@@ -9,21 +9,24 @@ mod consume;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_plumbing::bus::{ConsumerSpec, Source};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::config::Config;
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::Migrations;
+use liandong_bus::{ConsumerSpec, Source};
+use liandong_config::Config;
+use liandong_config::clock::SharedClock;
 use liandong_proto::readmodel::v1::dashboard_service_server::DashboardServiceServer;
+use liandong_runtime::Runtime;
+use liandong_store::Migrations;
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The service's own tables, on each backend.
-pub const MIGRATIONS: Migrations = Migrations {
+const OWN: Migrations = Migrations {
     postgres: &PG,
     sqlite: &SQLITE,
 };
+
+/// Every table of the service's database: the bus's, its own, and its feature crates'.
+pub const MIGRATIONS: &[&Migrations] = &[&liandong_bus::MIGRATIONS, &OWN];
 
 /// The gRPC name readiness is reported under.
 pub const SERVICE_NAME: &str = "liandong.readmodel.v1.DashboardService";

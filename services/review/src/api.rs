@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use liandong_bus::{NewEvent, Outbox};
+use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::certificates::{Certificate, CertificateStatus, check_valid};
@@ -13,14 +15,12 @@ use liandong_domain::review::{
     EXTENSION_WORKING_DAYS, REVIEW_WORKING_DAYS, ReviewAnswer, ReviewCheck, ReviewDecision,
     ReviewError, ReviewStatus,
 };
-use liandong_plumbing::bus::{NewEvent, Outbox};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::grpc::{ApiError, actor, actor_label, actor_to_event, page_size};
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::Db;
-use liandong_plumbing::time::{from_ts, to_ts};
+use liandong_grpc::{ApiError, actor, actor_label, actor_to_event, page_size};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::review::v1::{self as pb, review_service_server::ReviewService};
+use liandong_proto::time::{from_ts, to_ts};
+use liandong_runtime::Runtime;
+use liandong_store::Db;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 use tonic::{Request, Response, Status};
@@ -349,7 +349,7 @@ impl Api {
             row.requested_at,
             REVIEW_WORKING_DAYS + EXTENSION_WORKING_DAYS,
         );
-        liandong_plumbing::runtime::note_deadline(&due, "legal review time limit (extended)");
+        liandong_runtime::note_deadline(&due, "legal review time limit (extended)");
         row.due_at = due.due;
         row.due_last_day = due.last_day.to_string();
         row.extended = true;
@@ -411,21 +411,14 @@ impl Api {
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             // Each review listed carries its case's materials: a read of the case file.
-            let read = liandong_plumbing::access_log::Read {
+            let read = liandong_access_log::Read {
                 rpc: "ListReviews",
                 kind: "review",
                 id: &row.review_id,
                 town: &row.town,
                 department: Some(row.department.as_str()).filter(|d| !d.is_empty()),
             };
-            liandong_plumbing::access_log::record(
-                &self.db,
-                "review",
-                self.clock.now(),
-                actor,
-                read,
-            )
-            .await?;
+            liandong_access_log::record(&self.db, "review", self.clock.now(), actor, read).await?;
             out.push(self.to_pb(row).await?);
         }
         Ok(out)
@@ -474,15 +467,14 @@ impl ReviewService for Api {
             .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
         permit(&actor, &row)?;
         // A review's materials are the case file: the read is logged.
-        let read = liandong_plumbing::access_log::Read {
+        let read = liandong_access_log::Read {
             rpc: "GetReview",
             kind: "review",
             id: &id,
             town: &row.town,
             department: Some(row.department.as_str()).filter(|d| !d.is_empty()),
         };
-        liandong_plumbing::access_log::record(&self.db, "review", self.clock.now(), &actor, read)
-            .await?;
+        liandong_access_log::record(&self.db, "review", self.clock.now(), &actor, read).await?;
         Ok(Response::new(pb::GetReviewResponse {
             review: Some(self.to_pb(&row).await?),
         }))

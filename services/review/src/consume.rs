@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use liandong_bus::{Handler, HandlerError, decode_payload};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::review::{REVIEW_WORKING_DAYS, ReviewStatus};
-use liandong_plumbing::bus::{Handler, HandlerError, decode_payload};
-use liandong_plumbing::store::Tx;
-use liandong_plumbing::time::from_ts;
 use liandong_proto::events::v1 as ev;
+use liandong_proto::time::from_ts;
+use liandong_store::Tx;
 use prost::Message;
 
 use crate::store::{self, CertRow, ReviewRow, RoundRow};
@@ -70,7 +70,7 @@ impl Events {
         let due = self
             .calendar
             .add_working_days(requested_at, REVIEW_WORKING_DAYS);
-        liandong_plumbing::runtime::note_deadline(&due, "legal review time limit");
+        liandong_runtime::note_deadline(&due, "legal review time limit");
         let round = i64::from(e.round);
         let existing = store::review_in_tx(tx, &e.review_id).await?;
         let status = match &existing {

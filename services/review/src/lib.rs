@@ -9,21 +9,28 @@ mod store;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_plumbing::bus::{ConsumerSpec, Source};
-use liandong_plumbing::clock::SharedClock;
-use liandong_plumbing::config::Config;
-use liandong_plumbing::runtime::Runtime;
-use liandong_plumbing::store::Migrations;
+use liandong_bus::{ConsumerSpec, Source};
+use liandong_config::Config;
+use liandong_config::clock::SharedClock;
 use liandong_proto::review::v1::review_service_server::ReviewServiceServer;
+use liandong_runtime::Runtime;
+use liandong_store::Migrations;
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The service's own tables, on each backend.
-pub const MIGRATIONS: Migrations = Migrations {
+const OWN: Migrations = Migrations {
     postgres: &PG,
     sqlite: &SQLITE,
 };
+
+/// Every table of the service's database: the bus's, its own, and its feature crates'.
+pub const MIGRATIONS: &[&Migrations] = &[
+    &liandong_bus::MIGRATIONS,
+    &OWN,
+    &liandong_access_log::MIGRATIONS,
+];
 
 /// The gRPC name readiness is reported under.
 pub const SERVICE_NAME: &str = "liandong.review.v1.ReviewService";
@@ -84,8 +91,10 @@ impl Application {
         let api = api::Api::new(&self.rt);
         let svc = ReviewServiceServer::with_interceptor(api, self.rt.authenticate());
         // Who read the case files and personal data this service holds, for the judicial office.
-        let routes = tonic::service::Routes::new(svc)
-            .add_service(liandong_plumbing::access_log::service(&self.rt));
+        let routes = tonic::service::Routes::new(svc).add_service(liandong_access_log::service(
+            self.rt.db.clone(),
+            self.rt.authenticate(),
+        ));
         self.rt
             .serve(self.listener, SERVICE_NAME, routes, shutdown)
             .await
@@ -99,7 +108,7 @@ async fn recompute_due_dates(rt: &Runtime) -> anyhow::Result<()> {
     for (id, requested_at, extended) in store::pending(&rt.db).await? {
         let days = REVIEW_WORKING_DAYS + if extended { EXTENSION_WORKING_DAYS } else { 0 };
         let due = rt.calendar.add_working_days(requested_at, days);
-        liandong_plumbing::runtime::note_deadline(&due, "legal review time limit");
+        liandong_runtime::note_deadline(&due, "legal review time limit");
         store::set_due(&rt.db, &id, due.due, &due.last_day.to_string()).await?;
     }
     Ok(())

@@ -2,8 +2,8 @@
 //! registries.
 
 use chrono::{DateTime, Utc};
-use liandong_plumbing::store::{Db, Tx};
-use liandong_plumbing::{with_db, with_tx};
+use liandong_store::{Db, Tx};
+use liandong_store::{with_db, with_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReviewRow {

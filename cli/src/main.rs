@@ -1,0 +1,391 @@
+//! The `liandong` binary: runs any service as its own process, and carries the operator's commands.
+
+mod demo;
+mod identity;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use liandong_config::Config;
+use liandong_domain::calendar::YearCalendar;
+use liandong_domain::catalogue::Catalogue;
+use liandong_runtime::shutdown_signal;
+
+#[derive(Parser)]
+#[command(
+    name = "liandong",
+    version,
+    about = "联动 Liandong: the township enforcement coordination hub"
+)]
+struct Cli {
+    /// A configuration file (TOML); environment variables override it.
+    #[arg(long, global = true, env = "LIANDONG_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Service {
+    Brigade,
+    Board,
+    County,
+    /// Public disclosure of enforcement decisions.
+    Disclosure,
+    /// The legal review of major decisions.
+    Review,
+    /// The read model: the dashboard's figures from the event streams.
+    Readmodel,
+    /// The HTTP/JSON gateway in front of the other three.
+    Gateway,
+}
+
+impl Service {
+    const ALL: [Service; 7] = [
+        Service::Brigade,
+        Service::Board,
+        Service::County,
+        Service::Disclosure,
+        Service::Review,
+        Service::Readmodel,
+        Service::Gateway,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Service::Brigade => "brigade",
+            Service::Board => "board",
+            Service::County => "county",
+            Service::Disclosure => "disclosure",
+            Service::Review => "review",
+            Service::Readmodel => "readmodel",
+            Service::Gateway => "gateway",
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs one service in this process until SIGTERM or Ctrl-C.
+    Serve { service: Service },
+    /// Runs every service, each as its own child process, until Ctrl-C.
+    Up {
+        /// Replays the demo once the services are ready.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Replays the demo cases against running services.
+    Demo,
+    /// The catalogue of enforcement matters.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
+    /// The working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// The hub's signing keys: make, rotate, list.
+    Keys {
+        #[command(subcommand)]
+        command: identity::KeysCommand,
+    },
+    /// Signed tokens naming a caller.
+    Token {
+        #[command(subcommand)]
+        command: identity::TokenCommand,
+    },
+    /// Reports built from the running services' records.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// A town's yearly enforcement report (年度行政执法情况报告) as Markdown and HTML.
+    Annual {
+        /// The town's 9-digit administrative division code.
+        #[arg(long)]
+        town: String,
+        /// The Beijing calendar year.
+        #[arg(long)]
+        year: i32,
+        /// Where the two files go; the current folder by default.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Checks a catalogue file and summarises it; exits non-zero naming file, entry and field.
+    Check { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Checks a year's calendar (`<year>.toml`) and adds it to the calendar folder.
+    Add {
+        file: PathBuf,
+        /// The calendar folder; defaults to the configured one, else `<data_dir>/calendar`.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Lists the years the services will load.
+    List,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let cfg = Config::load(cli.config.as_deref())?;
+    // A served process sets up its own telemetry, with its name and exporter.
+    let _telemetry = match cli.command {
+        Command::Serve { .. } => None,
+        _ => Some(liandong_telemetry::init(cfg.log_json, "cli", None)?),
+    };
+    match cli.command {
+        Command::Serve { service } => serve_process(service, cfg),
+        Command::Up { demo } => {
+            // A first start on one machine: the services need public keys to verify callers.
+            identity::ensure_dev_keys(&cfg)?;
+            // Each service's event signing key and the key registry, made before any starts.
+            let sources: Vec<&str> = liandong_bus::Source::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect();
+            liandong_bus::signing::provision(&cfg, &sources)?;
+            runtime()?.block_on(up(cli.config.as_deref(), demo.then_some(&cfg)))
+        }
+        Command::Demo => runtime()?.block_on(demo::run(&cfg)),
+        Command::Keys { command } => identity::keys(&cfg, command),
+        Command::Token { command } => identity::token(&cfg, command),
+        Command::Report {
+            command: ReportCommand::Annual { town, year, out },
+        } => {
+            let (md, page) = runtime()?.block_on(report::annual(&cfg, &town, year, &out))?;
+            println!("{}\n{}", md.display(), page.display());
+            Ok(())
+        }
+        Command::Catalogue {
+            command: CatalogueCommand::Check { file },
+        } => check_catalogue(&file),
+        Command::Calendar { command } => match command {
+            CalendarCommand::Add { file, dir } => add_year(&cfg, &file, dir),
+            CalendarCommand::List => {
+                let cal = liandong_runtime::load_calendar(&cfg)?;
+                for y in cal.loaded_years() {
+                    println!("{y}");
+                }
+                Ok(())
+            }
+        },
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Runs one service with its telemetry: spans exported when configured, the last of them
+/// flushed after the service stopped.
+fn serve_process(service: Service, cfg: Config) -> anyhow::Result<()> {
+    let rt = runtime()?;
+    // The OTLP exporter's channel lives on the runtime.
+    let telemetry = rt.block_on(async {
+        liandong_telemetry::init(cfg.log_json, service.name(), cfg.otlp_endpoint.as_deref())
+    })?;
+    let served = rt.block_on(serve(service, cfg));
+    // Flushing blocks until the last spans are sent, which the runtime's tasks carry.
+    // `spawn_blocking` needs the runtime's context, so it is called inside `block_on`.
+    rt.block_on(async { tokio::task::spawn_blocking(move || telemetry.shutdown()).await })?;
+    served
+}
+
+async fn serve(service: Service, cfg: Config) -> anyhow::Result<()> {
+    tracing::info!(
+        service = service.name(),
+        database = %cfg.database_url.as_deref().map(liandong_config::redact_url).unwrap_or_else(|| format!("sqlite in {}", cfg.data_dir.display())),
+        nats = %cfg.nats_url,
+        "Starting."
+    );
+    let clock = liandong_config::clock::from_config(&cfg);
+    match service {
+        Service::Brigade => {
+            liandong_brigade::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+        Service::Board => {
+            liandong_board::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+        Service::County => {
+            liandong_county::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+        Service::Disclosure => {
+            liandong_disclosure::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+        Service::Review => {
+            liandong_review::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+        Service::Readmodel => {
+            liandong_readmodel::Application::build(cfg, clock)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+        Service::Gateway => {
+            liandong_gateway::Application::build(cfg)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
+    }
+}
+
+/// Starts `liandong serve <service>` for every service; on Ctrl-C sends each SIGTERM and
+/// waits for it. If one exits on its own, the others are stopped too.
+async fn up(config: Option<&Path>, demo: Option<&Config>) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    for s in Service::ALL {
+        let mut cmd = tokio::process::Command::new(&exe);
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        cmd.arg("serve")
+            .arg(s.name())
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start the {} service", s.name()))?;
+        tracing::info!(service = s.name(), pid = child.id(), "Started.");
+        children.push((s, child));
+    }
+    let first_exit = async {
+        let waits = children.iter_mut().map(|(s, c)| {
+            let name = s.name();
+            Box::pin(async move { (name, c.wait().await) })
+        });
+        futures::future::select_all(waits).await.0
+    };
+    let demo = async {
+        if let Some(cfg) = demo {
+            match demo::run(cfg).await {
+                Ok(()) => print_where_to_look(cfg),
+                Err(e) => tracing::error!(error = ?e, "The demo failed."),
+            }
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("Stopping every service."),
+        _ = demo => {}
+        (name, status) = first_exit => tracing::error!(service = name, ?status, "A service exited; stopping the others."),
+    }
+    for (s, child) in &mut children {
+        if let Some(pid) = child.id() {
+            // SIGTERM lets each service finish in-flight work and flush its outbox.
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+        match tokio::time::timeout(std::time::Duration::from_secs(20), child.wait()).await {
+            Ok(status) => tracing::info!(service = s.name(), ?status, "Stopped."),
+            Err(_) => {
+                tracing::warn!(service = s.name(), "Did not stop in 20 s; killing it.");
+                let _ = child.kill().await;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_where_to_look(cfg: &Config) {
+    let gw = cfg.gateway_addr;
+    let town = demo::TOWN_A;
+    println!();
+    println!("演示数据已载入 (the demo's cases are in). Where to look:");
+    println!("  public page        http://{gw}/   (行政执法公示; ?lang=en for English)");
+    println!("  HTTP/JSON gateway  http://{gw}   (OpenAPI: http://{gw}/openapi.json)");
+    println!("  public disclosures http://{gw}/   (English: http://{gw}/?lang=en)");
+    println!(
+        "  dashboard          http://{gw}/dashboard   (统计看板, the chair's and county's; ?lang=en)"
+    );
+    println!(
+        "  a token            T=$(liandong token issue --officer demo --role viewer --town {town})"
+    );
+    println!(
+        "  a town's cases     curl -H \"authorization: Bearer $T\" http://{gw}/v1/towns/{town}/cases"
+    );
+    println!(
+        "  a department inbox curl -H \"authorization: Bearer $(liandong token issue --officer demo --role county_dispatcher --department forestry)\" http://{gw}/v1/departments/forestry/inbox"
+    );
+    println!(
+        "  a town's agenda    curl -H \"authorization: Bearer $(liandong token issue --officer demo --role board_member --town {})\" 'http://{gw}/v1/towns/{}/agenda?include_decided=true'",
+        demo::TOWN_B,
+        demo::TOWN_B
+    );
+    println!(
+        "  gRPC (reflection)  brigade {}, board {}, county {}",
+        cfg.brigade_addr, cfg.board_addr, cfg.county_addr
+    );
+    println!("  data               {}", cfg.data_dir.display());
+    println!("Ctrl-C stops everything.");
+}
+
+fn check_catalogue(file: &Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let cat = Catalogue::from_toml_str(&text, &file.display().to_string())?;
+    println!(
+        "{}: version {}, {} departments, {} matters ({} in the adjudication list)",
+        file.display(),
+        cat.version,
+        cat.departments.len(),
+        cat.matters.len(),
+        cat.adjudication_matters().count()
+    );
+    Ok(())
+}
+
+fn add_year(cfg: &Config, file: &Path, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let year = YearCalendar::from_toml_str(&text, &file.display().to_string())?;
+    let dir = dir.unwrap_or_else(|| liandong_runtime::calendar_dir(cfg));
+    // The year must also fit with what is loaded already.
+    let mut cal = liandong_runtime::load_calendar(cfg)?;
+    cal.add_year(year.clone())?;
+    std::fs::create_dir_all(&dir)?;
+    let target = dir.join(format!("{}.toml", year.year()));
+    std::fs::write(&target, text)?;
+    println!(
+        "Added {} to {}; services load it at their next start and recompute provisional deadlines.",
+        year.year(),
+        target.display()
+    );
+    Ok(())
+}

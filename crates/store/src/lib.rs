@@ -1,0 +1,270 @@
+//! The sqlx store: PostgreSQL when `DATABASE_URL` names a server, else an embedded SQLite file.
+//!
+//! One code path serves both backends: runtime queries (never `sqlx::Any`, which lacks chrono
+//! and uuid) written once inside [`with_tx!`]/[`with_db!`], which compile the body once per
+//! backend. Placeholders are `$1, $2, …`, which both backends accept.
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, PgPool, Postgres, Sqlite, SqlitePool};
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A connection pool on one backend.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// An open transaction on one backend; store functions take it so that state and outbox rows
+/// commit together.
+#[derive(Debug)]
+pub enum Tx {
+    Postgres(sqlx::Transaction<'static, Postgres>),
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection, compiled for each backend.
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool, compiled for each backend.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Postgres(p) => {
+                let $pool = p;
+                $body
+            }
+            $crate::Db::Sqlite(p) => {
+                let $pool = p;
+                $body
+            }
+        }
+    };
+}
+
+/// One crate's migrations, a folder per backend. Every crate that owns tables has one set, with
+/// versions of its own (the bus below 100, services from 100, feature crates in their own
+/// ranges): the sets of one database share sqlx's `_sqlx_migrations` table, and each ignores
+/// the versions of the others.
+pub struct Migrations {
+    pub postgres: &'static Migrator,
+    pub sqlite: &'static Migrator,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl Db {
+    /// Opens the service's own database: on the PostgreSQL server that `database_url` names,
+    /// the database `<name>_<service>` (created when missing); else `<data_dir>/<service>.sqlite`.
+    pub async fn open(
+        database_url: Option<&str>,
+        data_dir: &Path,
+        service: &str,
+        max_connections: u32,
+    ) -> Result<Db, StoreError> {
+        match database_url {
+            Some(url) if url.starts_with("postgres") => {
+                let base = PgConnectOptions::from_str(url)?;
+                let root = base.get_database().unwrap_or("liandong").to_owned();
+                let name = format!("{root}_{service}");
+                create_pg_database(&base, &name).await?;
+                let opts = base
+                    .database(&name)
+                    .log_statements(tracing::log::LevelFilter::Trace);
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                Ok(Db::Postgres(pool))
+            }
+            Some(url) if url.starts_with("sqlite:") => {
+                Self::open_sqlite(SqliteConnectOptions::from_str(url)?).await
+            }
+            _ => {
+                std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+                    path: data_dir.display().to_string(),
+                    source,
+                })?;
+                let file = data_dir.join(format!("{service}.sqlite"));
+                Self::open_sqlite(SqliteConnectOptions::new().filename(file)).await
+            }
+        }
+    }
+
+    async fn open_sqlite(opts: SqliteConnectOptions) -> Result<Db, StoreError> {
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .log_statements(tracing::log::LevelFilter::Trace);
+        // SQLite has one writer at a time; a handful of connections serve concurrent reads.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Postgres(_) => Backend::Postgres,
+            Db::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Applies each set of migrations in turn (a service's database: the bus's, the service's
+    /// own, then those of the feature crates it uses).
+    pub async fn migrate(&self, sets: &[&Migrations]) -> Result<(), StoreError> {
+        for m in sets {
+            match self {
+                Db::Postgres(p) => migrator(m.postgres).run(p).await?,
+                Db::Sqlite(p) => migrator(m.sqlite).run(p).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Begins a transaction, whatever becomes of the caller.
+    ///
+    /// The begin runs in a task of its own: sqlx's is not cancellation-safe. On SQLite, a
+    /// `begin_with` dropped between its `BEGIN` and its check that the connection is in a
+    /// transaction (a gRPC call cancelled because its client went away: the gateway killed
+    /// mid-load did it) returns the connection to the pool inside a transaction that nobody can
+    /// end, and every later begin on that connection fails with "attempted to call begin_with
+    /// at non-zero transaction depth" until the process restarts. In a task the begin always
+    /// finishes; a transaction whose caller has gone is dropped there, and rolled back.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let db = self.clone();
+        tokio::spawn(async move { db.begin_here().await })
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("beginning a transaction: {e}")))?
+    }
+
+    async fn begin_here(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            // IMMEDIATE takes the write lock at once (waiting up to the busy timeout). A deferred
+            // transaction that reads first and then writes fails at once with "database is
+            // locked" whenever another connection (the relay, a consumer) committed in between,
+            // and busy_timeout cannot help it; nearly every transaction here writes.
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    /// Answers whether the database can be reached now (for readiness).
+    pub async fn ping(&self) -> bool {
+        // PostgreSQL types a bare `1` as INT4, which does not decode as i64.
+        let r: Result<i64, sqlx::Error> =
+            with_db!(self, |pool| sqlx::query_scalar("SELECT CAST(1 AS BIGINT)")
+                .fetch_one(pool)
+                .await);
+        r.is_ok()
+    }
+
+    pub async fn close(&self) {
+        with_db!(self, |pool| pool.close().await)
+    }
+}
+
+/// Two migrators share one `_sqlx_migrations` table, so each ignores the other's versions.
+fn migrator(m: &'static Migrator) -> Migrator {
+    Migrator {
+        migrations: m.migrations.clone(),
+        ignore_missing: true,
+        locking: m.locking,
+        no_tx: m.no_tx,
+    }
+}
+
+async fn create_pg_database(base: &PgConnectOptions, name: &str) -> Result<(), sqlx::Error> {
+    let mut conn = base.clone().database("postgres").connect().await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        // The name comes from configuration, not from requests; quote it all the same.
+        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        if let Err(e) = sqlx::query(&sql).execute(&mut conn).await {
+            // Another replica may have created it a moment ago (duplicate_database).
+            let dup = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "42P04");
+            if !dup {
+                return Err(e);
+            }
+        }
+    }
+    conn.close().await
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t) => t.commit().await,
+        }
+    }
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Postgres(t) => t.rollback().await,
+            Tx::Sqlite(t) => t.rollback().await,
+        }
+    }
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Postgres(_) => Backend::Postgres,
+            Tx::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Whether an error is a unique-key violation (both backends).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
