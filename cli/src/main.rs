@@ -2,6 +2,7 @@
 
 mod demo;
 mod identity;
+mod nats;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -99,6 +100,14 @@ enum Command {
         #[command(subcommand)]
         command: identity::TokenCommand,
     },
+    /// The hub's NATS users and permissions, and provisioning its streams and consumers.
+    Nats {
+        #[command(subcommand)]
+        command: nats::NatsCommand,
+    },
+    /// Prints the table of every event (subject, aggregate, receivers, meaning) as declared
+    /// in the topology, in Markdown.
+    Topology,
     /// Reports built from the running services' records.
     Report {
         #[command(subcommand)]
@@ -164,6 +173,14 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Demo => runtime()?.block_on(demo::run(&cfg)),
         Command::Keys { command } => identity::keys(&cfg, command),
+        Command::Nats { command } => match command {
+            nats::NatsCommand::Users { root, prefix } => nats::users(&cfg, root, prefix),
+            nats::NatsCommand::Provision => runtime()?.block_on(nats::provision(&cfg)),
+        },
+        Command::Topology => {
+            print!("{}", liandong_topology::subject_table());
+            Ok(())
+        }
         Command::Token { command } => identity::token(&cfg, command),
         Command::Report {
             command: ReportCommand::Annual { town, year, out },

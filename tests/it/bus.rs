@@ -8,11 +8,12 @@ use std::time::Duration;
 use async_nats::jetstream::message::PublishMessage;
 use chrono::{DateTime, Utc};
 use liandong_bus::{
-    Bus, Consumer, ConsumerSpec, Handler, HandlerError, NewEvent, Outbox, ReceiptHandler, Relay,
-    Source,
+    Apply, Bus, Consumer, ConsumerSpec, HandlerError, NewEvent, Outbox, ReceiptHandler, Relay,
+    Route, Source,
 };
 use liandong_config::clock::{SharedClock, SystemClock};
-use liandong_proto::events::v1::{Envelope, ReferralSignedFor};
+use liandong_proto::events::v1::{Envelope, ReferralDispatched, ReferralReturned};
+use liandong_topology::AnyEvent;
 use liandong_proto::time::to_ts;
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
@@ -37,8 +38,12 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Records every event the receiver applies, numbered in the order applied.
 struct RecordEffect;
 
-impl Handler for RecordEffect {
-    async fn handle(
+impl Apply for RecordEffect {
+    fn route(&self, _env: &Envelope) -> Result<Route, HandlerError> {
+        Ok(Route::Apply { ordered: true })
+    }
+
+    async fn apply(
         &self,
         tx: &mut Tx,
         env: &Envelope,
@@ -66,8 +71,12 @@ struct Flaky {
     tried: Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
 }
 
-impl Handler for Flaky {
-    async fn handle(
+impl Apply for Flaky {
+    fn route(&self, env: &Envelope) -> Result<Route, HandlerError> {
+        RecordEffect.route(env)
+    }
+
+    async fn apply(
         &self,
         tx: &mut Tx,
         env: &Envelope,
@@ -90,7 +99,7 @@ impl Handler for Flaky {
                 env.aggregate_id
             )));
         }
-        RecordEffect.handle(tx, env, now).await
+        RecordEffect.apply(tx, env, now).await
     }
 }
 
@@ -124,7 +133,7 @@ impl Link {
     }
 
     /// A link in `env` whose receiver applies events with `handler`.
-    async fn start_with<H: Handler>(env: TestEnv, handler: H) -> anyhow::Result<Link> {
+    async fn start_with<H: Apply>(env: TestEnv, handler: H) -> anyhow::Result<Link> {
         let clock: SharedClock = Arc::new(SystemClock);
         let stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -161,7 +170,6 @@ impl Link {
             durable: "county-from-brigade".into(),
             stream: bus.stream_name("brigade"),
             filter_subjects: vec![bus.subjects.source_wildcard(Source::Brigade)],
-            ordered: true,
         };
         let consumer = Consumer::new(
             receiver_db.clone(),
@@ -192,7 +200,6 @@ impl Link {
             durable: "brigade-receipts".into(),
             stream: self.sender_bus.stream_name("receipts"),
             filter_subjects: vec![self.sender_bus.subjects.receipts_for(Source::Brigade)],
-            ordered: false,
         };
         let consumer = Consumer::new(
             self.sender_db.clone(),
@@ -210,7 +217,6 @@ impl Link {
     async fn emit(&self, aggregate: &str) -> anyhow::Result<Envelope> {
         let mut tx = self.sender_db.begin().await?;
         let ev = NewEvent {
-            event_type: "referral_dispatched",
             town: TOWN,
             department: Some("forestry"),
             aggregate_id: aggregate,
@@ -218,7 +224,12 @@ impl Link {
         };
         let env = self
             .sender_outbox
-            .emit(&mut tx, self.clock.now(), ev, &payload(aggregate))
+            .emit(
+                &mut tx,
+                self.clock.now(),
+                ev,
+                AnyEvent::BrigadeReferralDispatched(payload(aggregate)),
+            )
             .await?;
         tx.commit().await?;
         self.sender_outbox.wake();
@@ -288,10 +299,11 @@ impl Link {
     }
 }
 
-fn payload(aggregate: &str) -> ReferralSignedFor {
-    ReferralSignedFor {
+fn payload(aggregate: &str) -> ReferralDispatched {
+    ReferralDispatched {
         referral_id: aggregate.into(),
-        case_id: "case-1".into(),
+        department: "forestry".into(),
+        ..ReferralDispatched::default()
     }
 }
 
@@ -538,8 +550,12 @@ async fn a_message_that_cannot_be_decoded_goes_to_the_dead_letter_stream(backend
 #[derive(Clone)]
 struct Nothing;
 
-impl Handler for Nothing {
-    async fn handle(
+impl Apply for Nothing {
+    fn route(&self, _env: &Envelope) -> Result<Route, HandlerError> {
+        Ok(Route::Apply { ordered: false })
+    }
+
+    async fn apply(
         &self,
         _tx: &mut Tx,
         _env: &Envelope,
@@ -582,7 +598,7 @@ impl Service {
     }
 
     /// Starts a consumer of `stream` under `durable`, applying `handler`.
-    fn consume<H: Handler + Clone>(
+    fn consume<H: Apply + Clone>(
         &self,
         durable: &str,
         filter: String,
@@ -594,7 +610,6 @@ impl Service {
             durable: durable.into(),
             stream: self.bus.stream_name(stream),
             filter_subjects: vec![filter],
-            ordered: false,
         };
         let consumer = Consumer::new(
             self.db.clone(),
@@ -693,13 +708,15 @@ async fn each_receiver_answers_and_an_observer_never_does(backend: Backend) {
             &mut tx,
             clock.now(),
             NewEvent {
-                event_type: "referral_returned",
                 town: TOWN,
                 department: Some("forestry"),
                 aggregate_id: &aggregate,
                 ..NewEvent::default()
             },
-            &payload(&aggregate),
+            AnyEvent::CountyReferralReturned(ReferralReturned {
+                referral_id: aggregate.clone(),
+                ..ReferralReturned::default()
+            }),
         )
         .await
         .unwrap();

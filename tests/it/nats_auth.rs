@@ -1,8 +1,10 @@
-//! Isolated subjects: a nats-server configured with `deploy/nats/hub-auth.sh`, each service on
-//! its own user. The real services carry a referral end to end under those users without a
-//! single permissions violation; the county's user is refused a brigade subject, a
-//! subscription to brigade events, a consumer on a stream it does not read, the brigade's
-//! replies, and pulling from another service's consumer.
+//! Isolated subjects: a nats-server configured with the users `liandong nats users` writes from
+//! the topology, each service on its own user, the streams and consumers provisioned by
+//! `admin`. The real services carry a referral end to end under those users without a single
+//! permissions violation; the county's user is refused a brigade subject, a subscription to
+//! brigade events, a consumer of its own making, the brigade's replies, pulling from another
+//! service's consumer, and every change to a stream (mirroring another stream into the
+//! receipts, ageing the dead letters out, capping the receipts).
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -12,8 +14,8 @@ use async_nats::jetstream::{self, consumer::pull};
 use futures::StreamExt;
 use liandong_bus::Bus;
 use liandong_config::{Config, NatsAuth};
-use liandong_tests::fault::{self, Databases, NatsServer, conclude_all, repo_root};
-use liandong_tests::hub::{As, TestHub};
+use liandong_tests::fault::{self, Databases, NatsServer, conclude_all};
+use liandong_tests::hub::{As, TestHub, liandong_bin};
 use liandong_tests::{Backend, TestEnv, eventually, unique};
 use tokio::sync::mpsc;
 
@@ -26,22 +28,21 @@ const SERVICES: [&str; 6] = [
     "readmodel",
 ];
 
-/// The server's users for this test's subject root and stream prefix, with fresh passwords.
+/// The server's users for this test's subject root and stream prefix, with fresh passwords, as
+/// the operator's command writes them.
 fn render_users(root: &str, prefix: &str, passwords: &BTreeMap<&str, String>) -> String {
-    let mut cmd = Command::new("bash");
-    cmd.arg(repo_root().join("deploy/nats/hub-auth.sh"))
-        .arg(root)
-        .arg(prefix);
+    let mut cmd = Command::new(liandong_bin());
+    cmd.args(["nats", "users", "--root", root, "--prefix", prefix]);
     for (user, password) in passwords {
         cmd.env(
             format!("LIANDONG_NATS_{}_PASSWORD", user.to_ascii_uppercase()),
             password,
         );
     }
-    let out = cmd.output().expect("bash runs deploy/nats/hub-auth.sh");
+    let out = cmd.output().expect("liandong nats users runs");
     assert!(
         out.status.success(),
-        "hub-auth.sh failed: {}",
+        "liandong nats users failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("UTF-8")
@@ -136,9 +137,10 @@ async fn each_service_has_only_its_own_subjects_and_the_hub_still_carries_a_refe
         env.cfg.nats_auth.insert(service.into(), auth);
     }
     env.cfg.nats_url = url.clone();
+    // No service makes a stream or a consumer: it binds to what `admin` made.
+    env.cfg.bus.provisioned = true;
 
-    // The streams are provisioned once by `admin`, with the hub's own settings, so that no
-    // service waits for another to create the stream it reads.
+    // The streams and consumers are provisioned once by `admin`, with the hub's own settings.
     let provisioning = Config {
         nats_auth_env: Some(NatsAuth {
             user: Some("admin".into()),
@@ -147,9 +149,21 @@ async fn each_service_has_only_its_own_subjects_and_the_hub_still_carries_a_refe
         }),
         ..env.cfg.clone()
     };
-    Bus::connect(&provisioning, "admin")
+    let admin_bus = Bus::connect(
+        &Config {
+            bus: liandong_config::BusConfig {
+                provisioned: false,
+                ..provisioning.bus.clone()
+            },
+            ..provisioning.clone()
+        },
+        "admin",
+    )
+    .await
+    .expect("admin connects");
+    liandong_runtime::provision(&admin_bus)
         .await
-        .expect("admin provisions the streams");
+        .expect("admin provisions the streams and consumers");
     let hub = TestHub::start_with(env).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
@@ -270,8 +284,8 @@ async fn each_service_has_only_its_own_subjects_and_the_hub_still_carries_a_refe
     county.flush().await.expect("flushed");
     refused(&mut errors, "subscription", &brigade_inbox).await;
 
-    // A consumer of its own on the brigade's stream, for events it does not read: refused,
-    // and none is made.
+    // A consumer of its own making on the brigade's stream, for events it does not read:
+    // refused, and none is made.
     let mut js = jetstream::new(county.clone());
     js.set_timeout(Duration::from_secs(2));
     let wide = format!("{root}.v1.brigade.>");
@@ -315,19 +329,93 @@ async fn each_service_has_only_its_own_subjects_and_the_hub_still_carries_a_refe
         .get_stream(&brigade_stream)
         .await
         .expect("the brigade's stream")
-        .consumer_info("county-from-brigade-1")
+        .consumer_info("county-from-brigade")
         .await
         .expect("the county's own consumer");
     assert_ne!(widened.config.filter_subject, wide);
+    assert!(!widened.config.filter_subjects.contains(&wide));
 
     // Pulling from the board's consumer of the brigade's stream: refused.
-    let next = format!("$JS.API.CONSUMER.MSG.NEXT.{brigade_stream}.board-from-brigade-1");
+    let next = format!("$JS.API.CONSUMER.MSG.NEXT.{brigade_stream}.board-from-brigade");
     county
         .publish_with_reply(next.clone(), county.new_inbox(), "1".into())
         .await
         .expect("the client sends");
     county.flush().await.expect("flushed");
     refused(&mut errors, "publish", &next).await;
+
+    // Changing a stream: mirroring the brigade's stream into the receipts (to read its events
+    // under receipt subjects), ageing the dead letters out in a second (to erase the evidence
+    // of forgeries), capping the receipts at one message (to stop the brigade's receipts).
+    // Every one refused, and every stream as it was.
+    let receipts_stream = format!("{prefix}RECEIPTS");
+    let dlq_stream = format!("{prefix}DLQ");
+    let before_receipts = admin_js
+        .get_stream(&receipts_stream)
+        .await
+        .expect("the receipts")
+        .info()
+        .await
+        .expect("its settings")
+        .config
+        .clone();
+    let before_dlq = admin_js
+        .get_stream(&dlq_stream)
+        .await
+        .expect("the dead letters")
+        .info()
+        .await
+        .expect("its settings")
+        .config
+        .clone();
+    let mirrored = jetstream::stream::Config {
+        mirror: Some(jetstream::stream::Source {
+            name: brigade_stream.clone(),
+            ..Default::default()
+        }),
+        subjects: Vec::new(),
+        ..before_receipts.clone()
+    };
+    assert!(js.update_stream(&mirrored).await.is_err());
+    refused(
+        &mut errors,
+        "publish",
+        &format!("$JS.API.STREAM.UPDATE.{receipts_stream}"),
+    )
+    .await;
+    let aged = jetstream::stream::Config {
+        max_age: Duration::from_secs(1),
+        ..before_dlq.clone()
+    };
+    assert!(js.update_stream(&aged).await.is_err());
+    let capped = jetstream::stream::Config {
+        max_messages: 1,
+        ..before_receipts.clone()
+    };
+    assert!(js.update_stream(&capped).await.is_err());
+    let after_receipts = admin_js
+        .get_stream(&receipts_stream)
+        .await
+        .expect("the receipts")
+        .info()
+        .await
+        .expect("its settings")
+        .config
+        .clone();
+    let after_dlq = admin_js
+        .get_stream(&dlq_stream)
+        .await
+        .expect("the dead letters")
+        .info()
+        .await
+        .expect("its settings")
+        .config
+        .clone();
+    assert_eq!(
+        (after_receipts.mirror.is_none(), after_receipts.max_messages),
+        (true, before_receipts.max_messages)
+    );
+    assert_eq!(after_dlq.max_age, before_dlq.max_age);
 
     // The server logged the intruder's attempts, under its user.
     let log = nats.log();

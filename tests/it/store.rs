@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use liandong_bus::{NewEvent, Outbox, Source, Subjects};
+use liandong_topology::AnyEvent;
 use liandong_config::clock::micros;
-use liandong_proto::events::v1::{Envelope, ReferralSignedFor};
+use liandong_proto::events::v1::{Envelope, ReferralDispatched};
 use liandong_proto::time::from_ts;
 use liandong_store::with_db;
 use liandong_store::{Db, Tx};
@@ -55,18 +56,18 @@ async fn open(backend: Backend) -> (TestEnv, Db, Outbox) {
 
 async fn emit(outbox: &Outbox, tx: &mut Tx, now: DateTime<Utc>, aggregate: &str) -> Envelope {
     let ev = NewEvent {
-        event_type: "referral_dispatched",
         town: TOWN,
         department: Some("forestry"),
         aggregate_id: aggregate,
         ..NewEvent::default()
     };
-    let payload = ReferralSignedFor {
+    let payload = ReferralDispatched {
         referral_id: aggregate.into(),
-        case_id: "case-1".into(),
+        department: "forestry".into(),
+        ..ReferralDispatched::default()
     };
     outbox
-        .emit(tx, now, ev, &payload)
+        .emit(tx, now, ev, AnyEvent::BrigadeReferralDispatched(payload))
         .await
         .expect("the event is written")
 }

@@ -2,6 +2,7 @@
 //! after commit; receipts answered; poison messages moved to the dead-letter stream.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use async_nats::jetstream::{self, AckKind, consumer::pull};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use liandong_proto::events::v1::{Envelope, Receipt};
+use liandong_topology::{EventKind, Inbound};
 use prost::Message;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -49,14 +51,108 @@ impl From<super::BusError> for HandlerError {
     }
 }
 
-/// Applies one kind of event to a service's state, inside the consumer's transaction.
-pub trait Handler: Send + Sync + 'static {
+/// Applies the events one service takes from one source (`liandong_topology::inbound`), each
+/// decoded as its declared payload, inside the consumer's transaction. `E` is an enum
+/// with one variant per event the topology routes to this service: a handler matches it
+/// without a wildcard arm, so an event newly routed here does not compile until it is handled.
+pub trait Handler<E: Inbound>: Send + Sync + 'static {
     fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        env: &'a Envelope,
+        event: E,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+/// What a consumer does with one envelope, by its type and address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Not this consumer's (outside its filters, or an address it does not take): acked,
+    /// nothing applied, nothing answered.
+    Skip,
+    /// Applied once; `ordered`: in its aggregate's sequence.
+    Apply { ordered: bool },
+}
+
+/// The untyped side of a consumer: how it routes an envelope and applies it. Typed handlers
+/// get it through [`Typed`]; receipts have their own.
+pub trait Apply: Send + Sync + 'static {
+    fn route(&self, env: &Envelope) -> Result<Route, HandlerError>;
+    fn apply<'a>(
         &'a self,
         tx: &'a mut Tx,
         env: &'a Envelope,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+/// A typed [`Handler`] as an [`Apply`]: routes by the topology's consumer declaration and
+/// decodes each payload as declared, naming the event when it cannot.
+#[derive(Debug)]
+pub struct Typed<E, H> {
+    handler: H,
+    event: PhantomData<fn() -> E>,
+}
+
+impl<E, H> Typed<E, H> {
+    pub fn new(handler: H) -> Self {
+        Typed {
+            handler,
+            event: PhantomData,
+        }
+    }
+}
+
+impl<E, H: Clone> Clone for Typed<E, H> {
+    fn clone(&self) -> Self {
+        Typed::new(self.handler.clone())
+    }
+}
+
+impl<E: Inbound, H: Handler<E>> Apply for Typed<E, H> {
+    fn route(&self, env: &Envelope) -> Result<Route, HandlerError> {
+        let kind = EventKind::from_event_type(&env.event_type).ok_or_else(|| {
+            HandlerError::Reject(format!(
+                "event {}: unknown event type {:?}",
+                env.event_id, env.event_type
+            ))
+        })?;
+        let department = Some(env.department.as_str());
+        Ok(
+            match E::CONSUMER.taken(kind, department) {
+                Some(t) => Route::Apply { ordered: t.ordered },
+                None => Route::Skip,
+            },
+        )
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        env: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let kind = EventKind::from_event_type(&env.event_type).ok_or_else(|| {
+            HandlerError::Reject(format!("unknown event type {:?}", env.event_type))
+        })?;
+        let event = E::decode(kind, &env.payload)
+            .map_err(|e| {
+                HandlerError::Reject(format!(
+                    "payload of {} {} is not a {}: {e}",
+                    env.event_type,
+                    env.event_id,
+                    kind.payload()
+                ))
+            })?
+            .ok_or_else(|| {
+                HandlerError::Reject(format!(
+                    "{} {} is not an event this consumer takes",
+                    env.event_type, env.event_id
+                ))
+            })?;
+        self.handler.handle(tx, env, event, now).await
+    }
 }
 
 /// Which durable consumer on which stream, filtered to which subjects.
@@ -65,10 +161,6 @@ pub struct ConsumerSpec {
     pub durable: String,
     pub stream: String,
     pub filter_subjects: Vec<String>,
-    /// Apply each aggregate's events in their sequence, holding back an early one. Only for a
-    /// consumer that receives every event of the aggregates it sees: one that filters out
-    /// some of them would wait for a number that never comes.
-    pub ordered: bool,
 }
 
 /// What happened to one delivered message.
@@ -125,45 +217,29 @@ impl Consumer {
         env.receivers.iter().any(|r| r == me)
     }
 
-    /// Creates the durable consumer when missing; idempotent, and safe from several replicas,
-    /// which then share its messages.
+    /// Binds the durable consumer: where the hub is provisioned, the one an operator made;
+    /// otherwise creates it when missing or updates it to the configured settings (idempotent,
+    /// and safe from several replicas, which then share its messages).
     pub async fn ensure(
         &self,
     ) -> Result<jetstream::consumer::Consumer<pull::Config>, super::BusError> {
-        let stream = self
-            .bus
-            .js
-            .get_stream(&self.spec.stream)
-            .await
-            .map_err(|e| super::BusError::JetStream(format!("stream {}: {e}", self.spec.stream)))?;
-        // One filter goes in `filter_subject`, which every server version honours; a NATS
-        // server before 2.10 silently ignores `filter_subjects`. `Runtime::consume` gives each
-        // filter its own consumer for that reason.
-        let (filter_subject, filter_subjects) = match self.spec.filter_subjects.as_slice() {
-            [one] => (one.clone(), Vec::new()),
-            many => (String::new(), many.to_vec()),
-        };
-        let config = pull::Config {
-            durable_name: Some(self.spec.durable.clone()),
-            filter_subject,
-            filter_subjects,
-            ack_policy: jetstream::consumer::AckPolicy::Explicit,
-            ack_wait: Duration::from_millis(self.bus.cfg.ack_wait_ms),
-            max_deliver: self.bus.cfg.max_deliver,
-            ..Default::default()
-        };
-        // Create, or update an existing durable to the configured settings.
-        match stream.create_consumer(config).await {
-            Ok(c) => Ok(c),
-            Err(e) => stream.get_consumer(&self.spec.durable).await.map_err(|_| {
-                super::BusError::JetStream(format!("consumer {}: {e}", self.spec.durable))
-            }),
+        if self.bus.cfg.provisioned {
+            let stream = self.bus.js.get_stream(&self.spec.stream).await.map_err(|e| {
+                super::BusError::JetStream(format!("stream {}: {e}", self.spec.stream))
+            })?;
+            return stream.get_consumer(&self.spec.durable).await.map_err(|e| {
+                super::BusError::JetStream(format!(
+                    "consumer {} is not provisioned (run `liandong nats provision`): {e}",
+                    self.spec.durable
+                ))
+            });
         }
+        create_durable(&self.bus, &self.spec).await
     }
 
     /// Consumes until `stop` is cancelled. A message being applied is finished first; anything
     /// not acknowledged is redelivered to another replica or after restart.
-    pub async fn run<H: Handler>(self, handler: H, stop: CancellationToken) {
+    pub async fn run<A: Apply>(self, handler: A, stop: CancellationToken) {
         loop {
             let consumer = match self.ensure().await {
                 Ok(c) => c,
@@ -216,7 +292,7 @@ impl Consumer {
         }
     }
 
-    async fn process<H: Handler>(&self, handler: &H, msg: jetstream::Message) {
+    async fn process<A: Apply>(&self, handler: &A, msg: jetstream::Message) {
         let m = liandong_telemetry::metrics::metrics();
         let name = self.spec.durable.as_str();
         if let Ok(info) = msg.info() {
@@ -273,6 +349,19 @@ impl Consumer {
                 .dead_letter(&msg, Some(&env), &format!("refused: {e}"))
                 .await;
         }
+        let ordered = match handler.route(&env) {
+            Ok(Route::Apply { ordered }) => ordered,
+            Ok(Route::Skip) => {
+                // An event type or address this consumer does not take (the county reads the
+                // review's answers to towns too, since a filter cannot leave them out).
+                m.consumed(name, "skipped");
+                ack(&msg, AckKind::Ack).await;
+                return;
+            }
+            Err(e) => {
+                return self.dead_letter(&msg, Some(&env), &e.to_string()).await;
+            }
+        };
         let span = tracing::info_span!("event", otel.name = %format!("consume {}", env.event_type), otel.kind = "consumer", event_id = %env.event_id, event_type = %env.event_type, delivered);
         // The span continues the emitter's trace, named by the message's header.
         let traceparent = msg
@@ -280,7 +369,10 @@ impl Consumer {
             .as_ref()
             .and_then(|h| h.get(liandong_telemetry::TRACEPARENT));
         liandong_telemetry::continue_trace(&span, traceparent.map(|v| v.as_str()));
-        let mut result = self.apply(handler, &env).instrument(span.clone()).await;
+        let mut result = self
+            .apply(handler, &env, ordered)
+            .instrument(span.clone())
+            .await;
         // The server delivers it no more, and its count of deliveries includes the copies it
         // redelivered while an earlier one waited in the pull buffer past the ack wait: under
         // a backlog the last delivery may be the first real attempt. A transient failure is
@@ -298,7 +390,10 @@ impl Consumer {
             }
             ack(&msg, AckKind::Progress).await;
             tokio::time::sleep(Duration::from_millis(500 << (retries - 1))).await;
-            result = self.apply(handler, &env).instrument(span.clone()).await;
+            result = self
+                .apply(handler, &env, ordered)
+                .instrument(span.clone())
+                .await;
         }
         if let Ok(a @ (Applied::Done | Applied::Duplicate)) = &result {
             m.event_consumed(&env.event_type, *a == Applied::Done);
@@ -364,10 +459,11 @@ impl Consumer {
 
     /// Applies `env` once: the inbox row, the cursor, the handler's writes and the receipt
     /// commit together or not at all.
-    async fn apply<H: Handler>(
+    async fn apply<A: Apply>(
         &self,
-        handler: &H,
+        handler: &A,
         env: &Envelope,
+        ordered: bool,
     ) -> Result<Applied, HandlerError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -403,7 +499,7 @@ impl Consumer {
             self.outbox.wake();
             return Ok(Applied::Duplicate);
         }
-        if self.spec.ordered && env.aggregate_seq > 0 {
+        if ordered && env.aggregate_seq > 0 {
             let last: Option<i64> = with_tx!(&mut tx, |c| sqlx::query_scalar(
                 "SELECT last_seq FROM inbox_cursor WHERE source = $1 AND aggregate_id = $2"
             )
@@ -427,7 +523,7 @@ impl Consumer {
             .await
             .map(|r| r.rows_affected()))?;
         }
-        handler.handle(&mut tx, env, now).await?;
+        handler.apply(&mut tx, env, now).await?;
         if self.answers(env) {
             self.outbox.emit_receipt(&mut tx, now, env, false).await?;
         }
@@ -480,6 +576,42 @@ impl Consumer {
     }
 }
 
+/// Creates the durable consumer of `spec`, or updates an existing one to the configured
+/// settings (ack wait, deliveries, filters).
+pub async fn create_durable(
+    bus: &Bus,
+    spec: &ConsumerSpec,
+) -> Result<jetstream::consumer::Consumer<pull::Config>, super::BusError> {
+    let stream = bus
+        .js
+        .get_stream(&spec.stream)
+        .await
+        .map_err(|e| super::BusError::JetStream(format!("stream {}: {e}", spec.stream)))?;
+    // One filter goes in `filter_subject`, which every server version honours; a NATS
+    // server before 2.10 silently ignores `filter_subjects`, so there each filter gets a
+    // consumer of its own (`Runtime::consume`).
+    let (filter_subject, filter_subjects) = match spec.filter_subjects.as_slice() {
+        [one] => (one.clone(), Vec::new()),
+        many => (String::new(), many.to_vec()),
+    };
+    let config = pull::Config {
+        durable_name: Some(spec.durable.clone()),
+        filter_subject,
+        filter_subjects,
+        ack_policy: jetstream::consumer::AckPolicy::Explicit,
+        ack_wait: Duration::from_millis(bus.cfg.ack_wait_ms),
+        max_deliver: bus.cfg.max_deliver,
+        ..Default::default()
+    };
+    match stream.create_consumer(config).await {
+        Ok(c) => Ok(c),
+        Err(e) => stream
+            .get_consumer(&spec.durable)
+            .await
+            .map_err(|_| super::BusError::JetStream(format!("consumer {}: {e}", spec.durable))),
+    }
+}
+
 /// NATS subject matching: `*` matches one token, `>` the rest (one or more tokens).
 pub fn subject_matches(filter: &str, subject: &str) -> bool {
     let mut f = filter.split('.');
@@ -507,8 +639,13 @@ async fn ack(msg: &jetstream::Message, kind: AckKind) {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReceiptHandler;
 
-impl Handler for ReceiptHandler {
-    async fn handle(
+impl Apply for ReceiptHandler {
+    fn route(&self, _env: &Envelope) -> Result<Route, HandlerError> {
+        // Receipts stand alone: each is applied once, in no order.
+        Ok(Route::Apply { ordered: false })
+    }
+
+    async fn apply(
         &self,
         tx: &mut Tx,
         env: &Envelope,

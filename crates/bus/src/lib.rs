@@ -7,13 +7,14 @@ pub mod signing;
 mod consumer;
 mod outbox;
 mod relay;
-mod subjects;
 
-pub use consumer::{Consumer, ConsumerSpec, Handler, HandlerError, ReceiptHandler};
-pub use liandong_topology::{Source, routes};
+pub use consumer::{
+    Apply, Consumer, ConsumerSpec, Handler, HandlerError, ReceiptHandler, Route, Typed,
+    create_durable,
+};
+pub use liandong_topology::{Source, Subjects};
 pub use outbox::{NewEvent, Outbox, decode_payload};
 pub use relay::Relay;
-pub use subjects::Subjects;
 
 use std::time::Duration;
 
@@ -159,13 +160,55 @@ impl Bus {
             cfg: cfg.bus.clone(),
             keyring,
         };
-        bus.ensure_streams().await?;
+        if bus.cfg.provisioned {
+            bus.await_streams().await?;
+        } else {
+            bus.ensure_streams().await?;
+        }
         Ok(bus)
     }
 
     /// The name of a stream, with this hub's prefix.
     pub fn stream_name(&self, what: &str) -> String {
-        format!("{}{}", self.stream_prefix, what.to_ascii_uppercase())
+        liandong_topology::users::stream_name(&self.stream_prefix, what)
+    }
+
+    /// Every stream of the hub: one per source, the receipts and the dead letters.
+    fn stream_names(&self) -> Vec<String> {
+        Source::ALL
+            .iter()
+            .map(|s| self.stream_name(s.as_str()))
+            .chain(["receipts", "dlq"].map(|s| self.stream_name(s)))
+            .collect()
+    }
+
+    /// Waits until an operator has provisioned every stream of the hub (about a minute, then
+    /// fails naming the first missing one): a provisioned service makes none itself.
+    async fn await_streams(&self) -> Result<(), BusError> {
+        for name in self.stream_names() {
+            let mut last = String::new();
+            let mut found = false;
+            for attempt in 0..12u32 {
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt.min(10))))
+                        .await;
+                }
+                match self.js.get_stream(&name).await {
+                    Ok(_) => {
+                        found = true;
+                        break;
+                    }
+                    Err(e) => last = e.to_string(),
+                }
+                tracing::info!(stream = %name, error = %last, "Waiting for a provisioned stream.");
+            }
+            if !found {
+                return Err(BusError::JetStream(format!(
+                    "stream {name} is not provisioned (run `liandong nats provision`): {last}"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Creates the streams, or updates them to the configured settings; safe on every start
@@ -249,6 +292,15 @@ impl Bus {
             tracing::info!(stream = %name, error = %last, "Ensuring a stream failed; trying again.");
         }
         Err(BusError::JetStream(last))
+    }
+
+    /// Whether the server applies several filters on one consumer (NATS 2.10 and later); an
+    /// older one ignores them, so each filter then needs a durable of its own.
+    pub fn takes_several_filters(&self) -> bool {
+        let version = self.client.server_info().version;
+        let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        (major, minor) >= (2, 10)
     }
 
     /// Answers whether NATS is connected now (for readiness).

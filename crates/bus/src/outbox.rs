@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use liandong_proto::events::v1::{Actor, Envelope, Receipt};
+use liandong_topology::{Address, AnyEvent};
 use prost::Message;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use super::{BusError, Source, Subjects, routes};
+use super::{BusError, Source, Subjects};
 use liandong_proto::time::to_ts;
 use liandong_store::Tx;
 use liandong_store::with_tx;
@@ -17,11 +18,9 @@ use liandong_store::with_tx;
 /// The schema version of every payload this build writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// What a handler says about an event it emits; the outbox fills in the rest of the envelope.
+/// Where an event goes and what it is about; the outbox fills in the rest of the envelope.
 #[derive(Debug, Clone, Default)]
 pub struct NewEvent<'a> {
-    /// The event's name within its source, e.g. `referral_dispatched`.
-    pub event_type: &'a str,
     pub town: &'a str,
     /// The department the event is addressed to or comes from, if any.
     pub department: Option<&'a str>,
@@ -79,31 +78,38 @@ impl Outbox {
         &self.subjects
     }
 
-    /// Writes an event into the outbox within `tx`, numbering it within its aggregate and
-    /// naming its receivers from [`routes::ROUTES`], and returns its envelope. Nothing is
-    /// published until `tx` commits and the relay runs. An event the table does not route is
-    /// refused, and the caller's transaction with it.
-    pub async fn emit<M: Message>(
+    /// Writes `event` into the outbox within `tx`, numbering it within its aggregate and naming
+    /// its receivers as `liandong_topology` declares them, and returns its envelope. Nothing
+    /// is published until `tx` commits and the relay runs. An event of another source, or
+    /// addressed otherwise than declared, is refused, and the caller's transaction with it.
+    pub async fn emit(
         &self,
         tx: &mut Tx,
         now: DateTime<Utc>,
         ev: NewEvent<'_>,
-        payload: &M,
+        event: AnyEvent,
     ) -> Result<Envelope, sqlx::Error> {
-        let source = self.source.ok_or_else(|| {
-            sqlx::Error::Protocol(format!("the {} service publishes no events", self.name))
-        })?;
-        let receivers = routes::receivers(source, ev.event_type, ev.department)
-            .ok_or_else(|| {
-                sqlx::Error::Protocol(format!(
-                    "the event {}.{} has no route: add it with its receivers to crates/topology/src/routes.rs",
-                    source, ev.event_type
-                ))
-            })?;
+        let kind = event.kind();
+        let refuse = |why: String| sqlx::Error::Protocol(format!("cannot emit {kind}: {why}"));
+        let source = self
+            .source
+            .ok_or_else(|| refuse(format!("the {} service publishes no events", self.name)))?;
+        if kind.source() != source {
+            return Err(refuse(format!("it is not an event of {source}")));
+        }
+        let to_department = ev.department.is_some_and(|d| !d.is_empty());
+        match (kind.address(), to_department) {
+            (Address::Town, true) => return Err(refuse("it is addressed to the town (`_`)".into())),
+            (Address::Department, false) => {
+                return Err(refuse("it is addressed to a department".into()));
+            }
+            _ => {}
+        }
+        let receivers = kind.receivers(to_department);
         let seq = next_seq(tx, &format!("{}:{}", source, ev.aggregate_id)).await?;
         let env = Envelope {
             event_id: Uuid::now_v7().to_string(),
-            event_type: format!("{}.{}", source, ev.event_type),
+            event_type: kind.event_type().to_owned(),
             schema_version: SCHEMA_VERSION,
             town: ev.town.to_owned(),
             department: ev.department.unwrap_or_default().to_owned(),
@@ -114,14 +120,14 @@ impl Outbox {
             causation_id: ev.causation_id.unwrap_or_default().to_owned(),
             catalogue_version: self.catalogue_version.to_string(),
             source: source.as_str().to_owned(),
-            payload: payload.encode_to_vec(),
+            payload: event.encode_payload(),
             signature: Vec::new(),
             signature_key_id: String::new(),
             receivers: receivers.iter().map(|r| r.as_str().to_owned()).collect(),
         };
         let subject = self
             .subjects
-            .event(source, ev.event_type, ev.town, ev.department);
+            .event(source, kind.name(), ev.town, ev.department);
         insert(tx, &subject, &env, now).await?;
         for receiver in receivers {
             with_tx!(tx, |c| {

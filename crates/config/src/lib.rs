@@ -34,6 +34,11 @@ pub struct BusConfig {
     pub inbox_retention_days: i64,
     /// Stream replicas: 1 on a single node, 3 on a cluster.
     pub replicas: usize,
+    /// The streams and durable consumers are made by an operator as NATS's `admin` user
+    /// (`liandong nats provision`); each service then only binds to them, which is all its
+    /// NATS user may do (`liandong nats users`). Unset: each service makes what it needs,
+    /// as on a single town's box without NATS users.
+    pub provisioned: bool,
 }
 
 impl Default for BusConfig {
@@ -48,6 +53,7 @@ impl Default for BusConfig {
             relay_batch: 100,
             inbox_retention_days: 30,
             replicas: 1,
+            provisioned: false,
         }
     }
 }

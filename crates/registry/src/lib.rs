@@ -14,6 +14,7 @@ use liandong_proto::events::v1 as ev;
 use uuid::Uuid;
 
 use liandong_bus::{NewEvent, Outbox};
+use liandong_topology::AnyEvent;
 use liandong_config::clock::SharedClock;
 use liandong_grpc::{ApiError, actor_label, actor_to_event};
 use liandong_proto::time::to_ts;
@@ -326,24 +327,29 @@ impl CertificateRegistry {
     ) -> Result<(), ApiError> {
         upsert(tx, row).await?;
         let (town, department) = self.scope.event_scope(&row.agency);
+        let changed = ev::OfficerCertificateChanged {
+            agency: row.agency.clone(),
+            certificate: Some(row.to_pb()),
+            change: change.into(),
+            note: note.into(),
+        };
+        // A town's registry is kept by its brigade, a department's by the county service.
+        let event = match self.scope {
+            RegistryScope::Town => AnyEvent::BrigadeOfficerCertificateChanged(changed),
+            RegistryScope::Department => AnyEvent::CountyOfficerCertificateChanged(changed),
+        };
         self.outbox
             .emit(
                 tx,
                 now,
                 NewEvent {
-                    event_type: "officer_certificate_changed",
                     town,
                     department,
                     aggregate_id: &format!("officer:{}:{}", row.agency, row.officer),
                     actor: Some(actor_to_event(actor)),
                     causation_id: None,
                 },
-                &ev::OfficerCertificateChanged {
-                    agency: row.agency.clone(),
-                    certificate: Some(row.to_pb()),
-                    change: change.into(),
-                    note: note.into(),
-                },
+                event,
             )
             .await?;
         Ok(())

@@ -12,7 +12,10 @@ use liandong_domain::time_limits::TimeLimits;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use liandong_bus::{Bus, Consumer, ConsumerSpec, Handler, Outbox, ReceiptHandler, Relay, Source};
+use liandong_bus::{
+    Apply, Bus, Consumer, ConsumerSpec, Handler, Outbox, ReceiptHandler, Relay, Source, Typed,
+};
+use liandong_topology::{ConsumerDecl, Inbound, Service};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_store::{Db, Migrations};
@@ -93,6 +96,7 @@ pub struct Runtime {
     pub cfg: Config,
     /// The service's name (`brigade`, …, `readmodel`).
     pub name: &'static str,
+    pub service: Service,
     /// What it publishes under; `None` for an observer, which publishes nothing.
     pub source: Option<Source>,
     pub db: Db,
@@ -109,39 +113,24 @@ pub struct Runtime {
     pub stop: CancellationToken,
     tasks: JoinSet<()>,
     consumers: Vec<Consumer>,
+    /// The declared consumers started so far.
+    started: Vec<&'static str>,
 }
 
 impl Runtime {
     /// Opens the database (migrated), connects to NATS (streams ensured), and starts the relay
     /// and the receipt consumer.
+    ///
+    /// A service that only reads others' events (the read model) gets no relay and no
+    /// receipts: it publishes nothing and is no event's receiver (`liandong_topology`).
     pub async fn start(
         cfg: Config,
-        source: Source,
+        service: Service,
         migrations: &[&Migrations],
         clock: SharedClock,
     ) -> anyhow::Result<Runtime> {
-        Runtime::open(cfg, source.as_str(), Some(source), migrations, clock).await
-    }
-
-    /// Starts a service that only reads others' events (the read model): its database and
-    /// consumers, but no relay and no receipts, since it publishes nothing and is no event's
-    /// receiver (`bus::routes`).
-    pub async fn start_observer(
-        cfg: Config,
-        name: &'static str,
-        migrations: &[&Migrations],
-        clock: SharedClock,
-    ) -> anyhow::Result<Runtime> {
-        Runtime::open(cfg, name, None, migrations, clock).await
-    }
-
-    async fn open(
-        cfg: Config,
-        name: &'static str,
-        source: Option<Source>,
-        migrations: &[&Migrations],
-        clock: SharedClock,
-    ) -> anyhow::Result<Runtime> {
+        let name = service.as_str();
+        let source = service.source();
         let catalogue = Arc::new(load_catalogue(&cfg)?);
         let calendar = Arc::new(load_calendar(&cfg)?);
         let time_limits = Arc::new(load_time_limits(&cfg)?);
@@ -162,6 +151,7 @@ impl Runtime {
         let mut rt = Runtime {
             cfg,
             name,
+            service,
             source,
             db,
             bus,
@@ -174,6 +164,7 @@ impl Runtime {
             stop: CancellationToken::new(),
             tasks: JoinSet::new(),
             consumers: Vec::new(),
+            started: Vec::new(),
         };
         if let Some(source) = source {
             let relay = Relay::new(
@@ -183,13 +174,8 @@ impl Runtime {
                 rt.clock.clone(),
             );
             rt.tasks.spawn(relay.run(rt.stop.clone()));
-            let receipts = ConsumerSpec {
-                durable: format!("{source}-receipts"),
-                stream: rt.bus.stream_name("receipts"),
-                filter_subjects: vec![rt.bus.subjects.receipts_for(source)],
-                ordered: false,
-            };
-            rt.consume(receipts, ReceiptHandler);
+            let receipts = receipts_spec(&rt.bus, source);
+            rt.start_consumer(receipts, ReceiptHandler);
         }
         rt.spawn(prune_inbox(
             rt.db.clone(),
@@ -205,40 +191,48 @@ impl Runtime {
         liandong_grpc::Authenticate::new(self.identity.clone())
     }
 
-    /// Starts a consumer of `spec` applying `handler`; it runs until the service stops.
-    ///
-    /// Each filter subject gets its own durable consumer (`<durable>-<n>` when there are
-    /// several), since servers before 2.10 ignore multiple filters. They share the inbox and
-    /// the aggregate cursors in the database, so order and once-only hold across them. It
-    /// answers with a receipt only the events that name this service among their receivers
-    /// (`bus::routes`); the others it reads as an observer.
-    pub fn consume<H: Handler + Clone>(&mut self, spec: ConsumerSpec, handler: H) {
-        let specs: Vec<ConsumerSpec> = if spec.filter_subjects.len() <= 1 {
-            vec![spec]
-        } else {
-            spec.filter_subjects
-                .iter()
-                .enumerate()
-                .map(|(n, f)| ConsumerSpec {
-                    durable: format!("{}-{}", spec.durable, n + 1),
-                    stream: spec.stream.clone(),
-                    filter_subjects: vec![f.clone()],
-                    ordered: spec.ordered,
-                })
-                .collect()
-        };
-        for spec in specs {
-            let consumer = Consumer::new(
-                self.db.clone(),
-                self.bus.clone(),
-                self.outbox.clone(),
-                self.clock.clone(),
-                spec,
-            );
-            self.consumers.push(consumer.clone());
-            self.tasks
-                .spawn(consumer.run(handler.clone(), self.stop.clone()));
-        }
+    /// Starts the consumer the topology declares for the events `E`
+    /// (`liandong_topology::inbound`): the durable `<service>-from-<source>` with one filter
+    /// per event the service takes. It runs until the service stops, and answers with a
+    /// receipt only the events that name this service among their receivers.
+    pub fn consume<E: Inbound, H: Handler<E>>(&mut self, handler: H) {
+        let decl = E::CONSUMER;
+        assert_eq!(
+            decl.service, self.service,
+            "the {} service started the {}'s consumer {}",
+            self.service, decl.service, decl.durable
+        );
+        self.started.push(decl.durable);
+        let spec = declared_spec(&self.bus, decl);
+        self.start_consumer(spec, Typed::<E, H>::new(handler));
+    }
+
+    fn start_consumer<A: Apply>(&mut self, spec: ConsumerSpec, apply: A) {
+        let consumer = Consumer::new(
+            self.db.clone(),
+            self.bus.clone(),
+            self.outbox.clone(),
+            self.clock.clone(),
+            spec,
+        );
+        self.consumers.push(consumer.clone());
+        self.tasks.spawn(consumer.run(apply, self.stop.clone()));
+    }
+
+    /// Fails when the service has not started every consumer the topology declares for it: an
+    /// event routed to it would wait in its stream for ever.
+    fn check_consumers(&self) -> anyhow::Result<()> {
+        let missing: Vec<&str> = ConsumerDecl::of(self.service)
+            .map(|d| d.durable)
+            .filter(|d| !self.started.contains(d))
+            .collect();
+        anyhow::ensure!(
+            missing.is_empty(),
+            "the {} service did not start the consumers the topology declares for it: {}",
+            self.service,
+            missing.join(", ")
+        );
+        Ok(())
     }
 
     /// The consumers started so far, for their statistics.
@@ -283,6 +277,51 @@ impl Runtime {
         }
         tracing::info!(service = %self.name, "Stopped.");
     }
+}
+
+/// The durable of a declared consumer on this server: filtered to the events it takes, or on
+/// a NATS server before 2.10, which ignores several filters on one consumer, to the source's
+/// whole stream (the consumer then skips the events it does not take, which are never of an
+/// aggregate it applies in order: `liandong_topology` orders only aggregates taken whole).
+pub fn declared_spec(bus: &Bus, decl: &ConsumerDecl) -> ConsumerSpec {
+    let filters = decl.filters(&bus.subjects);
+    let filter_subjects = if filters.len() <= 1 || bus.takes_several_filters() {
+        filters
+    } else {
+        vec![bus.subjects.source_wildcard(decl.source)]
+    };
+    ConsumerSpec {
+        durable: decl.durable.to_owned(),
+        stream: bus.stream_name(decl.source.as_str()),
+        filter_subjects,
+    }
+}
+
+/// The durable through which `source` reads the receipts its receivers answer.
+pub fn receipts_spec(bus: &Bus, source: Source) -> ConsumerSpec {
+    ConsumerSpec {
+        durable: format!("{source}-receipts"),
+        stream: bus.stream_name("receipts"),
+        filter_subjects: vec![bus.subjects.receipts_for(source)],
+    }
+}
+
+/// Makes every stream of the hub and every durable consumer the topology declares, with the
+/// configured settings, as the operator's administrative NATS user (`liandong nats provision`);
+/// safe to run again after a change. Returns the durables it made or updated.
+pub async fn provision(bus: &Bus) -> anyhow::Result<Vec<String>> {
+    bus.ensure_streams().await?;
+    let mut specs: Vec<ConsumerSpec> = liandong_topology::CONSUMERS
+        .iter()
+        .map(|decl| declared_spec(bus, decl))
+        .collect();
+    specs.extend(Source::ALL.into_iter().map(|s| receipts_spec(bus, s)));
+    let mut made = Vec::new();
+    for spec in specs {
+        liandong_bus::create_durable(bus, &spec).await?;
+        made.push(format!("{} on {}", spec.durable, spec.stream));
+    }
+    Ok(made)
 }
 
 /// Runs a service's clock watcher until `stop`: `check` handles one batch of due clocks in one
@@ -389,6 +428,7 @@ impl Runtime {
         routes: tonic::service::Routes,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
+        self.check_consumers()?;
         // A broken TLS configuration stops the service before it serves anything.
         let acceptor = match &self.cfg.grpc_tls {
             Some(tls) => Some(liandong_grpc::tls::acceptor(tls)?),

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use liandong_topology::AnyEvent;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
@@ -179,27 +180,25 @@ impl Api {
     /// Puts one of the board's events into the outbox. Every board event is a ruling the
     /// brigade or a department must act on, so each is re-sent until its receipt arrives.
     #[allow(clippy::too_many_arguments)]
-    async fn emit<M: Message>(
+    async fn emit(
         &self,
         tx: &mut Tx,
         now: DateTime<Utc>,
         actor: &Actor,
-        event_type: &str,
         town: &str,
         department: Option<&str>,
         aggregate_id: &str,
         causation_id: Option<&str>,
-        payload: &M,
+        event: AnyEvent,
     ) -> Result<ev::Envelope, ApiError> {
         let e = NewEvent {
-            event_type,
             town,
             department,
             aggregate_id,
             actor: Some(actor_to_event(actor)),
             causation_id,
         };
-        Ok(self.outbox.emit(tx, now, e, payload).await?)
+        Ok(self.outbox.emit(tx, now, e, event).await?)
     }
 
     /// Commits and answers with the item as stored, opinions included.
@@ -387,12 +386,11 @@ impl BoardService for Api {
                 &mut tx,
                 now,
                 &actor,
-                "joint_approved",
                 &item.town,
                 None,
                 &item.item_id,
                 None,
-                &approved,
+                AnyEvent::BoardJointApproved(approved),
             )
             .await?;
         let facts = ev::CaseFacts::decode(item.facts.as_slice()).ok();
@@ -416,12 +414,11 @@ impl BoardService for Api {
                 &mut tx,
                 now,
                 &actor,
-                "task_assigned",
                 &item.town,
                 Some(department.as_str()),
                 &task_id,
                 Some(&env.event_id),
-                &task,
+                AnyEvent::BoardTaskAssigned(task),
             )
             .await?;
         }
@@ -473,12 +470,11 @@ impl BoardService for Api {
             &mut tx,
             now,
             &actor,
-            "joint_reclassified",
             &item.town,
             None,
             &item.item_id,
             None,
-            &payload,
+            AnyEvent::BoardJointReclassified(payload),
         )
         .await?;
         let item = self.finish(tx, &item).await?;
@@ -525,12 +521,11 @@ impl BoardService for Api {
             &mut tx,
             now,
             &actor,
-            "joint_sent_back",
             &item.town,
             None,
             &item.item_id,
             None,
-            &payload,
+            AnyEvent::BoardJointSentBack(payload),
         )
         .await?;
         let item = self.finish(tx, &item).await?;
@@ -583,12 +578,11 @@ impl BoardService for Api {
             &mut tx,
             now,
             &actor,
-            "dispute_settled",
             &item.town,
             None,
             &item.item_id,
             None,
-            &payload,
+            AnyEvent::BoardDisputeSettled(payload),
         )
         .await?;
         let item = self.finish(tx, &item).await?;

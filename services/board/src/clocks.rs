@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use liandong_topology::AnyEvent;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::Calendar;
@@ -134,8 +135,7 @@ impl Watcher {
                 save(&mut tx, &o).await?;
                 continue;
             };
-            let new = |event_type| NewEvent {
-                event_type,
+            let new = || NewEvent {
                 town: &o.town,
                 department: None,
                 aggregate_id: &id,
@@ -158,7 +158,7 @@ impl Watcher {
                             deadline: Some(to_ts(deadline)),
                         };
                         self.outbox
-                            .emit(&mut tx, now, new("obligation_met"), &met)
+                            .emit(&mut tx, now, new(), AnyEvent::BoardObligationMet(met))
                             .await?;
                         continue;
                     }
@@ -205,7 +205,12 @@ impl Watcher {
                 limit: o.limit_text.clone(),
             };
             self.outbox
-                .emit(&mut tx, now, new("obligation_overdue"), &overdue)
+                .emit(
+                    &mut tx,
+                    now,
+                    new(),
+                    AnyEvent::BoardObligationOverdue(overdue),
+                )
                 .await?;
         }
         tx.commit().await?;

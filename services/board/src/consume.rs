@@ -2,7 +2,8 @@
 //! town's agenda, and approved joint cases follow the lead's decision, the tasks and execution.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, decode_payload};
+use liandong_bus::{Handler, HandlerError};
+use liandong_topology::inbound::board::{FromBrigade, FromCounty};
 use liandong_domain::state::{DisputeStatus, JointAction, JointStatus};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
@@ -12,21 +13,64 @@ use prost::Message;
 use crate::convert::{ItemKind, json_list, to_json};
 use crate::store::{self, ItemRow};
 
-/// Applies `brigade.joint_submitted` and `brigade.joint_executed`.
+/// Applies what the brigade and the departments send the joint meeting: joint cases and their
+/// execution, returned referrals (competence disputes), the lead's entrusted decision and the
+/// cooperating tasks done, the clocks that ran out or were met late and the extension requests
+/// (督办, 延期), patrols and persuasion turnouts, and call-backs (回访).
 #[derive(Debug, Clone, Copy)]
-pub struct BrigadeEvents;
+pub struct Events {
+    /// Returns per case before the case goes on the chair's supervision list.
+    pub max_returns_per_case: u32,
+}
 
-impl Handler for BrigadeEvents {
+impl Handler<FromBrigade> for Events {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromBrigade,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        match env.event_type.as_str() {
-            "brigade.joint_submitted" => joint_submitted(tx, env, now).await,
-            "brigade.joint_executed" => joint_executed(tx, env, now).await,
-            _ => Ok(()),
+        match event {
+            FromBrigade::JointSubmitted(e) => joint_submitted(tx, env, e, now).await,
+            FromBrigade::JointExecuted(e) => joint_executed(tx, env, e, now).await,
+            FromBrigade::CallbackRecorded(e) => crate::satisfaction::callback(tx, env, e).await,
+            FromBrigade::PatrolRecorded(e) => {
+                let at = from_ts(e.started_at.as_ref()).unwrap_or(now);
+                crate::supervision::count_activity(tx, env, at, 1, 0, 0).await
+            }
+            FromBrigade::PersuasionRecorded(e) => {
+                let at = from_ts(e.at.as_ref()).unwrap_or(now);
+                crate::supervision::count_activity(tx, env, at, 0, 1, i64::from(e.persons)).await
+            }
+            FromBrigade::ObligationOverdue(e) => crate::supervision::overdue(tx, env, e, now).await,
+            FromBrigade::ObligationMet(e) => crate::supervision::met(tx, e, now).await,
+        }
+    }
+}
+
+impl Handler<FromCounty> for Events {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        event: FromCounty,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        match event {
+            FromCounty::ReferralReturned(e) => {
+                referral_returned(tx, env, e, now, self.max_returns_per_case).await
+            }
+            FromCounty::EntrustedDecisionRecorded(e) => entrusted_decision(tx, env, e, now).await,
+            FromCounty::EntrustedDecisionChanged(e) => {
+                entrusted_decision_changed(tx, env, e, now).await
+            }
+            FromCounty::TaskCompleted(e) => task_completed(tx, env, e, now).await,
+            FromCounty::ObligationOverdue(e) => crate::supervision::overdue(tx, env, e, now).await,
+            FromCounty::ObligationMet(e) => crate::supervision::met(tx, e, now).await,
+            FromCounty::ExtensionRequested(e) => {
+                crate::supervision::extension_requested(tx, env, e, now).await
+            }
         }
     }
 }
@@ -34,9 +78,9 @@ impl Handler for BrigadeEvents {
 async fn joint_submitted(
     tx: &mut Tx,
     env: &ev::Envelope,
+    e: ev::JointSubmitted,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let e: ev::JointSubmitted = decode_payload(env)?;
     let facts = e.facts.ok_or_else(|| {
         HandlerError::Reject("a joint submission without the case's facts".into())
     })?;
@@ -66,9 +110,9 @@ async fn joint_submitted(
 async fn joint_executed(
     tx: &mut Tx,
     env: &ev::Envelope,
+    e: ev::JointExecuted,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let e: ev::JointExecuted = decode_payload(env)?;
     let item = if e.item_id.is_empty() {
         store::approved_item_of_case(tx, &env.town, &e.case_id).await?
     } else {
@@ -105,41 +149,14 @@ async fn joint_executed(
     save(tx, &item, from).await
 }
 
-/// Applies `county.referral_returned`, `county.entrusted_decision_recorded`,
-/// `county.entrusted_decision_changed` and `county.task_completed`.
-#[derive(Debug, Clone, Copy)]
-pub struct CountyEvents {
-    /// Returns per case before the case goes on the chair's supervision list.
-    pub max_returns_per_case: u32,
-}
-
-impl Handler for CountyEvents {
-    async fn handle(
-        &self,
-        tx: &mut Tx,
-        env: &ev::Envelope,
-        now: DateTime<Utc>,
-    ) -> Result<(), HandlerError> {
-        match env.event_type.as_str() {
-            "county.referral_returned" => {
-                referral_returned(tx, env, now, self.max_returns_per_case).await
-            }
-            "county.entrusted_decision_recorded" => entrusted_decision(tx, env, now).await,
-            "county.entrusted_decision_changed" => entrusted_decision_changed(tx, env, now).await,
-            "county.task_completed" => task_completed(tx, env, now).await,
-            _ => Ok(()),
-        }
-    }
-}
-
 /// A returned referral is a competence dispute for the chair to settle.
 async fn referral_returned(
     tx: &mut Tx,
     env: &ev::Envelope,
+    e: ev::ReferralReturned,
     now: DateTime<Utc>,
     max_returns_per_case: u32,
 ) -> Result<(), HandlerError> {
-    let e: ev::ReferralReturned = decode_payload(env)?;
     let facts = ev::CaseFacts {
         case_id: e.case_id.clone(),
         town: env.town.clone(),
@@ -178,9 +195,9 @@ async fn referral_returned(
 async fn entrusted_decision(
     tx: &mut Tx,
     env: &ev::Envelope,
+    e: ev::EntrustedDecisionRecorded,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let e: ev::EntrustedDecisionRecorded = decode_payload(env)?;
     let mut item = task_item(tx, &e.item_id).await?;
     check_joint_item(&item, env, &e.case_id)?;
     check_lead(&item, sender(&e.department, env))?;
@@ -199,9 +216,9 @@ async fn entrusted_decision(
 async fn entrusted_decision_changed(
     tx: &mut Tx,
     env: &ev::Envelope,
+    e: ev::DecisionChanged,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let e: ev::DecisionChanged = decode_payload(env)?;
     liandong_domain::decision_change::DecisionChange::parse(&e.change)
         .map_err(|err| HandlerError::Reject(format!("{}: {err}", env.event_type)))?;
     let mut item = task_item(tx, &e.item_id).await?;
@@ -223,9 +240,9 @@ async fn entrusted_decision_changed(
 async fn task_completed(
     tx: &mut Tx,
     env: &ev::Envelope,
+    e: ev::TaskCompleted,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let e: ev::TaskCompleted = decode_payload(env)?;
     let mut item = task_item(tx, &e.item_id).await?;
     check_joint_item(&item, env, &e.case_id)?;
     let department = sender(&e.department, env).to_owned();
@@ -312,7 +329,9 @@ async fn save(tx: &mut Tx, item: &ItemRow, from: JointStatus) -> Result<(), Hand
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use liandong_bus::{Apply, Route, Typed};
     use liandong_store::Db;
+    use liandong_topology::EventKind;
 
     const TOWN: &str = "330782101";
     const CASE: &str = "330782101-0195b3c0-0000-7000-8000-00000000000c";
@@ -321,10 +340,10 @@ mod tests {
         Utc.with_ymd_and_hms(2025, 3, 4, 2, 0, 0).unwrap()
     }
 
-    fn envelope(event_type: &str, department: &str, payload: impl Message) -> ev::Envelope {
+    fn envelope(kind: EventKind, department: &str, payload: impl Message) -> ev::Envelope {
         ev::Envelope {
             event_id: uuid::Uuid::now_v7().to_string(),
-            event_type: event_type.into(),
+            event_type: kind.event_type().into(),
             town: TOWN.into(),
             department: department.into(),
             payload: payload.encode_to_vec(),
@@ -341,9 +360,27 @@ mod tests {
         (db, dir)
     }
 
-    async fn apply<H: Handler>(db: &Db, h: H, env: ev::Envelope) -> Result<(), HandlerError> {
+    fn brigade() -> Typed<FromBrigade, Events> {
+        Typed::new(Events {
+            max_returns_per_case: 2,
+        })
+    }
+
+    fn county(max_returns_per_case: u32) -> Typed<FromCounty, Events> {
+        Typed::new(Events {
+            max_returns_per_case,
+        })
+    }
+
+    /// Applies `env` as the consumer would: routed and decoded as the topology declares.
+    async fn apply<A: Apply>(db: &Db, a: A, env: ev::Envelope) -> Result<(), HandlerError> {
+        assert!(
+            matches!(a.route(&env), Ok(Route::Apply { .. })),
+            "{} is routed to the board",
+            env.event_type
+        );
         let mut tx = db.begin().await.unwrap();
-        let r = h.handle(&mut tx, &env, now()).await;
+        let r = a.apply(&mut tx, &env, now()).await;
         if r.is_ok() {
             tx.commit().await.unwrap();
         }
@@ -361,7 +398,7 @@ mod tests {
     async fn an_approved_joint_case_follows_the_decision_the_tasks_and_the_execution() {
         let (db, dir) = db().await;
         let submitted = envelope(
-            "brigade.joint_submitted",
+            EventKind::BrigadeJointSubmitted,
             "",
             ev::JointSubmitted {
                 facts: Some(ev::CaseFacts {
@@ -373,7 +410,7 @@ mod tests {
             },
         );
         let item_id = format!("{TOWN}-{}", submitted.event_id);
-        apply(&db, BrigadeEvents, submitted).await.unwrap();
+        apply(&db, brigade(), submitted).await.unwrap();
         let mut row = item(&db, &item_id).await;
         assert_eq!(row.status, "on_agenda");
 
@@ -388,7 +425,7 @@ mod tests {
 
         let executed = || {
             envelope(
-                "brigade.joint_executed",
+                EventKind::BrigadeJointExecuted,
                 "",
                 ev::JointExecuted {
                     case_id: CASE.into(),
@@ -399,7 +436,7 @@ mod tests {
         };
         let completed = |department: &str| {
             envelope(
-                "county.task_completed",
+                EventKind::CountyTaskCompleted,
                 department,
                 ev::TaskCompleted {
                     task_id: format!("{TOWN}-task"),
@@ -413,7 +450,7 @@ mod tests {
         };
         let decided = |department: &str| {
             envelope(
-                "county.entrusted_decision_recorded",
+                EventKind::CountyEntrustedDecisionRecorded,
                 department,
                 ev::EntrustedDecisionRecorded {
                     task_id: format!("{TOWN}-task"),
@@ -432,23 +469,19 @@ mod tests {
 
         // Execution before the lead's decision waits for it.
         assert!(matches!(
-            apply(&db, BrigadeEvents, executed()).await,
+            apply(&db, brigade(), executed()).await,
             Err(HandlerError::Retry(_))
         ));
         apply(
             &db,
-            CountyEvents {
-                max_returns_per_case: 2,
-            },
+            county(2),
             completed("forestry"),
         )
         .await
         .unwrap();
         apply(
             &db,
-            CountyEvents {
-                max_returns_per_case: 2,
-            },
+            county(2),
             completed("forestry"),
         )
         .await
@@ -456,9 +489,7 @@ mod tests {
         assert!(matches!(
             apply(
                 &db,
-                CountyEvents {
-                    max_returns_per_case: 2
-                },
+                county(2),
                 completed("urban_management")
             )
             .await,
@@ -467,9 +498,7 @@ mod tests {
         assert!(matches!(
             apply(
                 &db,
-                CountyEvents {
-                    max_returns_per_case: 2
-                },
+                county(2),
                 decided("forestry")
             )
             .await,
@@ -477,9 +506,7 @@ mod tests {
         ));
         apply(
             &db,
-            CountyEvents {
-                max_returns_per_case: 2,
-            },
+            county(2),
             decided("natural_resources"),
         )
         .await
@@ -489,17 +516,17 @@ mod tests {
         assert_eq!(row.completed_by.as_deref(), Some(r#"["forestry"]"#));
         assert!(row.entrusted_decision.is_some());
 
-        apply(&db, BrigadeEvents, executed()).await.unwrap();
+        apply(&db, brigade(), executed()).await.unwrap();
         let row = item(&db, &item_id).await;
         assert_eq!(row.status, "closed");
         assert_eq!(row.executed_at, Some(now()));
-        apply(&db, BrigadeEvents, executed()).await.unwrap();
+        apply(&db, brigade(), executed()).await.unwrap();
 
         // The lead changes its decision: the item carries the amendment, then none after a
         // revocation, and stays closed; another department's change is refused.
         let changed = |department: &str, change: &str, kind: Option<&str>| {
             envelope(
-                "county.entrusted_decision_changed",
+                EventKind::CountyEntrustedDecisionChanged,
                 department,
                 ev::DecisionChanged {
                     case_id: CASE.into(),
@@ -514,16 +541,13 @@ mod tests {
                 },
             )
         };
-        let county = CountyEvents {
-            max_returns_per_case: 2,
-        };
         assert!(matches!(
-            apply(&db, county, changed("forestry", "amend", Some("warning"))).await,
+            apply(&db, county(2), changed("forestry", "amend", Some("warning"))).await,
             Err(HandlerError::Reject(_))
         ));
         apply(
             &db,
-            county,
+            county(2),
             changed("natural_resources", "amend", Some("warning")),
         )
         .await
@@ -534,7 +558,7 @@ mod tests {
             (row.status.as_str(), decision.kind.as_str()),
             ("closed", "warning")
         );
-        apply(&db, county, changed("natural_resources", "revoke", None))
+        apply(&db, county(2), changed("natural_resources", "revoke", None))
             .await
             .unwrap();
         let row = item(&db, &item_id).await;
@@ -551,7 +575,7 @@ mod tests {
     async fn a_returned_referral_becomes_an_open_dispute() {
         let (db, dir) = db().await;
         let returned = envelope(
-            "county.referral_returned",
+            EventKind::CountyReferralReturned,
             "forestry",
             ev::ReferralReturned {
                 referral_id: format!("{TOWN}-ref"),
@@ -563,9 +587,7 @@ mod tests {
         let item_id = format!("{TOWN}-{}", returned.event_id);
         apply(
             &db,
-            CountyEvents {
-                max_returns_per_case: 2,
-            },
+            county(2),
             returned,
         )
         .await

@@ -14,7 +14,7 @@ mod supervision;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_bus::{ConsumerSpec, Source};
+use liandong_topology::{Service, inbound::board as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::board::v1::board_service_server::BoardServiceServer;
@@ -50,102 +50,15 @@ impl Application {
     /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
     pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let addr = cfg.board_addr;
-        let mut rt = Runtime::start(cfg, Source::Board, &MIGRATIONS, clock).await?;
-        let subjects = rt.bus.subjects.clone();
-        // Joint cases the brigades submit, and their execution. Both are events of the case's
-        // `joint:<case id>` aggregate, and the board takes every event of it, so it can apply
-        // them in their sequence.
-        let brigade = ConsumerSpec {
-            durable: "board-from-brigade".into(),
-            stream: rt.bus.stream_name("brigade"),
-            filter_subjects: vec![
-                subjects.filter(Source::Brigade, "joint_submitted", "*"),
-                subjects.filter(Source::Brigade, "joint_executed", "*"),
-            ],
-            ordered: true,
+        let mut rt = Runtime::start(cfg, Service::Board, MIGRATIONS, clock).await?;
+        // Joint cases, returned referrals (competence disputes), the leads' decisions and the
+        // tasks done, the clocks that ran out and the extension requests, patrols, persuasion
+        // turnouts and call-backs.
+        let events = consume::Events {
+            max_returns_per_case: rt.time_limits.defaults.max_returns_per_case,
         };
-        rt.consume(brigade, consume::BrigadeEvents);
-        // Returned referrals become competence disputes; the lead's decision and completed
-        // tasks follow approved joint cases. The board sees only some events of a referral or
-        // task, so it is not held to their sequence.
-        let county = ConsumerSpec {
-            durable: "board-from-county".into(),
-            stream: rt.bus.stream_name("county"),
-            filter_subjects: vec![
-                subjects.filter(Source::County, "referral_returned", "*"),
-                subjects.filter(Source::County, "entrusted_decision_recorded", "*"),
-                subjects.filter(Source::County, "task_completed", "*"),
-                subjects.filter(Source::County, "entrusted_decision_changed", "*"),
-            ],
-            ordered: false,
-        };
-        rt.consume(
-            county,
-            consume::CountyEvents {
-                max_returns_per_case: rt.time_limits.defaults.max_returns_per_case,
-            },
-        );
-        // The departments' clocks that ran out or were met late, and their extension requests
-        // (督办, 延期): each event stands alone, so in any order.
-        let clocks = ConsumerSpec {
-            durable: "board-clocks".into(),
-            stream: rt.bus.stream_name("county"),
-            filter_subjects: vec![
-                rt.bus
-                    .subjects
-                    .filter(Source::County, "obligation_overdue", "*"),
-                rt.bus
-                    .subjects
-                    .filter(Source::County, "obligation_met", "*"),
-                rt.bus
-                    .subjects
-                    .filter(Source::County, "extension_requested", "*"),
-            ],
-            ordered: false,
-        };
-        rt.consume(clocks, supervision::ClockEvents);
-        // Patrols and persuasion turnouts, counted for the year's figures.
-        let activities = ConsumerSpec {
-            durable: "board-activities".into(),
-            stream: rt.bus.stream_name("brigade"),
-            filter_subjects: vec![
-                rt.bus
-                    .subjects
-                    .filter(Source::Brigade, "patrol_recorded", "*"),
-                rt.bus
-                    .subjects
-                    .filter(Source::Brigade, "persuasion_recorded", "*"),
-            ],
-            ordered: false,
-        };
-        rt.consume(activities, supervision::ActivityEvents);
-        // The brigade's own clocks (the 90 days of its cases) for the supervision list.
-        let brigade_clocks = ConsumerSpec {
-            durable: "board-brigade-clocks".into(),
-            stream: rt.bus.stream_name("brigade"),
-            filter_subjects: vec![
-                rt.bus
-                    .subjects
-                    .filter(Source::Brigade, "obligation_overdue", "*"),
-                rt.bus
-                    .subjects
-                    .filter(Source::Brigade, "obligation_met", "*"),
-            ],
-            ordered: false,
-        };
-        rt.consume(brigade_clocks, supervision::ClockEvents);
-        // Call-backs (回访), tallied by year and answer.
-        let callbacks = ConsumerSpec {
-            durable: "board-callbacks".into(),
-            stream: rt.bus.stream_name("brigade"),
-            filter_subjects: vec![rt.bus.subjects.filter(
-                Source::Brigade,
-                "callback_recorded",
-                "*",
-            )],
-            ordered: false,
-        };
-        rt.consume(callbacks, satisfaction::CallbackEvents);
+        rt.consume::<inbound::FromBrigade, _>(events);
+        rt.consume::<inbound::FromCounty, _>(events);
         // The meeting's own clock on the joint cases it has to decide.
         let watcher = clocks::Watcher {
             db: rt.db.clone(),

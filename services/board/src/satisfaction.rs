@@ -1,8 +1,8 @@
 //! The town's call-back tally (回访满意度): each `brigade.callback_recorded` counted by year and
 //! answer, for the joint meeting's figures.
 
-use chrono::{DateTime, Datelike, Utc};
-use liandong_bus::{Handler, HandlerError, decode_payload};
+use chrono::Datelike;
+use liandong_bus::HandlerError;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::callback::Satisfaction;
@@ -15,44 +15,34 @@ use liandong_proto::time::from_ts;
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 
-/// Counts each call-back once (the consumer's inbox sees to that), in the Beijing year of the
+/// Counts a call-back once (the consumer's inbox sees to that), in the Beijing year of the
 /// call.
-#[derive(Debug, Clone, Copy)]
-pub struct CallbackEvents;
-
-impl Handler for CallbackEvents {
-    async fn handle(
-        &self,
-        tx: &mut Tx,
-        env: &ev::Envelope,
-        _now: DateTime<Utc>,
-    ) -> Result<(), HandlerError> {
-        if env.event_type != "brigade.callback_recorded" {
-            return Ok(());
-        }
-        let e: ev::CallbackRecorded = decode_payload(env)?;
-        let satisfaction = Satisfaction::parse(&e.satisfaction)
-            .map_err(|err| HandlerError::Reject(format!("call-back {}: {err}", e.callback_id)))?;
-        let called_at = from_ts(e.called_at.as_ref()).ok_or_else(|| {
-            HandlerError::Reject(format!("call-back {} has no call time", e.callback_id))
-        })?;
-        let year = i64::from(Calendar::local_date(called_at).year());
-        with_tx!(tx, |c| {
-            sqlx::query(
-            "INSERT INTO satisfaction_tally (town, year, satisfaction, callbacks, reopened) VALUES ($1, $2, $3, 1, $4) \
-             ON CONFLICT (town, year, satisfaction) DO UPDATE SET callbacks = satisfaction_tally.callbacks + 1, \
-             reopened = satisfaction_tally.reopened + excluded.reopened"
-        )
-        .bind(&env.town)
-        .bind(year)
-        .bind(satisfaction.as_str())
-        .bind(i64::from(e.reopened))
-        .execute(c)
-        .await
-        .map(|_| ())
-        })?;
-        Ok(())
-    }
+pub(crate) async fn callback(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::CallbackRecorded,
+) -> Result<(), HandlerError> {
+    let satisfaction = Satisfaction::parse(&e.satisfaction)
+        .map_err(|err| HandlerError::Reject(format!("call-back {}: {err}", e.callback_id)))?;
+    let called_at = from_ts(e.called_at.as_ref()).ok_or_else(|| {
+        HandlerError::Reject(format!("call-back {} has no call time", e.callback_id))
+    })?;
+    let year = i64::from(Calendar::local_date(called_at).year());
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO satisfaction_tally (town, year, satisfaction, callbacks, reopened) VALUES ($1, $2, $3, 1, $4) \
+         ON CONFLICT (town, year, satisfaction) DO UPDATE SET callbacks = satisfaction_tally.callbacks + 1, \
+         reopened = satisfaction_tally.reopened + excluded.reopened"
+    )
+    .bind(&env.town)
+    .bind(year)
+    .bind(satisfaction.as_str())
+    .bind(i64::from(e.reopened))
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
 }
 
 /// The town's call-back answers in a year.

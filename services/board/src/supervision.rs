@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
-use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_topology::AnyEvent;
+use liandong_bus::{HandlerError, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::calendar::{Calendar, Deadline};
@@ -223,124 +224,104 @@ pub async fn note_return(
     Ok(())
 }
 
-/// Applies the county's `obligation_overdue`, `obligation_met` and `extension_requested`, and the
-/// brigade's `obligation_overdue` and `obligation_met` (the 90 days of its cases).
-#[derive(Debug, Clone, Copy)]
-pub struct ClockEvents;
-
-impl Handler for ClockEvents {
-    async fn handle(
-        &self,
-        tx: &mut Tx,
-        env: &ev::Envelope,
-        now: DateTime<Utc>,
-    ) -> Result<(), HandlerError> {
-        match env.event_type.as_str() {
-            // The county's clocks on its departments, and the brigade's on its own cases.
-            "county.obligation_overdue" | "brigade.obligation_overdue" => {
-                let e: ev::ObligationOverdue = decode_payload(env)?;
-                raise_overdue(
-                    tx,
-                    &Overdue {
-                        obligation_id: &e.obligation_id,
-                        town: &env.town,
-                        case_id: &e.case_id,
-                        department: &e.department,
-                        referral_id: &e.referral_id,
-                        kind: &e.kind,
-                        level: i64::from(e.level),
-                        deadline: from_ts(e.deadline.as_ref()),
-                    },
-                    now,
-                )
-                .await?;
-                Ok(())
-            }
-            "county.obligation_met" | "brigade.obligation_met" => {
-                let e: ev::ObligationMet = decode_payload(env)?;
-                let met = from_ts(e.met_at.as_ref()).unwrap_or(now);
-                resolve(tx, &e.obligation_id, met).await?;
-                Ok(())
-            }
-            "county.extension_requested" => {
-                let e: ev::ExtensionRequested = decode_payload(env)?;
-                let current = from_ts(e.current_deadline.as_ref()).ok_or_else(|| {
-                    HandlerError::Reject("an extension request without its deadline".into())
-                })?;
-                with_tx!(tx, |c| {
-                    sqlx::query(
-                    "INSERT INTO extension_requests (request_id, town, obligation_id, kind, case_id, referral_id, department, \
-                     working_days, reason, current_deadline, status, new_deadline, note, requested_at, decided_at) \
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',NULL,NULL,$11,NULL) ON CONFLICT (request_id) DO NOTHING"
-                )
-                .bind(&e.request_id)
-                .bind(&env.town)
-                .bind(&e.obligation_id)
-                .bind(&e.kind)
-                .bind(&e.case_id)
-                .bind(&e.referral_id)
-                .bind(&e.department)
-                .bind(i64::from(e.working_days))
-                .bind(&e.reason)
-                .bind(current)
-                .bind(from_ts(env.occurred_at.as_ref()).unwrap_or(now))
-                .execute(c)
-                .await
-                .map(|_| ())
-                })?;
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
+/// A clock ran out: the county's on its departments, or the brigade's on its own cases (the 90
+/// days of 行政处罚法 第六十条). It goes on the chair's supervision list (督办).
+pub(crate) async fn overdue(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::ObligationOverdue,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    raise_overdue(
+        tx,
+        &Overdue {
+            obligation_id: &e.obligation_id,
+            town: &env.town,
+            case_id: &e.case_id,
+            department: &e.department,
+            referral_id: &e.referral_id,
+            kind: &e.kind,
+            level: i64::from(e.level),
+            deadline: from_ts(e.deadline.as_ref()),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
-/// Counts the brigade's `patrol_recorded` and `persuasion_recorded` per town and Beijing year.
-#[derive(Debug, Clone, Copy)]
-pub struct ActivityEvents;
+/// A clock that had run out was met at last: its entries on the list are resolved.
+pub(crate) async fn met(
+    tx: &mut Tx,
+    e: ev::ObligationMet,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let met = from_ts(e.met_at.as_ref()).unwrap_or(now);
+    resolve(tx, &e.obligation_id, met).await?;
+    Ok(())
+}
 
-impl Handler for ActivityEvents {
-    async fn handle(
-        &self,
-        tx: &mut Tx,
-        env: &ev::Envelope,
-        now: DateTime<Utc>,
-    ) -> Result<(), HandlerError> {
-        let (at, patrols, persuasions, persons) = match env.event_type.as_str() {
-            "brigade.patrol_recorded" => {
-                let e: ev::PatrolRecorded = decode_payload(env)?;
-                (from_ts(e.started_at.as_ref()).unwrap_or(now), 1, 0, 0)
-            }
-            "brigade.persuasion_recorded" => {
-                let e: ev::PersuasionRecorded = decode_payload(env)?;
-                (
-                    from_ts(e.at.as_ref()).unwrap_or(now),
-                    0,
-                    1,
-                    i64::from(e.persons),
-                )
-            }
-            _ => return Ok(()),
-        };
-        let year = i64::from(Calendar::local_date(at).year());
-        with_tx!(tx, |c| {
-            sqlx::query(
-            "INSERT INTO activity_figures (town, year, patrols, persuasions, persons_persuaded) VALUES ($1,$2,$3,$4,$5) \
-             ON CONFLICT (town, year) DO UPDATE SET patrols = activity_figures.patrols + excluded.patrols, \
-             persuasions = activity_figures.persuasions + excluded.persuasions, \
-             persons_persuaded = activity_figures.persons_persuaded + excluded.persons_persuaded"
-        )
-        .bind(&env.town)
-        .bind(year)
-        .bind(patrols)
-        .bind(persuasions)
-        .bind(persons)
-        .execute(c)
-        .await
-        .map(|_| ())
-        })?;
-        Ok(())
-    }
+/// A department asks the chair for more time (延期): a pending request on the list.
+pub(crate) async fn extension_requested(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::ExtensionRequested,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let current = from_ts(e.current_deadline.as_ref()).ok_or_else(|| {
+        HandlerError::Reject("an extension request without its deadline".into())
+    })?;
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO extension_requests (request_id, town, obligation_id, kind, case_id, referral_id, department, \
+         working_days, reason, current_deadline, status, new_deadline, note, requested_at, decided_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',NULL,NULL,$11,NULL) ON CONFLICT (request_id) DO NOTHING"
+    )
+    .bind(&e.request_id)
+    .bind(&env.town)
+    .bind(&e.obligation_id)
+    .bind(&e.kind)
+    .bind(&e.case_id)
+    .bind(&e.referral_id)
+    .bind(&e.department)
+    .bind(i64::from(e.working_days))
+    .bind(&e.reason)
+    .bind(current)
+    .bind(from_ts(env.occurred_at.as_ref()).unwrap_or(now))
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Counts a patrol or a persuasion turnout per town and Beijing year.
+pub(crate) async fn count_activity(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    at: DateTime<Utc>,
+    patrols: i64,
+    persuasions: i64,
+    persons: i64,
+) -> Result<(), HandlerError> {
+    let year = i64::from(Calendar::local_date(at).year());
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO activity_figures (town, year, patrols, persuasions, persons_persuaded) VALUES ($1,$2,$3,$4,$5) \
+         ON CONFLICT (town, year) DO UPDATE SET patrols = activity_figures.patrols + excluded.patrols, \
+         persuasions = activity_figures.persuasions + excluded.persuasions, \
+         persons_persuaded = activity_figures.persons_persuaded + excluded.persons_persuaded"
+    )
+    .bind(&env.town)
+    .bind(year)
+    .bind(patrols)
+    .bind(persuasions)
+    .bind(persons)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
 }
 
 /// The supervision half of the board's API.
@@ -473,18 +454,17 @@ impl Supervision {
                 &mut tx,
                 now,
                 NewEvent {
-                    event_type: if r.grant {
-                        "extension_granted"
-                    } else {
-                        "extension_refused"
-                    },
                     town: &row.town,
                     department: Some(department.as_str()),
                     aggregate_id: &row.request_id,
                     actor: Some(actor_to_event(actor)),
                     causation_id: None,
                 },
-                &payload,
+                if r.grant {
+                    AnyEvent::BoardExtensionGranted(payload)
+                } else {
+                    AnyEvent::BoardExtensionRefused(payload)
+                },
             )
             .await?;
         tx.commit().await?;

@@ -3,6 +3,7 @@
 //! are not cases and start no case flow.
 
 use chrono::{DateTime, Utc};
+use liandong_topology::AnyEvent;
 use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::ids::{TownCode, TownScopedId};
@@ -158,14 +159,13 @@ impl Api {
                 &mut tx,
                 now,
                 NewEvent {
-                    event_type: "patrol_recorded",
                     town: &row.town,
                     department: None,
                     aggregate_id: &row.patrol_id,
                     actor: Some(actor_to_event(actor)),
                     causation_id: None,
                 },
-                &payload,
+                AnyEvent::BrigadePatrolRecorded(payload.clone()),
             )
             .await?;
         tx.commit().await?;
@@ -229,14 +229,13 @@ impl Api {
                 &mut tx,
                 now,
                 NewEvent {
-                    event_type: "persuasion_recorded",
                     town: &row.town,
                     department: None,
                     aggregate_id: &row.persuasion_id,
                     actor: Some(actor_to_event(actor)),
                     causation_id: None,
                 },
-                &payload,
+                AnyEvent::BrigadePersuasionRecorded(payload.clone()),
             )
             .await?;
         tx.commit().await?;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use liandong_topology::AnyEvent;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
@@ -359,14 +360,13 @@ impl Api {
                 &mut tx,
                 now,
                 NewEvent {
-                    event_type: "case_reported",
                     town: &town,
                     department: None,
                     aggregate_id: &case_id,
                     actor: Some(actor_to_event(actor)),
                     causation_id: None,
                 },
-                &reported,
+                AnyEvent::BrigadeCaseReported(reported),
             )
             .await?;
         match t.path {

@@ -3,6 +3,7 @@
 //! an unsatisfied answer may reopen the case.
 
 use chrono::{DateTime, Utc};
+use liandong_topology::AnyEvent;
 use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::callback::{CallbackInput, after_callback, check_callback};
@@ -162,14 +163,13 @@ impl Api {
                 &mut tx,
                 now,
                 NewEvent {
-                    event_type: "callback_recorded",
                     town: &row.town,
                     department: None,
                     aggregate_id: &row.case_id,
                     actor: Some(actor_to_event(actor)),
                     ..Default::default()
                 },
-                &payload,
+                AnyEvent::BrigadeCallbackRecorded(payload.clone()),
             )
             .await?;
         let mut detail = format!(

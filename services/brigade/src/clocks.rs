@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
+use liandong_topology::AnyEvent;
 use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::Calendar;
 use liandong_domain::state::CaseStatus;
@@ -185,8 +186,7 @@ impl Watcher {
                 }
             };
             save(&mut tx, &o).await?;
-            let new = |event_type| NewEvent {
-                event_type,
+            let new = || NewEvent {
                 town: &o.town,
                 department: None,
                 aggregate_id: &id,
@@ -196,12 +196,12 @@ impl Watcher {
             match &event {
                 Event::Overdue(p) => {
                     self.outbox
-                        .emit(&mut tx, now, new("obligation_overdue"), p)
+                        .emit(&mut tx, now, new(), AnyEvent::BrigadeObligationOverdue(p.clone()))
                         .await?
                 }
                 Event::Met(p) => {
                     self.outbox
-                        .emit(&mut tx, now, new("obligation_met"), p)
+                        .emit(&mut tx, now, new(), AnyEvent::BrigadeObligationMet(p.clone()))
                         .await?
                 }
             };

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, Outbox, decode_payload};
+use liandong_bus::{Handler, HandlerError, Outbox};
+use liandong_topology::inbound::brigade::{FromBoard, FromCounty};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::state::CaseAction;
 use liandong_domain::state::CaseStatus;
@@ -133,11 +134,12 @@ pub struct BoardEvents {
     pub catalogue: Arc<Catalogue>,
 }
 
-impl Handler for BoardEvents {
+impl Handler<FromBoard> for BoardEvents {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromBoard,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
         let who = Who::of_event(env);
@@ -147,9 +149,8 @@ impl Handler for BoardEvents {
             who: &system,
             causation_id: Some(&env.event_id),
         };
-        match env.event_type.as_str() {
-            "board.joint_approved" => {
-                let e: ev::JointApproved = decode_payload(env)?;
+        match event {
+            FromBoard::JointApproved(e) => {
                 let case = load_case(tx, &e.case_id).await?;
                 let next = status_of(&case)?
                     .next(CaseAction::BoardApprovedJoint)
@@ -197,8 +198,7 @@ impl Handler for BoardEvents {
                 .await?;
                 Ok(())
             }
-            "board.joint_reclassified" => {
-                let e: ev::JointReclassified = decode_payload(env)?;
+            FromBoard::JointReclassified(e) => {
                 let case = load_case(tx, &e.case_id).await?;
                 let here = case.here();
                 let status = status_of(&case)?;
@@ -254,8 +254,7 @@ impl Handler for BoardEvents {
                 }
                 Ok(())
             }
-            "board.joint_sent_back" => {
-                let e: ev::JointSentBack = decode_payload(env)?;
+            FromBoard::JointSentBack(e) => {
                 let case = load_case(tx, &e.case_id).await?;
                 let next = status_of(&case)?
                     .next(CaseAction::BoardSentBack)
@@ -267,8 +266,7 @@ impl Handler for BoardEvents {
                     .await?;
                 Ok(())
             }
-            "board.dispute_settled" => {
-                let e: ev::DisputeSettled = decode_payload(env)?;
+            FromBoard::DisputeSettled(e) => {
                 let case = load_case(tx, &e.case_id).await?;
                 store::set_referral_status(tx, &e.referral_id, "reassigned", now).await?;
                 let here = case.here();
@@ -291,7 +289,6 @@ impl Handler for BoardEvents {
                 .await?;
                 Ok(())
             }
-            _ => Ok(()),
         }
     }
 }
@@ -302,17 +299,17 @@ pub struct CountyEvents {
     pub outbox: Outbox,
 }
 
-impl Handler for CountyEvents {
+impl Handler<FromCounty> for CountyEvents {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromCounty,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
         let who = Who::of_event(env);
-        let (referral_id, kind, detail, status) = match env.event_type.as_str() {
-            "county.referral_signed_for" => {
-                let e: ev::ReferralSignedFor = decode_payload(env)?;
+        let (referral_id, kind, detail, status) = match event {
+            FromCounty::ReferralSignedFor(e) => {
                 (
                     e.referral_id,
                     "referral_signed_for",
@@ -320,8 +317,7 @@ impl Handler for CountyEvents {
                     "signed_for",
                 )
             }
-            "county.referral_accepted" => {
-                let e: ev::ReferralAccepted = decode_payload(env)?;
+            FromCounty::ReferralAccepted(e) => {
                 (
                     e.referral_id,
                     "referral_accepted",
@@ -329,20 +325,16 @@ impl Handler for CountyEvents {
                     "accepted",
                 )
             }
-            "county.entrusted_decision_recorded" => {
-                let e: ev::EntrustedDecisionRecorded = decode_payload(env)?;
+            FromCounty::EntrustedDecisionRecorded(e) => {
                 return decision_recorded(tx, env, e, &who, now).await;
             }
-            "county.task_completed" => {
-                let e: ev::TaskCompleted = decode_payload(env)?;
+            FromCounty::TaskCompleted(e) => {
                 return task_completed(tx, env, e, &who, now).await;
             }
-            "county.entrusted_decision_changed" => {
-                let e: ev::DecisionChanged = decode_payload(env)?;
+            FromCounty::EntrustedDecisionChanged(e) => {
                 return entrusted_decision_changed(tx, env, e, &who, now).await;
             }
-            "county.referral_assigned" => {
-                let e: ev::ReferralAssigned = decode_payload(env)?;
+            FromCounty::ReferralAssigned(e) => {
                 let staff = e.staff.join("、");
                 (
                     e.referral_id,
@@ -351,8 +343,7 @@ impl Handler for CountyEvents {
                     "assigned",
                 )
             }
-            "county.referral_returned" => {
-                let e: ev::ReferralReturned = decode_payload(env)?;
+            FromCounty::ReferralReturned(e) => {
                 let what = if e.not_competent {
                     "以非本部门职权退回"
                 } else {
@@ -364,21 +355,16 @@ impl Handler for CountyEvents {
                 );
                 (e.referral_id, "referral_returned", detail, "returned")
             }
-            "county.case_handover_received" => {
-                let e: ev::CaseHandoverReceived = decode_payload(env)?;
+            FromCounty::CaseHandoverReceived(e) => {
                 return handover_received(tx, env, e, &who, now).await;
             }
-            "county.case_handover_refused" => {
-                let e: ev::CaseHandoverRefused = decode_payload(env)?;
+            FromCounty::CaseHandoverRefused(e) => {
                 return crate::evidence::handover_refused(tx, env, e, &who, now).await;
             }
-            "county.referral_concluded" => {
-                let e: ev::ReferralConcluded = decode_payload(env)?;
+            FromCounty::ReferralConcluded(e) => {
                 return conclude(tx, env, e, &who, now).await;
             }
-            "county.decision_changed" => {
-                // The department amended or revoked its decision: the case's record keeps it.
-                let e: ev::DecisionChanged = decode_payload(env)?;
+            FromCounty::DecisionChanged(e) => {
                 let change = liandong_domain::decision_change::DecisionChange::parse(&e.change)
                     .map_err(|err| HandlerError::Reject(format!("{}: {err}", env.event_type)))?;
                 let (detail, status) = match &e.outcome {
@@ -400,13 +386,6 @@ impl Handler for CountyEvents {
                     detail,
                     status,
                 )
-            }
-            other => {
-                tracing::debug!(
-                    event_type = other,
-                    "The brigade does not act on this county event."
-                );
-                return Ok(());
             }
         };
         let Some(r) = store::referral(tx, &referral_id).await? else {

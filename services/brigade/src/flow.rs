@@ -2,6 +2,7 @@
 //! department, submitting it to the joint meeting, handing its file over.
 
 use chrono::{DateTime, Utc};
+use liandong_topology::AnyEvent;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::documents::DocKind;
@@ -70,14 +71,13 @@ pub async fn refer(
             tx,
             now,
             NewEvent {
-                event_type: "referral_dispatched",
                 town: &case.town,
                 department: Some(department),
                 aggregate_id: &referral_id,
                 actor: cause.actor.clone(),
                 causation_id: cause.causation_id,
             },
-            &payload,
+            AnyEvent::BrigadeReferralDispatched(payload),
         )
         .await?;
     let detail = format!("移送（通报）{department}，第{dispatch_no}次派发，移送编号 {referral_id}");
@@ -118,14 +118,13 @@ pub async fn submit_joint(
             tx,
             now,
             NewEvent {
-                event_type: "joint_submitted",
                 town: &case.town,
                 department: None,
                 aggregate_id: &joint_aggregate(&case.case_id),
                 actor: cause.actor.clone(),
                 causation_id: cause.causation_id,
             },
-            &payload,
+            AnyEvent::BrigadeJointSubmitted(payload),
         )
         .await?;
     let here = case.here();
@@ -178,14 +177,13 @@ pub async fn hand_over(
             tx,
             now,
             NewEvent {
-                event_type: "case_handed_over",
                 town: &case.town,
                 department: Some(department),
                 aggregate_id: &handover_id,
                 actor: cause.actor.clone(),
                 causation_id: cause.causation_id,
             },
-            &payload,
+            AnyEvent::BrigadeCaseHandedOver(payload.clone()),
         )
         .await?;
     let here = case.here();

@@ -1,6 +1,7 @@
 //! Handling a case after triage: assigning officers, recording steps, concluding in-scope
 //! cases, executing joint decisions, and reading the results departments sent back.
 
+use liandong_topology::AnyEvent;
 use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
@@ -301,18 +302,17 @@ impl Api {
                 &mut tx,
                 now,
                 NewEvent {
-                    event_type: "joint_executed",
                     town: &row.town,
                     department: None,
                     aggregate_id: &joint_aggregate(&row.case_id),
                     actor: Some(actor_to_event_certified(actor, &certificate_no)),
                     causation_id: None,
                 },
-                &ev::JointExecuted {
+                AnyEvent::BrigadeJointExecuted(ev::JointExecuted {
                     case_id: row.case_id.clone(),
                     item_id: joint.item_id.clone(),
                     summary: r.summary.trim().into(),
-                },
+                }),
             )
             .await?;
         let here = row.here();

@@ -4,7 +4,9 @@
 //! public security organs (行刑衔接).
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_topology::inbound::brigade::FromReview;
+use liandong_topology::{AnyEvent, EventKind};
+use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
 use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
@@ -90,21 +92,20 @@ pub async fn conclude(
             tx,
             now,
             NewEvent {
-                event_type: "case_concluded",
                 town: &row.town,
                 department: None,
                 aggregate_id: &row.case_id,
                 actor,
                 causation_id,
             },
-            &ev::CaseConcluded {
+            AnyEvent::BrigadeCaseConcluded(ev::CaseConcluded {
                 case_id: row.case_id.clone(),
                 outcome: Some(outcome.clone()),
                 // What the case was about, for the town's public disclosure.
                 matters: json_list(&row.matters),
                 town: row.town.clone(),
                 description: row.description.clone(),
-            },
+            }),
         )
         .await?;
     let detail = certified(
@@ -160,14 +161,13 @@ pub async fn change_decision(
             tx,
             now,
             NewEvent {
-                event_type: "decision_changed",
                 town: &row.town,
                 department: None,
                 aggregate_id: &row.case_id,
                 actor,
                 causation_id,
             },
-            &ev::DecisionChanged {
+            AnyEvent::BrigadeDecisionChanged(ev::DecisionChanged {
                 case_id: row.case_id.clone(),
                 change: d.change.as_str().into(),
                 reason: d.reason.into(),
@@ -178,7 +178,7 @@ pub async fn change_decision(
                 // The brigade's own decision: its record is not a department's held one.
                 held_record: None,
                 item_id: String::new(),
-            },
+            }),
         )
         .await?;
     let mut detail = match d.change {
@@ -363,14 +363,13 @@ pub async fn submit(
             tx,
             now,
             NewEvent {
-                event_type: "review_requested",
                 town: &row.town,
                 department: None,
                 aggregate_id: &format!("review:{}", row.case_id),
                 actor: Some(proposer.clone()),
                 causation_id: None,
             },
-            &payload,
+            AnyEvent::BrigadeReviewRequested(payload),
         )
         .await?;
     let certificate_no = proposer.certificate_no.clone();
@@ -458,20 +457,32 @@ pub struct ReviewEvents {
     pub catalogue: std::sync::Arc<Catalogue>,
 }
 
-impl Handler for ReviewEvents {
+impl Handler<FromReview> for ReviewEvents {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromReview,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        let (action, kind) = match env.event_type.as_str() {
-            "review.review_approved" => (CaseAction::ReviewApproved, "review_approved"),
-            "review.review_returned" => (CaseAction::ReviewReturned, "review_returned"),
-            "review.crime_transfer_found" => (CaseAction::CrimeTransferred, "crime_transfer_found"),
-            _ => return Ok(()),
+        let (action, kind, e) = match event {
+            FromReview::ReviewApproved(e) => (
+                CaseAction::ReviewApproved,
+                EventKind::ReviewReviewApproved,
+                e,
+            ),
+            FromReview::ReviewReturned(e) => (
+                CaseAction::ReviewReturned,
+                EventKind::ReviewReviewReturned,
+                e,
+            ),
+            FromReview::CrimeTransferFound(e) => (
+                CaseAction::CrimeTransferred,
+                EventKind::ReviewCrimeTransferFound,
+                e,
+            ),
         };
-        let e: ev::ReviewDecided = decode_payload(env)?;
+        let kind = kind.name();
         let Some(mut review) = review_of(tx, &e.case_id).await? else {
             return Err(HandlerError::Reject(format!(
                 "no review of case {} at this brigade",

@@ -21,7 +21,7 @@ mod store;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_bus::{ConsumerSpec, Source};
+use liandong_topology::{Service, inbound::brigade as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::brigade::v1::brigade_service_server::BrigadeServiceServer;
@@ -59,50 +59,22 @@ impl Application {
         let addr = cfg.brigade_addr;
         // A bad evidence store configuration stops the service here rather than at a call.
         liandong_evidence::EvidenceStore::from_config(&cfg)?;
-        let mut rt = Runtime::start(cfg, Source::Brigade, &MIGRATIONS, clock).await?;
-        // Everything the county says about the brigade's referrals, in each referral's order.
-        let county = ConsumerSpec {
-            durable: "brigade-from-county".into(),
-            stream: rt.bus.stream_name("county"),
-            filter_subjects: vec![rt.bus.subjects.source_wildcard(Source::County)],
-            ordered: true,
-        };
-        rt.consume(
-            county,
-            consume::CountyEvents {
-                outbox: rt.outbox.clone(),
-            },
-        );
-        // The joint meeting's decisions for the brigade: the board's events addressed to no
-        // department, each item's in its order.
-        let board = ConsumerSpec {
-            durable: "brigade-from-board".into(),
-            stream: rt.bus.stream_name("board"),
-            filter_subjects: vec![rt.bus.subjects.filter(Source::Board, "*", "_")],
-            ordered: true,
-        };
-        rt.consume(
-            board,
-            consume::BoardEvents {
-                outbox: rt.outbox.clone(),
-                catalogue: rt.catalogue.clone(),
-            },
-        );
-        // The legal review's answers on the towns' decisions (`review.*.*._`), each review's
-        // in its order.
-        let review = ConsumerSpec {
-            durable: "brigade-from-review".into(),
-            stream: rt.bus.stream_name("review"),
-            filter_subjects: vec![rt.bus.subjects.filter(Source::Review, "*", "_")],
-            ordered: true,
-        };
-        rt.consume(
-            review,
-            legal_review::ReviewEvents {
-                outbox: rt.outbox.clone(),
-                catalogue: rt.catalogue.clone(),
-            },
-        );
+        let mut rt = Runtime::start(cfg, Service::Brigade, MIGRATIONS, clock).await?;
+        // What the departments say about the brigade's referrals, handovers and joint-case
+        // tasks, each referral's, task's and handover's in its order.
+        rt.consume::<inbound::FromCounty, _>(consume::CountyEvents {
+            outbox: rt.outbox.clone(),
+        });
+        // The joint meeting's decisions for the brigade, each item's in its order.
+        rt.consume::<inbound::FromBoard, _>(consume::BoardEvents {
+            outbox: rt.outbox.clone(),
+            catalogue: rt.catalogue.clone(),
+        });
+        // The legal review's answers on the towns' decisions, each review's in its order.
+        rt.consume::<inbound::FromReview, _>(legal_review::ReviewEvents {
+            outbox: rt.outbox.clone(),
+            catalogue: rt.catalogue.clone(),
+        });
         // The 90 days of the cases the brigade opened (行政处罚法 第六十条).
         let watcher = clocks::Watcher {
             db: rt.db.clone(),

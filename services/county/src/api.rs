@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
+use liandong_topology::{AnyEvent, EventKind};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
@@ -103,27 +104,24 @@ pub(crate) fn to_pb(r: &ReferralRow) -> pb::Referral {
     }
 }
 
-/// The event a referral action emits, by kind.
+/// What a referral action tells others.
 enum Emit {
-    SignedFor(ev::ReferralSignedFor),
-    Accepted(ev::ReferralAccepted),
-    Returned(ev::ReferralReturned),
-    Assigned(ev::ReferralAssigned),
-    // Boxed: the largest by far, and it carries the case's facts for disclosure.
-    Concluded(Box<ev::ReferralConcluded>),
+    /// A step of the referral, for the brigade (and others the topology names).
+    Step(Box<AnyEvent>),
     /// A major decision proposed for the department's legal review: `review_requested`.
     ReviewRequested(Box<ev::Outcome>),
 }
 
 impl Emit {
-    fn event_type(&self) -> &'static str {
+    fn step(event: AnyEvent) -> Emit {
+        Emit::Step(Box::new(event))
+    }
+
+    /// The record's kind of the step: the event's name.
+    fn record_kind(&self) -> &'static str {
         match self {
-            Emit::SignedFor(_) => "referral_signed_for",
-            Emit::Accepted(_) => "referral_accepted",
-            Emit::Returned(_) => "referral_returned",
-            Emit::Assigned(_) => "referral_assigned",
-            Emit::Concluded(_) => "referral_concluded",
-            Emit::ReviewRequested(_) => "review_requested",
+            Emit::Step(e) => e.kind().name(),
+            Emit::ReviewRequested(_) => EventKind::CountyReviewRequested.name(),
         }
     }
 }
@@ -191,7 +189,7 @@ impl Api {
         row.updated_at = now;
         let emit = change(&mut row, now);
         store::update(&mut tx, &row).await?;
-        let kind = emit.event_type();
+        let kind = emit.record_kind();
         let env = self
             .emit(&mut tx, actor, &certificate_no, &row, now, emit)
             .await?;
@@ -271,8 +269,11 @@ impl Api {
         // Every step of a referral goes back to the brigade, which applies them in order: a
         // step lost by the broker would hold back the ones behind it, so each waits for its
         // receipt and is re-sent until it arrives.
+        let Emit::Step(event) = emit else {
+            unreachable!("a review request is submitted above")
+        };
+        let mut event = *event;
         let ev = NewEvent {
-            event_type: emit.event_type(),
             town: &row.town,
             department: Some(&row.department),
             aggregate_id: &row.referral_id,
@@ -281,32 +282,24 @@ impl Api {
         };
         // A step on a case file the department holds carries the head of its record as it
         // stood, which the brigade, keeping the event, holds once its receipt comes back.
-        let mut emit = emit;
         let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
-        let stamped = match &mut emit {
-            Emit::Assigned(p) => {
+        let stamped = match &mut event {
+            AnyEvent::CountyReferralAssigned(p) => {
                 p.held_record = held.as_ref().map(|h| h.head.clone());
                 held.as_ref()
             }
-            Emit::Concluded(p) => {
+            AnyEvent::CountyReferralConcluded(p) => {
                 p.held_record = held.as_ref().map(|h| h.head.clone());
                 held.as_ref()
             }
             _ => None,
         };
-        let env = match &emit {
-            Emit::SignedFor(p) => self.outbox.emit(tx, now, ev, p).await?,
-            Emit::Accepted(p) => self.outbox.emit(tx, now, ev, p).await?,
-            Emit::Returned(p) => self.outbox.emit(tx, now, ev, p).await?,
-            Emit::Assigned(p) => self.outbox.emit(tx, now, ev, p).await?,
-            Emit::Concluded(p) => {
-                let env = self.outbox.emit(tx, now, ev, p.as_ref()).await?;
-                // The decision in force, which a later change names.
-                crate::decision::set_decision_event(tx, &p.referral_id, &env.event_id).await?;
-                env
-            }
-            Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
-        };
+        let concluded = matches!(event, AnyEvent::CountyReferralConcluded(_));
+        let env = self.outbox.emit(tx, now, ev, event).await?;
+        if concluded {
+            // The decision in force, which a later change names.
+            crate::decision::set_decision_event(tx, &row.referral_id, &env.event_id).await?;
+        }
         crate::record::note_sent(tx, &env.event_id, stamped).await?;
         Ok(Some(env))
     }
@@ -398,10 +391,10 @@ impl CountyService for Api {
         let referral = self
             .act(&actor, &id, step, |row, now| {
                 row.signed_for_at = Some(now);
-                Emit::SignedFor(ev::ReferralSignedFor {
+                Emit::step(AnyEvent::CountyReferralSignedFor(ev::ReferralSignedFor {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
-                })
+                }))
             })
             .await?;
         Ok(Response::new(pb::SignForReferralResponse {
@@ -426,10 +419,10 @@ impl CountyService for Api {
                 // Accepting without signing first signs for it too.
                 row.signed_for_at.get_or_insert(now);
                 row.accepted_at = Some(now);
-                Emit::Accepted(ev::ReferralAccepted {
+                Emit::step(AnyEvent::CountyReferralAccepted(ev::ReferralAccepted {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
-                })
+                }))
             })
             .await?;
         Ok(Response::new(pb::AcceptReferralResponse {
@@ -456,12 +449,12 @@ impl CountyService for Api {
         let referral = self
             .act(&actor, &r.referral_id, step, |row, _| {
                 row.return_reason = Some(reason.clone());
-                Emit::Returned(ev::ReferralReturned {
+                Emit::step(AnyEvent::CountyReferralReturned(ev::ReferralReturned {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
                     reason: reason.clone(),
                     not_competent: r.not_competent,
-                })
+                }))
             })
             .await?;
         Ok(Response::new(pb::ReturnReferralResponse {
@@ -497,13 +490,13 @@ impl CountyService for Api {
         let referral = self
             .act(&actor, &r.referral_id, step, |row, _| {
                 row.staff = serde_json::to_string(&staff).expect("strings serialise");
-                Emit::Assigned(ev::ReferralAssigned {
+                Emit::step(AnyEvent::CountyReferralAssigned(ev::ReferralAssigned {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
                     staff: staff.clone(),
                     // Stamped as the step is emitted.
                     held_record: None,
-                })
+                }))
             })
             .await?;
         Ok(Response::new(pb::AssignReferralResponse {
@@ -576,7 +569,7 @@ impl CountyService for Api {
                 row.outcome = Some(outcome.encode_to_vec());
                 // What the case was about, for the department's public disclosure.
                 let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-                Emit::Concluded(Box::new(ev::ReferralConcluded {
+                Emit::step(AnyEvent::CountyReferralConcluded(ev::ReferralConcluded {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
                     outcome: Some(outcome.clone()),

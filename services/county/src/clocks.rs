@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_topology::AnyEvent;
+use liandong_bus::{HandlerError, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::{Calendar, Deadline};
 use liandong_domain::ids::DepartmentCode;
@@ -359,39 +360,28 @@ pub async fn request_extension(
             tx,
             now,
             NewEvent {
-                event_type: "extension_requested",
                 town: &o.town,
                 department: Some(&o.department),
                 aggregate_id: &request_id,
                 actor: Some(actor),
                 causation_id: None,
             },
-            &payload,
+            AnyEvent::CountyExtensionRequested(payload),
         )
         .await?;
     Ok(request_id)
 }
 
-/// Applies the chair's answers to extension requests: a grant moves the deadline (and the
-/// second threshold after it), a refusal only closes the request.
-#[derive(Debug, Clone)]
-pub struct BoardAnswers {
-    pub clocks: Clocks,
-}
-
-impl Handler for BoardAnswers {
-    async fn handle(
+impl Clocks {
+    /// Applies the chair's answer to an extension request: a grant moves the deadline (and the
+    /// second threshold after it), a refusal only closes the request.
+    pub async fn answered(
         &self,
         tx: &mut Tx,
-        env: &ev::Envelope,
+        e: ev::ExtensionDecided,
+        granted: bool,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        let granted = match env.event_type.as_str() {
-            "board.extension_granted" => true,
-            "board.extension_refused" => false,
-            _ => return Ok(()),
-        };
-        let e: ev::ExtensionDecided = decode_payload(env)?;
         let Some(mut o) = get_in_tx(tx, &e.obligation_id).await? else {
             return Err(HandlerError::Reject(format!(
                 "no obligation {} for extension request {}",
@@ -435,7 +425,7 @@ impl Handler for BoardAnswers {
                 HandlerError::Reject("a granted extension without its new deadline".into())
             })?;
             o.deadline = new_deadline;
-            o.second_threshold = self.clocks.extended(&o, new_deadline);
+            o.second_threshold = self.extended(&o, new_deadline);
             o.extended_days += i64::from(e.working_days);
             if o.met_at.is_none() {
                 o.next_check_at = match o.level {
@@ -549,8 +539,7 @@ pub async fn check_once(
         save_check(&mut tx, &o).await?;
         // The case's clock belongs to no department; its events go to the town (`_`).
         let department = (!o.department.is_empty()).then_some(o.department.as_str());
-        let new = |event_type| NewEvent {
-            event_type,
+        let new = || NewEvent {
             town: &o.town,
             department,
             aggregate_id: &o.obligation_id,
@@ -560,10 +549,10 @@ pub async fn check_once(
         match &event {
             Event::Overdue(p) => {
                 outbox
-                    .emit(&mut tx, now, new("obligation_overdue"), p)
+                    .emit(&mut tx, now, new(), AnyEvent::CountyObligationOverdue(p.clone()))
                     .await?
             }
-            Event::Met(p) => outbox.emit(&mut tx, now, new("obligation_met"), p).await?,
+            Event::Met(p) => outbox.emit(&mut tx, now, new(), AnyEvent::CountyObligationMet(p.clone())).await?,
         };
     }
     tx.commit().await?;

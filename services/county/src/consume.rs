@@ -3,7 +3,9 @@
 //! meeting's tasks reach their departments.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_topology::AnyEvent;
+use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
+use liandong_topology::inbound::county::{FromBoard, FromBrigade};
 use liandong_domain::state::{ReferralAction, ReferralStatus};
 use liandong_evidence::{EvidenceError, EvidenceStore, is_digest_ref};
 use liandong_grpc::event_actor_label;
@@ -31,17 +33,17 @@ pub struct BrigadeEvents {
     pub keys: liandong_bus::signing::KeyRegistry,
 }
 
-impl Handler for BrigadeEvents {
+impl Handler<FromBrigade> for BrigadeEvents {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromBrigade,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
         let who = event_actor_label(env.actor.as_ref());
-        match env.event_type.as_str() {
-            "brigade.referral_dispatched" => {
-                let e: ev::ReferralDispatched = decode_payload(env)?;
+        match event {
+            FromBrigade::ReferralDispatched(e) => {
                 let facts = e.facts.ok_or_else(|| {
                     HandlerError::Reject("a referral without the case's facts".into())
                 })?;
@@ -75,8 +77,7 @@ impl Handler for BrigadeEvents {
                 }
                 Ok(())
             }
-            "brigade.referral_withdrawn" => {
-                let e: ev::ReferralWithdrawn = decode_payload(env)?;
+            FromBrigade::ReferralWithdrawn(e) => {
                 let Some(mut row) = store::get_in_tx(tx, &e.referral_id).await? else {
                     return Err(HandlerError::Reject(format!(
                         "no referral {} to withdraw",
@@ -112,13 +113,11 @@ impl Handler for BrigadeEvents {
                 }
                 Ok(())
             }
-            "brigade.case_handed_over" => {
-                let e: ev::CaseHandedOver = decode_payload(env)?;
+            FromBrigade::CaseHandedOver(e) => {
                 let mut reasons = evidence_failures(&self.evidence, &e.evidence_refs).await?;
                 reasons.extend(crate::record::check_handed(&e, &env.town, &self.keys));
                 handed_over(&self.outbox, tx, env, e, &who, now, reasons).await
             }
-            _ => Ok(()),
         }
     }
 }
@@ -224,20 +223,19 @@ async fn handed_over(
             tx,
             now,
             NewEvent {
-                event_type: "case_handover_received",
                 town: &row.town,
                 department: Some(&row.department),
                 aggregate_id: &row.handover_id,
                 actor: None,
                 causation_id: Some(&env.event_id),
             },
-            &ev::CaseHandoverReceived {
+            AnyEvent::CountyCaseHandoverReceived(ev::CaseHandoverReceived {
                 handover_id: row.handover_id.clone(),
                 case_id: row.case_id.clone(),
                 record_head: e.record_head.clone(),
                 record_length: e.record_length,
                 department: row.department.clone(),
-            },
+            }),
         )
         .await?;
     Ok(())
@@ -275,43 +273,49 @@ async fn refused(
             tx,
             now,
             NewEvent {
-                event_type: "case_handover_refused",
                 town: &row.town,
                 department: Some(&row.department),
                 aggregate_id: &row.handover_id,
                 actor: None,
                 causation_id: Some(&env.event_id),
             },
-            &ev::CaseHandoverRefused {
+            AnyEvent::CountyCaseHandoverRefused(ev::CaseHandoverRefused {
                 handover_id: row.handover_id.clone(),
                 case_id: row.case_id.clone(),
                 department: row.department.clone(),
                 reasons,
-            },
+            }),
         )
         .await?;
     Ok(())
 }
 
-/// Applies `board.task_assigned`: a joint case's task lands, open, with its department.
-#[derive(Debug, Clone, Copy)]
-pub struct BoardEvents;
+/// Applies what the joint meeting sends the departments: a joint case's task lands, open,
+/// with its department; the chair's answer to an extension request moves a clock's deadline
+/// or closes the request.
+#[derive(Debug, Clone)]
+pub struct BoardEvents {
+    pub clocks: crate::clocks::Clocks,
+}
 
-impl Handler for BoardEvents {
+impl Handler<FromBoard> for BoardEvents {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromBoard,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        if env.event_type != "board.task_assigned" {
-            return Ok(());
+        match event {
+            FromBoard::TaskAssigned(e) => {
+                let row = task_row(env, &e, now).map_err(HandlerError::Reject)?;
+                if task_store::insert_task(tx, &row).await? {
+                    tracing::info!(task_id = %row.task_id, department = %row.department, role = %row.role, "A joint-case task arrived.");
+                }
+                Ok(())
+            }
+            FromBoard::ExtensionGranted(e) => self.clocks.answered(tx, e, true, now).await,
+            FromBoard::ExtensionRefused(e) => self.clocks.answered(tx, e, false, now).await,
         }
-        let e: ev::TaskAssigned = decode_payload(env)?;
-        let row = task_row(env, &e, now).map_err(HandlerError::Reject)?;
-        if task_store::insert_task(tx, &row).await? {
-            tracing::info!(task_id = %row.task_id, department = %row.department, role = %row.role, "A joint-case task arrived.");
-        }
-        Ok(())
     }
 }

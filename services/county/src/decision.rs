@@ -4,6 +4,7 @@
 //! the change in the case's record.
 
 use chrono::{DateTime, Utc};
+use liandong_topology::AnyEvent;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{Amendment, ChangeInput, DecisionChange, check_change};
@@ -62,7 +63,8 @@ pub struct Decided<'a> {
 /// What a decision change is about: the referral or task (its event's aggregate) and the case
 /// file the department holds.
 struct Changed<'a> {
-    event_type: &'static str,
+    /// The event that announces it: `decision_changed` or `entrusted_decision_changed`.
+    event: fn(ev::DecisionChanged) -> AnyEvent,
     /// A joint case's agenda item (a task's change); empty for a referral's.
     item_id: &'a str,
     town: &'a str,
@@ -94,14 +96,13 @@ async fn announce_change(
             tx,
             now,
             NewEvent {
-                event_type: on.event_type,
                 town: on.town,
                 department: Some(on.department),
                 aggregate_id: on.aggregate_id,
                 actor: Some(actor),
                 causation_id,
             },
-            &ev::DecisionChanged {
+            (on.event)(ev::DecisionChanged {
                 case_id: on.case_id.into(),
                 change: d.change.as_str().into(),
                 reason: d.reason.into(),
@@ -111,7 +112,7 @@ async fn announce_change(
                 description: facts.description,
                 held_record: held.as_ref().map(|h| h.head.clone()),
                 item_id: on.item_id.into(),
-            },
+            }),
         )
         .await?;
     crate::record::note_sent(tx, &env.event_id, held.as_ref()).await?;
@@ -162,7 +163,7 @@ pub async fn apply_change(
         None => format!("撤销决定；理由：{reason}"),
     };
     let on = Changed {
-        event_type: "decision_changed",
+        event: AnyEvent::CountyDecisionChanged,
         item_id: "",
         town: &row.town,
         department: &row.department,
@@ -219,7 +220,7 @@ pub async fn apply_task_change(
     row.summary = Some(detail.clone());
     task_store::update_task(tx, row).await?;
     let on = Changed {
-        event_type: "entrusted_decision_changed",
+        event: AnyEvent::CountyEntrustedDecisionChanged,
         item_id: &row.item_id,
         town: &row.town,
         department: &row.department,

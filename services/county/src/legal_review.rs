@@ -13,7 +13,9 @@
 //! does decide once the meeting has dealt with the crime.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, NewEvent, Outbox, decode_payload};
+use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
+use liandong_topology::inbound::county::FromReview;
+use liandong_topology::{AnyEvent, EventKind};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
 use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
@@ -220,14 +222,13 @@ pub async fn submit(
             tx,
             now,
             NewEvent {
-                event_type: "review_requested",
                 town: &row.town,
                 department: Some(&row.department),
                 aggregate_id: &format!("review:{}", row.referral_id),
                 actor: Some(proposer.clone()),
                 causation_id: None,
             },
-            &payload,
+            AnyEvent::CountyReviewRequested(payload),
         )
         .await?;
     upsert_review(
@@ -377,14 +378,13 @@ pub async fn submit_task(
             tx,
             now,
             NewEvent {
-                event_type: "review_requested",
                 town: &row.town,
                 department: Some(&row.department),
                 aggregate_id: &format!("review:{}", row.task_id),
                 actor: Some(proposer.clone()),
                 causation_id: None,
             },
-            &payload,
+            AnyEvent::CountyReviewRequested(payload),
         )
         .await?;
     upsert_task_review(
@@ -435,23 +435,34 @@ pub struct ReviewEvents {
     pub outbox: Outbox,
 }
 
-impl Handler for ReviewEvents {
+impl Handler<FromReview> for ReviewEvents {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromReview,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        if env.department.is_empty() || env.department == "_" {
-            return Ok(());
-        }
-        let (action, kind) = match env.event_type.as_str() {
-            "review.review_approved" => (ReferralAction::ReviewApproved, "review_approved"),
-            "review.review_returned" => (ReferralAction::ReviewReturned, "review_returned"),
-            "review.crime_transfer_found" => (ReferralAction::CrimeFound, "crime_transfer_found"),
-            _ => return Ok(()),
+        // Only the answers addressed to a department come here (the towns' are skipped by the
+        // consumer, as the topology declares).
+        let (action, kind, e) = match event {
+            FromReview::ReviewApproved(e) => (
+                ReferralAction::ReviewApproved,
+                EventKind::ReviewReviewApproved,
+                e,
+            ),
+            FromReview::ReviewReturned(e) => (
+                ReferralAction::ReviewReturned,
+                EventKind::ReviewReviewReturned,
+                e,
+            ),
+            FromReview::CrimeTransferFound(e) => (
+                ReferralAction::CrimeFound,
+                EventKind::ReviewCrimeTransferFound,
+                e,
+            ),
         };
-        let e: ev::ReviewDecided = decode_payload(env)?;
+        let kind = kind.name();
         // A review of a joint-case task's decision is known by its id; any other is a
         // referral's.
         if let Some(review) = task_review_by_id(tx, &e.review_id).await? {
@@ -555,8 +566,7 @@ impl Handler for ReviewEvents {
             return Ok(());
         }
         let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-        let ev_out = |event_type| NewEvent {
-            event_type,
+        let ev_out = || NewEvent {
             town: &row.town,
             department: Some(&row.department),
             aggregate_id: &row.referral_id,
@@ -581,7 +591,7 @@ impl Handler for ReviewEvents {
                 };
                 let concluded_env = self
                     .outbox
-                    .emit(tx, now, ev_out("referral_concluded"), &payload)
+                    .emit(tx, now, ev_out(), AnyEvent::CountyReferralConcluded(payload))
                     .await?;
                 crate::record::note_sent(tx, &concluded_env.event_id, held.as_ref()).await?;
                 crate::decision::set_decision_event(tx, &referral_id, &concluded_env.event_id)
@@ -623,7 +633,7 @@ impl Handler for ReviewEvents {
                     not_competent: false,
                 };
                 self.outbox
-                    .emit(tx, now, ev_out("referral_returned"), &payload)
+                    .emit(tx, now, ev_out(), AnyEvent::CountyReferralReturned(payload))
                     .await?;
             }
             _ => {}
@@ -717,14 +727,13 @@ impl ReviewEvents {
                         tx,
                         now,
                         NewEvent {
-                            event_type: "entrusted_decision_recorded",
                             town: &row.town,
                             department: Some(&row.department),
                             aggregate_id: &row.task_id,
                             actor: Some(proposer),
                             causation_id: Some(&env.event_id),
                         },
-                        &payload,
+                        AnyEvent::CountyEntrustedDecisionRecorded(payload),
                     )
                     .await?;
                 crate::record::note_sent(tx, &decided.event_id, held.as_ref()).await?;

@@ -17,7 +17,7 @@ mod tasks;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_bus::{ConsumerSpec, Source};
+use liandong_topology::{Service, inbound::county as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::county::v1::county_service_server::CountyServiceServer;
@@ -53,7 +53,7 @@ impl Application {
     /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
     pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let addr = cfg.county_addr;
-        let mut rt = Runtime::start(cfg, Source::County, &MIGRATIONS, clock).await?;
+        let mut rt = Runtime::start(cfg, Service::County, MIGRATIONS, clock).await?;
         // Referrals and handovers addressed to any department, from every town's brigade; a
         // department running its own instance would filter on its own code instead of `*`.
         // Ordered: the consumer receives every event of the aggregates it handles (a referral
@@ -64,54 +64,18 @@ impl Application {
             policy: rt.time_limits.clone(),
             calendar: rt.calendar.clone(),
         };
-        let subjects = &rt.bus.subjects;
-        let brigade = ConsumerSpec {
-            durable: "county-from-brigade".into(),
-            stream: rt.bus.stream_name("brigade"),
-            filter_subjects: vec![
-                subjects.filter(Source::Brigade, "referral_dispatched", "*"),
-                subjects.filter(Source::Brigade, "referral_withdrawn", "*"),
-                subjects.filter(Source::Brigade, "case_handed_over", "*"),
-            ],
-            ordered: true,
-        };
-        // The joint meeting's tasks for any department; a task id has only this one event.
-        let board = ConsumerSpec {
-            durable: "county-from-board".into(),
-            stream: rt.bus.stream_name("board"),
-            filter_subjects: vec![subjects.filter(Source::Board, "task_assigned", "*")],
-            ordered: true,
-        };
-        rt.consume(
-            brigade,
-            consume::BrigadeEvents {
-                outbox: rt.outbox.clone(),
-                evidence: liandong_evidence::EvidenceStore::from_config(&rt.cfg)?,
-                clocks: clocks.clone(),
-                keys: rt.bus.keyring.registry.clone(),
-            },
-        );
-        rt.consume(board, consume::BoardEvents);
-        // The chair's answers to extension requests; each request has one answer, in any order.
-        let answers = ConsumerSpec {
-            durable: "county-clocks".into(),
-            stream: rt.bus.stream_name("board"),
-            filter_subjects: vec![
-                rt.bus
-                    .subjects
-                    .filter(Source::Board, "extension_granted", "*"),
-                rt.bus
-                    .subjects
-                    .filter(Source::Board, "extension_refused", "*"),
-            ],
-            ordered: false,
-        };
-        rt.consume(
-            answers,
-            clocks::BoardAnswers {
-                clocks: clocks.clone(),
-            },
-        );
+        // Referrals and handovers addressed to any department, from every town's brigade.
+        rt.consume::<inbound::FromBrigade, _>(consume::BrigadeEvents {
+            outbox: rt.outbox.clone(),
+            evidence: liandong_evidence::EvidenceStore::from_config(&rt.cfg)?,
+            clocks: clocks.clone(),
+            keys: rt.bus.keyring.registry.clone(),
+        });
+        // The joint meeting's tasks for any department, and the chair's answers to extension
+        // requests.
+        rt.consume::<inbound::FromBoard, _>(consume::BoardEvents {
+            clocks: clocks.clone(),
+        });
         // The departments' clocks: every process watches, the database decides who reports.
         rt.spawn(clocks::watch(
             rt.db.clone(),
@@ -120,21 +84,10 @@ impl Application {
             std::time::Duration::from_millis(rt.cfg.clock_check_ms.max(10)),
             rt.stop.clone(),
         ));
-        // The legal review's answers on the departments' decisions (`review.*.*.<department>`;
-        // those addressed to no department, `_`, are the towns' and skipped), each review's in
-        // its order.
-        let review = ConsumerSpec {
-            durable: "county-from-review".into(),
-            stream: rt.bus.stream_name("review"),
-            filter_subjects: vec![rt.bus.subjects.filter(Source::Review, "*", "*")],
-            ordered: true,
-        };
-        rt.consume(
-            review,
-            legal_review::ReviewEvents {
-                outbox: rt.outbox.clone(),
-            },
-        );
+        // The legal review's answers on the departments' decisions, each review's in its order.
+        rt.consume::<inbound::FromReview, _>(legal_review::ReviewEvents {
+            outbox: rt.outbox.clone(),
+        });
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

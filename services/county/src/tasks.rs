@@ -1,6 +1,7 @@
 //! A department's joint-case tasks and handed-over case files: listing them, the lead's
 //! entrusted decision (受委托依法依规作出决定), and a cooperating department's completion.
 
+use liandong_topology::{AnyEvent, EventKind};
 use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
@@ -268,7 +269,7 @@ impl Api {
                 &row.department,
                 liandong_record::NewEntry {
                     at: now,
-                    kind: "review_requested",
+                    kind: EventKind::CountyReviewRequested.name(),
                     who: &liandong_record::Who::certified(actor, certificate_no.clone()),
                     detail: &format!(
                         "重大执法决定提请法制审核：{}（{}）",
@@ -286,18 +287,12 @@ impl Api {
         // Brigade and board both wait on these: the task stays open at the sender until a
         // receipt comes back.
         let ev = NewEvent {
-            event_type: match emit {
-                Emit::Decided(_) => "entrusted_decision_recorded",
-                Emit::Completed(_) => "task_completed",
-                Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
-            },
             town: &row.town,
             department: Some(&row.department),
             aggregate_id: &row.task_id,
             actor: Some(actor_to_event_certified(actor, &certificate_no)),
             causation_id: None,
         };
-        let kind = ev.event_type;
         // The lead's step carries the head of its record of the file it holds, which the
         // brigade, keeping the event, holds once its receipt comes back.
         let held = crate::record::head_in_tx(&mut tx, &row.case_id, &row.department).await?;
@@ -306,19 +301,21 @@ impl Api {
             Emit::Completed(p) => p.held_record = held.as_ref().map(|h| h.head.clone()),
             Emit::ReviewRequested(_) => {}
         }
-        let (env, detail) = match &emit {
+        let (event, detail) = match &emit {
             Emit::Decided(p) => (
-                self.outbox.emit(&mut tx, now, ev, p.as_ref()).await?,
+                AnyEvent::CountyEntrustedDecisionRecorded(p.as_ref().clone()),
                 p.decision.as_ref().map_or_else(String::new, |d| {
                     format!("受委托作出决定：{}（{}）", d.kind, d.summary)
                 }),
             ),
             Emit::Completed(p) => (
-                self.outbox.emit(&mut tx, now, ev, p).await?,
+                AnyEvent::CountyTaskCompleted(p.clone()),
                 format!("任务完成：{}", p.summary),
             ),
             Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
+        let kind = event.kind().name();
+        let env = self.outbox.emit(&mut tx, now, ev, event).await?;
         crate::record::note_sent(&mut tx, &env.event_id, held.as_ref()).await?;
         if let Emit::Decided(_) = &emit {
             // The decision in force, which a later change names.

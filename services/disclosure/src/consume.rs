@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, Outbox, decode_payload};
+use liandong_bus::{Handler, HandlerError, Outbox};
+use liandong_topology::inbound::disclosure::{FromBrigade, FromCounty};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision_change::{DecisionChange, public_reason};
@@ -41,16 +42,16 @@ struct Decision<'a> {
     description: &'a str,
 }
 
-impl Handler for Decisions {
+impl Handler<FromBrigade> for Decisions {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromBrigade,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        match env.event_type.as_str() {
-            "brigade.case_concluded" => {
-                let e: ev::CaseConcluded = decode_payload(env)?;
+        match event {
+            FromBrigade::CaseConcluded(e) => {
                 let d = Decision {
                     body_kind: BodyKind::Town,
                     body_code: env.town.clone(),
@@ -61,8 +62,21 @@ impl Handler for Decisions {
                 };
                 self.create(tx, env, now, d).await
             }
-            "county.referral_concluded" => {
-                let e: ev::ReferralConcluded = decode_payload(env)?;
+            FromBrigade::DecisionChanged(e) => self.change(tx, env, now, e).await,
+        }
+    }
+}
+
+impl Handler<FromCounty> for Decisions {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        event: FromCounty,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        match event {
+            FromCounty::ReferralConcluded(e) => {
                 let d = Decision {
                     body_kind: BodyKind::Department,
                     body_code: env.department.clone(),
@@ -73,8 +87,7 @@ impl Handler for Decisions {
                 };
                 self.create(tx, env, now, d).await
             }
-            "county.entrusted_decision_recorded" => {
-                let e: ev::EntrustedDecisionRecorded = decode_payload(env)?;
+            FromCounty::EntrustedDecisionRecorded(e) => {
                 // The stationed agency decides in the name of the department that entrusted
                 // it; that department discloses.
                 let body_code = DepartmentCode::parse(&e.decided_in_name_of)
@@ -96,13 +109,9 @@ impl Handler for Decisions {
                 };
                 self.create(tx, env, now, d).await
             }
-            "brigade.decision_changed"
-            | "county.decision_changed"
-            | "county.entrusted_decision_changed" => {
-                let e: ev::DecisionChanged = decode_payload(env)?;
+            FromCounty::DecisionChanged(e) | FromCounty::EntrustedDecisionChanged(e) => {
                 self.change(tx, env, now, e).await
             }
-            _ => Ok(()),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
+use liandong_topology::AnyEvent;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
 use liandong_store::Tx;
@@ -39,14 +40,13 @@ pub async fn status_changed(
             tx,
             now,
             NewEvent {
-                event_type: "disclosure_status_changed",
                 town: &row.town,
                 department,
                 aggregate_id: &row.disclosure_id,
                 actor: None,
                 causation_id,
             },
-            &payload,
+            AnyEvent::DisclosureDisclosureStatusChanged(payload),
         )
         .await?;
     Ok(())

@@ -11,7 +11,7 @@ mod store;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_bus::{ConsumerSpec, Source};
+use liandong_topology::{Service, inbound::disclosure as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::disclosure::v1::disclosure_service_server::DisclosureServiceServer;
@@ -44,39 +44,18 @@ impl Application {
     /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
     pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let addr = cfg.disclosure_addr;
-        let mut rt = Runtime::start(cfg, Source::Disclosure, &MIGRATIONS, clock).await?;
+        let mut rt = Runtime::start(cfg, Service::Disclosure, MIGRATIONS, clock).await?;
         recompute_provisional(&rt).await?;
-        let subjects = rt.bus.subjects.clone();
         let handler = consume::Decisions {
             catalogue: rt.catalogue.clone(),
             calendar: rt.calendar.clone(),
             outbox: rt.outbox.clone(),
         };
-        // Decisions reach the disclosure service as one of their receivers (bus::routes), so a
-        // decision the broker loses is re-sent until it is here. Each event stands alone, so
-        // no order is kept.
-        let brigade = ConsumerSpec {
-            durable: "disclosure-from-brigade".into(),
-            stream: rt.bus.stream_name("brigade"),
-            filter_subjects: vec![
-                subjects.filter(Source::Brigade, "case_concluded", "*"),
-                subjects.filter(Source::Brigade, "decision_changed", "*"),
-            ],
-            ordered: false,
-        };
-        rt.consume(brigade, handler.clone());
-        let county = ConsumerSpec {
-            durable: "disclosure-from-county".into(),
-            stream: rt.bus.stream_name("county"),
-            filter_subjects: vec![
-                subjects.filter(Source::County, "referral_concluded", "*"),
-                subjects.filter(Source::County, "entrusted_decision_recorded", "*"),
-                subjects.filter(Source::County, "decision_changed", "*"),
-                subjects.filter(Source::County, "entrusted_decision_changed", "*"),
-            ],
-            ordered: false,
-        };
-        rt.consume(county, handler);
+        // Decisions reach the disclosure service as one of their receivers, so a decision the
+        // broker loses is re-sent until it is here. Each event stands alone, so no order is
+        // kept.
+        rt.consume::<inbound::FromBrigade, _>(handler.clone());
+        rt.consume::<inbound::FromCounty, _>(handler);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

@@ -3,7 +3,10 @@
 //! first value kept, so the same rows come out whatever order the events arrive in.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, decode_payload};
+use liandong_bus::{Handler, HandlerError};
+use liandong_topology::inbound::readmodel::{
+    FromBoard, FromBrigade, FromCounty, FromDisclosure, FromReview,
+};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_store::Tx;
@@ -55,18 +58,35 @@ fn path_name(p: i32) -> &'static str {
     }
 }
 
-impl Handler for Figures {
+/// Counts what changes the figures and bumps the figures' version in the same transaction.
+async fn counted(tx: &mut Tx, changed: bool) -> Result<(), HandlerError> {
+    if changed {
+        with_tx!(tx, |c| sqlx::query(
+            "UPDATE rm_version SET version = version + 1 WHERE id = 1"
+        )
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// The time the fact happened at its source; the figures never use arrival times.
+fn occurred(env: &ev::Envelope, now: DateTime<Utc>) -> DateTime<Utc> {
+    from_ts(env.occurred_at.as_ref()).unwrap_or(now)
+}
+
+impl Handler<FromBrigade> for Figures {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromBrigade,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        // The time the fact happened at its source; the figures never use arrival times.
-        let at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
-        match env.event_type.as_str() {
-            "brigade.referral_dispatched" => {
-                let e: ev::ReferralDispatched = decode_payload(env)?;
+        let at = occurred(env, now);
+        match event {
+            FromBrigade::ReferralDispatched(e) => {
                 let facts = e.facts.unwrap_or_default();
                 let item = Item {
                     id: &e.referral_id,
@@ -90,8 +110,7 @@ impl Handler for Figures {
                 )
                 .await?;
             }
-            "brigade.case_reported" => {
-                let e: ev::CaseReported = decode_payload(env)?;
+            FromBrigade::CaseReported(e) => {
                 let seen = from_ts(e.found_at.as_ref()).unwrap_or(at);
                 case(
                     tx,
@@ -104,13 +123,11 @@ impl Handler for Figures {
                 )
                 .await?;
             }
-            "brigade.referral_withdrawn" => {
-                let e: ev::ReferralWithdrawn = decode_payload(env)?;
+            FromBrigade::ReferralWithdrawn(e) => {
                 let item = referral_item(&e.referral_id, &e.case_id, env);
                 step(tx, &item, Column::Withdrawn, at).await?;
             }
-            "brigade.joint_submitted" => {
-                let e: ev::JointSubmitted = decode_payload(env)?;
+            FromBrigade::JointSubmitted(e) => {
                 let facts = e.facts.unwrap_or_default();
                 let seen = from_ts(facts.found_at.as_ref()).unwrap_or(at);
                 case(
@@ -124,51 +141,41 @@ impl Handler for Figures {
                 )
                 .await?;
             }
-            "brigade.case_concluded" => {
-                let e: ev::CaseConcluded = decode_payload(env)?;
+            FromBrigade::CaseConcluded(e) => {
                 case(tx, &e.case_id, &env.town, "in_scope", "", &e.matters, at).await?;
                 decision(tx, env, &e.case_id, "", e.outcome.as_ref(), at).await?;
             }
-            // A changed decision: the town's, a department's on a referral, or a joint-case
-            // lead's entrusted one. The replaced decision stops counting; an amendment counts.
-            "brigade.decision_changed"
-            | "county.decision_changed"
-            | "county.entrusted_decision_changed" => {
-                let e: ev::DecisionChanged = decode_payload(env)?;
-                let replaced = with_tx!(tx, |c| sqlx::query(
-                    "UPDATE rm_decisions SET replaced = TRUE WHERE event_id = $1"
-                )
-                .bind(&e.superseded_event_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-                if replaced == 0 {
-                    // The replaced decision's event may still be on its way (no order kept).
-                    return Err(HandlerError::Retry(format!(
-                        "the decision {} has not arrived yet",
-                        e.superseded_event_id
-                    )));
-                }
-                if e.change == "amend" {
-                    // A department's decision is counted under it, as when it was first made.
-                    let department = if env.source == "county" {
-                        env.department.as_str()
-                    } else {
-                        ""
-                    };
-                    decision(tx, env, &e.case_id, department, e.outcome.as_ref(), at).await?;
-                }
-            }
-            "brigade.review_requested" | "county.review_requested" => {
-                let e: ev::ReviewRequested = decode_payload(env)?;
+            FromBrigade::DecisionChanged(e) => decision_changed(tx, env, e, at).await?,
+            FromBrigade::ReviewRequested(e) => {
                 review(tx, &e.review_id, e.round, env, "requested_at", at).await?;
             }
-            "review.review_approved" | "review.review_returned" | "review.crime_transfer_found" => {
-                let e: ev::ReviewDecided = decode_payload(env)?;
-                review(tx, &e.review_id, e.round, env, "answered_at", at).await?;
-            }
-            "board.task_assigned" => {
-                let e: ev::TaskAssigned = decode_payload(env)?;
+            FromBrigade::ObligationOverdue(e) => escalation(tx, env, e, at).await?,
+            FromBrigade::CallbackRecorded(e) => callback(tx, env, e, at).await?,
+            // Not a figure of the dashboard: the handover's own step, a joint case's execution,
+            // an officer's certificate, the town's patrols and persuasions (the board counts
+            // those for the year), and a late case finally decided (its escalation stands).
+            FromBrigade::CaseHandedOver(_)
+            | FromBrigade::JointExecuted(_)
+            | FromBrigade::OfficerCertificateChanged(_)
+            | FromBrigade::PatrolRecorded(_)
+            | FromBrigade::PersuasionRecorded(_)
+            | FromBrigade::ObligationMet(_) => return Ok(()),
+        }
+        counted(tx, true).await
+    }
+}
+
+impl Handler<FromBoard> for Figures {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        event: FromBoard,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let at = occurred(env, now);
+        match event {
+            FromBoard::TaskAssigned(e) => {
                 let item = Item {
                     id: &e.task_id,
                     kind: "task",
@@ -179,29 +186,55 @@ impl Handler for Figures {
                 };
                 step(tx, &item, Column::Dispatched, at).await?;
             }
-            "county.referral_signed_for" => {
-                let e: ev::ReferralSignedFor = decode_payload(env)?;
+            FromBoard::ObligationOverdue(e) => escalation(tx, env, e, at).await?,
+            FromBoard::ExtensionGranted(e) => extension_granted(tx, e).await?,
+            // The meeting's rulings show through the tasks and results that follow them; a
+            // refused extension leaves the deadline as it was.
+            FromBoard::JointApproved(_)
+            | FromBoard::JointReclassified(_)
+            | FromBoard::JointSentBack(_)
+            | FromBoard::DisputeSettled(_)
+            | FromBoard::ExtensionRefused(_)
+            | FromBoard::ObligationMet(_) => return Ok(()),
+        }
+        counted(tx, true).await
+    }
+}
+
+impl Handler<FromCounty> for Figures {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        event: FromCounty,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let at = occurred(env, now);
+        match event {
+            FromCounty::DecisionChanged(e) | FromCounty::EntrustedDecisionChanged(e) => {
+                decision_changed(tx, env, e, at).await?;
+            }
+            FromCounty::ReviewRequested(e) => {
+                review(tx, &e.review_id, e.round, env, "requested_at", at).await?;
+            }
+            FromCounty::ReferralSignedFor(e) => {
                 let item = referral_item(&e.referral_id, &e.case_id, env);
                 step(tx, &item, Column::SignedFor, at).await?;
             }
-            "county.referral_accepted" => {
-                let e: ev::ReferralAccepted = decode_payload(env)?;
+            FromCounty::ReferralAccepted(e) => {
                 let item = referral_item(&e.referral_id, &e.case_id, env);
                 step(tx, &item, Column::Accepted, at).await?;
             }
-            "county.referral_returned" => {
-                let e: ev::ReferralReturned = decode_payload(env)?;
+            FromCounty::ReferralReturned(e) => {
                 let item = referral_item(&e.referral_id, &e.case_id, env);
                 step(tx, &item, Column::Returned, at).await?;
             }
-            "county.referral_concluded" => {
-                let e: ev::ReferralConcluded = decode_payload(env)?;
+            FromCounty::ReferralConcluded(e) => {
                 let item = referral_item(&e.referral_id, &e.case_id, env);
                 step(tx, &item, Column::Concluded, at).await?;
                 decision(tx, env, &e.case_id, &env.department, e.outcome.as_ref(), at).await?;
             }
-            "county.entrusted_decision_recorded" => {
-                let e: ev::EntrustedDecisionRecorded = decode_payload(env)?;
+            FromCounty::EntrustedDecisionRecorded(e) => {
                 let item = task_item(&e.task_id, &e.case_id, env);
                 step(tx, &item, Column::Concluded, at).await?;
                 decision(
@@ -214,108 +247,186 @@ impl Handler for Figures {
                 )
                 .await?;
             }
-            "county.task_completed" => {
-                let e: ev::TaskCompleted = decode_payload(env)?;
+            FromCounty::TaskCompleted(e) => {
                 let item = task_item(&e.task_id, &e.case_id, env);
                 step(tx, &item, Column::Concluded, at).await?;
             }
-            "county.obligation_overdue"
-            | "brigade.obligation_overdue"
-            | "board.obligation_overdue" => {
-                let e: ev::ObligationOverdue = decode_payload(env)?;
-                let deadline = from_ts(e.deadline.as_ref());
-                with_tx!(tx, |c| {
-                    sqlx::query(
-                    "INSERT INTO rm_escalations (obligation_id, level, kind, town, department, case_id, \
-                     referral_id, deadline, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (obligation_id, level) DO NOTHING"
-                )
-                .bind(&e.obligation_id)
-                .bind(i64::from(e.level))
-                .bind(&e.kind)
-                .bind(&env.town)
-                .bind(&e.department)
-                .bind(&e.case_id)
-                .bind(&e.referral_id)
-                .bind(deadline)
-                .bind(at)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
-                })?;
-            }
-            "county.extension_requested" => {
-                let e: ev::ExtensionRequested = decode_payload(env)?;
-                with_tx!(tx, |c| {
-                    sqlx::query(
-                    "INSERT INTO rm_extensions (request_id, obligation_id, kind, case_id, referral_id, department) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id) DO UPDATE SET \
-                     kind = excluded.kind, referral_id = excluded.referral_id"
-                )
-                .bind(&e.request_id)
-                .bind(&e.obligation_id)
-                .bind(&e.kind)
-                .bind(&e.case_id)
-                .bind(&e.referral_id)
-                .bind(&e.department)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
-                })?;
-            }
-            "board.extension_granted" => {
-                let e: ev::ExtensionDecided = decode_payload(env)?;
-                let new_deadline = from_ts(e.new_deadline.as_ref());
-                with_tx!(tx, |c| {
-                    sqlx::query(
-                    "INSERT INTO rm_extensions (request_id, obligation_id, case_id, department, new_deadline) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO UPDATE SET \
-                     new_deadline = excluded.new_deadline"
-                )
-                .bind(&e.request_id)
-                .bind(&e.obligation_id)
-                .bind(&e.case_id)
-                .bind(&e.department)
-                .bind(new_deadline)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
-                })?;
-            }
-            "brigade.callback_recorded" => {
-                let e: ev::CallbackRecorded = decode_payload(env)?;
-                let called_at = from_ts(e.called_at.as_ref()).unwrap_or(at);
-                with_tx!(tx, |c| {
-                    sqlx::query(
-                    "INSERT INTO rm_callbacks (callback_id, town, case_id, satisfaction, reopened, called_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (callback_id) DO NOTHING"
-                )
-                .bind(&e.callback_id)
-                .bind(&env.town)
-                .bind(&e.case_id)
-                .bind(&e.satisfaction)
-                .bind(e.reopened)
-                .bind(called_at)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
-                })?;
-            }
-            "disclosure.disclosure_status_changed" => {
-                let e: ev::DisclosureStatusChanged = decode_payload(env)?;
-                disclosure(tx, env, &e).await?;
-            }
-            // Everything else on the streams changes no figure.
-            _ => return Ok(()),
+            FromCounty::ObligationOverdue(e) => escalation(tx, env, e, at).await?,
+            FromCounty::ExtensionRequested(e) => extension_requested(tx, e).await?,
+            // Not a figure: the step of a referral the dashboard times from its dispatch, the
+            // handover's answers, certificates, and a late step finally taken.
+            FromCounty::ReferralAssigned(_)
+            | FromCounty::CaseHandoverReceived(_)
+            | FromCounty::CaseHandoverRefused(_)
+            | FromCounty::OfficerCertificateChanged(_)
+            | FromCounty::ObligationMet(_) => return Ok(()),
         }
-        with_tx!(tx, |c| sqlx::query(
-            "UPDATE rm_version SET version = version + 1 WHERE id = 1"
-        )
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(())
+        counted(tx, true).await
     }
+}
+
+impl Handler<FromReview> for Figures {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        event: FromReview,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let at = occurred(env, now);
+        match event {
+            FromReview::ReviewApproved(e)
+            | FromReview::ReviewReturned(e)
+            | FromReview::CrimeTransferFound(e) => {
+                review(tx, &e.review_id, e.round, env, "answered_at", at).await?;
+            }
+        }
+        counted(tx, true).await
+    }
+}
+
+impl Handler<FromDisclosure> for Figures {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        event: FromDisclosure,
+        _now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        match event {
+            FromDisclosure::DisclosureStatusChanged(e) => disclosure(tx, env, &e).await?,
+        }
+        counted(tx, true).await
+    }
+}
+
+/// A changed decision: the town's, a department's on a referral, or a joint-case lead's
+/// entrusted one. The replaced decision stops counting; an amendment counts.
+async fn decision_changed(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::DecisionChanged,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let replaced = with_tx!(tx, |c| sqlx::query(
+        "UPDATE rm_decisions SET replaced = TRUE WHERE event_id = $1"
+    )
+    .bind(&e.superseded_event_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if replaced == 0 {
+        // The replaced decision's event may still be on its way (no order kept).
+        return Err(HandlerError::Retry(format!(
+            "the decision {} has not arrived yet",
+            e.superseded_event_id
+        )));
+    }
+    if e.change == "amend" {
+        // A department's decision is counted under it, as when it was first made.
+        let department = if env.source == "county" {
+            env.department.as_str()
+        } else {
+            ""
+        };
+        decision(tx, env, &e.case_id, department, e.outcome.as_ref(), at).await?;
+    }
+    Ok(())
+}
+
+/// A clock's escalation, from any of the three services that keep clocks.
+async fn escalation(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::ObligationOverdue,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let deadline = from_ts(e.deadline.as_ref());
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO rm_escalations (obligation_id, level, kind, town, department, case_id, \
+         referral_id, deadline, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (obligation_id, level) DO NOTHING"
+    )
+    .bind(&e.obligation_id)
+    .bind(i64::from(e.level))
+    .bind(&e.kind)
+    .bind(&env.town)
+    .bind(&e.department)
+    .bind(&e.case_id)
+    .bind(&e.referral_id)
+    .bind(deadline)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+async fn extension_requested(tx: &mut Tx, e: ev::ExtensionRequested) -> Result<(), HandlerError> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO rm_extensions (request_id, obligation_id, kind, case_id, referral_id, department) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id) DO UPDATE SET \
+         kind = excluded.kind, referral_id = excluded.referral_id"
+    )
+    .bind(&e.request_id)
+    .bind(&e.obligation_id)
+    .bind(&e.kind)
+    .bind(&e.case_id)
+    .bind(&e.referral_id)
+    .bind(&e.department)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+async fn extension_granted(tx: &mut Tx, e: ev::ExtensionDecided) -> Result<(), HandlerError> {
+    let new_deadline = from_ts(e.new_deadline.as_ref());
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO rm_extensions (request_id, obligation_id, case_id, department, new_deadline) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO UPDATE SET \
+         new_deadline = excluded.new_deadline"
+    )
+    .bind(&e.request_id)
+    .bind(&e.obligation_id)
+    .bind(&e.case_id)
+    .bind(&e.department)
+    .bind(new_deadline)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+async fn callback(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::CallbackRecorded,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let called_at = from_ts(e.called_at.as_ref()).unwrap_or(at);
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO rm_callbacks (callback_id, town, case_id, satisfaction, reopened, called_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (callback_id) DO NOTHING"
+    )
+    .bind(&e.callback_id)
+    .bind(&env.town)
+    .bind(&e.case_id)
+    .bind(&e.satisfaction)
+    .bind(e.reopened)
+    .bind(called_at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
 }
 
 fn referral_item<'a>(id: &'a str, case_id: &'a str, env: &'a ev::Envelope) -> Item<'a> {

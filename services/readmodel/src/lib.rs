@@ -9,7 +9,7 @@ mod consume;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_bus::{ConsumerSpec, Source};
+use liandong_topology::{Service, inbound::readmodel as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::readmodel::v1::dashboard_service_server::DashboardServiceServer;
@@ -34,15 +34,6 @@ pub const SERVICE_NAME: &str = "liandong.readmodel.v1.DashboardService";
 /// The name it connects, stores and dead-letters under.
 pub const NAME: &str = "readmodel";
 
-/// The streams it reads: every source that publishes facts the figures count.
-const OBSERVED: [Source; 5] = [
-    Source::Brigade,
-    Source::Board,
-    Source::County,
-    Source::Review,
-    Source::Disclosure,
-];
-
 /// The read model, built and bound, ready to run.
 pub struct Application {
     rt: Runtime,
@@ -54,19 +45,15 @@ impl Application {
     /// the gRPC port.
     pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let addr = cfg.readmodel_addr;
-        let mut rt = Runtime::start_observer(cfg, NAME, &MIGRATIONS, clock).await?;
-        // One durable per stream with the source's whole wildcard: every event type, present
-        // and future, reaches the handler, which skips what changes no figure. No order is
-        // kept: the handler's writes do not depend on it.
-        for source in OBSERVED {
-            let spec = ConsumerSpec {
-                durable: format!("{NAME}-from-{source}"),
-                stream: rt.bus.stream_name(source.as_str()),
-                filter_subjects: vec![rt.bus.subjects.source_wildcard(source)],
-                ordered: false,
-            };
-            rt.consume(spec, consume::Figures);
-        }
+        let mut rt = Runtime::start(cfg, Service::Readmodel, MIGRATIONS, clock).await?;
+        // One durable per stream with the source's whole wildcard: every event type reaches
+        // a handler that matches each one, and skips what changes no figure. No order is kept:
+        // the handlers' writes do not depend on it.
+        rt.consume::<inbound::FromBrigade, _>(consume::Figures);
+        rt.consume::<inbound::FromBoard, _>(consume::Figures);
+        rt.consume::<inbound::FromCounty, _>(consume::Figures);
+        rt.consume::<inbound::FromReview, _>(consume::Figures);
+        rt.consume::<inbound::FromDisclosure, _>(consume::Figures);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

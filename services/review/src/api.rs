@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use liandong_bus::{NewEvent, Outbox};
+use liandong_topology::AnyEvent;
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::calendar::Calendar;
@@ -284,10 +285,18 @@ impl Api {
         row.status = next.as_str().into();
         row.updated_at = now;
         store::upsert_review(&mut tx, &row).await?;
-        let event_type = match next {
-            ReviewStatus::Approved => "review_approved",
-            ReviewStatus::Returned => "review_returned",
-            _ => "crime_transfer_found",
+        let decided = ev::ReviewDecided {
+            review_id: row.review_id.clone(),
+            case_id: row.case_id.clone(),
+            round: row.round as u32,
+            status: next.as_str().into(),
+            answers: answers_to_pb(&round.answers),
+            note: round.note.clone(),
+        };
+        let event = match next {
+            ReviewStatus::Approved => AnyEvent::ReviewReviewApproved(decided),
+            ReviewStatus::Returned => AnyEvent::ReviewReviewReturned(decided),
+            _ => AnyEvent::ReviewCrimeTransferFound(decided),
         };
         let department = (!row.department.is_empty()).then_some(row.department.as_str());
         // The deciding agency waits for the answer: re-sent until its receipt comes back.
@@ -296,21 +305,13 @@ impl Api {
                 &mut tx,
                 now,
                 NewEvent {
-                    event_type,
                     town: &row.town,
                     department,
                     aggregate_id: &row.review_id,
                     actor: Some(actor_to_event(actor)),
                     causation_id: None,
                 },
-                &ev::ReviewDecided {
-                    review_id: row.review_id.clone(),
-                    case_id: row.case_id.clone(),
-                    round: row.round as u32,
-                    status: next.as_str().into(),
-                    answers: answers_to_pb(&round.answers),
-                    note: round.note.clone(),
-                },
+                event,
             )
             .await?;
         tx.commit().await?;

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, decode_payload};
+use liandong_bus::{Handler, HandlerError};
+use liandong_topology::inbound::review::{FromBrigade, FromCounty};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::review::{REVIEW_WORKING_DAYS, ReviewStatus};
 use liandong_proto::events::v1 as ev;
@@ -20,40 +21,58 @@ pub struct Events {
     pub calendar: Arc<Calendar>,
 }
 
-impl Handler for Events {
+impl Handler<FromBrigade> for Events {
     async fn handle(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
+        event: FromBrigade,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        match env.event_type.as_str() {
-            "brigade.officer_certificate_changed" | "county.officer_certificate_changed" => {
-                let e: ev::OfficerCertificateChanged = decode_payload(env)?;
-                let c = e.certificate.unwrap_or_default();
-                store::upsert_certificate(
-                    tx,
-                    &CertRow {
-                        agency: e.agency,
-                        officer: c.officer,
-                        certificate_no: c.certificate_no,
-                        issuing_authority: c.issuing_authority,
-                        valid_from: c.valid_from,
-                        valid_until: c.valid_until,
-                        status: c.status,
-                        updated_at: now,
-                    },
-                )
-                .await?;
-                Ok(())
-            }
-            "brigade.review_requested" | "county.review_requested" => {
-                let e: ev::ReviewRequested = decode_payload(env)?;
-                self.requested(tx, env, e, now).await
-            }
-            _ => Ok(()),
+        match event {
+            FromBrigade::OfficerCertificateChanged(e) => certificate_changed(tx, e, now).await,
+            FromBrigade::ReviewRequested(e) => self.requested(tx, env, e, now).await,
         }
     }
+}
+
+impl Handler<FromCounty> for Events {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        event: FromCounty,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        match event {
+            FromCounty::OfficerCertificateChanged(e) => certificate_changed(tx, e, now).await,
+            FromCounty::ReviewRequested(e) => self.requested(tx, env, e, now).await,
+        }
+    }
+}
+
+/// Keeps the copy of an agency's registry that the qualification check reads.
+async fn certificate_changed(
+    tx: &mut Tx,
+    e: ev::OfficerCertificateChanged,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let c = e.certificate.unwrap_or_default();
+    store::upsert_certificate(
+        tx,
+        &CertRow {
+            agency: e.agency,
+            officer: c.officer,
+            certificate_no: c.certificate_no,
+            issuing_authority: c.issuing_authority,
+            valid_from: c.valid_from,
+            valid_until: c.valid_until,
+            status: c.status,
+            updated_at: now,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 impl Events {

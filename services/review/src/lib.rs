@@ -9,7 +9,7 @@ mod store;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_bus::{ConsumerSpec, Source};
+use liandong_topology::{Service, inbound::review as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::review::v1::review_service_server::ReviewServiceServer;
@@ -45,37 +45,14 @@ impl Application {
     /// Opens the store, connects the bus, starts the consumers, and binds the gRPC port.
     pub async fn build(cfg: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let addr = cfg.review_addr;
-        let mut rt = Runtime::start(cfg, Source::Review, &MIGRATIONS, clock).await?;
+        let mut rt = Runtime::start(cfg, Service::Review, MIGRATIONS, clock).await?;
         recompute_due_dates(&rt).await?;
-        let subjects = rt.bus.subjects.clone();
-        // The brigades' review requests and their registries' changes. Ordered: a review's
-        // aggregate (`review:<case id>`) and an officer's (`officer:<agency>:<officer>`) have
-        // no other events, so every event of each arrives here.
-        let brigade = ConsumerSpec {
-            durable: "review-from-brigade".into(),
-            stream: rt.bus.stream_name("brigade"),
-            filter_subjects: vec![
-                subjects.filter(Source::Brigade, "review_requested", "*"),
-                subjects.filter(Source::Brigade, "officer_certificate_changed", "*"),
-            ],
-            ordered: true,
-        };
-        // The departments' review requests (`county.review_requested.<town>.<department>`) and
-        // their registries (`county.officer_certificate_changed._.<department>`).
-        let county = ConsumerSpec {
-            durable: "review-from-county".into(),
-            stream: rt.bus.stream_name("county"),
-            filter_subjects: vec![
-                subjects.filter(Source::County, "review_requested", "*"),
-                subjects.filter(Source::County, "officer_certificate_changed", "*"),
-            ],
-            ordered: true,
-        };
+        // The brigades' and the departments' review requests and their registries' changes.
         let handler = consume::Events {
             calendar: rt.calendar.clone(),
         };
-        rt.consume(brigade, handler.clone());
-        rt.consume(county, handler);
+        rt.consume::<inbound::FromBrigade, _>(handler.clone());
+        rt.consume::<inbound::FromCounty, _>(handler);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         Ok(Application { rt, listener })
     }

@@ -1,6 +1,6 @@
 //! The subject scheme, written once: `<root>.v1.<source>.<event>.<town>[.<department>]`.
 
-use liandong_topology::Source;
+use crate::Source;
 
 /// Builds every subject of the hub under one root (`liandong` in production; a unique root
 /// per test run, so runs never see each other's messages).
