@@ -5,6 +5,8 @@
 //! backend. Placeholders are `$1, $2, …`, which both backends accept.
 #![forbid(unsafe_code)]
 
+pub mod typed;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
