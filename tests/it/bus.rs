@@ -13,11 +13,11 @@ use liandong_bus::{
 };
 use liandong_config::clock::{SharedClock, SystemClock};
 use liandong_proto::events::v1::{Envelope, ReferralDispatched, ReferralReturned};
-use liandong_topology::AnyEvent;
 use liandong_proto::time::to_ts;
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 use liandong_tests::{Backend, TestEnv, eventually, on_each_backend, unique};
+use liandong_topology::AnyEvent;
 use prost::Message;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;

@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use liandong_bus::{NewEvent, Outbox, Source, Subjects};
-use liandong_topology::AnyEvent;
 use liandong_config::clock::micros;
 use liandong_proto::events::v1::{Envelope, ReferralDispatched};
 use liandong_proto::time::from_ts;
 use liandong_store::with_db;
 use liandong_store::{Db, Tx};
 use liandong_tests::{Backend, TestEnv, on_each_backend};
+use liandong_topology::AnyEvent;
 use prost::Message;
 
 on_each_backend!(

@@ -119,12 +119,10 @@ impl<E: Inbound, H: Handler<E>> Apply for Typed<E, H> {
             ))
         })?;
         let department = Some(env.department.as_str());
-        Ok(
-            match E::CONSUMER.taken(kind, department) {
-                Some(t) => Route::Apply { ordered: t.ordered },
-                None => Route::Skip,
-            },
-        )
+        Ok(match E::CONSUMER.taken(kind, department) {
+            Some(t) => Route::Apply { ordered: t.ordered },
+            None => Route::Skip,
+        })
     }
 
     async fn apply(
@@ -224,9 +222,14 @@ impl Consumer {
         &self,
     ) -> Result<jetstream::consumer::Consumer<pull::Config>, super::BusError> {
         if self.bus.cfg.provisioned {
-            let stream = self.bus.js.get_stream(&self.spec.stream).await.map_err(|e| {
-                super::BusError::JetStream(format!("stream {}: {e}", self.spec.stream))
-            })?;
+            let stream = self
+                .bus
+                .js
+                .get_stream(&self.spec.stream)
+                .await
+                .map_err(|e| {
+                    super::BusError::JetStream(format!("stream {}: {e}", self.spec.stream))
+                })?;
             return stream.get_consumer(&self.spec.durable).await.map_err(|e| {
                 super::BusError::JetStream(format!(
                     "consumer {} is not provisioned (run `liandong nats provision`): {e}",

@@ -99,7 +99,9 @@ impl Outbox {
         }
         let to_department = ev.department.is_some_and(|d| !d.is_empty());
         match (kind.address(), to_department) {
-            (Address::Town, true) => return Err(refuse("it is addressed to the town (`_`)".into())),
+            (Address::Town, true) => {
+                return Err(refuse("it is addressed to the town (`_`)".into()));
+            }
             (Address::Department, false) => {
                 return Err(refuse("it is addressed to a department".into()));
             }

@@ -508,7 +508,7 @@ impl Keyring {
                     toml::to_string(&RegistryFile {
                         keys: vec![signer.registry_entry()]
                     })
-                    .unwrap_or_default()
+                    .expect("a registry entry serialises as TOML")
                 ),
             }),
         }

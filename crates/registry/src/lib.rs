@@ -14,12 +14,12 @@ use liandong_proto::events::v1 as ev;
 use uuid::Uuid;
 
 use liandong_bus::{NewEvent, Outbox};
-use liandong_topology::AnyEvent;
 use liandong_config::clock::SharedClock;
 use liandong_grpc::{ApiError, actor_label, actor_to_event};
 use liandong_proto::time::to_ts;
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
+use liandong_topology::AnyEvent;
 
 /// Whose registry: the agency code is a town's or a department's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

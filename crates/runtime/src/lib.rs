@@ -15,10 +15,10 @@ use tokio_util::sync::CancellationToken;
 use liandong_bus::{
     Apply, Bus, Consumer, ConsumerSpec, Handler, Outbox, ReceiptHandler, Relay, Source, Typed,
 };
-use liandong_topology::{ConsumerDecl, Inbound, Service};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_store::{Db, Migrations};
+use liandong_topology::{ConsumerDecl, Inbound, Service};
 
 /// Reads the catalogue named in the configuration, or the shipped default.
 pub fn load_catalogue(cfg: &Config) -> anyhow::Result<Catalogue> {

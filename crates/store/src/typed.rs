@@ -158,6 +158,9 @@ mod tests {
         assert_eq!(ok.0, ["a", "b"]);
         assert_eq!(ok.text(), r#"["a","b"]"#);
         let bad = Json::<Vec<String>>::try_from("[\"a\"".to_owned()).unwrap_err();
-        assert!(bad.to_string().starts_with("not a alloc::vec::Vec"), "{bad}");
+        assert!(
+            bad.to_string().starts_with("not a alloc::vec::Vec"),
+            "{bad}"
+        );
     }
 }

@@ -142,12 +142,7 @@ pub fn subject_table() -> String {
     let mut out = String::from(
         "| subject `<root>.v1.…` | aggregate | receivers | meaning |\n|---|---|---|---|\n",
     );
-    let names = |v: &[Service]| {
-        v.iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let names = |v: &[Service]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
     for k in EventKind::ALL {
         let (subject, receivers) = match k.address() {
             Address::Town => (
@@ -232,7 +227,11 @@ mod tests {
             let c = ConsumerDecl::of(svc)
                 .find(|c| c.source == src)
                 .expect("a consumer");
-            c.takes.iter().find(|t| t.kind == kind).expect("taken").ordered
+            c.takes
+                .iter()
+                .find(|t| t.kind == kind)
+                .expect("taken")
+                .ordered
         };
         // The brigade takes every step of a referral: in order.
         assert!(takes(

@@ -57,7 +57,10 @@ pub fn policies(root: &str, prefix: &str) -> Vec<Policy> {
             let name = service.as_str();
             // What a bound stream or consumer answers: settings and counts, never messages.
             for s in Source::ALL {
-                publish.push(format!("$JS.API.STREAM.INFO.{}", stream_name(prefix, s.as_str())));
+                publish.push(format!(
+                    "$JS.API.STREAM.INFO.{}",
+                    stream_name(prefix, s.as_str())
+                ));
             }
             for s in ["receipts", "dlq"] {
                 publish.push(format!("$JS.API.STREAM.INFO.{}", stream_name(prefix, s)));
@@ -98,8 +101,7 @@ impl std::error::Error for UsersError {}
 
 fn token(what: &str, s: &str) -> Result<(), UsersError> {
     let ok = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ok {
         Ok(())
@@ -232,7 +234,10 @@ mod tests {
             .iter()
             .map(|s| (s.as_str().to_owned(), "secret".to_owned()))
             .collect();
-        assert!(authorization("t", "P_", &passwords).is_err(), "admin has none");
+        assert!(
+            authorization("t", "P_", &passwords).is_err(),
+            "admin has none"
+        );
         passwords.insert("admin".into(), "a\"b".into());
         assert!(authorization("t", "P_", &passwords).is_err());
         passwords.insert("admin".into(), "root".into());

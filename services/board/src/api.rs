@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use liandong_topology::AnyEvent;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
@@ -17,6 +16,7 @@ use liandong_proto::board::v1::{self as pb, board_service_server::BoardService};
 use liandong_proto::events::v1 as ev;
 use liandong_runtime::Runtime;
 use liandong_store::{Db, Tx};
+use liandong_topology::AnyEvent;
 use prost::Message;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;

@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError};
-use liandong_topology::inbound::board::{FromBrigade, FromCounty};
 use liandong_domain::state::{DisputeStatus, JointAction, JointStatus};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_store::Tx;
+use liandong_topology::inbound::board::{FromBrigade, FromCounty};
 use prost::Message;
 
 use crate::convert::{ItemKind, json_list, to_json};
@@ -472,45 +472,19 @@ mod tests {
             apply(&db, brigade(), executed()).await,
             Err(HandlerError::Retry(_))
         ));
-        apply(
-            &db,
-            county(2),
-            completed("forestry"),
-        )
-        .await
-        .unwrap();
-        apply(
-            &db,
-            county(2),
-            completed("forestry"),
-        )
-        .await
-        .unwrap();
+        apply(&db, county(2), completed("forestry")).await.unwrap();
+        apply(&db, county(2), completed("forestry")).await.unwrap();
         assert!(matches!(
-            apply(
-                &db,
-                county(2),
-                completed("urban_management")
-            )
-            .await,
+            apply(&db, county(2), completed("urban_management")).await,
             Err(HandlerError::Reject(_))
         ));
         assert!(matches!(
-            apply(
-                &db,
-                county(2),
-                decided("forestry")
-            )
-            .await,
+            apply(&db, county(2), decided("forestry")).await,
             Err(HandlerError::Reject(_))
         ));
-        apply(
-            &db,
-            county(2),
-            decided("natural_resources"),
-        )
-        .await
-        .unwrap();
+        apply(&db, county(2), decided("natural_resources"))
+            .await
+            .unwrap();
         let row = item(&db, &item_id).await;
         assert_eq!(row.status, "decided");
         assert_eq!(row.completed_by.as_deref(), Some(r#"["forestry"]"#));
@@ -542,7 +516,12 @@ mod tests {
             )
         };
         assert!(matches!(
-            apply(&db, county(2), changed("forestry", "amend", Some("warning"))).await,
+            apply(
+                &db,
+                county(2),
+                changed("forestry", "amend", Some("warning"))
+            )
+            .await,
             Err(HandlerError::Reject(_))
         ));
         apply(
@@ -585,13 +564,7 @@ mod tests {
             },
         );
         let item_id = format!("{TOWN}-{}", returned.event_id);
-        apply(
-            &db,
-            county(2),
-            returned,
-        )
-        .await
-        .unwrap();
+        apply(&db, county(2), returned).await.unwrap();
         let row = item(&db, &item_id).await;
         assert_eq!(
             (row.kind.as_str(), row.status.as_str()),

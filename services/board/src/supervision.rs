@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
-use liandong_topology::AnyEvent;
 use liandong_bus::{HandlerError, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
@@ -19,6 +18,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
+use liandong_topology::AnyEvent;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EntryRow {
@@ -268,9 +268,8 @@ pub(crate) async fn extension_requested(
     e: ev::ExtensionRequested,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let current = from_ts(e.current_deadline.as_ref()).ok_or_else(|| {
-        HandlerError::Reject("an extension request without its deadline".into())
-    })?;
+    let current = from_ts(e.current_deadline.as_ref())
+        .ok_or_else(|| HandlerError::Reject("an extension request without its deadline".into()))?;
     with_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO extension_requests (request_id, town, obligation_id, kind, case_id, referral_id, department, \

@@ -3,7 +3,6 @@
 //! are not cases and start no case flow.
 
 use chrono::{DateTime, Utc};
-use liandong_topology::AnyEvent;
 use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::ids::{TownCode, TownScopedId};
@@ -16,6 +15,7 @@ use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_store::{with_db, with_tx};
+use liandong_topology::AnyEvent;
 use uuid::Uuid;
 
 use crate::api::Api;

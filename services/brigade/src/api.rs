@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use liandong_topology::AnyEvent;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
@@ -18,6 +17,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_runtime::Runtime;
 use liandong_store::Db;
+use liandong_topology::AnyEvent;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 

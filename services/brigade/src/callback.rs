@@ -3,7 +3,6 @@
 //! an unsatisfied answer may reopen the case.
 
 use chrono::{DateTime, Utc};
-use liandong_topology::AnyEvent;
 use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::callback::{CallbackInput, after_callback, check_callback};
@@ -16,6 +15,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_store::Tx;
 use liandong_store::{with_db, with_tx};
+use liandong_topology::AnyEvent;
 use uuid::Uuid;
 
 use crate::api::Api;

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
-use liandong_topology::AnyEvent;
 use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::Calendar;
 use liandong_domain::state::CaseStatus;
@@ -19,6 +18,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
 use liandong_store::with_tx;
 use liandong_store::{Backend, Db, Tx};
+use liandong_topology::AnyEvent;
 use tokio_util::sync::CancellationToken;
 
 /// The obligation id of a case's 90 days.
@@ -196,12 +196,22 @@ impl Watcher {
             match &event {
                 Event::Overdue(p) => {
                     self.outbox
-                        .emit(&mut tx, now, new(), AnyEvent::BrigadeObligationOverdue(p.clone()))
+                        .emit(
+                            &mut tx,
+                            now,
+                            new(),
+                            AnyEvent::BrigadeObligationOverdue(p.clone()),
+                        )
                         .await?
                 }
                 Event::Met(p) => {
                     self.outbox
-                        .emit(&mut tx, now, new(), AnyEvent::BrigadeObligationMet(p.clone()))
+                        .emit(
+                            &mut tx,
+                            now,
+                            new(),
+                            AnyEvent::BrigadeObligationMet(p.clone()),
+                        )
                         .await?
                 }
             };

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError, Outbox};
-use liandong_topology::inbound::brigade::{FromBoard, FromCounty};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::state::CaseAction;
 use liandong_domain::state::CaseStatus;
 use liandong_proto::events::v1 as ev;
 use liandong_store::Tx;
+use liandong_topology::inbound::brigade::{FromBoard, FromCounty};
 use prost::Message;
 
 use crate::flow::{self, Cause};
@@ -309,22 +309,18 @@ impl Handler<FromCounty> for CountyEvents {
     ) -> Result<(), HandlerError> {
         let who = Who::of_event(env);
         let (referral_id, kind, detail, status) = match event {
-            FromCounty::ReferralSignedFor(e) => {
-                (
-                    e.referral_id,
-                    "referral_signed_for",
-                    format!("{} 签收", env.department),
-                    "signed_for",
-                )
-            }
-            FromCounty::ReferralAccepted(e) => {
-                (
-                    e.referral_id,
-                    "referral_accepted",
-                    format!("{} 受理", env.department),
-                    "accepted",
-                )
-            }
+            FromCounty::ReferralSignedFor(e) => (
+                e.referral_id,
+                "referral_signed_for",
+                format!("{} 签收", env.department),
+                "signed_for",
+            ),
+            FromCounty::ReferralAccepted(e) => (
+                e.referral_id,
+                "referral_accepted",
+                format!("{} 受理", env.department),
+                "accepted",
+            ),
             FromCounty::EntrustedDecisionRecorded(e) => {
                 return decision_recorded(tx, env, e, &who, now).await;
             }

@@ -2,13 +2,13 @@
 //! department, submitting it to the joint meeting, handing its file over.
 
 use chrono::{DateTime, Utc};
-use liandong_topology::AnyEvent;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::documents::DocKind;
 use liandong_domain::ids::{TownCode, TownScopedId};
 use liandong_proto::events::v1 as ev;
 use liandong_store::Tx;
+use liandong_topology::AnyEvent;
 use uuid::Uuid;
 
 use crate::convert::{facts, json_list};

@@ -1,7 +1,6 @@
 //! Handling a case after triage: assigning officers, recording steps, concluding in-scope
 //! cases, executing joint decisions, and reading the results departments sent back.
 
-use liandong_topology::AnyEvent;
 use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
@@ -15,6 +14,7 @@ use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
 use liandong_store::Tx;
+use liandong_topology::AnyEvent;
 use prost::Message;
 
 use crate::api::{Api, json};

@@ -4,8 +4,6 @@
 //! public security organs (行刑衔接).
 
 use chrono::{DateTime, Utc};
-use liandong_topology::inbound::brigade::FromReview;
-use liandong_topology::{AnyEvent, EventKind};
 use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
@@ -16,6 +14,8 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
 use liandong_store::Tx;
 use liandong_store::with_tx;
+use liandong_topology::inbound::brigade::FromReview;
+use liandong_topology::{AnyEvent, EventKind};
 use prost::Message;
 use uuid::Uuid;
 

@@ -21,12 +21,12 @@ mod store;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_topology::{Service, inbound::brigade as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::brigade::v1::brigade_service_server::BrigadeServiceServer;
 use liandong_runtime::Runtime;
 use liandong_store::Migrations;
+use liandong_topology::{Service, inbound::brigade as inbound};
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
-use liandong_topology::{AnyEvent, EventKind};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
@@ -17,6 +16,7 @@ use liandong_proto::time::to_ts;
 use liandong_record::{NewEntry, Who};
 use liandong_runtime::Runtime;
 use liandong_store::{Db, Tx};
+use liandong_topology::{AnyEvent, EventKind};
 use prost::Message;
 use tonic::{Request, Response, Status};
 

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use liandong_topology::AnyEvent;
 use liandong_bus::{HandlerError, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::{Calendar, Deadline};
@@ -17,6 +16,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_store::{Backend, Db, Tx};
 use liandong_store::{with_db, with_tx};
+use liandong_topology::AnyEvent;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::ReferralRow;
@@ -549,10 +549,24 @@ pub async fn check_once(
         match &event {
             Event::Overdue(p) => {
                 outbox
-                    .emit(&mut tx, now, new(), AnyEvent::CountyObligationOverdue(p.clone()))
+                    .emit(
+                        &mut tx,
+                        now,
+                        new(),
+                        AnyEvent::CountyObligationOverdue(p.clone()),
+                    )
                     .await?
             }
-            Event::Met(p) => outbox.emit(&mut tx, now, new(), AnyEvent::CountyObligationMet(p.clone())).await?,
+            Event::Met(p) => {
+                outbox
+                    .emit(
+                        &mut tx,
+                        now,
+                        new(),
+                        AnyEvent::CountyObligationMet(p.clone()),
+                    )
+                    .await?
+            }
         };
     }
     tx.commit().await?;

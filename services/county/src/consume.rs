@@ -3,9 +3,7 @@
 //! meeting's tasks reach their departments.
 
 use chrono::{DateTime, Utc};
-use liandong_topology::AnyEvent;
 use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
-use liandong_topology::inbound::county::{FromBoard, FromBrigade};
 use liandong_domain::state::{ReferralAction, ReferralStatus};
 use liandong_evidence::{EvidenceError, EvidenceStore, is_digest_ref};
 use liandong_grpc::event_actor_label;
@@ -14,6 +12,8 @@ use liandong_proto::time::from_ts;
 use liandong_record::{NewEntry, SYSTEM, Who};
 use liandong_store::Tx;
 use liandong_store::with_tx;
+use liandong_topology::AnyEvent;
+use liandong_topology::inbound::county::{FromBoard, FromBrigade};
 use prost::Message;
 
 use crate::convert::{handover_row, task_row};

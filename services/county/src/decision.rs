@@ -4,7 +4,6 @@
 //! the change in the case's record.
 
 use chrono::{DateTime, Utc};
-use liandong_topology::AnyEvent;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{Amendment, ChangeInput, DecisionChange, check_change};
@@ -17,6 +16,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_record::{NewEntry, Who};
 use liandong_store::Tx;
 use liandong_store::with_tx;
+use liandong_topology::AnyEvent;
 use prost::Message;
 
 use crate::api::Api;

@@ -14,8 +14,6 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
-use liandong_topology::inbound::county::FromReview;
-use liandong_topology::{AnyEvent, EventKind};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
 use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
@@ -27,6 +25,8 @@ use liandong_proto::time::to_ts;
 use liandong_record::{NewEntry, Who};
 use liandong_store::Tx;
 use liandong_store::with_tx;
+use liandong_topology::inbound::county::FromReview;
+use liandong_topology::{AnyEvent, EventKind};
 use prost::Message;
 use uuid::Uuid;
 
@@ -591,7 +591,12 @@ impl Handler<FromReview> for ReviewEvents {
                 };
                 let concluded_env = self
                     .outbox
-                    .emit(tx, now, ev_out(), AnyEvent::CountyReferralConcluded(payload))
+                    .emit(
+                        tx,
+                        now,
+                        ev_out(),
+                        AnyEvent::CountyReferralConcluded(payload),
+                    )
                     .await?;
                 crate::record::note_sent(tx, &concluded_env.event_id, held.as_ref()).await?;
                 crate::decision::set_decision_event(tx, &referral_id, &concluded_env.event_id)

@@ -17,12 +17,12 @@ mod tasks;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_topology::{Service, inbound::county as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::county::v1::county_service_server::CountyServiceServer;
 use liandong_runtime::Runtime;
 use liandong_store::Migrations;
+use liandong_topology::{Service, inbound::county as inbound};
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -1,7 +1,6 @@
 //! A department's joint-case tasks and handed-over case files: listing them, the lead's
 //! entrusted decision (受委托依法依规作出决定), and a cooperating department's completion.
 
-use liandong_topology::{AnyEvent, EventKind};
 use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
@@ -11,6 +10,7 @@ use liandong_domain::state::{TaskAction, TaskRole, TaskStatus};
 use liandong_grpc::{ApiError, actor_to_event_certified, page_size};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_topology::{AnyEvent, EventKind};
 use prost::Message;
 
 use crate::api::Api;

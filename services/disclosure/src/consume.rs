@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError, Outbox};
-use liandong_topology::inbound::disclosure::{FromBrigade, FromCounty};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision_change::{DecisionChange, public_reason};
@@ -17,6 +16,7 @@ use liandong_grpc::event_actor_label;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_store::Tx;
+use liandong_topology::inbound::disclosure::{FromBrigade, FromCounty};
 
 use crate::convert::to_json;
 use crate::store::{self, DisclosureRow};

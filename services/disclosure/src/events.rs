@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
-use liandong_topology::AnyEvent;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
 use liandong_store::Tx;
+use liandong_topology::AnyEvent;
 
 use crate::store::DisclosureRow;
 

@@ -11,13 +11,13 @@ mod store;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_topology::{Service, inbound::disclosure as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::disclosure::v1::disclosure_service_server::DisclosureServiceServer;
 use liandong_proto::disclosure::v1::public_disclosure_service_server::PublicDisclosureServiceServer;
 use liandong_runtime::Runtime;
 use liandong_store::Migrations;
+use liandong_topology::{Service, inbound::disclosure as inbound};
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

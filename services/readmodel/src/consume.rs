@@ -4,13 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError};
-use liandong_topology::inbound::readmodel::{
-    FromBoard, FromBrigade, FromCounty, FromDisclosure, FromReview,
-};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_store::Tx;
 use liandong_store::with_tx;
+use liandong_topology::inbound::readmodel::{
+    FromBoard, FromBrigade, FromCounty, FromDisclosure, FromReview,
+};
 
 /// Applies the brigade's, the board's, the county's and the review's events to the figures.
 #[derive(Clone)]
@@ -344,22 +344,22 @@ async fn escalation(
     let deadline = from_ts(e.deadline.as_ref());
     with_tx!(tx, |c| {
         sqlx::query(
-        "INSERT INTO rm_escalations (obligation_id, level, kind, town, department, case_id, \
+            "INSERT INTO rm_escalations (obligation_id, level, kind, town, department, case_id, \
          referral_id, deadline, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (obligation_id, level) DO NOTHING"
-    )
-    .bind(&e.obligation_id)
-    .bind(i64::from(e.level))
-    .bind(&e.kind)
-    .bind(&env.town)
-    .bind(&e.department)
-    .bind(&e.case_id)
-    .bind(&e.referral_id)
-    .bind(deadline)
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+         ON CONFLICT (obligation_id, level) DO NOTHING",
+        )
+        .bind(&e.obligation_id)
+        .bind(i64::from(e.level))
+        .bind(&e.kind)
+        .bind(&env.town)
+        .bind(&e.department)
+        .bind(&e.case_id)
+        .bind(&e.referral_id)
+        .bind(deadline)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }

@@ -9,12 +9,12 @@ mod consume;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_topology::{Service, inbound::readmodel as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::readmodel::v1::dashboard_service_server::DashboardServiceServer;
 use liandong_runtime::Runtime;
 use liandong_store::Migrations;
+use liandong_topology::{Service, inbound::readmodel as inbound};
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use liandong_bus::{NewEvent, Outbox};
-use liandong_topology::AnyEvent;
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::calendar::Calendar;
@@ -22,6 +21,7 @@ use liandong_proto::review::v1::{self as pb, review_service_server::ReviewServic
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_runtime::Runtime;
 use liandong_store::Db;
+use liandong_topology::AnyEvent;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 use tonic::{Request, Response, Status};

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError};
-use liandong_topology::inbound::review::{FromBrigade, FromCounty};
 use liandong_domain::calendar::Calendar;
 use liandong_domain::review::{REVIEW_WORKING_DAYS, ReviewStatus};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_store::Tx;
+use liandong_topology::inbound::review::{FromBrigade, FromCounty};
 use prost::Message;
 
 use crate::store::{self, CertRow, ReviewRow, RoundRow};

@@ -9,12 +9,12 @@ mod store;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use liandong_topology::{Service, inbound::review as inbound};
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
 use liandong_proto::review::v1::review_service_server::ReviewServiceServer;
 use liandong_runtime::Runtime;
 use liandong_store::Migrations;
+use liandong_topology::{Service, inbound::review as inbound};
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
