@@ -164,6 +164,9 @@ pub struct Matter {
     pub disclosure: DisclosureClass,
     /// An administrative adjudication (行政裁决) matter, shown on the public adjudication list.
     pub adjudication: bool,
+    /// The codes this matter had in earlier versions of the catalogue (a matter renamed by a
+    /// new version): a case recorded under an earlier code is still this matter.
+    pub formerly: Vec<MatterCode>,
 }
 
 impl Matter {
@@ -252,6 +255,19 @@ impl Catalogue {
             }
             matters.push(matter);
         }
+        // An earlier code names one matter only, and never a matter of this version.
+        let mut former = BTreeSet::new();
+        for (i, m) in matters.iter().enumerate() {
+            for (j, code) in m.formerly.iter().enumerate() {
+                if seen.contains(code) || !former.insert(code.clone()) {
+                    let ctx = Ctx::entry(file, "matter", Some(m.code.as_str()), i);
+                    return Err(ctx.err(
+                        &format!("formerly[{j}]"),
+                        format!("\"{code}\" is already a matter code of this catalogue"),
+                    ));
+                }
+            }
+        }
 
         Ok(Catalogue {
             version,
@@ -260,8 +276,12 @@ impl Catalogue {
         })
     }
 
+    /// The matter `code` names: its code in this version, or an earlier code of a renamed one.
     pub fn matter(&self, code: &MatterCode) -> Option<&Matter> {
-        self.matters.iter().find(|m| &m.code == code)
+        self.matters
+            .iter()
+            .find(|m| &m.code == code)
+            .or_else(|| self.matters.iter().find(|m| m.formerly.contains(code)))
     }
 
     pub fn department(&self, code: &DepartmentCode) -> Option<&Department> {
@@ -513,6 +533,7 @@ fn parse_matter(
             "adjudication",
             "legal_basis",
             "major",
+            "formerly",
         ],
         "",
     )?;
@@ -610,7 +631,31 @@ fn parse_matter(
         major,
         disclosure,
         adjudication: ctx.opt_bool(t, "adjudication", "adjudication")?,
+        formerly: parse_formerly(&ctx, t)?,
     })
+}
+
+/// The earlier codes of a renamed matter: a list of matter codes, none of them its own.
+fn parse_formerly(ctx: &Ctx<'_>, t: &Table) -> Result<Vec<MatterCode>, CatalogueError> {
+    let items = match t.get("formerly") {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(v) => {
+            return Err(ctx.err(
+                "formerly",
+                format!("must be an array of matter codes, found {}", v.type_str()),
+            ));
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("formerly[{i}]");
+        let Value::String(code) = item else {
+            return Err(ctx.err(&field, "must be a matter code"));
+        };
+        out.push(MatterCode::parse(code).map_err(|e| ctx.err(&field, e.to_string()))?);
+    }
+    Ok(out)
 }
 
 fn parse_legal_basis(ctx: &Ctx<'_>, t: &Table) -> Result<Vec<LegalBasis>, CatalogueError> {

@@ -39,15 +39,6 @@ impl DecisionChange {
     }
 }
 
-/// An amendment into a major decision, submitted for the legal review instead of taking
-/// effect at once (the decision in force stands meanwhile): why the decision is changed, and
-/// the event of the decision in force it would replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Amendment<'a> {
-    pub reason: &'a str,
-    pub superseded_event_id: &'a str,
-}
-
 /// Whether a new submission for the legal review is the next round of the `previous` review
 /// (`Some((was an amendment, its status))`) rather than a review of its own: a first decision's
 /// review goes on round by round; an amendment's is a review of its own, unless it resubmits an

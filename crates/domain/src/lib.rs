@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod callback;
 pub mod catalogue;
 pub mod certificates;
+pub mod decision;
 pub mod decision_change;
 pub mod disclosure;
 pub mod documents;

@@ -226,7 +226,9 @@ impl Api {
             registry::require_certificate(&mut tx, actor, Action::ConcludeCase, &row.town, now)
                 .await?;
         let event_actor = actor_to_event_certified(actor, &certificate_no);
-        let next = if legal_review::is_major(&self.catalogue, &row, &outcome) {
+        let major = legal_review::requires_review(&self.catalogue, &row, &outcome)
+            .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        let next = if major {
             // A major decision does not take effect yet: it waits for the judicial office.
             let next = status.next(CaseAction::SubmitForReview)?;
             legal_review::submit(
@@ -388,47 +390,39 @@ impl Api {
         let certificate_no =
             registry::require_certificate(&mut tx, actor, Action::ChangeDecision, &row.town, now)
                 .await?;
-        // The decision in force is the last one the record holds with its event.
-        let superseded = record::entries_in_tx(&mut tx, &row.case_id)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|e| matches!(e.kind.as_str(), "concluded" | "decision_amended"))
-            .and_then(|e| e.event_id)
-            .ok_or_else(|| {
-                ApiError::FailedPrecondition(format!(
-                    "case {} has no recorded decision to change",
-                    row.case_id
-                ))
-            })?;
+        let in_force = liandong_decision::in_force(
+            &mut tx,
+            liandong_decision::On {
+                subject: liandong_domain::decision::Subject::Case,
+                id: &row.case_id,
+            },
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::FailedPrecondition(format!(
+                "case {} has no decision in force to change",
+                row.case_id
+            ))
+        })?;
+        let superseded = in_force.event_id.clone();
         let by = Who::certified(actor, certificate_no.clone());
-        let amended = match (change, r.outcome) {
-            (DecisionChange::Amend, Some(mut o)) => {
-                // The party stays the same unless the amendment names it.
-                if o.party.is_none()
-                    && let Some(bytes) = store::outcome_in_tx(&mut tx, &row.case_id).await?
-                {
-                    o.party = ev::Outcome::decode(bytes.as_slice())
-                        .ok()
-                        .and_then(|old| old.party);
-                }
-                Some(o)
-            }
-            _ => None,
-        };
+        // The party stays the same unless the amendment names it.
+        let amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
         let proposer = actor_to_event_certified(actor, &certificate_no);
-        if let Some(o) = amended
-            .as_ref()
-            .filter(|o| legal_review::is_major(&self.catalogue, &row, o))
-        {
+        let major = match &amended {
+            Some(o) => legal_review::requires_review(&self.catalogue, &row, o)
+                .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?,
+            None => false,
+        };
+        if let Some(o) = amended.as_ref().filter(|_| major) {
             // Amended into a major decision: the decision in force stands until the legal
             // review approves the amendment (法制审核), which then takes effect as below.
             let next = status.next(CaseAction::SubmitAmendmentForReview)?;
-            let change = liandong_domain::decision_change::Amendment {
-                reason,
-                superseded_event_id: &superseded,
+            let change = liandong_decision::Amendment {
+                reason: reason.to_owned(),
+                superseded_event_id: superseded.clone(),
             };
-            legal_review::submit(&mut tx, &self.outbox, now, &row, o, proposer, Some(&change))
+            legal_review::submit(&mut tx, &self.outbox, now, &row, o, proposer, Some(change))
                 .await?;
             tx.commit().await?;
             self.outbox.wake();

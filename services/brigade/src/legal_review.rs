@@ -5,19 +5,17 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
+use liandong_decision::{Amendment, Materials, On, Proposal};
 use liandong_domain::catalogue::Catalogue;
-use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
-use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
-use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
+use liandong_domain::decision::{Subject, Verdict, submitted_detail};
+use liandong_domain::decision_change::DecisionChange;
 use liandong_domain::state::{CaseAction, CaseStatus};
 use liandong_proto::events::v1 as ev;
-use liandong_proto::time::to_ts;
 use liandong_store::Tx;
 use liandong_store::with_tx;
 use liandong_topology::inbound::brigade::FromReview;
 use liandong_topology::{AnyEvent, EventKind};
 use prost::Message;
-use uuid::Uuid;
 
 use crate::convert::{facts, json_list};
 use crate::documents;
@@ -36,19 +34,22 @@ pub fn decided_in_name_of(town: &str) -> String {
     format!("{town} 人民政府")
 }
 
-/// Whether `outcome` on `case` is a major decision by the catalogue of the case's matters.
-pub fn is_major(catalogue: &Catalogue, case: &CaseRow, outcome: &ev::Outcome) -> bool {
-    let matters: Vec<MatterCode> = json_list(&case.matters)
-        .iter()
-        .filter_map(|m| MatterCode::parse(m).ok())
-        .collect();
-    let d = decision_facts(
-        &outcome.kind,
-        outcome.fine_fen,
-        outcome.licence_revoked,
-        outcome.confiscated_value_fen,
-    );
-    decision_is_major(catalogue, &matters, &d)
+/// Whether `outcome` on `case` must pass the legal review first, by the catalogue of the
+/// case's matters; a matter the catalogue does not know refuses the decision, naming it.
+pub fn requires_review(
+    catalogue: &Catalogue,
+    case: &CaseRow,
+    outcome: &ev::Outcome,
+) -> Result<bool, liandong_domain::decision::MajorError> {
+    liandong_decision::requires_review(catalogue, &json_list(&case.matters), outcome)
+}
+
+/// What the town's decisions are on.
+fn on(case_id: &str) -> On<'_> {
+    On {
+        subject: Subject::Case,
+        id: case_id,
+    }
 }
 
 /// A line of the record with the certificate it was taken under.
@@ -108,6 +109,7 @@ pub async fn conclude(
             }),
         )
         .await?;
+    liandong_decision::set_in_force(tx, on(&row.case_id), Some((&env, outcome)), now).await?;
     let detail = certified(
         &format!("办结：{}（{}）", outcome.kind, outcome.summary),
         &who.certificate_no,
@@ -181,6 +183,8 @@ pub async fn change_decision(
             }),
         )
         .await?;
+    liandong_decision::set_in_force(tx, on(&row.case_id), d.amended.map(|o| (&env, o)), now)
+        .await?;
     let mut detail = match d.change {
         DecisionChange::Amend => format!("变更决定，理由：{}", d.reason),
         DecisionChange::Revoke => format!("撤销决定，理由：{}", d.reason),
@@ -203,65 +207,6 @@ pub async fn change_decision(
         documents::on_conclude(tx, now, catalogue, row, o, by).await?;
     }
     store::set_status(tx, &row.case_id, d.next.as_str(), now).await
-}
-
-/// The review of a case as the brigade keeps it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CaseReviewRow {
-    pub case_id: String,
-    pub town: String,
-    pub review_id: String,
-    pub round: i64,
-    pub status: String,
-    pub proposed: Vec<u8>,
-    pub proposer: Vec<u8>,
-    pub certificate_no: String,
-    pub submitted_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// For the review of an amendment: why the decision in force is changed, and its event.
-    pub change_reason: Option<String>,
-    pub superseded_event_id: Option<String>,
-}
-
-async fn review_of(tx: &mut Tx, case_id: &str) -> Result<Option<CaseReviewRow>, sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query_as::<_, CaseReviewRow>(
-        "SELECT case_id, town, review_id, round, status, proposed, proposer, certificate_no, \
-         submitted_at, updated_at, change_reason, superseded_event_id FROM case_reviews \
-         WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(&mut *c)
-    .await)
-}
-
-async fn upsert_review(tx: &mut Tx, r: &CaseReviewRow) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO case_reviews (case_id, town, review_id, round, status, proposed, proposer, \
-         certificate_no, submitted_at, updated_at, change_reason, superseded_event_id) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) \
-         ON CONFLICT (case_id) DO UPDATE SET review_id = excluded.review_id, round = excluded.round, \
-         status = excluded.status, proposed = excluded.proposed, proposer = excluded.proposer, \
-         certificate_no = excluded.certificate_no, submitted_at = excluded.submitted_at, \
-         updated_at = excluded.updated_at, change_reason = excluded.change_reason, \
-         superseded_event_id = excluded.superseded_event_id"
-    )
-    .bind(&r.case_id)
-    .bind(&r.town)
-    .bind(&r.review_id)
-    .bind(r.round)
-    .bind(&r.status)
-    .bind(&r.proposed)
-    .bind(&r.proposer)
-    .bind(&r.certificate_no)
-    .bind(r.submitted_at)
-    .bind(r.updated_at)
-    .bind(&r.change_reason)
-    .bind(&r.superseded_event_id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ())
-    })
 }
 
 /// The case's standard documents so far, as "<kind> <number>".
@@ -287,10 +232,9 @@ async fn assigned_officers(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sq
 
 /// Submits the proposed major decision for review: the next round of the case's review, with
 /// its materials (facts, proposed outcome, the deciding officers and their certificates, the
-/// documents and the record so far), and the case waits (`awaiting_review`). With `change`,
-/// the proposal amends the decision in force, which stands meanwhile
-/// (`amendment_in_review`); the first amendment is a review of its own, a corrected one after
-/// a return its next round. Returns the round.
+/// documents and the record so far), and the case waits (`awaiting_review`). With
+/// `amendment`, the proposal amends the decision in force, which stands meanwhile
+/// (`amendment_in_review`). Returns the round.
 pub async fn submit(
     tx: &mut Tx,
     outbox: &Outbox,
@@ -298,23 +242,8 @@ pub async fn submit(
     row: &CaseRow,
     outcome: &ev::Outcome,
     proposer: ev::Actor,
-    change: Option<&Amendment<'_>>,
+    amendment: Option<Amendment>,
 ) -> Result<u32, sqlx::Error> {
-    let previous = review_of(tx, &row.case_id).await?;
-    let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
-    // A first decision's review goes on round by round; an amendment's review is a new one,
-    // unless it is the resubmission of an amendment returned for correction.
-    let continued = previous.filter(|p| {
-        continues_review(
-            Some((p.change_reason.is_some(), p.status.as_str())),
-            change.is_some(),
-        )
-    });
-    let review_id = continued.as_ref().map_or_else(
-        || TownScopedId::new(town, Uuid::now_v7()).to_string(),
-        |p| p.review_id.clone(),
-    );
-    let round = continued.as_ref().map_or(1, |p| p.round + 1);
     // The deciding officers: those assigned to the case and the one who proposes.
     let mut officers = assigned_officers(tx, &row.case_id).await?;
     if !officers.contains(&proposer.officer_id) {
@@ -326,15 +255,11 @@ pub async fn submit(
         .into_iter()
         .map(|e| e.to_event())
         .collect();
-    let mut materials = documents_of(tx, &row.case_id).await?;
-    materials.extend(json_list(&row.evidence_refs));
-    let payload = ev::ReviewRequested {
-        review_id: review_id.clone(),
-        case_id: row.case_id.clone(),
-        round: round as u32,
+    let mut documents = documents_of(tx, &row.case_id).await?;
+    documents.extend(json_list(&row.evidence_refs));
+    let materials = Materials {
         decided_in_name_of: decided_in_name_of(&row.town),
         facts: Some(facts(row)),
-        proposed: Some(outcome.clone()),
         officers: officers
             .iter()
             .zip(numbers)
@@ -348,68 +273,40 @@ pub async fn submit(
                 certificate_no: n,
             })
             .collect(),
-        documents: materials,
+        documents,
         record,
-        decided_at: Some(to_ts(now)),
-        department: String::new(),
-        change_reason: change.map(|c| c.reason.to_owned()).unwrap_or_default(),
-        superseded_event_id: change
-            .map(|c| c.superseded_event_id.to_owned())
-            .unwrap_or_default(),
     };
-    // The review service must have it: re-sent until its receipt comes back.
-    let env = outbox
-        .emit(
-            tx,
-            now,
-            NewEvent {
-                town: &row.town,
-                department: None,
-                aggregate_id: &format!("review:{}", row.case_id),
-                actor: Some(proposer.clone()),
-                causation_id: None,
-            },
-            AnyEvent::BrigadeReviewRequested(payload),
-        )
-        .await?;
+    let who = who_of(&proposer, &row.town);
     let certificate_no = proposer.certificate_no.clone();
-    upsert_review(
-        tx,
-        &CaseReviewRow {
-            case_id: row.case_id.clone(),
-            town: row.town.clone(),
-            review_id,
-            round,
-            status: "pending".into(),
-            proposed: outcome.encode_to_vec(),
-            proposer: proposer.encode_to_vec(),
-            certificate_no: certificate_no.clone(),
-            submitted_at: now,
-            updated_at: now,
-            change_reason: change.map(|c| c.reason.to_owned()),
-            superseded_event_id: change.map(|c| c.superseded_event_id.to_owned()),
-        },
-    )
-    .await?;
-    let waiting = match change {
+    let reason = amendment.as_ref().map(|a| a.reason.clone());
+    let waiting = match amendment {
         None => CaseStatus::AwaitingReview,
         Some(_) => CaseStatus::AmendmentInReview,
     };
+    let submitted = liandong_decision::submit(
+        tx,
+        outbox,
+        now,
+        Proposal {
+            on: on(&row.case_id),
+            town: &row.town,
+            department: None,
+            case_id: &row.case_id,
+            outcome,
+            proposer,
+            amendment,
+            materials,
+        },
+    )
+    .await?;
     store::set_status(tx, &row.case_id, waiting.as_str(), now).await?;
-    let who = who_of(&proposer, &row.town);
-    let what = match change {
-        None => "重大执法决定提请法制审核".to_owned(),
-        Some(c) => format!(
-            "决定变更为重大执法决定，提请法制审核（变更理由：{}）",
-            c.reason
-        ),
-    };
     let detail = certified(
-        &format!(
-            "{what}（第{round}轮，以{}名义）：{}（{}）；审核期限 {REVIEW_WORKING_DAYS} 个工作日",
-            decided_in_name_of(&row.town),
-            outcome.kind,
-            outcome.summary
+        &submitted_detail(
+            submitted.round,
+            &decided_in_name_of(&row.town),
+            &outcome.kind,
+            &outcome.summary,
+            reason.as_deref(),
         ),
         &certificate_no,
     );
@@ -417,36 +314,18 @@ pub async fn submit(
         tx,
         row.here(),
         now,
-        "review_requested",
+        EventKind::BrigadeReviewRequested.name(),
         &who,
         &detail,
-        Some(&env),
+        Some(&submitted.env),
     )
     .await?;
-    Ok(round as u32)
+    Ok(submitted.round)
 }
 
 /// The brigade officer of an event's actor, as the record names them.
 fn who_of(a: &ev::Actor, town: &str) -> Who {
     Who::acting_for(a, format!("brigade:{town}"))
-}
-
-/// What the review found, in one line per failed check.
-fn findings(e: &ev::ReviewDecided) -> String {
-    let failed: Vec<String> = e
-        .answers
-        .iter()
-        .filter(|a| !a.passed)
-        .map(|a| format!("{}：{}", a.check, a.note))
-        .collect();
-    let mut s = failed.join("；");
-    if !e.note.is_empty() {
-        if !s.is_empty() {
-            s.push('；');
-        }
-        s.push_str(&e.note);
-    }
-    s
 }
 
 /// Applies the review service's answers on the town's decisions (`review.*` events addressed
@@ -483,16 +362,20 @@ impl Handler<FromReview> for ReviewEvents {
             ),
         };
         let kind = kind.name();
-        let Some(mut review) = review_of(tx, &e.case_id).await? else {
+        let Some(review) = liandong_decision::review_of(tx, on(&e.case_id)).await? else {
             return Err(HandlerError::Reject(format!(
                 "no review of case {} at this brigade",
                 e.case_id
             )));
         };
-        if review.review_id != e.review_id || review.round != i64::from(e.round) {
-            tracing::warn!(case_id = %e.case_id, round = e.round, "A review answer for a round no longer pending; ignored.");
+        let verdict = match action {
+            CaseAction::ReviewApproved => Verdict::Approved,
+            CaseAction::ReviewReturned => Verdict::Returned,
+            _ => Verdict::CrimeFound,
+        };
+        let Some(answered) = liandong_decision::answer(tx, review, &e, verdict, now).await? else {
             return Ok(());
-        }
+        };
         let case = store::case_in_tx(tx, &e.case_id)
             .await?
             .ok_or_else(|| HandlerError::Reject(format!("no case {}", e.case_id)))?;
@@ -500,39 +383,14 @@ impl Handler<FromReview> for ReviewEvents {
             .map_err(|err| HandlerError::Reject(err.to_string()))?
             .next(action)
             .map_err(|err| HandlerError::Reject(err.to_string()))?;
-        review.status = e.status.clone();
-        review.updated_at = now;
-        upsert_review(tx, &review).await?;
         let reviewer = Who::of_event(env);
         let here = case.here();
-        let round = e.round;
-        let amendment = review.change_reason.clone();
-        let detail = match (action, &amendment) {
-            (CaseAction::ReviewApproved, None) => {
-                format!("法制审核通过（第{round}轮），决定生效")
-            }
-            (CaseAction::ReviewApproved, Some(_)) => {
-                format!("法制审核通过（第{round}轮），变更后的决定生效")
-            }
-            (CaseAction::ReviewReturned, None) => {
-                format!("法制审核退回补正（第{round}轮）：{}", findings(&e))
-            }
-            (CaseAction::ReviewReturned, Some(_)) => format!(
-                "法制审核退回（第{round}轮），原决定继续有效：{}",
-                findings(&e)
-            ),
-            _ => format!(
-                "法制审核认为涉嫌犯罪（第{round}轮），移送公安机关（行刑衔接）：{}",
-                findings(&e)
-            ),
-        };
-        store::add_history(tx, here, now, kind, &reviewer, &detail, Some(env)).await?;
+        store::add_history(tx, here, now, kind, &reviewer, &answered.detail, Some(env)).await?;
+        let amendment = answered.review.amendment();
         match action {
             CaseAction::ReviewApproved => {
-                let outcome = ev::Outcome::decode(review.proposed.as_slice())
-                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
-                let proposer = ev::Actor::decode(review.proposer.as_slice())
-                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
+                let outcome = answered.proposed().clone();
+                let proposer = answered.proposer().clone();
                 let who = who_of(&proposer, &case.town);
                 match &amendment {
                     None => {
@@ -549,8 +407,7 @@ impl Handler<FromReview> for ReviewEvents {
                         )
                         .await?
                     }
-                    Some(reason) => {
-                        let superseded = review.superseded_event_id.clone().unwrap_or_default();
+                    Some(amendment) => {
                         change_decision(
                             tx,
                             &self.outbox,
@@ -559,8 +416,8 @@ impl Handler<FromReview> for ReviewEvents {
                             &case,
                             Decided {
                                 change: DecisionChange::Amend,
-                                reason,
-                                superseded_event_id: &superseded,
+                                reason: &amendment.reason,
+                                superseded_event_id: &amendment.superseded_event_id,
                                 amended: Some(&outcome),
                                 next,
                             },

@@ -421,16 +421,6 @@ pub async fn outcome(db: &Db, case_id: &str) -> Result<Option<Vec<u8>>, sqlx::Er
     .await)
 }
 
-/// The decision in force, read inside `tx`.
-pub async fn outcome_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT outcome FROM case_outcomes WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(c)
-    .await)
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JointRow {
     pub case_id: String,

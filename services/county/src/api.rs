@@ -294,11 +294,20 @@ impl Api {
             }
             _ => None,
         };
-        let concluded = matches!(event, AnyEvent::CountyReferralConcluded(_));
+        let decided = match &event {
+            AnyEvent::CountyReferralConcluded(p) => p.outcome.clone(),
+            _ => None,
+        };
         let env = self.outbox.emit(tx, now, ev, event).await?;
-        if concluded {
-            // The decision in force, which a later change names.
-            crate::decision::set_decision_event(tx, &row.referral_id, &env.event_id).await?;
+        // The decision in force, which a later change names.
+        if let Some(outcome) = &decided {
+            liandong_decision::set_in_force(
+                tx,
+                crate::legal_review::on_referral(&row.referral_id),
+                Some((&env, outcome)),
+                now,
+            )
+            .await?;
         }
         crate::record::note_sent(tx, &env.event_id, stamped).await?;
         Ok(Some(env))
@@ -540,8 +549,10 @@ impl CountyService for Api {
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::NotFound(format!("no referral {}", r.referral_id)))?;
-        let facts = ev::CaseFacts::decode(current.facts.as_slice()).unwrap_or_default();
-        if crate::legal_review::is_major(&self.catalogue, &facts, &outcome) {
+        let facts = crate::convert::facts(&current).map_err(ApiError::from)?;
+        let major = crate::legal_review::requires_review(&self.catalogue, &facts, &outcome)
+            .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        if major {
             let name =
                 crate::legal_review::decided_in_name_of(&self.catalogue, &current.department);
             let step = Step {

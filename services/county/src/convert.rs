@@ -9,9 +9,31 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use prost::Message;
 
+use crate::store::ReferralRow;
 use crate::task_store::{HandoverRow, TaskRow};
 
 /// An outcome as the domain checks it.
+/// A stored column that does not decode: an error naming the row and the column.
+fn corrupt(table: &str, id: &str, column: &str, e: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("the {table} row {id:?} cannot be read: {column}: {e}").into())
+}
+
+/// The case's facts a referral carries.
+pub fn facts(r: &ReferralRow) -> Result<ev::CaseFacts, sqlx::Error> {
+    ev::CaseFacts::decode(r.facts.as_slice())
+        .map_err(|e| corrupt("referrals", &r.referral_id, "facts", e))
+}
+
+/// The case's facts a task carries.
+pub fn task_facts(t: &TaskRow) -> Result<ev::CaseFacts, sqlx::Error> {
+    ev::CaseFacts::decode(t.facts.as_slice()).map_err(|e| corrupt("tasks", &t.task_id, "facts", e))
+}
+
+/// The staff assigned to a referral.
+pub fn staff(r: &ReferralRow) -> Result<Vec<String>, sqlx::Error> {
+    serde_json::from_str(&r.staff).map_err(|e| corrupt("referrals", &r.referral_id, "staff", e))
+}
+
 pub fn outcome_input(o: &ev::Outcome) -> OutcomeInput<'_> {
     OutcomeInput {
         kind: &o.kind,

@@ -5,8 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
+use liandong_decision::Amendment;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
-use liandong_domain::decision_change::{Amendment, ChangeInput, DecisionChange, check_change};
+use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
 use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
@@ -15,40 +16,12 @@ use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_record::{NewEntry, Who};
 use liandong_store::Tx;
-use liandong_store::with_tx;
-use liandong_topology::AnyEvent;
+use liandong_topology::{AnyEvent, EventKind};
 use prost::Message;
 
 use crate::api::Api;
 use crate::store;
 use crate::task_store::{self, TaskRow};
-
-/// Records that `event_id` carries the referral's decision in force, inside `tx`.
-pub async fn set_decision_event(
-    tx: &mut Tx,
-    referral_id: &str,
-    event_id: &str,
-) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query(
-        "INSERT INTO referral_decisions (referral_id, event_id) VALUES ($1, $2) \
-         ON CONFLICT (referral_id) DO UPDATE SET event_id = excluded.event_id"
-    )
-    .bind(referral_id)
-    .bind(event_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-async fn decision_event(tx: &mut Tx, referral_id: &str) -> Result<Option<String>, sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT event_id FROM referral_decisions WHERE referral_id = $1"
-    )
-    .bind(referral_id)
-    .fetch_optional(c)
-    .await)
-}
 
 /// A change of a department's decision in force (变更 or 撤销), as it takes effect.
 pub struct Decided<'a> {
@@ -89,7 +62,8 @@ async fn announce_change(
     who: &Who,
     causation_id: Option<&str>,
 ) -> Result<ev::Envelope, sqlx::Error> {
-    let facts = ev::CaseFacts::decode(on.facts).unwrap_or_default();
+    let facts = ev::CaseFacts::decode(on.facts)
+        .map_err(|e| sqlx::Error::Decode(format!("{}: facts: {e}", on.aggregate_id).into()))?;
     let held = crate::record::head_in_tx(tx, on.case_id, on.department).await?;
     let env = outbox
         .emit(
@@ -172,9 +146,13 @@ pub async fn apply_change(
         facts: &row.facts,
     };
     let env = announce_change(tx, outbox, now, on, &d, &detail, actor, who, causation_id).await?;
-    if d.amended.is_some() {
-        set_decision_event(tx, &row.referral_id, &env.event_id).await?;
-    }
+    liandong_decision::set_in_force(
+        tx,
+        crate::legal_review::on_referral(&row.referral_id),
+        d.amended.map(|o| (&env, o)),
+        now,
+    )
+    .await?;
     store::add_history(
         tx,
         &row.referral_id,
@@ -229,33 +207,32 @@ pub async fn apply_task_change(
         facts: &row.facts,
     };
     let env = announce_change(tx, outbox, now, on, &d, &detail, actor, who, causation_id).await?;
-    if d.amended.is_some() {
-        task_store::set_decision_event(tx, &row.task_id, &env.event_id).await?;
-    }
+    liandong_decision::set_in_force(
+        tx,
+        crate::legal_review::on_task(&row.task_id),
+        d.amended.map(|o| (&env, o)),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
-/// The amended decision of an amendment, its party the decision in force's (`previous`,
-/// encoded) unless the amendment names one; none for a revocation.
-fn amended(
-    change: DecisionChange,
-    outcome: Option<ev::Outcome>,
-    previous: Option<&[u8]>,
-) -> Option<ev::Outcome> {
-    match (change, outcome) {
-        (DecisionChange::Amend, Some(mut o)) => {
-            if o.party.is_none() {
-                o.party = previous
-                    .and_then(|b| ev::Outcome::decode(b).ok())
-                    .and_then(|old| old.party);
-            }
-            Some(o)
-        }
-        _ => None,
-    }
-}
-
 impl Api {
+    /// The amended decision when it must pass the legal review first; an amendment of a case
+    /// whose matters the catalogue does not know is refused, naming the matter.
+    fn major<'o>(
+        &self,
+        facts: &ev::CaseFacts,
+        amended: Option<&'o ev::Outcome>,
+    ) -> Result<Option<&'o ev::Outcome>, ApiError> {
+        let Some(o) = amended else {
+            return Ok(None);
+        };
+        let major = crate::legal_review::requires_review(&self.catalogue, facts, o)
+            .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        Ok(major.then_some(o))
+    }
+
     /// Checks a change request: the id of what it changes (`id`: field and value), the change,
     /// its reason and, for an amendment, the amended decision. Nothing is loaded before it passes.
     fn checked_change(
@@ -328,23 +305,22 @@ impl Api {
                 DecisionChange::Revoke => TaskAction::RevokeDecision,
             },
         )?;
-        let superseded = task_store::decision_event(&mut tx, &row.task_id)
-            .await?
-            .ok_or_else(|| {
-                ApiError::FailedPrecondition(format!(
-                    "task {} has no recorded decision to change",
-                    row.task_id
-                ))
-            })?;
-        let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-        let amended = amended(change, r.outcome, row.decision.as_deref());
+        let in_force =
+            liandong_decision::in_force(&mut tx, crate::legal_review::on_task(&row.task_id))
+                .await?
+                .ok_or_else(|| {
+                    ApiError::FailedPrecondition(format!(
+                        "task {} has no decision in force to change",
+                        row.task_id
+                    ))
+                })?;
+        let superseded = in_force.event_id.clone();
+        let facts = crate::convert::task_facts(&row)?;
+        let amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
         let reason = r.reason.trim();
         let proposer = actor_to_event_certified(actor, &certificate_no);
         let who = Who::certified(actor, certificate_no.clone());
-        if let Some(o) = amended
-            .as_ref()
-            .filter(|o| crate::legal_review::is_major(&self.catalogue, &facts, o))
-        {
+        if let Some(o) = self.major(&facts, amended.as_ref())? {
             // Amended into a major decision: the decision in force stands until the lead's
             // legal office approves the amendment.
             row.status = status
@@ -353,9 +329,9 @@ impl Api {
                 .into();
             row.updated_at = now;
             task_store::update_task(&mut tx, &row).await?;
-            let change = Amendment {
-                reason,
-                superseded_event_id: &superseded,
+            let amendment = Amendment {
+                reason: reason.to_owned(),
+                superseded_event_id: superseded.clone(),
             };
             let round = crate::legal_review::submit_task(
                 &mut tx,
@@ -365,7 +341,7 @@ impl Api {
                 &row,
                 o,
                 proposer,
-                Some(&change),
+                Some(amendment),
             )
             .await?;
             crate::record::enter(
@@ -374,7 +350,7 @@ impl Api {
                 &row.department,
                 NewEntry {
                     at: now,
-                    kind: "review_requested",
+                    kind: EventKind::CountyReviewRequested.name(),
                     who: &who,
                     detail: &format!(
                         "受委托作出的决定变更为重大执法决定，提请法制审核（第{round}轮，变更理由：{reason}）：{}（{}）",
@@ -445,23 +421,24 @@ impl Api {
             DecisionChange::Amend => ReferralAction::AmendDecision,
             DecisionChange::Revoke => ReferralAction::RevokeDecision,
         })?;
-        let superseded = decision_event(&mut tx, &row.referral_id)
-            .await?
-            .ok_or_else(|| {
-                ApiError::FailedPrecondition(format!(
-                    "referral {} has no recorded decision to change",
-                    row.referral_id
-                ))
-            })?;
-        let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-        let amended = amended(change, r.outcome, row.outcome.as_deref());
+        let in_force = liandong_decision::in_force(
+            &mut tx,
+            crate::legal_review::on_referral(&row.referral_id),
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::FailedPrecondition(format!(
+                "referral {} has no decision in force to change",
+                row.referral_id
+            ))
+        })?;
+        let superseded = in_force.event_id.clone();
+        let facts = crate::convert::facts(&row)?;
+        let amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
         let reason = r.reason.trim();
         let proposer = actor_to_event_certified(actor, &certificate_no);
         let who = Who::certified(actor, certificate_no.clone());
-        if let Some(o) = amended
-            .as_ref()
-            .filter(|o| crate::legal_review::is_major(&self.catalogue, &facts, o))
-        {
+        if let Some(o) = self.major(&facts, amended.as_ref())? {
             // Amended into a major decision: the decision in force stands until the legal
             // office approves the amendment (法制审核), which then takes effect as below.
             row.status = status
@@ -470,9 +447,9 @@ impl Api {
                 .into();
             row.updated_at = now;
             store::update(&mut tx, &row).await?;
-            let change = Amendment {
-                reason,
-                superseded_event_id: &superseded,
+            let amendment = Amendment {
+                reason: reason.to_owned(),
+                superseded_event_id: superseded.clone(),
             };
             let round = crate::legal_review::submit(
                 &mut tx,
@@ -482,7 +459,7 @@ impl Api {
                 &row,
                 o,
                 proposer,
-                Some(&change),
+                Some(amendment),
             )
             .await?;
             let detail = format!(
@@ -493,7 +470,7 @@ impl Api {
                 &mut tx,
                 &row.referral_id,
                 now,
-                "review_requested",
+                EventKind::CountyReviewRequested.name(),
                 &actor_label(actor),
                 &crate::api::certified(&detail, &certificate_no),
             )
@@ -504,7 +481,7 @@ impl Api {
                 &row.department,
                 NewEntry {
                     at: now,
-                    kind: "review_requested",
+                    kind: EventKind::CountyReviewRequested.name(),
                     who: &who,
                     detail: &detail,
                     evidence_digests: Vec::new(),

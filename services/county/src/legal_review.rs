@@ -14,10 +14,10 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
+use liandong_decision::{Amendment, Answered, Materials, On, Proposal};
 use liandong_domain::catalogue::Catalogue;
-use liandong_domain::decision_change::{Amendment, DecisionChange, continues_review};
-use liandong_domain::ids::{MatterCode, TownCode, TownScopedId};
-use liandong_domain::review::{REVIEW_WORKING_DAYS, decision_facts, decision_is_major};
+use liandong_domain::decision::{MajorError, Subject, Verdict};
+use liandong_domain::decision_change::DecisionChange;
 use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
 use liandong_grpc::event_actor_label;
 use liandong_proto::events::v1 as ev;
@@ -28,7 +28,6 @@ use liandong_store::with_tx;
 use liandong_topology::inbound::county::FromReview;
 use liandong_topology::{AnyEvent, EventKind};
 use prost::Message;
-use uuid::Uuid;
 
 use crate::store::{self, ReferralRow};
 use crate::task_store::{self, TaskRow};
@@ -36,21 +35,14 @@ use crate::task_store::{self, TaskRow};
 /// The reason a referral goes back to the brigade when the legal review suspects a crime.
 pub const CRIME_REASON: &str = "涉嫌犯罪，移送公安机关";
 
-/// Whether `outcome` on a referral with `facts` is a major decision by the catalogue of the
-/// case's matters.
-pub fn is_major(catalogue: &Catalogue, facts: &ev::CaseFacts, outcome: &ev::Outcome) -> bool {
-    let matters: Vec<MatterCode> = facts
-        .matters
-        .iter()
-        .filter_map(|m| MatterCode::parse(m).ok())
-        .collect();
-    let d = decision_facts(
-        &outcome.kind,
-        outcome.fine_fen,
-        outcome.licence_revoked,
-        outcome.confiscated_value_fen,
-    );
-    decision_is_major(catalogue, &matters, &d)
+/// Whether `outcome` on a case with `facts` must pass the department's legal review first, by
+/// the catalogue of the case's matters; a matter the catalogue does not know refuses it.
+pub fn requires_review(
+    catalogue: &Catalogue,
+    facts: &ev::CaseFacts,
+    outcome: &ev::Outcome,
+) -> Result<bool, MajorError> {
+    liandong_decision::requires_review(catalogue, &facts.matters, outcome)
 }
 
 /// The body in whose name a department decides: its catalogue name, else its code.
@@ -62,60 +54,20 @@ pub fn decided_in_name_of(catalogue: &Catalogue, department: &str) -> String {
         .map_or_else(|| department.to_owned(), |d| d.name.clone())
 }
 
-/// The review of a referral as the county keeps it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ReferralReviewRow {
-    pub referral_id: String,
-    pub review_id: String,
-    pub round: i64,
-    pub status: String,
-    pub proposed: Vec<u8>,
-    pub proposer: Vec<u8>,
-    pub submitted_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// For the review of an amendment: why the decision in force is changed, and its event.
-    pub change_reason: Option<String>,
-    pub superseded_event_id: Option<String>,
+/// A department's decision on a referral.
+pub fn on_referral(referral_id: &str) -> On<'_> {
+    On {
+        subject: Subject::Referral,
+        id: referral_id,
+    }
 }
 
-async fn review_of(
-    tx: &mut Tx,
-    referral_id: &str,
-) -> Result<Option<ReferralReviewRow>, sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query_as::<_, ReferralReviewRow>(
-        "SELECT referral_id, review_id, round, status, proposed, proposer, submitted_at, \
-         updated_at, change_reason, superseded_event_id FROM referral_reviews \
-         WHERE referral_id = $1"
-    )
-    .bind(referral_id)
-    .fetch_optional(&mut *c)
-    .await)
-}
-
-async fn upsert_review(tx: &mut Tx, r: &ReferralReviewRow) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query(
-        "INSERT INTO referral_reviews (referral_id, review_id, round, status, proposed, \
-         proposer, submitted_at, updated_at, change_reason, superseded_event_id) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
-         ON CONFLICT (referral_id) DO UPDATE SET review_id = excluded.review_id, \
-         round = excluded.round, status = excluded.status, proposed = excluded.proposed, \
-         proposer = excluded.proposer, submitted_at = excluded.submitted_at, \
-         updated_at = excluded.updated_at, change_reason = excluded.change_reason, \
-         superseded_event_id = excluded.superseded_event_id"
-    )
-    .bind(&r.referral_id)
-    .bind(&r.review_id)
-    .bind(r.round)
-    .bind(&r.status)
-    .bind(&r.proposed)
-    .bind(&r.proposer)
-    .bind(r.submitted_at)
-    .bind(r.updated_at)
-    .bind(&r.change_reason)
-    .bind(&r.superseded_event_id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
+/// A lead department's entrusted decision on a joint-case task.
+pub fn on_task(task_id: &str) -> On<'_> {
+    On {
+        subject: Subject::Task,
+        id: task_id,
+    }
 }
 
 /// The referral's history so far, as the review's record.
@@ -139,11 +91,10 @@ async fn record_of(tx: &mut Tx, referral_id: &str) -> Result<Vec<ev::RecordEntry
         .collect())
 }
 
-/// Submits the proposed major decision for review: the next round of the referral's review,
-/// with its materials (facts, proposed outcome, the deciding officers and their certificates,
-/// the evidence and the record so far). The caller has moved the referral to
-/// `awaiting_review`, or, with `change` (an amendment of the decision in force into a major
-/// one), to `amendment_in_review`. Returns the round.
+/// Submits the proposed major decision on a referral for review, with its materials (facts,
+/// proposed outcome, the deciding officers and their certificates, the evidence and the record
+/// of the file held, or the referral's history). The caller has moved the referral to
+/// `awaiting_review`, or, with `amendment`, to `amendment_in_review`. Returns the round.
 #[allow(clippy::too_many_arguments)]
 pub async fn submit(
     tx: &mut Tx,
@@ -153,31 +104,20 @@ pub async fn submit(
     row: &ReferralRow,
     outcome: &ev::Outcome,
     proposer: ev::Actor,
-    change: Option<&Amendment<'_>>,
+    amendment: Option<Amendment>,
 ) -> Result<u32, sqlx::Error> {
-    let previous = review_of(tx, &row.referral_id).await?.filter(|p| {
-        continues_review(
-            Some((p.change_reason.is_some(), p.status.as_str())),
-            change.is_some(),
-        )
-    });
-    let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
-    let review_id = previous.as_ref().map_or_else(
-        || TownScopedId::new(town, Uuid::now_v7()).to_string(),
-        |p| p.review_id.clone(),
-    );
-    let round = previous.as_ref().map_or(1, |p| p.round + 1);
     // The deciding officers: the staff assigned to the referral and the one who proposes.
-    let mut officers: Vec<String> = serde_json::from_str(&row.staff).unwrap_or_default();
+    let mut officers: Vec<String> = crate::convert::staff(row)?;
     if !officers.contains(&proposer.officer_id) {
         officers.push(proposer.officer_id.clone());
     }
     let mut deciding = Vec::with_capacity(officers.len());
     for o in &officers {
+        // An officer without a certificate is shown as such: the legal office's check of
+        // qualified officers fails on it.
         let certificate_no = crate::registry::cert_in_tx(tx, &row.department, o)
             .await?
-            .map(|c| c.certificate_no)
-            .unwrap_or_default();
+            .map_or_else(String::new, |c| c.certificate_no);
         deciding.push(ev::DecidingOfficer {
             officer: o.clone(),
             role: if *o == proposer.officer_id {
@@ -188,139 +128,45 @@ pub async fn submit(
             certificate_no,
         });
     }
-    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-    let name = decided_in_name_of(catalogue, &row.department);
-    let payload = ev::ReviewRequested {
-        review_id: review_id.clone(),
-        case_id: row.case_id.clone(),
-        round: round as u32,
-        decided_in_name_of: name.clone(),
+    let facts = crate::convert::facts(row)?;
+    let record = match crate::record::held_in_tx(tx, &row.case_id, &row.department).await? {
+        Some(h) => crate::record::entries_in_tx(tx, &h.handover_id)
+            .await?
+            .iter()
+            .map(liandong_record::RecordRow::to_event)
+            .collect(),
+        None => record_of(tx, &row.referral_id).await?,
+    };
+    let materials = Materials {
+        decided_in_name_of: decided_in_name_of(catalogue, &row.department),
         documents: facts.evidence_refs.clone(),
         facts: Some(facts),
-        proposed: Some(outcome.clone()),
         officers: deciding,
-        // The record of the file the department holds, or, when it holds none, the
-        // referral's history.
-        record: match crate::record::held_in_tx(tx, &row.case_id, &row.department).await? {
-            Some(h) => crate::record::entries_in_tx(tx, &h.handover_id)
-                .await?
-                .iter()
-                .map(liandong_record::RecordRow::to_event)
-                .collect(),
-            None => record_of(tx, &row.referral_id).await?,
-        },
-        decided_at: Some(to_ts(now)),
-        department: row.department.clone(),
-        change_reason: change.map(|c| c.reason.to_owned()).unwrap_or_default(),
-        superseded_event_id: change
-            .map(|c| c.superseded_event_id.to_owned())
-            .unwrap_or_default(),
+        record,
     };
-    // The review service must have it: re-sent until its receipt comes back.
-    outbox
-        .emit(
-            tx,
-            now,
-            NewEvent {
-                town: &row.town,
-                department: Some(&row.department),
-                aggregate_id: &format!("review:{}", row.referral_id),
-                actor: Some(proposer.clone()),
-                causation_id: None,
-            },
-            AnyEvent::CountyReviewRequested(payload),
-        )
-        .await?;
-    upsert_review(
+    let submitted = liandong_decision::submit(
         tx,
-        &ReferralReviewRow {
-            referral_id: row.referral_id.clone(),
-            review_id,
-            round,
-            status: "pending".into(),
-            proposed: outcome.encode_to_vec(),
-            proposer: proposer.encode_to_vec(),
-            submitted_at: now,
-            updated_at: now,
-            change_reason: change.map(|c| c.reason.to_owned()),
-            superseded_event_id: change.map(|c| c.superseded_event_id.to_owned()),
+        outbox,
+        now,
+        Proposal {
+            on: on_referral(&row.referral_id),
+            town: &row.town,
+            department: Some(&row.department),
+            case_id: &row.case_id,
+            outcome,
+            proposer,
+            amendment,
+            materials,
         },
     )
     .await?;
-    Ok(round as u32)
+    Ok(submitted.round)
 }
 
-/// The review of a joint-case task's decision as the county keeps it: the same columns as a
-/// referral's, keyed by the task.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TaskReviewRow {
-    pub task_id: String,
-    pub review_id: String,
-    pub round: i64,
-    pub status: String,
-    pub proposed: Vec<u8>,
-    pub proposer: Vec<u8>,
-    pub submitted_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// For the review of an amendment: why the decision in force is changed, and its event.
-    pub change_reason: Option<String>,
-    pub superseded_event_id: Option<String>,
-}
-
-const TASK_REVIEW_COLUMNS: &str = "task_id, review_id, round, status, proposed, proposer, \
-     submitted_at, updated_at, change_reason, superseded_event_id";
-
-async fn task_review_of(tx: &mut Tx, task_id: &str) -> Result<Option<TaskReviewRow>, sqlx::Error> {
-    let sql = format!("SELECT {TASK_REVIEW_COLUMNS} FROM task_reviews WHERE task_id = $1");
-    with_tx!(tx, |c| sqlx::query_as::<_, TaskReviewRow>(&sql)
-        .bind(task_id)
-        .fetch_optional(&mut *c)
-        .await)
-}
-
-async fn task_review_by_id(
-    tx: &mut Tx,
-    review_id: &str,
-) -> Result<Option<TaskReviewRow>, sqlx::Error> {
-    let sql = format!("SELECT {TASK_REVIEW_COLUMNS} FROM task_reviews WHERE review_id = $1");
-    with_tx!(tx, |c| sqlx::query_as::<_, TaskReviewRow>(&sql)
-        .bind(review_id)
-        .fetch_optional(&mut *c)
-        .await)
-}
-
-async fn upsert_task_review(tx: &mut Tx, r: &TaskReviewRow) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query(
-        "INSERT INTO task_reviews (task_id, review_id, round, status, proposed, proposer, \
-         submitted_at, updated_at, change_reason, superseded_event_id) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
-         ON CONFLICT (task_id) DO UPDATE SET review_id = excluded.review_id, \
-         round = excluded.round, status = excluded.status, proposed = excluded.proposed, \
-         proposer = excluded.proposer, submitted_at = excluded.submitted_at, \
-         updated_at = excluded.updated_at, change_reason = excluded.change_reason, \
-         superseded_event_id = excluded.superseded_event_id"
-    )
-    .bind(&r.task_id)
-    .bind(&r.review_id)
-    .bind(r.round)
-    .bind(&r.status)
-    .bind(&r.proposed)
-    .bind(&r.proposer)
-    .bind(r.submitted_at)
-    .bind(r.updated_at)
-    .bind(&r.change_reason)
-    .bind(&r.superseded_event_id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-}
-
-/// Submits the lead's proposed major decision on a joint-case task for review: the next round
-/// of the task's review (its own review id, unique to the task), with the case's facts, the
-/// proposed decision, the proposing officer and their certificate, and the joint meeting's
-/// instructions as the record. The caller has moved the task to `awaiting_review` (with
-/// `change`, an amendment of the decision in force, to `amendment_in_review`). Returns
-/// the round.
+/// Submits the lead's proposed major decision on a joint-case task for review, with the case's
+/// facts, the proposed decision, the proposing officer and their certificate, and the joint
+/// meeting's instructions as the record. The caller has moved the task to `awaiting_review`
+/// (with `amendment`, to `amendment_in_review`). Returns the round.
 #[allow(clippy::too_many_arguments)]
 pub async fn submit_task(
     tx: &mut Tx,
@@ -330,29 +176,13 @@ pub async fn submit_task(
     row: &TaskRow,
     decision: &ev::Outcome,
     proposer: ev::Actor,
-    change: Option<&Amendment<'_>>,
+    amendment: Option<Amendment>,
 ) -> Result<u32, sqlx::Error> {
-    let previous = task_review_of(tx, &row.task_id).await?.filter(|p| {
-        continues_review(
-            Some((p.change_reason.is_some(), p.status.as_str())),
-            change.is_some(),
-        )
-    });
-    let town = TownCode::parse(&row.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
-    let review_id = previous.as_ref().map_or_else(
-        || TownScopedId::new(town, Uuid::now_v7()).to_string(),
-        |p| p.review_id.clone(),
-    );
-    let round = previous.as_ref().map_or(1, |p| p.round + 1);
-    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-    let payload = ev::ReviewRequested {
-        review_id: review_id.clone(),
-        case_id: row.case_id.clone(),
-        round: round as u32,
+    let facts = crate::convert::task_facts(row)?;
+    let materials = Materials {
         decided_in_name_of: decided_in_name_of(catalogue, &row.department),
         documents: facts.evidence_refs.clone(),
         facts: Some(facts),
-        proposed: Some(decision.clone()),
         officers: vec![ev::DecidingOfficer {
             officer: proposer.officer_id.clone(),
             role: proposer.role.clone(),
@@ -361,71 +191,38 @@ pub async fn submit_task(
         record: vec![ev::RecordEntry {
             at: Some(to_ts(row.assigned_at)),
             actor: "board".into(),
-            kind: "task_assigned".into(),
+            kind: EventKind::BoardTaskAssigned.name().into(),
             detail: format!("联席会议交办（牵头）：{}", row.instructions),
             ..Default::default()
         }],
-        decided_at: Some(to_ts(now)),
-        department: row.department.clone(),
-        change_reason: change.map(|c| c.reason.to_owned()).unwrap_or_default(),
-        superseded_event_id: change
-            .map(|c| c.superseded_event_id.to_owned())
-            .unwrap_or_default(),
     };
-    // The review service must have it: re-sent until its receipt comes back.
-    outbox
-        .emit(
-            tx,
-            now,
-            NewEvent {
-                town: &row.town,
-                department: Some(&row.department),
-                aggregate_id: &format!("review:{}", row.task_id),
-                actor: Some(proposer.clone()),
-                causation_id: None,
-            },
-            AnyEvent::CountyReviewRequested(payload),
-        )
-        .await?;
-    upsert_task_review(
+    let submitted = liandong_decision::submit(
         tx,
-        &TaskReviewRow {
-            task_id: row.task_id.clone(),
-            review_id,
-            round,
-            status: "pending".into(),
-            proposed: decision.encode_to_vec(),
-            proposer: proposer.encode_to_vec(),
-            submitted_at: now,
-            updated_at: now,
-            change_reason: change.map(|c| c.reason.to_owned()),
-            superseded_event_id: change.map(|c| c.superseded_event_id.to_owned()),
+        outbox,
+        now,
+        Proposal {
+            on: on_task(&row.task_id),
+            town: &row.town,
+            department: Some(&row.department),
+            case_id: &row.case_id,
+            outcome: decision,
+            proposer,
+            amendment,
+            materials,
         },
     )
     .await?;
-    Ok(round as u32)
+    Ok(submitted.round)
 }
 
 /// The history line of a submission.
 pub fn submitted_detail(department_name: &str, outcome: &ev::Outcome) -> String {
     format!(
-        "重大执法决定提请法制审核（以{department_name}名义）：{}（{}）；审核期限 {REVIEW_WORKING_DAYS} 个工作日",
-        outcome.kind, outcome.summary
+        "重大执法决定提请法制审核（以{department_name}名义）：{}（{}）；审核期限 {} 个工作日",
+        outcome.kind,
+        outcome.summary,
+        liandong_domain::review::REVIEW_WORKING_DAYS
     )
-}
-
-/// What the review found, in one line per failed check.
-fn findings(e: &ev::ReviewDecided) -> String {
-    let mut parts: Vec<String> = e
-        .answers
-        .iter()
-        .filter(|a| !a.passed)
-        .map(|a| format!("{}：{}", a.check, a.note))
-        .collect();
-    if !e.note.is_empty() {
-        parts.push(e.note.clone());
-    }
-    parts.join("；")
 }
 
 /// Applies the review service's answers on the departments' decisions (`review.*` events
@@ -445,49 +242,60 @@ impl Handler<FromReview> for ReviewEvents {
     ) -> Result<(), HandlerError> {
         // Only the answers addressed to a department come here (the towns' are skipped by the
         // consumer, as the topology declares).
-        let (action, kind, e) = match event {
-            FromReview::ReviewApproved(e) => (
-                ReferralAction::ReviewApproved,
-                EventKind::ReviewReviewApproved,
-                e,
-            ),
-            FromReview::ReviewReturned(e) => (
-                ReferralAction::ReviewReturned,
-                EventKind::ReviewReviewReturned,
-                e,
-            ),
-            FromReview::CrimeTransferFound(e) => (
-                ReferralAction::CrimeFound,
-                EventKind::ReviewCrimeTransferFound,
-                e,
-            ),
+        let (verdict, kind, e) = match event {
+            FromReview::ReviewApproved(e) => {
+                (Verdict::Approved, EventKind::ReviewReviewApproved, e)
+            }
+            FromReview::ReviewReturned(e) => {
+                (Verdict::Returned, EventKind::ReviewReviewReturned, e)
+            }
+            FromReview::CrimeTransferFound(e) => {
+                (Verdict::CrimeFound, EventKind::ReviewCrimeTransferFound, e)
+            }
         };
-        let kind = kind.name();
-        // A review of a joint-case task's decision is known by its id; any other is a
-        // referral's.
-        if let Some(review) = task_review_by_id(tx, &e.review_id).await? {
-            return self.task_answer(tx, env, &e, review, action, now).await;
-        }
-        let Some(referral_id) =
-            store::latest_referral_of_case(tx, &e.case_id, &env.department).await?
-        else {
+        let Some(review) = liandong_decision::review_by_id(tx, &e.review_id).await? else {
             return Err(HandlerError::Reject(format!(
-                "no referral of case {} at {}",
-                e.case_id, env.department
+                "no review {} at the county",
+                e.review_id
             )));
         };
-        let Some(mut review) = review_of(tx, &referral_id).await? else {
-            return Err(HandlerError::Reject(format!(
-                "no review of referral {referral_id}"
-            )));
-        };
-        if review.review_id != e.review_id || review.round != i64::from(e.round) {
-            tracing::warn!(%referral_id, round = e.round, "A review answer for a round no longer pending; ignored.");
+        let subject = review.subject;
+        let Some(answered) = liandong_decision::answer(tx, review, &e, verdict, now).await? else {
             return Ok(());
+        };
+        match subject {
+            Subject::Referral => self.referral_answer(tx, env, answered, kind, now).await,
+            Subject::Task => self.task_answer(tx, env, answered, kind, now).await,
+            Subject::Case => Err(HandlerError::Reject(format!(
+                "review {} is of a town's case, not a department's decision",
+                e.review_id
+            ))),
         }
+    }
+}
+
+impl ReviewEvents {
+    /// Applies the answer on a referral's decision: approved, the referral is concluded (an
+    /// amendment takes effect as a direct change does); returned, it goes back to its staff
+    /// (an amendment's return leaves the decision in force); a suspected crime returns the
+    /// referral to the brigade for the joint meeting to send to public security.
+    async fn referral_answer(
+        &self,
+        tx: &mut Tx,
+        env: &ev::Envelope,
+        answered: Answered,
+        kind: EventKind,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let referral_id = answered.review.subject_id.clone();
         let mut row = store::get_in_tx(tx, &referral_id)
             .await?
             .ok_or_else(|| HandlerError::Reject(format!("no referral {referral_id}")))?;
+        let action = match answered.verdict {
+            Verdict::Approved => ReferralAction::ReviewApproved,
+            Verdict::Returned => ReferralAction::ReviewReturned,
+            Verdict::CrimeFound => ReferralAction::CrimeFound,
+        };
         let status = ReferralStatus::parse(&row.status)
             .map_err(|err| HandlerError::Reject(err.to_string()))?;
         let next = match status.next(action) {
@@ -498,50 +306,27 @@ impl Handler<FromReview> for ReviewEvents {
                 return Ok(());
             }
         };
-        review.status = e.status.clone();
-        review.updated_at = now;
-        upsert_review(tx, &review).await?;
         let reviewer = event_actor_label(env.actor.as_ref());
-        let round = e.round;
-        let amendment = review.change_reason.clone();
-        let detail = match (action, amendment.is_some()) {
-            (ReferralAction::ReviewApproved, false) => {
-                format!("法制审核通过（第{round}轮），决定生效")
-            }
-            (ReferralAction::ReviewApproved, true) => {
-                format!("法制审核通过（第{round}轮），变更后的决定生效")
-            }
-            (ReferralAction::ReviewReturned, false) => {
-                format!("法制审核退回补正（第{round}轮）：{}", findings(&e))
-            }
-            (ReferralAction::ReviewReturned, true) => format!(
-                "法制审核退回（第{round}轮），原决定继续有效：{}",
-                findings(&e)
-            ),
-            (_, false) => format!(
-                "法制审核认为涉嫌犯罪（第{round}轮），退回移送，提请联席会议移送公安机关：{}",
-                findings(&e)
-            ),
-            (_, true) => format!(
-                "法制审核认为涉嫌犯罪（第{round}轮），变更不生效，由本部门依法移送公安机关：{}",
-                findings(&e)
-            ),
-        };
-        store::add_history(tx, &referral_id, now, kind, &reviewer, &detail).await?;
+        let kind = kind.name();
+        store::add_history(tx, &referral_id, now, kind, &reviewer, &answered.detail).await?;
         // The legal office's answer, with its signed event, in the record of the file held.
-        crate::record::enter_event(tx, &row.case_id, &row.department, now, kind, &detail, env)
-            .await?;
+        crate::record::enter_event(
+            tx,
+            &row.case_id,
+            &row.department,
+            now,
+            kind,
+            &answered.detail,
+            env,
+        )
+        .await?;
         row.status = next.as_str().into();
         row.updated_at = now;
-        let proposer = ev::Actor::decode(review.proposer.as_slice())
-            .map_err(|err| HandlerError::Reject(err.to_string()))?;
-        if let Some(reason) = amendment {
+        let proposer = answered.proposer().clone();
+        if let Some(amendment) = answered.review.amendment() {
             // An amendment: approved, it takes effect as a direct change does; otherwise the
             // decision in force stays.
-            if action == ReferralAction::ReviewApproved {
-                let outcome = ev::Outcome::decode(review.proposed.as_slice())
-                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
-                let superseded = review.superseded_event_id.clone().unwrap_or_default();
+            if answered.verdict == Verdict::Approved {
                 let who = Who::acting_for(&proposer, format!("county:{}", row.department));
                 crate::decision::apply_change(
                     tx,
@@ -550,9 +335,9 @@ impl Handler<FromReview> for ReviewEvents {
                     &mut row,
                     crate::decision::Decided {
                         change: DecisionChange::Amend,
-                        reason: &reason,
-                        superseded_event_id: &superseded,
-                        amended: Some(&outcome),
+                        reason: &amendment.reason,
+                        superseded_event_id: &amendment.superseded_event_id,
+                        amended: Some(answered.proposed()),
                     },
                     next,
                     proposer,
@@ -565,7 +350,6 @@ impl Handler<FromReview> for ReviewEvents {
             }
             return Ok(());
         }
-        let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
         let ev_out = || NewEvent {
             town: &row.town,
             department: Some(&row.department),
@@ -573,20 +357,20 @@ impl Handler<FromReview> for ReviewEvents {
             actor: Some(proposer.clone()),
             causation_id: Some(&env.event_id),
         };
-        match action {
-            ReferralAction::ReviewApproved => {
-                let outcome = ev::Outcome::decode(review.proposed.as_slice())
-                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        match answered.verdict {
+            Verdict::Approved => {
+                let facts = crate::convert::facts(&row)?;
+                let outcome = answered.proposed().clone();
                 row.concluded_at = Some(now);
-                row.outcome = Some(review.proposed.clone());
+                row.outcome = Some(outcome.encode_to_vec());
                 let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
                 let payload = ev::ReferralConcluded {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
                     outcome: Some(outcome.clone()),
-                    matters: facts.matters.clone(),
+                    matters: facts.matters,
                     town: row.town.clone(),
-                    description: facts.description.clone(),
+                    description: facts.description,
                     held_record: held.as_ref().map(|h| h.head.clone()),
                 };
                 let concluded_env = self
@@ -599,8 +383,13 @@ impl Handler<FromReview> for ReviewEvents {
                     )
                     .await?;
                 crate::record::note_sent(tx, &concluded_env.event_id, held.as_ref()).await?;
-                crate::decision::set_decision_event(tx, &referral_id, &concluded_env.event_id)
-                    .await?;
+                liandong_decision::set_in_force(
+                    tx,
+                    on_referral(&referral_id),
+                    Some((&concluded_env, &outcome)),
+                    now,
+                )
+                .await?;
                 let concluded = crate::api::certified(
                     &format!("办结：{}（{}）", outcome.kind, outcome.summary),
                     &proposer.certificate_no,
@@ -620,7 +409,7 @@ impl Handler<FromReview> for ReviewEvents {
                     &row.department,
                     NewEntry {
                         at: now,
-                        kind: "referral_concluded",
+                        kind: EventKind::CountyReferralConcluded.name(),
                         who: &Who::acting_for(&proposer, format!("county:{}", row.department)),
                         detail: &format!("办结：{}（{}）", outcome.kind, outcome.summary),
                         evidence_digests: Vec::new(),
@@ -629,7 +418,7 @@ impl Handler<FromReview> for ReviewEvents {
                 )
                 .await?;
             }
-            ReferralAction::CrimeFound => {
+            Verdict::CrimeFound => {
                 row.return_reason = Some(CRIME_REASON.into());
                 let payload = ev::ReferralReturned {
                     referral_id: row.referral_id.clone(),
@@ -641,31 +430,26 @@ impl Handler<FromReview> for ReviewEvents {
                     .emit(tx, now, ev_out(), AnyEvent::CountyReferralReturned(payload))
                     .await?;
             }
-            _ => {}
+            Verdict::Returned => {}
         }
         store::update(tx, &row).await?;
         Ok(())
     }
-}
 
-impl ReviewEvents {
     /// Applies the answer on a joint-case task's decision: approved, the task is decided with
-    /// the stored decision and the brigade and board are told as for any decision; returned,
-    /// or a suspected crime, the task is open again with the finding in its summary.
+    /// the proposed decision and the brigade and board are told as for any decision (an
+    /// amendment takes effect as a direct change does); returned, or a suspected crime, the
+    /// task is open again with the finding in its summary (an amendment's leaves the decision
+    /// in force).
     async fn task_answer(
         &self,
         tx: &mut Tx,
         env: &ev::Envelope,
-        e: &ev::ReviewDecided,
-        mut review: TaskReviewRow,
-        action: ReferralAction,
+        answered: Answered,
+        kind: EventKind,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        let task_id = review.task_id.clone();
-        if review.round != i64::from(e.round) {
-            tracing::warn!(%task_id, round = e.round, "A review answer for a round no longer pending; ignored.");
-            return Ok(());
-        }
+        let task_id = answered.review.subject_id.clone();
         let mut row = task_store::get_task_in_tx(tx, &task_id)
             .await?
             .ok_or_else(|| HandlerError::Reject(format!("no task {task_id}")))?;
@@ -673,9 +457,9 @@ impl ReviewEvents {
             TaskStatus::parse(&row.status).map_err(|err| HandlerError::Reject(err.to_string()))?;
         let role =
             TaskRole::parse(&row.role).map_err(|err| HandlerError::Reject(err.to_string()))?;
-        let task_action = match action {
-            ReferralAction::ReviewApproved => TaskAction::ReviewApproved,
-            _ => TaskAction::ReviewReturned,
+        let task_action = match answered.verdict {
+            Verdict::Approved => TaskAction::ReviewApproved,
+            Verdict::Returned | Verdict::CrimeFound => TaskAction::ReviewReturned,
         };
         let next = match status.next(role, task_action) {
             Ok(n) => n,
@@ -685,165 +469,94 @@ impl ReviewEvents {
                 return Ok(());
             }
         };
-        review.status = e.status.clone();
-        review.updated_at = now;
-        upsert_task_review(tx, &review).await?;
-        let round = e.round;
-        if let Some(reason) = review.change_reason.clone() {
-            return self
-                .task_amendment_answer(tx, env, e, &review, &reason, action, next, row, now)
-                .await;
-        }
-        row.status = next.as_str().into();
-        row.updated_at = now;
         // The legal office's answer, with its signed event, in the record of the file held.
-        let (kind, answer) = match action {
-            ReferralAction::ReviewApproved => {
-                ("review_approved", format!("法制审核通过（第{round}轮）"))
-            }
-            ReferralAction::ReviewReturned => (
-                "review_returned",
-                format!("法制审核退回补正（第{round}轮）：{}", findings(e)),
-            ),
-            _ => (
-                "crime_transfer_found",
-                format!("法制审核认为涉嫌犯罪（第{round}轮）：{}", findings(e)),
-            ),
-        };
-        crate::record::enter_event(tx, &row.case_id, &row.department, now, kind, &answer, env)
-            .await?;
-        match action {
-            ReferralAction::ReviewApproved => {
-                let decision = ev::Outcome::decode(review.proposed.as_slice())
-                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
-                let proposer = ev::Actor::decode(review.proposer.as_slice())
-                    .map_err(|err| HandlerError::Reject(err.to_string()))?;
-                row.decision = Some(review.proposed.clone());
-                row.done_at = Some(now);
-                row.summary = Some(format!("法制审核通过（第{round}轮），决定生效"));
-                let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
-                let mut payload = crate::tasks::decided_event(&row, &decision);
-                payload.held_record = held.as_ref().map(|h| h.head.clone());
-                let who = Who::acting_for(&proposer, format!("county:{}", row.department));
-                // Brigade and board both wait on it, as on a decision recorded directly.
-                let decided = self
-                    .outbox
-                    .emit(
-                        tx,
-                        now,
-                        NewEvent {
-                            town: &row.town,
-                            department: Some(&row.department),
-                            aggregate_id: &row.task_id,
-                            actor: Some(proposer),
-                            causation_id: Some(&env.event_id),
-                        },
-                        AnyEvent::CountyEntrustedDecisionRecorded(payload),
-                    )
-                    .await?;
-                crate::record::note_sent(tx, &decided.event_id, held.as_ref()).await?;
-                task_store::set_decision_event(tx, &row.task_id, &decided.event_id).await?;
-                crate::record::enter(
-                    tx,
-                    &row.case_id,
-                    &row.department,
-                    NewEntry {
-                        at: now,
-                        kind: "entrusted_decision_recorded",
-                        who: &who,
-                        detail: &format!(
-                            "受委托作出决定：{}（{}）",
-                            decision.kind, decision.summary
-                        ),
-                        evidence_digests: Vec::new(),
-                        event: Some(&decided),
-                    },
-                )
-                .await?;
-            }
-            ReferralAction::ReviewReturned => {
-                row.summary = Some(format!("法制审核退回补正（第{round}轮）：{}", findings(e)));
-            }
-            _ => {
-                row.summary = Some(format!(
-                    "法制审核认为涉嫌犯罪（第{round}轮），决定未生效，待联席会议移送公安机关：{}",
-                    findings(e)
-                ));
-            }
-        }
-        task_store::update_task(tx, &row).await?;
-        Ok(())
-    }
-
-    /// Applies the answer on an amendment of a lead's entrusted decision: approved, it takes
-    /// effect as a direct change does; returned, or a suspected crime, the decision in force
-    /// stays, the finding in the record.
-    #[allow(clippy::too_many_arguments)]
-    async fn task_amendment_answer(
-        &self,
-        tx: &mut Tx,
-        env: &ev::Envelope,
-        e: &ev::ReviewDecided,
-        review: &TaskReviewRow,
-        reason: &str,
-        action: ReferralAction,
-        next: TaskStatus,
-        mut row: TaskRow,
-        now: DateTime<Utc>,
-    ) -> Result<(), HandlerError> {
-        let round = e.round;
-        let answer = match action {
-            ReferralAction::ReviewApproved => {
-                format!("法制审核通过（第{round}轮），变更后的决定生效")
-            }
-            ReferralAction::ReviewReturned => {
-                format!(
-                    "法制审核退回（第{round}轮），原决定继续有效：{}",
-                    findings(e)
-                )
-            }
-            _ => format!(
-                "法制审核认为涉嫌犯罪（第{round}轮），变更不生效，由本部门依法移送公安机关：{}",
-                findings(e)
-            ),
-        };
-        let kind = match action {
-            ReferralAction::ReviewApproved => "review_approved",
-            ReferralAction::ReviewReturned => "review_returned",
-            _ => "crime_transfer_found",
-        };
-        crate::record::enter_event(tx, &row.case_id, &row.department, now, kind, &answer, env)
-            .await?;
-        if action != ReferralAction::ReviewApproved {
+        crate::record::enter_event(
+            tx,
+            &row.case_id,
+            &row.department,
+            now,
+            kind.name(),
+            &answered.detail,
+            env,
+        )
+        .await?;
+        let proposer = answered.proposer().clone();
+        let who = Who::acting_for(&proposer, format!("county:{}", row.department));
+        if answered.verdict != Verdict::Approved {
             row.status = next.as_str().into();
-            row.summary = Some(answer);
+            row.summary = Some(answered.detail.clone());
             row.updated_at = now;
             task_store::update_task(tx, &row).await?;
             return Ok(());
         }
-        let outcome = ev::Outcome::decode(review.proposed.as_slice())
-            .map_err(|err| HandlerError::Reject(err.to_string()))?;
-        let proposer = ev::Actor::decode(review.proposer.as_slice())
-            .map_err(|err| HandlerError::Reject(err.to_string()))?;
-        let who = Who::acting_for(&proposer, format!("county:{}", row.department));
-        let superseded = review.superseded_event_id.clone().unwrap_or_default();
-        crate::decision::apply_task_change(
+        if let Some(amendment) = answered.review.amendment() {
+            return crate::decision::apply_task_change(
+                tx,
+                &self.outbox,
+                now,
+                &mut row,
+                crate::decision::Decided {
+                    change: DecisionChange::Amend,
+                    reason: &amendment.reason,
+                    superseded_event_id: &amendment.superseded_event_id,
+                    amended: Some(answered.proposed()),
+                },
+                next,
+                proposer,
+                &who,
+                Some(&env.event_id),
+            )
+            .await
+            .map_err(HandlerError::from);
+        }
+        let decision = answered.proposed().clone();
+        row.status = next.as_str().into();
+        row.updated_at = now;
+        row.decision = Some(decision.encode_to_vec());
+        row.done_at = Some(now);
+        row.summary = Some(answered.detail.clone());
+        let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
+        let mut payload = crate::tasks::decided_event(&row, &decision)?;
+        payload.held_record = held.as_ref().map(|h| h.head.clone());
+        // Brigade and board both wait on it, as on a decision recorded directly.
+        let decided = self
+            .outbox
+            .emit(
+                tx,
+                now,
+                NewEvent {
+                    town: &row.town,
+                    department: Some(&row.department),
+                    aggregate_id: &row.task_id,
+                    actor: Some(proposer),
+                    causation_id: Some(&env.event_id),
+                },
+                AnyEvent::CountyEntrustedDecisionRecorded(payload),
+            )
+            .await?;
+        crate::record::note_sent(tx, &decided.event_id, held.as_ref()).await?;
+        liandong_decision::set_in_force(
             tx,
-            &self.outbox,
+            on_task(&row.task_id),
+            Some((&decided, &decision)),
             now,
-            &mut row,
-            crate::decision::Decided {
-                change: DecisionChange::Amend,
-                reason,
-                superseded_event_id: &superseded,
-                amended: Some(&outcome),
-            },
-            next,
-            proposer,
-            &who,
-            Some(&env.event_id),
         )
         .await?;
+        crate::record::enter(
+            tx,
+            &row.case_id,
+            &row.department,
+            NewEntry {
+                at: now,
+                kind: EventKind::CountyEntrustedDecisionRecorded.name(),
+                who: &who,
+                detail: &format!("受委托作出决定：{}（{}）", decision.kind, decision.summary),
+                evidence_digests: Vec::new(),
+                event: Some(&decided),
+            },
+        )
+        .await?;
+        task_store::update_task(tx, &row).await?;
         Ok(())
     }
 }

@@ -117,33 +117,6 @@ pub async fn tasks(
     })
 }
 
-/// Records that `event_id` carries the task's decision in force, which a later change names.
-pub async fn set_decision_event(
-    tx: &mut Tx,
-    task_id: &str,
-    event_id: &str,
-) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query(
-        "UPDATE tasks SET decision_event_id = $1 WHERE task_id = $2"
-    )
-    .bind(event_id)
-    .bind(task_id)
-    .execute(c)
-    .await
-    .map(|_| ()))
-}
-
-/// The event that carries the task's decision in force, if it has one.
-pub async fn decision_event(tx: &mut Tx, task_id: &str) -> Result<Option<String>, sqlx::Error> {
-    let id: Option<Option<String>> = with_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT decision_event_id FROM tasks WHERE task_id = $1"
-    )
-    .bind(task_id)
-    .fetch_optional(c)
-    .await)?;
-    Ok(id.flatten())
-}
-
 /// Stores a handover that arrived; a second copy of the same handover changes nothing.
 #[tracing::instrument(skip_all, fields(handover_id = %h.handover_id), err)]
 pub async fn insert_handover(tx: &mut Tx, h: &HandoverRow) -> Result<bool, sqlx::Error> {

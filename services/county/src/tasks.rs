@@ -43,10 +43,10 @@ impl Emit {
 pub(crate) fn decided_event(
     row: &TaskRow,
     decision: &ev::Outcome,
-) -> ev::EntrustedDecisionRecorded {
+) -> Result<ev::EntrustedDecisionRecorded, sqlx::Error> {
     // What the case was about, for the department's public disclosure.
-    let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-    ev::EntrustedDecisionRecorded {
+    let facts = crate::convert::task_facts(row)?;
+    Ok(ev::EntrustedDecisionRecorded {
         task_id: row.task_id.clone(),
         item_id: row.item_id.clone(),
         case_id: row.case_id.clone(),
@@ -56,7 +56,7 @@ pub(crate) fn decided_event(
         matters: facts.matters,
         description: facts.description,
         held_record: None,
-    }
+    })
 }
 
 /// Checks a decision request: the task id, and the decision under `decision.*`. Nothing is
@@ -180,12 +180,14 @@ impl Api {
             // A major decision (by the catalogue of the case's matters) takes effect only once
             // the department's legal office approves it: the task waits for the review, and
             // the decision is stored with the review until then.
-            let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
-            if crate::legal_review::is_major(catalogue, &facts, &decision) {
-                return Emit::ReviewRequested(Box::new(decision.clone()));
+            let facts = crate::convert::task_facts(row)?;
+            let major = crate::legal_review::requires_review(catalogue, &facts, &decision)
+                .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+            if major {
+                return Ok(Emit::ReviewRequested(Box::new(decision.clone())));
             }
             row.decision = Some(decision.encode_to_vec());
-            Emit::Decided(Box::new(decided_event(row, &decision)))
+            Ok(Emit::Decided(Box::new(decided_event(row, &decision)?)))
         })
         .await
     }
@@ -200,14 +202,14 @@ impl Api {
         let summary = r.summary.trim().to_owned();
         self.act_on_task(actor, &r.task_id, Action::CompleteTask, |row| {
             row.summary = Some(summary.clone());
-            Emit::Completed(ev::TaskCompleted {
+            Ok(Emit::Completed(ev::TaskCompleted {
                 task_id: row.task_id.clone(),
                 item_id: row.item_id.clone(),
                 case_id: row.case_id.clone(),
                 department: row.department.clone(),
                 summary: summary.clone(),
                 held_record: None,
-            })
+            }))
         })
         .await
     }
@@ -220,7 +222,7 @@ impl Api {
         actor: &Actor,
         task_id: &str,
         permission: Action,
-        change: impl FnOnce(&mut TaskRow) -> Emit,
+        change: impl FnOnce(&mut TaskRow) -> Result<Emit, ApiError>,
     ) -> Result<pb::Task, ApiError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -243,7 +245,7 @@ impl Api {
                 .await?;
         let status = TaskStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
         let role = TaskRole::parse(&row.role).map_err(|e| ApiError::Internal(e.into()))?;
-        let mut emit = change(&mut row);
+        let mut emit = change(&mut row)?;
         let next = status.next(role, emit.action())?;
         row.status = next.as_str().into();
         if next != TaskStatus::AwaitingReview {
@@ -317,9 +319,17 @@ impl Api {
         let kind = event.kind().name();
         let env = self.outbox.emit(&mut tx, now, ev, event).await?;
         crate::record::note_sent(&mut tx, &env.event_id, held.as_ref()).await?;
-        if let Emit::Decided(_) = &emit {
+        if let Emit::Decided(p) = &emit
+            && let Some(decision) = &p.decision
+        {
             // The decision in force, which a later change names.
-            task_store::set_decision_event(&mut tx, &row.task_id, &env.event_id).await?;
+            liandong_decision::set_in_force(
+                &mut tx,
+                crate::legal_review::on_task(&row.task_id),
+                Some((&env, decision)),
+                now,
+            )
+            .await?;
         }
         // The lead's step, in the record of the case file handed over to it (a cooperating
         // department holds no file, and enters nothing).

@@ -28,7 +28,8 @@ const OWN: Migrations = Migrations {
     sqlite: &SQLITE,
 };
 
-/// Every table of the service's database: the bus's, its own, and its feature crates'.
+/// Every table of the service's database: the bus's, its feature crates' (whose tables its own
+/// later migrations may fill), and its own.
 pub const MIGRATIONS: &[&Migrations] = &[&liandong_bus::MIGRATIONS, &OWN];
 
 /// The gRPC name readiness is reported under.
