@@ -11,6 +11,7 @@ use liandong_domain::record::{
     self, EntryContent, EventSignature, KnownHead, StoredEntry, Verification,
 };
 use liandong_proto::events::v1 as ev;
+use liandong_store::typed::Json;
 use prost::Message;
 
 use liandong_bus::signing::{self, KeyRegistry};
@@ -148,7 +149,8 @@ pub struct RecordRow {
     pub role: String,
     pub certificate_no: String,
     pub detail: String,
-    pub evidence_digests: String,
+    #[sqlx(try_from = "String")]
+    pub evidence_digests: Json<Vec<String>>,
     pub event_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
@@ -173,7 +175,7 @@ impl RecordRow {
             role: self.role.clone(),
             certificate_no: self.certificate_no.clone(),
             detail: self.detail.clone(),
-            evidence_digests: serde_json::from_str(&self.evidence_digests).unwrap_or_default(),
+            evidence_digests: self.evidence_digests.0.clone(),
             event_id: self.event_id.clone(),
             signature: self.event_signature(),
         }
@@ -327,7 +329,7 @@ impl RecordRow {
             officer: self.officer.clone(),
             role: self.role.clone(),
             certificate_no: self.certificate_no.clone(),
-            evidence_digests: serde_json::from_str(&self.evidence_digests).unwrap_or_default(),
+            evidence_digests: self.evidence_digests.0.clone(),
             event_id: self.event_id.clone(),
             prev_hash: self.prev_hash.clone(),
             hash: self.hash.clone(),
@@ -339,20 +341,22 @@ impl RecordRow {
         }
     }
 
-    /// The row an entry carried by a handover stands for; `case_id` is the handover's.
-    pub fn from_event(case_id: &str, e: &ev::RecordEntry) -> RecordRow {
-        RecordRow {
+    /// The row an entry carried by a handover stands for; `case_id` is the handover's. An entry
+    /// without its time cannot stand in a record.
+    pub fn from_event(case_id: &str, e: &ev::RecordEntry) -> Result<RecordRow, String> {
+        let at = liandong_proto::time::from_ts(e.at.as_ref())
+            .ok_or_else(|| format!("record entry {} has no time", e.seq))?;
+        Ok(RecordRow {
             case_id: case_id.to_owned(),
             seq: e.seq as i64,
-            at: liandong_proto::time::from_ts(e.at.as_ref()).unwrap_or_default(),
+            at,
             kind: e.kind.clone(),
             agency: e.agency.clone(),
             officer: e.officer.clone(),
             role: e.role.clone(),
             certificate_no: e.certificate_no.clone(),
             detail: e.detail.clone(),
-            evidence_digests: serde_json::to_string(&e.evidence_digests)
-                .expect("strings serialise"),
+            evidence_digests: Json(e.evidence_digests.clone()),
             event_id: e.event_id.clone(),
             prev_hash: e.prev_hash.clone(),
             hash: e.hash.clone(),
@@ -361,7 +365,7 @@ impl RecordRow {
             signature: e.signature.clone(),
             event_digest: e.event_digest.clone(),
             signed_event: e.signed_event.clone(),
-        }
+        })
     }
 }
 

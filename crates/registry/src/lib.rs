@@ -17,6 +17,7 @@ use liandong_bus::{NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_grpc::{ApiError, actor_label, actor_to_event};
 use liandong_proto::time::to_ts;
+use liandong_store::typed::{decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 use liandong_topology::AnyEvent;
@@ -91,7 +92,8 @@ pub struct CertRow {
     pub issuing_authority: String,
     pub valid_from: String,
     pub valid_until: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CertificateStatus,
     pub status_note: String,
     pub registered_by: String,
     pub updated_at: DateTime<Utc>,
@@ -118,8 +120,7 @@ impl CertRow {
             issuing_authority: self.issuing_authority.clone(),
             valid_from: date(&self.valid_from)?,
             valid_until: date(&self.valid_until)?,
-            status: CertificateStatus::parse(&self.status)
-                .map_err(|e| sqlx::Error::Decode(e.into()))?,
+            status: self.status,
         })
     }
 
@@ -130,7 +131,7 @@ impl CertRow {
             issuing_authority: self.issuing_authority.clone(),
             valid_from: self.valid_from.clone(),
             valid_until: self.valid_until.clone(),
-            status: self.status.clone(),
+            status: self.status.as_str().to_owned(),
         }
     }
 }
@@ -146,11 +147,16 @@ pub async fn cert_in_tx(
     let sql = format!(
         "SELECT {CERT_COLUMNS} FROM officer_certificates WHERE agency = $1 AND officer = $2"
     );
-    with_tx!(tx, |c| sqlx::query_as::<_, CertRow>(&sql)
-        .bind(agency)
-        .bind(officer)
-        .fetch_optional(&mut *c)
-        .await)
+    with_tx!(tx, |c| {
+        let row = sqlx::query(&sql)
+            .bind(agency)
+            .bind(officer)
+            .fetch_optional(&mut *c)
+            .await?;
+        row.as_ref()
+            .map(|r| decode(r, "officer_certificates", "officer"))
+            .transpose()
+    })
 }
 
 async fn upsert(tx: &mut Tx, r: &CertRow) -> Result<(), sqlx::Error> {
@@ -169,7 +175,7 @@ async fn upsert(tx: &mut Tx, r: &CertRow) -> Result<(), sqlx::Error> {
     .bind(&r.issuing_authority)
     .bind(&r.valid_from)
     .bind(&r.valid_until)
-    .bind(&r.status)
+    .bind(r.status.as_str())
     .bind(&r.status_note)
     .bind(&r.registered_by)
     .bind(r.updated_at)
@@ -207,10 +213,10 @@ async fn list(db: &Db, agency: &str) -> Result<Vec<CertRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {CERT_COLUMNS} FROM officer_certificates WHERE agency = $1 ORDER BY officer"
     );
-    with_db!(db, |p| sqlx::query_as::<_, CertRow>(&sql)
-        .bind(agency)
-        .fetch_all(p)
-        .await)
+    with_db!(db, |p| {
+        let rows = sqlx::query(&sql).bind(agency).fetch_all(p).await?;
+        decode_all(&rows, "officer_certificates", "officer")
+    })
 }
 
 async fn assessments(
@@ -376,7 +382,7 @@ impl CertificateRegistry {
             issuing_authority: authority.trim().into(),
             valid_from: from.to_string(),
             valid_until: until.to_string(),
-            status: CertificateStatus::Active.as_str().into(),
+            status: CertificateStatus::Active,
             status_note: String::new(),
             registered_by: actor_label(actor),
             updated_at: now,
@@ -426,7 +432,7 @@ impl CertificateRegistry {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let mut row = self.load(&mut tx, actor, agency, officer).await?;
-        if row.status == CertificateStatus::Revoked.as_str() {
+        if row.status == CertificateStatus::Revoked {
             return Err(ApiError::FailedPrecondition(format!(
                 "certificate {} of {} is revoked; register a new one",
                 row.certificate_no, row.officer
@@ -435,11 +441,11 @@ impl CertificateRegistry {
         let who = actor_label(actor);
         insert_assessment(&mut tx, &row, passed, note.trim(), &who, now).await?;
         let change = if passed {
-            row.status = CertificateStatus::Active.as_str().into();
+            row.status = CertificateStatus::Active;
             row.status_note = String::new();
             "assessment_passed"
         } else {
-            row.status = CertificateStatus::Suspended.as_str().into();
+            row.status = CertificateStatus::Suspended;
             row.status_note = note.trim().into();
             "suspended"
         };
@@ -464,13 +470,13 @@ impl CertificateRegistry {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let mut row = self.load(&mut tx, actor, agency, officer).await?;
-        if row.status == CertificateStatus::Revoked.as_str() {
+        if row.status == CertificateStatus::Revoked {
             return Err(ApiError::FailedPrecondition(format!(
                 "certificate {} of {} is already revoked",
                 row.certificate_no, row.officer
             )));
         }
-        row.status = CertificateStatus::Revoked.as_str().into();
+        row.status = CertificateStatus::Revoked;
         row.status_note = reason.trim().into();
         row.updated_at = now;
         self.change(&mut tx, actor, &row, "revoked", reason.trim(), now)

@@ -132,7 +132,7 @@ fn evidence_list(case: &CaseRow, entries: &[RecordRow]) -> Vec<Evidence> {
         })
         .collect();
     for e in entries.iter().filter(|e| e.kind != "document") {
-        for d in json_list(&e.evidence_digests) {
+        for d in e.evidence_digests.0.clone() {
             if !list.iter().any(|x| x.digest == d) {
                 list.push(Evidence {
                     source: format!("第{}条记录（{}）", e.seq, kind_name(&e.kind)),
@@ -184,7 +184,7 @@ fn to_json(d: &Dossier, catalogue: &Catalogue) -> Value {
             "role": e.role,
             "certificate_no": e.certificate_no,
             "detail": e.detail,
-            "evidence_digests": json_list(&e.evidence_digests),
+            "evidence_digests": e.evidence_digests.0.clone(),
             "event_id": e.event_id,
             "prev_hash": e.prev_hash,
             "hash": e.hash,
@@ -293,7 +293,7 @@ fn to_html(d: &Dossier, catalogue: &Catalogue) -> String {
             escape(&cert),
             escape(&e.detail)
         ));
-        for dg in json_list(&e.evidence_digests) {
+        for dg in e.evidence_digests.0.clone() {
             h.push_str(&format!(
                 "<br><span class=\"digest\">摘要 SHA-256：{}</span>",
                 escape(&dg)

@@ -5,6 +5,7 @@ use liandong_bus::signing::KeyRegistry;
 use liandong_domain::record::{KnownHead, Verification};
 use liandong_record::{self as keep};
 pub use liandong_record::{NewEntry, RecordRow, SYSTEM, Who};
+use liandong_store::typed::decode_all;
 use liandong_store::{Backend, Db, Tx};
 use liandong_store::{with_db, with_tx};
 
@@ -72,22 +73,24 @@ pub async fn append(
 
 /// A case's record in order, read inside `tx`.
 pub async fn entries_in_tx(tx: &mut Tx, case_id: &str) -> Result<Vec<RecordRow>, sqlx::Error> {
-    with_tx!(tx, |conn| sqlx::query_as(
-        "SELECT * FROM case_record WHERE case_id = $1 ORDER BY seq"
-    )
-    .bind(case_id)
-    .fetch_all(conn)
-    .await)
+    with_tx!(tx, |conn| {
+        let rows = sqlx::query("SELECT * FROM case_record WHERE case_id = $1 ORDER BY seq")
+            .bind(case_id)
+            .fetch_all(conn)
+            .await?;
+        decode_all(&rows, "case_record", "case_id")
+    })
 }
 
 /// A case's record in order.
 pub async fn entries(db: &Db, case_id: &str) -> Result<Vec<RecordRow>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as(
-        "SELECT * FROM case_record WHERE case_id = $1 ORDER BY seq"
-    )
-    .bind(case_id)
-    .fetch_all(p)
-    .await)
+    with_db!(db, |p| {
+        let rows = sqlx::query("SELECT * FROM case_record WHERE case_id = $1 ORDER BY seq")
+            .bind(case_id)
+            .fetch_all(p)
+            .await?;
+        decode_all(&rows, "case_record", "case_id")
+    })
 }
 
 /// Keeps a head another agency acknowledged; the same acknowledgement twice changes nothing.

@@ -7,6 +7,7 @@ use liandong_bus::signing::KeyRegistry;
 use liandong_domain::record::{self, KnownHead, Verification};
 use liandong_proto::events::v1 as ev;
 use liandong_record::{self as keep, NewEntry, RecordRow, Who};
+use liandong_store::typed::{Json, decode_all};
 use liandong_store::{Backend, Db, Tx};
 use liandong_store::{with_db, with_tx};
 
@@ -22,11 +23,15 @@ fn brigade_of(town: &str) -> String {
 /// kept event signature valid. One line per fault found (the first of the chain), empty when
 /// the chain is whole.
 pub fn check_handed(e: &ev::CaseHandedOver, town: &str, keys: &KeyRegistry) -> Vec<String> {
-    let rows: Vec<RecordRow> = e
+    let rows: Result<Vec<RecordRow>, String> = e
         .record
         .iter()
         .map(|r| RecordRow::from_event(&e.case_id, r))
         .collect();
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(why) => return vec![format!("record: {why}")],
+    };
     let mut reasons = Vec::new();
     if rows.len() as u64 != e.record_length {
         reasons.push(format!(
@@ -61,7 +66,9 @@ pub async fn keep_handed(
     entries: &[ev::RecordEntry],
 ) -> Result<(), sqlx::Error> {
     for entry in entries {
-        let row = RecordRow::from_event(&h.case_id, entry);
+        // The chain passed its checks, each entry with its time, before it is kept.
+        let row = RecordRow::from_event(&h.case_id, entry)
+            .map_err(|why| sqlx::Error::Decode(why.into()))?;
         insert(tx, h, &row).await?;
     }
     Ok(())
@@ -87,7 +94,7 @@ async fn insert(tx: &mut Tx, h: &HandoverRow, r: &RecordRow) -> Result<(), sqlx:
         .bind(&r.role)
         .bind(&r.certificate_no)
         .bind(&r.detail)
-        .bind(&r.evidence_digests)
+        .bind(r.evidence_digests.text())
         .bind(&r.event_id)
         .bind(&r.prev_hash)
         .bind(&r.hash)
@@ -201,7 +208,7 @@ pub async fn enter(
         role: p.content.role.clone(),
         certificate_no: p.content.certificate_no.clone(),
         detail: p.content.detail.clone(),
-        evidence_digests: p.evidence_digests_json(),
+        evidence_digests: Json(p.content.evidence_digests.clone()),
         event_id: p.content.event_id.clone(),
         prev_hash: p.prev_hash.clone(),
         hash: p.hash.clone(),
@@ -218,10 +225,11 @@ pub async fn enter(
 /// The entries of the record a handover started, in order.
 pub async fn entries(db: &Db, handover_id: &str) -> Result<Vec<RecordRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(ENTRIES_SQL)
+        let rows = sqlx::query(ENTRIES_SQL)
             .bind(handover_id)
             .fetch_all(p)
-            .await
+            .await?;
+        decode_all(&rows, "held_record", "case_id")
     })
 }
 
@@ -303,10 +311,11 @@ pub async fn acknowledged_heads(db: &Db, h: &HandoverRow) -> Result<Vec<KnownHea
 /// [`entries`], inside `tx`.
 pub async fn entries_in_tx(tx: &mut Tx, handover_id: &str) -> Result<Vec<RecordRow>, sqlx::Error> {
     with_tx!(tx, |conn| {
-        sqlx::query_as(ENTRIES_SQL)
+        let rows = sqlx::query(ENTRIES_SQL)
             .bind(handover_id)
             .fetch_all(conn)
-            .await
+            .await?;
+        decode_all(&rows, "held_record", "case_id")
     })
 }
 
@@ -368,7 +377,7 @@ mod tests {
             role: e.content.role.clone(),
             certificate_no: e.content.certificate_no.clone(),
             detail: e.content.detail.clone(),
-            evidence_digests: serde_json::to_string(&e.content.evidence_digests).unwrap(),
+            evidence_digests: Json(e.content.evidence_digests.clone()),
             event_id: None,
             prev_hash: hex::encode(e.prev_hash),
             hash: hex::encode(e.hash),
@@ -409,7 +418,8 @@ mod tests {
             .record
             .iter()
             .map(|r| RecordRow::from_event(&e.case_id, r))
-            .collect();
+            .collect::<Result<_, _>>()
+            .expect("every entry has its time");
         assert_eq!(rows[2].stored().content, content(3));
     }
 
