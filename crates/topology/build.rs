@@ -503,6 +503,32 @@ fn main() {
     writeln!(w, "    }} }}").unwrap();
     writeln!(w, "}}\n").unwrap();
 
+    // The names, as constants a `match` can use.
+    writeln!(
+        w,
+        "/// Every event name, as a constant (a record entry or history line that records an event"
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "/// is kinded by its name; `match` arms can name these)."
+    )
+    .unwrap();
+    writeln!(w, "pub mod names {{").unwrap();
+    let mut seen_names = BTreeSet::new();
+    for e in &file.event {
+        if seen_names.insert(e.name.clone()) {
+            writeln!(
+                w,
+                "    pub const {}: &str = {:?};",
+                e.name.to_ascii_uppercase(),
+                e.name
+            )
+            .unwrap();
+        }
+    }
+    writeln!(w, "}}\n").unwrap();
+
     // Decoded payloads of every kind.
     writeln!(w, "/// Any event with its decoded payload.").unwrap();
     writeln!(w, "#[derive(Debug, Clone, PartialEq)]").unwrap();

@@ -9,6 +9,7 @@ mod clocks;
 mod dashboard;
 mod dashboard_page;
 mod decisions;
+mod declarations;
 mod department_decisions;
 mod disclosure;
 mod evidence;

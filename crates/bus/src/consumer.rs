@@ -54,7 +54,9 @@ impl From<super::BusError> for HandlerError {
 /// Applies the events one service takes from one source (`liandong_topology::inbound`), each
 /// decoded as its declared payload, inside the consumer's transaction. `E` is an enum
 /// with one variant per event the topology routes to this service: a handler matches it
-/// without a wildcard arm, so an event newly routed here does not compile until it is handled.
+/// without a wildcard arm (each `impl Handler` denies `clippy::wildcard_enum_match_arm`, and
+/// clippy runs with `-D warnings`), so an event newly routed here does not compile until it is
+/// handled.
 pub trait Handler<E: Inbound>: Send + Sync + 'static {
     fn handle<'a>(
         &'a self,

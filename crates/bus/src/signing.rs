@@ -729,7 +729,9 @@ mod tests {
     fn envelope() -> Envelope {
         Envelope {
             event_id: "0190f0c0-0000-7000-8000-000000000001".into(),
-            event_type: "brigade.referral_dispatched".into(),
+            event_type: liandong_topology::EventKind::BrigadeReferralDispatched
+                .event_type()
+                .into(),
             schema_version: 1,
             town: "330782101".into(),
             department: "forestry".into(),

@@ -79,6 +79,39 @@ impl<T> std::ops::DerefMut for Proto<T> {
     }
 }
 
+/// A protobuf message that may be absent (a NULL column), stored as its encoding.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OptProto<T>(pub Option<T>);
+
+impl<T: prost::Message> OptProto<T> {
+    /// The bytes to store, or NULL.
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        self.0.as_ref().map(prost::Message::encode_to_vec)
+    }
+}
+
+impl<T: prost::Message + Default> TryFrom<Option<Vec<u8>>> for OptProto<T> {
+    type Error = BadColumn;
+    fn try_from(b: Option<Vec<u8>>) -> Result<Self, Self::Error> {
+        b.map(|b| Proto::try_from(b).map(|p| p.0))
+            .transpose()
+            .map(OptProto)
+    }
+}
+
+impl<T> std::ops::Deref for OptProto<T> {
+    type Target = Option<T>;
+    fn deref(&self) -> &Option<T> {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for OptProto<T> {
+    fn deref_mut(&mut self) -> &mut Option<T> {
+        &mut self.0
+    }
+}
+
 /// A stored value that does not decode as its type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a {what}: {why}")]

@@ -23,6 +23,7 @@ pub struct Events {
     pub max_returns_per_case: u32,
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromBrigade> for Events {
     async fn handle(
         &self,
@@ -49,6 +50,7 @@ impl Handler<FromBrigade> for Events {
     }
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromCounty> for Events {
     async fn handle(
         &self,

@@ -11,6 +11,7 @@ use liandong_domain::state::CaseStatus;
 use liandong_proto::events::v1 as ev;
 use liandong_store::Tx;
 use liandong_topology::inbound::brigade::{FromBoard, FromCounty};
+use liandong_topology::names;
 use prost::Message;
 
 use crate::flow::{self, Cause};
@@ -123,7 +124,16 @@ async fn task_completed(
     }
     let detail = format!("配合部门 {} 完成任务：{}", e.department, e.summary);
     let here = case.here();
-    store::add_history(tx, here, now, "task_completed", who, &detail, Some(env)).await?;
+    store::add_history(
+        tx,
+        here,
+        now,
+        names::TASK_COMPLETED,
+        who,
+        &detail,
+        Some(env),
+    )
+    .await?;
     Ok(())
 }
 
@@ -134,6 +144,7 @@ pub struct BoardEvents {
     pub catalogue: Arc<Catalogue>,
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromBoard> for BoardEvents {
     async fn handle(
         &self,
@@ -274,8 +285,16 @@ impl Handler<FromBoard> for BoardEvents {
                     "联席会议协调职权争议：由 {} 改为 {} 办理；理由：{}",
                     e.from_department, e.to_department, e.reason
                 );
-                store::add_history(tx, here, now, "dispute_settled", &who, &detail, Some(env))
-                    .await?;
+                store::add_history(
+                    tx,
+                    here,
+                    now,
+                    names::DISPUTE_SETTLED,
+                    &who,
+                    &detail,
+                    Some(env),
+                )
+                .await?;
                 flow::refer(
                     tx,
                     &self.outbox,
@@ -299,6 +318,7 @@ pub struct CountyEvents {
     pub outbox: Outbox,
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromCounty> for CountyEvents {
     async fn handle(
         &self,
@@ -311,13 +331,13 @@ impl Handler<FromCounty> for CountyEvents {
         let (referral_id, kind, detail, status) = match event {
             FromCounty::ReferralSignedFor(e) => (
                 e.referral_id,
-                "referral_signed_for",
+                names::REFERRAL_SIGNED_FOR,
                 format!("{} 签收", env.department),
                 "signed_for",
             ),
             FromCounty::ReferralAccepted(e) => (
                 e.referral_id,
-                "referral_accepted",
+                names::REFERRAL_ACCEPTED,
                 format!("{} 受理", env.department),
                 "accepted",
             ),
@@ -334,7 +354,7 @@ impl Handler<FromCounty> for CountyEvents {
                 let staff = e.staff.join("、");
                 (
                     e.referral_id,
-                    "referral_assigned",
+                    names::REFERRAL_ASSIGNED,
                     format!("{} 安排人员调查处理：{staff}", env.department),
                     "assigned",
                 )
@@ -349,7 +369,7 @@ impl Handler<FromCounty> for CountyEvents {
                     "{} {what}，理由：{}；提请联席会议协调",
                     env.department, e.reason
                 );
-                (e.referral_id, "referral_returned", detail, "returned")
+                (e.referral_id, names::REFERRAL_RETURNED, detail, "returned")
             }
             FromCounty::CaseHandoverReceived(e) => {
                 return handover_received(tx, env, e, &who, now).await;
@@ -406,7 +426,7 @@ impl Handler<FromCounty> for CountyEvents {
                 now,
                 &case,
                 &env.department,
-                "referral_accepted",
+                names::REFERRAL_ACCEPTED,
                 &cause,
             )
             .await?;

@@ -8,6 +8,7 @@ use liandong_domain::ids::{DepartmentCode, MatterCode, TownScopedId};
 use liandong_domain::record::{Verification, encode_at, evidence_digest};
 use liandong_grpc::ApiError;
 use liandong_proto::brigade::v1 as pb;
+use liandong_topology::names;
 use serde_json::{Value, json};
 
 use crate::api::Api;
@@ -42,10 +43,10 @@ fn kind_name(kind: &str) -> &str {
         "reported" => "案件登记",
         "triaged" => "三路分流",
         "referred" => "移送（通报）",
-        "referral_signed_for" => "部门签收",
-        "referral_accepted" => "部门受理",
-        "referral_assigned" => "部门安排人员",
-        "referral_returned" => "部门退回",
+        names::REFERRAL_SIGNED_FOR => "部门签收",
+        names::REFERRAL_ACCEPTED => "部门受理",
+        names::REFERRAL_ASSIGNED => "部门安排人员",
+        names::REFERRAL_RETURNED => "部门退回",
         "result_received" => "办理结果反馈",
         "handed_over" => "案卷移交",
         "handover_received" => "移交确认",
@@ -62,10 +63,10 @@ fn kind_name(kind: &str) -> &str {
         "board_approved" => "联席会议审定",
         "board_reclassified" => "联席会议改判",
         "board_sent_back" => "联席会议退回补充",
-        "dispute_settled" => "职权争议协调",
+        names::DISPUTE_SETTLED => "职权争议协调",
         "entrusted_decision" => "受委托作出决定",
-        "task_completed" => "配合部门完成任务",
-        "joint_executed" => "协同执法到位",
+        names::TASK_COMPLETED => "配合部门完成任务",
+        names::JOINT_EXECUTED => "协同执法到位",
         "decision_amended" => "变更决定",
         "decision_revoked" => "撤销决定",
         other => other,
@@ -457,7 +458,7 @@ mod tests {
             departments: vec![],
             matters: vec![],
         };
-        assert_eq!(kind_name("referral_accepted"), "部门受理");
+        assert_eq!(kind_name(names::REFERRAL_ACCEPTED), "部门受理");
         assert_eq!(
             agency_name("brigade:330782101", &catalogue),
             "东山镇综合行政执法队"

@@ -327,7 +327,7 @@ impl Api {
             &mut tx,
             here,
             now,
-            "joint_executed",
+            liandong_topology::names::JOINT_EXECUTED,
             &by,
             &detail,
             Some(&env),

@@ -336,6 +336,7 @@ pub struct ReviewEvents {
     pub catalogue: std::sync::Arc<Catalogue>,
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromReview> for ReviewEvents {
     async fn handle(
         &self,

@@ -15,9 +15,9 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
 use liandong_record::{NewEntry, Who};
 use liandong_runtime::Runtime;
+use liandong_store::typed::{Json, OptProto};
 use liandong_store::{Db, Tx};
 use liandong_topology::{AnyEvent, EventKind};
-use prost::Message;
 use tonic::{Request, Response, Status};
 
 use crate::convert::outcome_input;
@@ -86,20 +86,17 @@ pub(crate) fn to_pb(r: &ReferralRow) -> pb::Referral {
     pb::Referral {
         referral_id: r.referral_id.clone(),
         department: r.department.clone(),
-        status: r.status.clone(),
-        facts: ev::CaseFacts::decode(r.facts.as_slice()).ok(),
+        status: r.status.as_str().into(),
+        facts: Some(r.facts.0.clone()),
         dispatch_no: r.dispatch_no as u32,
         dispatched_at: Some(to_ts(r.dispatched_at)),
         received_at: Some(to_ts(r.received_at)),
         signed_for_at: r.signed_for_at.map(to_ts),
         accepted_at: r.accepted_at.map(to_ts),
         concluded_at: r.concluded_at.map(to_ts),
-        staff: serde_json::from_str(&r.staff).unwrap_or_default(),
+        staff: r.staff.0.clone(),
         return_reason: r.return_reason.clone().unwrap_or_default(),
-        outcome: r
-            .outcome
-            .as_deref()
-            .and_then(|b| ev::Outcome::decode(b).ok()),
+        outcome: r.outcome.0.clone(),
         reason: r.reason.clone(),
     }
 }
@@ -172,8 +169,7 @@ impl Api {
             now,
         )
         .await?;
-        let status =
-            ReferralStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        let status = row.status;
         let next = status.next(step.action)?;
         if step.action == ReferralAction::Return {
             // Returns per case are capped: past the cap the chair's settlement stands.
@@ -185,7 +181,7 @@ impl Api {
             )
             .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
         }
-        row.status = next.as_str().into();
+        row.status = next;
         row.updated_at = now;
         let emit = change(&mut row, now);
         store::update(&mut tx, &row).await?;
@@ -329,7 +325,6 @@ impl CountyService for Api {
             None
         } else {
             v.check("status", ReferralStatus::parse(&r.status))
-                .map(|s| s.as_str())
         };
         let town = if r.town.is_empty() {
             None
@@ -498,7 +493,7 @@ impl CountyService for Api {
         };
         let referral = self
             .act(&actor, &r.referral_id, step, |row, _| {
-                row.staff = serde_json::to_string(&staff).expect("strings serialise");
+                row.staff = Json(staff.clone());
                 Emit::step(AnyEvent::CountyReferralAssigned(ev::ReferralAssigned {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
@@ -549,7 +544,7 @@ impl CountyService for Api {
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::NotFound(format!("no referral {}", r.referral_id)))?;
-        let facts = crate::convert::facts(&current).map_err(ApiError::from)?;
+        let facts = (*current.facts).clone();
         let major = crate::legal_review::requires_review(&self.catalogue, &facts, &outcome)
             .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
         if major {
@@ -577,9 +572,9 @@ impl CountyService for Api {
         let referral = self
             .act(&actor, &r.referral_id, step, |row, now| {
                 row.concluded_at = Some(now);
-                row.outcome = Some(outcome.encode_to_vec());
+                row.outcome = OptProto(Some(outcome.clone()));
                 // What the case was about, for the department's public disclosure.
-                let facts = ev::CaseFacts::decode(row.facts.as_slice()).unwrap_or_default();
+                let facts = row.facts.0.clone();
                 Emit::step(AnyEvent::CountyReferralConcluded(ev::ReferralConcluded {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),

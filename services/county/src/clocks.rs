@@ -14,6 +14,7 @@ use liandong_domain::time_limits::{ClockCheck, ObligationKind, TimeLimits, check
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
+use liandong_store::typed::{decode, decode_all};
 use liandong_store::{Backend, Db, Tx};
 use liandong_store::{with_db, with_tx};
 use liandong_topology::AnyEvent;
@@ -32,7 +33,8 @@ pub struct Clocks {
 pub struct ObligationRow {
     pub obligation_id: String,
     pub town: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ObligationKind,
     pub case_id: String,
     pub referral_id: String,
     pub department: String,
@@ -98,7 +100,7 @@ impl Clocks {
             let o = ObligationRow {
                 obligation_id: obligation_id(kind, row),
                 town: row.town.clone(),
-                kind: kind.as_str().into(),
+                kind,
                 case_id: row.case_id.clone(),
                 referral_id: match kind {
                     ObligationKind::SignFor | ObligationKind::AcceptOrReturn => {
@@ -164,7 +166,7 @@ async fn insert_or_reopen(tx: &mut Tx, o: &ObligationRow) -> Result<(), sqlx::Er
     )
     .bind(&o.obligation_id)
     .bind(&o.town)
-    .bind(&o.kind)
+    .bind(o.kind.as_str())
     .bind(&o.case_id)
     .bind(&o.referral_id)
     .bind(&o.department)
@@ -187,7 +189,7 @@ async fn insert_or_reopen(tx: &mut Tx, o: &ObligationRow) -> Result<(), sqlx::Er
 /// Stops the clocks a referral's new state meets, in the transaction that changed it. A clock
 /// that had run out is left due at once, so the watcher tells the board it was met at last.
 pub async fn stop_met(tx: &mut Tx, row: &ReferralRow) -> Result<(), sqlx::Error> {
-    let status = ReferralStatus::parse(&row.status).ok();
+    let status = Some(row.status);
     let now = row.updated_at;
     let mut stops: Vec<(String, &str)> = Vec::new();
     let sign = obligation_id(ObligationKind::SignFor, row);
@@ -261,7 +263,12 @@ pub async fn get_in_tx(tx: &mut Tx, id: &str) -> Result<Option<ObligationRow>, s
         Tx::Postgres(_) => "SELECT * FROM obligations WHERE obligation_id = $1 FOR UPDATE",
         Tx::Sqlite(_) => "SELECT * FROM obligations WHERE obligation_id = $1",
     };
-    with_tx!(tx, |c| sqlx::query_as(sql).bind(id).fetch_optional(c).await)
+    with_tx!(tx, |c| {
+        let row = sqlx::query(sql).bind(id).fetch_optional(c).await?;
+        row.as_ref()
+            .map(|r| decode(r, "obligations", "obligation_id"))
+            .transpose()
+    })
 }
 
 /// A department's clocks, with the clocks of the cases it was sent (their first dispatch on).
@@ -273,7 +280,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<ObligationRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(
+        let rows = sqlx::query(
         "SELECT * FROM obligations WHERE (department = $1 OR (department = '' AND case_id IN \
          (SELECT case_id FROM referrals WHERE department = $1))) AND ($2 = FALSE OR met_at IS NULL) \
          AND ($3 = FALSE OR level > 0) ORDER BY deadline, obligation_id LIMIT $4"
@@ -283,7 +290,8 @@ pub async fn list(
     .bind(overdue_only)
     .bind(limit)
     .fetch_all(p)
-    .await
+    .await?;
+        decode_all(&rows, "obligations", "obligation_id")
     })
 }
 
@@ -291,7 +299,7 @@ pub fn to_pb(o: &ObligationRow) -> pb::Obligation {
     pb::Obligation {
         obligation_id: o.obligation_id.clone(),
         town: o.town.clone(),
-        kind: o.kind.clone(),
+        kind: o.kind.as_str().into(),
         case_id: o.case_id.clone(),
         referral_id: o.referral_id.clone(),
         department: o.department.clone(),
@@ -347,7 +355,7 @@ pub async fn request_extension(
     let payload = ev::ExtensionRequested {
         request_id: request_id.clone(),
         obligation_id: o.obligation_id.clone(),
-        kind: o.kind.clone(),
+        kind: o.kind.as_str().into(),
         case_id: o.case_id.clone(),
         referral_id: o.referral_id.clone(),
         department: o.department.clone(),
@@ -488,10 +496,10 @@ pub async fn check_once(
          ORDER BY next_check_at, obligation_id LIMIT 100{lock}"
     );
     let mut tx = db.begin().await?;
-    let rows: Vec<ObligationRow> = with_tx!(&mut tx, |c| sqlx::query_as(&sql)
-        .bind(now)
-        .fetch_all(c)
-        .await)?;
+    let rows: Vec<ObligationRow> = with_tx!(&mut tx, |c| {
+        let rows = sqlx::query(&sql).bind(now).fetch_all(c).await?;
+        decode_all(&rows, "obligations", "obligation_id")
+    })?;
     let n = rows.len();
     for mut o in rows {
         let check = check_clock(o.level, o.deadline, o.second_threshold, o.met_at, now);
@@ -500,7 +508,7 @@ pub async fn check_once(
                 o.next_check_at = None;
                 Event::Met(ev::ObligationMet {
                     obligation_id: o.obligation_id.clone(),
-                    kind: o.kind.clone(),
+                    kind: o.kind.as_str().into(),
                     case_id: o.case_id.clone(),
                     referral_id: o.referral_id.clone(),
                     department: o.department.clone(),
@@ -524,7 +532,7 @@ pub async fn check_once(
                 tracing::info!(obligation_id = %o.obligation_id, level = o.level, "An obligation ran out.");
                 Event::Overdue(ev::ObligationOverdue {
                     obligation_id: o.obligation_id.clone(),
-                    kind: o.kind.clone(),
+                    kind: o.kind.as_str().into(),
                     case_id: o.case_id.clone(),
                     referral_id: o.referral_id.clone(),
                     department: o.department.clone(),

@@ -11,10 +11,11 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_record::{NewEntry, SYSTEM, Who};
 use liandong_store::Tx;
+use liandong_store::typed::{Json, OptProto, Proto};
 use liandong_store::with_tx;
 use liandong_topology::AnyEvent;
 use liandong_topology::inbound::county::{FromBoard, FromBrigade};
-use prost::Message;
+use liandong_topology::names;
 
 use crate::convert::{handover_row, task_row};
 use crate::store::{self, ReferralRow};
@@ -33,6 +34,7 @@ pub struct BrigadeEvents {
     pub keys: liandong_bus::signing::KeyRegistry,
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromBrigade> for BrigadeEvents {
     async fn handle(
         &self,
@@ -52,17 +54,17 @@ impl Handler<FromBrigade> for BrigadeEvents {
                     town: env.town.clone(),
                     case_id: facts.case_id.clone(),
                     department: e.department.clone(),
-                    status: ReferralStatus::Dispatched.as_str().into(),
+                    status: ReferralStatus::Dispatched,
                     dispatch_no: i64::from(e.dispatch_no),
-                    facts: facts.encode_to_vec(),
+                    facts: Proto(facts.clone()),
                     dispatched_at: from_ts(env.occurred_at.as_ref()).unwrap_or(now),
                     received_at: now,
                     signed_for_at: None,
                     accepted_at: None,
                     concluded_at: None,
-                    staff: "[]".into(),
+                    staff: Json(Vec::new()),
                     return_reason: None,
-                    outcome: None,
+                    outcome: OptProto(None),
                     updated_at: now,
                     reason: e.reason.clone(),
                 };
@@ -84,11 +86,10 @@ impl Handler<FromBrigade> for BrigadeEvents {
                         e.referral_id
                     )));
                 };
-                let status = ReferralStatus::parse(&row.status)
-                    .map_err(|e| HandlerError::Reject(e.to_string()))?;
+                let status = row.status;
                 match status.next(ReferralAction::Withdraw) {
                     Ok(next) => {
-                        row.status = next.as_str().into();
+                        row.status = next;
                         row.updated_at = now;
                         store::update(tx, &row).await?;
                         let detail = format!("移送撤回：{}", e.reason);
@@ -101,7 +102,7 @@ impl Handler<FromBrigade> for BrigadeEvents {
                             &row.case_id,
                             &row.department,
                             now,
-                            "referral_withdrawn",
+                            names::REFERRAL_WITHDRAWN,
                             &detail,
                             env,
                         )
@@ -298,6 +299,7 @@ pub struct BoardEvents {
     pub clocks: crate::clocks::Clocks,
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromBoard> for BoardEvents {
     async fn handle(
         &self,

@@ -3,37 +3,15 @@
 use chrono::{DateTime, Utc};
 use liandong_domain::ids::DepartmentCode;
 use liandong_domain::outcome::OutcomeInput;
-use liandong_domain::state::{TaskRole, TaskStatus};
+use liandong_domain::state::{HandoverStatus, TaskRole, TaskStatus};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
-use prost::Message;
+use liandong_store::typed::{Json, OptProto, Proto};
 
-use crate::store::ReferralRow;
 use crate::task_store::{HandoverRow, TaskRow};
 
 /// An outcome as the domain checks it.
-/// A stored column that does not decode: an error naming the row and the column.
-fn corrupt(table: &str, id: &str, column: &str, e: impl std::fmt::Display) -> sqlx::Error {
-    sqlx::Error::Decode(format!("the {table} row {id:?} cannot be read: {column}: {e}").into())
-}
-
-/// The case's facts a referral carries.
-pub fn facts(r: &ReferralRow) -> Result<ev::CaseFacts, sqlx::Error> {
-    ev::CaseFacts::decode(r.facts.as_slice())
-        .map_err(|e| corrupt("referrals", &r.referral_id, "facts", e))
-}
-
-/// The case's facts a task carries.
-pub fn task_facts(t: &TaskRow) -> Result<ev::CaseFacts, sqlx::Error> {
-    ev::CaseFacts::decode(t.facts.as_slice()).map_err(|e| corrupt("tasks", &t.task_id, "facts", e))
-}
-
-/// The staff assigned to a referral.
-pub fn staff(r: &ReferralRow) -> Result<Vec<String>, sqlx::Error> {
-    serde_json::from_str(&r.staff).map_err(|e| corrupt("referrals", &r.referral_id, "staff", e))
-}
-
 pub fn outcome_input(o: &ev::Outcome) -> OutcomeInput<'_> {
     OutcomeInput {
         kind: &o.kind,
@@ -54,15 +32,12 @@ pub fn task_to_pb(t: &TaskRow) -> pb::Task {
         case_id: t.case_id.clone(),
         town: t.town.clone(),
         department: t.department.clone(),
-        role: t.role.clone(),
-        status: t.status.clone(),
-        facts: ev::CaseFacts::decode(t.facts.as_slice()).ok(),
+        role: t.role.as_str().into(),
+        status: t.status.as_str().into(),
+        facts: Some(t.facts.0.clone()),
         instructions: t.instructions.clone(),
         lead_department: t.lead_department.clone(),
-        decision: t
-            .decision
-            .as_deref()
-            .and_then(|b| ev::Outcome::decode(b).ok()),
+        decision: t.decision.0.clone(),
         summary: t.summary.clone().unwrap_or_default(),
         assigned_at: Some(to_ts(t.assigned_at)),
         done_at: t.done_at.map(to_ts),
@@ -76,28 +51,18 @@ pub fn handover_to_pb(h: &HandoverRow) -> pb::Handover {
         town: h.town.clone(),
         department: h.department.clone(),
         reason: h.reason.clone(),
-        record: decode_record(&h.record),
-        evidence_refs: serde_json::from_str(&h.evidence_refs).unwrap_or_default(),
+        record: h.record.record.clone(),
+        evidence_refs: h.evidence_refs.0.clone(),
         received_at: Some(to_ts(h.received_at)),
-        status: h.status.clone(),
-        refusal_reasons: serde_json::from_str(&h.refusal_reasons).unwrap_or_default(),
+        status: h.status.as_str().into(),
+        refusal_reasons: h.refusal_reasons.0.clone(),
     }
 }
 
-/// The record entries as stored: a `CaseHandedOver` carrying only its `record`, so the
-/// entries keep their protobuf form without a message of their own.
-pub fn encode_record(record: &[ev::RecordEntry]) -> Vec<u8> {
-    ev::CaseHandedOver {
-        record: record.to_vec(),
-        ..Default::default()
-    }
-    .encode_to_vec()
-}
-
-pub fn decode_record(bytes: &[u8]) -> Vec<ev::RecordEntry> {
-    ev::CaseHandedOver::decode(bytes)
-        .map(|h| h.record)
-        .unwrap_or_default()
+/// When the event happened at its source; an envelope without its time is refused.
+pub fn occurred_at(env: &ev::Envelope) -> Result<DateTime<Utc>, String> {
+    from_ts(env.occurred_at.as_ref())
+        .ok_or_else(|| format!("{} {} has no time", env.event_type, env.event_id))
 }
 
 /// The row of an assigned task, or why the event can never be applied.
@@ -131,14 +96,14 @@ pub fn task_row(
         case_id,
         town: env.town.clone(),
         department: e.department.clone(),
-        role: role.as_str().into(),
-        status: TaskStatus::Open.as_str().into(),
-        facts: facts.encode_to_vec(),
+        role,
+        status: TaskStatus::Open,
+        facts: Proto(facts.clone()),
         instructions: e.instructions.clone(),
         lead_department: e.lead_department.clone(),
-        decision: None,
+        decision: OptProto(None),
         summary: None,
-        assigned_at: from_ts(env.occurred_at.as_ref()).unwrap_or(now),
+        assigned_at: occurred_at(env)?,
         done_at: None,
         updated_at: now,
     })
@@ -165,12 +130,16 @@ pub fn handover_row(
         town: env.town.clone(),
         department: e.to_department.clone(),
         reason: e.reason.clone(),
-        record: encode_record(&e.record),
-        evidence_refs: serde_json::to_string(&e.evidence_refs).expect("strings serialise"),
+        // The record whole, as a `CaseHandedOver` holding only it.
+        record: Proto(ev::CaseHandedOver {
+            record: e.record.clone(),
+            ..Default::default()
+        }),
+        evidence_refs: Json(e.evidence_refs.clone()),
         received_at: now,
         // Stored as received; the evidence check may refuse it in the same transaction.
-        status: "received".into(),
-        refusal_reasons: "[]".into(),
+        status: HandoverStatus::Received,
+        refusal_reasons: Json(Vec::new()),
         record_head: e.record_head.clone(),
         record_length: e.record_length as i64,
     })
@@ -183,6 +152,7 @@ mod tests {
     fn env() -> ev::Envelope {
         ev::Envelope {
             town: "320100001".into(),
+            occurred_at: Some(to_ts(Utc::now())),
             ..Default::default()
         }
     }
@@ -207,8 +177,8 @@ mod tests {
     fn an_assigned_task_is_stored_open_with_the_case_of_its_facts() {
         let now = Utc::now();
         let row = task_row(&env(), &assigned("lead"), now).expect("valid");
-        assert_eq!(row.status, "open");
-        assert_eq!(row.role, "lead");
+        assert_eq!(row.status, TaskStatus::Open);
+        assert_eq!(row.role, TaskRole::Lead);
         assert_eq!(row.case_id, "320100001-case");
         assert_eq!(row.town, "320100001");
         assert_eq!(row.assigned_at, now);
@@ -235,7 +205,7 @@ mod tests {
             handover_id: "h1".into(),
             case_id: "c1".into(),
             to_department: "natural_resources".into(),
-            reason: "referral_accepted".into(),
+            reason: liandong_topology::names::REFERRAL_ACCEPTED.into(),
             record: vec![
                 ev::RecordEntry {
                     kind: "created".into(),
@@ -257,10 +227,5 @@ mod tests {
         assert_eq!(back.record, e.record);
         assert_eq!(back.evidence_refs, e.evidence_refs);
         assert_eq!(back.department, "natural_resources");
-    }
-
-    #[test]
-    fn an_empty_record_round_trips() {
-        assert!(decode_record(&encode_record(&[])).is_empty());
     }
 }

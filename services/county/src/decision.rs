@@ -10,14 +10,14 @@ use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
-use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
+use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskStatus};
 use liandong_grpc::{ApiError, actor_label, actor_to_event_certified, event_actor_label};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_record::{NewEntry, Who};
 use liandong_store::Tx;
+use liandong_store::typed::OptProto;
 use liandong_topology::{AnyEvent, EventKind};
-use prost::Message;
 
 use crate::api::Api;
 use crate::store;
@@ -44,7 +44,7 @@ struct Changed<'a> {
     department: &'a str,
     aggregate_id: &'a str,
     case_id: &'a str,
-    facts: &'a [u8],
+    facts: &'a ev::CaseFacts,
 }
 
 /// Announces a change that took effect (`decision_changed` on a referral,
@@ -62,8 +62,7 @@ async fn announce_change(
     who: &Who,
     causation_id: Option<&str>,
 ) -> Result<ev::Envelope, sqlx::Error> {
-    let facts = ev::CaseFacts::decode(on.facts)
-        .map_err(|e| sqlx::Error::Decode(format!("{}: facts: {e}", on.aggregate_id).into()))?;
+    let facts = on.facts.clone();
     let held = crate::record::head_in_tx(tx, on.case_id, on.department).await?;
     let env = outbox
         .emit(
@@ -124,10 +123,10 @@ pub async fn apply_change(
     who: &Who,
     causation_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    row.status = next.as_str().into();
+    row.status = next;
     row.updated_at = now;
     if let Some(o) = d.amended {
-        row.outcome = Some(o.encode_to_vec());
+        row.outcome = OptProto(Some(o.clone()));
     }
     store::update(tx, row).await?;
     let label = event_actor_label(Some(&actor));
@@ -182,10 +181,10 @@ pub async fn apply_task_change(
     who: &Who,
     causation_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    row.status = next.as_str().into();
+    row.status = next;
     row.updated_at = now;
     if let Some(o) = d.amended {
-        row.decision = Some(o.encode_to_vec());
+        row.decision = OptProto(Some(o.clone()));
     }
     let reason = d.reason;
     let detail = match d.amended {
@@ -295,8 +294,8 @@ impl Api {
             now,
         )
         .await?;
-        let status = TaskStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
-        let role = TaskRole::parse(&row.role).map_err(|e| ApiError::Internal(e.into()))?;
+        let status = row.status;
+        let role = row.role;
         // Refused early when there is nothing to change; the status a direct change leaves.
         let next = status.next(
             role,
@@ -315,7 +314,7 @@ impl Api {
                     ))
                 })?;
         let superseded = in_force.event_id.clone();
-        let facts = crate::convert::task_facts(&row)?;
+        let facts = (*row.facts).clone();
         let amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
         let reason = r.reason.trim();
         let proposer = actor_to_event_certified(actor, &certificate_no);
@@ -323,10 +322,7 @@ impl Api {
         if let Some(o) = self.major(&facts, amended.as_ref())? {
             // Amended into a major decision: the decision in force stands until the lead's
             // legal office approves the amendment.
-            row.status = status
-                .next(role, TaskAction::SubmitAmendmentForReview)?
-                .as_str()
-                .into();
+            row.status = status.next(role, TaskAction::SubmitAmendmentForReview)?;
             row.updated_at = now;
             task_store::update_task(&mut tx, &row).await?;
             let amendment = Amendment {
@@ -414,8 +410,7 @@ impl Api {
             now,
         )
         .await?;
-        let status =
-            ReferralStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        let status = row.status;
         // Refused early when there is nothing to change; the status a direct change leaves.
         let next = status.next(match change {
             DecisionChange::Amend => ReferralAction::AmendDecision,
@@ -433,7 +428,7 @@ impl Api {
             ))
         })?;
         let superseded = in_force.event_id.clone();
-        let facts = crate::convert::facts(&row)?;
+        let facts = (*row.facts).clone();
         let amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
         let reason = r.reason.trim();
         let proposer = actor_to_event_certified(actor, &certificate_no);
@@ -441,10 +436,7 @@ impl Api {
         if let Some(o) = self.major(&facts, amended.as_ref())? {
             // Amended into a major decision: the decision in force stands until the legal
             // office approves the amendment (法制审核), which then takes effect as below.
-            row.status = status
-                .next(ReferralAction::SubmitAmendmentForReview)?
-                .as_str()
-                .into();
+            row.status = status.next(ReferralAction::SubmitAmendmentForReview)?;
             row.updated_at = now;
             store::update(&mut tx, &row).await?;
             let amendment = Amendment {

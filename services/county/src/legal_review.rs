@@ -18,16 +18,16 @@ use liandong_decision::{Amendment, Answered, Materials, On, Proposal};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision::{MajorError, Subject, Verdict};
 use liandong_domain::decision_change::DecisionChange;
-use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskRole, TaskStatus};
+use liandong_domain::state::{ReferralAction, TaskAction};
 use liandong_grpc::event_actor_label;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
 use liandong_record::{NewEntry, Who};
 use liandong_store::Tx;
+use liandong_store::typed::OptProto;
 use liandong_store::with_tx;
 use liandong_topology::inbound::county::FromReview;
 use liandong_topology::{AnyEvent, EventKind};
-use prost::Message;
 
 use crate::store::{self, ReferralRow};
 use crate::task_store::{self, TaskRow};
@@ -107,7 +107,7 @@ pub async fn submit(
     amendment: Option<Amendment>,
 ) -> Result<u32, sqlx::Error> {
     // The deciding officers: the staff assigned to the referral and the one who proposes.
-    let mut officers: Vec<String> = crate::convert::staff(row)?;
+    let mut officers: Vec<String> = row.staff.0.clone();
     if !officers.contains(&proposer.officer_id) {
         officers.push(proposer.officer_id.clone());
     }
@@ -128,7 +128,7 @@ pub async fn submit(
             certificate_no,
         });
     }
-    let facts = crate::convert::facts(row)?;
+    let facts = (*row.facts).clone();
     let record = match crate::record::held_in_tx(tx, &row.case_id, &row.department).await? {
         Some(h) => crate::record::entries_in_tx(tx, &h.handover_id)
             .await?
@@ -178,7 +178,7 @@ pub async fn submit_task(
     proposer: ev::Actor,
     amendment: Option<Amendment>,
 ) -> Result<u32, sqlx::Error> {
-    let facts = crate::convert::task_facts(row)?;
+    let facts = (*row.facts).clone();
     let materials = Materials {
         decided_in_name_of: decided_in_name_of(catalogue, &row.department),
         documents: facts.evidence_refs.clone(),
@@ -232,6 +232,7 @@ pub struct ReviewEvents {
     pub outbox: Outbox,
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromReview> for ReviewEvents {
     async fn handle(
         &self,
@@ -296,8 +297,7 @@ impl ReviewEvents {
             Verdict::Returned => ReferralAction::ReviewReturned,
             Verdict::CrimeFound => ReferralAction::CrimeFound,
         };
-        let status = ReferralStatus::parse(&row.status)
-            .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        let status = row.status;
         let next = match status.next(action) {
             Ok(n) => n,
             // Withdrawn by the chair while under review: the answer has nothing to act on.
@@ -320,7 +320,7 @@ impl ReviewEvents {
             env,
         )
         .await?;
-        row.status = next.as_str().into();
+        row.status = next;
         row.updated_at = now;
         let proposer = answered.proposer().clone();
         if let Some(amendment) = answered.review.amendment() {
@@ -359,10 +359,10 @@ impl ReviewEvents {
         };
         match answered.verdict {
             Verdict::Approved => {
-                let facts = crate::convert::facts(&row)?;
+                let facts = (*row.facts).clone();
                 let outcome = answered.proposed().clone();
                 row.concluded_at = Some(now);
-                row.outcome = Some(outcome.encode_to_vec());
+                row.outcome = OptProto(Some(outcome.clone()));
                 let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
                 let payload = ev::ReferralConcluded {
                     referral_id: row.referral_id.clone(),
@@ -453,10 +453,8 @@ impl ReviewEvents {
         let mut row = task_store::get_task_in_tx(tx, &task_id)
             .await?
             .ok_or_else(|| HandlerError::Reject(format!("no task {task_id}")))?;
-        let status =
-            TaskStatus::parse(&row.status).map_err(|err| HandlerError::Reject(err.to_string()))?;
-        let role =
-            TaskRole::parse(&row.role).map_err(|err| HandlerError::Reject(err.to_string()))?;
+        let status = row.status;
+        let role = row.role;
         let task_action = match answered.verdict {
             Verdict::Approved => TaskAction::ReviewApproved,
             Verdict::Returned | Verdict::CrimeFound => TaskAction::ReviewReturned,
@@ -483,7 +481,7 @@ impl ReviewEvents {
         let proposer = answered.proposer().clone();
         let who = Who::acting_for(&proposer, format!("county:{}", row.department));
         if answered.verdict != Verdict::Approved {
-            row.status = next.as_str().into();
+            row.status = next;
             row.summary = Some(answered.detail.clone());
             row.updated_at = now;
             task_store::update_task(tx, &row).await?;
@@ -510,9 +508,9 @@ impl ReviewEvents {
             .map_err(HandlerError::from);
         }
         let decision = answered.proposed().clone();
-        row.status = next.as_str().into();
+        row.status = next;
         row.updated_at = now;
-        row.decision = Some(decision.encode_to_vec());
+        row.decision = OptProto(Some(decision.clone()));
         row.done_at = Some(now);
         row.summary = Some(answered.detail.clone());
         let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;

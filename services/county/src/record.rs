@@ -397,7 +397,7 @@ mod tests {
             handover_id: "330782101-h1".into(),
             case_id: "330782101-c1".into(),
             to_department: "forestry".into(),
-            reason: "referral_accepted".into(),
+            reason: liandong_topology::names::REFERRAL_ACCEPTED.into(),
             record: stored.iter().map(entry).collect(),
             record_head: hex::encode(stored[4].hash),
             record_length: 5,

@@ -1,6 +1,9 @@
 //! The county's tables: referrals in departments' inboxes, and their history.
 
 use chrono::{DateTime, Utc};
+use liandong_domain::state::ReferralStatus;
+use liandong_proto::events::v1 as ev;
+use liandong_store::typed::{Json, OptProto, Proto, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 use uuid::Uuid;
@@ -11,17 +14,24 @@ pub struct ReferralRow {
     pub town: String,
     pub case_id: String,
     pub department: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ReferralStatus,
     pub dispatch_no: i64,
-    pub facts: Vec<u8>,
+    /// The case as the brigade referred it.
+    #[sqlx(try_from = "Vec<u8>")]
+    pub facts: Proto<ev::CaseFacts>,
     pub dispatched_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub signed_for_at: Option<DateTime<Utc>>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub concluded_at: Option<DateTime<Utc>>,
-    pub staff: String,
+    /// The staff assigned to investigate.
+    #[sqlx(try_from = "String")]
+    pub staff: Json<Vec<String>>,
     pub return_reason: Option<String>,
-    pub outcome: Option<Vec<u8>>,
+    /// The department's decision, once concluded.
+    #[sqlx(try_from = "Option<Vec<u8>>")]
+    pub outcome: OptProto<ev::Outcome>,
     pub updated_at: DateTime<Utc>,
     /// Why the brigade sent it (the dispatch's reason).
     pub reason: String,
@@ -39,12 +49,12 @@ pub async fn insert(tx: &mut Tx, r: &ReferralRow) -> Result<bool, sqlx::Error> {
     .bind(&r.town)
     .bind(&r.case_id)
     .bind(&r.department)
-    .bind(&r.status)
+    .bind(r.status.as_str())
     .bind(r.dispatch_no)
-    .bind(&r.facts)
+    .bind(r.facts.bytes())
     .bind(r.dispatched_at)
     .bind(r.received_at)
-    .bind(&r.staff)
+    .bind(r.staff.text())
     .bind(r.updated_at)
     .bind(&r.reason)
     .execute(c)
@@ -53,42 +63,49 @@ pub async fn insert(tx: &mut Tx, r: &ReferralRow) -> Result<bool, sqlx::Error> {
     })
 }
 
+/// The referrals table, as its rows are named when one cannot be read.
+const TABLE: &str = "referrals";
+const KEY: &str = "referral_id";
+
 pub async fn get(db: &Db, referral_id: &str) -> Result<Option<ReferralRow>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as(
-        "SELECT * FROM referrals WHERE referral_id = $1"
-    )
-    .bind(referral_id)
-    .fetch_optional(p)
-    .await)
+    with_db!(db, |p| {
+        let row = sqlx::query("SELECT * FROM referrals WHERE referral_id = $1")
+            .bind(referral_id)
+            .fetch_optional(p)
+            .await?;
+        row.as_ref().map(|r| decode(r, TABLE, KEY)).transpose()
+    })
 }
 
 pub async fn get_in_tx(tx: &mut Tx, referral_id: &str) -> Result<Option<ReferralRow>, sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query_as(
-        "SELECT * FROM referrals WHERE referral_id = $1"
-    )
-    .bind(referral_id)
-    .fetch_optional(c)
-    .await)
+    with_tx!(tx, |c| {
+        let row = sqlx::query("SELECT * FROM referrals WHERE referral_id = $1")
+            .bind(referral_id)
+            .fetch_optional(c)
+            .await?;
+        row.as_ref().map(|r| decode(r, TABLE, KEY)).transpose()
+    })
 }
 
 pub async fn inbox(
     db: &Db,
     department: &str,
-    status: Option<&str>,
+    status: Option<ReferralStatus>,
     town: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ReferralRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(
+        let rows = sqlx::query(
         "SELECT * FROM referrals WHERE department = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR town = $3) \
          ORDER BY dispatched_at DESC, referral_id DESC LIMIT $4"
     )
     .bind(department)
-    .bind(status)
+    .bind(status.map(ReferralStatus::as_str))
     .bind(town)
     .bind(limit)
     .fetch_all(p)
-    .await
+    .await?;
+        decode_all(&rows, TABLE, KEY)
     })
 }
 
@@ -115,13 +132,13 @@ pub async fn update(tx: &mut Tx, r: &ReferralRow) -> Result<(), sqlx::Error> {
         "UPDATE referrals SET status = $1, signed_for_at = $2, accepted_at = $3, concluded_at = $4, staff = $5, \
          return_reason = $6, outcome = $7, updated_at = $8 WHERE referral_id = $9"
     )
-    .bind(&r.status)
+    .bind(r.status.as_str())
     .bind(r.signed_for_at)
     .bind(r.accepted_at)
     .bind(r.concluded_at)
-    .bind(&r.staff)
+    .bind(r.staff.text())
     .bind(&r.return_reason)
-    .bind(&r.outcome)
+    .bind(r.outcome.bytes())
     .bind(r.updated_at)
     .bind(&r.referral_id)
     .execute(c)

@@ -1,6 +1,9 @@
 //! The county's tables of joint-case tasks and of case files handed over to departments.
 
 use chrono::{DateTime, Utc};
+use liandong_domain::state::{HandoverStatus, TaskRole, TaskStatus};
+use liandong_proto::events::v1 as ev;
+use liandong_store::typed::{Json, OptProto, Proto, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 
@@ -11,12 +14,18 @@ pub struct TaskRow {
     pub case_id: String,
     pub town: String,
     pub department: String,
-    pub role: String,
-    pub status: String,
-    pub facts: Vec<u8>,
+    #[sqlx(try_from = "String")]
+    pub role: TaskRole,
+    #[sqlx(try_from = "String")]
+    pub status: TaskStatus,
+    /// The case as the joint meeting assigned it.
+    #[sqlx(try_from = "Vec<u8>")]
+    pub facts: Proto<ev::CaseFacts>,
     pub instructions: String,
     pub lead_department: String,
-    pub decision: Option<Vec<u8>>,
+    /// The lead's decision, once recorded.
+    #[sqlx(try_from = "Option<Vec<u8>>")]
+    pub decision: OptProto<ev::Outcome>,
     pub summary: Option<String>,
     pub assigned_at: DateTime<Utc>,
     pub done_at: Option<DateTime<Utc>>,
@@ -30,13 +39,18 @@ pub struct HandoverRow {
     pub town: String,
     pub department: String,
     pub reason: String,
-    pub record: Vec<u8>,
-    pub evidence_refs: String,
+    /// The case's record as the handover carried it (a `CaseHandedOver` holding only it).
+    #[sqlx(try_from = "Vec<u8>")]
+    pub record: Proto<ev::CaseHandedOver>,
+    #[sqlx(try_from = "String")]
+    pub evidence_refs: Json<Vec<String>>,
     pub received_at: DateTime<Utc>,
-    /// `received`, or `refused` when cited evidence was missing or altered.
-    pub status: String,
-    /// JSON list of the reasons of a refusal.
-    pub refusal_reasons: String,
+    /// Received, or refused when cited evidence was missing or altered.
+    #[sqlx(try_from = "String")]
+    pub status: HandoverStatus,
+    /// The reasons of a refusal.
+    #[sqlx(try_from = "String")]
+    pub refusal_reasons: Json<Vec<String>>,
     /// The head of the case's record the handover named (hex SHA-256), and its length.
     pub record_head: String,
     pub record_length: i64,
@@ -56,9 +70,9 @@ pub async fn insert_task(tx: &mut Tx, t: &TaskRow) -> Result<bool, sqlx::Error> 
         .bind(&t.case_id)
         .bind(&t.town)
         .bind(&t.department)
-        .bind(&t.role)
-        .bind(&t.status)
-        .bind(&t.facts)
+        .bind(t.role.as_str())
+        .bind(t.status.as_str())
+        .bind(t.facts.bytes())
         .bind(&t.instructions)
         .bind(&t.lead_department)
         .bind(t.assigned_at)
@@ -70,12 +84,15 @@ pub async fn insert_task(tx: &mut Tx, t: &TaskRow) -> Result<bool, sqlx::Error> 
 }
 
 pub async fn get_task_in_tx(tx: &mut Tx, task_id: &str) -> Result<Option<TaskRow>, sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query_as(
-        "SELECT * FROM tasks WHERE task_id = $1"
-    )
-    .bind(task_id)
-    .fetch_optional(c)
-    .await)
+    with_tx!(tx, |c| {
+        let row = sqlx::query("SELECT * FROM tasks WHERE task_id = $1")
+            .bind(task_id)
+            .fetch_optional(c)
+            .await?;
+        row.as_ref()
+            .map(|r| decode(r, "tasks", "task_id"))
+            .transpose()
+    })
 }
 
 /// Writes a task's changed state back.
@@ -85,8 +102,8 @@ pub async fn update_task(tx: &mut Tx, t: &TaskRow) -> Result<(), sqlx::Error> {
             "UPDATE tasks SET status = $1, decision = $2, summary = $3, done_at = $4, updated_at = $5 \
              WHERE task_id = $6",
         )
-        .bind(&t.status)
-        .bind(&t.decision)
+        .bind(t.status.as_str())
+        .bind(t.decision.bytes())
         .bind(&t.summary)
         .bind(t.done_at)
         .bind(t.updated_at)
@@ -101,19 +118,20 @@ pub async fn update_task(tx: &mut Tx, t: &TaskRow) -> Result<(), sqlx::Error> {
 pub async fn tasks(
     db: &Db,
     department: &str,
-    status: Option<&str>,
+    status: Option<TaskStatus>,
     limit: i64,
 ) -> Result<Vec<TaskRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(
+        let rows = sqlx::query(
             "SELECT * FROM tasks WHERE department = $1 AND ($2 IS NULL OR status = $2) \
              ORDER BY assigned_at DESC, task_id DESC LIMIT $3",
         )
         .bind(department)
-        .bind(status)
+        .bind(status.map(TaskStatus::as_str))
         .bind(limit)
         .fetch_all(p)
-        .await
+        .await?;
+        decode_all(&rows, "tasks", "task_id")
     })
 }
 
@@ -130,8 +148,8 @@ pub async fn insert_handover(tx: &mut Tx, h: &HandoverRow) -> Result<bool, sqlx:
         .bind(&h.town)
         .bind(&h.department)
         .bind(&h.reason)
-        .bind(&h.record)
-        .bind(&h.evidence_refs)
+        .bind(h.record.bytes())
+        .bind(h.evidence_refs.text())
         .bind(h.received_at)
         .execute(c)
         .await
@@ -165,7 +183,7 @@ pub async fn handovers(
     limit: i64,
 ) -> Result<Vec<HandoverRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(
+        let rows = sqlx::query(
             "SELECT * FROM handovers WHERE department = $1 AND ($2 IS NULL OR case_id = $2) \
              ORDER BY received_at DESC, handover_id DESC LIMIT $3",
         )
@@ -173,7 +191,8 @@ pub async fn handovers(
         .bind(case_id)
         .bind(limit)
         .fetch_all(p)
-        .await
+        .await?;
+        decode_all(&rows, "handovers", "handover_id")
     })
 }
 
@@ -196,12 +215,15 @@ mod tests {
             case_id: "320100001-c1".into(),
             town: "320100001".into(),
             department: "natural_resources".into(),
-            role: "lead".into(),
-            status: "open".into(),
-            facts: vec![1, 2, 3],
+            role: TaskRole::Lead,
+            status: TaskStatus::Open,
+            facts: Proto(ev::CaseFacts {
+                case_id: "320100001-c1".into(),
+                ..Default::default()
+            }),
             instructions: "依法处理".into(),
             lead_department: "natural_resources".into(),
-            decision: None,
+            decision: OptProto(None),
             summary: None,
             assigned_at: now,
             done_at: None,
@@ -220,19 +242,24 @@ mod tests {
             .await
             .unwrap()
             .expect("stored");
-        row.status = "decided".into();
-        row.decision = Some(vec![9]);
+        let fine = ev::Outcome {
+            kind: "fine".into(),
+            fine_fen: 900,
+            ..Default::default()
+        };
+        row.status = TaskStatus::Decided;
+        row.decision = OptProto(Some(fine.clone()));
         row.done_at = Some(now);
         update_task(&mut tx, &row).await.unwrap();
         tx.commit().await.unwrap();
 
-        let decided = tasks(&db, "natural_resources", Some("decided"), 10)
+        let decided = tasks(&db, "natural_resources", Some(TaskStatus::Decided), 10)
             .await
             .unwrap();
         assert_eq!(decided.len(), 1);
-        assert_eq!(decided[0].decision.as_deref(), Some(&[9u8][..]));
+        assert_eq!(decided[0].decision.0, Some(fine));
         assert!(
-            tasks(&db, "natural_resources", Some("open"), 10)
+            tasks(&db, "natural_resources", Some(TaskStatus::Open), 10)
                 .await
                 .unwrap()
                 .is_empty()
@@ -255,12 +282,12 @@ mod tests {
             case_id: "320100001-c1".into(),
             town: "320100001".into(),
             department: "natural_resources".into(),
-            reason: "referral_accepted".into(),
-            record: vec![],
-            evidence_refs: "[]".into(),
+            reason: liandong_topology::names::REFERRAL_ACCEPTED.into(),
+            record: Proto(ev::CaseHandedOver::default()),
+            evidence_refs: Json(Vec::new()),
             received_at: Utc::now(),
-            status: "received".into(),
-            refusal_reasons: "[]".into(),
+            status: HandoverStatus::Received,
+            refusal_reasons: Json(Vec::new()),
             record_head: String::new(),
             record_length: 0,
         };

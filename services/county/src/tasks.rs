@@ -6,12 +6,12 @@ use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department
 use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
 use liandong_domain::limits::{FieldViolation, Validator};
 use liandong_domain::outcome::check_outcome;
-use liandong_domain::state::{TaskAction, TaskRole, TaskStatus};
+use liandong_domain::state::{TaskAction, TaskStatus};
 use liandong_grpc::{ApiError, actor_to_event_certified, page_size};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
+use liandong_store::typed::OptProto;
 use liandong_topology::{AnyEvent, EventKind};
-use prost::Message;
 
 use crate::api::Api;
 use crate::convert::{handover_to_pb, outcome_input, task_to_pb};
@@ -45,7 +45,7 @@ pub(crate) fn decided_event(
     decision: &ev::Outcome,
 ) -> Result<ev::EntrustedDecisionRecorded, sqlx::Error> {
     // What the case was about, for the department's public disclosure.
-    let facts = crate::convert::task_facts(row)?;
+    let facts = (*row.facts).clone();
     Ok(ev::EntrustedDecisionRecorded {
         task_id: row.task_id.clone(),
         item_id: row.item_id.clone(),
@@ -109,13 +109,7 @@ impl Api {
         let department = department.expect("checked");
         permits_department_wide(actor, Action::ReadInbox, &department)?;
         let limit = page_size(r.page_size, 50, self.limits.page_size_max);
-        let rows = task_store::tasks(
-            &self.db,
-            department.as_str(),
-            status.map(TaskStatus::as_str),
-            limit,
-        )
-        .await?;
+        let rows = task_store::tasks(&self.db, department.as_str(), status, limit).await?;
         // Each task listed carries its joint case's file: a read of it.
         for row in &rows {
             self.log_read_of(
@@ -180,13 +174,13 @@ impl Api {
             // A major decision (by the catalogue of the case's matters) takes effect only once
             // the department's legal office approves it: the task waits for the review, and
             // the decision is stored with the review until then.
-            let facts = crate::convert::task_facts(row)?;
+            let facts = (*row.facts).clone();
             let major = crate::legal_review::requires_review(catalogue, &facts, &decision)
                 .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
             if major {
                 return Ok(Emit::ReviewRequested(Box::new(decision.clone())));
             }
-            row.decision = Some(decision.encode_to_vec());
+            row.decision = OptProto(Some(decision.clone()));
             Ok(Emit::Decided(Box::new(decided_event(row, &decision)?)))
         })
         .await
@@ -243,11 +237,11 @@ impl Api {
         let certificate_no =
             crate::registry::require_certificate(&mut tx, actor, permission, &row.department, now)
                 .await?;
-        let status = TaskStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
-        let role = TaskRole::parse(&row.role).map_err(|e| ApiError::Internal(e.into()))?;
+        let status = row.status;
+        let role = row.role;
         let mut emit = change(&mut row)?;
         let next = status.next(role, emit.action())?;
-        row.status = next.as_str().into();
+        row.status = next;
         if next != TaskStatus::AwaitingReview {
             row.done_at = Some(now);
         }

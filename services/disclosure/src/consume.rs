@@ -42,6 +42,7 @@ struct Decision<'a> {
     description: &'a str,
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromBrigade> for Decisions {
     async fn handle(
         &self,
@@ -67,6 +68,7 @@ impl Handler<FromBrigade> for Decisions {
     }
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromCounty> for Decisions {
     async fn handle(
         &self,

@@ -76,6 +76,7 @@ fn occurred(env: &ev::Envelope, now: DateTime<Utc>) -> DateTime<Utc> {
     from_ts(env.occurred_at.as_ref()).unwrap_or(now)
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromBrigade> for Figures {
     async fn handle(
         &self,
@@ -165,6 +166,7 @@ impl Handler<FromBrigade> for Figures {
     }
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromBoard> for Figures {
     async fn handle(
         &self,
@@ -201,6 +203,7 @@ impl Handler<FromBoard> for Figures {
     }
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromCounty> for Figures {
     async fn handle(
         &self,
@@ -265,6 +268,7 @@ impl Handler<FromCounty> for Figures {
     }
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromReview> for Figures {
     async fn handle(
         &self,
@@ -285,6 +289,7 @@ impl Handler<FromReview> for Figures {
     }
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromDisclosure> for Figures {
     async fn handle(
         &self,

@@ -21,6 +21,7 @@ pub struct Events {
     pub calendar: Arc<Calendar>,
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromBrigade> for Events {
     async fn handle(
         &self,
@@ -36,6 +37,7 @@ impl Handler<FromBrigade> for Events {
     }
 }
 
+#[deny(clippy::wildcard_enum_match_arm)]
 impl Handler<FromCounty> for Events {
     async fn handle(
         &self,
