@@ -345,18 +345,21 @@ impl Handler<FromReview> for ReviewEvents {
         event: FromReview,
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
-        let (action, kind, e) = match event {
+        let (verdict, action, kind, e) = match event {
             FromReview::ReviewApproved(e) => (
+                Verdict::Approved,
                 CaseAction::ReviewApproved,
                 EventKind::ReviewReviewApproved,
                 e,
             ),
             FromReview::ReviewReturned(e) => (
+                Verdict::Returned,
                 CaseAction::ReviewReturned,
                 EventKind::ReviewReviewReturned,
                 e,
             ),
             FromReview::CrimeTransferFound(e) => (
+                Verdict::CrimeFound,
                 CaseAction::CrimeTransferred,
                 EventKind::ReviewCrimeTransferFound,
                 e,
@@ -368,11 +371,6 @@ impl Handler<FromReview> for ReviewEvents {
                 "no review of case {} at this brigade",
                 e.case_id
             )));
-        };
-        let verdict = match action {
-            CaseAction::ReviewApproved => Verdict::Approved,
-            CaseAction::ReviewReturned => Verdict::Returned,
-            _ => Verdict::CrimeFound,
         };
         let Some(answered) = liandong_decision::answer(tx, review, &e, verdict, now).await? else {
             return Ok(());
@@ -388,8 +386,8 @@ impl Handler<FromReview> for ReviewEvents {
         let here = case.here();
         store::add_history(tx, here, now, kind, &reviewer, &answered.detail, Some(env)).await?;
         let amendment = answered.review.amendment();
-        match action {
-            CaseAction::ReviewApproved => {
+        match verdict {
+            Verdict::Approved => {
                 let outcome = answered.proposed().clone();
                 let proposer = answered.proposer().clone();
                 let who = who_of(&proposer, &case.town);
@@ -430,7 +428,7 @@ impl Handler<FromReview> for ReviewEvents {
                     }
                 }
             }
-            CaseAction::CrimeTransferred => {
+            Verdict::CrimeFound => {
                 store::set_status(tx, &case.case_id, next.as_str(), now).await?;
                 let system = Who::system(&case.town);
                 let cause = Cause {
@@ -450,7 +448,7 @@ impl Handler<FromReview> for ReviewEvents {
                 )
                 .await?;
             }
-            _ => store::set_status(tx, &case.case_id, next.as_str(), now).await?,
+            Verdict::Returned => store::set_status(tx, &case.case_id, next.as_str(), now).await?,
         }
         Ok(())
     }

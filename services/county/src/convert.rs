@@ -176,12 +176,14 @@ mod tests {
     #[test]
     fn an_assigned_task_is_stored_open_with_the_case_of_its_facts() {
         let now = Utc::now();
-        let row = task_row(&env(), &assigned("lead"), now).expect("valid");
+        let env = env();
+        let row = task_row(&env, &assigned("lead"), now).expect("valid");
         assert_eq!(row.status, TaskStatus::Open);
         assert_eq!(row.role, TaskRole::Lead);
         assert_eq!(row.case_id, "320100001-case");
         assert_eq!(row.town, "320100001");
-        assert_eq!(row.assigned_at, now);
+        // Assigned when the joint meeting assigned it, not when the event arrived.
+        assert_eq!(Some(row.assigned_at), from_ts(env.occurred_at.as_ref()));
         let back = task_to_pb(&row);
         assert_eq!(back.facts.expect("facts").case_id, "320100001-case");
         assert!(back.decision.is_none() && back.done_at.is_none());
