@@ -931,7 +931,7 @@ fine_at_or_above_fen = 1000000
                 "unknown field",
                 "disclosure =",
                 "alwayz_joint = true\ndisclosure =",
-                r#"deploy/data/catalogue.toml: matter "LY-001": field "alwayz_joint": unknown field, expected one of: code, name, name_en, department, town_power, town_powers, always_joint, disclosure, adjudication, legal_basis, major"#,
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "alwayz_joint": unknown field, expected one of: code, name, name_en, department, town_power, town_powers, always_joint, disclosure, adjudication, legal_basis, major, formerly"#,
             ),
         ];
         for (what, from, to, expected) in cases {

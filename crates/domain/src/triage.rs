@@ -7,25 +7,29 @@ use serde::{Deserialize, Serialize};
 use crate::catalogue::{Catalogue, Matter};
 use crate::ids::{DepartmentCode, MatterCode, TownCode};
 
-/// Where a case goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Path {
-    /// 属于职权范围内: the brigade handles it itself.
-    InScope,
-    /// 情况复杂、职能交叉: the joint meeting reviews it; the stationed agency decides.
-    Joint,
-    /// 不属于职权范围内: referred to the competent county department.
-    OutOfScope,
+crate::state::named_enum! {
+    /// Where a case goes.
+    pub enum Path: "path" {
+        /// 属于职权范围内: the brigade handles it itself.
+        InScope => "in_scope",
+        /// 情况复杂、职能交叉: the joint meeting reviews it; the stationed agency decides.
+        Joint => "joint",
+        /// 不属于职权范围内: referred to the competent county department.
+        OutOfScope => "out_of_scope",
+    }
 }
 
-impl Path {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Path::InScope => "in_scope",
-            Path::Joint => "joint",
-            Path::OutOfScope => "out_of_scope",
-        }
+crate::state::named_enum! {
+    /// Where a report came from: the brigade's own patrol, or a system that feeds cases in.
+    pub enum CaseSource: "case source" {
+        Patrol => "patrol",
+        PublicReport => "public_report",
+        /// The 12345 government service hotline.
+        Hotline12345 => "hotline_12345",
+        /// The grid management centre (综治中心).
+        GridCentre => "grid_centre",
+        /// CCTV alerting (天网).
+        Cctv => "cctv",
     }
 }
 

@@ -18,46 +18,48 @@ use liandong_store::{with_db, with_tx};
 use liandong_topology::AnyEvent;
 use uuid::Uuid;
 
+use liandong_store::typed::{Json, decode_all};
+
 use crate::api::Api;
 
 #[derive(Debug, sqlx::FromRow)]
 struct PatrolRow {
     patrol_id: String,
     town: String,
-    officers: String,
+    #[sqlx(try_from = "String")]
+    officers: Json<Vec<String>>,
     started_at: DateTime<Utc>,
     ended_at: DateTime<Utc>,
     area: String,
     findings: String,
-    case_ids: String,
+    #[sqlx(try_from = "String")]
+    case_ids: Json<Vec<String>>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
 struct PersuasionRow {
     persuasion_id: String,
     town: String,
-    officers: String,
+    #[sqlx(try_from = "String")]
+    officers: Json<Vec<String>>,
     at: DateTime<Utc>,
     location: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: PersuasionKind,
     persons: i64,
     note: String,
-}
-
-fn list(json: &str) -> Vec<String> {
-    serde_json::from_str(json).unwrap_or_default()
 }
 
 fn patrol_to_pb(r: &PatrolRow) -> ev::PatrolRecorded {
     ev::PatrolRecorded {
         patrol_id: r.patrol_id.clone(),
         town: r.town.clone(),
-        officers: list(&r.officers),
+        officers: r.officers.0.clone(),
         started_at: Some(to_ts(r.started_at)),
         ended_at: Some(to_ts(r.ended_at)),
         area: r.area.clone(),
         findings: r.findings.clone(),
-        case_ids: list(&r.case_ids),
+        case_ids: r.case_ids.0.clone(),
     }
 }
 
@@ -65,10 +67,10 @@ fn persuasion_to_pb(r: &PersuasionRow) -> ev::PersuasionRecorded {
     ev::PersuasionRecorded {
         persuasion_id: r.persuasion_id.clone(),
         town: r.town.clone(),
-        officers: list(&r.officers),
+        officers: r.officers.0.clone(),
         at: Some(to_ts(r.at)),
         location: r.location.clone(),
-        kind: r.kind.clone(),
+        kind: r.kind.as_str().into(),
         persons: u32::try_from(r.persons).unwrap_or(0),
         note: r.note.clone(),
     }
@@ -123,15 +125,12 @@ impl Api {
         let row = PatrolRow {
             patrol_id: format!("{town}-{}", Uuid::now_v7()),
             town: town.to_string(),
-            officers: serde_json::to_string(
-                &officers.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            )
-            .expect("strings serialise"),
+            officers: Json(officers.iter().map(ToString::to_string).collect()),
             started_at: started.expect("checked"),
             ended_at: ended.expect("checked"),
             area: r.area.trim().to_owned(),
             findings: r.findings.trim().to_owned(),
-            case_ids: serde_json::to_string(&r.case_ids).expect("strings serialise"),
+            case_ids: Json(r.case_ids.clone()),
         };
         let mut tx = self.db.begin().await?;
         with_tx!(&mut tx, |c| {
@@ -141,12 +140,12 @@ impl Api {
         )
         .bind(&row.patrol_id)
         .bind(&row.town)
-        .bind(&row.officers)
+        .bind(row.officers.text())
         .bind(row.started_at)
         .bind(row.ended_at)
         .bind(&row.area)
         .bind(&row.findings)
-        .bind(&row.case_ids)
+        .bind(row.case_ids.text())
         .bind(actor_label(actor))
         .bind(now)
         .execute(c)
@@ -193,13 +192,10 @@ impl Api {
         let row = PersuasionRow {
             persuasion_id: format!("{town}-{}", Uuid::now_v7()),
             town: town.to_string(),
-            officers: serde_json::to_string(
-                &officers.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            )
-            .expect("strings serialise"),
+            officers: Json(officers.iter().map(ToString::to_string).collect()),
             at: at.expect("checked"),
             location: r.location.trim().to_owned(),
-            kind: kind.expect("checked").as_str().to_owned(),
+            kind: kind.expect("checked"),
             persons: i64::from(r.persons),
             note: r.note.trim().to_owned(),
         };
@@ -211,10 +207,10 @@ impl Api {
         )
         .bind(&row.persuasion_id)
         .bind(&row.town)
-        .bind(&row.officers)
+        .bind(row.officers.text())
         .bind(row.at)
         .bind(&row.location)
-        .bind(&row.kind)
+        .bind(row.kind.as_str())
         .bind(row.persons)
         .bind(&row.note)
         .bind(actor_label(actor))
@@ -263,7 +259,7 @@ impl Api {
         let (patrols, persuasions): (Vec<PatrolRow>, Vec<PersuasionRow>) = with_db!(
             &self.db,
             |p| {
-                let patrols = sqlx::query_as(
+                let patrols = sqlx::query(
                     "SELECT patrol_id, town, officers, started_at, ended_at, area, findings, case_ids FROM patrols \
                      WHERE town = $1 AND ($2 IS NULL OR started_at >= $2) AND ($3 IS NULL OR started_at < $3) ORDER BY started_at DESC, patrol_id LIMIT $4",
                 )
@@ -273,7 +269,8 @@ impl Api {
                 .bind(limit)
                 .fetch_all(p)
                 .await?;
-                let persuasions = sqlx::query_as(
+                let patrols = decode_all(&patrols, "patrols", "patrol_id")?;
+                let persuasions = sqlx::query(
                     "SELECT persuasion_id, town, officers, at, location, kind, persons, note FROM persuasions \
                      WHERE town = $1 AND ($2 IS NULL OR at >= $2) AND ($3 IS NULL OR at < $3) ORDER BY at DESC, persuasion_id LIMIT $4",
                 )
@@ -283,6 +280,7 @@ impl Api {
                 .bind(limit)
                 .fetch_all(p)
                 .await?;
+                let persuasions = decode_all(&persuasions, "persuasions", "persuasion_id")?;
                 Ok::<_, sqlx::Error>((patrols, persuasions))
             }
         )?;

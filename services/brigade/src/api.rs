@@ -10,18 +10,19 @@ use liandong_domain::catalogue::Catalogue;
 use liandong_domain::ids::{DepartmentCode, MatterCode, RequestId, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::state::{CaseAction, CaseStatus};
-use liandong_domain::triage::{Path, Triage, TriageError, triage};
+use liandong_domain::triage::{CaseSource, Path, Triage, TriageError, triage};
 use liandong_grpc::{ApiError, actor, actor_to_event, page_size};
 use liandong_proto::brigade::v1::{self as pb, brigade_service_server::BrigadeService};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_runtime::Runtime;
 use liandong_store::Db;
+use liandong_store::typed::Json;
 use liandong_topology::AnyEvent;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::convert::{case_to_pb, history_to_pb, path_from_pb, source_to_str};
+use crate::convert::{case_to_pb, history_to_pb, path_from_pb, source_from_pb};
 use crate::flow::{self, Cause};
 use crate::record::Who;
 use crate::store::{self, CaseRef, CaseRow};
@@ -95,7 +96,7 @@ impl Api {
 struct Report {
     town: TownCode,
     request_id: Option<RequestId>,
-    source: &'static str,
+    source: CaseSource,
     matters: Vec<MatterCode>,
     found_at: DateTime<Utc>,
     triage_override: Option<(Path, Option<DepartmentCode>, String)>,
@@ -113,7 +114,9 @@ fn parse_report(
     } else {
         v.check("request_id", RequestId::parse(&r.request_id))
     };
-    let source = source_to_str(pb::CaseSource::try_from(r.source).unwrap_or_default());
+    let source = pb::CaseSource::try_from(r.source)
+        .ok()
+        .and_then(source_from_pb);
     if source.is_none() {
         v.violation("source", "must name where the report came from (patrol, public_report, hotline_12345, grid_centre, cctv)");
     }
@@ -157,7 +160,8 @@ fn parse_report(
         );
     }
     let triage_override = r.triage_override.as_ref().and_then(|o| {
-        let path = path_from_pb(ev::Path::try_from(o.path).unwrap_or_default());
+        // An unknown path number is as good as none: refused below, naming the field.
+        let path = ev::Path::try_from(o.path).ok().and_then(path_from_pb);
         if path.is_none() {
             v.violation(
                 "triage_override.path",
@@ -266,23 +270,23 @@ impl Api {
         let row = CaseRow {
             case_id: case_id.clone(),
             town: report.town.to_string(),
-            source: report.source.into(),
-            matters: json(&report.matters),
+            source: report.source,
+            matters: Json(report.matters.iter().map(ToString::to_string).collect()),
             village: r.village.trim().into(),
             location: r.location.trim().into(),
             description: r.description.trim().into(),
             found_at: report.found_at,
             reported_by: actor.officer.to_string(),
-            evidence_refs: json(&r.evidence_refs),
+            evidence_refs: Json(r.evidence_refs.clone()),
             complex: r.complex,
-            path: t.path.as_str().into(),
+            path: t.path,
             rule: i64::from(t.rule.number()),
-            deciding: json(&t.deciding),
-            departments: json(&t.departments),
+            deciding: Json(t.deciding.iter().map(ToString::to_string).collect()),
+            departments: Json(t.departments.iter().map(ToString::to_string).collect()),
             department: t.department.as_ref().map(ToString::to_string),
-            computed_path: computed.as_str().into(),
+            computed_path: computed,
             override_reason: t.overridden.as_ref().map(|o| o.reason.clone()),
-            status: status.as_str().into(),
+            status,
             catalogue_version: self.catalogue.version.clone(),
             created_at: now,
             updated_at: now,
@@ -346,14 +350,14 @@ impl Api {
             case_id: case_id.clone(),
             town: town.clone(),
             matters: report.matters.iter().map(ToString::to_string).collect(),
-            path: crate::convert::path_from_str(t.path.as_str()) as i32,
+            path: crate::convert::path_to_pb(t.path) as i32,
             department: t
                 .department
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
             found_at: Some(to_ts(report.found_at)),
-            source: row.source.clone(),
+            source: row.source.as_str().into(),
         };
         self.outbox
             .emit(
@@ -482,8 +486,7 @@ impl BrigadeService for Api {
         } else {
             Some(
                 CaseStatus::parse(&r.status)
-                    .map_err(|e| ApiError::field("status", e.to_string()))?
-                    .as_str(),
+                    .map_err(|e| ApiError::field("status", e.to_string()))?,
             )
         };
         permits(

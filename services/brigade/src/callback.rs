@@ -8,7 +8,6 @@ use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::callback::{CallbackInput, after_callback, check_callback};
 use liandong_domain::ids::{TownCode, TownScopedId};
 use liandong_domain::limits::Validator;
-use liandong_domain::state::CaseStatus;
 use liandong_grpc::{ApiError, actor_to_event};
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
@@ -111,9 +110,9 @@ impl Api {
                 department: None,
             },
         )?;
-        let status = CaseStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        let status = row.status;
         let last = last_reopened(&mut tx, &row.case_id).await?;
-        let next = after_callback(&row.source, status, row.updated_at, last, &callback)
+        let next = after_callback(row.source.as_str(), status, row.updated_at, last, &callback)
             .map_err(|e| ApiError::FailedPrecondition(format!("case {}: {e}", row.case_id)))?;
         let reopened = next != status;
         let callback_id = TownScopedId::new(
@@ -126,8 +125,8 @@ impl Api {
             callback_id,
             case_id: row.case_id.clone(),
             town: row.town.clone(),
-            source: row.source.clone(),
-            path: row.path.clone(),
+            source: row.source.as_str().into(),
+            path: row.path.as_str().into(),
             satisfaction: callback.satisfaction.as_str().into(),
             note: callback.note.clone(),
             called_back_by: callback.called_back_by.clone(),
@@ -202,13 +201,13 @@ impl Api {
                 Some(&env),
             )
             .await?;
-            store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
+            store::set_status(&mut tx, &row.case_id, next, now).await?;
         }
         tx.commit().await?;
         self.outbox.wake();
         tracing::info!(case_id = %row.case_id, satisfaction = %callback.satisfaction, reopened, "A call-back was recorded.");
         let mut row = row;
-        row.status = next.as_str().into();
+        row.status = next;
         row.updated_at = now;
         let case = self.full(row).await?;
         Ok((payload, case))

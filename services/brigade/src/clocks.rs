@@ -32,11 +32,11 @@ pub fn obligation_id(case_id: &str) -> String {
 pub async fn on_status(
     tx: &mut Tx,
     case_id: &str,
-    status: &str,
+    status: CaseStatus,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    match CaseStatus::parse(status) {
-        Ok(CaseStatus::Assigned) => {
+    match status {
+        CaseStatus::Assigned => {
             let town = case_id.split('-').next().unwrap_or_default();
             with_tx!(tx, |c| {
                 sqlx::query(
@@ -52,14 +52,12 @@ pub async fn on_status(
             .map(|_| ())
             })
         }
-        Ok(
-            s @ (CaseStatus::Concluded
-            | CaseStatus::Closed
-            | CaseStatus::Referred
-            | CaseStatus::Joint
-            | CaseStatus::AwaitingBoard
-            | CaseStatus::Revoked),
-        ) => with_tx!(tx, |c| sqlx::query(
+        s @ (CaseStatus::Concluded
+        | CaseStatus::Closed
+        | CaseStatus::Referred
+        | CaseStatus::Joint
+        | CaseStatus::AwaitingBoard
+        | CaseStatus::Revoked) => with_tx!(tx, |c| sqlx::query(
             "UPDATE penalty_clocks SET met_at = $1, closed_by = $2, \
              next_check_at = CASE WHEN level > 0 THEN $1 ELSE NULL END \
              WHERE case_id = $3 AND met_at IS NULL"

@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError, Outbox};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::state::CaseAction;
-use liandong_domain::state::CaseStatus;
+use liandong_domain::triage::Path;
 use liandong_proto::events::v1 as ev;
 use liandong_store::Tx;
+use liandong_store::typed::{Json, OptProto};
 use liandong_topology::inbound::brigade::{FromBoard, FromCounty};
 use liandong_topology::names;
-use prost::Message;
 
 use crate::flow::{self, Cause};
 use crate::record::{self, Who};
@@ -22,14 +22,6 @@ async fn load_case(tx: &mut Tx, case_id: &str) -> Result<CaseRow, HandlerError> 
     store::case_in_tx(tx, case_id)
         .await?
         .ok_or_else(|| HandlerError::Reject(format!("no case {case_id} at this brigade")))
-}
-
-fn status_of(case: &CaseRow) -> Result<CaseStatus, HandlerError> {
-    CaseStatus::parse(&case.status).map_err(|e| HandlerError::Reject(e.to_string()))
-}
-
-fn list(s: &str) -> Vec<String> {
-    serde_json::from_str(s).unwrap_or_default()
 }
 
 async fn decision_recorded(
@@ -46,8 +38,13 @@ async fn decision_recorded(
             e.case_id
         )));
     };
-    let decision = e.decision.unwrap_or_default();
-    joint.decision = Some(decision.encode_to_vec());
+    let decision = e.decision.ok_or_else(|| {
+        HandlerError::Reject(format!(
+            "the entrusted decision on case {} is missing",
+            e.case_id
+        ))
+    })?;
+    joint.decision = OptProto(Some(decision.clone()));
     joint.decided_in_name_of = Some(e.decided_in_name_of.clone());
     joint.updated_at = now;
     store::upsert_joint(tx, &joint).await?;
@@ -79,7 +76,7 @@ async fn entrusted_decision_changed(
             e.case_id
         )));
     };
-    joint.decision = e.outcome.as_ref().map(Message::encode_to_vec);
+    joint.decision = OptProto(e.outcome.clone());
     joint.updated_at = now;
     store::upsert_joint(tx, &joint).await?;
     let detail = match &e.outcome {
@@ -114,11 +111,9 @@ async fn task_completed(
 ) -> Result<(), HandlerError> {
     let case = load_case(tx, &e.case_id).await?;
     if let Some(mut joint) = store::joint_in_tx(tx, &e.case_id).await? {
-        let mut done = list(&joint.completed_by);
-        if !done.contains(&e.department) {
-            done.push(e.department.clone());
+        if !joint.completed_by.contains(&e.department) {
+            joint.completed_by.push(e.department.clone());
         }
-        joint.completed_by = serde_json::to_string(&done).expect("strings serialise");
         joint.updated_at = now;
         store::upsert_joint(tx, &joint).await?;
     }
@@ -163,10 +158,11 @@ impl Handler<FromBoard> for BoardEvents {
         match event {
             FromBoard::JointApproved(e) => {
                 let case = load_case(tx, &e.case_id).await?;
-                let next = status_of(&case)?
+                let next = case
+                    .status
                     .next(CaseAction::BoardApprovedJoint)
                     .map_err(|e| HandlerError::Reject(e.to_string()))?;
-                store::set_status(tx, &case.case_id, next.as_str(), now).await?;
+                store::set_status(tx, &case.case_id, next, now).await?;
                 store::upsert_joint(
                     tx,
                     &store::JointRow {
@@ -174,11 +170,10 @@ impl Handler<FromBoard> for BoardEvents {
                         town: case.town.clone(),
                         item_id: e.item_id.clone(),
                         lead_department: e.lead_department.clone(),
-                        cooperating: serde_json::to_string(&e.cooperating_departments)
-                            .expect("strings serialise"),
-                        decision: None,
+                        cooperating: Json(e.cooperating_departments.clone()),
+                        decision: OptProto(None),
                         decided_in_name_of: None,
-                        completed_by: "[]".into(),
+                        completed_by: Json(Vec::new()),
                         executed_at: None,
                         updated_at: now,
                     },
@@ -212,13 +207,14 @@ impl Handler<FromBoard> for BoardEvents {
             FromBoard::JointReclassified(e) => {
                 let case = load_case(tx, &e.case_id).await?;
                 let here = case.here();
-                let status = status_of(&case)?;
+                let status = case.status;
                 if e.path == ev::Path::OutOfScope as i32 {
                     let next = status
                         .next(CaseAction::BoardReclassifiedOutOfScope)
                         .map_err(|e| HandlerError::Reject(e.to_string()))?;
-                    store::set_status(tx, &case.case_id, next.as_str(), now).await?;
-                    store::set_path(tx, &case.case_id, "out_of_scope", Some(&e.department)).await?;
+                    store::set_status(tx, &case.case_id, next, now).await?;
+                    store::set_path(tx, &case.case_id, Path::OutOfScope, Some(&e.department))
+                        .await?;
                     let detail = format!(
                         "联席会议改判：不属于职权范围，移送 {}；理由：{}",
                         e.department, e.reason
@@ -248,8 +244,8 @@ impl Handler<FromBoard> for BoardEvents {
                     let next = status
                         .next(CaseAction::BoardReclassifiedInScope)
                         .map_err(|e| HandlerError::Reject(e.to_string()))?;
-                    store::set_status(tx, &case.case_id, next.as_str(), now).await?;
-                    store::set_path(tx, &case.case_id, "in_scope", None).await?;
+                    store::set_status(tx, &case.case_id, next, now).await?;
+                    store::set_path(tx, &case.case_id, Path::InScope, None).await?;
                     let detail =
                         format!("联席会议改判：属于职权范围，由大队办理；理由：{}", e.reason);
                     store::add_history(
@@ -267,10 +263,11 @@ impl Handler<FromBoard> for BoardEvents {
             }
             FromBoard::JointSentBack(e) => {
                 let case = load_case(tx, &e.case_id).await?;
-                let next = status_of(&case)?
+                let next = case
+                    .status
                     .next(CaseAction::BoardSentBack)
                     .map_err(|e| HandlerError::Reject(e.to_string()))?;
-                store::set_status(tx, &case.case_id, next.as_str(), now).await?;
+                store::set_status(tx, &case.case_id, next, now).await?;
                 let here = case.here();
                 let detail = format!("联席会议退回补充材料：{}", e.reason);
                 store::add_history(tx, here, now, "board_sent_back", &who, &detail, Some(env))
@@ -474,10 +471,9 @@ async fn conclude(
     let case = store::case_in_tx(tx, &r.case_id)
         .await?
         .ok_or_else(|| HandlerError::Reject(format!("no case {}", r.case_id)))?;
-    let status =
-        CaseStatus::parse(&case.status).map_err(|e| HandlerError::Reject(e.to_string()))?;
+    let status = case.status;
     match status.next(CaseAction::ResultReceived) {
-        Ok(next) => store::set_status(tx, &r.case_id, next.as_str(), now).await?,
+        Ok(next) => store::set_status(tx, &r.case_id, next, now).await?,
         // The result is kept all the same; the case had already moved on (reopened, say).
         Err(err) => {
             tracing::warn!(case_id = %r.case_id, error = %err, "A result arrived for a case that is not awaiting one.")

@@ -1,6 +1,6 @@
 //! Conversions between the brigade's stored rows, domain types and generated proto types.
 
-use liandong_domain::triage::Path;
+use liandong_domain::triage::{CaseSource, Path};
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
@@ -16,39 +16,35 @@ pub fn path_from_pb(p: ev::Path) -> Option<Path> {
     }
 }
 
-pub(crate) fn path_from_str(s: &str) -> ev::Path {
-    match s {
-        "in_scope" => ev::Path::InScope,
-        "joint" => ev::Path::Joint,
-        "out_of_scope" => ev::Path::OutOfScope,
-        _ => ev::Path::Unspecified,
+/// A path as events carry it.
+pub(crate) fn path_to_pb(p: Path) -> ev::Path {
+    match p {
+        Path::InScope => ev::Path::InScope,
+        Path::Joint => ev::Path::Joint,
+        Path::OutOfScope => ev::Path::OutOfScope,
     }
 }
 
-pub fn source_to_str(s: pb::CaseSource) -> Option<&'static str> {
+/// Where a report came from, as a request names it; none for an unnamed source.
+pub fn source_from_pb(s: pb::CaseSource) -> Option<CaseSource> {
     Some(match s {
         pb::CaseSource::Unspecified => return None,
-        pb::CaseSource::Patrol => "patrol",
-        pb::CaseSource::PublicReport => "public_report",
-        pb::CaseSource::Hotline12345 => "hotline_12345",
-        pb::CaseSource::GridCentre => "grid_centre",
-        pb::CaseSource::Cctv => "cctv",
+        pb::CaseSource::Patrol => CaseSource::Patrol,
+        pb::CaseSource::PublicReport => CaseSource::PublicReport,
+        pb::CaseSource::Hotline12345 => CaseSource::Hotline12345,
+        pb::CaseSource::GridCentre => CaseSource::GridCentre,
+        pb::CaseSource::Cctv => CaseSource::Cctv,
     })
 }
 
-fn source_from_str(s: &str) -> pb::CaseSource {
+fn source_to_pb(s: CaseSource) -> pb::CaseSource {
     match s {
-        "patrol" => pb::CaseSource::Patrol,
-        "public_report" => pb::CaseSource::PublicReport,
-        "hotline_12345" => pb::CaseSource::Hotline12345,
-        "grid_centre" => pb::CaseSource::GridCentre,
-        "cctv" => pb::CaseSource::Cctv,
-        _ => pb::CaseSource::Unspecified,
+        CaseSource::Patrol => pb::CaseSource::Patrol,
+        CaseSource::PublicReport => pb::CaseSource::PublicReport,
+        CaseSource::Hotline12345 => pb::CaseSource::Hotline12345,
+        CaseSource::GridCentre => pb::CaseSource::GridCentre,
+        CaseSource::Cctv => pb::CaseSource::Cctv,
     }
-}
-
-pub fn json_list(s: &str) -> Vec<String> {
-    serde_json::from_str(s).unwrap_or_default()
 }
 
 pub fn rule_name(n: i64) -> &'static str {
@@ -66,26 +62,26 @@ pub fn case_to_pb(c: &CaseRow) -> pb::Case {
     pb::Case {
         case_id: c.case_id.clone(),
         town: c.town.clone(),
-        source: source_from_str(&c.source) as i32,
-        matters: json_list(&c.matters),
+        source: source_to_pb(c.source) as i32,
+        matters: c.matters.0.clone(),
         village: c.village.clone(),
         location: c.location.clone(),
         description: c.description.clone(),
         found_at: Some(to_ts(c.found_at)),
         reported_by: c.reported_by.clone(),
-        evidence_refs: json_list(&c.evidence_refs),
+        evidence_refs: c.evidence_refs.0.clone(),
         triage: Some(pb::TriageResult {
-            path: path_from_str(&c.path) as i32,
+            path: path_to_pb(c.path) as i32,
             rule: c.rule as u32,
             rule_name: rule_name(c.rule).into(),
-            deciding_matters: json_list(&c.deciding),
-            departments: json_list(&c.departments),
+            deciding_matters: c.deciding.0.clone(),
+            departments: c.departments.0.clone(),
             department: c.department.clone().unwrap_or_default(),
             overridden: c.override_reason.is_some(),
             override_reason: c.override_reason.clone().unwrap_or_default(),
-            computed_path: path_from_str(&c.computed_path) as i32,
+            computed_path: path_to_pb(c.computed_path) as i32,
         }),
-        status: c.status.clone(),
+        status: c.status.as_str().into(),
         created_at: Some(to_ts(c.created_at)),
         updated_at: Some(to_ts(c.updated_at)),
         catalogue_version: c.catalogue_version.clone(),
@@ -109,15 +105,15 @@ pub fn facts(c: &CaseRow) -> ev::CaseFacts {
     ev::CaseFacts {
         case_id: c.case_id.clone(),
         town: c.town.clone(),
-        matters: json_list(&c.matters),
-        source: c.source.clone(),
+        matters: c.matters.0.clone(),
+        source: c.source.as_str().into(),
         village: c.village.clone(),
         location: c.location.clone(),
         description: c.description.clone(),
         found_at: Some(to_ts(c.found_at)),
         reported_by: c.reported_by.clone(),
-        evidence_refs: json_list(&c.evidence_refs),
-        path: path_from_str(&c.path) as i32,
+        evidence_refs: c.evidence_refs.0.clone(),
+        path: path_to_pb(c.path) as i32,
         triage_rule: c.rule as u32,
         override_reason: c.override_reason.clone().unwrap_or_default(),
     }

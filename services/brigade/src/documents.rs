@@ -12,7 +12,6 @@ use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 use uuid::Uuid;
 
-use crate::convert::json_list;
 use crate::record::{self, NewEntry, Who};
 use crate::store::CaseRow;
 
@@ -58,8 +57,8 @@ async fn next_number(tx: &mut Tx, issuing_body: &str, year: i32) -> Result<i64, 
 }
 
 fn facts_of(case: &CaseRow, catalogue: &Catalogue) -> DocFacts {
-    let matters: Vec<String> = json_list(&case.matters);
-    let deciding: Vec<String> = json_list(&case.deciding);
+    let matters: Vec<String> = case.matters.0.clone();
+    let deciding: Vec<String> = case.deciding.0.clone();
     let find = |code: &str| {
         MatterCode::parse(code)
             .ok()

@@ -12,7 +12,6 @@ use liandong_topology::names;
 use serde_json::{Value, json};
 
 use crate::api::Api;
-use crate::convert::json_list;
 use crate::documents::{self, DocRow};
 use crate::record::{self, RecordRow};
 use crate::store::{self, CaseRow};
@@ -124,7 +123,10 @@ struct Evidence {
 }
 
 fn evidence_list(case: &CaseRow, entries: &[RecordRow]) -> Vec<Evidence> {
-    let mut list: Vec<Evidence> = json_list(&case.evidence_refs)
+    let mut list: Vec<Evidence> = case
+        .evidence_refs
+        .0
+        .clone()
         .into_iter()
         .map(|r| Evidence {
             source: "报案登记".into(),
@@ -165,8 +167,8 @@ fn to_json(d: &Dossier, catalogue: &Catalogue) -> Value {
             "case_id": c.case_id,
             "town": c.town,
             "issuing_body": issuing_body(&c.town).name,
-            "matters": json_list(&c.matters),
-            "matter_names": json_list(&c.matters).iter().map(|m| matter_name(m, catalogue)).collect::<Vec<_>>(),
+            "matters": c.matters.0.clone(),
+            "matter_names": c.matters.0.clone().iter().map(|m| matter_name(m, catalogue)).collect::<Vec<_>>(),
             "village": c.village,
             "location": c.location,
             "description": c.description,
@@ -238,7 +240,10 @@ fn status_name(status: &str) -> &str {
 fn to_html(d: &Dossier, catalogue: &Catalogue) -> String {
     let c = &d.case;
     let body = issuing_body(&c.town).name;
-    let matters = json_list(&c.matters)
+    let matters = c
+        .matters
+        .0
+        .clone()
         .iter()
         .map(|m| matter_name(m, catalogue))
         .collect::<Vec<_>>()
@@ -265,7 +270,7 @@ fn to_html(d: &Dossier, catalogue: &Catalogue) -> String {
         ("案情", c.description.clone()),
         ("发现时间", beijing(c.found_at)),
         ("登记人", c.reported_by.clone()),
-        ("案件状态", status_name(&c.status).to_owned()),
+        ("案件状态", status_name(c.status.as_str()).to_owned()),
         ("事项目录版本", c.catalogue_version.clone()),
     ] {
         h.push_str(&format!("<tr><th>{k}</th><td>{}</td></tr>\n", escape(&v)));

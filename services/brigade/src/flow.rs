@@ -11,7 +11,7 @@ use liandong_store::Tx;
 use liandong_topology::AnyEvent;
 use uuid::Uuid;
 
-use crate::convert::{facts, json_list};
+use crate::convert::facts;
 use crate::documents::{self, Issue};
 use crate::record::{self, Who};
 use crate::store::{self, CaseRow};
@@ -111,7 +111,7 @@ pub async fn submit_joint(
 ) -> Result<(), sqlx::Error> {
     let payload = ev::JointSubmitted {
         facts: Some(facts(case)),
-        departments: json_list(&case.departments),
+        departments: case.departments.0.clone(),
     };
     let env = outbox
         .emit(
@@ -167,7 +167,7 @@ pub async fn hand_over(
         to_department: department.to_owned(),
         reason: reason.to_owned(),
         record: record.clone(),
-        evidence_refs: json_list(&case.evidence_refs),
+        evidence_refs: case.evidence_refs.0.clone(),
         facts: Some(facts(case)),
         record_head,
         record_length,

@@ -18,7 +18,7 @@ use liandong_topology::AnyEvent;
 use prost::Message;
 
 use crate::api::{Api, json};
-use crate::convert::{case_to_pb, json_list};
+use crate::convert::case_to_pb;
 use crate::documents;
 use crate::flow::joint_aggregate;
 use crate::legal_review;
@@ -58,7 +58,7 @@ impl Api {
                 department: None,
             },
         )?;
-        let status = CaseStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        let status = row.status;
         Ok((row, status))
     }
 
@@ -93,7 +93,7 @@ impl Api {
         let who = actor_label(actor);
         let here = row.here();
         store::upsert_assignment(&mut tx, here, &json(&officers), &who, now).await?;
-        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
+        store::set_status(&mut tx, &row.case_id, next, now).await?;
         store::add_history(
             &mut tx,
             here,
@@ -114,7 +114,7 @@ impl Api {
         )
         .await?;
         tx.commit().await?;
-        row.status = next.as_str().into();
+        row.status = next;
         row.updated_at = now;
         self.full(row).await
     }
@@ -186,7 +186,7 @@ impl Api {
             )
             .await?;
         }
-        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
+        store::set_status(&mut tx, &row.case_id, next, now).await?;
         tx.commit().await?;
         row.updated_at = now;
         self.full(row).await
@@ -261,7 +261,7 @@ impl Api {
         };
         tx.commit().await?;
         self.outbox.wake();
-        row.status = next.as_str().into();
+        row.status = next;
         row.updated_at = now;
         self.full(row).await
     }
@@ -297,7 +297,7 @@ impl Api {
         joint.executed_at = Some(now);
         joint.updated_at = now;
         store::upsert_joint(&mut tx, &joint).await?;
-        store::set_status(&mut tx, &row.case_id, next.as_str(), now).await?;
+        store::set_status(&mut tx, &row.case_id, next, now).await?;
         let env = self
             .outbox
             .emit(
@@ -335,7 +335,7 @@ impl Api {
         .await?;
         tx.commit().await?;
         self.outbox.wake();
-        row.status = next.as_str().into();
+        row.status = next;
         row.updated_at = now;
         self.full(row).await
     }
@@ -427,7 +427,7 @@ impl Api {
             tx.commit().await?;
             self.outbox.wake();
             tracing::info!(case_id = %row.case_id, superseded = %superseded, "An amendment into a major decision awaits the legal review.");
-            row.status = next.as_str().into();
+            row.status = next;
             row.updated_at = now;
             return self.full(row).await;
         }
@@ -452,7 +452,7 @@ impl Api {
         tx.commit().await?;
         self.outbox.wake();
         tracing::info!(case_id = %row.case_id, change = change.as_str(), superseded = %superseded, "A decision was changed.");
-        row.status = next.as_str().into();
+        row.status = next;
         row.updated_at = now;
         self.full(row).await
     }
@@ -460,23 +460,23 @@ impl Api {
     /// A case with what was recorded about its handling.
     pub(crate) async fn full(&self, row: CaseRow) -> Result<pb::Case, ApiError> {
         let mut case = case_to_pb(&row);
-        if let Some(officers) = store::officers(&self.db, &row.case_id).await? {
-            case.officers = json_list(&officers);
-        }
+        case.officers = store::officers(&self.db, &row.case_id).await?;
         if let Some(bytes) = store::outcome(&self.db, &row.case_id).await? {
-            case.outcome = ev::Outcome::decode(bytes.as_slice()).ok();
+            case.outcome = Some(ev::Outcome::decode(bytes.as_slice()).map_err(|e| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "the case_outcomes row case_id = {:?} cannot be read: outcome: {e}",
+                    row.case_id
+                ))
+            })?);
         }
         if let Some(j) = store::joint(&self.db, &row.case_id).await? {
             case.joint = Some(pb::JointInfo {
                 item_id: j.item_id,
                 lead_department: j.lead_department,
-                cooperating_departments: json_list(&j.cooperating),
-                decision: j
-                    .decision
-                    .as_deref()
-                    .and_then(|b| ev::Outcome::decode(b).ok()),
+                cooperating_departments: j.cooperating.0.clone(),
+                decision: j.decision.0.clone(),
                 decided_in_name_of: j.decided_in_name_of.unwrap_or_default(),
-                completed_by: json_list(&j.completed_by),
+                completed_by: j.completed_by.0.clone(),
                 executed_at: j.executed_at.map(to_ts),
             });
         }
@@ -503,8 +503,7 @@ impl Api {
         Ok(rows
             .into_iter()
             .map(|r| {
-                let confiscated: Vec<(String, i64)> =
-                    serde_json::from_str(&r.confiscated).unwrap_or_default();
+                let confiscated = r.confiscated.0;
                 pb::ResultCopy {
                     referral_id: r.referral_id,
                     case_id: r.case_id,

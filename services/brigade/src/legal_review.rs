@@ -17,7 +17,7 @@ use liandong_topology::inbound::brigade::FromReview;
 use liandong_topology::{AnyEvent, EventKind};
 use prost::Message;
 
-use crate::convert::{facts, json_list};
+use crate::convert::facts;
 use crate::documents;
 use crate::flow::{self, Cause};
 use crate::record::{self, Who};
@@ -41,7 +41,7 @@ pub fn requires_review(
     case: &CaseRow,
     outcome: &ev::Outcome,
 ) -> Result<bool, liandong_domain::decision::MajorError> {
-    liandong_decision::requires_review(catalogue, &json_list(&case.matters), outcome)
+    liandong_decision::requires_review(catalogue, &case.matters.0.clone(), outcome)
 }
 
 /// What the town's decisions are on.
@@ -87,7 +87,7 @@ pub async fn conclude(
         now,
     )
     .await?;
-    store::set_status(tx, &row.case_id, CaseStatus::Concluded.as_str(), now).await?;
+    store::set_status(tx, &row.case_id, CaseStatus::Concluded, now).await?;
     let env = outbox
         .emit(
             tx,
@@ -103,7 +103,7 @@ pub async fn conclude(
                 case_id: row.case_id.clone(),
                 outcome: Some(outcome.clone()),
                 // What the case was about, for the town's public disclosure.
-                matters: json_list(&row.matters),
+                matters: row.matters.0.clone(),
                 town: row.town.clone(),
                 description: row.description.clone(),
             }),
@@ -175,7 +175,7 @@ pub async fn change_decision(
                 reason: d.reason.into(),
                 superseded_event_id: d.superseded_event_id.into(),
                 outcome: d.amended.cloned(),
-                matters: json_list(&row.matters),
+                matters: row.matters.0.clone(),
                 description: row.description.clone(),
                 // The brigade's own decision: its record is not a department's held one.
                 held_record: None,
@@ -206,7 +206,7 @@ pub async fn change_decision(
     if let Some(o) = d.amended {
         documents::on_conclude(tx, now, catalogue, row, o, by).await?;
     }
-    store::set_status(tx, &row.case_id, d.next.as_str(), now).await
+    store::set_status(tx, &row.case_id, d.next, now).await
 }
 
 /// The case's standard documents so far, as "<kind> <number>".
@@ -218,16 +218,6 @@ async fn documents_of(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sqlx::E
     .fetch_all(&mut *c)
     .await)?;
     Ok(rows.into_iter().map(|(k, n)| format!("{k} {n}")).collect())
-}
-
-async fn assigned_officers(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    let officers: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT officers FROM case_assignments WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    Ok(officers.map(|o| json_list(&o)).unwrap_or_default())
 }
 
 /// Submits the proposed major decision for review: the next round of the case's review, with
@@ -245,7 +235,7 @@ pub async fn submit(
     amendment: Option<Amendment>,
 ) -> Result<u32, sqlx::Error> {
     // The deciding officers: those assigned to the case and the one who proposes.
-    let mut officers = assigned_officers(tx, &row.case_id).await?;
+    let mut officers = store::officers_in_tx(tx, &row.case_id).await?;
     if !officers.contains(&proposer.officer_id) {
         officers.push(proposer.officer_id.clone());
     }
@@ -256,7 +246,7 @@ pub async fn submit(
         .map(|e| e.to_event())
         .collect();
     let mut documents = documents_of(tx, &row.case_id).await?;
-    documents.extend(json_list(&row.evidence_refs));
+    documents.extend(row.evidence_refs.0.clone());
     let materials = Materials {
         decided_in_name_of: decided_in_name_of(&row.town),
         facts: Some(facts(row)),
@@ -299,7 +289,7 @@ pub async fn submit(
         },
     )
     .await?;
-    store::set_status(tx, &row.case_id, waiting.as_str(), now).await?;
+    store::set_status(tx, &row.case_id, waiting, now).await?;
     let detail = certified(
         &submitted_detail(
             submitted.round,
@@ -378,8 +368,8 @@ impl Handler<FromReview> for ReviewEvents {
         let case = store::case_in_tx(tx, &e.case_id)
             .await?
             .ok_or_else(|| HandlerError::Reject(format!("no case {}", e.case_id)))?;
-        let next = CaseStatus::parse(&case.status)
-            .map_err(|err| HandlerError::Reject(err.to_string()))?
+        let next = case
+            .status
             .next(action)
             .map_err(|err| HandlerError::Reject(err.to_string()))?;
         let reviewer = Who::of_event(env);
@@ -429,7 +419,7 @@ impl Handler<FromReview> for ReviewEvents {
                 }
             }
             Verdict::CrimeFound => {
-                store::set_status(tx, &case.case_id, next.as_str(), now).await?;
+                store::set_status(tx, &case.case_id, next, now).await?;
                 let system = Who::system(&case.town);
                 let cause = Cause {
                     actor: None,
@@ -448,7 +438,7 @@ impl Handler<FromReview> for ReviewEvents {
                 )
                 .await?;
             }
-            Verdict::Returned => store::set_status(tx, &case.case_id, next.as_str(), now).await?,
+            Verdict::Returned => store::set_status(tx, &case.case_id, next, now).await?,
         }
         Ok(())
     }

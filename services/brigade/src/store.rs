@@ -1,6 +1,10 @@
 //! The brigade's tables: cases, their history (the hash-chained record), referrals sent, and result copies.
 
 use chrono::{DateTime, Utc};
+use liandong_domain::state::CaseStatus;
+use liandong_domain::triage::{CaseSource, Path};
+use liandong_proto::events::v1 as ev;
+use liandong_store::typed::{Json, OptProto, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 
@@ -11,23 +15,36 @@ use crate::record::{self, NewEntry, RecordRow, Who};
 pub struct CaseRow {
     pub case_id: String,
     pub town: String,
-    pub source: String,
-    pub matters: String,
+    #[sqlx(try_from = "String")]
+    pub source: CaseSource,
+    /// The matter codes of the case.
+    #[sqlx(try_from = "String")]
+    pub matters: Json<Vec<String>>,
     pub village: String,
     pub location: String,
     pub description: String,
     pub found_at: DateTime<Utc>,
     pub reported_by: String,
-    pub evidence_refs: String,
+    #[sqlx(try_from = "String")]
+    pub evidence_refs: Json<Vec<String>>,
     pub complex: bool,
-    pub path: String,
+    /// The path it is on (after any override or reclassification).
+    #[sqlx(try_from = "String")]
+    pub path: Path,
     pub rule: i64,
-    pub deciding: String,
-    pub departments: String,
+    /// The matters that decided the path.
+    #[sqlx(try_from = "String")]
+    pub deciding: Json<Vec<String>>,
+    /// The departments concerned.
+    #[sqlx(try_from = "String")]
+    pub departments: Json<Vec<String>>,
     pub department: Option<String>,
-    pub computed_path: String,
+    /// The path the triage computed.
+    #[sqlx(try_from = "String")]
+    pub computed_path: Path,
     pub override_reason: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CaseStatus,
     pub catalogue_version: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -71,23 +88,23 @@ pub async fn insert_case(tx: &mut Tx, c: &CaseRow) -> Result<(), sqlx::Error> {
     )
     .bind(&c.case_id)
     .bind(&c.town)
-    .bind(&c.source)
-    .bind(&c.matters)
+    .bind(c.source.as_str())
+    .bind(c.matters.text())
     .bind(&c.village)
     .bind(&c.location)
     .bind(&c.description)
     .bind(c.found_at)
     .bind(&c.reported_by)
-    .bind(&c.evidence_refs)
+    .bind(c.evidence_refs.text())
     .bind(c.complex)
-    .bind(&c.path)
+    .bind(c.path.as_str())
     .bind(c.rule)
-    .bind(&c.deciding)
-    .bind(&c.departments)
+    .bind(c.deciding.text())
+    .bind(c.departments.text())
     .bind(&c.department)
-    .bind(&c.computed_path)
+    .bind(c.computed_path.as_str())
     .bind(&c.override_reason)
-    .bind(&c.status)
+    .bind(c.status.as_str())
     .bind(&c.catalogue_version)
     .bind(c.created_at)
     .bind(c.updated_at)
@@ -100,13 +117,13 @@ pub async fn insert_case(tx: &mut Tx, c: &CaseRow) -> Result<(), sqlx::Error> {
 pub async fn set_status(
     tx: &mut Tx,
     case_id: &str,
-    status: &str,
+    status: CaseStatus,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     with_tx!(tx, |conn| sqlx::query(
         "UPDATE cases SET status = $1, updated_at = $2 WHERE case_id = $3"
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(now)
     .bind(case_id)
     .execute(conn)
@@ -117,12 +134,15 @@ pub async fn set_status(
 }
 
 pub async fn case_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<CaseRow>, sqlx::Error> {
-    with_tx!(tx, |conn| sqlx::query_as(
-        "SELECT * FROM cases WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(conn)
-    .await)
+    with_tx!(tx, |conn| {
+        let row = sqlx::query("SELECT * FROM cases WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(conn)
+            .await?;
+        row.as_ref()
+            .map(|r| decode(r, "cases", "case_id"))
+            .transpose()
+    })
 }
 
 /// The case an earlier report under `request_id` by `officer` of `town` made, if any.
@@ -168,29 +188,33 @@ pub async fn claim_request(
 }
 
 pub async fn case(db: &Db, case_id: &str) -> Result<Option<CaseRow>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as(
-        "SELECT * FROM cases WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(p)
-    .await)
+    with_db!(db, |p| {
+        let row = sqlx::query("SELECT * FROM cases WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(p)
+            .await?;
+        row.as_ref()
+            .map(|r| decode(r, "cases", "case_id"))
+            .transpose()
+    })
 }
 
 pub async fn list_cases(
     db: &Db,
     town: &str,
-    status: Option<&str>,
+    status: Option<CaseStatus>,
     limit: i64,
 ) -> Result<Vec<CaseRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(
+        let rows = sqlx::query(
         "SELECT * FROM cases WHERE town = $1 AND ($2 IS NULL OR status = $2) ORDER BY created_at DESC, case_id DESC LIMIT $3"
     )
     .bind(town)
-    .bind(status)
+    .bind(status.map(CaseStatus::as_str))
     .bind(limit)
     .fetch_all(p)
-    .await
+    .await?;
+        decode_all(&rows, "cases", "case_id")
     })
 }
 
@@ -374,13 +398,42 @@ pub async fn upsert_assignment(
     })
 }
 
-pub async fn officers(db: &Db, case_id: &str) -> Result<Option<String>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_scalar(
+/// The officers assigned to a case (none before it is assigned).
+pub async fn officers(db: &Db, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let text: Option<String> = with_db!(db, |p| sqlx::query_scalar(
         "SELECT officers FROM case_assignments WHERE case_id = $1"
     )
     .bind(case_id)
     .fetch_optional(p)
-    .await)
+    .await)?;
+    officer_list(case_id, text)
+}
+
+/// [`officers`], inside `tx`.
+pub async fn officers_in_tx(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let text: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT officers FROM case_assignments WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(c)
+    .await)?;
+    officer_list(case_id, text)
+}
+
+fn officer_list(case_id: &str, text: Option<String>) -> Result<Vec<String>, sqlx::Error> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    Json::<Vec<String>>::try_from(text)
+        .map(|j| j.0)
+        .map_err(|e| {
+            sqlx::Error::Decode(
+                format!(
+                    "the case_assignments row case_id = {case_id:?} cannot be read: officers: {e}"
+                )
+                .into(),
+            )
+        })
 }
 
 pub async fn insert_outcome(
@@ -427,10 +480,15 @@ pub struct JointRow {
     pub town: String,
     pub item_id: String,
     pub lead_department: String,
-    pub cooperating: String,
-    pub decision: Option<Vec<u8>>,
+    #[sqlx(try_from = "String")]
+    pub cooperating: Json<Vec<String>>,
+    /// The lead's decision under entrustment, once recorded (none again after a revocation).
+    #[sqlx(try_from = "Option<Vec<u8>>")]
+    pub decision: OptProto<ev::Outcome>,
     pub decided_in_name_of: Option<String>,
-    pub completed_by: String,
+    /// The cooperating departments that completed their tasks.
+    #[sqlx(try_from = "String")]
+    pub completed_by: Json<Vec<String>>,
     pub executed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
@@ -448,10 +506,10 @@ pub async fn upsert_joint(tx: &mut Tx, j: &JointRow) -> Result<(), sqlx::Error> 
     .bind(&j.town)
     .bind(&j.item_id)
     .bind(&j.lead_department)
-    .bind(&j.cooperating)
-    .bind(&j.decision)
+    .bind(j.cooperating.text())
+    .bind(j.decision.bytes())
     .bind(&j.decided_in_name_of)
-    .bind(&j.completed_by)
+    .bind(j.completed_by.text())
     .bind(j.executed_at)
     .bind(j.updated_at)
     .execute(conn)
@@ -461,21 +519,27 @@ pub async fn upsert_joint(tx: &mut Tx, j: &JointRow) -> Result<(), sqlx::Error> 
 }
 
 pub async fn joint_in_tx(tx: &mut Tx, case_id: &str) -> Result<Option<JointRow>, sqlx::Error> {
-    with_tx!(tx, |conn| sqlx::query_as(
-        "SELECT * FROM joint_cases WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(conn)
-    .await)
+    with_tx!(tx, |conn| {
+        let row = sqlx::query("SELECT * FROM joint_cases WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(conn)
+            .await?;
+        row.as_ref()
+            .map(|r| decode(r, "joint_cases", "case_id"))
+            .transpose()
+    })
 }
 
 pub async fn joint(db: &Db, case_id: &str) -> Result<Option<JointRow>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as(
-        "SELECT * FROM joint_cases WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(p)
-    .await)
+    with_db!(db, |p| {
+        let row = sqlx::query("SELECT * FROM joint_cases WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(p)
+            .await?;
+        row.as_ref()
+            .map(|r| decode(r, "joint_cases", "case_id"))
+            .transpose()
+    })
 }
 
 pub async fn insert_handover(
@@ -511,7 +575,9 @@ pub struct ResultRow {
     pub department: String,
     pub outcome_kind: String,
     pub fine_fen: i64,
-    pub confiscated: String,
+    /// Items confiscated: kind and count.
+    #[sqlx(try_from = "String")]
+    pub confiscated: Json<Vec<(String, i64)>>,
     pub summary: String,
     pub concluded_by: String,
     pub received_at: DateTime<Utc>,
@@ -519,14 +585,15 @@ pub struct ResultRow {
 
 pub async fn results(db: &Db, town: &str, limit: i64) -> Result<Vec<ResultRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(
+        let rows = sqlx::query(
         "SELECT referral_id, case_id, department, outcome_kind, fine_fen, confiscated, summary, concluded_by, received_at \
          FROM result_copies WHERE town = $1 ORDER BY received_at DESC, referral_id DESC LIMIT $2"
     )
     .bind(town)
     .bind(limit)
     .fetch_all(p)
-    .await
+    .await?;
+        decode_all(&rows, "result_copies", "referral_id")
     })
 }
 
@@ -545,13 +612,13 @@ pub async fn last_dispatch_no(tx: &mut Tx, case_id: &str) -> Result<i64, sqlx::E
 pub async fn set_path(
     tx: &mut Tx,
     case_id: &str,
-    path: &str,
+    path: Path,
     department: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     with_tx!(tx, |conn| sqlx::query(
         "UPDATE cases SET path = $1, department = $2 WHERE case_id = $3"
     )
-    .bind(path)
+    .bind(path.as_str())
     .bind(department)
     .bind(case_id)
     .execute(conn)
@@ -569,15 +636,9 @@ pub async fn involved_departments(db: &Db, case_id: &str) -> Result<Vec<String>,
     .bind(case_id)
     .fetch_all(p)
     .await)?;
-    let joint: Option<(String, String)> = with_db!(db, |p| sqlx::query_as(
-        "SELECT lead_department, cooperating FROM joint_cases WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(p)
-    .await)?;
-    if let Some((lead, cooperating)) = joint {
-        departments.push(lead);
-        departments.extend(serde_json::from_str::<Vec<String>>(&cooperating).unwrap_or_default());
+    if let Some(joint) = joint(db, case_id).await? {
+        departments.push(joint.lead_department);
+        departments.extend(joint.cooperating.0);
     }
     departments.sort();
     departments.dedup();

@@ -2,104 +2,24 @@
 //! joint-case tasks and handovers are handled in `tasks`.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{NewEvent, Outbox};
-use liandong_config::clock::SharedClock;
+use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
-use liandong_domain::limits::{Limits, Validator};
+use liandong_domain::limits::Validator;
 use liandong_domain::outcome::check_outcome;
 use liandong_domain::state::{ReferralAction, ReferralStatus};
 use liandong_grpc::{ApiError, actor, actor_label, actor_to_event_certified, page_size};
 use liandong_proto::county::v1::{self as pb, county_service_server::CountyService};
 use liandong_proto::events::v1 as ev;
-use liandong_proto::time::to_ts;
 use liandong_record::{NewEntry, Who};
-use liandong_runtime::Runtime;
+use liandong_store::Tx;
 use liandong_store::typed::{Json, OptProto};
-use liandong_store::{Db, Tx};
 use liandong_topology::{AnyEvent, EventKind};
 use tonic::{Request, Response, Status};
 
-use crate::convert::outcome_input;
+use crate::context::Api;
+use crate::convert::{certified, outcome_input, referral_to_pb as to_pb};
 use crate::store::{self, ReferralRow};
-
-pub struct Api {
-    pub(crate) db: Db,
-    pub(crate) outbox: Outbox,
-    pub(crate) clock: SharedClock,
-    pub(crate) limits: Limits,
-    pub(crate) catalogue: std::sync::Arc<liandong_domain::catalogue::Catalogue>,
-    pub(crate) time_limits: std::sync::Arc<liandong_domain::time_limits::TimeLimits>,
-    /// The key registry, for the event signatures the records keep.
-    pub(crate) keys: liandong_bus::signing::KeyRegistry,
-}
-
-impl Api {
-    /// Logs a read of a referral's case file (`access_log`); a read that cannot be logged fails.
-    async fn log_read(
-        &self,
-        actor: &liandong_domain::auth::Actor,
-        rpc: &str,
-        referral_id: &str,
-        town: &str,
-        department: &str,
-    ) -> Result<(), ApiError> {
-        self.log_read_of(actor, rpc, "referral", referral_id, town, department)
-            .await
-    }
-
-    /// Logs a read of a case file the department holds as a `kind` (`referral`, `task`,
-    /// `handover`) named `id`.
-    pub(crate) async fn log_read_of(
-        &self,
-        actor: &liandong_domain::auth::Actor,
-        rpc: &str,
-        kind: &str,
-        id: &str,
-        town: &str,
-        department: &str,
-    ) -> Result<(), ApiError> {
-        let what = liandong_access_log::Read {
-            rpc,
-            kind,
-            id,
-            town,
-            department: Some(department),
-        };
-        liandong_access_log::record(&self.db, "county", self.clock.now(), actor, what).await
-    }
-
-    pub fn new(rt: &Runtime) -> Self {
-        Self {
-            db: rt.db.clone(),
-            outbox: rt.outbox.clone(),
-            clock: rt.clock.clone(),
-            limits: rt.cfg.limits.clone(),
-            catalogue: rt.catalogue.clone(),
-            time_limits: rt.time_limits.clone(),
-            keys: rt.bus.keyring.registry.clone(),
-        }
-    }
-}
-
-pub(crate) fn to_pb(r: &ReferralRow) -> pb::Referral {
-    pb::Referral {
-        referral_id: r.referral_id.clone(),
-        department: r.department.clone(),
-        status: r.status.as_str().into(),
-        facts: Some(r.facts.0.clone()),
-        dispatch_no: r.dispatch_no as u32,
-        dispatched_at: Some(to_ts(r.dispatched_at)),
-        received_at: Some(to_ts(r.received_at)),
-        signed_for_at: r.signed_for_at.map(to_ts),
-        accepted_at: r.accepted_at.map(to_ts),
-        concluded_at: r.concluded_at.map(to_ts),
-        staff: r.staff.0.clone(),
-        return_reason: r.return_reason.clone().unwrap_or_default(),
-        outcome: r.outcome.0.clone(),
-        reason: r.reason.clone(),
-    }
-}
 
 /// What a referral action tells others.
 enum Emit {
@@ -128,15 +48,6 @@ struct Step {
     action: ReferralAction,
     permission: Action,
     history: String,
-}
-
-/// A history line with the enforcement certificate the step was taken under, if it needed one.
-pub(crate) fn certified(detail: &str, certificate_no: &str) -> String {
-    if certificate_no.is_empty() {
-        detail.to_owned()
-    } else {
-        format!("{detail}（执法证号 {certificate_no}）")
-    }
 }
 
 fn parse_referral_id(id: &str) -> Result<TownScopedId, ApiError> {
@@ -219,26 +130,6 @@ impl Api {
         Ok(to_pb(&row))
     }
 
-    pub(crate) fn check(
-        &self,
-        actor: &Actor,
-        action: Action,
-        row: &ReferralRow,
-    ) -> Result<(), ApiError> {
-        let town = TownCode::parse(&row.town).map_err(|e| ApiError::Internal(e.into()))?;
-        let department =
-            DepartmentCode::parse(&row.department).map_err(|e| ApiError::Internal(e.into()))?;
-        permits(
-            actor,
-            action,
-            &Resource {
-                town,
-                department: Some(department),
-            },
-        )?;
-        Ok(())
-    }
-
     async fn emit(
         &self,
         tx: &mut Tx,
@@ -249,7 +140,7 @@ impl Api {
         emit: Emit,
     ) -> Result<Option<ev::Envelope>, ApiError> {
         if let Emit::ReviewRequested(outcome) = &emit {
-            crate::legal_review::submit(
+            crate::review_request::submit(
                 tx,
                 &self.outbox,
                 &self.catalogue,
@@ -299,7 +190,7 @@ impl Api {
         if let Some(outcome) = &decided {
             liandong_decision::set_in_force(
                 tx,
-                crate::legal_review::on_referral(&row.referral_id),
+                crate::review_request::on_referral(&row.referral_id),
                 Some((&env, outcome)),
                 now,
             )
@@ -545,15 +436,15 @@ impl CountyService for Api {
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::NotFound(format!("no referral {}", r.referral_id)))?;
         let facts = (*current.facts).clone();
-        let major = crate::legal_review::requires_review(&self.catalogue, &facts, &outcome)
+        let major = crate::review_request::requires_review(&self.catalogue, &facts, &outcome)
             .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
         if major {
             let name =
-                crate::legal_review::decided_in_name_of(&self.catalogue, &current.department);
+                crate::review_request::decided_in_name_of(&self.catalogue, &current.department);
             let step = Step {
                 action: ReferralAction::SubmitForReview,
                 permission: Action::ConcludeReferral,
-                history: crate::legal_review::submitted_detail(&name, &outcome),
+                history: crate::review_request::submitted_detail(&name, &outcome),
             };
             let referral = self
                 .act(&actor, &r.referral_id, step, |_, _| {

@@ -20,7 +20,7 @@ use liandong_store::{with_db, with_tx};
 use liandong_topology::AnyEvent;
 use tokio_util::sync::CancellationToken;
 
-use crate::store::ReferralRow;
+use crate::rows::ReferralRow;
 
 /// The policy and the calendar the county's deadlines are computed with.
 #[derive(Debug, Clone)]

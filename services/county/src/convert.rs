@@ -9,7 +9,59 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_store::typed::{Json, OptProto, Proto};
 
+use crate::store::ReferralRow;
 use crate::task_store::{HandoverRow, TaskRow};
+
+/// A history line with the enforcement certificate the step was taken under, if it needed one.
+pub(crate) fn certified(detail: &str, certificate_no: &str) -> String {
+    if certificate_no.is_empty() {
+        detail.to_owned()
+    } else {
+        format!("{detail}（执法证号 {certificate_no}）")
+    }
+}
+
+/// A referral as the API shows it.
+pub fn referral_to_pb(r: &ReferralRow) -> pb::Referral {
+    pb::Referral {
+        referral_id: r.referral_id.clone(),
+        department: r.department.clone(),
+        status: r.status.as_str().into(),
+        facts: Some(r.facts.0.clone()),
+        dispatch_no: r.dispatch_no as u32,
+        dispatched_at: Some(to_ts(r.dispatched_at)),
+        received_at: Some(to_ts(r.received_at)),
+        signed_for_at: r.signed_for_at.map(to_ts),
+        accepted_at: r.accepted_at.map(to_ts),
+        concluded_at: r.concluded_at.map(to_ts),
+        staff: r.staff.0.clone(),
+        return_reason: r.return_reason.clone().unwrap_or_default(),
+        outcome: r.outcome.0.clone(),
+        reason: r.reason.clone(),
+    }
+}
+
+/// The event of the lead's decision taking effect on `row`: the brigade executes it and the
+/// board follows it. The stationed agency decides, but in the name of the county department
+/// that entrusted it: the department is the body answerable for the decision.
+pub fn decided_event(
+    row: &TaskRow,
+    decision: &ev::Outcome,
+) -> Result<ev::EntrustedDecisionRecorded, sqlx::Error> {
+    // What the case was about, for the department's public disclosure.
+    let facts = (*row.facts).clone();
+    Ok(ev::EntrustedDecisionRecorded {
+        task_id: row.task_id.clone(),
+        item_id: row.item_id.clone(),
+        case_id: row.case_id.clone(),
+        department: row.department.clone(),
+        decision: Some(decision.clone()),
+        decided_in_name_of: row.department.clone(),
+        matters: facts.matters,
+        description: facts.description,
+        held_record: None,
+    })
+}
 
 /// An outcome as the domain checks it.
 pub fn outcome_input(o: &ev::Outcome) -> OutcomeInput<'_> {

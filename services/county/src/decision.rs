@@ -19,7 +19,7 @@ use liandong_store::Tx;
 use liandong_store::typed::OptProto;
 use liandong_topology::{AnyEvent, EventKind};
 
-use crate::api::Api;
+use crate::context::Api;
 use crate::store;
 use crate::task_store::{self, TaskRow};
 
@@ -147,7 +147,7 @@ pub async fn apply_change(
     let env = announce_change(tx, outbox, now, on, &d, &detail, actor, who, causation_id).await?;
     liandong_decision::set_in_force(
         tx,
-        crate::legal_review::on_referral(&row.referral_id),
+        crate::review_request::on_referral(&row.referral_id),
         d.amended.map(|o| (&env, o)),
         now,
     )
@@ -158,7 +158,7 @@ pub async fn apply_change(
         now,
         d.change.record_kind(),
         &label,
-        &crate::api::certified(&detail, &who.certificate_no),
+        &crate::convert::certified(&detail, &who.certificate_no),
     )
     .await?;
     Ok(())
@@ -208,7 +208,7 @@ pub async fn apply_task_change(
     let env = announce_change(tx, outbox, now, on, &d, &detail, actor, who, causation_id).await?;
     liandong_decision::set_in_force(
         tx,
-        crate::legal_review::on_task(&row.task_id),
+        crate::review_request::on_task(&row.task_id),
         d.amended.map(|o| (&env, o)),
         now,
     )
@@ -227,7 +227,7 @@ impl Api {
         let Some(o) = amended else {
             return Ok(None);
         };
-        let major = crate::legal_review::requires_review(&self.catalogue, facts, o)
+        let major = crate::review_request::requires_review(&self.catalogue, facts, o)
             .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
         Ok(major.then_some(o))
     }
@@ -305,7 +305,7 @@ impl Api {
             },
         )?;
         let in_force =
-            liandong_decision::in_force(&mut tx, crate::legal_review::on_task(&row.task_id))
+            liandong_decision::in_force(&mut tx, crate::review_request::on_task(&row.task_id))
                 .await?
                 .ok_or_else(|| {
                     ApiError::FailedPrecondition(format!(
@@ -329,7 +329,7 @@ impl Api {
                 reason: reason.to_owned(),
                 superseded_event_id: superseded.clone(),
             };
-            let round = crate::legal_review::submit_task(
+            let round = crate::review_request::submit_task(
                 &mut tx,
                 &self.outbox,
                 &self.catalogue,
@@ -418,7 +418,7 @@ impl Api {
         })?;
         let in_force = liandong_decision::in_force(
             &mut tx,
-            crate::legal_review::on_referral(&row.referral_id),
+            crate::review_request::on_referral(&row.referral_id),
         )
         .await?
         .ok_or_else(|| {
@@ -443,7 +443,7 @@ impl Api {
                 reason: reason.to_owned(),
                 superseded_event_id: superseded.clone(),
             };
-            let round = crate::legal_review::submit(
+            let round = crate::review_request::submit(
                 &mut tx,
                 &self.outbox,
                 &self.catalogue,
@@ -464,7 +464,7 @@ impl Api {
                 now,
                 EventKind::CountyReviewRequested.name(),
                 &actor_label(actor),
-                &crate::api::certified(&detail, &certificate_no),
+                &crate::convert::certified(&detail, &certificate_no),
             )
             .await?;
             crate::record::enter(
@@ -484,7 +484,7 @@ impl Api {
             tx.commit().await?;
             self.outbox.wake();
             tracing::info!(referral_id = %row.referral_id, "An amendment into a major decision awaits the legal office.");
-            return Ok(crate::api::to_pb(&row));
+            return Ok(crate::convert::referral_to_pb(&row));
         }
         apply_change(
             &mut tx,
@@ -506,6 +506,6 @@ impl Api {
         tx.commit().await?;
         self.outbox.wake();
         tracing::info!(referral_id = %row.referral_id, change = change.as_str(), "A department changed its decision.");
-        Ok(crate::api::to_pb(&row))
+        Ok(crate::convert::referral_to_pb(&row))
     }
 }

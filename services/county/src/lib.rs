@@ -5,11 +5,14 @@
 mod api;
 mod clocks;
 mod consume;
+mod context;
 mod convert;
 mod decision;
-mod legal_review;
 mod record;
 mod registry;
+mod review_answer;
+mod review_request;
+mod rows;
 mod store;
 mod task_store;
 mod tasks;
@@ -87,7 +90,7 @@ impl Application {
             rt.stop.clone(),
         ));
         // The legal review's answers on the departments' decisions, each review's in its order.
-        rt.consume::<inbound::FromReview, _>(legal_review::ReviewEvents {
+        rt.consume::<inbound::FromReview, _>(review_answer::ReviewEvents {
             outbox: rt.outbox.clone(),
         });
         let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -102,7 +105,7 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops cleanly.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-        let api = api::Api::new(&self.rt);
+        let api = context::Api::new(&self.rt);
         let svc = CountyServiceServer::with_interceptor(api, self.rt.authenticate());
         // Who read the case files and personal data this service holds, for the judicial office.
         let routes = tonic::service::Routes::new(svc).add_service(liandong_access_log::service(

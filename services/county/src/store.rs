@@ -2,40 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use liandong_domain::state::ReferralStatus;
-use liandong_proto::events::v1 as ev;
-use liandong_store::typed::{Json, OptProto, Proto, decode, decode_all};
+use liandong_store::typed::{decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ReferralRow {
-    pub referral_id: String,
-    pub town: String,
-    pub case_id: String,
-    pub department: String,
-    #[sqlx(try_from = "String")]
-    pub status: ReferralStatus,
-    pub dispatch_no: i64,
-    /// The case as the brigade referred it.
-    #[sqlx(try_from = "Vec<u8>")]
-    pub facts: Proto<ev::CaseFacts>,
-    pub dispatched_at: DateTime<Utc>,
-    pub received_at: DateTime<Utc>,
-    pub signed_for_at: Option<DateTime<Utc>>,
-    pub accepted_at: Option<DateTime<Utc>>,
-    pub concluded_at: Option<DateTime<Utc>>,
-    /// The staff assigned to investigate.
-    #[sqlx(try_from = "String")]
-    pub staff: Json<Vec<String>>,
-    pub return_reason: Option<String>,
-    /// The department's decision, once concluded.
-    #[sqlx(try_from = "Option<Vec<u8>>")]
-    pub outcome: OptProto<ev::Outcome>,
-    pub updated_at: DateTime<Utc>,
-    /// Why the brigade sent it (the dispatch's reason).
-    pub reason: String,
-}
+pub use crate::rows::ReferralRow;
 
 /// Stores a referral that arrived; a second copy of the same referral changes nothing.
 pub async fn insert(tx: &mut Tx, r: &ReferralRow) -> Result<bool, sqlx::Error> {

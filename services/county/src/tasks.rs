@@ -13,8 +13,8 @@ use liandong_proto::events::v1 as ev;
 use liandong_store::typed::OptProto;
 use liandong_topology::{AnyEvent, EventKind};
 
-use crate::api::Api;
-use crate::convert::{handover_to_pb, outcome_input, task_to_pb};
+use crate::context::Api;
+use crate::convert::{decided_event, handover_to_pb, outcome_input, task_to_pb};
 use crate::task_store::{self, TaskRow};
 
 /// The event a task action emits.
@@ -35,28 +35,6 @@ impl Emit {
             Emit::ReviewRequested(_) => TaskAction::SubmitForReview,
         }
     }
-}
-
-/// The event of the lead's decision taking effect on `row`: the brigade executes it and the
-/// board follows it. The stationed agency decides, but in the name of the county department
-/// that entrusted it: the department is the body answerable for the decision.
-pub(crate) fn decided_event(
-    row: &TaskRow,
-    decision: &ev::Outcome,
-) -> Result<ev::EntrustedDecisionRecorded, sqlx::Error> {
-    // What the case was about, for the department's public disclosure.
-    let facts = (*row.facts).clone();
-    Ok(ev::EntrustedDecisionRecorded {
-        task_id: row.task_id.clone(),
-        item_id: row.item_id.clone(),
-        case_id: row.case_id.clone(),
-        department: row.department.clone(),
-        decision: Some(decision.clone()),
-        decided_in_name_of: row.department.clone(),
-        matters: facts.matters,
-        description: facts.description,
-        held_record: None,
-    })
 }
 
 /// Checks a decision request: the task id, and the decision under `decision.*`. Nothing is
@@ -175,7 +153,7 @@ impl Api {
             // the department's legal office approves it: the task waits for the review, and
             // the decision is stored with the review until then.
             let facts = (*row.facts).clone();
-            let major = crate::legal_review::requires_review(catalogue, &facts, &decision)
+            let major = crate::review_request::requires_review(catalogue, &facts, &decision)
                 .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
             if major {
                 return Ok(Emit::ReviewRequested(Box::new(decision.clone())));
@@ -248,7 +226,7 @@ impl Api {
         row.updated_at = now;
         task_store::update_task(&mut tx, &row).await?;
         if let Emit::ReviewRequested(decision) = &emit {
-            crate::legal_review::submit_task(
+            crate::review_request::submit_task(
                 &mut tx,
                 &self.outbox,
                 &self.catalogue,
@@ -319,7 +297,7 @@ impl Api {
             // The decision in force, which a later change names.
             liandong_decision::set_in_force(
                 &mut tx,
-                crate::legal_review::on_task(&row.task_id),
+                crate::review_request::on_task(&row.task_id),
                 Some((&env, decision)),
                 now,
             )
