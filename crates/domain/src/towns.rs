@@ -7,7 +7,7 @@ use std::fmt;
 use toml::{Table, Value};
 
 use crate::data_file::{Ctx, DataFileError, entry_ctx, syntax_error};
-use crate::ids::{CountyCode, TownCode, VillageCode};
+use crate::ids::{CountyCode, IdError, TownCode, VillageCode};
 
 /// Why a town registry refuses to load; names the file, the entry and the field.
 pub type TownsError = DataFileError;
@@ -234,11 +234,19 @@ impl Towns {
 
     /// The town a code names, or why a request naming it is refused: a code that is not a town
     /// of this county is as wrong as a malformed one.
-    pub fn require(&self, code: &TownCode) -> Result<&Town, UnknownTown> {
-        self.town(code).ok_or_else(|| UnknownTown {
+    pub fn require(&self, code: &TownCode) -> Result<&Town, TownRefused> {
+        self.town(code).ok_or_else(|| TownRefused::Unknown {
             code: code.clone(),
             county: self.county.name.clone(),
         })
+    }
+
+    /// Parses a town code from a request and requires the town in the registry, for the
+    /// requests that name a town to open something new in it or to filter by it.
+    pub fn parse_known(&self, s: &str) -> Result<TownCode, TownRefused> {
+        let code = TownCode::parse(s)?;
+        self.require(&code)?;
+        Ok(code)
     }
 
     /// The body that acts in the town's name, for display: a code the registry does not hold
@@ -281,12 +289,14 @@ fn unregistered_en(code: &str) -> String {
     format!("{code} (not in the town registry)")
 }
 
-/// A request named a town code that is well formed but not a town of the county.
+/// Why a town code in a request is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code} is not a town of {county} in the town registry")]
-pub struct UnknownTown {
-    pub code: TownCode,
-    pub county: String,
+pub enum TownRefused {
+    #[error(transparent)]
+    Malformed(#[from] IdError),
+    /// Well formed, but not a town of the county.
+    #[error("{code} is not a town of {county} in the town registry")]
+    Unknown { code: TownCode, county: String },
 }
 
 fn parse_county(file: &str, t: &Table) -> Result<County, TownsError> {
@@ -467,6 +477,15 @@ mod tests {
             "330782103 is not a town of 义乌市 in the town registry"
         );
         assert!(towns.require(&town("330782106")).is_ok());
+        assert_eq!(towns.parse_known("330782102"), Ok(town("330782102")));
+        assert_eq!(
+            towns.parse_known("3307821").unwrap_err().to_string(),
+            "invalid town code \"3307821\": must be the town's 9-digit administrative division code"
+        );
+        assert!(matches!(
+            towns.parse_known("330782199"),
+            Err(TownRefused::Unknown { .. })
+        ));
         assert_eq!(towns.government_or_code("330782101"), "赤岸镇人民政府");
         assert_eq!(towns.name_or_code("330782102"), "义亭镇");
         assert_eq!(towns.name_en_or_code("330782102"), "Yiting Town");
