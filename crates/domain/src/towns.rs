@@ -137,6 +137,12 @@ impl Town {
     pub fn kind(&self) -> TownKind {
         self.kind
     }
+    /// The name without its kind, as document numbers abbreviate it: `赤岸`, `稠城`.
+    pub fn short_name(&self) -> &str {
+        self.name
+            .strip_suffix(self.kind.as_str())
+            .expect("a town's name ends in its kind, checked at load")
+    }
     /// The body that acts and signs in the town's name, e.g. `赤岸镇人民政府`, `稠城街道办事处`.
     pub fn government(&self) -> &str {
         &self.government
@@ -447,6 +453,7 @@ mod tests {
         assert_eq!(chian.kind(), TownKind::Town);
         assert_eq!(chian.government(), "赤岸镇人民政府");
         assert_eq!(chian.government_en(), "People's Government of Chi'an Town");
+        assert_eq!(chian.short_name(), "赤岸");
         assert_eq!(
             chian
                 .village(&VillageCode::parse("330782101202").unwrap())
