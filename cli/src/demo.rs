@@ -21,9 +21,13 @@ use liandong_proto::review::v1::{self as review, review_service_client::ReviewSe
 use tonic::Request;
 use tonic::transport::Channel;
 
-/// The demo's two towns (made-up division codes of one county).
+/// The demo's two towns: 赤岸镇 and 义亭镇 of 义乌市, as the shipped registry
+/// (`deploy/data/towns.toml`) names them.
 pub const TOWN_A: &str = "330782101";
 pub const TOWN_B: &str = "330782102";
+/// A village of each, from the same registry.
+const VILLAGE_A: &str = "柏峰村";
+const VILLAGE_B: &str = "吴村村";
 
 struct Who {
     officer: &'static str,
@@ -472,7 +476,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
                 TOWN_A,
                 S::Patrol,
                 &["CXGH-001"],
-                "东山",
+                VILLAGE_A,
                 "村民未取得乡村建设规划许可证擅自建房",
             ),
         )
@@ -488,7 +492,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
             case_id: a.case_id.clone(),
             kind: "inspection".into(),
             note: "现场检查，拍照取证，询问当事人".into(),
-            evidence_refs: vec!["东山-询问笔录.pdf".into()],
+            evidence_refs: vec![format!("{VILLAGE_A}-询问笔录.pdf")],
         }))
         .await?;
     c.brigade
@@ -510,7 +514,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
                 TOWN_B,
                 S::Hotline12345,
                 &["CSGL-001"],
-                "西湖",
+                VILLAGE_B,
                 "集镇街道两侧占道搭建摊棚",
             ),
         )
@@ -542,7 +546,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
                 TOWN_A,
                 S::GridCentre,
                 &["LY-001"],
-                "东山",
+                VILLAGE_A,
                 "后山滥伐林木约20株",
             ),
         )
@@ -561,7 +565,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
                 TOWN_A,
                 S::Patrol,
                 &["YZ-001"],
-                "东山",
+                VILLAGE_A,
                 "水库使用地笼网等禁用渔具捕捞",
             ),
         )
@@ -585,7 +589,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
                 TOWN_B,
                 S::GridCentre,
                 &["HJ-001"],
-                "西湖",
+                VILLAGE_B,
                 "砖厂烟囱冒黑烟，疑似超标排放",
             ),
         )
@@ -610,7 +614,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
                 TOWN_A,
                 S::Cctv,
                 &["JT-001"],
-                "东山",
+                VILLAGE_A,
                 "天网监控发现货车长期违停村道",
             ),
         )
@@ -654,7 +658,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
                 TOWN_A,
                 S::PublicReport,
                 &["TD-001"],
-                "东山",
+                VILLAGE_A,
                 "群众举报：非法占用基本农田建设厂房",
             ),
         )
@@ -794,7 +798,13 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
     let h = c
         .report(
             &officer(TOWN_B),
-            report(TOWN_B, S::Patrol, &["SL-002"], "西湖", "河道内夜间非法采砂"),
+            report(
+                TOWN_B,
+                S::Patrol,
+                &["SL-002"],
+                VILLAGE_B,
+                "河道内夜间非法采砂",
+            ),
         )
         .await?;
     c.agenda_item(TOWN_B, &h.case_id, "joint_case").await?;
@@ -888,5 +898,26 @@ impl Clients {
             "  公示：{published} 项执法决定已由作出决定的机关公开（{seen} 项中，未成年人案件不公开）"
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liandong_domain::towns::Towns;
+
+    #[test]
+    fn the_demo_reports_in_villages_of_the_registry() {
+        let towns = Towns::shipped();
+        for (town, village) in [(TOWN_A, VILLAGE_A), (TOWN_B, VILLAGE_B)] {
+            let town = towns
+                .town(&TownCode::parse(town).unwrap())
+                .expect("a town of the registry");
+            assert!(
+                town.village_named(village).is_some(),
+                "{village} is not a village of {}",
+                town.name()
+            );
+        }
     }
 }

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use liandong_config::Config;
 use liandong_domain::calendar::YearCalendar;
 use liandong_domain::catalogue::Catalogue;
+use liandong_domain::towns::Towns;
 use liandong_runtime::shutdown_signal;
 
 #[derive(Parser)]
@@ -85,6 +86,11 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// The registry of the county's towns and villages.
+    Towns {
+        #[command(subcommand)]
+        command: TownsCommand,
+    },
     /// The working-day calendar.
     Calendar {
         #[command(subcommand)]
@@ -134,6 +140,13 @@ enum ReportCommand {
 #[derive(Subcommand)]
 enum CatalogueCommand {
     /// Checks a catalogue file and summarises it; exits non-zero naming file, entry and field.
+    Check { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TownsCommand {
+    /// Checks a town registry file and summarises it; exits non-zero naming file, town and
+    /// field.
     Check { file: PathBuf },
 }
 
@@ -192,6 +205,9 @@ fn main() -> anyhow::Result<()> {
         Command::Catalogue {
             command: CatalogueCommand::Check { file },
         } => check_catalogue(&file),
+        Command::Towns {
+            command: TownsCommand::Check { file },
+        } => check_towns(&file),
         Command::Calendar { command } => match command {
             CalendarCommand::Add { file, dir } => add_year(&cfg, &file, dir),
             CalendarCommand::List => {
@@ -384,6 +400,28 @@ fn check_catalogue(file: &Path) -> anyhow::Result<()> {
         cat.departments.len(),
         cat.matters.len(),
         cat.adjudication_matters().count()
+    );
+    Ok(())
+}
+
+fn check_towns(file: &Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let towns = Towns::from_toml_str(&text, &file.display().to_string())?;
+    let county = towns.county();
+    let villages: usize = towns.towns().iter().map(|t| t.villages().len()).sum();
+    let with_villages = towns
+        .towns()
+        .iter()
+        .filter(|t| !t.villages().is_empty())
+        .count();
+    println!(
+        "{}: version {}, {} ({}), {} towns, {villages} villages in {with_villages} of them",
+        file.display(),
+        towns.version(),
+        county.name(),
+        county.code(),
+        towns.towns().len(),
     );
     Ok(())
 }

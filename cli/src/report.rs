@@ -23,8 +23,7 @@ use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use liandong_config::Config;
 use liandong_domain::auth::{Actor, Role};
 use liandong_domain::catalogue::Catalogue;
-use liandong_domain::documents::issuing_body;
-use liandong_domain::ids::{OfficerId, TownCode};
+use liandong_domain::ids::OfficerId;
 use liandong_grpc::identity::Issuer;
 use liandong_proto::board::v1::{self as board, board_service_client::BoardServiceClient};
 use liandong_proto::brigade::v1::{self as brigade, brigade_service_client::BrigadeServiceClient};
@@ -149,7 +148,10 @@ fn beijing_year(at: DateTime<Utc>) -> i32 {
 
 /// Gathers the year's figures from the running services named in `cfg`.
 pub async fn gather(cfg: &Config, town: &str, year: i32) -> anyhow::Result<AnnualReport> {
-    let town_code = TownCode::parse(town).context("--town")?;
+    // The report is of a town of the registry, named as the registry names it.
+    let towns = liandong_runtime::load_towns(cfg)?;
+    let town_code = towns.parse_known(town).context("--town")?;
+    let town_name = towns.name_or_code(town);
     if !(2000..=2100).contains(&year) {
         anyhow::bail!("--year: a year from 2000 to 2100, not {year}");
     }
@@ -316,10 +318,7 @@ pub async fn gather(cfg: &Config, town: &str, year: i32) -> anyhow::Result<Annua
     let review = figures.review.unwrap_or_default();
     Ok(AnnualReport {
         town: town.into(),
-        town_name: issuing_body(town)
-            .name
-            .trim_end_matches("人民政府")
-            .to_owned(),
+        town_name,
         year,
         as_of: from_ts(figures.as_of.as_ref()).unwrap_or_else(Utc::now),
         paths,

@@ -23,6 +23,7 @@ use futures::{Stream, StreamExt};
 use liandong_config::Config;
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::ids::{DepartmentCode, MatterCode};
+use liandong_domain::towns::Towns;
 use liandong_grpc::AUTHORIZATION;
 use liandong_proto::readmodel::v1::dashboard_service_client::DashboardServiceClient;
 use liandong_proto::readmodel::v1::{self as pb};
@@ -38,6 +39,7 @@ pub const TOKEN_COOKIE: &str = "liandong_token";
 
 struct Dashboard {
     catalogue: Catalogue,
+    towns: Towns,
     client: DashboardServiceClient<Channel>,
 }
 
@@ -45,6 +47,7 @@ struct Dashboard {
 pub fn router(cfg: &Config, channel: Channel) -> anyhow::Result<Router> {
     let state = Arc::new(Dashboard {
         catalogue: liandong_runtime::load_catalogue(cfg)?,
+        towns: liandong_runtime::load_towns(cfg)?,
         client: DashboardServiceClient::new(channel),
     });
     Ok(Router::new()
@@ -126,7 +129,10 @@ async fn page(
     let f = filters(&q);
     let token = bearer(&headers);
     let (status, body) = match fetch(&d, &f, token.as_deref()).await {
-        Ok(figures) => (StatusCode::OK, figures_html(lang, &figures, &d.catalogue)),
+        Ok(figures) => (
+            StatusCode::OK,
+            figures_html(lang, &figures, &d.catalogue, &d.towns),
+        ),
         Err(e) => {
             let status = match e.code() {
                 tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -162,7 +168,7 @@ async fn page(
             )
         }
     };
-    let html = render(lang, &f, &body, &q, &d.catalogue);
+    let html = render(lang, &f, &body, &q, &d.catalogue, &d.towns);
     (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
@@ -216,7 +222,9 @@ fn figures_stream(
                     Ok(figures) => Event::default()
                         .event("figures")
                         .id(version.to_string())
-                        .data(figures_html(lang, &figures, &d.catalogue).replace('\n', " ")),
+                        .data(
+                            figures_html(lang, &figures, &d.catalogue, &d.towns).replace('\n', " "),
+                        ),
                     Err(e) => Event::default()
                         .event("failed")
                         .data(e.message().replace('\n', " ")),
@@ -339,8 +347,26 @@ fn bars(id: &str, title: &str, rows: &[(String, i64, String)]) -> String {
     svg
 }
 
+/// A deciding body of the disclosure figures (`town:<code>` or `department:<code>`) as people
+/// read it: the town's government from the registry, the department's name from the catalogue.
+fn body_name(cat: &Catalogue, towns: &Towns, body: &str, lang: Lang) -> String {
+    match body.split_once(':') {
+        Some(("department", code)) => department_name(cat, code, lang),
+        Some((_, code)) => match lang {
+            Lang::Zh => towns.government_or_code(code),
+            Lang::En => towns.government_en_or_code(code),
+        },
+        None => body.to_owned(),
+    }
+}
+
 /// The figures: everything that changes with the events, replaced in place by the SSE script.
-pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -> String {
+pub fn figures_html(
+    lang: Lang,
+    r: &pb::GetDashboardResponse,
+    cat: &Catalogue,
+    towns: &Towns,
+) -> String {
     let mut out = String::new();
     let outcomes = r.outcomes.clone().unwrap_or_default();
     let review = r.review.unwrap_or_default();
@@ -667,13 +693,7 @@ pub fn figures_html(lang: Lang, r: &pb::GetDashboardResponse, cat: &Catalogue) -
         lang.t("及时率", "Rate"),
     );
     for b in &dis.bodies {
-        let name = match b.body.split_once(':') {
-            Some(("department", code)) => department_name(cat, code, lang),
-            Some((_, code)) => {
-                format!("{}{}", code, lang.t("（镇人民政府）", " (town government)"))
-            }
-            None => b.body.clone(),
-        };
+        let name = body_name(cat, towns, &b.body, lang);
         let _ = write!(
             out,
             "<tr data-body=\"{}\"><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -740,6 +760,7 @@ fn render(
     figures: &str,
     q: &HashMap<String, String>,
     cat: &Catalogue,
+    towns: &Towns,
 ) -> String {
     let mut out = String::new();
     let other = match lang {
@@ -782,14 +803,31 @@ fn render(
         "<form class=\"filters\" method=\"get\" action=\"/dashboard\">\
          <label>{} <input type=\"date\" name=\"from\" value=\"{}\"></label>\
          <label>{} <input type=\"date\" name=\"to\" value=\"{}\"></label>\
-         <label>{} <input type=\"text\" name=\"town\" inputmode=\"numeric\" size=\"10\" value=\"{}\"></label>\
-         <label>{} <select name=\"department\"><option value=\"\">{}</option>",
+         <label>{} <select name=\"town\"><option value=\"\">{}</option>",
         lang.t("起", "From"),
         esc(&f.from),
         lang.t("止", "To"),
         esc(&f.to),
         lang.t("镇街", "Town"),
-        esc(&f.town),
+        lang.t("全部", "All"),
+    );
+    // The towns by name, as the registry lists them; the read model refuses any other code.
+    for t in towns.towns() {
+        let code = t.code().as_str();
+        let _ = write!(
+            out,
+            "<option value=\"{}\"{}>{}</option>",
+            esc(code),
+            if code == f.town { " selected" } else { "" },
+            esc(&match lang {
+                Lang::Zh => t.name().to_owned(),
+                Lang::En => t.name_en(),
+            })
+        );
+    }
+    let _ = write!(
+        out,
+        "</select></label><label>{} <select name=\"department\"><option value=\"\">{}</option>",
         lang.t("部门", "Department"),
         lang.t("全部", "All"),
     );
@@ -865,13 +903,14 @@ mod tests {
     #[test]
     fn the_figures_read_in_chinese_and_english() {
         let cat = Catalogue::default_catalogue();
-        let zh = figures_html(Lang::Zh, &sample(), &cat);
+        let towns = Towns::shipped();
+        let zh = figures_html(Lang::Zh, &sample(), &cat, &towns);
         assert!(zh.contains("75.0%"), "{zh}");
         assert!(zh.contains("2天1小时 / 3天0小时"), "{zh}");
         assert!(zh.contains("1234.50 元"), "{zh}");
         assert!(zh.contains("移送部门"), "{zh}");
         assert!(zh.contains("<svg"), "{zh}");
-        let en = figures_html(Lang::En, &sample(), &cat);
+        let en = figures_html(Lang::En, &sample(), &cat, &towns);
         assert!(en.contains("Response times per department"), "{en}");
         assert!(en.contains("2 d 1 h / 3 d 0 h"), "{en}");
     }
@@ -896,9 +935,57 @@ mod tests {
             waiting_for: "sign_for".into(),
             ..Default::default()
         });
-        let html = figures_html(Lang::Zh, &r, &Catalogue::default_catalogue());
+        let html = figures_html(
+            Lang::Zh,
+            &r,
+            &Catalogue::default_catalogue(),
+            &Towns::shipped(),
+        );
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn towns_are_named_in_the_disclosure_table_and_the_filter() {
+        let (cat, towns) = (Catalogue::default_catalogue(), Towns::shipped());
+        let mut r = sample();
+        r.disclosure = Some(pb::DisclosureTimeliness {
+            bodies: ["town:330782101", "town:330782199", "department:forestry"]
+                .into_iter()
+                .map(|body| pb::BodyDisclosure {
+                    body: body.into(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        });
+        let zh = figures_html(Lang::Zh, &r, &cat, &towns);
+        assert!(zh.contains("<th scope=\"row\">赤岸镇人民政府</th>"), "{zh}");
+        assert!(
+            zh.contains("<th scope=\"row\">330782199（不在乡镇名录中）</th>"),
+            "{zh}"
+        );
+        assert!(zh.contains("<th scope=\"row\">县林业局</th>"), "{zh}");
+        let en = figures_html(Lang::En, &r, &cat, &towns);
+        assert!(
+            en.contains("People&#39;s Government of Chi&#39;an Town"),
+            "{en}"
+        );
+
+        let f = pb::GetDashboardRequest {
+            town: "330782102".into(),
+            ..Default::default()
+        };
+        let page = render(Lang::Zh, &f, "", &HashMap::new(), &cat, &towns);
+        assert!(
+            page.contains("<option value=\"330782102\" selected>义亭镇</option>"),
+            "{page}"
+        );
+        assert!(page.contains("<option value=\"330782001\">稠城街道</option>"));
+        assert!(
+            !page.contains("name=\"town\" inputmode"),
+            "no free-text town box"
+        );
     }
 
     #[test]

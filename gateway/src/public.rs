@@ -18,6 +18,7 @@ use axum::routing::get;
 use chrono::{DateTime, FixedOffset, Utc};
 use liandong_config::Config;
 use liandong_domain::catalogue::Catalogue;
+use liandong_domain::towns::Towns;
 use liandong_proto::disclosure::v1::public_disclosure_service_client::PublicDisclosureServiceClient;
 use liandong_proto::disclosure::v1::{self as pb};
 use tonic::transport::Channel;
@@ -80,6 +81,7 @@ pub fn esc(s: &str) -> String {
 
 struct Public {
     catalogue: Catalogue,
+    towns: Towns,
     client: PublicDisclosureServiceClient<Channel>,
 }
 
@@ -88,6 +90,7 @@ struct Public {
 pub fn router(cfg: &Config, channel: Channel) -> anyhow::Result<Router> {
     let state = Arc::new(Public {
         catalogue: liandong_runtime::load_catalogue(cfg)?,
+        towns: liandong_runtime::load_towns(cfg)?,
         client: PublicDisclosureServiceClient::new(channel),
     });
     Ok(Router::new()
@@ -137,7 +140,14 @@ async fn page(
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
     };
-    let html = render(lang, disclosures.as_deref(), &public.catalogue);
+    let town = query.get("town").map(String::as_str).unwrap_or_default();
+    let html = render(
+        lang,
+        disclosures.as_deref(),
+        &public.catalogue,
+        &public.towns,
+        town,
+    );
     (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
@@ -373,9 +383,54 @@ fn render_laws(out: &mut String, lang: Lang) {
     out.push_str("</ul></section>");
 }
 
+/// The town filter: a plain GET form listing the registry's towns by name, so it works without
+/// JavaScript; `selected` is the code the page is filtered by, if any.
+fn render_town_filter(out: &mut String, towns: &Towns, selected: &str, lang: Lang) {
+    let _ = write!(
+        out,
+        "<form class=\"filters\" method=\"get\" action=\"/\"><label>{} <select name=\"town\">\
+         <option value=\"\">{}</option>",
+        lang.t("乡镇（街道）", "Town"),
+        esc(&match lang {
+            Lang::Zh => format!("{}全部乡镇", towns.county().name()),
+            Lang::En => format!("All towns of {}", towns.county().name_en()),
+        }),
+    );
+    for t in towns.towns() {
+        let code = t.code().as_str();
+        let _ = write!(
+            out,
+            "<option value=\"{}\"{}>{}</option>",
+            esc(code),
+            if code == selected { " selected" } else { "" },
+            esc(&match lang {
+                Lang::Zh => t.name().to_owned(),
+                Lang::En => t.name_en(),
+            }),
+        );
+    }
+    let _ = write!(
+        out,
+        "</select></label>{}<button type=\"submit\">{}</button></form>",
+        if lang == Lang::En {
+            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
+        } else {
+            ""
+        },
+        lang.t("筛选", "Filter"),
+    );
+}
+
 /// The whole page. `disclosures` is `None` when the disclosure service did not answer: the
-/// page still renders, with the adjudication list, and says so.
-pub fn render(lang: Lang, disclosures: Option<&[pb::PublicDisclosure]>, cat: &Catalogue) -> String {
+/// page still renders, with the adjudication list, and says so. `town` is the code the page is
+/// filtered by, empty for the whole county.
+pub fn render(
+    lang: Lang,
+    disclosures: Option<&[pb::PublicDisclosure]>,
+    cat: &Catalogue,
+    towns: &Towns,
+    town: &str,
+) -> String {
     let title = lang.t("行政执法公示", "Administrative Enforcement Disclosure");
     let (switch_href, switch_lang, switch_text) = match lang {
         Lang::Zh => ("/?lang=en", "en", "English"),
@@ -413,6 +468,7 @@ pub fn render(lang: Lang, disclosures: Option<&[pb::PublicDisclosure]>, cat: &Ca
         esc(lang.t("筛选：", "Filter:")),
         esc(lang.t("显示 {n} 条", "{n} shown")),
     );
+    render_town_filter(&mut out, towns, town, lang);
     match disclosures {
         None => {
             let _ = write!(
@@ -462,8 +518,8 @@ mod tests {
             body: Some(pb::Body {
                 kind: "town".into(),
                 code: "330782101".into(),
-                name: "镇人民政府（330782101）".into(),
-                name_en: "Town government (330782101)".into(),
+                name: "赤岸镇人民政府".into(),
+                name_en: "People's Government of Chi'an Town".into(),
             }),
             status: status.into(),
             decision: Some(pb::DisclosedDecision {
@@ -488,7 +544,8 @@ mod tests {
     #[test]
     fn the_page_escapes_text_and_shows_education_as_an_outcome() {
         let cat = Catalogue::default_catalogue();
-        let html = render(Lang::Zh, Some(&[sample("published")]), &cat);
+        let towns = Towns::shipped();
+        let html = render(Lang::Zh, Some(&[sample("published")]), &cat, &towns, "");
         assert!(html.contains("<html lang=\"zh-CN\">"));
         assert!(html.contains("教育劝导（不予处罚）"));
         assert!(html.contains("张某（佛堂镇东山村）"));
@@ -500,18 +557,57 @@ mod tests {
     #[test]
     fn a_withdrawn_disclosure_shows_its_reason_in_both_languages() {
         let cat = Catalogue::default_catalogue();
-        let zh = render(Lang::Zh, Some(&[sample("withdrawn")]), &cat);
+        let towns = Towns::shipped();
+        let zh = render(Lang::Zh, Some(&[sample("withdrawn")]), &cat, &towns, "");
         assert!(zh.contains("已撤回") && zh.contains("复议撤销"));
-        let en = render(Lang::En, Some(&[sample("withdrawn")]), &cat);
+        let en = render(Lang::En, Some(&[sample("withdrawn")]), &cat, &towns, "");
         assert!(en.contains("<html lang=\"en\">"));
         assert!(en.contains("Withdrawn") && en.contains("Education, no penalty"));
         assert!(en.contains("href=\"/\" hreflang=\"zh-CN\""));
     }
 
     #[test]
+    fn the_page_names_the_deciding_town_and_offers_the_towns_by_name() {
+        let cat = Catalogue::default_catalogue();
+        let towns = Towns::shipped();
+        let zh = render(
+            Lang::Zh,
+            Some(&[sample("published")]),
+            &cat,
+            &towns,
+            "330782102",
+        );
+        assert!(
+            zh.contains("<h3 id=\"d-330782101-x\">赤岸镇人民政府 · "),
+            "{zh}"
+        );
+        assert!(zh.contains("<dd>赤岸镇人民政府</dd>"), "{zh}");
+        assert!(!zh.contains("（330782101）"), "{zh}");
+        assert!(
+            zh.contains("<option value=\"\">义乌市全部乡镇</option>"),
+            "{zh}"
+        );
+        assert!(
+            zh.contains("<option value=\"330782101\">赤岸镇</option>"),
+            "{zh}"
+        );
+        assert!(
+            zh.contains("<option value=\"330782102\" selected>义亭镇</option>"),
+            "{zh}"
+        );
+        let en = render(Lang::En, Some(&[sample("published")]), &cat, &towns, "");
+        assert!(
+            en.contains("People&#39;s Government of Chi&#39;an Town"),
+            "{en}"
+        );
+        assert!(en.contains("<option value=\"330782001\">Choucheng Subdistrict</option>"));
+    }
+
+    #[test]
     fn the_page_renders_when_the_service_is_down() {
         let cat = Catalogue::default_catalogue();
-        let html = render(Lang::En, None, &cat);
+        let towns = Towns::shipped();
+        let html = render(Lang::En, None, &cat, &towns, "");
         assert!(html.contains("cannot be read"));
         assert!(html.contains("Administrative adjudication matters"));
     }

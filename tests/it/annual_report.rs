@@ -123,7 +123,7 @@ async fn the_annual_report_of_the_demo_town_adds_up() {
     println!("{md}");
 
     assert!(
-        md.starts_with(&format!("# 东山镇{year}年度行政执法情况报告")),
+        md.starts_with(&format!("# 赤岸镇{year}年度行政执法情况报告")),
         "{md}"
     );
     // Five cases: one the brigade concluded, three referred and closed (one after a return and

@@ -603,6 +603,23 @@ async fn the_figures_match_a_hand_computed_scenario(backend: Backend) {
     assert_eq!(bad.code(), tonic::Code::InvalidArgument);
     assert!(bad.message().contains("from"), "{}", bad.message());
     assert!(bad.message().contains("department"), "{}", bad.message());
+    let no_such_town = hub
+        .readmodel
+        .clone()
+        .get_dashboard(chair.req(pb::GetDashboardRequest {
+            town: "330782199".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(no_such_town.code(), tonic::Code::InvalidArgument);
+    assert!(
+        no_such_town
+            .message()
+            .contains("330782199 is not a town of 义乌市"),
+        "{}",
+        no_such_town.message()
+    );
     let other = hub
         .readmodel
         .clone()

@@ -1,11 +1,13 @@
 //! The public disclosure page, served by the gateway and opened in a real headless browser
-//! (Debian's chromium), in Chinese and in English; a screenshot of each is kept.
+//! (Debian's chromium), in Chinese and in English; a screenshot of each is kept. The deciding
+//! town is named by the town registry, on the page and in the feed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use liandong_proto::events::v1 as ev;
 use liandong_tests::Backend;
+use liandong_tests::http::request;
 use liandong_tests::hub::{As, TestHub};
 
 use crate::disclosure::{T1, certify, conclude_in_scope, person, publish, town_disclosure_of};
@@ -170,5 +172,103 @@ async fn the_public_page_renders_in_a_real_browser_in_both_languages() {
     })
     .await
     .unwrap();
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn the_public_page_names_the_deciding_town_by_its_name_not_its_code() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    certify(&hub).await;
+    let case_id = conclude_in_scope(
+        &hub,
+        "村民未取得乡村建设规划许可证擅自建房",
+        ev::Outcome {
+            kind: "warning".into(),
+            summary: "给予警告，责令限期改正".into(),
+            party: Some(person("张三丰", false)),
+            ..Default::default()
+        },
+    )
+    .await;
+    let d = town_disclosure_of(&hub, &case_id).await;
+    publish(&hub, &As::brigade_captain(T1), &d.disclosure_id)
+        .await
+        .expect("published");
+    let gw = hub.env.cfg.gateway_addr;
+
+    // T1 is 330782101, 赤岸镇 in the registry: its government decided, and the page says so.
+    let page = request(gw, "GET", "/", &[], None).await.unwrap();
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("<dd>赤岸镇人民政府</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("（330782101）"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<option value=\"330782101\">赤岸镇</option>"),
+        "the town filter lists the towns by name: {}",
+        page.body
+    );
+    let en = request(gw, "GET", "/?lang=en", &[], None).await.unwrap();
+    assert!(
+        en.body
+            .contains("People&#39;s Government of Chi&#39;an Town"),
+        "{}",
+        en.body
+    );
+
+    // Filtered by the town, the page keeps the decision and shows the town chosen.
+    let only = request(gw, "GET", "/?town=330782101", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(only.status, 200, "{}", only.body);
+    assert!(only.body.contains("<dd>赤岸镇人民政府</dd>"));
+    assert!(
+        only.body
+            .contains("<option value=\"330782101\" selected>赤岸镇</option>")
+    );
+
+    // The feed names the body the same way, in both languages.
+    let feed = request(gw, "GET", "/public/disclosures.json", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(feed.status, 200, "{}", feed.body);
+    let json = feed.json();
+    let shown = json["disclosures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["disclosureId"] == d.disclosure_id.as_str())
+        .expect("the published decision is in the feed");
+    assert_eq!(shown["body"]["code"], T1);
+    assert_eq!(shown["body"]["name"], "赤岸镇人民政府");
+    assert_eq!(
+        shown["body"]["nameEn"],
+        "People's Government of Chi'an Town"
+    );
+
+    // A code that is no town of 义乌市 in the registry is refused as a filter, naming the field.
+    let unknown = request(
+        gw,
+        "GET",
+        "/public/disclosures.json?town=330782199",
+        &[],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    assert!(unknown.body.contains("town"), "{}", unknown.body);
+    assert!(
+        unknown.body.contains("330782199 is not a town of 义乌市"),
+        "{}",
+        unknown.body
+    );
+    let unknown_page = request(gw, "GET", "/?town=330782199", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(unknown_page.status, 400);
     hub.stop().await;
 }

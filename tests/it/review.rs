@@ -133,7 +133,9 @@ async fn a_major_decision_waits_for_review_and_goes_through_a_return_round(backe
     let due = Calendar::shipped().add_working_days(requested_at, 7);
     assert_eq!(r1.due_at, Some(to_ts(due.due)));
     assert_eq!(r1.due_last_day, due.last_day.to_string());
-    assert_eq!(r1.decided_in_name_of, "330782101 人民政府");
+    // The body the town decides in, named by the town registry (the brigade's request names it
+    // by its code).
+    assert_eq!(r1.decided_in_name_of, "赤岸镇人民政府");
     let materials = r1.materials.as_ref().expect("materials");
     assert_eq!(materials.proposed.as_ref().unwrap().fine_fen, 1_500_000);
     assert_eq!(r1.qualification.len(), 1, "{:?}", r1.qualification);

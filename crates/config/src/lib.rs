@@ -282,6 +282,9 @@ pub struct Config {
     pub gateway_addr: SocketAddr,
     /// The catalogue file; unset: the shipped default catalogue.
     pub catalogue: Option<PathBuf>,
+    /// The registry of the county's towns and villages; unset: the shipped
+    /// `deploy/data/towns.toml` (义乌市).
+    pub towns: Option<PathBuf>,
     /// Extra calendar years (`<year>.toml`), beside the shipped ones.
     pub calendar_dir: Option<PathBuf>,
     pub log_json: bool,
@@ -339,6 +342,7 @@ impl Default for Config {
             dashboard: DashboardConfig::default(),
             gateway_addr: ([127, 0, 0, 1], 8080).into(),
             catalogue: None,
+            towns: None,
             calendar_dir: None,
             log_json: false,
             otlp_endpoint: None,
@@ -378,6 +382,7 @@ impl Config {
     /// Reads `file` when given (else the defaults), then applies the environment overrides:
     /// `DATABASE_URL`, `NATS_URL`, `LIANDONG_DATA_DIR`, `LIANDONG_SUBJECT_ROOT`,
     /// `LIANDONG_STREAM_PREFIX`, `LIANDONG_{BRIGADE,BOARD,COUNTY,REVIEW,DISCLOSURE,GATEWAY}_ADDR`, `LIANDONG_CATALOGUE`,
+    /// `LIANDONG_TOWNS`,
     /// `LIANDONG_CALENDAR_DIR`, `LIANDONG_LOG_JSON`, `LIANDONG_JWKS_FILE`,
     /// `LIANDONG_SIGNING_KEY_FILE`, `LIANDONG_OTLP_ENDPOINT` (or
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`),
@@ -422,6 +427,9 @@ impl Config {
         }
         if let Some(v) = get("LIANDONG_CATALOGUE") {
             self.catalogue = Some(v.into());
+        }
+        if let Some(v) = get("LIANDONG_TOWNS").filter(|v| !v.is_empty()) {
+            self.towns = Some(v.into());
         }
         if let Some(v) = get("LIANDONG_TIME_LIMITS") {
             self.time_limits = Some(v.into());
@@ -538,11 +546,16 @@ mod tests {
         cfg.apply_env(|k| match k {
             "NATS_URL" => Some("nats://10.0.0.1:4222".into()),
             "LIANDONG_BRIGADE_ADDR" => Some("127.0.0.1:1".into()),
+            "LIANDONG_TOWNS" => Some("/etc/liandong/towns.toml".into()),
             _ => None,
         })
         .unwrap();
         assert_eq!(cfg.nats_url, "nats://10.0.0.1:4222");
         assert_eq!(cfg.brigade_addr.port(), 1);
+        assert_eq!(
+            cfg.towns.as_deref(),
+            Some(Path::new("/etc/liandong/towns.toml"))
+        );
         let err = cfg
             .apply_env(|k| (k == "LIANDONG_COUNTY_ADDR").then(|| "nowhere".into()))
             .unwrap_err();

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
+use crate::data_file::{Ctx, entry_ctx, syntax_error};
 use crate::ids::{DepartmentCode, MatterCode, TownCode};
 
 /// Money in integer fen (分), so that sums and thresholds never meet floating point.
@@ -187,31 +188,7 @@ pub struct Catalogue {
     pub matters: Vec<Matter>,
 }
 
-/// Why a catalogue file refuses to load; names the file, the entry and the field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogueError {
-    pub file: String,
-    /// The entry, e.g. `matter "CXGH-001"` or `department #2` when it has no usable code.
-    pub entry: Option<String>,
-    /// The field within the entry (or at the top level), e.g. `major.fine_at_or_above_fen`.
-    pub field: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for CatalogueError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.file)?;
-        if let Some(entry) = &self.entry {
-            write!(f, "{entry}: ")?;
-        }
-        if let Some(field) = &self.field {
-            write!(f, "field {field:?}: ")?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for CatalogueError {}
+pub use crate::data_file::DataFileError as CatalogueError;
 
 const SHIPPED_FILE: &str = "deploy/data/catalogue.toml";
 const SHIPPED: &str = include_str!("../../../deploy/data/catalogue.toml");
@@ -302,180 +279,24 @@ impl Catalogue {
     }
 }
 
-fn syntax_error(file: &str, src: &str, e: &toml::de::Error) -> CatalogueError {
-    let message = match e.span() {
-        Some(span) => {
-            let before = &src[..span.start.min(src.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            format!(
-                "TOML error at line {line}, column {column}: {}",
-                e.message().trim()
-            )
+/// An optional amount of money in whole fen, never negative.
+fn opt_fen(
+    ctx: &Ctx<'_>,
+    table: &Table,
+    key: &str,
+    field: &str,
+) -> Result<Option<Fen>, CatalogueError> {
+    match table.get(key) {
+        None => Ok(None),
+        Some(Value::Integer(n)) if *n < 0 => {
+            Err(ctx.err(field, format!("must not be negative, found {n}")))
         }
-        None => format!("TOML error: {}", e.message().trim()),
-    };
-    CatalogueError {
-        file: file.to_owned(),
-        entry: None,
-        field: None,
-        message,
+        Some(Value::Integer(n)) => Ok(Some(Fen(*n))),
+        Some(v) => Err(ctx.err(
+            field,
+            format!("must be a whole number of fen, found {}", v.type_str()),
+        )),
     }
-}
-
-/// Where in the file we are, so that every error can say it.
-struct Ctx<'a> {
-    file: &'a str,
-    entry: Option<String>,
-}
-
-impl<'a> Ctx<'a> {
-    fn entry(file: &'a str, kind: &str, code: Option<&str>, index: usize) -> Self {
-        let entry = match code {
-            Some(code) => format!("{kind} {code:?}"),
-            // 1-based, as a person counts the [[...]] blocks in the file.
-            None => format!("{kind} #{}", index + 1),
-        };
-        Ctx {
-            file,
-            entry: Some(entry),
-        }
-    }
-
-    fn err(&self, field: &str, message: impl Into<String>) -> CatalogueError {
-        CatalogueError {
-            file: self.file.to_owned(),
-            entry: self.entry.clone(),
-            field: Some(field.to_owned()),
-            message: message.into(),
-        }
-    }
-
-    fn check_keys(
-        &self,
-        table: &Table,
-        allowed: &[&str],
-        prefix: &str,
-    ) -> Result<(), CatalogueError> {
-        match table.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(key) => Err(self.err(
-                &format!("{prefix}{key}"),
-                format!("unknown field, expected one of: {}", allowed.join(", ")),
-            )),
-            None => Ok(()),
-        }
-    }
-
-    fn opt_str<'t>(
-        &self,
-        table: &'t Table,
-        key: &str,
-        field: &str,
-    ) -> Result<Option<&'t str>, CatalogueError> {
-        match table.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(v) => Err(self.err(field, format!("must be a string, found {}", v.type_str()))),
-        }
-    }
-
-    fn req_str<'t>(
-        &self,
-        table: &'t Table,
-        key: &str,
-        field: &str,
-    ) -> Result<&'t str, CatalogueError> {
-        self.opt_str(table, key, field)?
-            .ok_or_else(|| self.err(field, "is required"))
-    }
-
-    fn name(&self, table: &Table, key: &str) -> Result<String, CatalogueError> {
-        let name = self.req_str(table, key, key)?.trim();
-        if name.is_empty() {
-            return Err(self.err(key, "must not be empty"));
-        }
-        Ok(name.to_owned())
-    }
-
-    fn opt_bool(&self, table: &Table, key: &str, field: &str) -> Result<bool, CatalogueError> {
-        match table.get(key) {
-            None => Ok(false),
-            Some(Value::Boolean(b)) => Ok(*b),
-            Some(v) => Err(self.err(
-                field,
-                format!("must be true or false, found {}", v.type_str()),
-            )),
-        }
-    }
-
-    fn opt_fen(
-        &self,
-        table: &Table,
-        key: &str,
-        field: &str,
-    ) -> Result<Option<Fen>, CatalogueError> {
-        match table.get(key) {
-            None => Ok(None),
-            Some(Value::Integer(n)) if *n < 0 => {
-                Err(self.err(field, format!("must not be negative, found {n}")))
-            }
-            Some(Value::Integer(n)) => Ok(Some(Fen(*n))),
-            Some(v) => Err(self.err(
-                field,
-                format!("must be a whole number of fen, found {}", v.type_str()),
-            )),
-        }
-    }
-
-    fn opt_table<'t>(
-        &self,
-        table: &'t Table,
-        key: &str,
-    ) -> Result<Option<&'t Table>, CatalogueError> {
-        match table.get(key) {
-            None => Ok(None),
-            Some(Value::Table(t)) => Ok(Some(t)),
-            Some(v) => Err(self.err(key, format!("must be a table, found {}", v.type_str()))),
-        }
-    }
-
-    fn array_of_tables<'t>(
-        &self,
-        table: &'t Table,
-        key: &str,
-    ) -> Result<&'t [Value], CatalogueError> {
-        match table.get(key) {
-            None => Ok(&[]),
-            Some(Value::Array(items)) => match items.iter().position(|v| !v.is_table()) {
-                Some(i) => Err(self.err(&format!("{key}[{i}]"), "must be a table")),
-                None => Ok(items),
-            },
-            Some(v) => Err(self.err(
-                key,
-                format!(
-                    "must be an array of tables ([[{key}]]), found {}",
-                    v.type_str()
-                ),
-            )),
-        }
-    }
-}
-
-/// The table of an entry, and a context that names it by its code when the code is readable.
-fn entry_ctx<'a, 't>(
-    file: &'a str,
-    kind: &str,
-    index: usize,
-    value: &'t Value,
-) -> (Ctx<'a>, &'t Table) {
-    let table = value
-        .as_table()
-        .expect("array_of_tables checked every item is a table");
-    let code = table
-        .get("code")
-        .and_then(Value::as_str)
-        .filter(|c| !c.trim().is_empty());
-    (Ctx::entry(file, kind, code, index), table)
 }
 
 fn parse_department(file: &str, index: usize, value: &Value) -> Result<Department, CatalogueError> {
@@ -599,7 +420,8 @@ fn parse_matter(
                 "major.",
             )?;
             MajorCriteria {
-                fine_at_or_above: ctx.opt_fen(
+                fine_at_or_above: opt_fen(
+                    &ctx,
                     m,
                     "fine_at_or_above_fen",
                     "major.fine_at_or_above_fen",
@@ -610,7 +432,8 @@ fn parse_matter(
                     "major.licence_revocation",
                 )?,
                 demolition: ctx.opt_bool(m, "demolition", "major.demolition")?,
-                confiscation_value_at_or_above: ctx.opt_fen(
+                confiscation_value_at_or_above: opt_fen(
+                    &ctx,
                     m,
                     "confiscation_value_at_or_above_fen",
                     "major.confiscation_value_at_or_above_fen",

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
 use crate::catalogue::LegalBasis;
+use crate::towns::Town;
 
 /// The kinds of document the brigade issues, each with its name and number prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,6 +106,17 @@ pub fn issuing_body(town: &str) -> IssuingBody {
             name: format!("{town}镇人民政府"),
             abbrev: format!("镇{}", &town[town.len().saturating_sub(3)..]),
         },
+    }
+}
+
+/// The body that issues a registered town's documents: its government as the town registry
+/// names it (赤岸镇人民政府), numbered with the town's name without its kind (赤岸综执…). This
+/// is the registry's replacement for [`issuing_body`], whose made-up names the brigade still
+/// uses until it is given the registry.
+pub fn issuing_body_of(town: &Town) -> IssuingBody {
+    IssuingBody {
+        name: town.government().to_owned(),
+        abbrev: town.short_name().to_owned(),
     }
 }
 
@@ -245,6 +257,18 @@ mod tests {
             "西溪综执移字〔2025〕第1号"
         );
         assert_eq!(issuing_body("330782199").abbrev, "镇199");
+    }
+
+    #[test]
+    fn a_registered_town_issues_in_its_government_s_name() {
+        let towns = crate::towns::Towns::shipped();
+        let code = crate::ids::TownCode::parse("330782102").unwrap();
+        let body = issuing_body_of(towns.town(&code).unwrap());
+        assert_eq!(body.name, "义亭镇人民政府");
+        assert_eq!(
+            number(&body.abbrev, DocKind::PenaltyDecision, 2026, 3),
+            "义亭综执罚决字〔2026〕第3号"
+        );
     }
 
     #[test]

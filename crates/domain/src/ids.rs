@@ -79,6 +79,33 @@ string_id!(
 );
 
 string_id!(
+    /// A county (县、县级市、区) by its 6-digit administrative division code, e.g. `330782`.
+    CountyCode,
+    "county code",
+    |s| {
+        if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            Err("must be the county's 6-digit administrative division code")
+        } else {
+            Ok(())
+        }
+    }
+);
+
+string_id!(
+    /// A village or community (村、社区) by its 12-digit statistical division code, e.g.
+    /// `330782101202`: nine digits of the town and three of the village.
+    VillageCode,
+    "village code",
+    |s| {
+        if s.len() != 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            Err("must be the village's 12-digit division code")
+        } else {
+            Ok(())
+        }
+    }
+);
+
+string_id!(
     /// A county department by a short lowercase code, e.g. `forestry`, `public_security`.
     DepartmentCode,
     "department code",

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use liandong_domain::calendar::{Calendar, YearCalendar};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::time_limits::TimeLimits;
+use liandong_domain::towns::Towns;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -33,6 +34,20 @@ pub fn load_catalogue(cfg: &Config) -> anyhow::Result<Catalogue> {
             )?)
         }
         None => Ok(Catalogue::default_catalogue()),
+    }
+}
+
+/// Reads the town registry named in the configuration, or the shipped one; a broken file stops
+/// the process at start, naming the file, the town and the field.
+pub fn load_towns(cfg: &Config) -> anyhow::Result<Towns> {
+    match &cfg.towns {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read the town registry {}: {e}", path.display())
+            })?;
+            Ok(Towns::from_toml_str(&text, &path.display().to_string())?)
+        }
+        None => Ok(Towns::shipped()),
     }
 }
 
@@ -104,6 +119,8 @@ pub struct Runtime {
     pub outbox: Outbox,
     pub clock: SharedClock,
     pub catalogue: Arc<Catalogue>,
+    /// The county's towns and villages, which name every body and place.
+    pub towns: Arc<Towns>,
     pub calendar: Arc<Calendar>,
     /// The time limits (办理时限) the service's clocks are computed with.
     pub time_limits: Arc<TimeLimits>,
@@ -132,6 +149,7 @@ impl Runtime {
         let name = service.as_str();
         let source = service.source();
         let catalogue = Arc::new(load_catalogue(&cfg)?);
+        let towns = Arc::new(load_towns(&cfg)?);
         let calendar = Arc::new(load_calendar(&cfg)?);
         let time_limits = Arc::new(load_time_limits(&cfg)?);
         let identity = Arc::new(liandong_grpc::identity::Verifier::from_config(&cfg)?);
@@ -158,6 +176,7 @@ impl Runtime {
             outbox,
             clock,
             catalogue,
+            towns,
             calendar,
             time_limits,
             identity,

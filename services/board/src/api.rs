@@ -11,6 +11,7 @@ use liandong_domain::catalogue::Catalogue;
 use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::state::{DisputeAction, DisputeStatus, JointAction, JointStatus, TaskRole};
+use liandong_domain::towns::Towns;
 use liandong_grpc::{ApiError, actor, actor_to_event, page_size};
 use liandong_proto::board::v1::{self as pb, board_service_server::BoardService};
 use liandong_proto::events::v1 as ev;
@@ -31,6 +32,7 @@ pub struct Api {
     clock: SharedClock,
     limits: Limits,
     catalogue: Arc<Catalogue>,
+    towns: Arc<Towns>,
     supervision: crate::supervision::Supervision,
 }
 
@@ -42,6 +44,7 @@ impl Api {
             clock: rt.clock.clone(),
             limits: rt.cfg.limits.clone(),
             catalogue: rt.catalogue.clone(),
+            towns: rt.towns.clone(),
             supervision: crate::supervision::Supervision {
                 db: rt.db.clone(),
                 outbox: rt.outbox.clone(),
@@ -717,7 +720,10 @@ impl BoardService for Api {
                 .map_err(ApiError::from)?;
             items.push((item, opinions));
         }
-        let markdown = minutes::render(&meeting, &items, &|code| self.department_name(code));
+        let town = TownCode::parse(&meeting.town)
+            .ok()
+            .and_then(|t| self.towns.town(&t));
+        let markdown = minutes::render(&meeting, town, &items, &|code| self.department_name(code));
         Ok(Response::new(pb::ExportMinutesResponse {
             meeting: Some(meeting_to_pb(&meeting)),
             markdown,

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use chrono::FixedOffset;
+use liandong_domain::towns::Town;
 use liandong_proto::events::v1 as ev;
 use prost::Message;
 
@@ -26,9 +27,12 @@ fn or_none(s: String) -> String {
 }
 
 /// Renders the minutes of `meeting`, whose items are given in the meeting's order with their
-/// opinions. `department` names a department code for people (e.g. `forestry` → 县林业局).
+/// opinions. `town` is the meeting's town as the registry names it (`None` for a code the
+/// registry does not hold, which the minutes then say); `department` names a department code
+/// for people (e.g. `forestry` → 县林业局).
 pub fn render(
     meeting: &MeetingRow,
+    town: Option<&Town>,
     items: &[(ItemRow, Vec<OpinionRow>)],
     department: &dyn Fn(&str) -> String,
 ) -> String {
@@ -36,9 +40,12 @@ pub fn render(
     let held = meeting.held_at.with_timezone(&beijing());
     let attendees = json_list(Some(&meeting.attendees));
     // Writing to a String cannot fail, hence the discarded results.
-    let _ = writeln!(md, "# 镇行政执法联席会议纪要\n");
+    let _ = writeln!(md, "# {}行政执法联席会议纪要\n", town_name(town));
     let _ = writeln!(md, "- 会议编号：{}", meeting.meeting_id);
-    let _ = writeln!(md, "- 乡镇：{}", meeting.town);
+    let _ = match town {
+        Some(t) => writeln!(md, "- 乡镇：{}（{}）", t.name(), meeting.town),
+        None => writeln!(md, "- 乡镇：{}（不在乡镇名录中）", meeting.town),
+    };
     let _ = writeln!(
         md,
         "- 时间：{}（北京时间，UTC+08:00）",
@@ -54,15 +61,22 @@ pub fn render(
         let _ = writeln!(md, "\n本次会议未审议具体事项。");
     }
     for (n, (item, opinions)) in items.iter().enumerate() {
-        render_item(&mut md, n + 1, meeting, item, opinions, department);
+        render_item(&mut md, n + 1, meeting, town, item, opinions, department);
     }
     md
+}
+
+/// The town's name for the minutes' title and its brigade; a town the registry does not hold is
+/// "镇", as the minutes said before towns had names.
+fn town_name(town: Option<&Town>) -> &str {
+    town.map_or("镇", Town::name)
 }
 
 fn render_item(
     md: &mut String,
     n: usize,
     meeting: &MeetingRow,
+    town: Option<&Town>,
     item: &ItemRow,
     opinions: &[OpinionRow],
     department: &dyn Fn(&str) -> String,
@@ -100,7 +114,7 @@ fn render_item(
         let _ = writeln!(md, "审定结果：另行审定（会议 {other}）");
         return;
     }
-    let Some(result) = decision_text(item, department) else {
+    let Some(result) = decision_text(item, town, department) else {
         let _ = writeln!(md, "审定结果：未作决定，待下次会议审议");
         return;
     };
@@ -120,7 +134,11 @@ fn render_item(
 }
 
 /// The chair's decision as the minutes state it, or `None` while the item is undecided.
-fn decision_text(item: &ItemRow, department: &dyn Fn(&str) -> String) -> Option<String> {
+fn decision_text(
+    item: &ItemRow,
+    town: Option<&Town>,
+    department: &dyn Fn(&str) -> String,
+) -> Option<String> {
     let named = |d: &Option<String>| department(d.as_deref().unwrap_or_default());
     Some(match item.decision.as_deref()? {
         decision::APPROVED => {
@@ -139,7 +157,10 @@ fn decision_text(item: &ItemRow, department: &dyn Fn(&str) -> String) -> Option<
                 "改判为职权范围外，移送 {} 调查处理",
                 named(&item.decided_department)
             ),
-            None => "改判为职权范围内，由镇综合行政执法大队办理".into(),
+            None => format!(
+                "改判为职权范围内，由{}综合行政执法大队办理",
+                town_name(town)
+            ),
         },
         decision::SENT_BACK => "退回补充材料".into(),
         decision::SETTLED => format!("争议裁定由 {} 办理", named(&item.decided_department)),
@@ -151,6 +172,7 @@ fn decision_text(item: &ItemRow, department: &dyn Fn(&str) -> String) -> Option<
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
+    use liandong_domain::towns::Towns;
 
     fn department(code: &str) -> String {
         match code {
@@ -158,6 +180,12 @@ mod tests {
             "natural_resources" => "县自然资源局（natural_resources）".into(),
             other => other.into(),
         }
+    }
+
+    /// The meeting's town, 赤岸镇, as the shipped registry names it.
+    fn chian() -> Town {
+        let code = liandong_domain::ids::TownCode::parse("330782101").unwrap();
+        Towns::shipped().town(&code).unwrap().clone()
     }
 
     fn at(h: u32, m: u32) -> chrono::DateTime<Utc> {
@@ -236,14 +264,15 @@ mod tests {
 
         let md = render(
             &m,
+            Some(&chian()),
             &[(approved, opinions), (dispute, vec![]), (pending, vec![])],
             &department,
         );
         let want = "\
-# 镇行政执法联席会议纪要
+# 赤岸镇行政执法联席会议纪要
 
 - 会议编号：330782101-0195b3c0-0000-7000-8000-000000000001
-- 乡镇：330782101
+- 乡镇：赤岸镇（330782101）
 - 时间：2025年03月04日 09:30（北京时间，UTC+08:00）
 - 出席：chair.li、委员王五
 - 记录：chair.li
@@ -312,20 +341,34 @@ mod tests {
         let mut item = joint("joint-a", "c", "d");
         item.decision = Some("reclassified".into());
         assert_eq!(
-            decision_text(&item, &department).unwrap(),
+            decision_text(&item, Some(&chian()), &department).unwrap(),
+            "改判为职权范围内，由赤岸镇综合行政执法大队办理"
+        );
+        assert_eq!(
+            decision_text(&item, None, &department).unwrap(),
             "改判为职权范围内，由镇综合行政执法大队办理"
         );
         item.decided_department = Some("forestry".into());
         assert_eq!(
-            decision_text(&item, &department).unwrap(),
+            decision_text(&item, Some(&chian()), &department).unwrap(),
             "改判为职权范围外，移送 县林业局（forestry） 调查处理"
         );
         item.decision = Some("sent_back".into());
-        assert_eq!(decision_text(&item, &department).unwrap(), "退回补充材料");
+        assert_eq!(
+            decision_text(&item, Some(&chian()), &department).unwrap(),
+            "退回补充材料"
+        );
         item.meeting_id = Some("330782101-other".into());
-        let md = render(&m, &[(item, vec![])], &department);
+        let md = render(&m, Some(&chian()), &[(item, vec![])], &department);
         assert!(md.contains("审定结果：另行审定（会议 330782101-other）"));
-        let empty = render(&m, &[], &department);
+        let empty = render(&m, Some(&chian()), &[], &department);
         assert!(empty.ends_with("本次会议未审议具体事项。\n"));
+    }
+
+    #[test]
+    fn a_town_outside_the_registry_is_named_by_its_code_and_said_so() {
+        let md = render(&meeting(), None, &[], &department);
+        assert!(md.starts_with("# 镇行政执法联席会议纪要\n"), "{md}");
+        assert!(md.contains("- 乡镇：330782101（不在乡镇名录中）\n"), "{md}");
     }
 }

@@ -15,6 +15,7 @@ use liandong_domain::disclosure::{
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::masking::mask_text;
+use liandong_domain::towns::Towns;
 use liandong_grpc::{ApiError, actor, actor_label, page_size};
 use liandong_proto::disclosure::v1::{
     self as pb, disclosure_service_server::DisclosureService,
@@ -41,6 +42,7 @@ pub struct Api {
     clock: SharedClock,
     limits: Limits,
     catalogue: Arc<Catalogue>,
+    towns: Arc<Towns>,
     calendar: Arc<Calendar>,
     retention_days: u32,
 }
@@ -53,6 +55,7 @@ impl Api {
             clock: rt.clock.clone(),
             limits: rt.cfg.limits.clone(),
             catalogue: rt.catalogue.clone(),
+            towns: rt.towns.clone(),
             calendar: rt.calendar.clone(),
             retention_days: rt.cfg.disclosure_retention_days,
         }
@@ -108,7 +111,7 @@ impl Api {
         let now = self.clock.now();
         Ok(rows
             .iter()
-            .map(|row| to_pb(&self.catalogue, row, now))
+            .map(|row| to_pb(&self.catalogue, &self.towns, row, now))
             .filter(|d| !r.overdue_only || d.overdue)
             .collect())
     }
@@ -157,7 +160,7 @@ impl Api {
         crate::events::status_changed(&mut tx, &self.outbox, now, &row, None).await?;
         tx.commit().await?;
         self.outbox.wake();
-        Ok(to_pb(&self.catalogue, &row, now))
+        Ok(to_pb(&self.catalogue, &self.towns, &row, now))
     }
 }
 
@@ -257,8 +260,9 @@ impl PublicDisclosureService for Api {
     ) -> Result<Response<pb::ListPublicResponse>, Status> {
         let r = req.into_inner();
         let mut v = Validator::new();
+        // The public may filter by any town of the county, and by no other.
         let town = (!r.town.is_empty())
-            .then(|| v.check("town", TownCode::parse(&r.town)))
+            .then(|| v.check("town", self.towns.parse_known(&r.town)))
             .flatten();
         let offset: i64 = if r.page_token.is_empty() {
             0
@@ -280,7 +284,7 @@ impl PublicDisclosureService for Api {
         let disclosures = rows
             .iter()
             .take(limit as usize)
-            .map(|row| to_public(&self.catalogue, row, self.retention_days))
+            .map(|row| to_public(&self.catalogue, &self.towns, row, self.retention_days))
             .collect();
         Ok(Response::new(pb::ListPublicResponse {
             disclosures,

@@ -1,9 +1,11 @@
-//! Stored disclosures turned into API messages, with the catalogue's names and legal bases.
+//! Stored disclosures turned into API messages, with the registry's and the catalogue's names
+//! and the catalogue's legal bases.
 
 use chrono::{DateTime, Utc};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::disclosure::{self, BodyKind, DisclosureStatus};
 use liandong_domain::ids::{DepartmentCode, MatterCode};
+use liandong_domain::towns::Towns;
 use liandong_proto::disclosure::v1 as pb;
 use liandong_proto::time::to_ts;
 
@@ -18,12 +20,13 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("lists of strings and numbers serialise")
 }
 
-/// The deciding body with its names in both languages.
-pub fn body(cat: &Catalogue, kind: &str, code: &str) -> pb::Body {
+/// The deciding body with its names in both languages: a town's government as the registry
+/// names it (赤岸镇人民政府), a department as the catalogue does.
+pub fn body(cat: &Catalogue, towns: &Towns, kind: &str, code: &str) -> pb::Body {
     let (name, name_en) = match BodyKind::parse(kind) {
         Ok(BodyKind::Town) => (
-            format!("镇人民政府（{code}）"),
-            format!("Town government ({code})"),
+            towns.government_or_code(code),
+            towns.government_en_or_code(code),
         ),
         _ => DepartmentCode::parse(code)
             .ok()
@@ -83,13 +86,18 @@ fn decision(cat: &Catalogue, r: &DisclosureRow) -> pb::DisclosedDecision {
 }
 
 /// The disclosure as its deciding body sees it at `now`.
-pub fn to_pb(cat: &Catalogue, r: &DisclosureRow, now: DateTime<Utc>) -> pb::Disclosure {
+pub fn to_pb(
+    cat: &Catalogue,
+    towns: &Towns,
+    r: &DisclosureRow,
+    now: DateTime<Utc>,
+) -> pb::Disclosure {
     let status = DisclosureStatus::parse(&r.status).unwrap_or(DisclosureStatus::Pending);
     pb::Disclosure {
         disclosure_id: r.disclosure_id.clone(),
         town: r.town.clone(),
         case_id: r.case_id.clone(),
-        body: Some(body(cat, &r.body_kind, &r.body_code)),
+        body: Some(body(cat, towns, &r.body_kind, &r.body_code)),
         class: r.class.clone(),
         status: r.status.clone(),
         decision: Some(decision(cat, r)),
@@ -111,11 +119,16 @@ pub fn to_pb(cat: &Catalogue, r: &DisclosureRow, now: DateTime<Utc>) -> pb::Disc
 }
 
 /// The disclosure as the public sees it: no officer names, no internal dates.
-pub fn to_public(cat: &Catalogue, r: &DisclosureRow, retention_days: u32) -> pb::PublicDisclosure {
+pub fn to_public(
+    cat: &Catalogue,
+    towns: &Towns,
+    r: &DisclosureRow,
+    retention_days: u32,
+) -> pb::PublicDisclosure {
     pb::PublicDisclosure {
         disclosure_id: r.disclosure_id.clone(),
         town: r.town.clone(),
-        body: Some(body(cat, &r.body_kind, &r.body_code)),
+        body: Some(body(cat, towns, &r.body_kind, &r.body_code)),
         status: r.status.clone(),
         decision: Some(decision(cat, r)),
         published_at: r.published_at.map(to_ts),

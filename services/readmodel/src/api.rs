@@ -18,6 +18,7 @@ use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
 use liandong_domain::outcome::OutcomeKind;
 use liandong_domain::time_limits::TimeLimits;
+use liandong_domain::towns::Towns;
 use liandong_grpc::{ApiError, actor};
 use liandong_proto::readmodel::v1::{self as pb, dashboard_service_server::DashboardService};
 use liandong_proto::time::to_ts;
@@ -36,6 +37,7 @@ pub struct Api {
     clock: SharedClock,
     calendar: Arc<Calendar>,
     time_limits: Arc<TimeLimits>,
+    towns: Arc<Towns>,
     min_cases: u32,
     stop: CancellationToken,
 }
@@ -183,6 +185,7 @@ impl Api {
             clock: rt.clock.clone(),
             calendar: rt.calendar.clone(),
             time_limits: rt.time_limits.clone(),
+            towns: rt.towns.clone(),
             min_cases: d.ranking_min_cases,
             stop: rt.stop.clone(),
         }
@@ -191,7 +194,7 @@ impl Api {
     fn filters(&self, r: &pb::GetDashboardRequest) -> Result<Filters, ApiError> {
         let mut v = Validator::new();
         let town = (!r.town.is_empty())
-            .then(|| v.check("town", TownCode::parse(&r.town)))
+            .then(|| v.check("town", self.towns.parse_known(&r.town)))
             .flatten();
         let department = (!r.department.is_empty())
             .then(|| v.check("department", DepartmentCode::parse(&r.department)))

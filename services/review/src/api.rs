@@ -15,6 +15,7 @@ use liandong_domain::review::{
     EXTENSION_WORKING_DAYS, REVIEW_WORKING_DAYS, ReviewAnswer, ReviewCheck, ReviewDecision,
     ReviewError, ReviewStatus,
 };
+use liandong_domain::towns::Towns;
 use liandong_grpc::{ApiError, actor, actor_label, actor_to_event, page_size};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::review::v1::{self as pb, review_service_server::ReviewService};
@@ -34,6 +35,7 @@ pub struct Api {
     clock: SharedClock,
     calendar: Arc<Calendar>,
     limits: Limits,
+    towns: Arc<Towns>,
 }
 
 impl Api {
@@ -44,6 +46,7 @@ impl Api {
             clock: rt.clock.clone(),
             calendar: rt.calendar.clone(),
             limits: rt.cfg.limits.clone(),
+            towns: rt.towns.clone(),
         }
     }
 }
@@ -161,6 +164,18 @@ impl Api {
         Ok(out)
     }
 
+    /// The body the decision under review is made in the name of. A town's decision (one its
+    /// judicial office reviews) is its government's, named by the registry, whatever name the
+    /// request carried (the brigade has sent the town's code, "330782101 人民政府"); a
+    /// department's decision keeps the name its department gave.
+    fn deciding_body(&self, row: &ReviewRow) -> String {
+        if row.department.is_empty() {
+            self.towns.government_or_code(&row.town)
+        } else {
+            row.decided_in_name_of.clone()
+        }
+    }
+
     async fn to_pb(&self, row: &ReviewRow) -> Result<pb::Review, ApiError> {
         let rounds = store::rounds(&self.db, &row.review_id).await?;
         let materials = rounds
@@ -174,7 +189,7 @@ impl Api {
             town: row.town.clone(),
             department: row.department.clone(),
             case_id: row.case_id.clone(),
-            decided_in_name_of: row.decided_in_name_of.clone(),
+            decided_in_name_of: self.deciding_body(row),
             status: row.status.clone(),
             round: row.round as u32,
             requested_at: Some(to_ts(row.requested_at)),
