@@ -418,11 +418,11 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
     nos.sort();
     nos.dedup();
     assert_eq!(nos.len(), t1_docs.len(), "document numbers are unique");
-    assert!(t1_docs.iter().all(|d| d.issuing_body == "东山镇人民政府"));
+    assert!(t1_docs.iter().all(|d| d.issuing_body == "赤岸镇人民政府"));
     assert!(
         t1_docs
             .iter()
-            .any(|d| d.doc_no.starts_with("东山综执移字〔") && d.doc_no.ends_with("第1号")),
+            .any(|d| d.doc_no.starts_with("赤岸综执移字〔") && d.doc_no.ends_with("第1号")),
         "{nos:?}"
     );
     let t2_docs = documents(&hub, T2, &t2_case).await;
@@ -489,7 +489,7 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
         "案件登记",
         "指派执法人员",
         "行政处罚决定书",
-        "东山综执罚决字〔",
+        "赤岸综执罚决字〔",
         "证据清单",
         "校验通过",
     ] {

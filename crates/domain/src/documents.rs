@@ -89,30 +89,9 @@ pub struct IssuingBody {
     pub abbrev: String,
 }
 
-/// The town government that issues a town's documents (towns enforce in the government's name).
-/// The demo county's towns have names; any other town is named by its code, deterministically.
-pub fn issuing_body(town: &str) -> IssuingBody {
-    let known = match town {
-        "330782101" => Some("东山"),
-        "330782102" => Some("西溪"),
-        _ => None,
-    };
-    match known {
-        Some(abbrev) => IssuingBody {
-            name: format!("{abbrev}镇人民政府"),
-            abbrev: abbrev.into(),
-        },
-        None => IssuingBody {
-            name: format!("{town}镇人民政府"),
-            abbrev: format!("镇{}", &town[town.len().saturating_sub(3)..]),
-        },
-    }
-}
-
-/// The body that issues a registered town's documents: its government as the town registry
-/// names it (赤岸镇人民政府), numbered with the town's name without its kind (赤岸综执…). This
-/// is the registry's replacement for [`issuing_body`], whose made-up names the brigade still
-/// uses until it is given the registry.
+/// The body that issues a town's documents (towns enforce in the government's name): its
+/// government as the town registry names it (赤岸镇人民政府), numbered with the town's name
+/// without its kind (赤岸综执…).
 pub fn issuing_body_of(town: &Town) -> IssuingBody {
     IssuingBody {
         name: town.government().to_owned(),
@@ -246,17 +225,14 @@ mod tests {
 
     #[test]
     fn numbers_read_like_the_real_ones() {
-        let body = issuing_body("330782101");
-        assert_eq!(body.name, "东山镇人民政府");
         assert_eq!(
-            number(&body.abbrev, DocKind::PenaltyDecision, 2026, 12),
-            "东山综执罚决字〔2026〕第12号"
+            number("赤岸", DocKind::PenaltyDecision, 2026, 12),
+            "赤岸综执罚决字〔2026〕第12号"
         );
         assert_eq!(
-            number("西溪", DocKind::TransferLetter, 2025, 1),
-            "西溪综执移字〔2025〕第1号"
+            number("义亭", DocKind::TransferLetter, 2025, 1),
+            "义亭综执移字〔2025〕第1号"
         );
-        assert_eq!(issuing_body("330782199").abbrev, "镇199");
     }
 
     #[test]

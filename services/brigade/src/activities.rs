@@ -20,7 +20,9 @@ use uuid::Uuid;
 
 use liandong_store::typed::{Json, decode_all};
 
-use crate::api::Api;
+use liandong_domain::towns::Towns;
+
+use crate::context::Api;
 
 #[derive(Debug, sqlx::FromRow)]
 struct PatrolRow {
@@ -76,8 +78,9 @@ fn persuasion_to_pb(r: &PersuasionRow) -> ev::PersuasionRecorded {
     }
 }
 
-fn town_of(v: &mut Validator, town: &str) -> Option<TownCode> {
-    v.check("town", TownCode::parse(town))
+/// A town of the county's registry, or a violation naming `town`.
+fn town_of(v: &mut Validator, towns: &Towns, town: &str) -> Option<TownCode> {
+    v.check("town", towns.parse_known(town))
 }
 
 fn allowed(actor: &Actor, action: Action, town: &TownCode) -> Result<(), ApiError> {
@@ -100,7 +103,7 @@ impl Api {
     ) -> Result<ev::PatrolRecorded, ApiError> {
         let now = self.clock.now();
         let mut v = Validator::new();
-        let town = town_of(&mut v, &r.town);
+        let town = town_of(&mut v, &self.towns, &r.town);
         let officers = check_officers(&mut v, &r.officers, &self.limits);
         let (started, ended) = (from_ts(r.started_at.as_ref()), from_ts(r.ended_at.as_ref()));
         check_patrol_times(&mut v, started, ended, now);
@@ -179,7 +182,7 @@ impl Api {
     ) -> Result<ev::PersuasionRecorded, ApiError> {
         let now = self.clock.now();
         let mut v = Validator::new();
-        let town = town_of(&mut v, &r.town);
+        let town = town_of(&mut v, &self.towns, &r.town);
         let officers = check_officers(&mut v, &r.officers, &self.limits);
         let at = from_ts(r.at.as_ref());
         check_persuasion(&mut v, at, r.persons, now);
@@ -245,7 +248,7 @@ impl Api {
         r: pb::ListActivitiesRequest,
     ) -> Result<pb::ListActivitiesResponse, ApiError> {
         let mut v = Validator::new();
-        let town = town_of(&mut v, &r.town);
+        let town = town_of(&mut v, &self.towns, &r.town);
         let (from, to) = (from_ts(r.from.as_ref()), from_ts(r.to.as_ref()));
         if let (Some(f), Some(t)) = (from, to)
             && t < f

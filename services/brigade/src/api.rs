@@ -1,27 +1,23 @@
 //! The brigade's gRPC API: parse the request, ask the domain, persist with the outbox, answer.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, Utc};
-use liandong_bus::{NewEvent, Outbox};
-use liandong_config::clock::SharedClock;
+use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
-use liandong_domain::catalogue::Catalogue;
 use liandong_domain::ids::{DepartmentCode, MatterCode, RequestId, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::state::{CaseAction, CaseStatus};
+use liandong_domain::towns::Towns;
 use liandong_domain::triage::{CaseSource, Path, Triage, TriageError, triage};
 use liandong_grpc::{ApiError, actor, actor_to_event, page_size};
 use liandong_proto::brigade::v1::{self as pb, brigade_service_server::BrigadeService};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
-use liandong_runtime::Runtime;
-use liandong_store::Db;
 use liandong_store::typed::Json;
 use liandong_topology::AnyEvent;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::context::Api;
 use crate::convert::{case_to_pb, history_to_pb, path_from_pb, source_from_pb};
 use crate::flow::{self, Cause};
 use crate::record::Who;
@@ -29,68 +25,6 @@ use crate::store::{self, CaseRef, CaseRow};
 
 /// How far in the future a report's "time found" may lie, for clocks that are a little off.
 const FOUND_AT_SLACK_MINUTES: i64 = 10;
-
-pub struct Api {
-    pub(crate) db: Db,
-    pub(crate) outbox: Outbox,
-    pub(crate) clock: SharedClock,
-    pub(crate) catalogue: Arc<Catalogue>,
-    pub(crate) limits: Limits,
-    pub(crate) evidence: liandong_evidence::EvidenceStore,
-    /// The key registry, for verifying the signatures a record keeps.
-    pub(crate) keys: liandong_bus::signing::KeyRegistry,
-}
-
-impl Api {
-    /// Logs a read of the town's case files or personal data (`access_log`); a read that
-    /// cannot be logged fails.
-    pub(crate) async fn log_read(
-        &self,
-        actor: &Actor,
-        rpc: &str,
-        kind: &str,
-        id: &str,
-        town: &str,
-    ) -> Result<(), ApiError> {
-        let what = liandong_access_log::Read {
-            rpc,
-            kind,
-            id,
-            town,
-            department: None,
-        };
-        liandong_access_log::record(&self.db, "brigade", self.clock.now(), actor, what).await
-    }
-
-    /// Logs a read of a case's record, documents or dossier, whose id names its town.
-    async fn log_case_read(
-        &self,
-        actor: &Actor,
-        rpc: &str,
-        kind: &str,
-        case_id: &str,
-    ) -> Result<(), ApiError> {
-        let id =
-            TownScopedId::parse(case_id).map_err(|e| ApiError::field("case_id", e.to_string()))?;
-        self.log_read(actor, rpc, kind, case_id, id.town().as_str())
-            .await
-    }
-
-    pub fn new(rt: &Runtime) -> Self {
-        Self {
-            db: rt.db.clone(),
-            outbox: rt.outbox.clone(),
-            clock: rt.clock.clone(),
-            catalogue: rt.catalogue.clone(),
-            limits: rt.cfg.limits.clone(),
-            // The store is only opened here (no I/O for files, none for S3 until used); a
-            // configuration that cannot name one is refused at startup by `Application::build`.
-            evidence: liandong_evidence::EvidenceStore::from_config(&rt.cfg)
-                .expect("the evidence store was checked at startup"),
-            keys: rt.bus.keyring.registry.clone(),
-        }
-    }
-}
 
 /// A report, parsed and checked.
 struct Report {
@@ -105,10 +39,12 @@ struct Report {
 fn parse_report(
     r: &pb::ReportCaseRequest,
     limits: &Limits,
+    towns: &Towns,
     now: DateTime<Utc>,
 ) -> Result<Report, ApiError> {
     let mut v = Validator::new();
-    let town = v.check("town", TownCode::parse(&r.town));
+    // A town of the county's registry: a well-formed code of no town is refused too.
+    let town = v.check("town", towns.parse_known(&r.town));
     let request_id = if r.request_id.is_empty() {
         None
     } else {
@@ -204,10 +140,6 @@ fn triage_error(e: TriageError) -> ApiError {
     ApiError::field(field, e.to_string())
 }
 
-pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("lists of strings serialise")
-}
-
 fn triage_detail(t: &Triage) -> String {
     let path = match t.path {
         Path::InScope => "属于职权范围内，由镇综合行政执法大队办理",
@@ -237,7 +169,7 @@ fn triage_detail(t: &Triage) -> String {
 impl Api {
     async fn report(&self, actor: &Actor, r: pb::ReportCaseRequest) -> Result<pb::Case, ApiError> {
         let now = self.clock.now();
-        let report = parse_report(&r, &self.limits, now)?;
+        let report = parse_report(&r, &self.limits, &self.towns, now)?;
         crate::evidence::check_refs(&self.evidence, &r.evidence_refs).await?;
         let resource = Resource {
             town: report.town.clone(),
@@ -384,6 +316,7 @@ impl Api {
                     &mut tx,
                     &self.outbox,
                     &self.catalogue,
+                    &self.towns,
                     now,
                     &row,
                     department.as_str(),
@@ -793,7 +726,7 @@ mod tests {
     }
 
     fn fields(r: pb::ReportCaseRequest) -> Vec<String> {
-        match parse_report(&r, &Limits::default(), now()) {
+        match parse_report(&r, &Limits::default(), &Towns::shipped(), now()) {
             Ok(_) => vec![],
             Err(ApiError::Invalid(v)) => v.into_iter().map(|f| f.field).collect(),
             Err(e) => panic!("unexpected {e}"),

@@ -17,7 +17,7 @@ use liandong_store::{with_db, with_tx};
 use liandong_topology::AnyEvent;
 use uuid::Uuid;
 
-use crate::api::Api;
+use crate::context::Api;
 use crate::record::Who;
 use crate::store;
 

@@ -137,6 +137,7 @@ async fn task_completed(
 pub struct BoardEvents {
     pub outbox: Outbox,
     pub catalogue: Arc<Catalogue>,
+    pub towns: Arc<liandong_domain::towns::Towns>,
 }
 
 #[deny(clippy::wildcard_enum_match_arm)]
@@ -233,6 +234,7 @@ impl Handler<FromBoard> for BoardEvents {
                         tx,
                         &self.outbox,
                         &self.catalogue,
+                        &self.towns,
                         now,
                         &case,
                         &e.department,
@@ -296,6 +298,7 @@ impl Handler<FromBoard> for BoardEvents {
                     tx,
                     &self.outbox,
                     &self.catalogue,
+                    &self.towns,
                     now,
                     &case,
                     &e.to_department,

@@ -118,3 +118,8 @@ pub fn facts(c: &CaseRow) -> ev::CaseFacts {
         override_reason: c.override_reason.clone().unwrap_or_default(),
     }
 }
+
+/// A value as JSON text for a column that stores it so.
+pub fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("lists of strings serialise")
+}

@@ -5,6 +5,7 @@ use liandong_domain::catalogue::Catalogue;
 use liandong_domain::documents::{self as doc, DocFacts, DocKind};
 use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
 use liandong_domain::record::digest_hex;
+use liandong_domain::towns::Towns;
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
@@ -87,6 +88,16 @@ fn facts_of(case: &CaseRow, catalogue: &Catalogue) -> DocFacts {
     }
 }
 
+/// The body that issues the town's documents, as the registry names it: its people's
+/// government, and its short name in document numbers.
+pub fn issuing_body(towns: &Towns, town: &str) -> Result<doc::IssuingBody, sqlx::Error> {
+    let code = TownCode::parse(town).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let town = towns
+        .require(&code)
+        .map_err(|e| sqlx::Error::Decode(e.into()))?;
+    Ok(doc::issuing_body_of(town))
+}
+
 /// Issues a document at one of the brigade's steps, within that step's transaction: numbers
 /// it, renders it, stores it, and records it as an entry carrying its digest.
 #[tracing::instrument(skip_all, fields(case_id = %case.case_id, kind = i.kind.as_str()), err)]
@@ -94,10 +105,11 @@ pub async fn issue(
     tx: &mut Tx,
     now: DateTime<Utc>,
     catalogue: &Catalogue,
+    towns: &Towns,
     case: &CaseRow,
     i: Issue<'_>,
 ) -> Result<DocRow, sqlx::Error> {
-    let body_of = doc::issuing_body(&case.town);
+    let body_of = issuing_body(towns, &case.town)?;
     let year = doc::doc_year(now);
     let n = next_number(tx, &body_of.name, year).await?;
     let doc_no = doc::number(&body_of.abbrev, i.kind, year, n as u32);
@@ -197,6 +209,7 @@ pub async fn on_assign(
     tx: &mut Tx,
     now: DateTime<Utc>,
     catalogue: &Catalogue,
+    towns: &Towns,
     case: &CaseRow,
     officers: &[String],
     who: &Who,
@@ -209,7 +222,7 @@ pub async fn on_assign(
         party: "",
         officers,
     };
-    issue(tx, now, catalogue, case, i).await.map(|_| ())
+    issue(tx, now, catalogue, towns, case, i).await.map(|_| ())
 }
 
 /// A `notice` step tells the party of the intended penalty: the notice before penalty, with
@@ -218,6 +231,7 @@ pub async fn on_notice(
     tx: &mut Tx,
     now: DateTime<Utc>,
     catalogue: &Catalogue,
+    towns: &Towns,
     case: &CaseRow,
     note: &str,
     who: &Who,
@@ -230,7 +244,7 @@ pub async fn on_notice(
         party: "",
         officers: &[],
     };
-    issue(tx, now, catalogue, case, i).await.map(|_| ())
+    issue(tx, now, catalogue, towns, case, i).await.map(|_| ())
 }
 
 /// A concluded case gets the document its outcome calls for: a penalty decision, a no-penalty
@@ -239,6 +253,7 @@ pub async fn on_conclude(
     tx: &mut Tx,
     now: DateTime<Utc>,
     catalogue: &Catalogue,
+    towns: &Towns,
     case: &CaseRow,
     outcome: &ev::Outcome,
     who: &Who,
@@ -260,7 +275,7 @@ pub async fn on_conclude(
         party: &party,
         officers: &[],
     };
-    issue(tx, now, catalogue, case, i).await.map(|_| ())
+    issue(tx, now, catalogue, towns, case, i).await.map(|_| ())
 }
 
 /// The decision of an outcome in words, as the concluding document states it.

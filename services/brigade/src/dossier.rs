@@ -3,15 +3,18 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use liandong_domain::auth::{Action, Actor, permits_case_record};
 use liandong_domain::catalogue::Catalogue;
-use liandong_domain::documents::{DocKind, issuing_body};
-use liandong_domain::ids::{DepartmentCode, MatterCode, TownScopedId};
+use liandong_domain::documents::DocKind;
+use liandong_domain::towns::Towns;
+
+use crate::documents::issuing_body;
+use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
 use liandong_domain::record::{Verification, encode_at, evidence_digest};
 use liandong_grpc::ApiError;
 use liandong_proto::brigade::v1 as pb;
 use liandong_topology::names;
 use serde_json::{Value, json};
 
-use crate::api::Api;
+use crate::context::Api;
 use crate::documents::{self, DocRow};
 use crate::record::{self, RecordRow};
 use crate::store::{self, CaseRow};
@@ -73,16 +76,17 @@ fn kind_name(kind: &str) -> &str {
 }
 
 /// How an agency reads in Chinese: `brigade:<town>` is the town's brigade, and so on.
-fn agency_name(agency: &str, catalogue: &Catalogue) -> String {
+fn agency_name(agency: &str, catalogue: &Catalogue, towns: &Towns) -> String {
     let (kind, home) = agency.split_once(':').unwrap_or((agency, ""));
+    // A town the registry does not know is shown by its code: the record says what it says.
     let town = || {
-        issuing_body(home)
-            .name
-            .trim_end_matches("人民政府")
-            .to_owned()
+        TownCode::parse(home)
+            .ok()
+            .and_then(|t| towns.town(&t).map(|t| t.name().to_owned()))
+            .unwrap_or_else(|| home.to_owned())
     };
     match kind {
-        "brigade" => format!("{}综合行政执法队", town()),
+        "brigade" => format!("{}综合行政执法大队", town()),
         "board" => format!("{}行政执法联席会议", town()),
         "judicial" => format!("{}司法所", town()),
         "county" => DepartmentCode::parse(home)
@@ -158,15 +162,15 @@ struct Dossier {
     generated_at: DateTime<Utc>,
 }
 
-fn to_json(d: &Dossier, catalogue: &Catalogue) -> Value {
+fn to_json(d: &Dossier, catalogue: &Catalogue, towns: &Towns) -> Result<Value, sqlx::Error> {
     let c = &d.case;
-    json!({
+    Ok(json!({
         "format": FORMAT,
         "generated_at": encode_at(d.generated_at),
         "case": {
             "case_id": c.case_id,
             "town": c.town,
-            "issuing_body": issuing_body(&c.town).name,
+            "issuing_body": issuing_body(towns, &c.town)?.name,
             "matters": c.matters.0.clone(),
             "matter_names": c.matters.0.clone().iter().map(|m| matter_name(m, catalogue)).collect::<Vec<_>>(),
             "village": c.village,
@@ -217,7 +221,7 @@ fn to_json(d: &Dossier, catalogue: &Catalogue) -> Value {
             "reason": d.verification.reason,
             "known_heads_checked": d.verification.known_heads_checked,
         },
-    })
+    }))
 }
 
 fn matter_name(code: &str, catalogue: &Catalogue) -> String {
@@ -237,9 +241,9 @@ fn status_name(status: &str) -> &str {
     }
 }
 
-fn to_html(d: &Dossier, catalogue: &Catalogue) -> String {
+fn to_html(d: &Dossier, catalogue: &Catalogue, towns: &Towns) -> Result<String, sqlx::Error> {
     let c = &d.case;
-    let body = issuing_body(&c.town).name;
+    let body = issuing_body(towns, &c.town)?.name;
     let matters = c
         .matters
         .0
@@ -294,7 +298,7 @@ fn to_html(d: &Dossier, catalogue: &Catalogue) -> String {
             e.seq,
             beijing(e.at),
             escape(kind_name(&e.kind)),
-            escape(&agency_name(&e.agency, catalogue)),
+            escape(&agency_name(&e.agency, catalogue, towns)),
             escape(&who),
             escape(&cert),
             escape(&e.detail)
@@ -358,7 +362,7 @@ fn to_html(d: &Dossier, catalogue: &Catalogue) -> String {
         ));
     }
     h.push_str("</body>\n</html>\n");
-    h
+    Ok(h)
 }
 
 impl Api {
@@ -432,13 +436,17 @@ impl Api {
         Ok(if html {
             pb::ExportDossierResponse {
                 content_type: "text/html; charset=utf-8".into(),
-                body: to_html(&dossier, &self.catalogue),
+                body: to_html(&dossier, &self.catalogue, &self.towns)?,
             }
         } else {
             pb::ExportDossierResponse {
                 content_type: "application/json; charset=utf-8".into(),
-                body: serde_json::to_string_pretty(&to_json(&dossier, &self.catalogue))
-                    .expect("a JSON value serialises"),
+                body: serde_json::to_string_pretty(&to_json(
+                    &dossier,
+                    &self.catalogue,
+                    &self.towns,
+                )?)
+                .expect("a JSON value serialises"),
             }
         })
     }
@@ -464,10 +472,18 @@ mod tests {
             matters: vec![],
         };
         assert_eq!(kind_name(names::REFERRAL_ACCEPTED), "部门受理");
+        let towns = Towns::shipped();
         assert_eq!(
-            agency_name("brigade:330782101", &catalogue),
-            "东山镇综合行政执法队"
+            agency_name("brigade:330782101", &catalogue, &towns),
+            "赤岸镇综合行政执法大队"
         );
-        assert_eq!(agency_name("county:forestry", &catalogue), "forestry");
+        assert_eq!(
+            agency_name("judicial:330782102", &catalogue, &towns),
+            "义亭镇司法所"
+        );
+        assert_eq!(
+            agency_name("county:forestry", &catalogue, &towns),
+            "forestry"
+        );
     }
 }

@@ -11,7 +11,7 @@ use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_store::Tx;
 
-use crate::api::Api;
+use crate::context::Api;
 use crate::record::{self, NewEntry, Who};
 use crate::store;
 

@@ -6,6 +6,7 @@ use liandong_bus::{NewEvent, Outbox};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::documents::DocKind;
 use liandong_domain::ids::{TownCode, TownScopedId};
+use liandong_domain::towns::Towns;
 use liandong_proto::events::v1 as ev;
 use liandong_store::Tx;
 use liandong_topology::AnyEvent;
@@ -41,6 +42,7 @@ pub async fn refer(
     tx: &mut Tx,
     outbox: &Outbox,
     catalogue: &Catalogue,
+    towns: &Towns,
     now: DateTime<Utc>,
     case: &CaseRow,
     department: &str,
@@ -87,6 +89,7 @@ pub async fn refer(
         tx,
         now,
         catalogue,
+        towns,
         case,
         Issue {
             kind: DocKind::TransferLetter,

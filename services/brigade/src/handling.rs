@@ -17,8 +17,9 @@ use liandong_store::Tx;
 use liandong_topology::AnyEvent;
 use prost::Message;
 
-use crate::api::{Api, json};
+use crate::context::Api;
 use crate::convert::case_to_pb;
+use crate::convert::json;
 use crate::documents;
 use crate::flow::joint_aggregate;
 use crate::legal_review;
@@ -108,6 +109,7 @@ impl Api {
             &mut tx,
             now,
             &self.catalogue,
+            &self.towns,
             &row,
             &officers,
             &Who::of(actor),
@@ -180,6 +182,7 @@ impl Api {
                 &mut tx,
                 now,
                 &self.catalogue,
+                &self.towns,
                 &row,
                 r.note.trim(),
                 &Who::of(actor),
@@ -234,6 +237,7 @@ impl Api {
             legal_review::submit(
                 &mut tx,
                 &self.outbox,
+                &self.towns,
                 now,
                 &row,
                 &outcome,
@@ -249,6 +253,7 @@ impl Api {
                 &mut tx,
                 &self.outbox,
                 &self.catalogue,
+                &self.towns,
                 now,
                 &row,
                 &outcome,
@@ -422,8 +427,17 @@ impl Api {
                 reason: reason.to_owned(),
                 superseded_event_id: superseded.clone(),
             };
-            legal_review::submit(&mut tx, &self.outbox, now, &row, o, proposer, Some(change))
-                .await?;
+            legal_review::submit(
+                &mut tx,
+                &self.outbox,
+                &self.towns,
+                now,
+                &row,
+                o,
+                proposer,
+                Some(change),
+            )
+            .await?;
             tx.commit().await?;
             self.outbox.wake();
             tracing::info!(case_id = %row.case_id, superseded = %superseded, "An amendment into a major decision awaits the legal review.");
@@ -435,6 +449,7 @@ impl Api {
             &mut tx,
             &self.outbox,
             &self.catalogue,
+            &self.towns,
             now,
             &row,
             legal_review::Decided {

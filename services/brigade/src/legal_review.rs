@@ -10,6 +10,7 @@ use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision::{Subject, Verdict, submitted_detail};
 use liandong_domain::decision_change::DecisionChange;
 use liandong_domain::state::{CaseAction, CaseStatus};
+use liandong_domain::towns::Towns;
 use liandong_proto::events::v1 as ev;
 use liandong_store::Tx;
 use liandong_store::with_tx;
@@ -28,10 +29,10 @@ use crate::store::{self, CaseRow};
 pub const CRIME_DEPARTMENT: &str = "public_security";
 pub const CRIME_REASON: &str = "crime_transfer";
 
-/// The body in whose name a town's decisions are made (the town government; the brigade
-/// exercises the town's powers).
-pub fn decided_in_name_of(town: &str) -> String {
-    format!("{town} 人民政府")
+/// The body in whose name a town's decisions are made: the town's people's government, as the
+/// registry names it (the brigade exercises the town's powers).
+pub fn decided_in_name_of(towns: &Towns, town: &str) -> Result<String, sqlx::Error> {
+    Ok(documents::issuing_body(towns, town)?.name)
 }
 
 /// Whether `outcome` on `case` must pass the legal review first, by the catalogue of the
@@ -69,6 +70,7 @@ pub async fn conclude(
     tx: &mut Tx,
     outbox: &Outbox,
     catalogue: &Catalogue,
+    towns: &Towns,
     now: DateTime<Utc>,
     row: &CaseRow,
     outcome: &ev::Outcome,
@@ -115,7 +117,7 @@ pub async fn conclude(
         &who.certificate_no,
     );
     store::add_history(tx, here, now, "concluded", who, &detail, Some(&env)).await?;
-    documents::on_conclude(tx, now, catalogue, row, outcome, who).await
+    documents::on_conclude(tx, now, catalogue, towns, row, outcome, who).await
 }
 
 /// A change of a decision already in force (变更 or 撤销), as it takes effect.
@@ -139,6 +141,7 @@ pub async fn change_decision(
     tx: &mut Tx,
     outbox: &Outbox,
     catalogue: &Catalogue,
+    towns: &Towns,
     now: DateTime<Utc>,
     row: &CaseRow,
     d: Decided<'_>,
@@ -204,7 +207,7 @@ pub async fn change_decision(
     )
     .await?;
     if let Some(o) = d.amended {
-        documents::on_conclude(tx, now, catalogue, row, o, by).await?;
+        documents::on_conclude(tx, now, catalogue, towns, row, o, by).await?;
     }
     store::set_status(tx, &row.case_id, d.next, now).await
 }
@@ -228,6 +231,7 @@ async fn documents_of(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sqlx::E
 pub async fn submit(
     tx: &mut Tx,
     outbox: &Outbox,
+    towns: &Towns,
     now: DateTime<Utc>,
     row: &CaseRow,
     outcome: &ev::Outcome,
@@ -248,7 +252,7 @@ pub async fn submit(
     let mut documents = documents_of(tx, &row.case_id).await?;
     documents.extend(row.evidence_refs.0.clone());
     let materials = Materials {
-        decided_in_name_of: decided_in_name_of(&row.town),
+        decided_in_name_of: decided_in_name_of(towns, &row.town)?,
         facts: Some(facts(row)),
         officers: officers
             .iter()
@@ -293,7 +297,7 @@ pub async fn submit(
     let detail = certified(
         &submitted_detail(
             submitted.round,
-            &decided_in_name_of(&row.town),
+            &decided_in_name_of(towns, &row.town)?,
             &outcome.kind,
             &outcome.summary,
             reason.as_deref(),
@@ -324,6 +328,7 @@ fn who_of(a: &ev::Actor, town: &str) -> Who {
 pub struct ReviewEvents {
     pub outbox: Outbox,
     pub catalogue: std::sync::Arc<Catalogue>,
+    pub towns: std::sync::Arc<Towns>,
 }
 
 #[deny(clippy::wildcard_enum_match_arm)]
@@ -387,6 +392,7 @@ impl Handler<FromReview> for ReviewEvents {
                             tx,
                             &self.outbox,
                             &self.catalogue,
+                            &self.towns,
                             now,
                             &case,
                             &outcome,
@@ -401,6 +407,7 @@ impl Handler<FromReview> for ReviewEvents {
                             tx,
                             &self.outbox,
                             &self.catalogue,
+                            &self.towns,
                             now,
                             &case,
                             Decided {
@@ -430,6 +437,7 @@ impl Handler<FromReview> for ReviewEvents {
                     tx,
                     &self.outbox,
                     &self.catalogue,
+                    &self.towns,
                     now,
                     &case,
                     CRIME_DEPARTMENT,

@@ -7,6 +7,7 @@ mod api;
 mod callback;
 mod clocks;
 mod consume;
+mod context;
 mod convert;
 mod documents;
 mod dossier;
@@ -71,11 +72,13 @@ impl Application {
         rt.consume::<inbound::FromBoard, _>(consume::BoardEvents {
             outbox: rt.outbox.clone(),
             catalogue: rt.catalogue.clone(),
+            towns: rt.towns.clone(),
         });
         // The legal review's answers on the towns' decisions, each review's in its order.
         rt.consume::<inbound::FromReview, _>(legal_review::ReviewEvents {
             outbox: rt.outbox.clone(),
             catalogue: rt.catalogue.clone(),
+            towns: rt.towns.clone(),
         });
         // The 90 days of the cases the brigade opened (行政处罚法 第六十条).
         let watcher = clocks::Watcher {
@@ -99,7 +102,7 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops cleanly.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-        let api = api::Api::new(&self.rt);
+        let api = context::Api::new(&self.rt);
         // An evidence upload carries the whole file: tonic's default of 4 MiB would refuse
         // files the evidence limit allows.
         let max_message = usize::try_from(self.rt.cfg.evidence_max_bytes)

@@ -9,7 +9,12 @@ use liandong_store::typed::decode_all;
 use liandong_store::{Backend, Db, Tx};
 use liandong_store::{with_db, with_tx};
 
-use crate::store::CaseRef;
+/// Which case a history entry belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseRef<'a> {
+    pub case_id: &'a str,
+    pub town: &'a str,
+}
 
 /// Appends the next entry of a case's record within `tx`: its number and hash follow from the
 /// last entry. On PostgreSQL the case row is locked first, so that concurrent appends to one

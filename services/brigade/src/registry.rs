@@ -5,7 +5,7 @@ use liandong_registry::{CertificateRegistry, RegistryScope};
 
 pub use liandong_registry::{Registration, numbers_of, require_certificate};
 
-use crate::api::Api;
+use crate::context::Api;
 
 impl Api {
     /// The registry of the town a request names.

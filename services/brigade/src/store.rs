@@ -8,6 +8,7 @@ use liandong_store::typed::{Json, OptProto, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 
+pub use crate::record::CaseRef;
 use crate::record::{self, NewEntry, RecordRow, Who};
 
 /// A case as stored.
@@ -245,13 +246,6 @@ impl ReferralSentRow {
             town: &self.town,
         }
     }
-}
-
-/// Which case a history entry belongs to.
-#[derive(Debug, Clone, Copy)]
-pub struct CaseRef<'a> {
-    pub case_id: &'a str,
-    pub town: &'a str,
 }
 
 /// Appends a step to a case's record (see [`record::append`]), with no evidence attached.
