@@ -228,6 +228,7 @@ async fn documents_of(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sqlx::E
 /// documents and the record so far), and the case waits (`awaiting_review`). With
 /// `amendment`, the proposal amends the decision in force, which stands meanwhile
 /// (`amendment_in_review`). Returns the round.
+#[allow(clippy::too_many_arguments)]
 pub async fn submit(
     tx: &mut Tx,
     outbox: &Outbox,
