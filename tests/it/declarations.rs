@@ -61,7 +61,10 @@ fn no_code_spells_an_event_name_outside_its_declaration() {
         let rel = file.strip_prefix(root()).unwrap_or(file);
         // The declaration itself; and the domain, whose state machines name their own
         // transitions once (a few share words with events, but name transitions, not events).
-        if rel.starts_with("crates/topology") || rel.starts_with("crates/domain") {
+        if rel.starts_with("crates/topology")
+            || rel.starts_with("crates/domain")
+            || rel.ends_with("it/declarations.rs")
+        {
             continue;
         }
         let text = std::fs::read_to_string(file).expect("a source file reads");

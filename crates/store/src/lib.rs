@@ -72,10 +72,10 @@ macro_rules! with_db {
     };
 }
 
-/// One crate's migrations, a folder per backend. Every crate that owns tables has one set, with
-/// versions of its own (the bus below 100, services from 100, feature crates in their own
-/// ranges): the sets of one database share sqlx's `_sqlx_migrations` table, and each ignores
-/// the versions of the others.
+/// One crate's migrations, a folder per backend. Every crate that owns tables has one set; the
+/// sets of one database are applied as one history ordered by version ([`Db::migrate`]), so
+/// versions are unique across them: the bus's below 100, the services' first ones from 100,
+/// and from 300 on each new migration takes the next free number whichever crate owns it.
 pub struct Migrations {
     pub postgres: &'static Migrator,
     pub sqlite: &'static Migrator,
@@ -156,14 +156,14 @@ impl Db {
         }
     }
 
-    /// Applies each set of migrations in turn (a service's database: the bus's, the service's
-    /// own, then those of the feature crates it uses).
+    /// Applies the migrations of every set a service's database takes (the bus's, its feature
+    /// crates', its own) as one history, in the order of their versions, so that a migration
+    /// may build on any earlier one whichever crate owns it. A version two sets both carry must
+    /// be the same migration.
     pub async fn migrate(&self, sets: &[&Migrations]) -> Result<(), StoreError> {
-        for m in sets {
-            match self {
-                Db::Postgres(p) => migrator(m.postgres).run(p).await?,
-                Db::Sqlite(p) => migrator(m.sqlite).run(p).await?,
-            }
+        match self {
+            Db::Postgres(p) => merged(sets.iter().map(|m| m.postgres))?.run(p).await?,
+            Db::Sqlite(p) => merged(sets.iter().map(|m| m.sqlite))?.run(p).await?,
         }
         Ok(())
     }
@@ -211,13 +211,37 @@ impl Db {
 }
 
 /// Two migrators share one `_sqlx_migrations` table, so each ignores the other's versions.
-fn migrator(m: &'static Migrator) -> Migrator {
-    Migrator {
-        migrations: m.migrations.clone(),
-        ignore_missing: true,
-        locking: m.locking,
-        no_tx: m.no_tx,
+/// One migrator of every set's migrations, ordered by version; the database's table of applied
+/// migrations is shared, and versions it lists that no set carries (a migration since retired
+/// into a feature crate under the same version) are no error.
+fn merged(sets: impl Iterator<Item = &'static Migrator>) -> Result<Migrator, StoreError> {
+    let mut all: Vec<sqlx::migrate::Migration> = Vec::new();
+    for set in sets {
+        for m in set.iter() {
+            match all.iter().find(|x| x.version == m.version) {
+                Some(x) if x.checksum == m.checksum => {}
+                Some(x) => {
+                    return Err(StoreError::Migrate(sqlx::migrate::MigrateError::Execute(
+                        sqlx::Error::Configuration(
+                            format!(
+                                "migration {} is claimed by two sets: {:?} and {:?}",
+                                m.version, x.description, m.description
+                            )
+                            .into(),
+                        ),
+                    )));
+                }
+                None => all.push(m.clone()),
+            }
+        }
     }
+    all.sort_by_key(|m| m.version);
+    Ok(Migrator {
+        migrations: std::borrow::Cow::Owned(all),
+        ignore_missing: true,
+        locking: true,
+        no_tx: false,
+    })
 }
 
 async fn create_pg_database(base: &PgConnectOptions, name: &str) -> Result<(), sqlx::Error> {

@@ -25,8 +25,8 @@ const OWN: Migrations = Migrations {
     sqlite: &SQLITE,
 };
 
-/// Every table of the service's database: the bus's, its feature crates' (whose tables its own
-/// later migrations may fill), and its own.
+/// Every table of the service's database: the bus's, its feature crates' and its own, applied
+/// as one history in the order of their versions.
 pub const MIGRATIONS: &[&Migrations] = &[
     &liandong_bus::MIGRATIONS,
     &liandong_access_log::MIGRATIONS,
