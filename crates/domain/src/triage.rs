@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Catalogue, Matter};
 use crate::ids::{DepartmentCode, MatterCode, TownCode};
+use crate::state::UnknownValue;
 
 /// Where a case goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -26,6 +27,23 @@ impl Path {
             Path::Joint => "joint",
             Path::OutOfScope => "out_of_scope",
         }
+    }
+
+    pub fn parse(s: &str) -> Result<Path, UnknownValue> {
+        [Path::InScope, Path::Joint, Path::OutOfScope]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| UnknownValue {
+                kind: "path",
+                value: s.chars().take(64).collect(),
+            })
+    }
+}
+
+impl TryFrom<String> for Path {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Path::parse(&s)
     }
 }
 
