@@ -187,7 +187,8 @@ where
     String: Decode<'r, R::Database> + Type<R::Database>,
     i64: Decode<'r, R::Database> + Type<R::Database>,
     i32: Decode<'r, R::Database> + Type<R::Database>,
-    &'static str: ColumnIndex<R>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'c> &'c str: ColumnIndex<R>,
 {
     T::from_row(row).map_err(|source| {
         let key = key_column
@@ -205,9 +206,48 @@ where
             table,
             key_column,
             key,
-            source,
+            source: with_stored_value(row, source),
         }))
     })
+}
+
+/// What sqlx 0.8.6 reports for a `#[sqlx(try_from = ...)]` conversion that failed, whatever
+/// the conversion said: its `__spec_error!` calls the autoderef-specialised method on the
+/// wrapper by value, so the catch-all impl always wins and the reason is lost.
+const UNPRINTABLE: &str = "unprintable error";
+
+/// Puts what the column holds where sqlx lost the conversion's reason: the stored text (its
+/// first 64 characters) or the number of bytes, which says what is wrong with a status or a
+/// list at a glance.
+fn with_stored_value<'r, R>(row: &'r R, e: sqlx::Error) -> sqlx::Error
+where
+    R: Row,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'c> &'c str: ColumnIndex<R>,
+{
+    match e {
+        sqlx::Error::ColumnDecode { index, source }
+            if source.to_string().starts_with(UNPRINTABLE) =>
+        {
+            let held = row
+                .try_get::<String, _>(index.as_str())
+                .map(|s| {
+                    let s: String = s.chars().take(64).collect();
+                    format!("the stored text {s:?} does not")
+                })
+                .or_else(|_| {
+                    row.try_get::<Vec<u8>, _>(index.as_str())
+                        .map(|b| format!("the stored {} bytes do not", b.len()))
+                })
+                .unwrap_or_else(|_| "the stored value does not".to_owned());
+            sqlx::Error::ColumnDecode {
+                index,
+                source: format!("{held} read as the field's type").into(),
+            }
+        }
+        other => other,
+    }
 }
 
 /// Decodes every row of `table` as `T`, naming the first that cannot be read.
@@ -222,7 +262,8 @@ where
     String: Decode<'r, R::Database> + Type<R::Database>,
     i64: Decode<'r, R::Database> + Type<R::Database>,
     i32: Decode<'r, R::Database> + Type<R::Database>,
-    &'static str: ColumnIndex<R>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'c> &'c str: ColumnIndex<R>,
 {
     rows.iter().map(|r| decode(r, table, key_column)).collect()
 }
