@@ -28,3 +28,4 @@ mod signatures;
 mod store;
 mod tls;
 mod tracing;
+mod typed_rows;
