@@ -210,14 +210,21 @@ fn figures_stream(
     lang: Lang,
     watch: tonic::Streaming<pb::WatchDashboardResponse>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
+    // The page's stream ends at the watch's first error: the browser's EventSource then
+    // reconnects and starts a new watch, which reads the figures afresh.
     watch
-        .take_while(|m| futures::future::ready(m.is_ok()))
+        .scan((), |(), m| {
+            futures::future::ready(
+                m.map_err(|e| tracing::info!(error = %e, "The dashboard's watch ended."))
+                    .ok(),
+            )
+        })
         .then(move |m| {
             let d = d.clone();
             let f = f.clone();
             let token = token.clone();
             async move {
-                let version = m.map(|m| m.version).unwrap_or_default();
+                let version = m.version;
                 let event = match fetch(&d, &f, token.as_deref()).await {
                     Ok(figures) => Event::default()
                         .event("figures")

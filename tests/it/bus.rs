@@ -295,7 +295,10 @@ impl Link {
         self.sender_db.close().await;
         self.receiver_db.close().await;
         self.env.cleanup().await;
-        self.env.leftovers().await.unwrap_or_default()
+        self.env
+            .leftovers()
+            .await
+            .expect("the leftovers of the test can be listed")
     }
 }
 

@@ -29,3 +29,4 @@ mod signatures;
 mod store;
 mod tls;
 mod tracing;
+mod typed_rows;

@@ -159,7 +159,8 @@ impl NatsServer {
 
     /// Everything the node has logged so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_else(|e| format!("(cannot read {}: {e})", self.log.display()))
     }
 
     /// A node started from a configuration file; the caller owns the directory.
@@ -227,7 +228,8 @@ impl NatsServer {
 
     /// The last lines of the node's log, for a failing test.
     pub fn log_tail(&self, lines: usize) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let text = std::fs::read_to_string(&self.log)
+            .unwrap_or_else(|e| format!("(cannot read {}: {e})", self.log.display()));
         let tail: Vec<&str> = text.lines().rev().take(lines).collect();
         tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     }
@@ -1088,7 +1090,10 @@ pub async fn check_invariants(
                 .fetch_all(p)
                 .await
             })
-            .unwrap_or_default();
+            .unwrap_or_else(|e| {
+                eprintln!("[{scenario}] {service} outbox cannot be read: {e}");
+                Vec::new()
+            });
             for r in rows {
                 eprintln!("[{scenario}] {service} outbox row not done: {r:?}");
             }

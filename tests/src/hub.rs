@@ -530,7 +530,8 @@ impl Drop for TestHub {
         if std::thread::panicking() {
             for (service, _) in &self.children {
                 let log = self.env.cfg.data_dir.join(format!("{service}.log"));
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let text = std::fs::read_to_string(&log)
+                    .unwrap_or_else(|e| format!("(cannot read {}: {e})", log.display()));
                 let tail: Vec<&str> = text.lines().rev().take(40).collect();
                 eprintln!("----- last lines of {service}.log -----");
                 for line in tail.into_iter().rev() {
@@ -633,8 +634,9 @@ impl Drop for StartGuard {
         for (service, child) in &mut self.children {
             let _ = child.kill();
             let _ = child.wait();
-            let text = std::fs::read_to_string(self.data_dir.join(format!("{service}.log")))
-                .unwrap_or_default();
+            let log = self.data_dir.join(format!("{service}.log"));
+            let text = std::fs::read_to_string(&log)
+                .unwrap_or_else(|e| format!("(cannot read {}: {e})", log.display()));
             // Backtrace frames (indented) say less than the error above them.
             let tail: Vec<&str> = text
                 .lines()

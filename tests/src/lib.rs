@@ -245,7 +245,10 @@ async fn remove(nats_url: String, stream_prefix: String, pg_base: Option<String>
         let names: Vec<String> = sqlx::query_scalar("SELECT datname::text FROM pg_database")
             .fetch_all(&mut conn)
             .await
-            .unwrap_or_default();
+            .unwrap_or_else(|e| {
+                eprintln!("cannot list the test databases to drop: {e}");
+                Vec::new()
+            });
         let ours = format!("{base}_");
         for name in names.into_iter().filter(|n| n.starts_with(&ours)) {
             let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");

@@ -7,12 +7,13 @@
 #![forbid(unsafe_code)]
 
 use chrono::{DateTime, Utc};
-use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::auth::{Action, Actor, Resource, Role, permits};
 use liandong_domain::ids::TownCode;
 use liandong_proto::access::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use liandong_grpc::{ApiError, actor, page_size};
+use liandong_store::typed::decode_all;
 use liandong_store::{Db, Migrations};
 
 static PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -73,6 +74,8 @@ pub async fn record(
     Ok(())
 }
 
+/// The agency the reader works for: their town or their department. A county-wide viewer has
+/// neither, and is logged with no agency (its role says who it is).
 fn agency(actor: &Actor) -> String {
     actor
         .town
@@ -82,18 +85,48 @@ fn agency(actor: &Actor) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct Row {
-    at: DateTime<Utc>,
-    officer: String,
-    role: String,
-    agency: String,
-    service: String,
-    rpc: String,
-    resource_kind: String,
-    resource_id: String,
-    town: String,
-    department: String,
+/// The table's name, as a row that cannot be read is named.
+pub const TABLE: &str = "access_log";
+
+/// One logged read. The resource kind and the calling service are what the services say they
+/// are (free labels such as `case` or `agenda_item`), not a set the log closes.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Row {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub officer: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub agency: String,
+    pub service: String,
+    pub rpc: String,
+    pub resource_kind: String,
+    pub resource_id: String,
+    pub town: String,
+    pub department: String,
+}
+
+/// The town's log as stored, newest first; only the reads of `resource_id` when it is not
+/// empty. A row that cannot be read is an error naming it.
+pub async fn rows(
+    db: &Db,
+    town: &str,
+    resource_id: &str,
+    limit: i64,
+) -> Result<Vec<Row>, sqlx::Error> {
+    with_db!(db, |pool| {
+        let rows = sqlx::query(
+            "SELECT id, at, officer, role, agency, service, rpc, resource_kind, resource_id, \
+             town, department FROM access_log WHERE town = $1 AND ($2 = '' OR resource_id = $2) \
+             ORDER BY at DESC, id DESC LIMIT $3",
+        )
+        .bind(town)
+        .bind(resource_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        decode_all(&rows, TABLE, "id")
+    })
 }
 
 /// The town's log, newest first; only the reads of `resource_id` when it is not empty.
@@ -103,22 +136,13 @@ pub async fn list(
     resource_id: &str,
     limit: i64,
 ) -> Result<Vec<pb::AccessEntry>, ApiError> {
-    let rows: Vec<Row> = with_db!(db, |pool| sqlx::query_as::<_, Row>(
-        "SELECT at, officer, role, agency, service, rpc, resource_kind, resource_id, town, \
-         department FROM access_log WHERE town = $1 AND ($2 = '' OR resource_id = $2) \
-         ORDER BY at DESC, id DESC LIMIT $3"
-    )
-    .bind(town)
-    .bind(resource_id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await)?;
-    Ok(rows
+    Ok(rows(db, town, resource_id, limit)
+        .await?
         .into_iter()
         .map(|r| pb::AccessEntry {
             at: Some(liandong_proto::time::to_ts(r.at)),
             officer: r.officer,
-            role: r.role,
+            role: r.role.as_str().into(),
             agency: r.agency,
             service: r.service,
             rpc: r.rpc,

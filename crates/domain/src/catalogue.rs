@@ -96,6 +96,23 @@ impl DisclosureClass {
             DisclosureClass::OtherEnforcement => "other_enforcement",
         }
     }
+
+    pub fn parse(s: &str) -> Result<DisclosureClass, crate::state::UnknownValue> {
+        DisclosureClass::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| crate::state::UnknownValue {
+                kind: "disclosure class",
+                value: s.chars().take(64).collect(),
+            })
+    }
+}
+
+impl TryFrom<String> for DisclosureClass {
+    type Error = crate::state::UnknownValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        DisclosureClass::parse(&s)
+    }
 }
 
 /// One article of law a matter rests on.

@@ -44,6 +44,15 @@ impl Spread {
     }
 }
 
+crate::state::named_enum! {
+    /// What a timed piece of a department's work is: a referral it was sent (out of scope), or
+    /// its task in a joint case the meeting approved.
+    pub enum WorkKind: "work item kind" {
+        Referral => "referral",
+        Task => "task",
+    }
+}
+
 /// The steps of a referral whose time is measured from its dispatch (派发), each against the
 /// deadline the time-limits policy (`crate::time_limits`) gives its obligation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

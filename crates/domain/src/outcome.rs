@@ -59,6 +59,17 @@ impl OutcomeKind {
     }
 }
 
+/// A stored outcome kind: one the hub does not know is an error naming it.
+impl TryFrom<String> for OutcomeKind {
+    type Error = crate::state::UnknownValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        OutcomeKind::parse(&s).ok_or_else(|| crate::state::UnknownValue {
+            kind: "outcome kind",
+            value: s.chars().take(64).collect(),
+        })
+    }
+}
+
 /// An outcome as a request states it, before it is checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutcomeInput<'a> {

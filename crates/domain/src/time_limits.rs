@@ -28,6 +28,25 @@ crate::state::named_enum! {
 }
 
 crate::state::named_enum! {
+    /// Why a case is on the chair's supervision list (督办).
+    pub enum SupervisionReason: "supervision reason" {
+        /// An obligation's clock ran past a threshold.
+        Overdue => "overdue",
+        /// The case was returned as often as the cap allows.
+        ReturnCap => "return_cap",
+    }
+}
+
+crate::state::named_enum! {
+    /// Where a department's request for more time (延期) stands with the chair.
+    pub enum ExtensionStatus: "extension request status" {
+        Pending => "pending",
+        Granted => "granted",
+        Refused => "refused",
+    }
+}
+
+crate::state::named_enum! {
     /// How the department and board limits count.
     pub enum Unit: "time unit" {
         WorkingDays => "working_days",

@@ -1,9 +1,9 @@
 //! Typed columns and rows that name themselves when they cannot be read.
 //!
 //! A row keeps its status as the domain's enum (`#[sqlx(try_from = "String")]`, through the
-//! enum's `TryFrom<String>`), a list as [`Json`] text and a protobuf message as [`Proto`]
-//! bytes. A value that no longer decodes is an error, never a default, and [`decode`] names the
-//! table and the row's key in it.
+//! enum's `TryFrom<String>`), a list as [`Json`] text, a protobuf message as [`Proto`] bytes,
+//! and any of them in a column that may hold nothing as [`Nullable`]. A value that no longer
+//! decodes is an error, never a default, and [`decode`] names the table and the row's key in it.
 
 use std::fmt;
 
@@ -79,34 +79,67 @@ impl<T> std::ops::DerefMut for Proto<T> {
     }
 }
 
-/// A protobuf message that may be absent (a NULL column), stored as its encoding.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct OptProto<T>(pub Option<T>);
+/// A typed column that may hold nothing: NULL (`#[sqlx(try_from = "Option<String>")]`, or
+/// `"Option<Vec<u8>>"` for bytes) or, in the columns that store nothing as the empty text, `''`
+/// (`#[sqlx(try_from = "String")]`). Anything else must decode as `T`: a value that does not is
+/// an error, never "nothing". (A field cannot be `Option<T>` itself: `TryFrom<Option<String>>`
+/// cannot be implemented for `Option`, which belongs to the standard library.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Nullable<T>(pub Option<T>);
 
-impl<T: prost::Message> OptProto<T> {
+impl<T> Default for Nullable<T> {
+    fn default() -> Self {
+        Nullable(None)
+    }
+}
+
+impl<T: TryFrom<String>> TryFrom<Option<String>> for Nullable<T> {
+    type Error = T::Error;
+    fn try_from(s: Option<String>) -> Result<Self, Self::Error> {
+        s.map(T::try_from).transpose().map(Nullable)
+    }
+}
+
+impl<T: TryFrom<Vec<u8>>> TryFrom<Option<Vec<u8>>> for Nullable<T> {
+    type Error = T::Error;
+    fn try_from(b: Option<Vec<u8>>) -> Result<Self, Self::Error> {
+        b.map(T::try_from).transpose().map(Nullable)
+    }
+}
+
+impl<T: TryFrom<String>> TryFrom<String> for Nullable<T> {
+    type Error = T::Error;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        if s.is_empty() {
+            Ok(Nullable(None))
+        } else {
+            T::try_from(s).map(|v| Nullable(Some(v)))
+        }
+    }
+}
+
+impl<T: Serialize> Nullable<Json<T>> {
+    /// The JSON text to store, or NULL.
+    pub fn text(&self) -> Option<String> {
+        self.0.as_ref().map(Json::text)
+    }
+}
+
+impl<T: prost::Message> Nullable<Proto<T>> {
     /// The bytes to store, or NULL.
     pub fn bytes(&self) -> Option<Vec<u8>> {
-        self.0.as_ref().map(prost::Message::encode_to_vec)
+        self.0.as_ref().map(Proto::bytes)
     }
 }
 
-impl<T: prost::Message + Default> TryFrom<Option<Vec<u8>>> for OptProto<T> {
-    type Error = BadColumn;
-    fn try_from(b: Option<Vec<u8>>) -> Result<Self, Self::Error> {
-        b.map(|b| Proto::try_from(b).map(|p| p.0))
-            .transpose()
-            .map(OptProto)
-    }
-}
-
-impl<T> std::ops::Deref for OptProto<T> {
+impl<T> std::ops::Deref for Nullable<T> {
     type Target = Option<T>;
     fn deref(&self) -> &Option<T> {
         &self.0
     }
 }
 
-impl<T> std::ops::DerefMut for OptProto<T> {
+impl<T> std::ops::DerefMut for Nullable<T> {
     fn deref_mut(&mut self) -> &mut Option<T> {
         &mut self.0
     }
@@ -141,7 +174,8 @@ impl fmt::Display for CorruptRow {
 }
 
 /// Decodes `row` of `table` as `T`; a column that does not decode is an error naming the table,
-/// the row's key (`key_column`) and the column.
+/// the row's key (`key_column`; a key of several columns is named `"review_id, round"`; each is
+/// read as text or an integer) and the column.
 pub fn decode<'r, R, T>(
     row: &'r R,
     table: &'static str,
@@ -151,19 +185,69 @@ where
     R: Row,
     T: FromRow<'r, R>,
     String: Decode<'r, R::Database> + Type<R::Database>,
-    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    i32: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'c> &'c str: ColumnIndex<R>,
 {
     T::from_row(row).map_err(|source| {
-        let key = row
-            .try_get::<String, _>(key_column)
-            .unwrap_or_else(|e| format!("(unreadable: {e})"));
+        let key = key_column
+            .split(',')
+            .map(|c| {
+                let c = c.trim();
+                row.try_get::<String, _>(c)
+                    .or_else(|_| row.try_get::<i64, _>(c).map(|n| n.to_string()))
+                    .or_else(|_| row.try_get::<i32, _>(c).map(|n| n.to_string()))
+                    .unwrap_or_else(|e| format!("(unreadable: {e})"))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         sqlx::Error::Decode(Box::new(CorruptRow {
             table,
             key_column,
             key,
-            source,
+            source: with_stored_value(row, source),
         }))
     })
+}
+
+/// What sqlx 0.8.6 reports for a `#[sqlx(try_from = ...)]` conversion that failed, whatever
+/// the conversion said: its `__spec_error!` calls the autoderef-specialised method on the
+/// wrapper by value, so the catch-all impl always wins and the reason is lost.
+const UNPRINTABLE: &str = "unprintable error";
+
+/// Puts what the column holds where sqlx lost the conversion's reason: the stored text (its
+/// first 64 characters) or the number of bytes, which says what is wrong with a status or a
+/// list at a glance.
+fn with_stored_value<'r, R>(row: &'r R, e: sqlx::Error) -> sqlx::Error
+where
+    R: Row,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'c> &'c str: ColumnIndex<R>,
+{
+    match e {
+        sqlx::Error::ColumnDecode { index, source }
+            if source.to_string().starts_with(UNPRINTABLE) =>
+        {
+            let held = row
+                .try_get::<String, _>(index.as_str())
+                .map(|s| {
+                    let s: String = s.chars().take(64).collect();
+                    format!("the stored text {s:?} does not")
+                })
+                .or_else(|_| {
+                    row.try_get::<Vec<u8>, _>(index.as_str())
+                        .map(|b| format!("the stored {} bytes do not", b.len()))
+                })
+                .unwrap_or_else(|_| "the stored value does not".to_owned());
+            sqlx::Error::ColumnDecode {
+                index,
+                source: format!("{held} read as the field's type").into(),
+            }
+        }
+        other => other,
+    }
 }
 
 /// Decodes every row of `table` as `T`, naming the first that cannot be read.
@@ -176,7 +260,10 @@ where
     R: Row,
     T: FromRow<'r, R>,
     String: Decode<'r, R::Database> + Type<R::Database>,
-    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    i32: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'c> &'c str: ColumnIndex<R>,
 {
     rows.iter().map(|r| decode(r, table, key_column)).collect()
 }
@@ -194,6 +281,24 @@ mod tests {
         assert!(
             bad.to_string().starts_with("not a alloc::vec::Vec"),
             "{bad}"
+        );
+    }
+
+    #[test]
+    fn a_nullable_column_is_none_only_when_it_holds_nothing() {
+        let json = |s: Option<&str>| Nullable::<Json<Vec<String>>>::try_from(s.map(str::to_owned));
+        assert_eq!(json(None).unwrap(), Nullable(None));
+        assert_eq!(json(Some("[]")).unwrap(), Nullable(Some(Json(vec![]))));
+        assert!(
+            json(Some("")).is_err(),
+            "NULL is nothing; empty text is not a list"
+        );
+        let blank = |s: &str| Nullable::<Json<Vec<String>>>::try_from(s.to_owned());
+        assert_eq!(blank("").unwrap(), Nullable(None));
+        assert!(blank("[").is_err());
+        assert_eq!(
+            Nullable(Some(Json(vec!["a".to_owned()]))).text(),
+            Some(r#"["a"]"#.into())
         );
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
+use liandong_domain::agenda::{ChairDecision, ItemKind, ItemStatus};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
@@ -16,13 +17,13 @@ use liandong_grpc::{ApiError, actor, actor_to_event, page_size};
 use liandong_proto::board::v1::{self as pb, board_service_server::BoardService};
 use liandong_proto::events::v1 as ev;
 use liandong_runtime::Runtime;
+use liandong_store::typed::{Json, Nullable};
 use liandong_store::{Db, Tx};
 use liandong_topology::AnyEvent;
-use prost::Message;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::convert::{self, ItemKind, decision, item_to_pb, meeting_to_pb, to_json};
+use crate::convert::{self, item_to_pb, meeting_to_pb};
 use crate::minutes;
 use crate::store::{self, ItemRow, MeetingRow, OpinionRow};
 
@@ -65,23 +66,34 @@ fn resource(town: &str) -> Result<Resource, ApiError> {
     })
 }
 
+/// A stored status of the other kind's machine is a broken row, not the caller's mistake.
+fn mismatched(item: &ItemRow) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!(
+        "agenda item {} is a {} with the status {}",
+        item.item_id,
+        item.kind,
+        item.status
+    ))
+}
+
 fn joint_status(item: &ItemRow) -> Result<JointStatus, ApiError> {
-    JointStatus::parse(&item.status).map_err(|e| ApiError::Internal(e.into()))
+    match item.status {
+        ItemStatus::Joint(s) if item.kind == ItemKind::JointCase => Ok(s),
+        _ => Err(mismatched(item)),
+    }
 }
 
 fn dispute_status(item: &ItemRow) -> Result<DisputeStatus, ApiError> {
-    DisputeStatus::parse(&item.status).map_err(|e| ApiError::Internal(e.into()))
-}
-
-fn kind(item: &ItemRow) -> Result<ItemKind, ApiError> {
-    ItemKind::parse(&item.kind)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown item kind {:?}", item.kind)))
+    match item.status {
+        ItemStatus::Dispute(s) if item.kind == ItemKind::CompetenceDispute => Ok(s),
+        _ => Err(mismatched(item)),
+    }
 }
 
 /// Refuses a chair's ruling on the wrong kind of item: a dispute cannot be approved, a joint
 /// case cannot be settled.
 fn require_kind(item: &ItemRow, want: ItemKind, what: &str) -> Result<(), ApiError> {
-    if kind(item)? == want {
+    if item.kind == want {
         Ok(())
     } else {
         let is = match want {
@@ -97,7 +109,7 @@ fn require_kind(item: &ItemRow, want: ItemKind, what: &str) -> Result<(), ApiErr
 
 /// The recorded ruling common to every decision.
 struct Ruling<'a> {
-    decision: &'static str,
+    decision: ChairDecision,
     reason: &'a str,
     meeting_id: Option<&'a TownScopedId>,
 }
@@ -154,9 +166,16 @@ impl Api {
     }
 
     /// Records the chair's ruling on `item`, which moves to status `to`.
-    fn rule(&self, item: &mut ItemRow, actor: &Actor, to: &str, r: Ruling<'_>, now: DateTime<Utc>) {
-        item.status = to.to_owned();
-        item.decision = Some(r.decision.to_owned());
+    fn rule(
+        &self,
+        item: &mut ItemRow,
+        actor: &Actor,
+        to: ItemStatus,
+        r: Ruling<'_>,
+        now: DateTime<Utc>,
+    ) {
+        item.status = to;
+        item.decision = Nullable(Some(r.decision));
         item.decision_reason = Some(r.reason.to_owned()).filter(|s| !s.is_empty());
         item.decided_at = Some(now);
         item.decided_by = Some(actor.officer.to_string());
@@ -165,7 +184,7 @@ impl Api {
     }
 
     /// Stores the item if nobody changed its status since it was read.
-    async fn save(&self, tx: &mut Tx, item: &ItemRow, from: &str) -> Result<(), ApiError> {
+    async fn save(&self, tx: &mut Tx, item: &ItemRow, from: ItemStatus) -> Result<(), ApiError> {
         if store::update(tx, item, from).await? {
             // A ruling meets the meeting's time limit (a joint case's clock; others have none).
             if let Some(at) = item.decided_at {
@@ -305,7 +324,7 @@ impl BoardService for Api {
         let item = self
             .load(&mut tx, &actor, &o.item_id, Action::RecordOpinion)
             .await?;
-        match kind(&item)? {
+        match item.kind {
             ItemKind::JointCase => {
                 joint_status(&item)?
                     .next(JointAction::RecordOpinion)
@@ -363,18 +382,18 @@ impl BoardService for Api {
         self.rule(
             &mut item,
             &actor,
-            to.as_str(),
+            to.into(),
             Ruling {
-                decision: decision::APPROVED,
+                decision: ChairDecision::Approved,
                 reason: &a.instructions,
                 meeting_id: a.meeting_id.as_ref(),
             },
             now,
         );
         item.lead_department = Some(a.lead.to_string());
-        item.cooperating_departments = Some(to_json(&cooperating));
-        item.completed_by = Some(to_json(&[]));
-        self.save(&mut tx, &item, from.as_str()).await?;
+        item.cooperating_departments = Nullable(Some(Json(cooperating.clone())));
+        item.completed_by = Nullable(Some(Json(Vec::new())));
+        self.save(&mut tx, &item, from.into()).await?;
 
         let approved = ev::JointApproved {
             item_id: item.item_id.clone(),
@@ -396,7 +415,7 @@ impl BoardService for Api {
                 AnyEvent::BoardJointApproved(approved),
             )
             .await?;
-        let facts = ev::CaseFacts::decode(item.facts.as_slice()).ok();
+        let facts = Some(item.facts.0.clone());
         let town = resource(&item.town)?.town;
         let roles = std::iter::once((&a.lead, TaskRole::Lead))
             .chain(a.cooperating.iter().map(|d| (d, TaskRole::Cooperating)));
@@ -451,17 +470,17 @@ impl BoardService for Api {
         self.rule(
             &mut item,
             &actor,
-            to.as_str(),
+            to.into(),
             Ruling {
-                decision: decision::RECLASSIFIED,
+                decision: ChairDecision::Reclassified,
                 reason: &r.reason,
                 meeting_id: r.meeting_id.as_ref(),
             },
             now,
         );
-        item.reclassified_path = Some(r.to.as_str().into());
+        item.reclassified_path = Nullable(Some(r.to.triage_path()));
         item.decided_department = r.to.department().map(ToString::to_string);
-        self.save(&mut tx, &item, from.as_str()).await?;
+        self.save(&mut tx, &item, from.into()).await?;
         let payload = ev::JointReclassified {
             item_id: item.item_id.clone(),
             case_id: item.case_id.clone(),
@@ -506,15 +525,15 @@ impl BoardService for Api {
         self.rule(
             &mut item,
             &actor,
-            to.as_str(),
+            to.into(),
             Ruling {
-                decision: decision::SENT_BACK,
+                decision: ChairDecision::SentBack,
                 reason: &s.reason,
                 meeting_id: s.meeting_id.as_ref(),
             },
             now,
         );
-        self.save(&mut tx, &item, from.as_str()).await?;
+        self.save(&mut tx, &item, from.into()).await?;
         let payload = ev::JointSentBack {
             item_id: item.item_id.clone(),
             case_id: item.case_id.clone(),
@@ -559,16 +578,16 @@ impl BoardService for Api {
         self.rule(
             &mut item,
             &actor,
-            to.as_str(),
+            to.into(),
             Ruling {
-                decision: decision::SETTLED,
+                decision: ChairDecision::Settled,
                 reason: &s.reason,
                 meeting_id: s.meeting_id.as_ref(),
             },
             now,
         );
         item.decided_department = Some(s.department.to_string());
-        self.save(&mut tx, &item, from.as_str()).await?;
+        self.save(&mut tx, &item, from.into()).await?;
         let payload = ev::DisputeSettled {
             item_id: item.item_id.clone(),
             case_id: item.case_id.clone(),
@@ -676,8 +695,8 @@ impl BoardService for Api {
             meeting_id: TownScopedId::new(m.town.clone(), Uuid::now_v7()).to_string(),
             town: m.town.to_string(),
             held_at: m.held_at,
-            attendees: to_json(&m.attendees),
-            item_ids: to_json(&m.item_ids),
+            attendees: Json(m.attendees),
+            item_ids: Json(m.item_ids),
             notes: m.notes,
             recorded_by: actor.officer.to_string(),
             created_at: now,
@@ -705,9 +724,9 @@ impl BoardService for Api {
             .ok_or_else(|| ApiError::NotFound(format!("no meeting {id}")))?;
         permits(&actor, Action::ReadAgenda, &resource(&meeting.town)?).map_err(ApiError::from)?;
         let mut items = Vec::new();
-        for item_id in convert::json_list(Some(&meeting.item_ids)) {
+        for item_id in meeting.item_ids.iter() {
             // Items are never deleted, so one missing means a broken row: say so, not skip it.
-            let item = store::get(&self.db, &item_id)
+            let item = store::get(&self.db, item_id)
                 .await
                 .map_err(ApiError::from)?
                 .ok_or_else(|| {
@@ -715,7 +734,7 @@ impl BoardService for Api {
                         "meeting {id} names item {item_id}, which is not stored"
                     ))
                 })?;
-            let opinions = store::opinions(&self.db, &item_id)
+            let opinions = store::opinions(&self.db, item_id)
                 .await
                 .map_err(ApiError::from)?;
             items.push((item, opinions));

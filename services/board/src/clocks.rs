@@ -174,6 +174,8 @@ impl Watcher {
                     } => (level, threshold, next_check_at),
                 };
             o.level = level;
+            // `check_clock` reports the first or the second threshold passed.
+            let overdue_level = u32::try_from(level).expect("a threshold level is 1 or 2");
             o.next_check_at = next_check_at;
             save(&mut tx, &o).await?;
             tracing::info!(item_id = %o.item_id, level = o.level, "A joint case ran past the meeting's time limit.");
@@ -185,8 +187,8 @@ impl Watcher {
                     case_id: &o.case_id,
                     department: "",
                     referral_id: "",
-                    kind: kind.as_str(),
-                    level: o.level,
+                    kind,
+                    level: overdue_level,
                     deadline: Some(deadline),
                 },
                 now,
@@ -198,7 +200,7 @@ impl Watcher {
                 case_id: o.case_id.clone(),
                 referral_id: String::new(),
                 department: String::new(),
-                level: u32::try_from(o.level).unwrap_or(2),
+                level: overdue_level,
                 started_at: Some(to_ts(o.started_at)),
                 deadline: Some(to_ts(deadline)),
                 threshold: Some(to_ts(threshold)),

@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError};
+use liandong_domain::agenda::{ItemKind, ItemStatus};
 use liandong_domain::state::{DisputeStatus, JointAction, JointStatus};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_store::Tx;
+use liandong_store::typed::{Json, Nullable, Proto};
 use liandong_topology::inbound::board::{FromBrigade, FromCounty};
-use prost::Message;
 
-use crate::convert::{ItemKind, json_list, to_json};
 use crate::store::{self, ItemRow};
 
 /// Applies what the brigade and the departments send the joint meeting: joint cases and their
@@ -86,20 +86,16 @@ async fn joint_submitted(
     let facts = e.facts.ok_or_else(|| {
         HandlerError::Reject("a joint submission without the case's facts".into())
     })?;
-    let item = ItemRow {
-        // One agenda item per submission: a case sent back and submitted again is a new item.
-        // Every id carries its town: `<town>-<the submission's event id>`.
-        item_id: format!("{}-{}", env.town, env.event_id),
-        town: env.town.clone(),
-        kind: ItemKind::JOINT.into(),
-        status: JointStatus::OnAgenda.as_str().into(),
-        case_id: facts.case_id.clone(),
-        facts: facts.encode_to_vec(),
-        departments: to_json(&e.departments),
-        created_at: now,
-        updated_at: now,
-        ..ItemRow::default()
-    };
+    // One agenda item per submission: a case sent back and submitted again is a new item.
+    // Every id carries its town: `<town>-<the submission's event id>`.
+    let item = ItemRow::on_agenda(
+        format!("{}-{}", env.town, env.event_id),
+        env.town.clone(),
+        JointStatus::OnAgenda.into(),
+        facts,
+        e.departments,
+        now,
+    );
     store::insert(tx, &item).await?;
     // The meeting's time limit runs from the submission (time_limits: joint_decision).
     let submitted_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
@@ -145,7 +141,7 @@ async fn joint_executed(
         .next(JointAction::RecordExecution)
         .and_then(|s| s.next(JointAction::Close))
         .map_err(|e| HandlerError::Reject(e.to_string()))?;
-    item.status = to.as_str().into();
+    item.status = to.into();
     item.executed_at = Some(from_ts(env.occurred_at.as_ref()).unwrap_or(now));
     item.updated_at = now;
     save(tx, &item, from).await
@@ -165,19 +161,17 @@ async fn referral_returned(
         ..Default::default()
     };
     let item = ItemRow {
-        item_id: format!("{}-{}", env.town, env.event_id),
-        town: env.town.clone(),
-        kind: ItemKind::DISPUTE.into(),
-        status: DisputeStatus::Open.as_str().into(),
-        case_id: e.case_id.clone(),
-        facts: facts.encode_to_vec(),
-        departments: to_json(std::slice::from_ref(&env.department)),
         referral_id: Some(e.referral_id.clone()),
         returned_by: Some(env.department.clone()),
         return_reason: Some(e.reason.clone()),
-        created_at: now,
-        updated_at: now,
-        ..ItemRow::default()
+        ..ItemRow::on_agenda(
+            format!("{}-{}", env.town, env.event_id),
+            env.town.clone(),
+            DisputeStatus::Open.into(),
+            facts,
+            vec![env.department.clone()],
+            now,
+        )
     };
     store::insert(tx, &item).await?;
     crate::supervision::note_return(
@@ -207,8 +201,8 @@ async fn entrusted_decision(
     let to = from
         .next(JointAction::RecordDecision)
         .map_err(|e| HandlerError::Reject(e.to_string()))?;
-    item.status = to.as_str().into();
-    item.entrusted_decision = e.decision.map(|d| d.encode_to_vec());
+    item.status = to.into();
+    item.entrusted_decision = Nullable(e.decision.map(Proto));
     item.updated_at = now;
     save(tx, &item, from).await
 }
@@ -233,7 +227,7 @@ async fn entrusted_decision_changed(
         )));
     }
     let from = status(&item)?;
-    item.entrusted_decision = e.outcome.map(|d| d.encode_to_vec());
+    item.entrusted_decision = Nullable(e.outcome.map(Proto));
     item.updated_at = now;
     save(tx, &item, from).await
 }
@@ -248,7 +242,7 @@ async fn task_completed(
     let mut item = task_item(tx, &e.item_id).await?;
     check_joint_item(&item, env, &e.case_id)?;
     let department = sender(&e.department, env).to_owned();
-    if !json_list(item.cooperating_departments.as_deref()).contains(&department) {
+    if !item.cooperating().contains(&department) {
         return Err(HandlerError::Reject(format!(
             "{department} is not a cooperating department of item {}",
             item.item_id
@@ -264,12 +258,12 @@ async fn task_completed(
             item.item_id
         )));
     }
-    let mut done = json_list(item.completed_by.as_deref());
+    let mut done = item.completed().to_vec();
     if done.contains(&department) {
         return Ok(());
     }
     done.push(department);
-    item.completed_by = Some(to_json(&done));
+    item.completed_by = Nullable(Some(Json(done)));
     item.updated_at = now;
     save(tx, &item, from).await
 }
@@ -302,7 +296,7 @@ fn check_lead(item: &ItemRow, department: &str) -> Result<(), HandlerError> {
 
 /// An event about a joint case must name an item of its own town and case.
 fn check_joint_item(item: &ItemRow, env: &ev::Envelope, case_id: &str) -> Result<(), HandlerError> {
-    if item.town != env.town || item.kind != ItemKind::JOINT || item.case_id != case_id {
+    if item.town != env.town || item.kind != ItemKind::JointCase || item.case_id != case_id {
         return Err(HandlerError::Reject(format!(
             "item {} is not the joint case {case_id} of town {}",
             item.item_id, env.town
@@ -311,13 +305,20 @@ fn check_joint_item(item: &ItemRow, env: &ev::Envelope, case_id: &str) -> Result
     Ok(())
 }
 
+/// A joint case's status; a dispute's status on a joint-case item is a broken row.
 fn status(item: &ItemRow) -> Result<JointStatus, HandlerError> {
-    JointStatus::parse(&item.status).map_err(|e| HandlerError::Reject(e.to_string()))
+    match item.status {
+        ItemStatus::Joint(s) => Ok(s),
+        other => Err(HandlerError::Reject(format!(
+            "agenda item {} is a {} with the status {other}",
+            item.item_id, item.kind
+        ))),
+    }
 }
 
 /// Stores the item; a request that changed it meanwhile makes the event wait and try again.
 async fn save(tx: &mut Tx, item: &ItemRow, from: JointStatus) -> Result<(), HandlerError> {
-    if store::update(tx, item, from.as_str()).await? {
+    if store::update(tx, item, from.into()).await? {
         Ok(())
     } else {
         Err(HandlerError::Retry(format!(
@@ -332,8 +333,10 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use liandong_bus::{Apply, Route, Typed};
+    use liandong_domain::agenda::ChairDecision;
     use liandong_store::Db;
     use liandong_topology::EventKind;
+    use prost::Message;
 
     const TOWN: &str = "330782101";
     const CASE: &str = "330782101-0195b3c0-0000-7000-8000-00000000000c";
@@ -414,15 +417,19 @@ mod tests {
         let item_id = format!("{TOWN}-{}", submitted.event_id);
         apply(&db, brigade(), submitted).await.unwrap();
         let mut row = item(&db, &item_id).await;
-        assert_eq!(row.status, "on_agenda");
+        assert_eq!(row.status, JointStatus::OnAgenda.into());
 
         // The chair approves (the API's part, done here on the row).
-        row.status = "approved".into();
-        row.decision = Some("approved".into());
+        row.status = JointStatus::Approved.into();
+        row.decision = Nullable(Some(ChairDecision::Approved));
         row.lead_department = Some("natural_resources".into());
-        row.cooperating_departments = Some(r#"["forestry"]"#.into());
+        row.cooperating_departments = Nullable(Some(Json(vec!["forestry".into()])));
         let mut tx = db.begin().await.unwrap();
-        assert!(store::update(&mut tx, &row, "on_agenda").await.unwrap());
+        assert!(
+            store::update(&mut tx, &row, JointStatus::OnAgenda.into())
+                .await
+                .unwrap()
+        );
         tx.commit().await.unwrap();
 
         let executed = || {
@@ -488,13 +495,13 @@ mod tests {
             .await
             .unwrap();
         let row = item(&db, &item_id).await;
-        assert_eq!(row.status, "decided");
-        assert_eq!(row.completed_by.as_deref(), Some(r#"["forestry"]"#));
+        assert_eq!(row.status, JointStatus::Decided.into());
+        assert_eq!(row.completed(), ["forestry"]);
         assert!(row.entrusted_decision.is_some());
 
         apply(&db, brigade(), executed()).await.unwrap();
         let row = item(&db, &item_id).await;
-        assert_eq!(row.status, "closed");
+        assert_eq!(row.status, JointStatus::Closed.into());
         assert_eq!(row.executed_at, Some(now()));
         apply(&db, brigade(), executed()).await.unwrap();
 
@@ -534,18 +541,21 @@ mod tests {
         .await
         .unwrap();
         let row = item(&db, &item_id).await;
-        let decision = ev::Outcome::decode(row.entrusted_decision.as_deref().unwrap()).unwrap();
+        let decision = row
+            .entrusted_decision
+            .as_ref()
+            .expect("an amended decision");
         assert_eq!(
-            (row.status.as_str(), decision.kind.as_str()),
-            ("closed", "warning")
+            (row.status, decision.kind.as_str()),
+            (JointStatus::Closed.into(), "warning")
         );
         apply(&db, county(2), changed("natural_resources", "revoke", None))
             .await
             .unwrap();
         let row = item(&db, &item_id).await;
         assert_eq!(
-            (row.status.as_str(), row.entrusted_decision),
-            ("closed", None)
+            (row.status, row.entrusted_decision),
+            (JointStatus::Closed.into(), Nullable(None))
         );
 
         db.close().await;
@@ -569,8 +579,8 @@ mod tests {
         apply(&db, county(2), returned).await.unwrap();
         let row = item(&db, &item_id).await;
         assert_eq!(
-            (row.kind.as_str(), row.status.as_str()),
-            ("competence_dispute", "open")
+            (row.kind, row.status),
+            (ItemKind::CompetenceDispute, DisputeStatus::Open.into())
         );
         assert_eq!(row.returned_by.as_deref(), Some("forestry"));
         db.close().await;

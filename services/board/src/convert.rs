@@ -1,12 +1,13 @@
 //! Requests parsed and checked at the edge, and stored rows turned into API messages.
 
 use chrono::{DateTime, Duration, Utc};
+use liandong_domain::agenda::ChairDecision;
 use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
 use liandong_domain::limits::{FieldViolation, Limits, Validator};
+use liandong_domain::triage::Path;
 use liandong_proto::board::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
-use prost::Message;
 
 use crate::store::{ItemRow, MeetingRow, OpinionRow};
 
@@ -16,44 +17,6 @@ const ITEM_ID_CHARS: usize = 128;
 /// How far ahead of the clock a meeting's time may be: clocks of clients drift, meetings are
 /// recorded after they are held.
 const MEETING_CLOCK_SKEW_MINUTES: i64 = 10;
-
-/// What kind of agenda item a row is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemKind {
-    JointCase,
-    CompetenceDispute,
-}
-
-impl ItemKind {
-    pub const JOINT: &'static str = "joint_case";
-    pub const DISPUTE: &'static str = "competence_dispute";
-
-    pub fn parse(s: &str) -> Option<ItemKind> {
-        match s {
-            Self::JOINT => Some(ItemKind::JointCase),
-            Self::DISPUTE => Some(ItemKind::CompetenceDispute),
-            _ => None,
-        }
-    }
-}
-
-/// The chair's decision as stored in `agenda_items.decision`.
-pub mod decision {
-    pub const APPROVED: &str = "approved";
-    pub const RECLASSIFIED: &str = "reclassified";
-    pub const SENT_BACK: &str = "sent_back";
-    pub const SETTLED: &str = "settled";
-}
-
-/// A JSON list of strings as stored; a missing or unreadable list is empty.
-pub fn json_list(s: Option<&str>) -> Vec<String> {
-    s.and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default()
-}
-
-pub fn to_json(v: &[String]) -> String {
-    serde_json::to_string(v).expect("lists of strings serialise")
-}
 
 pub fn opinion_to_pb(o: &OpinionRow) -> pb::Opinion {
     pb::Opinion {
@@ -67,27 +30,24 @@ pub fn item_to_pb(i: &ItemRow, opinions: &[OpinionRow]) -> pb::AgendaItem {
     pb::AgendaItem {
         item_id: i.item_id.clone(),
         town: i.town.clone(),
-        kind: i.kind.clone(),
-        status: i.status.clone(),
-        facts: ev::CaseFacts::decode(i.facts.as_slice()).ok(),
-        departments: json_list(Some(&i.departments)),
+        kind: i.kind.as_str().into(),
+        status: i.status.as_str().into(),
+        facts: Some(i.facts.0.clone()),
+        departments: i.departments.0.clone(),
         referral_id: i.referral_id.clone().unwrap_or_default(),
         returned_by: i.returned_by.clone().unwrap_or_default(),
         return_reason: i.return_reason.clone().unwrap_or_default(),
         created_at: Some(to_ts(i.created_at)),
         opinions: opinions.iter().map(opinion_to_pb).collect(),
-        decision: i.decision.clone().unwrap_or_default(),
+        decision: i.decision.map_or("", ChairDecision::as_str).into(),
         lead_department: i.lead_department.clone().unwrap_or_default(),
-        cooperating_departments: json_list(i.cooperating_departments.as_deref()),
+        cooperating_departments: i.cooperating().to_vec(),
         decided_department: i.decided_department.clone().unwrap_or_default(),
         decision_reason: i.decision_reason.clone().unwrap_or_default(),
         decided_at: i.decided_at.map(to_ts),
         meeting_id: i.meeting_id.clone().unwrap_or_default(),
-        entrusted_decision: i
-            .entrusted_decision
-            .as_deref()
-            .and_then(|b| ev::Outcome::decode(b).ok()),
-        completed_by: json_list(i.completed_by.as_deref()),
+        entrusted_decision: i.entrusted_decision.as_ref().map(|d| d.0.clone()),
+        completed_by: i.completed().to_vec(),
     }
 }
 
@@ -96,8 +56,8 @@ pub fn meeting_to_pb(m: &MeetingRow) -> pb::Meeting {
         meeting_id: m.meeting_id.clone(),
         town: m.town.clone(),
         held_at: Some(to_ts(m.held_at)),
-        attendees: json_list(Some(&m.attendees)),
-        item_ids: json_list(Some(&m.item_ids)),
+        attendees: m.attendees.0.clone(),
+        item_ids: m.item_ids.0.clone(),
         notes: m.notes.clone(),
         recorded_by: m.recorded_by.clone(),
     }
@@ -239,10 +199,11 @@ impl Reclassified {
         }
     }
 
-    pub fn as_str(&self) -> &'static str {
+    /// The path as the domain names it, for `agenda_items.reclassified_path`.
+    pub fn triage_path(&self) -> Path {
         match self {
-            Reclassified::InScope => "in_scope",
-            Reclassified::OutOfScope(_) => "out_of_scope",
+            Reclassified::InScope => Path::InScope,
+            Reclassified::OutOfScope(_) => Path::OutOfScope,
         }
     }
 

@@ -7,9 +7,11 @@ mod clocks;
 mod consume;
 mod convert;
 mod minutes;
-mod satisfaction;
-mod store;
-mod supervision;
+// The modules that read and write the board's tables are public so that the integration tests
+// read rows through the same functions the service does.
+pub mod satisfaction;
+pub mod store;
+pub mod supervision;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -3,11 +3,9 @@
 use std::fmt::Write;
 
 use chrono::FixedOffset;
+use liandong_domain::agenda::{ChairDecision, ItemKind};
 use liandong_domain::towns::Town;
-use liandong_proto::events::v1 as ev;
-use prost::Message;
 
-use crate::convert::{ItemKind, decision, json_list};
 use crate::store::{ItemRow, MeetingRow, OpinionRow};
 
 /// China Standard Time: the country keeps one zone and no daylight saving, so a fixed offset
@@ -38,7 +36,6 @@ pub fn render(
 ) -> String {
     let mut md = String::new();
     let held = meeting.held_at.with_timezone(&beijing());
-    let attendees = json_list(Some(&meeting.attendees));
     // Writing to a String cannot fail, hence the discarded results.
     let _ = writeln!(md, "# {}行政执法联席会议纪要\n", town_name(town));
     let _ = writeln!(md, "- 会议编号：{}", meeting.meeting_id);
@@ -51,7 +48,7 @@ pub fn render(
         "- 时间：{}（北京时间，UTC+08:00）",
         held.format("%Y年%m月%d日 %H:%M")
     );
-    let _ = writeln!(md, "- 出席：{}", or_none(attendees.join("、")));
+    let _ = writeln!(md, "- 出席：{}", or_none(meeting.attendees.join("、")));
     let _ = writeln!(md, "- 记录：{}", meeting.recorded_by);
     if !meeting.notes.trim().is_empty() {
         let _ = writeln!(md, "\n## 会议情况\n\n{}", one_line(&meeting.notes));
@@ -81,11 +78,10 @@ fn render_item(
     opinions: &[OpinionRow],
     department: &dyn Fn(&str) -> String,
 ) {
-    let facts = ev::CaseFacts::decode(item.facts.as_slice()).unwrap_or_default();
-    let kind = match ItemKind::parse(&item.kind) {
-        Some(ItemKind::JointCase) => "联合处置案件（情况复杂、需多部门联动）",
-        Some(ItemKind::CompetenceDispute) => "职权争议（移送被退回）",
-        None => "其他",
+    let facts = &item.facts;
+    let kind = match item.kind {
+        ItemKind::JointCase => "联合处置案件（情况复杂、需多部门联动）",
+        ItemKind::CompetenceDispute => "职权争议（移送被退回）",
     };
     let _ = writeln!(md, "\n### {n}. 案件 {}\n", item.case_id);
     let _ = writeln!(md, "- 议题编号：{}", item.item_id);
@@ -121,7 +117,7 @@ fn render_item(
     let _ = writeln!(md, "审定结果：{result}");
     let reason = one_line(item.decision_reason.as_deref().unwrap_or_default());
     if !reason.is_empty() {
-        let label = if item.decision.as_deref() == Some(decision::APPROVED) {
+        let label = if *item.decision == Some(ChairDecision::Approved) {
             "办理要求"
         } else {
             "理由"
@@ -140,19 +136,17 @@ fn decision_text(
     department: &dyn Fn(&str) -> String,
 ) -> Option<String> {
     let named = |d: &Option<String>| department(d.as_deref().unwrap_or_default());
-    Some(match item.decision.as_deref()? {
-        decision::APPROVED => {
-            let cooperating: Vec<String> = json_list(item.cooperating_departments.as_deref())
-                .iter()
-                .map(|d| department(d))
-                .collect();
+    Some(match (*item.decision)? {
+        ChairDecision::Approved => {
+            let cooperating: Vec<String> =
+                item.cooperating().iter().map(|d| department(d)).collect();
             format!(
                 "同意联合处置，牵头部门 {}，配合部门 {}",
                 named(&item.lead_department),
                 or_none(cooperating.join("、"))
             )
         }
-        decision::RECLASSIFIED => match &item.decided_department {
+        ChairDecision::Reclassified => match &item.decided_department {
             Some(_) => format!(
                 "改判为职权范围外，移送 {} 调查处理",
                 named(&item.decided_department)
@@ -162,9 +156,8 @@ fn decision_text(
                 town_name(town)
             ),
         },
-        decision::SENT_BACK => "退回补充材料".into(),
-        decision::SETTLED => format!("争议裁定由 {} 办理", named(&item.decided_department)),
-        other => other.to_owned(),
+        ChairDecision::SentBack => "退回补充材料".into(),
+        ChairDecision::Settled => format!("争议裁定由 {} 办理", named(&item.decided_department)),
     })
 }
 
@@ -172,7 +165,10 @@ fn decision_text(
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
+    use liandong_domain::state::{DisputeStatus, JointStatus};
     use liandong_domain::towns::Towns;
+    use liandong_proto::events::v1 as ev;
+    use liandong_store::typed::{Json, Nullable};
 
     fn department(code: &str) -> String {
         match code {
@@ -198,8 +194,8 @@ mod tests {
             town: "330782101".into(),
             // 01:30 UTC is 09:30 in Beijing.
             held_at: at(1, 30),
-            attendees: r#"["chair.li","委员王五"]"#.into(),
-            item_ids: r#"["joint-a","dispute-b","joint-c"]"#.into(),
+            attendees: Json(vec!["chair.li".into(), "委员王五".into()]),
+            item_ids: Json(vec!["joint-a".into(), "dispute-b".into(), "joint-c".into()]),
             notes: "会议由李主任主持。\n三项议题。".into(),
             recorded_by: "chair.li".into(),
             created_at: at(3, 0),
@@ -207,34 +203,29 @@ mod tests {
     }
 
     fn joint(item_id: &str, case_id: &str, description: &str) -> ItemRow {
-        ItemRow {
-            item_id: item_id.into(),
-            town: "330782101".into(),
-            kind: "joint_case".into(),
-            status: "on_agenda".into(),
-            case_id: case_id.into(),
-            facts: ev::CaseFacts {
+        ItemRow::on_agenda(
+            item_id.into(),
+            "330782101".into(),
+            JointStatus::OnAgenda.into(),
+            ev::CaseFacts {
                 case_id: case_id.into(),
                 matters: vec!["CXGH-001".into(), "LY-002".into()],
                 description: description.into(),
                 ..Default::default()
-            }
-            .encode_to_vec(),
-            departments: "[]".into(),
-            created_at: at(0, 0),
-            updated_at: at(0, 0),
-            ..Default::default()
-        }
+            },
+            vec![],
+            at(0, 0),
+        )
     }
 
     #[test]
     fn minutes_are_pinned() {
         let m = meeting();
         let mut approved = joint("joint-a", "330782101-case-a", "村民在林地\n违法建房");
-        approved.status = "approved".into();
-        approved.decision = Some("approved".into());
+        approved.status = JointStatus::Approved.into();
+        approved.decision = Nullable(Some(ChairDecision::Approved));
         approved.lead_department = Some("natural_resources".into());
-        approved.cooperating_departments = Some(r#"["forestry"]"#.into());
+        approved.cooperating_departments = Nullable(Some(Json(vec!["forestry".into()])));
         approved.decision_reason = Some("七日内拆除".into());
         approved.decided_by = Some("chair.li".into());
         approved.meeting_id = Some(m.meeting_id.clone());
@@ -248,18 +239,18 @@ mod tests {
         }];
         let mut dispute = ItemRow {
             item_id: "dispute-b".into(),
-            kind: "competence_dispute".into(),
-            status: "settled".into(),
+            kind: ItemKind::CompetenceDispute,
+            status: DisputeStatus::Settled.into(),
             case_id: "330782101-case-b".into(),
             returned_by: Some("forestry".into()),
             return_reason: Some("非林地".into()),
-            decision: Some("settled".into()),
+            decision: Nullable(Some(ChairDecision::Settled)),
             decided_department: Some("natural_resources".into()),
             decision_reason: Some("属耕地".into()),
             decided_by: Some("chair.li".into()),
             ..joint("dispute-b", "330782101-case-b", "")
         };
-        dispute.facts = ev::CaseFacts::default().encode_to_vec();
+        dispute.facts = Default::default();
         let pending = joint("joint-c", "330782101-case-c", "河道采砂");
 
         let md = render(
@@ -339,7 +330,7 @@ mod tests {
     fn reclassified_sent_back_and_elsewhere_decided_items_read_right() {
         let m = meeting();
         let mut item = joint("joint-a", "c", "d");
-        item.decision = Some("reclassified".into());
+        item.decision = Nullable(Some(ChairDecision::Reclassified));
         assert_eq!(
             decision_text(&item, Some(&chian()), &department).unwrap(),
             "改判为职权范围内，由赤岸镇综合行政执法大队办理"
@@ -353,7 +344,7 @@ mod tests {
             decision_text(&item, Some(&chian()), &department).unwrap(),
             "改判为职权范围外，移送 县林业局（forestry） 调查处理"
         );
-        item.decision = Some("sent_back".into());
+        item.decision = Nullable(Some(ChairDecision::SentBack));
         assert_eq!(
             decision_text(&item, Some(&chian()), &department).unwrap(),
             "退回补充材料"

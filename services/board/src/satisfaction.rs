@@ -12,8 +12,20 @@ use liandong_grpc::ApiError;
 use liandong_proto::board::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
+use liandong_store::typed::decode_all;
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
+
+pub const TALLY: &str = "satisfaction_tally";
+
+/// One answer's count in a town's year.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TallyRow {
+    #[sqlx(try_from = "String")]
+    pub satisfaction: Satisfaction,
+    pub callbacks: i64,
+    pub reopened: i64,
+}
 
 /// Counts a call-back once (the consumer's inbox sees to that), in the Beijing year of the
 /// call.
@@ -66,20 +78,12 @@ pub async fn figures(
             department: None,
         },
     )?;
-    let rows: Vec<(String, i64, i64)> = with_db!(db, |p| {
-        sqlx::query_as(
-        "SELECT satisfaction, callbacks, reopened FROM satisfaction_tally WHERE town = $1 AND year = $2"
-    )
-    .bind(town.as_str())
-    .bind(i64::from(r.year))
-    .fetch_all(p)
-    .await
-    })?;
+    let rows = tally(db, town.as_str(), r.year).await?;
     let n = |x: i64| u32::try_from(x).unwrap_or(u32::MAX);
     let count = |s: Satisfaction| {
         rows.iter()
-            .find(|(k, _, _)| k == s.as_str())
-            .map_or(0, |(_, c, _)| n(*c))
+            .find(|t| t.satisfaction == s)
+            .map_or(0, |t| n(t.callbacks))
     };
     Ok(pb::GetSatisfactionFiguresResponse {
         town: town.to_string(),
@@ -87,6 +91,21 @@ pub async fn figures(
         satisfied: count(Satisfaction::Satisfied),
         basically_satisfied: count(Satisfaction::BasicallySatisfied),
         unsatisfied: count(Satisfaction::Unsatisfied),
-        reopened: n(rows.iter().map(|(_, _, r)| r).sum()),
+        reopened: n(rows.iter().map(|t| t.reopened).sum()),
+    })
+}
+
+/// A town's call-back answers counted in `year`.
+pub async fn tally(db: &Db, town: &str, year: i32) -> Result<Vec<TallyRow>, sqlx::Error> {
+    with_db!(db, |p| {
+        let rows = sqlx::query(
+            "SELECT town, year, satisfaction, callbacks, reopened FROM satisfaction_tally \
+             WHERE town = $1 AND year = $2 ORDER BY satisfaction",
+        )
+        .bind(town)
+        .bind(i64::from(year))
+        .fetch_all(p)
+        .await?;
+        decode_all(&rows, TALLY, "town, year, satisfaction")
     })
 }

@@ -7,18 +7,25 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, Utc};
 use liandong_bus::{HandlerError, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
+use liandong_domain::agenda::ItemKind;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::calendar::{Calendar, Deadline};
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
-use liandong_domain::time_limits::TimeLimits;
+use liandong_domain::time_limits::{
+    ExtensionStatus, ObligationKind, SupervisionReason, TimeLimits,
+};
 use liandong_grpc::{ApiError, actor_to_event};
 use liandong_proto::board::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
+use liandong_store::typed::{Nullable, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 use liandong_topology::AnyEvent;
+
+pub const ENTRIES: &str = "supervision";
+pub const REQUESTS: &str = "extension_requests";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EntryRow {
@@ -27,14 +34,20 @@ pub struct EntryRow {
     pub case_id: String,
     pub department: String,
     pub referral_id: String,
-    pub reason: String,
+    #[sqlx(try_from = "String")]
+    pub reason: SupervisionReason,
     pub obligation_id: String,
-    pub kind: String,
-    pub level: i64,
+    /// The obligation whose clock ran out; none ('') for a case returned up to the cap.
+    #[sqlx(try_from = "String")]
+    pub kind: Nullable<ObligationKind>,
+    #[sqlx(try_from = "i64")]
+    pub level: u32,
     pub deadline: Option<DateTime<Utc>>,
     pub raised_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub returns: i64,
+    /// How often the case was returned, for a return-cap entry.
+    #[sqlx(try_from = "i64")]
+    pub returns: u32,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -42,14 +55,17 @@ pub struct RequestRow {
     pub request_id: String,
     pub town: String,
     pub obligation_id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ObligationKind,
     pub case_id: String,
     pub referral_id: String,
     pub department: String,
-    pub working_days: i64,
+    #[sqlx(try_from = "i64")]
+    pub working_days: u32,
     pub reason: String,
     pub current_deadline: DateTime<Utc>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ExtensionStatus,
     pub new_deadline: Option<DateTime<Utc>>,
     pub note: Option<String>,
     pub requested_at: DateTime<Utc>,
@@ -63,14 +79,14 @@ fn entry_to_pb(e: &EntryRow) -> pb::SupervisionEntry {
         case_id: e.case_id.clone(),
         department: e.department.clone(),
         referral_id: e.referral_id.clone(),
-        reason: e.reason.clone(),
+        reason: e.reason.as_str().into(),
         obligation_id: e.obligation_id.clone(),
-        kind: e.kind.clone(),
-        level: u32::try_from(e.level).unwrap_or(0),
+        kind: e.kind.map_or("", ObligationKind::as_str).into(),
+        level: e.level,
         deadline: e.deadline.map(to_ts),
         raised_at: Some(to_ts(e.raised_at)),
         resolved_at: e.resolved_at.map(to_ts),
-        returns: u32::try_from(e.returns).unwrap_or(0),
+        returns: e.returns,
     }
 }
 
@@ -79,14 +95,14 @@ fn request_to_pb(r: &RequestRow) -> pb::ExtensionRequest {
         request_id: r.request_id.clone(),
         town: r.town.clone(),
         obligation_id: r.obligation_id.clone(),
-        kind: r.kind.clone(),
+        kind: r.kind.as_str().into(),
         case_id: r.case_id.clone(),
         referral_id: r.referral_id.clone(),
         department: r.department.clone(),
-        working_days: u32::try_from(r.working_days).unwrap_or(0),
+        working_days: r.working_days,
         reason: r.reason.clone(),
         current_deadline: Some(to_ts(r.current_deadline)),
-        status: r.status.clone(),
+        status: r.status.as_str().into(),
         new_deadline: r.new_deadline.map(to_ts),
         note: r.note.clone().unwrap_or_default(),
         requested_at: Some(to_ts(r.requested_at)),
@@ -109,13 +125,13 @@ async fn raise(tx: &mut Tx, e: &EntryRow) -> Result<(), sqlx::Error> {
     .bind(&e.case_id)
     .bind(&e.department)
     .bind(&e.referral_id)
-    .bind(&e.reason)
+    .bind(e.reason.as_str())
     .bind(&e.obligation_id)
-    .bind(&e.kind)
-    .bind(e.level)
+    .bind(e.kind.map_or("", ObligationKind::as_str))
+    .bind(i64::from(e.level))
     .bind(e.deadline)
     .bind(e.raised_at)
-    .bind(e.returns)
+    .bind(i64::from(e.returns))
     .execute(c)
     .await
     .map(|_| ())
@@ -129,8 +145,8 @@ pub struct Overdue<'a> {
     pub case_id: &'a str,
     pub department: &'a str,
     pub referral_id: &'a str,
-    pub kind: &'a str,
-    pub level: i64,
+    pub kind: ObligationKind,
+    pub level: u32,
     pub deadline: Option<DateTime<Utc>>,
 }
 
@@ -149,9 +165,9 @@ pub async fn raise_overdue(
             case_id: o.case_id.to_owned(),
             department: o.department.to_owned(),
             referral_id: o.referral_id.to_owned(),
-            reason: "overdue".into(),
+            reason: SupervisionReason::Overdue,
             obligation_id: o.obligation_id.to_owned(),
-            kind: o.kind.to_owned(),
+            kind: Nullable(Some(o.kind)),
             level: o.level,
             deadline: o.deadline,
             raised_at: now,
@@ -192,15 +208,15 @@ pub async fn note_return(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let returns: i64 = with_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM agenda_items WHERE case_id = $1 AND kind = 'competence_dispute'"
+        "SELECT COUNT(*) FROM agenda_items WHERE case_id = $1 AND kind = $2"
     )
     .bind(case_id)
+    .bind(ItemKind::CompetenceDispute.as_str())
     .fetch_one(c)
     .await)?;
-    if liandong_domain::time_limits::return_reaches_cap(
-        u32::try_from(returns).unwrap_or(u32::MAX),
-        cap,
-    ) {
+    // A count beyond u32 is past any cap.
+    let returns = u32::try_from(returns).unwrap_or(u32::MAX);
+    if liandong_domain::time_limits::return_reaches_cap(returns, cap) {
         raise(
             tx,
             &EntryRow {
@@ -209,9 +225,9 @@ pub async fn note_return(
                 case_id: case_id.to_owned(),
                 department: department.to_owned(),
                 referral_id: referral_id.to_owned(),
-                reason: "return_cap".into(),
+                reason: SupervisionReason::ReturnCap,
                 obligation_id: String::new(),
-                kind: String::new(),
+                kind: Nullable(None),
                 level: 1,
                 deadline: None,
                 raised_at: now,
@@ -232,6 +248,7 @@ pub(crate) async fn overdue(
     e: ev::ObligationOverdue,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
+    let kind = obligation_kind(env, &e.kind)?;
     raise_overdue(
         tx,
         &Overdue {
@@ -240,14 +257,20 @@ pub(crate) async fn overdue(
             case_id: &e.case_id,
             department: &e.department,
             referral_id: &e.referral_id,
-            kind: &e.kind,
-            level: i64::from(e.level),
+            kind,
+            level: e.level,
             deadline: from_ts(e.deadline.as_ref()),
         },
         now,
     )
     .await?;
     Ok(())
+}
+
+/// The obligation an event names; one the hub does not know is refused, naming the event.
+fn obligation_kind(env: &ev::Envelope, kind: &str) -> Result<ObligationKind, HandlerError> {
+    ObligationKind::parse(kind)
+        .map_err(|e| HandlerError::Reject(format!("{} {}: {e}", env.event_type, env.event_id)))
 }
 
 /// A clock that had run out was met at last: its entries on the list are resolved.
@@ -270,16 +293,17 @@ pub(crate) async fn extension_requested(
 ) -> Result<(), HandlerError> {
     let current = from_ts(e.current_deadline.as_ref())
         .ok_or_else(|| HandlerError::Reject("an extension request without its deadline".into()))?;
+    let kind = obligation_kind(env, &e.kind)?;
     with_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO extension_requests (request_id, town, obligation_id, kind, case_id, referral_id, department, \
          working_days, reason, current_deadline, status, new_deadline, note, requested_at, decided_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',NULL,NULL,$11,NULL) ON CONFLICT (request_id) DO NOTHING"
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$12,NULL,NULL,$11,NULL) ON CONFLICT (request_id) DO NOTHING"
     )
     .bind(&e.request_id)
     .bind(&env.town)
     .bind(&e.obligation_id)
-    .bind(&e.kind)
+    .bind(kind.as_str())
     .bind(&e.case_id)
     .bind(&e.referral_id)
     .bind(&e.department)
@@ -287,6 +311,7 @@ pub(crate) async fn extension_requested(
     .bind(&e.reason)
     .bind(current)
     .bind(from_ts(env.occurred_at.as_ref()).unwrap_or(now))
+    .bind(ExtensionStatus::Pending.as_str())
     .execute(c)
     .await
     .map(|_| ())
@@ -357,23 +382,8 @@ impl Supervision {
                 department: None,
             },
         )?;
-        let (entries, requests): (Vec<EntryRow>, Vec<RequestRow>) = with_db!(&self.db, |p| {
-            let entries = sqlx::query_as(
-                "SELECT * FROM supervision WHERE town = $1 AND ($2 OR resolved_at IS NULL) \
-                 ORDER BY level DESC, raised_at, entry_id LIMIT 500",
-            )
-            .bind(town.as_str())
-            .bind(r.include_resolved)
-            .fetch_all(p)
-            .await?;
-            let requests = sqlx::query_as(
-                "SELECT * FROM extension_requests WHERE town = $1 ORDER BY requested_at DESC, request_id LIMIT 500",
-            )
-            .bind(town.as_str())
-            .fetch_all(p)
-            .await?;
-            Ok::<_, sqlx::Error>((entries, requests))
-        })?;
+        let entries = entries(&self.db, town.as_str(), r.include_resolved).await?;
+        let requests = requests(&self.db, town.as_str()).await?;
         Ok(pb::ListSupervisionResponse {
             entries: entries.iter().map(entry_to_pb).collect(),
             extension_requests: requests.iter().map(request_to_pb).collect(),
@@ -394,24 +404,22 @@ impl Supervision {
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let sql = match &tx {
-            Tx::Postgres(_) => "SELECT * FROM extension_requests WHERE request_id = $1 FOR UPDATE",
-            Tx::Sqlite(_) => "SELECT * FROM extension_requests WHERE request_id = $1",
-        };
-        let mut row: RequestRow = with_tx!(&mut tx, |c| sqlx::query_as(sql)
-            .bind(&r.request_id)
-            .fetch_optional(c)
-            .await)?
-        .ok_or_else(|| ApiError::NotFound(format!("no extension request {}", r.request_id)))?;
+        let mut row = request_in_tx(&mut tx, &r.request_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no extension request {}", r.request_id)))?;
         permits(actor, Action::DecideExtension, &town_resource(&row.town)?)?;
-        if row.status != "pending" {
+        if row.status != ExtensionStatus::Pending {
             return Err(ApiError::FailedPrecondition(format!(
                 "extension request {} was already {}",
                 row.request_id, row.status
             )));
         }
-        let days = u32::try_from(row.working_days).unwrap_or(0);
-        row.status = if r.grant { "granted" } else { "refused" }.into();
+        let days = row.working_days;
+        row.status = if r.grant {
+            ExtensionStatus::Granted
+        } else {
+            ExtensionStatus::Refused
+        };
         row.decided_at = Some(now);
         row.note = Some(r.note.trim().to_owned());
         if r.grant {
@@ -428,7 +436,7 @@ impl Supervision {
             sqlx::query(
             "UPDATE extension_requests SET status = $1, decided_at = $2, note = $3, new_deadline = $4 WHERE request_id = $5"
         )
-        .bind(&row.status)
+        .bind(row.status.as_str())
         .bind(row.decided_at)
         .bind(&row.note)
         .bind(row.new_deadline)
@@ -512,4 +520,56 @@ impl Supervision {
             persons_persuaded: n(persons),
         })
     }
+}
+
+/// A town's supervision list, the highest level first; only the open entries unless
+/// `include_resolved`.
+pub async fn entries(
+    db: &Db,
+    town: &str,
+    include_resolved: bool,
+) -> Result<Vec<EntryRow>, sqlx::Error> {
+    with_db!(db, |p| {
+        let rows = sqlx::query(
+            "SELECT * FROM supervision WHERE town = $1 AND ($2 OR resolved_at IS NULL) \
+             ORDER BY level DESC, raised_at, entry_id LIMIT 500",
+        )
+        .bind(town)
+        .bind(include_resolved)
+        .fetch_all(p)
+        .await?;
+        decode_all(&rows, ENTRIES, "entry_id")
+    })
+}
+
+/// A town's extension requests, newest first.
+pub async fn requests(db: &Db, town: &str) -> Result<Vec<RequestRow>, sqlx::Error> {
+    with_db!(db, |p| {
+        let rows = sqlx::query(
+            "SELECT * FROM extension_requests WHERE town = $1 \
+             ORDER BY requested_at DESC, request_id LIMIT 500",
+        )
+        .bind(town)
+        .fetch_all(p)
+        .await?;
+        decode_all(&rows, REQUESTS, "request_id")
+    })
+}
+
+/// One extension request, locked for the chair's answer on PostgreSQL (SQLite's transactions
+/// take the write lock when they begin).
+pub async fn request_in_tx(
+    tx: &mut Tx,
+    request_id: &str,
+) -> Result<Option<RequestRow>, sqlx::Error> {
+    let sql = match tx {
+        Tx::Postgres(_) => "SELECT * FROM extension_requests WHERE request_id = $1 FOR UPDATE",
+        Tx::Sqlite(_) => "SELECT * FROM extension_requests WHERE request_id = $1",
+    };
+    with_tx!(tx, |c| sqlx::query(sql)
+        .bind(request_id)
+        .fetch_optional(c)
+        .await?
+        .map(|r| decode(&r, REQUESTS, "request_id"))
+        .transpose())
 }

@@ -10,7 +10,7 @@ use liandong_domain::state::CaseAction;
 use liandong_domain::triage::Path;
 use liandong_proto::events::v1 as ev;
 use liandong_store::Tx;
-use liandong_store::typed::{Json, OptProto};
+use liandong_store::typed::{Json, Nullable, Proto};
 use liandong_topology::inbound::brigade::{FromBoard, FromCounty};
 use liandong_topology::names;
 
@@ -44,7 +44,7 @@ async fn decision_recorded(
             e.case_id
         ))
     })?;
-    joint.decision = OptProto(Some(decision.clone()));
+    joint.decision = Nullable(Some(Proto(decision.clone())));
     joint.decided_in_name_of = Some(e.decided_in_name_of.clone());
     joint.updated_at = now;
     store::upsert_joint(tx, &joint).await?;
@@ -76,7 +76,7 @@ async fn entrusted_decision_changed(
             e.case_id
         )));
     };
-    joint.decision = OptProto(e.outcome.clone());
+    joint.decision = Nullable(e.outcome.clone().map(Proto));
     joint.updated_at = now;
     store::upsert_joint(tx, &joint).await?;
     let detail = match &e.outcome {
@@ -172,7 +172,7 @@ impl Handler<FromBoard> for BoardEvents {
                         item_id: e.item_id.clone(),
                         lead_department: e.lead_department.clone(),
                         cooperating: Json(e.cooperating_departments.clone()),
-                        decision: OptProto(None),
+                        decision: Nullable(None),
                         decided_in_name_of: None,
                         completed_by: Json(Vec::new()),
                         executed_at: None,

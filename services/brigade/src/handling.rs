@@ -489,7 +489,7 @@ impl Api {
                 item_id: j.item_id,
                 lead_department: j.lead_department,
                 cooperating_departments: j.cooperating.0.clone(),
-                decision: j.decision.0.clone(),
+                decision: j.decision.0.clone().map(|p| p.0),
                 decided_in_name_of: j.decided_in_name_of.unwrap_or_default(),
                 completed_by: j.completed_by.0.clone(),
                 executed_at: j.executed_at.map(to_ts),

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use liandong_domain::state::CaseStatus;
 use liandong_domain::triage::{CaseSource, Path};
 use liandong_proto::events::v1 as ev;
-use liandong_store::typed::{Json, OptProto, decode, decode_all};
+use liandong_store::typed::{Json, Nullable, Proto, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 
@@ -478,7 +478,7 @@ pub struct JointRow {
     pub cooperating: Json<Vec<String>>,
     /// The lead's decision under entrustment, once recorded (none again after a revocation).
     #[sqlx(try_from = "Option<Vec<u8>>")]
-    pub decision: OptProto<ev::Outcome>,
+    pub decision: Nullable<Proto<ev::Outcome>>,
     pub decided_in_name_of: Option<String>,
     /// The cooperating departments that completed their tasks.
     #[sqlx(try_from = "String")]

@@ -13,7 +13,7 @@ use liandong_proto::county::v1::{self as pb, county_service_server::CountyServic
 use liandong_proto::events::v1 as ev;
 use liandong_record::{NewEntry, Who};
 use liandong_store::Tx;
-use liandong_store::typed::{Json, OptProto};
+use liandong_store::typed::{Json, Nullable, Proto};
 use liandong_topology::{AnyEvent, EventKind};
 use tonic::{Request, Response, Status};
 
@@ -463,7 +463,7 @@ impl CountyService for Api {
         let referral = self
             .act(&actor, &r.referral_id, step, |row, now| {
                 row.concluded_at = Some(now);
-                row.outcome = OptProto(Some(outcome.clone()));
+                row.outcome = Nullable(Some(Proto(outcome.clone())));
                 // What the case was about, for the department's public disclosure.
                 let facts = row.facts.0.clone();
                 Emit::step(AnyEvent::CountyReferralConcluded(ev::ReferralConcluded {

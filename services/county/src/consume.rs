@@ -11,7 +11,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_record::{NewEntry, SYSTEM, Who};
 use liandong_store::Tx;
-use liandong_store::typed::{Json, OptProto, Proto};
+use liandong_store::typed::{Json, Nullable, Proto};
 use liandong_store::with_tx;
 use liandong_topology::AnyEvent;
 use liandong_topology::inbound::county::{FromBoard, FromBrigade};
@@ -64,7 +64,7 @@ impl Handler<FromBrigade> for BrigadeEvents {
                     concluded_at: None,
                     staff: Json(Vec::new()),
                     return_reason: None,
-                    outcome: OptProto(None),
+                    outcome: Nullable(None),
                     updated_at: now,
                     reason: e.reason.clone(),
                 };

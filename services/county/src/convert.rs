@@ -7,7 +7,7 @@ use liandong_domain::state::{HandoverStatus, TaskRole, TaskStatus};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
-use liandong_store::typed::{Json, OptProto, Proto};
+use liandong_store::typed::{Json, Nullable, Proto};
 
 use crate::store::ReferralRow;
 use crate::task_store::{HandoverRow, TaskRow};
@@ -36,7 +36,7 @@ pub fn referral_to_pb(r: &ReferralRow) -> pb::Referral {
         concluded_at: r.concluded_at.map(to_ts),
         staff: r.staff.0.clone(),
         return_reason: r.return_reason.clone().unwrap_or_default(),
-        outcome: r.outcome.0.clone(),
+        outcome: r.outcome.0.clone().map(|p| p.0),
         reason: r.reason.clone(),
     }
 }
@@ -89,7 +89,7 @@ pub fn task_to_pb(t: &TaskRow) -> pb::Task {
         facts: Some(t.facts.0.clone()),
         instructions: t.instructions.clone(),
         lead_department: t.lead_department.clone(),
-        decision: t.decision.0.clone(),
+        decision: t.decision.0.clone().map(|p| p.0),
         summary: t.summary.clone().unwrap_or_default(),
         assigned_at: Some(to_ts(t.assigned_at)),
         done_at: t.done_at.map(to_ts),
@@ -153,7 +153,7 @@ pub fn task_row(
         facts: Proto(facts.clone()),
         instructions: e.instructions.clone(),
         lead_department: e.lead_department.clone(),
-        decision: OptProto(None),
+        decision: Nullable(None),
         summary: None,
         assigned_at: occurred_at(env)?,
         done_at: None,

@@ -16,7 +16,7 @@ use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_record::{NewEntry, Who};
 use liandong_store::Tx;
-use liandong_store::typed::OptProto;
+use liandong_store::typed::{Nullable, Proto};
 use liandong_topology::{AnyEvent, EventKind};
 
 use crate::context::Api;
@@ -126,7 +126,7 @@ pub async fn apply_change(
     row.status = next;
     row.updated_at = now;
     if let Some(o) = d.amended {
-        row.outcome = OptProto(Some(o.clone()));
+        row.outcome = Nullable(Some(Proto(o.clone())));
     }
     store::update(tx, row).await?;
     let label = event_actor_label(Some(&actor));
@@ -184,7 +184,7 @@ pub async fn apply_task_change(
     row.status = next;
     row.updated_at = now;
     if let Some(o) = d.amended {
-        row.decision = OptProto(Some(o.clone()));
+        row.decision = Nullable(Some(Proto(o.clone())));
     }
     let reason = d.reason;
     let detail = match d.amended {

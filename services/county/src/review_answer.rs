@@ -22,7 +22,7 @@ use liandong_grpc::event_actor_label;
 use liandong_proto::events::v1 as ev;
 use liandong_record::{NewEntry, Who};
 use liandong_store::Tx;
-use liandong_store::typed::OptProto;
+use liandong_store::typed::{Nullable, Proto};
 use liandong_topology::inbound::county::FromReview;
 use liandong_topology::{AnyEvent, EventKind};
 
@@ -168,7 +168,7 @@ impl ReviewEvents {
                 let facts = (*row.facts).clone();
                 let outcome = answered.proposed().clone();
                 row.concluded_at = Some(now);
-                row.outcome = OptProto(Some(outcome.clone()));
+                row.outcome = Nullable(Some(Proto(outcome.clone())));
                 let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
                 let payload = ev::ReferralConcluded {
                     referral_id: row.referral_id.clone(),
@@ -316,7 +316,7 @@ impl ReviewEvents {
         let decision = answered.proposed().clone();
         row.status = next;
         row.updated_at = now;
-        row.decision = OptProto(Some(decision.clone()));
+        row.decision = Nullable(Some(Proto(decision.clone())));
         row.done_at = Some(now);
         row.summary = Some(answered.detail.clone());
         let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use liandong_domain::state::ReferralStatus;
 use liandong_proto::events::v1 as ev;
-use liandong_store::typed::{Json, OptProto, Proto};
+use liandong_store::typed::{Json, Nullable, Proto};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReferralRow {
@@ -28,7 +28,7 @@ pub struct ReferralRow {
     pub return_reason: Option<String>,
     /// The department's decision, once concluded.
     #[sqlx(try_from = "Option<Vec<u8>>")]
-    pub outcome: OptProto<ev::Outcome>,
+    pub outcome: Nullable<Proto<ev::Outcome>>,
     pub updated_at: DateTime<Utc>,
     /// Why the brigade sent it (the dispatch's reason).
     pub reason: String,

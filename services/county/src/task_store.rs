@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use liandong_domain::state::{HandoverStatus, TaskRole, TaskStatus};
 use liandong_proto::events::v1 as ev;
-use liandong_store::typed::{Json, OptProto, Proto, decode, decode_all};
+use liandong_store::typed::{Json, Nullable, Proto, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 
@@ -25,7 +25,7 @@ pub struct TaskRow {
     pub lead_department: String,
     /// The lead's decision, once recorded.
     #[sqlx(try_from = "Option<Vec<u8>>")]
-    pub decision: OptProto<ev::Outcome>,
+    pub decision: Nullable<Proto<ev::Outcome>>,
     pub summary: Option<String>,
     pub assigned_at: DateTime<Utc>,
     pub done_at: Option<DateTime<Utc>>,
@@ -223,7 +223,7 @@ mod tests {
             }),
             instructions: "依法处理".into(),
             lead_department: "natural_resources".into(),
-            decision: OptProto(None),
+            decision: Nullable(None),
             summary: None,
             assigned_at: now,
             done_at: None,
@@ -248,7 +248,7 @@ mod tests {
             ..Default::default()
         };
         row.status = TaskStatus::Decided;
-        row.decision = OptProto(Some(fine.clone()));
+        row.decision = Nullable(Some(Proto(fine.clone())));
         row.done_at = Some(now);
         update_task(&mut tx, &row).await.unwrap();
         tx.commit().await.unwrap();
@@ -257,7 +257,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(decided.len(), 1);
-        assert_eq!(decided[0].decision.0, Some(fine));
+        assert_eq!(decided[0].decision.0, Some(Proto(fine)));
         assert!(
             tasks(&db, "natural_resources", Some(TaskStatus::Open), 10)
                 .await

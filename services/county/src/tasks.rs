@@ -10,7 +10,7 @@ use liandong_domain::state::{TaskAction, TaskStatus};
 use liandong_grpc::{ApiError, actor_to_event_certified, page_size};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
-use liandong_store::typed::OptProto;
+use liandong_store::typed::{Nullable, Proto};
 use liandong_topology::{AnyEvent, EventKind};
 
 use crate::context::Api;
@@ -158,7 +158,7 @@ impl Api {
             if major {
                 return Ok(Emit::ReviewRequested(Box::new(decision.clone())));
             }
-            row.decision = OptProto(Some(decision.clone()));
+            row.decision = Nullable(Some(Proto(decision.clone())));
             Ok(Emit::Decided(Box::new(decided_event(row, &decision)?)))
         })
         .await

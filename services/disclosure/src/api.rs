@@ -100,14 +100,7 @@ impl Api {
             }
         };
         let limit = page_size(r.page_size, 50, self.limits.page_size_max);
-        let rows = store::by_body(
-            &self.db,
-            kind.as_str(),
-            &code,
-            status.map(DisclosureStatus::as_str),
-            limit,
-        )
-        .await?;
+        let rows = store::by_body(&self.db, kind, &code, status, limit).await?;
         let now = self.clock.now();
         Ok(rows
             .iter()
@@ -133,9 +126,8 @@ impl Api {
         let mut row = store::get_in_tx(&mut tx, id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no disclosure {id}")))?;
-        let broken = |e: liandong_domain::state::UnknownValue| ApiError::Internal(e.into());
         let town = TownCode::parse(&row.town).map_err(|e| ApiError::Internal(e.into()))?;
-        let kind = BodyKind::parse(&row.body_kind).map_err(broken)?;
+        let kind = row.body_kind;
         let department = match kind {
             BodyKind::Department => Some(
                 DepartmentCode::parse(&row.body_code).map_err(|e| ApiError::Internal(e.into()))?,
@@ -147,12 +139,11 @@ impl Api {
             DisclosureAction::Withdraw => Action::WithdrawDisclosure,
         };
         permits_disclosure(actor, permission, &town, kind, department.as_ref())?;
-        let from = DisclosureStatus::parse(&row.status).map_err(broken)?;
-        let to = from.next(action)?;
-        row.status = to.as_str().into();
+        let from = row.status;
+        row.status = from.next(action)?;
         row.updated_at = now;
         change(&mut row, now);
-        if !store::update(&mut tx, &row, from.as_str()).await? {
+        if !store::update(&mut tx, &row, from).await? {
             return Err(ApiError::FailedPrecondition(format!(
                 "disclosure {id} changed while this request was handled; read it again"
             )));

@@ -16,9 +16,9 @@ use liandong_grpc::event_actor_label;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_store::Tx;
+use liandong_store::typed::Json;
 use liandong_topology::inbound::disclosure::{FromBrigade, FromCounty};
 
-use crate::convert::to_json;
 use crate::store::{self, DisclosureRow};
 
 /// Applies `brigade.case_concluded`, `county.referral_concluded` and
@@ -163,7 +163,7 @@ impl Decisions {
             "county" => (BodyKind::Department, env.department.as_str()),
             _ => (BodyKind::Town, env.town.as_str()),
         };
-        if old.body_kind != kind.as_str() || old.body_code != code {
+        if old.body_kind != kind || old.body_code != code {
             return Err(HandlerError::Reject(format!(
                 "{} from {} {code} names decision {}, which {} {} made",
                 env.event_type,
@@ -174,14 +174,13 @@ impl Decisions {
             )));
         }
         let changed_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
-        let from = DisclosureStatus::parse(&old.status)
-            .map_err(|err| HandlerError::Reject(err.to_string()))?;
+        let from = old.status;
         // A minor's decision was never to be published, and one withdrawn by hand is gone
         // already: only a pending or published disclosure is withdrawn.
         if let Ok(to) = from.next(DisclosureAction::Withdraw) {
             let due = disclosure::withdrawal_due(&self.calendar, changed_at);
             liandong_runtime::note_deadline(&due, "disclosure withdrawal due date");
-            old.status = to.as_str().into();
+            old.status = to;
             old.withdrawn_at = Some(now);
             old.withdrawn_by = Some(event_actor_label(env.actor.as_ref()));
             // Shown to the public, so masked like every other text.
@@ -189,7 +188,7 @@ impl Decisions {
             old.decision_changed_at = Some(changed_at);
             old.withdrawal_due_at = Some(due.due);
             old.updated_at = now;
-            if !store::update(tx, &old, from.as_str()).await? {
+            if !store::update(tx, &old, from).await? {
                 return Err(HandlerError::Retry(format!(
                     "disclosure {} changed while it was being withdrawn",
                     old.disclosure_id
@@ -199,10 +198,8 @@ impl Decisions {
             tracing::info!(disclosure_id = %old.disclosure_id, change = change.as_str(), "Withdrew the disclosure of a changed decision.");
         }
         if change == DecisionChange::Amend {
-            let body_kind = BodyKind::parse(&old.body_kind)
-                .map_err(|err| HandlerError::Reject(err.to_string()))?;
             let d = Decision {
-                body_kind,
+                body_kind: old.body_kind,
                 body_code: old.body_code.clone(),
                 case_id: &e.case_id,
                 outcome: e.outcome.as_ref(),
@@ -252,10 +249,10 @@ impl Decisions {
         } else {
             DisclosureStatus::Pending
         };
-        let confiscated: Vec<(&str, i64)> = outcome
+        let confiscated: Vec<(String, i64)> = outcome
             .confiscated
             .iter()
-            .map(|c| (c.kind.as_str(), c.count))
+            .map(|c| (c.kind.clone(), c.count))
             .collect();
         let row = DisclosureRow {
             // Every id carries its town; one disclosure per decision event.
@@ -264,26 +261,32 @@ impl Decisions {
             case_id: d.case_id.to_owned(),
             source_event_id: env.event_id.clone(),
             source_event_type: env.event_type.clone(),
-            body_kind: d.body_kind.as_str().into(),
+            body_kind: d.body_kind,
             body_code: d.body_code,
-            class: class.as_str().into(),
-            status: status.as_str().into(),
-            outcome: kind.as_str().into(),
+            class,
+            status,
+            outcome: kind,
             fine_fen: outcome.fine_fen,
-            confiscated: to_json(&confiscated),
+            confiscated: Json(confiscated),
             summary: mask_text_for(&outcome.summary, &party),
             description: mask_text_for(d.description, &party),
-            party_kind: masked.kind.as_str().into(),
+            party_kind: masked.kind,
             party_name: masked.name,
             party_address: masked.address,
-            matters: to_json(&d.matters),
+            matters: Json(d.matters.to_vec()),
             decided_at,
             due_at: due.due,
             due_provisional: due.provisional,
             withheld_reason: withheld.map(str::to_owned),
+            published_at: None,
+            published_by: None,
+            withdrawn_at: None,
+            withdrawn_by: None,
+            withdrawal_reason: None,
+            decision_changed_at: None,
+            withdrawal_due_at: None,
             created_at: now,
             updated_at: now,
-            ..DisclosureRow::default()
         };
         if store::insert(tx, &row).await? {
             crate::events::status_changed(tx, &self.outbox, now, &row, Some(&env.event_id)).await?;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use liandong_domain::catalogue::Catalogue;
-use liandong_domain::disclosure::{self, BodyKind, DisclosureStatus};
+use liandong_domain::disclosure::{self, BodyKind};
 use liandong_domain::ids::{DepartmentCode, MatterCode};
 use liandong_domain::towns::Towns;
 use liandong_proto::disclosure::v1 as pb;
@@ -11,31 +11,23 @@ use liandong_proto::time::to_ts;
 
 use crate::store::DisclosureRow;
 
-/// A JSON list as stored; a missing or unreadable list is empty.
-pub fn json_list<T: serde::de::DeserializeOwned>(s: &str) -> Vec<T> {
-    serde_json::from_str(s).unwrap_or_default()
-}
-
-pub fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("lists of strings and numbers serialise")
-}
-
 /// The deciding body with its names in both languages: a town's government as the registry
-/// names it (赤岸镇人民政府), a department as the catalogue does.
-pub fn body(cat: &Catalogue, towns: &Towns, kind: &str, code: &str) -> pb::Body {
-    let (name, name_en) = match BodyKind::parse(kind) {
-        Ok(BodyKind::Town) => (
+/// names it (赤岸镇人民政府), a department as the catalogue does; one neither names is shown by
+/// its code.
+pub fn body(cat: &Catalogue, towns: &Towns, kind: BodyKind, code: &str) -> pb::Body {
+    let (name, name_en) = match kind {
+        BodyKind::Town => (
             towns.government_or_code(code),
             towns.government_en_or_code(code),
         ),
-        _ => DepartmentCode::parse(code)
+        BodyKind::Department => DepartmentCode::parse(code)
             .ok()
             .and_then(|c| cat.department(&c))
             .map(|d| (d.name.clone(), d.name_en.clone()))
             .unwrap_or_else(|| (code.to_owned(), code.to_owned())),
     };
     pb::Body {
-        kind: kind.to_owned(),
+        kind: kind.as_str().into(),
         code: code.to_owned(),
         name,
         name_en,
@@ -65,22 +57,25 @@ fn matters(cat: &Catalogue, codes: &[String]) -> Vec<pb::DisclosedMatter> {
 }
 
 fn decision(cat: &Catalogue, r: &DisclosureRow) -> pb::DisclosedDecision {
-    let confiscated: Vec<(String, i64)> = json_list(&r.confiscated);
     pb::DisclosedDecision {
-        outcome: r.outcome.clone(),
+        outcome: r.outcome.as_str().into(),
         fine_fen: r.fine_fen,
-        confiscated: confiscated
-            .into_iter()
-            .map(|(kind, count)| pb::DisclosedItem { kind, count })
+        confiscated: r
+            .confiscated
+            .iter()
+            .map(|(kind, count)| pb::DisclosedItem {
+                kind: kind.clone(),
+                count: *count,
+            })
             .collect(),
         summary: r.summary.clone(),
         description: r.description.clone(),
         party: Some(pb::MaskedParty {
-            kind: r.party_kind.clone(),
+            kind: r.party_kind.as_str().into(),
             name: r.party_name.clone(),
             address: r.party_address.clone(),
         }),
-        matters: matters(cat, &json_list(&r.matters)),
+        matters: matters(cat, &r.matters),
         decided_at: Some(to_ts(r.decided_at)),
     }
 }
@@ -92,18 +87,17 @@ pub fn to_pb(
     r: &DisclosureRow,
     now: DateTime<Utc>,
 ) -> pb::Disclosure {
-    let status = DisclosureStatus::parse(&r.status).unwrap_or(DisclosureStatus::Pending);
     pb::Disclosure {
         disclosure_id: r.disclosure_id.clone(),
         town: r.town.clone(),
         case_id: r.case_id.clone(),
-        body: Some(body(cat, towns, &r.body_kind, &r.body_code)),
-        class: r.class.clone(),
-        status: r.status.clone(),
+        body: Some(body(cat, towns, r.body_kind, &r.body_code)),
+        class: r.class.as_str().into(),
+        status: r.status.as_str().into(),
         decision: Some(decision(cat, r)),
         due_at: Some(to_ts(r.due_at)),
         due_provisional: r.due_provisional,
-        overdue: disclosure::is_overdue(status, r.due_at, now),
+        overdue: disclosure::is_overdue(r.status, r.due_at, now),
         published_at: r.published_at.map(to_ts),
         published_by: r.published_by.clone().unwrap_or_default(),
         published_late: r.published_at.is_some_and(|p| p >= r.due_at),
@@ -128,8 +122,8 @@ pub fn to_public(
     pb::PublicDisclosure {
         disclosure_id: r.disclosure_id.clone(),
         town: r.town.clone(),
-        body: Some(body(cat, towns, &r.body_kind, &r.body_code)),
-        status: r.status.clone(),
+        body: Some(body(cat, towns, r.body_kind, &r.body_code)),
+        status: r.status.as_str().into(),
         decision: Some(decision(cat, r)),
         published_at: r.published_at.map(to_ts),
         withdrawn_at: r.withdrawn_at.map(to_ts),
@@ -137,6 +131,6 @@ pub fn to_public(
         expires_at: r
             .published_at
             .map(|p| to_ts(disclosure::expires_at(p, retention_days))),
-        class: r.class.clone(),
+        class: r.class.as_str().into(),
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
+use liandong_domain::disclosure::BodyKind;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
 use liandong_store::Tx;
@@ -23,10 +24,10 @@ pub async fn status_changed(
         disclosure_id: row.disclosure_id.clone(),
         town: row.town.clone(),
         case_id: row.case_id.clone(),
-        body_kind: row.body_kind.clone(),
+        body_kind: row.body_kind.as_str().into(),
         body_code: row.body_code.clone(),
-        class: row.class.clone(),
-        status: row.status.clone(),
+        class: row.class.as_str().into(),
+        status: row.status.as_str().into(),
         decided_at: Some(to_ts(row.decided_at)),
         due_at: Some(to_ts(row.due_at)),
         published_at: row.published_at.map(to_ts),
@@ -34,7 +35,7 @@ pub async fn status_changed(
         withdrawal_due_at: row.withdrawal_due_at.map(to_ts),
     };
     // A department's disclosure is addressed from that department; the town's from the town.
-    let department = (row.body_kind == "department").then_some(row.body_code.as_str());
+    let department = (row.body_kind == BodyKind::Department).then_some(row.body_code.as_str());
     outbox
         .emit(
             tx,

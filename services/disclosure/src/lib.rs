@@ -6,7 +6,8 @@ mod api;
 mod consume;
 mod convert;
 mod events;
-mod store;
+// Public so that the integration tests read rows through the same functions the service does.
+pub mod store;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -84,13 +85,12 @@ impl Application {
 /// Due dates computed beyond the loaded calendar years are recomputed at every start, so a
 /// year loaded with `liandong calendar add` takes effect at the next restart.
 async fn recompute_provisional(rt: &Runtime) -> anyhow::Result<()> {
-    for (id, decided_at, class) in store::provisional(&rt.db).await? {
-        let class = match class.as_str() {
-            "penalty_or_licensing" => {
-                liandong_domain::catalogue::DisclosureClass::PenaltyOrLicensing
-            }
-            _ => liandong_domain::catalogue::DisclosureClass::OtherEnforcement,
-        };
+    for store::ProvisionalRow {
+        disclosure_id: id,
+        decided_at,
+        class,
+    } in store::provisional(&rt.db).await?
+    {
         let due = liandong_domain::disclosure::publication_due(&rt.calendar, decided_at, class);
         liandong_runtime::note_deadline(&due, "disclosure due date");
         // The new due date and its event commit together.

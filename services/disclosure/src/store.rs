@@ -1,34 +1,49 @@
-//! The disclosure service's table: one row per decision, holding only masked content.
+//! The disclosure service's table: one row per decision, holding only masked content. Rows are
+//! decoded with `liandong_store::typed::decode`: a column that no longer reads as its type is
+//! an error naming the table, the row and the column.
 
 use chrono::{DateTime, Utc};
+use liandong_domain::catalogue::DisclosureClass;
+use liandong_domain::disclosure::{BodyKind, DisclosureStatus};
+use liandong_domain::masking::PartyKind;
+use liandong_domain::outcome::OutcomeKind;
+use liandong_store::typed::{Json, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 
+pub const DISCLOSURES: &str = "disclosures";
+
 /// A disclosure as stored. Every text in it was masked before it was written.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DisclosureRow {
     pub disclosure_id: String,
     pub town: String,
     pub case_id: String,
     pub source_event_id: String,
     pub source_event_type: String,
-    /// `town` or `department`.
-    pub body_kind: String,
+    #[sqlx(try_from = "String")]
+    pub body_kind: BodyKind,
     /// The town's code or the department's.
     pub body_code: String,
-    pub class: String,
-    pub status: String,
-    pub outcome: String,
+    #[sqlx(try_from = "String")]
+    pub class: DisclosureClass,
+    #[sqlx(try_from = "String")]
+    pub status: DisclosureStatus,
+    #[sqlx(try_from = "String")]
+    pub outcome: OutcomeKind,
     pub fine_fen: i64,
-    /// JSON list of `[kind, count]`.
-    pub confiscated: String,
+    /// The confiscated items as `[kind, count]`.
+    #[sqlx(try_from = "String")]
+    pub confiscated: Json<Vec<(String, i64)>>,
     pub summary: String,
     pub description: String,
-    pub party_kind: String,
+    #[sqlx(try_from = "String")]
+    pub party_kind: PartyKind,
     pub party_name: String,
     pub party_address: String,
-    /// JSON list of matter codes.
-    pub matters: String,
+    /// The matter codes the decision names.
+    #[sqlx(try_from = "String")]
+    pub matters: Json<Vec<String>>,
     pub decided_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
     pub due_provisional: bool,
@@ -59,19 +74,19 @@ pub async fn insert(tx: &mut Tx, d: &DisclosureRow) -> Result<bool, sqlx::Error>
         .bind(&d.case_id)
         .bind(&d.source_event_id)
         .bind(&d.source_event_type)
-        .bind(&d.body_kind)
+        .bind(d.body_kind.as_str())
         .bind(&d.body_code)
-        .bind(&d.class)
-        .bind(&d.status)
-        .bind(&d.outcome)
+        .bind(d.class.as_str())
+        .bind(d.status.as_str())
+        .bind(d.outcome.as_str())
         .bind(d.fine_fen)
-        .bind(&d.confiscated)
+        .bind(d.confiscated.text())
         .bind(&d.summary)
         .bind(&d.description)
-        .bind(&d.party_kind)
+        .bind(d.party_kind.as_str())
         .bind(&d.party_name)
         .bind(&d.party_address)
-        .bind(&d.matters)
+        .bind(d.matters.text())
         .bind(d.decided_at)
         .bind(d.due_at)
         .bind(d.due_provisional)
@@ -85,12 +100,14 @@ pub async fn insert(tx: &mut Tx, d: &DisclosureRow) -> Result<bool, sqlx::Error>
 }
 
 pub async fn get_in_tx(tx: &mut Tx, id: &str) -> Result<Option<DisclosureRow>, sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query_as(
+    with_tx!(tx, |c| sqlx::query(
         "SELECT * FROM disclosures WHERE disclosure_id = $1"
     )
     .bind(id)
     .fetch_optional(c)
-    .await)
+    .await?
+    .map(|r| decode(&r, DISCLOSURES, "disclosure_id"))
+    .transpose())
 }
 
 /// The disclosure made from the decision event `event_id`, read inside `tx`.
@@ -98,17 +115,23 @@ pub async fn by_source_in_tx(
     tx: &mut Tx,
     event_id: &str,
 ) -> Result<Option<DisclosureRow>, sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query_as(
+    with_tx!(tx, |c| sqlx::query(
         "SELECT * FROM disclosures WHERE source_event_id = $1"
     )
     .bind(event_id)
     .fetch_optional(c)
-    .await)
+    .await?
+    .map(|r| decode(&r, DISCLOSURES, "disclosure_id"))
+    .transpose())
 }
 
 /// Writes publication and withdrawal, but only if the status is still `expected`: two officers
 /// acting at once cannot both win.
-pub async fn update(tx: &mut Tx, d: &DisclosureRow, expected: &str) -> Result<bool, sqlx::Error> {
+pub async fn update(
+    tx: &mut Tx,
+    d: &DisclosureRow,
+    expected: DisclosureStatus,
+) -> Result<bool, sqlx::Error> {
     with_tx!(tx, |c| {
         sqlx::query(
             "UPDATE disclosures SET status = $2, published_at = $3, published_by = $4, withdrawn_at = $5, \
@@ -116,7 +139,7 @@ pub async fn update(tx: &mut Tx, d: &DisclosureRow, expected: &str) -> Result<bo
              updated_at = $10 WHERE disclosure_id = $1 AND status = $11",
         )
         .bind(&d.disclosure_id)
-        .bind(&d.status)
+        .bind(d.status.as_str())
         .bind(d.published_at)
         .bind(&d.published_by)
         .bind(d.withdrawn_at)
@@ -125,7 +148,7 @@ pub async fn update(tx: &mut Tx, d: &DisclosureRow, expected: &str) -> Result<bo
         .bind(d.decision_changed_at)
         .bind(d.withdrawal_due_at)
         .bind(d.updated_at)
-        .bind(expected)
+        .bind(expected.as_str())
         .execute(c)
         .await
         .map(|r| r.rows_affected() == 1)
@@ -135,22 +158,23 @@ pub async fn update(tx: &mut Tx, d: &DisclosureRow, expected: &str) -> Result<bo
 /// One body's disclosures, newest first, optionally of one status.
 pub async fn by_body(
     db: &Db,
-    body_kind: &str,
+    body_kind: BodyKind,
     body_code: &str,
-    status: Option<&str>,
+    status: Option<DisclosureStatus>,
     limit: i64,
 ) -> Result<Vec<DisclosureRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(
-        "SELECT * FROM disclosures WHERE body_kind = $1 AND body_code = $2 AND ($3 IS NULL OR status = $3) \
-         ORDER BY created_at DESC, disclosure_id DESC LIMIT $4"
-    )
-    .bind(body_kind)
-    .bind(body_code)
-    .bind(status)
-    .bind(limit)
-    .fetch_all(p)
-    .await
+        let rows = sqlx::query(
+            "SELECT * FROM disclosures WHERE body_kind = $1 AND body_code = $2 \
+             AND ($3 IS NULL OR status = $3) ORDER BY created_at DESC, disclosure_id DESC LIMIT $4",
+        )
+        .bind(body_kind.as_str())
+        .bind(body_code)
+        .bind(status.map(DisclosureStatus::as_str))
+        .bind(limit)
+        .fetch_all(p)
+        .await?;
+        decode_all(&rows, DISCLOSURES, "disclosure_id")
     })
 }
 
@@ -164,27 +188,43 @@ pub async fn public(
     limit: i64,
 ) -> Result<Vec<DisclosureRow>, sqlx::Error> {
     with_db!(db, |p| {
-        sqlx::query_as(
-        "SELECT * FROM disclosures WHERE status IN ('published', 'withdrawn') AND published_at IS NOT NULL \
-         AND published_at > $1 AND ($2 IS NULL OR town = $2) \
-         ORDER BY published_at DESC, disclosure_id DESC LIMIT $3 OFFSET $4"
-    )
-    .bind(published_after)
-    .bind(town)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(p)
-    .await
+        let rows = sqlx::query(
+            "SELECT * FROM disclosures WHERE status IN ($5, $6) AND published_at IS NOT NULL \
+             AND published_at > $1 AND ($2 IS NULL OR town = $2) \
+             ORDER BY published_at DESC, disclosure_id DESC LIMIT $3 OFFSET $4",
+        )
+        .bind(published_after)
+        .bind(town)
+        .bind(limit)
+        .bind(offset)
+        .bind(DisclosureStatus::Published.as_str())
+        .bind(DisclosureStatus::Withdrawn.as_str())
+        .fetch_all(p)
+        .await?;
+        decode_all(&rows, DISCLOSURES, "disclosure_id")
     })
 }
 
+/// A disclosure whose due date was computed beyond the loaded calendar years.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProvisionalRow {
+    pub disclosure_id: String,
+    pub decided_at: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    pub class: DisclosureClass,
+}
+
 /// Disclosures whose due date was computed beyond the loaded calendar years.
-pub async fn provisional(db: &Db) -> Result<Vec<(String, DateTime<Utc>, String)>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as(
-        "SELECT disclosure_id, decided_at, class FROM disclosures WHERE due_provisional"
-    )
-    .fetch_all(p)
-    .await)
+pub async fn provisional(db: &Db) -> Result<Vec<ProvisionalRow>, sqlx::Error> {
+    with_db!(db, |p| {
+        let rows = sqlx::query(
+            "SELECT disclosure_id, decided_at, class FROM disclosures WHERE due_provisional \
+             ORDER BY disclosure_id",
+        )
+        .fetch_all(p)
+        .await?;
+        decode_all(&rows, DISCLOSURES, "disclosure_id")
+    })
 }
 
 /// Stores a recomputed due date.

@@ -11,8 +11,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures::Stream;
 use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::Calendar;
+use liandong_domain::callback::Satisfaction;
+use liandong_domain::disclosure::BodyKind;
 use liandong_domain::figures::{
-    self, Contender, Rate, Spread, Step, dashboard_scope, nearest_rank,
+    self, Contender, Rate, Spread, Step, WorkKind, dashboard_scope, nearest_rank,
 };
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
@@ -28,6 +30,8 @@ use liandong_store::with_db;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
+use crate::store::{self, DisclosureRow};
+
 /// How often a watcher's stream looks at the version; every replica's events count.
 const WATCH_POLL: Duration = Duration::from_millis(500);
 
@@ -40,88 +44,6 @@ pub struct Api {
     towns: Arc<Towns>,
     min_cases: u32,
     stop: CancellationToken,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct ItemRow {
-    item_id: String,
-    kind: String,
-    path: String,
-    case_id: String,
-    town: String,
-    department: String,
-    dispatched_at: Option<DateTime<Utc>>,
-    signed_for_at: Option<DateTime<Utc>>,
-    accepted_at: Option<DateTime<Utc>>,
-    returned_at: Option<DateTime<Utc>>,
-    concluded_at: Option<DateTime<Utc>>,
-    withdrawn_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct CaseRow {
-    case_id: String,
-    town: String,
-    path: String,
-    department: String,
-    matters: String,
-    seen_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct DecisionRow {
-    town: String,
-    department: String,
-    kind: String,
-    fine_fen: i64,
-    confiscated: String,
-    confiscated_value_fen: i64,
-    decided_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct EscalationRow {
-    town: String,
-    department: String,
-    raised_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct ExtensionRow {
-    kind: Option<String>,
-    case_id: String,
-    referral_id: Option<String>,
-    department: String,
-    new_deadline: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct CallbackRow {
-    town: String,
-    satisfaction: String,
-    reopened: bool,
-    called_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct ReviewRow {
-    town: String,
-    department: String,
-    requested_at: Option<DateTime<Utc>>,
-    answered_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct DisclosureRow {
-    town: String,
-    body_kind: String,
-    body_code: String,
-    status: String,
-    decided_at: DateTime<Utc>,
-    due_at: DateTime<Utc>,
-    published_at: Option<DateTime<Utc>>,
-    withdrawn_at: Option<DateTime<Utc>>,
-    withdrawal_due_at: Option<DateTime<Utc>>,
 }
 
 /// The parsed filters.
@@ -230,65 +152,21 @@ impl Api {
     async fn dashboard(&self, f: Filters) -> Result<pb::GetDashboardResponse, ApiError> {
         let now = self.clock.now();
         let version = self.version().await?;
-        let items: Vec<ItemRow> = with_db!(&self.db, |p| {
-            sqlx::query_as(
-            "SELECT item_id, kind, path, case_id, town, department, dispatched_at, signed_for_at, \
-             accepted_at, returned_at, concluded_at, withdrawn_at FROM rm_items ORDER BY item_id"
-        )
-        .fetch_all(p)
-        .await
-        })?;
-        let cases: Vec<CaseRow> = with_db!(&self.db, |p| sqlx::query_as(
-            "SELECT case_id, town, path, department, matters, seen_at FROM rm_cases"
-        )
-        .fetch_all(p)
-        .await)?;
-        let decisions: Vec<DecisionRow> = with_db!(&self.db, |p| {
-            sqlx::query_as(
-            "SELECT town, department, kind, fine_fen, confiscated, confiscated_value_fen, decided_at \
-             FROM rm_decisions WHERE replaced = FALSE"
-        )
-        .fetch_all(p)
-        .await
-        })?;
-        let reviews: Vec<ReviewRow> = with_db!(&self.db, |p| sqlx::query_as(
-            "SELECT town, department, requested_at, answered_at FROM rm_reviews"
-        )
-        .fetch_all(p)
-        .await)?;
-
+        let store::Rows {
+            items,
+            cases,
+            decisions,
+            reviews,
+            escalations,
+            extensions,
+            disclosures,
+            callbacks,
+        } = store::rows(&self.db).await?;
         // Each case's matters, for the policy's limits of the case's matter classes.
-        let matters: BTreeMap<&str, Vec<String>> = cases
+        let matters: BTreeMap<&str, &[String]> = cases
             .iter()
-            .map(|c| {
-                let m: Vec<String> = serde_json::from_str(&c.matters).unwrap_or_default();
-                (c.case_id.as_str(), m)
-            })
+            .map(|c| (c.case_id.as_str(), c.matters.as_slice()))
             .collect();
-        let escalations: Vec<EscalationRow> = with_db!(&self.db, |p| sqlx::query_as(
-            "SELECT town, department, raised_at FROM rm_escalations"
-        )
-        .fetch_all(p)
-        .await)?;
-        let extensions: Vec<ExtensionRow> = with_db!(&self.db, |p| sqlx::query_as(
-            "SELECT kind, case_id, referral_id, department, new_deadline FROM rm_extensions \
-             WHERE new_deadline IS NOT NULL"
-        )
-        .fetch_all(p)
-        .await)?;
-        let disclosures: Vec<DisclosureRow> = with_db!(&self.db, |p| {
-            sqlx::query_as(
-            "SELECT town, body_kind, body_code, status, decided_at, due_at, published_at, withdrawn_at, \
-             withdrawal_due_at FROM rm_disclosures ORDER BY body_kind, body_code"
-        )
-        .fetch_all(p)
-        .await
-        })?;
-        let callbacks: Vec<CallbackRow> = with_db!(&self.db, |p| sqlx::query_as(
-            "SELECT town, satisfaction, reopened, called_at FROM rm_callbacks"
-        )
-        .fetch_all(p)
-        .await)?;
         let mut depts: BTreeMap<String, Dept> = BTreeMap::new();
         // Per path and department, for the ranking.
         let mut paths: BTreeMap<(String, String), (u32, Rate, Vec<i64>)> = BTreeMap::new();
@@ -304,18 +182,15 @@ impl Api {
             }
             let d = depts.entry(it.department.clone()).or_default();
             let ranked = paths
-                .entry((it.path.clone(), it.department.clone()))
+                .entry((it.path.as_str().to_owned(), it.department.clone()))
                 .or_default();
             ranked.0 += 1;
             let department = DepartmentCode::parse(&it.department).ok();
             let limits = self.time_limits.for_case(
                 department.as_ref(),
-                matters
-                    .get(it.case_id.as_str())
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]),
+                matters.get(it.case_id.as_str()).copied().unwrap_or(&[]),
             );
-            let referral = it.kind == "referral";
+            let referral = it.kind == WorkKind::Referral;
             if referral {
                 d.referrals += 1;
             } else {
@@ -355,7 +230,7 @@ impl Api {
                 let obligation = step.obligation();
                 let extended = extensions
                     .iter()
-                    .filter(|x| x.kind.as_deref() == Some(obligation.as_str()))
+                    .filter(|x| *x.kind == Some(obligation))
                     .filter(|x| match step {
                         Step::Conclude => x.case_id == it.case_id && x.department == it.department,
                         _ => x.referral_id.as_deref() == Some(it.item_id.as_str()),
@@ -413,7 +288,7 @@ impl Api {
                     case_id: it.case_id.clone(),
                     town: it.town.clone(),
                     department: it.department.clone(),
-                    kind: it.kind.clone(),
+                    kind: it.kind.as_str().into(),
                     waiting_for: step.as_str().into(),
                     dispatched_at: Some(to_ts(dispatched)),
                     age_secs: secs(dispatched, now),
@@ -438,10 +313,10 @@ impl Api {
             if f.department.is_some() || !(f.town(&c.town) && f.period(c.called_at)) {
                 continue;
             }
-            match c.satisfaction.as_str() {
-                "satisfied" => satisfaction.satisfied += 1,
-                "basically_satisfied" => satisfaction.basically_satisfied += 1,
-                _ => satisfaction.unsatisfied += 1,
+            match c.satisfaction {
+                Satisfaction::Satisfied => satisfaction.satisfied += 1,
+                Satisfaction::BasicallySatisfied => satisfaction.basically_satisfied += 1,
+                Satisfaction::Unsatisfied => satisfaction.unsatisfied += 1,
             }
             if c.reopened {
                 satisfaction.reopened += 1;
@@ -527,10 +402,9 @@ impl Api {
             if !(f.town(&c.town) && f.department(&c.department) && f.period(c.seen_at)) {
                 continue;
             }
-            *by_path.entry(c.path.clone()).or_default() += 1;
-            let matters: Vec<String> = serde_json::from_str(&c.matters).unwrap_or_default();
-            for m in matters {
-                *by_matter.entry(m).or_default() += 1;
+            *by_path.entry(c.path.as_str().to_owned()).or_default() += 1;
+            for m in c.matters.iter() {
+                *by_matter.entry(m.clone()).or_default() += 1;
             }
             let month = Calendar::local_date(c.seen_at).format("%Y-%m").to_string();
             *by_month.entry(month).or_default() += 1;
@@ -544,18 +418,16 @@ impl Api {
                 continue;
             }
             outcomes.decisions += 1;
-            match OutcomeKind::parse(&d.kind) {
-                Some(OutcomeKind::Education) => outcomes.education_only += 1,
-                Some(k) if k.is_penalty() => outcomes.penalties += 1,
+            match d.kind {
+                OutcomeKind::Education => outcomes.education_only += 1,
+                k if k.is_penalty() => outcomes.penalties += 1,
                 _ => outcomes.other += 1,
             }
-            *kinds.entry(d.kind.clone()).or_default() += 1;
+            *kinds.entry(d.kind.as_str().to_owned()).or_default() += 1;
             outcomes.fines_fen += d.fine_fen;
             outcomes.confiscated_value_fen += d.confiscated_value_fen;
-            let items: Vec<(String, i64)> =
-                serde_json::from_str(&d.confiscated).unwrap_or_default();
-            for (kind, count) in items {
-                *confiscated.entry(kind).or_default() += count;
+            for (kind, count) in d.confiscated.iter() {
+                *confiscated.entry(kind.clone()).or_default() += count;
             }
         }
         outcomes.by_kind = counts(kinds);
@@ -615,11 +487,11 @@ fn disclosure_timeliness(
     rows: &[DisclosureRow],
     now: DateTime<Utc>,
 ) -> pb::DisclosureTimeliness {
-    use liandong_domain::disclosure::{DisclosureStatus, Timeliness, timeliness};
+    use liandong_domain::disclosure::{Timeliness, timeliness};
     let mut all = pb::DisclosureTimeliness::default();
     let mut bodies: BTreeMap<String, pb::BodyDisclosure> = BTreeMap::new();
     for r in rows {
-        let department = if r.body_kind == "department" {
+        let department = if r.body_kind == BodyKind::Department {
             r.body_code.as_str()
         } else {
             ""
@@ -627,19 +499,16 @@ fn disclosure_timeliness(
         if !(f.town(&r.town) && f.department(department) && f.period(r.decided_at)) {
             continue;
         }
-        let Ok(status) = DisclosureStatus::parse(&r.status) else {
-            continue;
-        };
         if let (Some(withdrawn), Some(due)) = (r.withdrawn_at, r.withdrawal_due_at) {
             all.withdrawn += 1;
             if withdrawn < due {
                 all.withdrawn_on_time += 1;
             }
         }
-        let Some(t) = timeliness(status, r.due_at, r.published_at, r.withdrawn_at, now) else {
+        let Some(t) = timeliness(r.status, r.due_at, r.published_at, r.withdrawn_at, now) else {
             continue;
         };
-        let key = format!("{}:{}", r.body_kind, r.body_code);
+        let key = format!("{}:{}", r.body_kind.as_str(), r.body_code);
         let body = bodies
             .entry(key.clone())
             .or_insert_with(|| pb::BodyDisclosure {

@@ -1,12 +1,23 @@
 //! The events the read model keeps figures from. It observes every stream (it is no event's
 //! receiver and answers no receipts) and keeps no order: each event sets only its own columns,
-//! first value kept, so the same rows come out whatever order the events arrive in.
+//! first value kept, so the same rows come out whatever order the events arrive in. Every
+//! closed set an event names (a path, an outcome kind, an answer, a status) is parsed here, at
+//! the edge: one the hub does not know is refused, naming the event, rather than stored.
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError};
+use liandong_domain::callback::Satisfaction;
+use liandong_domain::catalogue::DisclosureClass;
+use liandong_domain::decision_change::DecisionChange;
+use liandong_domain::disclosure::{BodyKind, DisclosureStatus};
+use liandong_domain::figures::WorkKind;
+use liandong_domain::outcome::OutcomeKind;
+use liandong_domain::time_limits::ObligationKind;
+use liandong_domain::triage::Path;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_store::Tx;
+use liandong_store::typed::Json;
 use liandong_store::with_tx;
 use liandong_topology::inbound::readmodel::{
     FromBoard, FromBrigade, FromCounty, FromDisclosure, FromReview,
@@ -43,19 +54,39 @@ impl Column {
 /// Which item a step belongs to.
 struct Item<'a> {
     id: &'a str,
-    kind: &'static str,
-    path: &'static str,
+    kind: WorkKind,
+    path: Path,
     case_id: &'a str,
     town: &'a str,
     department: &'a str,
 }
 
-fn path_name(p: i32) -> &'static str {
+/// Refuses `env` for a value of `what` that the hub does not know.
+fn unknown(env: &ev::Envelope, what: &str, e: impl std::fmt::Display) -> HandlerError {
+    HandlerError::Reject(format!("{} {}: {what}: {e}", env.event_type, env.event_id))
+}
+
+/// The triage path an event names; an unspecified one is refused, never counted as a path.
+fn path(env: &ev::Envelope, p: i32) -> Result<Path, HandlerError> {
     match ev::Path::try_from(p) {
-        Ok(ev::Path::InScope) => "in_scope",
-        Ok(ev::Path::Joint) => "joint",
-        _ => "out_of_scope",
+        Ok(ev::Path::InScope) => Ok(Path::InScope),
+        Ok(ev::Path::Joint) => Ok(Path::Joint),
+        Ok(ev::Path::OutOfScope) => Ok(Path::OutOfScope),
+        _ => Err(unknown(env, "path", format!("{p} is not a path"))),
     }
+}
+
+/// The case's facts an event must carry: without them there is no case to count.
+fn facts(env: &ev::Envelope, facts: Option<ev::CaseFacts>) -> Result<ev::CaseFacts, HandlerError> {
+    facts.ok_or_else(|| unknown(env, "facts", "the event carries no case facts"))
+}
+
+fn parsed<T, E: std::fmt::Display>(
+    env: &ev::Envelope,
+    what: &str,
+    r: Result<T, E>,
+) -> Result<T, HandlerError> {
+    r.map_err(|e| unknown(env, what, e))
 }
 
 /// Counts what changes the figures and bumps the figures' version in the same transaction.
@@ -88,18 +119,18 @@ impl Handler<FromBrigade> for Figures {
         let at = occurred(env, now);
         match event {
             FromBrigade::ReferralDispatched(e) => {
-                let facts = e.facts.unwrap_or_default();
+                let facts = facts(env, e.facts)?;
                 let item = Item {
                     id: &e.referral_id,
-                    kind: "referral",
-                    path: "out_of_scope",
+                    kind: WorkKind::Referral,
+                    path: Path::OutOfScope,
                     case_id: &facts.case_id,
                     town: &env.town,
                     department: &e.department,
                 };
                 step(tx, &item, Column::Dispatched, at).await?;
                 let seen = from_ts(facts.found_at.as_ref()).unwrap_or(at);
-                let path = path_name(facts.path);
+                let path = path(env, facts.path)?;
                 case(
                     tx,
                     &facts.case_id,
@@ -117,7 +148,7 @@ impl Handler<FromBrigade> for Figures {
                     tx,
                     &e.case_id,
                     &env.town,
-                    path_name(e.path),
+                    path(env, e.path)?,
                     &e.department,
                     &e.matters,
                     seen,
@@ -129,13 +160,13 @@ impl Handler<FromBrigade> for Figures {
                 step(tx, &item, Column::Withdrawn, at).await?;
             }
             FromBrigade::JointSubmitted(e) => {
-                let facts = e.facts.unwrap_or_default();
+                let facts = facts(env, e.facts)?;
                 let seen = from_ts(facts.found_at.as_ref()).unwrap_or(at);
                 case(
                     tx,
                     &facts.case_id,
                     &env.town,
-                    "joint",
+                    Path::Joint,
                     "",
                     &facts.matters,
                     seen,
@@ -143,7 +174,7 @@ impl Handler<FromBrigade> for Figures {
                 .await?;
             }
             FromBrigade::CaseConcluded(e) => {
-                case(tx, &e.case_id, &env.town, "in_scope", "", &e.matters, at).await?;
+                case(tx, &e.case_id, &env.town, Path::InScope, "", &e.matters, at).await?;
                 decision(tx, env, &e.case_id, "", e.outcome.as_ref(), at).await?;
             }
             FromBrigade::DecisionChanged(e) => decision_changed(tx, env, e, at).await?,
@@ -180,8 +211,8 @@ impl Handler<FromBoard> for Figures {
             FromBoard::TaskAssigned(e) => {
                 let item = Item {
                     id: &e.task_id,
-                    kind: "task",
-                    path: "joint",
+                    kind: WorkKind::Task,
+                    path: Path::Joint,
                     case_id: &e.case_id,
                     town: &env.town,
                     department: &e.department,
@@ -255,7 +286,7 @@ impl Handler<FromCounty> for Figures {
                 step(tx, &item, Column::Concluded, at).await?;
             }
             FromCounty::ObligationOverdue(e) => escalation(tx, env, e, at).await?,
-            FromCounty::ExtensionRequested(e) => extension_requested(tx, e).await?,
+            FromCounty::ExtensionRequested(e) => extension_requested(tx, env, e).await?,
             // Not a figure: the step of a referral the dashboard times from its dispatch, the
             // handover's answers, certificates, and a late step finally taken.
             FromCounty::ReferralAssigned(_)
@@ -313,6 +344,7 @@ async fn decision_changed(
     e: ev::DecisionChanged,
     at: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
+    let change = parsed(env, "change", DecisionChange::parse(&e.change))?;
     let replaced = with_tx!(tx, |c| sqlx::query(
         "UPDATE rm_decisions SET replaced = TRUE WHERE event_id = $1"
     )
@@ -327,7 +359,7 @@ async fn decision_changed(
             e.superseded_event_id
         )));
     }
-    if e.change == "amend" {
+    if change == DecisionChange::Amend {
         // A department's decision is counted under it, as when it was first made.
         let department = if env.source == "county" {
             env.department.as_str()
@@ -347,6 +379,7 @@ async fn escalation(
     at: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
     let deadline = from_ts(e.deadline.as_ref());
+    let kind = parsed(env, "kind", ObligationKind::parse(&e.kind))?;
     with_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO rm_escalations (obligation_id, level, kind, town, department, case_id, \
@@ -355,7 +388,7 @@ async fn escalation(
         )
         .bind(&e.obligation_id)
         .bind(i64::from(e.level))
-        .bind(&e.kind)
+        .bind(kind.as_str())
         .bind(&env.town)
         .bind(&e.department)
         .bind(&e.case_id)
@@ -369,7 +402,12 @@ async fn escalation(
     Ok(())
 }
 
-async fn extension_requested(tx: &mut Tx, e: ev::ExtensionRequested) -> Result<(), HandlerError> {
+async fn extension_requested(
+    tx: &mut Tx,
+    env: &ev::Envelope,
+    e: ev::ExtensionRequested,
+) -> Result<(), HandlerError> {
+    let kind = parsed(env, "kind", ObligationKind::parse(&e.kind))?;
     with_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO rm_extensions (request_id, obligation_id, kind, case_id, referral_id, department) \
@@ -378,7 +416,7 @@ async fn extension_requested(tx: &mut Tx, e: ev::ExtensionRequested) -> Result<(
     )
     .bind(&e.request_id)
     .bind(&e.obligation_id)
-    .bind(&e.kind)
+    .bind(kind.as_str())
     .bind(&e.case_id)
     .bind(&e.referral_id)
     .bind(&e.department)
@@ -416,6 +454,7 @@ async fn callback(
     at: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
     let called_at = from_ts(e.called_at.as_ref()).unwrap_or(at);
+    let satisfaction = parsed(env, "satisfaction", Satisfaction::parse(&e.satisfaction))?;
     with_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO rm_callbacks (callback_id, town, case_id, satisfaction, reopened, called_at) \
@@ -424,7 +463,7 @@ async fn callback(
     .bind(&e.callback_id)
     .bind(&env.town)
     .bind(&e.case_id)
-    .bind(&e.satisfaction)
+    .bind(satisfaction.as_str())
     .bind(e.reopened)
     .bind(called_at)
     .execute(c)
@@ -437,8 +476,8 @@ async fn callback(
 fn referral_item<'a>(id: &'a str, case_id: &'a str, env: &'a ev::Envelope) -> Item<'a> {
     Item {
         id,
-        kind: "referral",
-        path: "out_of_scope",
+        kind: WorkKind::Referral,
+        path: Path::OutOfScope,
         case_id,
         town: &env.town,
         department: &env.department,
@@ -448,8 +487,8 @@ fn referral_item<'a>(id: &'a str, case_id: &'a str, env: &'a ev::Envelope) -> It
 fn task_item<'a>(id: &'a str, case_id: &'a str, env: &'a ev::Envelope) -> Item<'a> {
     Item {
         id,
-        kind: "task",
-        path: "joint",
+        kind: WorkKind::Task,
+        path: Path::Joint,
         case_id,
         town: &env.town,
         department: &env.department,
@@ -472,8 +511,8 @@ async fn step(
     );
     with_tx!(tx, |c| sqlx::query(&sql)
         .bind(item.id)
-        .bind(item.kind)
-        .bind(item.path)
+        .bind(item.kind.as_str())
+        .bind(item.path.as_str())
         .bind(item.case_id)
         .bind(item.town)
         .bind(item.department)
@@ -489,19 +528,19 @@ async fn case(
     tx: &mut Tx,
     case_id: &str,
     town: &str,
-    path: &str,
+    path: Path,
     department: &str,
     matters: &[String],
     seen_at: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let matters = serde_json::to_string(matters).expect("strings serialise");
+    let matters = Json(matters).text();
     with_tx!(tx, |c| sqlx::query(
         "INSERT INTO rm_cases (case_id, town, path, department, matters, seen_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) DO NOTHING"
     )
     .bind(case_id)
     .bind(town)
-    .bind(path)
+    .bind(path.as_str())
     .bind(department)
     .bind(&matters)
     .bind(seen_at)
@@ -526,12 +565,13 @@ async fn decision(
             env.event_type, env.event_id
         )));
     };
-    let items: Vec<(String, i64)> = o
+    let kind = parsed(env, "outcome.kind", OutcomeKind::try_from(o.kind.clone()))?;
+    let items: Vec<(&str, i64)> = o
         .confiscated
         .iter()
-        .map(|i| (i.kind.clone(), i.count))
+        .map(|i| (i.kind.as_str(), i.count))
         .collect();
-    let items = serde_json::to_string(&items).expect("items serialise");
+    let items = Json(items).text();
     with_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO rm_decisions (event_id, case_id, town, department, kind, fine_fen, confiscated, \
@@ -542,7 +582,7 @@ async fn decision(
     .bind(case_id)
     .bind(&env.town)
     .bind(department)
-    .bind(&o.kind)
+    .bind(kind.as_str())
     .bind(o.fine_fen)
     .bind(&items)
     .bind(o.confiscated_value_fen)
@@ -594,6 +634,9 @@ async fn disclosure(
             env.event_type, env.event_id
         )));
     };
+    let body_kind = parsed(env, "body_kind", BodyKind::parse(&e.body_kind))?;
+    let class = parsed(env, "class", DisclosureClass::parse(&e.class))?;
+    let status = parsed(env, "status", DisclosureStatus::parse(&e.status))?;
     with_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO rm_disclosures (disclosure_id, seq, town, case_id, body_kind, body_code, class, status, \
@@ -607,10 +650,10 @@ async fn disclosure(
     .bind(env.aggregate_seq as i64)
     .bind(&e.town)
     .bind(&e.case_id)
-    .bind(&e.body_kind)
+    .bind(body_kind.as_str())
     .bind(&e.body_code)
-    .bind(&e.class)
-    .bind(&e.status)
+    .bind(class.as_str())
+    .bind(status.as_str())
     .bind(decided_at)
     .bind(due_at)
     .bind(from_ts(e.published_at.as_ref()))

@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use liandong_bus::{NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::calendar::Calendar;
-use liandong_domain::certificates::{Certificate, CertificateStatus, check_valid};
+use liandong_domain::certificates::{Certificate, check_valid};
 use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::review::{
@@ -22,12 +21,11 @@ use liandong_proto::review::v1::{self as pb, review_service_server::ReviewServic
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_runtime::Runtime;
 use liandong_store::Db;
+use liandong_store::typed::{Json, Nullable};
 use liandong_topology::AnyEvent;
-use prost::Message;
-use serde::{Deserialize, Serialize};
 use tonic::{Request, Response, Status};
 
-use crate::store::{self, CertRow, ReviewRow, RoundRow};
+use crate::store::{self, CertRow, ReviewRow, RoundRow, StoredAnswer};
 
 pub struct Api {
     db: Db,
@@ -51,22 +49,13 @@ impl Api {
     }
 }
 
-/// An answer as a round keeps it (JSON in `review_rounds.answers`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredAnswer {
-    check: String,
-    passed: bool,
-    note: String,
-}
-
-fn answers_to_pb(json: &str) -> Vec<ev::ReviewAnswer> {
-    serde_json::from_str::<Vec<StoredAnswer>>(json)
-        .unwrap_or_default()
-        .into_iter()
+fn answers_to_pb(answers: &[StoredAnswer]) -> Vec<ev::ReviewAnswer> {
+    answers
+        .iter()
         .map(|a| ev::ReviewAnswer {
-            check: a.check,
+            check: a.check.as_str().into(),
             passed: a.passed,
-            note: a.note,
+            note: a.note.clone(),
         })
         .collect()
 }
@@ -107,16 +96,15 @@ fn permit(actor: &Actor, row: &ReviewRow) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn cert_of(row: &CertRow) -> Option<Certificate> {
-    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-    Some(Certificate {
+fn cert_of(row: &CertRow) -> Certificate {
+    Certificate {
         number: row.certificate_no.clone(),
-        officer: OfficerId::parse(&row.officer).ok()?,
+        officer: row.officer.clone(),
         issuing_authority: row.issuing_authority.clone(),
-        valid_from: date(&row.valid_from)?,
-        valid_until: date(&row.valid_until)?,
-        status: CertificateStatus::parse(&row.status).ok()?,
-    })
+        valid_from: row.valid_from.0,
+        valid_until: row.valid_until.0,
+        status: row.status,
+    }
 }
 
 impl Api {
@@ -135,13 +123,15 @@ impl Api {
         let at = from_ts(materials.decided_at.as_ref()).unwrap_or(row.requested_at);
         let mut out = Vec::new();
         for o in &materials.officers {
-            let held = store::certificate(&self.db, agency, &o.officer).await?;
-            let cert = held.as_ref().and_then(cert_of);
+            let cert = store::certificate(&self.db, agency, &o.officer)
+                .await?
+                .as_ref()
+                .map(cert_of);
             let officer = OfficerId::parse(&o.officer).map_err(|e| ApiError::Internal(e.into()))?;
             let verdict = match &cert {
                 // Never seen in the copy this service keeps: the registration may still be on
                 // its way (the copy is fed by events), so the reviewer is told what is known.
-                None if held.is_none() => Err(format!(
+                None => Err(format!(
                     "officer {} is not (yet) in the copy of {agency}'s registry this review \
                      service holds: no enforcement certificate known",
                     o.officer
@@ -178,11 +168,12 @@ impl Api {
 
     async fn to_pb(&self, row: &ReviewRow) -> Result<pb::Review, ApiError> {
         let rounds = store::rounds(&self.db, &row.review_id).await?;
+        // A review and its round are stored together: one without the other is a broken row.
         let materials = rounds
             .iter()
             .find(|r| r.round == row.round)
-            .and_then(|r| ev::ReviewRequested::decode(r.materials.as_slice()).ok())
-            .unwrap_or_default();
+            .map(|r| r.materials.0.clone())
+            .ok_or_else(|| missing_round(row))?;
         let qualification = self.qualification(row, &materials).await?;
         Ok(pb::Review {
             review_id: row.review_id.clone(),
@@ -190,7 +181,7 @@ impl Api {
             department: row.department.clone(),
             case_id: row.case_id.clone(),
             decided_in_name_of: self.deciding_body(row),
-            status: row.status.clone(),
+            status: row.status.as_str().into(),
             round: row.round as u32,
             requested_at: Some(to_ts(row.requested_at)),
             due_at: Some(to_ts(row.due_at)),
@@ -239,12 +230,11 @@ impl Api {
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no review {}", r.review_id)))?;
         permit(actor, &row)?;
-        let status = ReviewStatus::parse(&row.status).map_err(|e| ApiError::Internal(e.into()))?;
+        let status = row.status;
         let mut round = store::round_in_tx(&mut tx, &row.review_id, row.round)
             .await?
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("review without its round")))?;
-        let materials = ev::ReviewRequested::decode(round.materials.as_slice())
-            .map_err(|e| ApiError::Internal(e.into()))?;
+            .ok_or_else(|| missing_round(&row))?;
+        let materials = round.materials.0.clone();
         // The "qualified officers" check is the registry's to answer; the reviewer's own
         // answer to it only adds a note.
         let qualification = self.qualification(&row, &materials).await?;
@@ -284,20 +274,20 @@ impl Api {
         let stored: Vec<StoredAnswer> = answers
             .iter()
             .map(|a| StoredAnswer {
-                check: a.check.as_str().into(),
+                check: a.check,
                 passed: a.passed,
                 note: a.note.clone(),
             })
             .collect();
         let who = actor_label(actor);
-        round.answers = serde_json::to_string(&stored).expect("answers serialise");
-        round.decision = decision.as_str().into();
-        round.status = next.as_str().into();
+        round.answers = Json(stored);
+        round.decision = Nullable(Some(decision));
+        round.status = next;
         round.note = r.note.trim().into();
         round.decided_by = who;
         round.decided_at = Some(now);
         store::upsert_round(&mut tx, &round).await?;
-        row.status = next.as_str().into();
+        row.status = next;
         row.updated_at = now;
         store::upsert_review(&mut tx, &row).await?;
         let decided = ev::ReviewDecided {
@@ -350,7 +340,7 @@ impl Api {
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no review {}", r.review_id)))?;
         permit(actor, &row)?;
-        if row.status != ReviewStatus::Pending.as_str() {
+        if row.status != ReviewStatus::Pending {
             return Err(ApiError::FailedPrecondition(format!(
                 "the review is {}: only a pending review's time limit can be extended",
                 row.status
@@ -420,7 +410,7 @@ impl Api {
             &self.db,
             town.as_ref().map(TownCode::as_str),
             department.as_ref().map_or("", DepartmentCode::as_str),
-            status.map(ReviewStatus::as_str),
+            status,
             limit,
         )
         .await?;
@@ -441,16 +431,25 @@ impl Api {
     }
 }
 
+/// A review whose current round is not stored: the two are written together, so the row is
+/// broken.
+fn missing_round(row: &ReviewRow) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!(
+        "review {} has no stored round {}",
+        row.review_id,
+        row.round
+    ))
+}
+
 fn round_to_pb(r: &RoundRow) -> pb::ReviewRound {
-    let materials = ev::ReviewRequested::decode(r.materials.as_slice()).unwrap_or_default();
     pb::ReviewRound {
         round: r.round as u32,
         requested_at: Some(to_ts(r.requested_at)),
         due_at: Some(to_ts(r.due_at)),
-        proposed: materials.proposed,
+        proposed: r.materials.proposed.clone(),
         answers: answers_to_pb(&r.answers),
-        decision: r.decision.clone(),
-        status: r.status.clone(),
+        decision: r.decision.map_or("", ReviewDecision::as_str).into(),
+        status: r.status.as_str().into(),
         note: r.note.clone(),
         decided_by: r.decided_by.clone(),
         decided_at: r.decided_at.map(to_ts),
@@ -553,9 +552,13 @@ mod tests {
     #[test]
     fn answers_round_trip_through_their_stored_form() {
         let json = r#"[{"check":"facts_clear","passed":false,"note":"事实不清"}]"#;
-        let a = answers_to_pb(json);
+        let stored = Json::<Vec<StoredAnswer>>::try_from(json.to_owned()).unwrap();
+        assert_eq!(stored.text(), json);
+        let a = answers_to_pb(&stored);
         assert_eq!(a.len(), 1);
         assert_eq!((a[0].check.as_str(), a[0].passed), ("facts_clear", false));
-        assert!(answers_to_pb("not json").is_empty());
+        let unknown = r#"[{"check":"looks_fine","passed":true,"note":""}]"#;
+        assert!(Json::<Vec<StoredAnswer>>::try_from(unknown.to_owned()).is_err());
+        assert!(Json::<Vec<StoredAnswer>>::try_from("not json".to_owned()).is_err());
     }
 }

@@ -6,14 +6,16 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError};
 use liandong_domain::calendar::Calendar;
+use liandong_domain::certificates::CertificateStatus;
+use liandong_domain::ids::OfficerId;
 use liandong_domain::review::{REVIEW_WORKING_DAYS, ReviewStatus};
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_store::Tx;
+use liandong_store::typed::{Json, Nullable, Proto};
 use liandong_topology::inbound::review::{FromBrigade, FromCounty};
-use prost::Message;
 
-use crate::store::{self, CertRow, ReviewRow, RoundRow};
+use crate::store::{self, CertRow, Day, ReviewRow, RoundRow};
 
 /// Applies review requests and certificate changes, from the brigades and the departments.
 #[derive(Debug, Clone)]
@@ -31,7 +33,7 @@ impl Handler<FromBrigade> for Events {
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
         match event {
-            FromBrigade::OfficerCertificateChanged(e) => certificate_changed(tx, e, now).await,
+            FromBrigade::OfficerCertificateChanged(e) => certificate_changed(tx, env, e, now).await,
             FromBrigade::ReviewRequested(e) => self.requested(tx, env, e, now).await,
         }
     }
@@ -47,33 +49,41 @@ impl Handler<FromCounty> for Events {
         now: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
         match event {
-            FromCounty::OfficerCertificateChanged(e) => certificate_changed(tx, e, now).await,
+            FromCounty::OfficerCertificateChanged(e) => certificate_changed(tx, env, e, now).await,
             FromCounty::ReviewRequested(e) => self.requested(tx, env, e, now).await,
         }
     }
 }
 
-/// Keeps the copy of an agency's registry that the qualification check reads.
+/// Keeps the copy of an agency's registry that the qualification check reads. A certificate
+/// that does not read is refused, naming the event and the field: stored, it would make every
+/// later qualification check of the officer fail with a broken row.
 async fn certificate_changed(
     tx: &mut Tx,
+    env: &ev::Envelope,
     e: ev::OfficerCertificateChanged,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let c = e.certificate.unwrap_or_default();
-    store::upsert_certificate(
-        tx,
-        &CertRow {
-            agency: e.agency,
-            officer: c.officer,
-            certificate_no: c.certificate_no,
-            issuing_authority: c.issuing_authority,
-            valid_from: c.valid_from,
-            valid_until: c.valid_until,
-            status: c.status,
-            updated_at: now,
-        },
-    )
-    .await?;
+    let bad = |field: &str, err: &dyn std::fmt::Display| {
+        HandlerError::Reject(format!(
+            "{} {}: certificate.{field}: {err}",
+            env.event_type, env.event_id
+        ))
+    };
+    let c = e
+        .certificate
+        .ok_or_else(|| bad("", &"the event carries no certificate"))?;
+    let row = CertRow {
+        agency: e.agency,
+        officer: OfficerId::parse(&c.officer).map_err(|e| bad("officer", &e))?,
+        certificate_no: c.certificate_no,
+        issuing_authority: c.issuing_authority,
+        valid_from: Day::parse(&c.valid_from).map_err(|e| bad("valid_from", &e))?,
+        valid_until: Day::parse(&c.valid_until).map_err(|e| bad("valid_until", &e))?,
+        status: CertificateStatus::parse(&c.status).map_err(|e| bad("status", &e))?,
+        updated_at: now,
+    };
+    store::upsert_certificate(tx, &row).await?;
     Ok(())
 }
 
@@ -98,15 +108,12 @@ impl Events {
             None => ReviewStatus::Pending,
             // Rounds arrive in order; one already here is a replay.
             Some(r) if r.round >= round => return Ok(()),
-            Some(r) => ReviewStatus::parse(&r.status)
-                .map_err(|err| HandlerError::Reject(err.to_string()))?
-                .resubmit()
-                .map_err(|err| {
-                    HandlerError::Reject(format!(
-                        "round {round} of review {} cannot open: {err}",
-                        e.review_id
-                    ))
-                })?,
+            Some(r) => r.status.resubmit().map_err(|err| {
+                HandlerError::Reject(format!(
+                    "round {round} of review {} cannot open: {err}",
+                    e.review_id
+                ))
+            })?,
         };
         store::upsert_review(
             tx,
@@ -116,7 +123,7 @@ impl Events {
                 department: e.department.clone(),
                 case_id: e.case_id.clone(),
                 decided_in_name_of: e.decided_in_name_of.clone(),
-                status: status.as_str().into(),
+                status,
                 round,
                 requested_at,
                 due_at: due.due,
@@ -134,12 +141,12 @@ impl Events {
             &RoundRow {
                 review_id: e.review_id.clone(),
                 round,
-                materials: e.encode_to_vec(),
+                materials: Proto(e.clone()),
                 requested_at,
                 due_at: due.due,
-                answers: "[]".into(),
-                decision: String::new(),
-                status: ReviewStatus::Pending.as_str().into(),
+                answers: Json(Vec::new()),
+                decision: Nullable(None),
+                status: ReviewStatus::Pending,
                 note: String::new(),
                 decided_by: String::new(),
                 decided_at: None,

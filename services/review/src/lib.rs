@@ -4,7 +4,8 @@
 
 mod api;
 mod consume;
-mod store;
+// Public so that the integration tests read rows through the same functions the service does.
+pub mod store;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,18 +1,31 @@
 //! The review service's tables: reviews, their rounds, and the copy of the certificate
-//! registries.
+//! registries. Rows are decoded with `liandong_store::typed::decode`: a column that no longer
+//! reads as its type is an error naming the table, the row and the column.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use liandong_domain::certificates::CertificateStatus;
+use liandong_domain::ids::OfficerId;
+use liandong_domain::review::{ReviewCheck, ReviewDecision, ReviewStatus};
+use liandong_proto::events::v1 as ev;
+use liandong_store::typed::{Json, Nullable, Proto, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
+use serde::{Deserialize, Serialize};
+
+pub const REVIEWS: &str = "reviews";
+pub const ROUNDS: &str = "review_rounds";
+pub const CERTIFICATES: &str = "certificates";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReviewRow {
     pub review_id: String,
     pub town: String,
+    /// The department whose decision it is; empty for the town's.
     pub department: String,
     pub case_id: String,
     pub decided_in_name_of: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ReviewStatus,
     pub round: i64,
     pub requested_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
@@ -27,27 +40,65 @@ pub struct ReviewRow {
 pub struct RoundRow {
     pub review_id: String,
     pub round: i64,
-    pub materials: Vec<u8>,
+    /// The request as it came, with the decision's materials.
+    #[sqlx(try_from = "Vec<u8>")]
+    pub materials: Proto<ev::ReviewRequested>,
     pub requested_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
-    pub answers: String,
-    pub decision: String,
-    pub status: String,
+    /// The reviewer's answers; none while the round is pending.
+    #[sqlx(try_from = "String")]
+    pub answers: Json<Vec<StoredAnswer>>,
+    /// What the reviewer decided; none ('') while the round is pending.
+    #[sqlx(try_from = "String")]
+    pub decision: Nullable<ReviewDecision>,
+    #[sqlx(try_from = "String")]
+    pub status: ReviewStatus,
     pub note: String,
     pub decided_by: String,
     pub decided_at: Option<DateTime<Utc>>,
 }
 
+/// An answer as a round keeps it (JSON in `review_rounds.answers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAnswer {
+    pub check: ReviewCheck,
+    pub passed: bool,
+    pub note: String,
+}
+
+/// A certificate as the agency's registry last announced it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CertRow {
+    /// A town code (the brigade's registry) or a department code (a department's).
     pub agency: String,
-    pub officer: String,
+    #[sqlx(try_from = "String")]
+    pub officer: OfficerId,
     pub certificate_no: String,
     pub issuing_authority: String,
-    pub valid_from: String,
-    pub valid_until: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub valid_from: Day,
+    #[sqlx(try_from = "String")]
+    pub valid_until: Day,
+    #[sqlx(try_from = "String")]
+    pub status: CertificateStatus,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A day stored as `YYYY-MM-DD` text, as the registries' events carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day(pub NaiveDate);
+
+impl Day {
+    pub fn parse(s: &str) -> Result<Day, chrono::ParseError> {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Day)
+    }
+}
+
+impl TryFrom<String> for Day {
+    type Error = chrono::ParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Day::parse(&s)
+    }
 }
 
 const REVIEW_COLUMNS: &str = "review_id, town, department, case_id, decided_in_name_of, status, \
@@ -55,18 +106,22 @@ const REVIEW_COLUMNS: &str = "review_id, town, department, case_id, decided_in_n
 
 pub async fn review_in_tx(tx: &mut Tx, review_id: &str) -> Result<Option<ReviewRow>, sqlx::Error> {
     let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE review_id = $1");
-    with_tx!(tx, |c| sqlx::query_as::<_, ReviewRow>(&sql)
+    with_tx!(tx, |c| sqlx::query(&sql)
         .bind(review_id)
         .fetch_optional(&mut *c)
-        .await)
+        .await?
+        .map(|r| decode(&r, REVIEWS, "review_id"))
+        .transpose())
 }
 
 pub async fn review(db: &Db, review_id: &str) -> Result<Option<ReviewRow>, sqlx::Error> {
     let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE review_id = $1");
-    with_db!(db, |p| sqlx::query_as::<_, ReviewRow>(&sql)
+    with_db!(db, |p| sqlx::query(&sql)
         .bind(review_id)
         .fetch_optional(p)
-        .await)
+        .await?
+        .map(|r| decode(&r, REVIEWS, "review_id"))
+        .transpose())
 }
 
 /// Reviews of a town (`department` empty) or of a department in any town, newest first.
@@ -74,7 +129,7 @@ pub async fn list(
     db: &Db,
     town: Option<&str>,
     department: &str,
-    status: Option<&str>,
+    status: Option<ReviewStatus>,
     limit: i64,
 ) -> Result<Vec<ReviewRow>, sqlx::Error> {
     let sql = format!(
@@ -82,13 +137,16 @@ pub async fn list(
          AND ($2 IS NULL OR town = $2) AND ($3 IS NULL OR status = $3) \
          ORDER BY requested_at DESC LIMIT $4"
     );
-    with_db!(db, |p| sqlx::query_as::<_, ReviewRow>(&sql)
-        .bind(department)
-        .bind(town)
-        .bind(status)
-        .bind(limit)
-        .fetch_all(p)
-        .await)
+    with_db!(db, |p| {
+        let rows = sqlx::query(&sql)
+            .bind(department)
+            .bind(town)
+            .bind(status.map(ReviewStatus::as_str))
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+        decode_all(&rows, REVIEWS, "review_id")
+    })
 }
 
 pub async fn upsert_review(tx: &mut Tx, r: &ReviewRow) -> Result<(), sqlx::Error> {
@@ -107,7 +165,7 @@ pub async fn upsert_review(tx: &mut Tx, r: &ReviewRow) -> Result<(), sqlx::Error
     .bind(&r.department)
     .bind(&r.case_id)
     .bind(&r.decided_in_name_of)
-    .bind(&r.status)
+    .bind(r.status.as_str())
     .bind(r.round)
     .bind(r.requested_at)
     .bind(r.due_at)
@@ -132,12 +190,12 @@ pub async fn upsert_round(tx: &mut Tx, r: &RoundRow) -> Result<(), sqlx::Error> 
     )
     .bind(&r.review_id)
     .bind(r.round)
-    .bind(&r.materials)
+    .bind(r.materials.bytes())
     .bind(r.requested_at)
     .bind(r.due_at)
-    .bind(&r.answers)
-    .bind(&r.decision)
-    .bind(&r.status)
+    .bind(r.answers.text())
+    .bind(r.decision.map_or("", ReviewDecision::as_str))
+    .bind(r.status.as_str())
     .bind(&r.note)
     .bind(&r.decided_by)
     .bind(r.decided_at)
@@ -157,20 +215,22 @@ pub async fn round_in_tx(
 ) -> Result<Option<RoundRow>, sqlx::Error> {
     let sql =
         format!("SELECT {ROUND_COLUMNS} FROM review_rounds WHERE review_id = $1 AND round = $2");
-    with_tx!(tx, |c| sqlx::query_as::<_, RoundRow>(&sql)
+    with_tx!(tx, |c| sqlx::query(&sql)
         .bind(review_id)
         .bind(round)
         .fetch_optional(&mut *c)
-        .await)
+        .await?
+        .map(|r| decode(&r, ROUNDS, "review_id, round"))
+        .transpose())
 }
 
 pub async fn rounds(db: &Db, review_id: &str) -> Result<Vec<RoundRow>, sqlx::Error> {
     let sql =
         format!("SELECT {ROUND_COLUMNS} FROM review_rounds WHERE review_id = $1 ORDER BY round");
-    with_db!(db, |p| sqlx::query_as::<_, RoundRow>(&sql)
-        .bind(review_id)
-        .fetch_all(p)
-        .await)
+    with_db!(db, |p| {
+        let rows = sqlx::query(&sql).bind(review_id).fetch_all(p).await?;
+        decode_all(&rows, ROUNDS, "review_id, round")
+    })
 }
 
 pub async fn upsert_certificate(tx: &mut Tx, r: &CertRow) -> Result<(), sqlx::Error> {
@@ -183,12 +243,12 @@ pub async fn upsert_certificate(tx: &mut Tx, r: &CertRow) -> Result<(), sqlx::Er
          valid_until = excluded.valid_until, status = excluded.status, updated_at = excluded.updated_at"
     )
     .bind(&r.agency)
-    .bind(&r.officer)
+    .bind(r.officer.as_str())
     .bind(&r.certificate_no)
     .bind(&r.issuing_authority)
-    .bind(&r.valid_from)
-    .bind(&r.valid_until)
-    .bind(&r.status)
+    .bind(r.valid_from.0.to_string())
+    .bind(r.valid_until.0.to_string())
+    .bind(r.status.as_str())
     .bind(r.updated_at)
     .execute(&mut *c)
     .await
@@ -201,21 +261,24 @@ pub async fn certificate(
     agency: &str,
     officer: &str,
 ) -> Result<Option<CertRow>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as::<_, CertRow>(
+    with_db!(db, |p| sqlx::query(
         "SELECT agency, officer, certificate_no, issuing_authority, valid_from, valid_until, \
          status, updated_at FROM certificates WHERE agency = $1 AND officer = $2"
     )
     .bind(agency)
     .bind(officer)
     .fetch_optional(p)
-    .await)
+    .await?
+    .map(|r| decode(&r, CERTIFICATES, "agency, officer"))
+    .transpose())
 }
 
 /// Pending reviews, for recomputing their due dates with the calendar loaded at start.
 pub async fn pending(db: &Db) -> Result<Vec<(String, DateTime<Utc>, bool)>, sqlx::Error> {
     with_db!(db, |p| sqlx::query_as(
-        "SELECT review_id, requested_at, extended FROM reviews WHERE status = 'pending'"
+        "SELECT review_id, requested_at, extended FROM reviews WHERE status = $1"
     )
+    .bind(ReviewStatus::Pending.as_str())
     .fetch_all(p)
     .await)
 }
