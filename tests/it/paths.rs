@@ -11,6 +11,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::review::v1 as review;
 use liandong_tests::hub::{As, TestHub};
 use liandong_tests::{Backend, eventually};
+use liandong_topology::names;
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -153,9 +154,9 @@ async fn an_out_of_scope_case_reaches_the_department_and_its_result_closes_the_c
         "reported",
         "triaged",
         "referred",
-        "referral_signed_for",
-        "referral_accepted",
-        "referral_assigned",
+        names::REFERRAL_SIGNED_FOR,
+        names::REFERRAL_ACCEPTED,
+        names::REFERRAL_ASSIGNED,
         "result_received",
     ] {
         assert!(kinds.contains(&k), "history {kinds:?} lacks {k}");
@@ -690,9 +691,9 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
         kinds[from..],
         [
             "handover_received",
-            "review_requested",
-            "review_approved",
-            "entrusted_decision_recorded"
+            names::REVIEW_REQUESTED,
+            names::REVIEW_APPROVED,
+            names::ENTRUSTED_DECISION_RECORDED
         ],
         "{kinds:?}"
     );
@@ -927,14 +928,14 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
     let kinds: Vec<&str> = record.entries.iter().map(|e| e.kind.as_str()).collect();
     let from = kinds
         .iter()
-        .position(|k| *k == "entrusted_decision_recorded")
+        .position(|k| *k == names::ENTRUSTED_DECISION_RECORDED)
         .unwrap();
     assert_eq!(
         kinds[from + 1..],
         [
             "decision_amended",
-            "review_requested",
-            "review_approved",
+            names::REVIEW_REQUESTED,
+            names::REVIEW_APPROVED,
             "decision_amended",
             "decision_revoked"
         ],
@@ -990,7 +991,7 @@ async fn a_returned_referral_is_reassigned_by_the_chair_and_the_new_department_r
         .collect();
     assert!(open_at_first.is_empty(), "{open_at_first:?}");
     let got = case_of(&hub, T1, &case.case_id).await;
-    assert!(got.history.iter().any(|h| h.kind == "dispute_settled"));
+    assert!(got.history.iter().any(|h| h.kind == names::DISPUTE_SETTLED));
     hub.stop().await;
 }
 

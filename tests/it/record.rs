@@ -9,6 +9,7 @@ use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
 use liandong_tests::hub::{As, TestHub};
 use liandong_tests::{Backend, eventually};
+use liandong_topology::names;
 use sqlx::{Connection, PgConnection, Row};
 use tonic::Code;
 
@@ -597,11 +598,11 @@ async fn the_department_holding_the_file_keeps_the_record_and_its_copy_is_verifi
         .collect();
     assert_eq!(after[0], ("handover_received", "county:forestry", ""));
     assert!(
-        after.contains(&("referral_assigned", "county:forestry", "")),
+        after.contains(&(names::REFERRAL_ASSIGNED, "county:forestry", "")),
         "{after:?}"
     );
     assert!(
-        after.contains(&("referral_concluded", "county:forestry", "ZJ-LY-0002")),
+        after.contains(&(names::REFERRAL_CONCLUDED, "county:forestry", "ZJ-LY-0002")),
         "the conclusion names the certificate it was taken under: {after:?}"
     );
     assert_eq!(r.length, r.entries.len() as u64);

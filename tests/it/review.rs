@@ -13,6 +13,7 @@ use liandong_proto::review::v1 as review;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_tests::hub::{As, TestHub, certificate_no};
 use liandong_tests::{Backend, eventually};
+use liandong_topology::names;
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -201,7 +202,9 @@ async fn a_major_decision_waits_for_review_and_goes_through_a_return_round(backe
     assert_eq!(returned.status, "returned");
     let back = case_status(&hub, &case_id, "assigned").await;
     assert!(
-        back.history.iter().any(|h| h.kind == "review_returned"),
+        back.history
+            .iter()
+            .any(|h| h.kind == names::REVIEW_RETURNED),
         "{:?}",
         back.history
     );
@@ -239,9 +242,9 @@ async fn a_major_decision_waits_for_review_and_goes_through_a_return_round(backe
     assert_eq!(outcome.fine_fen, 1_200_000);
     let kinds: Vec<&str> = done.history.iter().map(|h| h.kind.as_str()).collect();
     for k in [
-        "review_requested",
-        "review_returned",
-        "review_approved",
+        names::REVIEW_REQUESTED,
+        names::REVIEW_RETURNED,
+        names::REVIEW_APPROVED,
         "concluded",
     ] {
         assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
@@ -768,10 +771,10 @@ async fn an_amendment_into_a_major_decision_waits_for_review_and_the_decision_in
         kinds[from + 1..],
         [
             "document",
-            "review_requested",
-            "review_returned",
-            "review_requested",
-            "review_approved",
+            names::REVIEW_REQUESTED,
+            names::REVIEW_RETURNED,
+            names::REVIEW_REQUESTED,
+            names::REVIEW_APPROVED,
             "decision_amended",
             "document"
         ],
@@ -794,3 +797,102 @@ liandong_tests::on_each_backend!(
     a_departments_major_decision_waits_for_its_legal_office,
     a_lead_departments_major_entrusted_decision_waits_for_its_legal_office,
 );
+
+/// A new version of the catalogue renames the matter a case was reported under (CSGL-001
+/// becomes CSGL-101, `formerly = ["CSGL-001"]`). The brigade, restarted on it, still judges the
+/// case's decision by the matter's criteria: a fine of 15,000 yuan waits for the judicial office,
+/// and one of 5,000 yuan under the new code does not.
+#[tokio::test]
+async fn a_major_decision_whose_matter_was_renamed_in_a_new_catalogue_still_waits_for_review() {
+    let mut hub = TestHub::start(Backend::Sqlite).await;
+    let case_id = assigned_case(&hub, "占道经营，目录改版前立案").await;
+
+    let shipped = include_str!("../../deploy/data/catalogue.toml");
+    let renamed = shipped
+        .replacen("version = \"2026.1\"", "version = \"2027.1\"", 1)
+        .replacen(
+            "code = \"CSGL-001\"",
+            "code = \"CSGL-101\"\nformerly = [\"CSGL-001\"]",
+            1,
+        );
+    assert_ne!(
+        renamed, shipped,
+        "the shipped catalogue has CSGL-001 in version 2026.1"
+    );
+    let path = hub.env.cfg.data_dir.join("catalogue-2027.toml");
+    std::fs::write(&path, renamed).expect("the new catalogue is written");
+    let mut cfg = hub.env.cfg.clone();
+    cfg.catalogue = Some(path);
+    std::fs::write(
+        hub.config_file(),
+        toml::to_string(&cfg).expect("the configuration serialises"),
+    )
+    .expect("the configuration is rewritten");
+    for service in ["brigade", "review"] {
+        hub.restart(service).await;
+    }
+
+    // The case still names CSGL-001; its fine of 15,000 yuan is major under CSGL-101.
+    let got = eventually("the restarted brigade to answer", WAIT, || async {
+        hub.brigade
+            .clone()
+            .get_case(As::brigade_officer(T1).req(brigade::GetCaseRequest {
+                case_id: case_id.clone(),
+            }))
+            .await
+            .ok()
+    })
+    .await
+    .into_inner();
+    assert_eq!(got.case.as_ref().unwrap().matters, ["CSGL-001"]);
+    let waiting = conclude(&hub, &case_id, fine(1_500_000)).await;
+    assert_eq!(
+        waiting.status, "awaiting_review",
+        "a renamed matter is judged by its criteria, never as not major"
+    );
+    let r1 = pending_review(&hub, &case_id, 1).await;
+    assert_eq!(
+        r1.materials
+            .as_ref()
+            .unwrap()
+            .proposed
+            .as_ref()
+            .unwrap()
+            .fine_fen,
+        1_500_000
+    );
+
+    // A case reported under the new code is judged by the same criteria.
+    let mut b = hub.brigade.clone();
+    let new_case = b
+        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
+            town: T1.into(),
+            source: brigade::CaseSource::Patrol as i32,
+            matters: vec!["CSGL-101".into()],
+            village: "西湖村".into(),
+            location: "集镇街道".into(),
+            description: "占道经营，目录改版后立案".into(),
+            found_at: Some(prost_types::Timestamp {
+                seconds: 1_780_000_000,
+                nanos: 0,
+            }),
+            evidence_refs: vec!["现场照片-02.jpg".into()],
+            complex: false,
+            triage_override: None,
+            request_id: String::new(),
+        }))
+        .await
+        .expect("reported under the new code")
+        .into_inner()
+        .case
+        .expect("a case");
+    b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
+        case_id: new_case.case_id.clone(),
+        officers: vec!["wang.wu".into()],
+    }))
+    .await
+    .expect("assigned");
+    let minor = conclude(&hub, &new_case.case_id, fine(500_000)).await;
+    assert_eq!(minor.status, "concluded", "5,000 yuan is not major");
+    hub.stop().await;
+}

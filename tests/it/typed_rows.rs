@@ -16,6 +16,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_store::typed::{CorruptRow, Json, Nullable, Proto};
 use liandong_store::{Db, with_db};
 use liandong_tests::{Backend, TestEnv, on_each_backend, unique};
+use liandong_topology::EventKind;
 
 on_each_backend!(
     a_corrupt_board_column_is_an_error_naming_its_row,
@@ -432,7 +433,7 @@ impl Row {
                     town: TOWN.into(),
                     case_id: format!("{TOWN}-case"),
                     source_event_id: id.into(),
-                    source_event_type: "brigade.case_concluded".into(),
+                    source_event_type: EventKind::BrigadeCaseConcluded.event_type().into(),
                     body_kind: BodyKind::Town,
                     body_code: TOWN.into(),
                     class: DisclosureClass::PenaltyOrLicensing,
