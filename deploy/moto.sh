@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
 v="$(venv)"
-if [ ! -x "$v/bin/moto_server" ]; then
-  log "installing moto[server] from PyPI"
-  "$v/bin/pip" install -q 'moto[server]' >/dev/null
+pin="moto[server]==5.2.6"
+if [ "$("$v/bin/pip" show moto 2>/dev/null | sed -n 's/^Version: //p')" != "${pin#*==}" ]; then
+  log "installing $pin from PyPI"
+  "$v/bin/pip" install -q "$pin" >/dev/null
 fi
 echo "$v/bin/moto_server"

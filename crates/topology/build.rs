@@ -724,7 +724,23 @@ fn main() {
         }
         writeln!(w, "    }}").unwrap();
     }
-    writeln!(w, "}}").unwrap();
+    writeln!(w, "}}\n").unwrap();
+
+    // Every inbound enum, for code that must treat each consumer alike (the test that feeds
+    // each of them a corrupt payload of every kind it takes).
+    writeln!(
+        w,
+        "/// Calls `$m!(type)` for every inbound enum of [`inbound`], one per declared consumer."
+    )
+    .unwrap();
+    writeln!(w, "#[macro_export]").unwrap();
+    writeln!(w, "macro_rules! for_each_inbound {{ ($m:ident) => {{").unwrap();
+    for (svc, srcs) in &by_service {
+        for (src, _) in srcs {
+            writeln!(w, "    $m!($crate::inbound::{svc}::From{});", pascal(src)).unwrap();
+        }
+    }
+    writeln!(w, "}} }}").unwrap();
 
     let target = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("topology.rs");
     std::fs::write(target, &out).expect("writes the generated topology");

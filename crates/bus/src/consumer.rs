@@ -690,6 +690,113 @@ impl Apply for ReceiptHandler {
 #[cfg(test)]
 mod tests {
     use super::subject_matches;
+    use super::*;
+
+    /// A handler no corrupt event may reach: it fails the test if one does.
+    #[derive(Debug, Clone, Copy)]
+    struct Unreachable;
+
+    impl<E: Inbound> Handler<E> for Unreachable {
+        async fn handle(
+            &self,
+            _tx: &mut Tx,
+            env: &Envelope,
+            event: E,
+            _now: DateTime<Utc>,
+        ) -> Result<(), HandlerError> {
+            panic!(
+                "a corrupt payload of {} reached its handler as {:?}",
+                env.event_type,
+                event.kind()
+            )
+        }
+    }
+
+    /// Feeds the consumer `E` a corrupt payload of every kind it takes (bytes with wire type 7,
+    /// which protobuf does not have; and a field whose length runs past the end) and checks each
+    /// is refused naming the event type, the event and the payload it is not; returns how many
+    /// kinds it took.
+    async fn each_corrupt_payload_is_refused<E: Inbound>(db: &Db) -> usize {
+        let typed = Typed::<E, Unreachable>::new(Unreachable);
+        let mut kinds = 0;
+        for kind in EventKind::ALL {
+            // An empty payload decodes (every field at its default), so it tells which kinds the
+            // consumer takes at all.
+            if E::decode(kind, &[])
+                .expect("an empty payload decodes")
+                .is_none()
+            {
+                continue;
+            }
+            kinds += 1;
+            for (n, corrupt) in [b"\xff\xff\xff".to_vec(), vec![0x0a, 0x7f, b'x']]
+                .into_iter()
+                .enumerate()
+            {
+                let env = Envelope {
+                    event_id: format!("corrupt-{n}-{}", kind.event_type()),
+                    event_type: kind.event_type().into(),
+                    town: "330782101".into(),
+                    payload: corrupt,
+                    ..Default::default()
+                };
+                let mut tx = db.begin().await.expect("a transaction");
+                let got = typed.apply(&mut tx, &env, Utc::now()).await;
+                drop(tx);
+                let Err(HandlerError::Reject(why)) = got else {
+                    panic!(
+                        "{}: a corrupt payload for {} is not refused: {got:?}",
+                        E::CONSUMER.durable,
+                        kind.event_type()
+                    );
+                };
+                for named in [kind.event_type(), env.event_id.as_str(), kind.payload()] {
+                    assert!(why.contains(named), "{why:?} does not name {named}");
+                }
+            }
+        }
+        kinds
+    }
+
+    #[tokio::test]
+    async fn every_consumer_refuses_a_corrupt_payload_of_every_event_it_takes_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path(), "corrupt", 1).await.unwrap();
+        let mut checked = 0;
+        let mut consumers = 0;
+        macro_rules! check {
+            ($t:ty) => {
+                checked += each_corrupt_payload_is_refused::<$t>(&db).await;
+                consumers += 1;
+            };
+        }
+        liandong_topology::for_each_inbound!(check);
+        // Every declared consumer, and every kind each of them takes.
+        assert_eq!(consumers, liandong_topology::CONSUMERS.len());
+        let declared: usize = liandong_topology::CONSUMERS
+            .iter()
+            .map(|c| {
+                EventKind::ALL
+                    .iter()
+                    .filter(|k| c.takes.iter().any(|t| t.kind == **k))
+                    .count()
+            })
+            .sum();
+        assert_eq!(checked, declared);
+        assert!(checked >= EventKind::ALL.len(), "{checked} kinds checked");
+        db.close().await;
+    }
+
+    #[test]
+    fn any_event_refuses_a_corrupt_payload_of_every_kind() {
+        for kind in EventKind::ALL {
+            let err = liandong_topology::AnyEvent::decode(kind, b"\xff\xff\xff")
+                .expect_err("a corrupt payload is refused");
+            assert!(!err.to_string().is_empty(), "{kind:?}");
+            let empty = liandong_topology::AnyEvent::decode(kind, &[]).expect("empty decodes");
+            assert_eq!(empty.kind(), kind);
+        }
+    }
 
     #[test]
     fn subjects_match_like_nats() {

@@ -1,8 +1,7 @@
 //! Legal review of major decisions (重大执法决定法制审核): which decisions are major, the six
 //! checks and the crime check, and how the reviewer's answers decide the review.
 
-use crate::catalogue::{Catalogue, DecisionFacts, Fen};
-use crate::ids::MatterCode;
+use crate::catalogue::{DecisionFacts, Fen};
 use crate::state::named_enum;
 
 /// A review is due this many working days after the request (the seed's practice).
@@ -162,6 +161,7 @@ pub fn decision_facts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::Catalogue;
 
     fn answers(failing: &[ReviewCheck]) -> Vec<ReviewAnswer> {
         ReviewCheck::ALL
