@@ -11,6 +11,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 export CARGO_INCREMENTAL=0
 STATE="$(mktemp -d /tmp/liandong-test.XXXXXX)"
 cleanup() {
+  # The background fuzz build, if a phase before it failed (its own process group).
+  [ -n "${FUZZ_BUILD:-}" ] && kill -- "-$FUZZ_BUILD" 2>/dev/null || true
   [ -f "$STATE/nats.pid" ] && kill "$(cat "$STATE/nats.pid")" 2>/dev/null || true
   if [ -f "$STATE/pg.bindir" ]; then runuser -u postgres -- "$(cat "$STATE/pg.bindir")/pg_ctl" -D "$STATE/pg" -m fast stop >/dev/null 2>&1 || true; fi
   rm -rf "$STATE"
@@ -23,12 +25,12 @@ phase() {
   local t0=$SECONDS
   log "phase: $name"
   "$@"
-  PHASES+=("$(printf '%-28s %5ds' "$name" $((SECONDS - t0)))")
+  PHASES+=("$(printf '%-36s %5ds' "$name" $((SECONDS - t0)))")
 }
 report() {
   printf '\nphase timings:\n'
   for p in "${PHASES[@]}"; do printf '  %s\n' "$p"; done
-  printf '  %-28s %5ds\n' total "$SECONDS"
+  printf '  %-36s %5ds\n' total "$SECONDS"
   # One closing line for the whole run, summed over every test binary.
   if [ -f "$STATE/test.log" ]; then
     awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
@@ -46,12 +48,35 @@ phase "cargo fmt --check" cargo fmt --all --check
 phase "buf lint" bash -c "cd proto && \"$(ensure_buf)\" lint"
 phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 phase "build" bash -c "cargo build -p liandong --locked && cargo test --workspace --locked --no-run"
+# The fuzz targets build (coverage-instrumented, so they share no artifact with the build above;
+# in a target directory of their own, so no cargo lock is shared) in the background at the
+# lowest priority, on the CPU the integration tests leave idle while they wait on their services.
+export FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-$CARGO_TARGET_DIR-fuzz}"
+FUZZ_ENV=(env CARGO_TARGET_DIR="$FUZZ_TARGET_DIR" FUZZ_PROFILE="${FUZZ_PROFILE:-dev}" FUZZ_SECONDS="${FUZZ_SECONDS:-20}")
+setsid nice -n 19 "${FUZZ_ENV[@]}" FUZZ_BUILD_ONLY=1 tests/fuzz/run.sh >"$STATE/fuzz-build.log" 2>&1 &
+FUZZ_BUILD=$!
 run_tests() {
-  cargo test --workspace --locked -- --test-threads "${LIANDONG_TEST_THREADS:-4}" 2>&1 | tee "$STATE/test.log"
+  # Every test but the fault suite, several at a time (most of their time is spent waiting on
+  # the services they start).
+  cargo test --workspace --locked -- --skip fault:: --test-threads "${LIANDONG_TEST_THREADS:-6}" 2>&1 | tee -a "$STATE/test.log"
   return "${PIPESTATUS[0]}"
 }
-phase "cargo test" run_tests
-# Bounded hunts for bad input: each fuzz target for FUZZ_SECONDS (30) and schemathesis over
-# the gateway's OpenAPI document for at most ST_MAX_TIME (120) seconds; any finding fails.
-phase "fuzz" env FUZZ_PROFILE="${FUZZ_PROFILE:-dev}" FUZZ_SECONDS="${FUZZ_SECONDS:-20}" tests/fuzz/run.sh
-phase "schemathesis" tests/schemathesis/run.sh
+run_fault_suite() {
+  # The fault suite kills and restarts processes under load and measures what they lose: one
+  # scenario at a time (they take a lock among themselves anyway), with the machine to itself.
+  cargo test -p liandong-tests --test it --locked -- fault:: --test-threads 1 2>&1 | tee -a "$STATE/test.log"
+  return "${PIPESTATUS[0]}"
+}
+fuzz() {
+  # The build started in the background above; then each target for FUZZ_SECONDS.
+  if ! wait "$FUZZ_BUILD"; then cat "$STATE/fuzz-build.log" >&2; return 1; fi
+  "${FUZZ_ENV[@]}" tests/fuzz/run.sh
+}
+# Budgets (2-core machine, warm target directory): tests 240 s, fault suite 420 s, fuzz 90 s,
+# schemathesis 90 s; from cold add about 9 minutes of builds before them.
+phase "cargo test (budget 240 s)" run_tests
+phase "fault suite (budget 420 s)" run_fault_suite
+# Bounded hunts for bad input: each fuzz target for FUZZ_SECONDS (20) and schemathesis over
+# the gateway's OpenAPI document for at most ST_MAX_TIME (60) seconds; any finding fails.
+phase "fuzz (budget 90 s)" fuzz
+phase "schemathesis (budget 90 s)" env ST_MAX_TIME="${ST_MAX_TIME:-60}" tests/schemathesis/run.sh

@@ -10,6 +10,7 @@
 #   tests/fuzz/run.sh                  every target, FUZZ_SECONDS (default 30) each
 #   tests/fuzz/run.sh events           one target
 #   FUZZ_SECONDS=600 tests/fuzz/run.sh a longer hunt
+#   FUZZ_BUILD_ONLY=1 tests/fuzz/run.sh  only build the targets
 #
 # Each target's corpus grows under $LIANDONG_FUZZ_DIR (default ~/.cache/liandong-fuzz), so
 # later runs start where earlier ones stopped; the committed seeds (fuzz/seeds/<target>) and
@@ -52,6 +53,9 @@ log "building the fuzz targets ($PROFILE_DIR, coverage-instrumented; first time:
 if ! cargo fuzz build "${FUZZ_FLAGS[@]}" >"$WORK/build.log" 2>&1; then
   tail -40 "$WORK/build.log" >&2; exit 1
 fi
+# FUZZ_BUILD_ONLY=1: only the build (tests/run.sh builds in the background while the
+# integration tests mostly wait on their services, and fuzzes later).
+[ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 
 BIN_DIR="$CARGO_TARGET_DIR/$(rustc -vV | awk '/^host:/ {print $2}')/$PROFILE_DIR"
 total_execs=0 total_findings=0

@@ -8,6 +8,7 @@ use liandong_proto::board::v1 as board;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::events::v1 as ev;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually, on_each_backend};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -16,20 +17,14 @@ const T1: &str = "330782101";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn report(source: brigade::CaseSource) -> brigade::ReportCaseRequest {
-    brigade::ReportCaseRequest {
-        town: T1.into(),
-        source: source as i32,
-        matters: vec!["CXGH-001".into()],
-        village: "东山村".into(),
-        location: "东山村3组".into(),
-        description: "群众举报邻居未取得乡村建设规划许可证建房".into(),
-        found_at: Some(prost_types::Timestamp {
-            seconds: 1_780_000_000,
-            nanos: 0,
-        }),
-        evidence_refs: vec!["photo-001.jpg".into()],
-        ..Default::default()
-    }
+    Report::new(
+        T1,
+        &["CXGH-001"],
+        "群众举报邻居未取得乡村建设规划许可证建房",
+    )
+    .from_source(source)
+    .in_village("东山村", "东山村3组")
+    .request()
 }
 
 /// Reports an in-scope case from `source`, assigns it and concludes it with education.

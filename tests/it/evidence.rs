@@ -8,6 +8,7 @@ use liandong_evidence::{Bytes, EvidenceError, EvidenceStore, S3Settings, digest_
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::Code;
@@ -16,22 +17,9 @@ const T1: &str = "330782101";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn report(evidence_refs: Vec<String>) -> brigade::ReportCaseRequest {
-    brigade::ReportCaseRequest {
-        town: T1.into(),
-        source: brigade::CaseSource::Patrol as i32,
-        matters: vec!["LY-001".into()],
-        village: "东山村".into(),
-        location: "后山林区".into(),
-        description: "发现有人在后山滥伐林木".into(),
-        found_at: Some(prost_types::Timestamp {
-            seconds: 1_780_000_000,
-            nanos: 0,
-        }),
-        evidence_refs,
-        complex: false,
-        triage_override: None,
-        request_id: String::new(),
-    }
+    Report::new(T1, &["LY-001"], "发现有人在后山滥伐林木")
+        .with_evidence(evidence_refs)
+        .request()
 }
 
 /// Reports an out-of-scope case citing `refs`, and has forestry sign for and accept it, which

@@ -11,6 +11,7 @@ use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_tests::http::request;
 use liandong_tests::hub::{As, TestHub, liandong_bin};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually};
 use tonic::Code;
 
@@ -18,19 +19,7 @@ const T1: &str = "330782101";
 const T2: &str = "330782102";
 
 fn report() -> brigade::ReportCaseRequest {
-    brigade::ReportCaseRequest {
-        town: T1.into(),
-        source: brigade::CaseSource::Patrol as i32,
-        matters: vec!["LY-001".into()],
-        village: "东山村".into(),
-        location: "后山".into(),
-        description: "砍伐林木".into(),
-        found_at: Some(prost_types::Timestamp {
-            seconds: 1_780_000_000,
-            nanos: 0,
-        }),
-        ..Default::default()
-    }
+    Report::new(T1, &["LY-001"], "砍伐林木").request()
 }
 
 /// `msg` carrying `authorization: <value>`.

@@ -23,6 +23,7 @@ use liandong_proto::readmodel::v1 as readmodel;
 use liandong_proto::review::v1 as review;
 use liandong_tests::http::request;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually};
 use prost::Message;
 use serde_json::Value;
@@ -811,20 +812,7 @@ async fn every_role_against_every_action_over_grpc_and_the_gateway() {
 }
 
 fn report(matters: &[&str], description: &str) -> brigade::ReportCaseRequest {
-    brigade::ReportCaseRequest {
-        town: T1.into(),
-        source: brigade::CaseSource::Patrol as i32,
-        matters: matters.iter().map(|m| m.to_string()).collect(),
-        village: "东山村".into(),
-        location: "东山村后山".into(),
-        description: description.into(),
-        found_at: Some(prost_types::Timestamp {
-            seconds: 1_780_000_000,
-            nanos: 0,
-        }),
-        evidence_refs: vec!["photo-001.jpg".into()],
-        ..Default::default()
-    }
+    Report::new(T1, matters, description).request()
 }
 
 /// The resources the table acts on, all of T1 and forestry.

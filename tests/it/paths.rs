@@ -10,6 +10,7 @@ use liandong_proto::disclosure::v1 as disclosure;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::review::v1 as review;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::{Report, fine};
 use liandong_tests::{Backend, eventually};
 use liandong_topology::names;
 use tonic::Code;
@@ -19,80 +20,15 @@ const T1: &str = "330782101";
 const T2: &str = "330782102";
 const WAIT: Duration = Duration::from_secs(30);
 
-fn report(town: &str, matters: &[&str], description: &str) -> brigade::ReportCaseRequest {
-    brigade::ReportCaseRequest {
-        town: town.into(),
-        source: brigade::CaseSource::Patrol as i32,
-        matters: matters.iter().map(|m| m.to_string()).collect(),
-        village: "东山村".into(),
-        location: "东山村后山林区".into(),
-        description: description.into(),
-        found_at: Some(prost_types::Timestamp {
-            seconds: 1_780_000_000,
-            nanos: 0,
-        }),
-        evidence_refs: vec!["photo-001.jpg".into()],
-        complex: false,
-        triage_override: None,
-        request_id: String::new(),
-    }
-}
-
-async fn inbox(hub: &TestHub, department: &'static str, status: &str) -> Vec<county::Referral> {
-    hub.county
-        .clone()
-        .list_inbox(As::dispatcher(department).req(county::ListInboxRequest {
-            department: department.into(),
-            status: status.into(),
-            town: String::new(),
-            page_size: 0,
-        }))
-        .await
-        .expect("the inbox is readable")
-        .into_inner()
-        .referrals
-}
-
-async fn case_of(hub: &TestHub, town: &'static str, case_id: &str) -> brigade::GetCaseResponse {
-    hub.brigade
-        .clone()
-        .get_case(As::brigade_officer(town).req(brigade::GetCaseRequest {
-            case_id: case_id.into(),
-        }))
-        .await
-        .expect("the case is readable")
-        .into_inner()
-}
-
-/// Polls a department's inbox until the referral of `case_id` is there.
-async fn referral_of(hub: &TestHub, department: &'static str, case_id: &str) -> county::Referral {
-    eventually(
-        &format!("the referral of {case_id} in {department}'s inbox"),
-        WAIT,
-        || async {
-            inbox(hub, department, "")
-                .await
-                .into_iter()
-                .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
-        },
-    )
-    .await
-}
-
 async fn an_out_of_scope_case_reaches_the_department_and_its_result_closes_the_case(
     backend: Backend,
 ) {
     let hub = TestHub::start(backend).await;
-    let officer = As::brigade_officer(T1);
     let reported = hub
-        .brigade
-        .clone()
-        .report_case(officer.req(report(T1, &["LY-001"], "发现有人在后山滥伐林木约20株")))
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["LY-001"], "发现有人在后山滥伐林木约20株"))
         .await
-        .expect("the report is taken")
-        .into_inner()
-        .case
-        .expect("a case");
+        .expect("the report is taken");
     let triage = reported.triage.clone().expect("triaged");
     assert_eq!(triage.path, ev::Path::OutOfScope as i32);
     assert_eq!(triage.rule, 5);
@@ -100,52 +36,34 @@ async fn an_out_of_scope_case_reaches_the_department_and_its_result_closes_the_c
     assert_eq!(reported.status, "referred");
 
     // It reaches the forestry bureau's inbox with no hand in between.
-    let referral = referral_of(&hub, "forestry", &reported.case_id).await;
+    let referral = hub
+        .dispatcher("forestry")
+        .referral_of(&reported.case_id)
+        .await;
     assert_eq!(referral.status, "dispatched");
     assert_eq!(referral.facts.as_ref().unwrap().matters, vec!["LY-001"]);
 
-    let dispatcher = As::dispatcher("forestry");
-    let mut c = hub.county.clone();
-    let id = referral.referral_id.clone();
-    c.sign_for_referral(dispatcher.req(county::SignForReferralRequest {
-        referral_id: id.clone(),
-    }))
-    .await
-    .expect("signed for");
-    c.accept_referral(dispatcher.req(county::AcceptReferralRequest {
-        referral_id: id.clone(),
-    }))
-    .await
-    .expect("accepted");
-    c.assign_referral(dispatcher.req(county::AssignReferralRequest {
-        referral_id: id.clone(),
-        staff: vec!["lin.yuan".into()],
-    }))
-    .await
-    .expect("assigned");
-    let concluded = c
-        .conclude_referral(
-            As::investigator("forestry").req(county::ConcludeReferralRequest {
-                referral_id: id.clone(),
-                outcome: Some(ev::Outcome {
-                    kind: "fine".into(),
-                    fine_fen: 300_000,
-                    confiscated: vec![],
-                    summary: "责令补种并处罚款".into(),
-                    ..Default::default()
-                }),
-            }),
-        )
+    let forestry = hub.dispatcher("forestry");
+    forestry.sign_for(&referral).await.expect("signed for");
+    forestry.accept(&referral).await.expect("accepted");
+    forestry
+        .assign(&referral, &["lin.yuan"])
         .await
-        .expect("concluded")
-        .into_inner()
-        .referral
-        .unwrap();
+        .expect("assigned");
+    let concluded = hub
+        .investigator("forestry")
+        .conclude(&referral, fine(300_000, "责令补种并处罚款"))
+        .await
+        .expect("concluded");
     assert_eq!(concluded.status, "concluded");
 
     // The result flows back and closes the brigade's case, which keeps its history.
     let closed = eventually("the brigade's case to close", WAIT, || async {
-        let got = case_of(&hub, T1, &reported.case_id).await;
+        let got = hub
+            .brigade_officer(T1)
+            .case(&reported.case_id)
+            .await
+            .expect("the case is readable");
         (got.case.as_ref().unwrap().status == "closed").then_some(got)
     })
     .await;
@@ -200,16 +118,14 @@ async fn in_scope_joint_and_returned_cases_go_where_they_belong_in_two_towns() {
     let mut b = hub.brigade.clone();
 
     // In scope: rural construction without a permit is the town's own power (城乡规划法 第六十五条).
-    let in_scope = b
-        .report_case(As::brigade_officer(T1).req(report(
+    let in_scope = hub
+        .brigade_officer(T1)
+        .report(Report::new(
             T1,
             &["CXGH-001"],
             "村民未取得乡村建设规划许可证建房",
-        )))
+        ))
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
     assert_eq!(
         in_scope.triage.as_ref().unwrap().path,
@@ -218,12 +134,10 @@ async fn in_scope_joint_and_returned_cases_go_where_they_belong_in_two_towns() {
     assert_eq!(in_scope.status, "open");
 
     // Joint: illegal land occupation always needs joint handling; it lands on T1's agenda.
-    let joint = b
-        .report_case(As::brigade_officer(T1).req(report(T1, &["TD-001"], "非法占用耕地建厂房")))
+    let joint = hub
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["TD-001"], "非法占用耕地建厂房"))
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
     assert_eq!(joint.triage.as_ref().unwrap().path, ev::Path::Joint as i32);
     assert_eq!(joint.status, "awaiting_board");
@@ -252,22 +166,24 @@ async fn in_scope_joint_and_returned_cases_go_where_they_belong_in_two_towns() {
     assert_eq!(item.kind, "joint_case");
 
     // One department's inbox receives referrals from both towns.
-    let from_t1 = b
-        .report_case(As::brigade_officer(T1).req(report(T1, &["JT-001"], "机动车违规停放堵塞村道")))
+    let from_t1 = hub
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["JT-001"], "机动车违规停放堵塞村道"))
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
-    let from_t2 = b
-        .report_case(As::brigade_officer(T2).req(report(T2, &["JT-001"], "货车违停集镇路口")))
+    let from_t2 = hub
+        .brigade_officer(T2)
+        .report(Report::new(T2, &["JT-001"], "货车违停集镇路口"))
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
-    let r1 = referral_of(&hub, "public_security", &from_t1.case_id).await;
-    let r2 = referral_of(&hub, "public_security", &from_t2.case_id).await;
+    let r1 = hub
+        .dispatcher("public_security")
+        .referral_of(&from_t1.case_id)
+        .await;
+    let r2 = hub
+        .dispatcher("public_security")
+        .referral_of(&from_t2.case_id)
+        .await;
     assert_ne!(r1.referral_id, r2.referral_id);
 
     // Each brigade sees only its own town.
@@ -334,17 +250,17 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_stored() {
     };
 
     let unknown = b
-        .report_case(officer.req(report(T1, &["XX-999"], "未知事项")))
+        .report_case(officer.req(Report::new(T1, &["XX-999"], "未知事项").request()))
         .await
         .unwrap_err();
     assert_eq!(fields(unknown), vec!["matters"]);
-    let mut missing = report(T1, &["LY-001"], "缺少村名");
+    let mut missing = Report::new(T1, &["LY-001"], "缺少村名").request();
     missing.village = String::new();
     assert_eq!(
         fields(b.report_case(officer.req(missing)).await.unwrap_err()),
         vec!["village"]
     );
-    let too_long = report(T1, &["LY-001"], &"很".repeat(4001));
+    let too_long = Report::new(T1, &["LY-001"], &"很".repeat(4001)).request();
     assert_eq!(
         fields(b.report_case(officer.req(too_long)).await.unwrap_err()),
         vec!["description"]
@@ -352,13 +268,18 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_stored() {
 
     // A role that may not report is refused.
     let err = b
-        .report_case(As::board_member(T1).req(report(T1, &["LY-001"], "联席会议成员不能登记案件")))
+        .report_case(
+            As::board_member(T1)
+                .req(Report::new(T1, &["LY-001"], "联席会议成员不能登记案件").request()),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
     // No caller at all.
     let err = b
-        .report_case(tonic::Request::new(report(T1, &["LY-001"], "无身份")))
+        .report_case(tonic::Request::new(
+            Report::new(T1, &["LY-001"], "无身份").request(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
@@ -376,14 +297,12 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_stored() {
     assert!(listed.is_empty(), "nothing was stored: {listed:?}");
 
     // An action on a referral in the wrong state, and one by another department.
-    let case = b
-        .report_case(officer.req(report(T1, &["LY-001"], "滥伐林木")))
+    let case = hub
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["LY-001"], "滥伐林木"))
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
-    let r = referral_of(&hub, "forestry", &case.case_id).await;
+    let r = hub.dispatcher("forestry").referral_of(&case.case_id).await;
     let mut c = hub.county.clone();
     let err = c
         .conclude_referral(
@@ -489,16 +408,10 @@ async fn task_of(hub: &TestHub, department: &'static str, case_id: &str) -> coun
 async fn a_joint_case_is_approved_decided_executed_and_closed() {
     let hub = TestHub::start(Backend::Postgres).await;
     let mut b = hub.brigade.clone();
-    let case = b
-        .report_case(As::brigade_officer(T1).req(report(
-            T1,
-            &["TD-001"],
-            "非法占用基本农田建设厂房",
-        )))
+    let case = hub
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["TD-001"], "非法占用基本农田建设厂房"))
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
     assert_eq!(case.status, "awaiting_board");
     let item = agenda_item(&hub, T1, &case.case_id, "joint_case").await;
@@ -659,7 +572,11 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
     .unwrap();
 
     let decided = eventually("the lead's decision at the brigade", WAIT, || async {
-        let got = case_of(&hub, T1, &case.case_id).await;
+        let got = hub
+            .brigade_officer(T1)
+            .case(&case.case_id)
+            .await
+            .expect("the case is readable");
         let joint = got.case?.joint?;
         (joint.decision.is_some() && joint.completed_by == vec!["agriculture_rural"])
             .then_some(joint)
@@ -795,7 +712,13 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
         let (case_id, item_id) = (case.case_id.clone(), item.item_id.clone());
         async move {
             eventually("the joint case's decision at the brigade", WAIT, || async {
-                let joint = case_of(hub, T1, &case_id).await.case?.joint?;
+                let joint = hub
+                    .brigade_officer(T1)
+                    .case(&case_id)
+                    .await
+                    .expect("the case is readable")
+                    .case?
+                    .joint?;
                 (joint.decision.as_ref().map(|d| d.kind.as_str()) == kind).then_some(())
             })
             .await;
@@ -948,15 +871,14 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
 async fn a_returned_referral_is_reassigned_by_the_chair_and_the_new_department_receives_it() {
     let hub = TestHub::start(Backend::Sqlite).await;
     let case = hub
-        .brigade
-        .clone()
-        .report_case(As::brigade_officer(T1).req(report(T1, &["JT-001"], "货车长期违停村道")))
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["JT-001"], "货车长期违停村道"))
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
-    let first = referral_of(&hub, "public_security", &case.case_id).await;
+    let first = hub
+        .dispatcher("public_security")
+        .referral_of(&case.case_id)
+        .await;
     hub.county
         .clone()
         .return_referral(
@@ -979,18 +901,25 @@ async fn a_returned_referral_is_reassigned_by_the_chair_and_the_new_department_r
         }))
         .await
         .unwrap();
-    let second = referral_of(&hub, "transport", &case.case_id).await;
+    let second = hub.dispatcher("transport").referral_of(&case.case_id).await;
     assert_eq!(second.dispatch_no, 2);
     assert_ne!(second.referral_id, first.referral_id);
     // The first department no longer holds it open.
-    let open_at_first: Vec<_> = inbox(&hub, "public_security", "")
+    let open_at_first: Vec<_> = hub
+        .dispatcher("public_security")
+        .inbox("")
         .await
+        .expect("the inbox is readable")
         .into_iter()
         .filter(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case.case_id))
         .filter(|r| !matches!(r.status.as_str(), "returned" | "withdrawn"))
         .collect();
     assert!(open_at_first.is_empty(), "{open_at_first:?}");
-    let got = case_of(&hub, T1, &case.case_id).await;
+    let got = hub
+        .brigade_officer(T1)
+        .case(&case.case_id)
+        .await
+        .expect("the case is readable");
     assert!(got.history.iter().any(|h| h.kind == names::DISPUTE_SETTLED));
     hub.stop().await;
 }
@@ -999,16 +928,14 @@ async fn a_returned_referral_is_reassigned_by_the_chair_and_the_new_department_r
 async fn an_in_scope_case_is_assigned_handled_and_concluded_by_the_brigade() {
     let hub = TestHub::start(Backend::Sqlite).await;
     let mut b = hub.brigade.clone();
-    let case = b
-        .report_case(As::brigade_officer(T1).req(report(
+    let case = hub
+        .brigade_officer(T1)
+        .report(Report::new(
             T1,
             &["CXGH-001"],
             "未取得乡村建设规划许可证建房",
-        )))
+        ))
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
     let err = b
         .assign_case(As::brigade_officer(T1).req(brigade::AssignCaseRequest {
@@ -1055,7 +982,11 @@ async fn an_in_scope_case_is_assigned_handled_and_concluded_by_the_brigade() {
     assert_eq!(done.status, "concluded");
     assert_eq!(done.officers, vec!["wang.wu", "chen.liu"]);
     assert_eq!(done.outcome.unwrap().kind, "education");
-    let got = case_of(&hub, T1, &case.case_id).await;
+    let got = hub
+        .brigade_officer(T1)
+        .case(&case.case_id)
+        .await
+        .expect("the case is readable");
     let kinds: Vec<&str> = got.history.iter().map(|h| h.kind.as_str()).collect();
     assert_eq!(
         kinds,

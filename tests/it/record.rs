@@ -8,6 +8,7 @@ use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually};
 use liandong_topology::names;
 use sqlx::{Connection, PgConnection, Row};
@@ -18,22 +19,7 @@ const T2: &str = "330782102";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn report(town: &str, matters: &[&str], description: &str) -> brigade::ReportCaseRequest {
-    brigade::ReportCaseRequest {
-        town: town.into(),
-        source: brigade::CaseSource::Patrol as i32,
-        matters: matters.iter().map(|m| m.to_string()).collect(),
-        village: "东山村".into(),
-        location: "后山林区".into(),
-        description: description.into(),
-        found_at: Some(prost_types::Timestamp {
-            seconds: 1_780_000_000,
-            nanos: 0,
-        }),
-        evidence_refs: vec!["photo-001.jpg".into()],
-        complex: false,
-        triage_override: None,
-        request_id: String::new(),
-    }
+    Report::new(town, matters, description).request()
 }
 
 fn hex(h: &[u8; 32]) -> String {

@@ -3,6 +3,7 @@
 
 use liandong_proto::brigade::v1 as brigade;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, on_each_backend};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -12,20 +13,9 @@ const TOWN: &str = "330782101";
 on_each_backend!(a_report_repeated_under_its_request_id_makes_one_case);
 
 fn report(request_id: &str, description: &str) -> brigade::ReportCaseRequest {
-    brigade::ReportCaseRequest {
-        town: TOWN.into(),
-        source: brigade::CaseSource::Patrol as i32,
-        matters: vec!["LY-001".into()],
-        village: "东山村".into(),
-        location: "东山村后山林区".into(),
-        description: description.into(),
-        found_at: Some(prost_types::Timestamp {
-            seconds: 1_780_000_000,
-            nanos: 0,
-        }),
-        request_id: request_id.into(),
-        ..Default::default()
-    }
+    Report::new(TOWN, &["LY-001"], description)
+        .under_request_id(request_id)
+        .request()
 }
 
 async fn cases(hub: &TestHub) -> Vec<brigade::Case> {

@@ -12,6 +12,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::review::v1 as review;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_tests::hub::{As, TestHub, certificate_no};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually};
 use liandong_topology::names;
 use tonic::Code;
@@ -31,50 +32,23 @@ fn fine(fen: i64) -> ev::Outcome {
 
 /// An in-scope case (CSGL-001: fines of 10,000 yuan or more are major), assigned to wang.wu.
 async fn assigned_case(hub: &TestHub, description: &str) -> String {
-    let mut b = hub.brigade.clone();
-    let case = b
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["CSGL-001".into()],
-            village: "西湖村".into(),
-            location: "集镇街道".into(),
-            description: description.into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            evidence_refs: vec!["现场照片-01.jpg".into()],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+    let case = hub
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["CSGL-001"], description).in_village("西湖村", "集镇街道"))
         .await
-        .expect("reported")
-        .into_inner()
-        .case
-        .expect("a case");
-    b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
-        case_id: case.case_id.clone(),
-        officers: vec!["wang.wu".into()],
-    }))
-    .await
-    .expect("assigned");
+        .expect("reported");
+    hub.captain(T1)
+        .assign(&case.case_id, &["wang.wu"])
+        .await
+        .expect("assigned");
     case.case_id
 }
 
 async fn conclude(hub: &TestHub, case_id: &str, outcome: ev::Outcome) -> brigade::Case {
-    hub.brigade
-        .clone()
-        .conclude_case(As::brigade_officer(T1).req(brigade::ConcludeCaseRequest {
-            case_id: case_id.into(),
-            outcome: Some(outcome),
-        }))
+    hub.brigade_officer(T1)
+        .conclude(case_id, outcome)
         .await
         .expect("concluding is accepted")
-        .into_inner()
-        .case
-        .expect("a case")
 }
 
 /// Round `round` of the case's review at the town's judicial office, pending.
@@ -92,19 +66,7 @@ async fn pending_review(hub: &TestHub, case_id: &str, round: u32) -> review::Rev
 }
 
 async fn case_status(hub: &TestHub, case_id: &str, status: &str) -> brigade::GetCaseResponse {
-    eventually(&format!("case {case_id} to be {status}"), WAIT, || async {
-        let got = hub
-            .brigade
-            .clone()
-            .get_case(As::brigade_officer(T1).req(brigade::GetCaseRequest {
-                case_id: case_id.into(),
-            }))
-            .await
-            .ok()?
-            .into_inner();
-        (got.case.as_ref()?.status == status).then_some(got)
-    })
-    .await
+    hub.brigade_officer(T1).case_when(case_id, status).await
 }
 
 /// The town's judicial office answers the review.
@@ -834,16 +796,9 @@ async fn a_major_decision_whose_matter_was_renamed_in_a_new_catalogue_still_wait
 
     // The case still names CSGL-001; its fine of 15,000 yuan is major under CSGL-101.
     let got = eventually("the restarted brigade to answer", WAIT, || async {
-        hub.brigade
-            .clone()
-            .get_case(As::brigade_officer(T1).req(brigade::GetCaseRequest {
-                case_id: case_id.clone(),
-            }))
-            .await
-            .ok()
+        hub.brigade_officer(T1).case(&case_id).await.ok()
     })
-    .await
-    .into_inner();
+    .await;
     assert_eq!(got.case.as_ref().unwrap().matters, ["CSGL-001"]);
     let waiting = conclude(&hub, &case_id, fine(1_500_000)).await;
     assert_eq!(
@@ -863,35 +818,15 @@ async fn a_major_decision_whose_matter_was_renamed_in_a_new_catalogue_still_wait
     );
 
     // A case reported under the new code is judged by the same criteria.
-    let mut b = hub.brigade.clone();
-    let new_case = b
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["CSGL-101".into()],
-            village: "西湖村".into(),
-            location: "集镇街道".into(),
-            description: "占道经营，目录改版后立案".into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            evidence_refs: vec!["现场照片-02.jpg".into()],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+    let new_case = hub
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["CSGL-101"], "占道经营，目录改版后立案"))
         .await
-        .expect("reported under the new code")
-        .into_inner()
-        .case
-        .expect("a case");
-    b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
-        case_id: new_case.case_id.clone(),
-        officers: vec!["wang.wu".into()],
-    }))
-    .await
-    .expect("assigned");
+        .expect("reported under the new code");
+    hub.captain(T1)
+        .assign(&new_case.case_id, &["wang.wu"])
+        .await
+        .expect("assigned");
     let minor = conclude(&hub, &new_case.case_id, fine(500_000)).await;
     assert_eq!(minor.status, "concluded", "5,000 yuan is not major");
     hub.stop().await;

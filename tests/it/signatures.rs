@@ -15,6 +15,7 @@ use liandong_proto::time::to_ts;
 use liandong_store::Db;
 use liandong_store::with_db;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually, on_each_backend};
 use liandong_topology::{EventKind, names};
 use prost::Message;
@@ -26,22 +27,7 @@ const DEPARTMENT: &str = "forestry";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn report(description: &str) -> brigade::ReportCaseRequest {
-    brigade::ReportCaseRequest {
-        town: TOWN.into(),
-        source: brigade::CaseSource::Patrol as i32,
-        matters: vec!["LY-001".into()],
-        village: "东山村".into(),
-        location: "后山林区".into(),
-        description: description.into(),
-        found_at: Some(prost_types::Timestamp {
-            seconds: 1_780_000_000,
-            nanos: 0,
-        }),
-        evidence_refs: vec!["photo-001.jpg".into()],
-        complex: false,
-        triage_override: None,
-        request_id: String::new(),
-    }
+    Report::new(TOWN, &["LY-001"], description).request()
 }
 
 fn to_hex(bytes: impl AsRef<[u8]>) -> String {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod fault;
 pub mod http;
 pub mod hub;
+pub mod people;
 
 use std::future::Future;
 use std::net::TcpListener;
