@@ -209,6 +209,9 @@ async fn a_corrupt_brigade_column_is_an_error_naming_its_row(backend: Backend) {
         (Row::Persuasion, "officers", text("{}")),
         (Row::Persuasion, "kind", text("lecture")),
         (Row::Document, "kind", text("memo")),
+        (Row::Callback, "source", text("rumour")),
+        (Row::Callback, "path", text("sideways")),
+        (Row::Callback, "satisfaction", text("delighted")),
     ];
     for (row, column, bad) in cases {
         check(&db, row, column, bad).await;
@@ -364,6 +367,7 @@ enum Row {
     Patrol,
     Persuasion,
     Document,
+    Callback,
     CaseRecord,
     Referral,
     Task,
@@ -474,6 +478,7 @@ impl Row {
             Row::Patrol => "patrols",
             Row::Persuasion => "persuasions",
             Row::Document => "documents",
+            Row::Callback => "case_callbacks",
             Row::CaseRecord => "case_record",
             Row::Referral => "referrals",
             Row::Task => "tasks",
@@ -512,6 +517,7 @@ impl Row {
             Row::Patrol => "patrol_id",
             Row::Persuasion => "persuasion_id",
             Row::Document => "doc_id",
+            Row::Callback => "callback_id",
             Row::Task => "task_id",
             Row::Handover | Row::HeldRecord => "handover_id",
             Row::Obligation => "obligation_id",
@@ -818,6 +824,17 @@ impl Row {
                 )
                 .await
             }
+            Row::Callback => {
+                exec(
+                    db,
+                    "INSERT INTO case_callbacks (callback_id, case_id, town, source, path, \
+                     satisfaction, note, called_back_by, called_at, reopened, recorded_by, \
+                     recorded_at) VALUES ($1, 'c', '330782101', 'public_report', 'in_scope', \
+                     'satisfied', '', 'li.si', $2, FALSE, 'li.si', $2)",
+                    &[id_arg(), Arg::Time(at())],
+                )
+                .await
+            }
             Row::CaseRecord => {
                 insert_case(db, id).await;
                 exec(
@@ -990,6 +1007,10 @@ impl Row {
                 .1
                 .is_empty(),
             Row::Document => !brigade::documents::of_case(db, id).await?.is_empty(),
+            Row::Callback => {
+                let (from, to) = (at() - chrono::Duration::days(1), at() + chrono::Duration::days(1));
+                !brigade::callback::list(db, TOWN, from, to).await?.is_empty()
+            }
             Row::CaseRecord => !brigade::store::history(db, id).await?.is_empty(),
             Row::Referral => county::store::get(db, id).await?.is_some(),
             Row::Task => {

@@ -4,7 +4,7 @@
 
 pub mod activities;
 mod api;
-mod callback;
+pub mod callback;
 mod clocks;
 mod consume;
 mod context;
