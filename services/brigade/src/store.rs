@@ -431,6 +431,35 @@ pub async fn officers_in_tx(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, s
     })
 }
 
+pub async fn insert_outcome(
+    tx: &mut Tx,
+    case: CaseRef<'_>,
+    outcome: &[u8],
+    kind: &str,
+    fine_fen: i64,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+        "INSERT INTO case_outcomes (case_id, town, outcome, outcome_kind, fine_fen, concluded_by, concluded_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id) DO UPDATE SET outcome = excluded.outcome, \
+         outcome_kind = excluded.outcome_kind, fine_fen = excluded.fine_fen, concluded_by = excluded.concluded_by, \
+         concluded_at = excluded.concluded_at"
+    )
+    .bind(case.case_id)
+    .bind(case.town)
+    .bind(outcome)
+    .bind(kind)
+    .bind(fine_fen)
+    .bind(by)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+    })
+}
+
 /// A concluded case's decision, as stored.
 #[derive(sqlx::FromRow)]
 struct OutcomeRow {
