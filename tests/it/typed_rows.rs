@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use liandong_board::store::{ItemRow, MeetingRow};
-use liandong_domain::catalogue::DisclosureClass;
 use liandong_brigade as brigade;
 use liandong_county as county;
+use liandong_domain::catalogue::DisclosureClass;
 use liandong_domain::certificates::CertificateStatus;
 use liandong_domain::decision::Subject;
 use liandong_domain::disclosure::{BodyKind, DisclosureStatus};
@@ -256,7 +256,13 @@ async fn a_corrupt_record_column_is_an_error_naming_its_row(backend: Backend) {
         .open_db("brigade", liandong_brigade::MIGRATIONS)
         .await
         .expect("the brigade's database migrates");
-    check(&brigade, Row::CaseRecord, "evidence_digests", text(NOT_JSON)).await;
+    check(
+        &brigade,
+        Row::CaseRecord,
+        "evidence_digests",
+        text(NOT_JSON),
+    )
+    .await;
     brigade.close().await;
     let county = env
         .open_db("county", liandong_county::MIGRATIONS)
@@ -508,11 +514,9 @@ impl Row {
             Row::RmDecision => "event_id",
             Row::RmCallback => "callback_id",
             Row::AccessLog => "id",
-            Row::Case
-            | Row::JointCase
-            | Row::Assignment
-            | Row::CaseOutcome
-            | Row::CaseRecord => "case_id",
+            Row::Case | Row::JointCase | Row::Assignment | Row::CaseOutcome | Row::CaseRecord => {
+                "case_id"
+            }
             Row::ResultCopy | Row::Referral => "referral_id",
             Row::Patrol => "patrol_id",
             Row::Persuasion => "persuasion_id",
@@ -1008,8 +1012,13 @@ impl Row {
                 .is_empty(),
             Row::Document => !brigade::documents::of_case(db, id).await?.is_empty(),
             Row::Callback => {
-                let (from, to) = (at() - chrono::Duration::days(1), at() + chrono::Duration::days(1));
-                !brigade::callback::list(db, TOWN, from, to).await?.is_empty()
+                let (from, to) = (
+                    at() - chrono::Duration::days(1),
+                    at() + chrono::Duration::days(1),
+                );
+                !brigade::callback::list(db, TOWN, from, to)
+                    .await?
+                    .is_empty()
             }
             Row::CaseRecord => !brigade::store::history(db, id).await?.is_empty(),
             Row::Referral => county::store::get(db, id).await?.is_some(),

@@ -396,12 +396,11 @@ pub async fn extension_status(
     request_id: &str,
 ) -> Result<Option<ExtensionStatus>, sqlx::Error> {
     with_tx!(tx, |c| {
-        let row = sqlx::query(
-            "SELECT request_id, status FROM extension_requests WHERE request_id = $1",
-        )
-        .bind(request_id)
-        .fetch_optional(c)
-        .await?;
+        let row =
+            sqlx::query("SELECT request_id, status FROM extension_requests WHERE request_id = $1")
+                .bind(request_id)
+                .fetch_optional(c)
+                .await?;
         row.as_ref()
             .map(|r| {
                 decode::<_, ExtensionStatusRow>(r, "extension_requests", "request_id")
