@@ -82,6 +82,17 @@ impl DocKind {
     }
 }
 
+/// A stored document kind: one the hub does not know is an error naming it.
+impl TryFrom<String> for DocKind {
+    type Error = crate::state::UnknownValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        DocKind::parse(&s).ok_or_else(|| crate::state::UnknownValue {
+            kind: "document kind",
+            value: s.chars().take(64).collect(),
+        })
+    }
+}
+
 /// The body in whose name a town's documents are issued, and the abbreviation its numbers use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuingBody {

@@ -3,7 +3,7 @@
 //! the check every enforcement action makes, and the events others keep copies from.
 #![forbid(unsafe_code)]
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::certificates::{
     Certificate, CertificateStatus, check_registration, check_valid,
@@ -17,7 +17,7 @@ use liandong_bus::{NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_grpc::{ApiError, actor_label, actor_to_event};
 use liandong_proto::time::to_ts;
-use liandong_store::typed::{decode, decode_all};
+use liandong_store::typed::{Day, decode, decode_all};
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 use liandong_topology::AnyEvent;
@@ -87,11 +87,14 @@ impl RegistryScope {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CertRow {
     pub agency: String,
-    pub officer: String,
+    #[sqlx(try_from = "String")]
+    pub officer: OfficerId,
     pub certificate_no: String,
     pub issuing_authority: String,
-    pub valid_from: String,
-    pub valid_until: String,
+    #[sqlx(try_from = "String")]
+    pub valid_from: Day,
+    #[sqlx(try_from = "String")]
+    pub valid_until: Day,
     #[sqlx(try_from = "String")]
     pub status: CertificateStatus,
     pub status_note: String,
@@ -108,29 +111,25 @@ pub struct AssessmentRow {
     pub assessed_at: DateTime<Utc>,
 }
 
-fn date(s: &str) -> Result<NaiveDate, sqlx::Error> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| sqlx::Error::Decode(e.into()))
-}
-
 impl CertRow {
-    fn to_domain(&self) -> Result<Certificate, sqlx::Error> {
-        Ok(Certificate {
+    fn to_domain(&self) -> Certificate {
+        Certificate {
             number: self.certificate_no.clone(),
-            officer: OfficerId::parse(&self.officer).map_err(|e| sqlx::Error::Decode(e.into()))?,
+            officer: self.officer.clone(),
             issuing_authority: self.issuing_authority.clone(),
-            valid_from: date(&self.valid_from)?,
-            valid_until: date(&self.valid_until)?,
+            valid_from: self.valid_from.0,
+            valid_until: self.valid_until.0,
             status: self.status,
-        })
+        }
     }
 
     pub fn to_pb(&self) -> ev::Certificate {
         ev::Certificate {
             certificate_no: self.certificate_no.clone(),
-            officer: self.officer.clone(),
+            officer: self.officer.to_string(),
             issuing_authority: self.issuing_authority.clone(),
-            valid_from: self.valid_from.clone(),
-            valid_until: self.valid_until.clone(),
+            valid_from: self.valid_from.to_string(),
+            valid_until: self.valid_until.to_string(),
             status: self.status.as_str().to_owned(),
         }
     }
@@ -154,7 +153,7 @@ pub async fn cert_in_tx(
             .fetch_optional(&mut *c)
             .await?;
         row.as_ref()
-            .map(|r| decode(r, "officer_certificates", "officer"))
+            .map(|r| decode(r, "officer_certificates", "agency, officer"))
             .transpose()
     })
 }
@@ -170,11 +169,11 @@ async fn upsert(tx: &mut Tx, r: &CertRow) -> Result<(), sqlx::Error> {
          registered_by = excluded.registered_by, updated_at = excluded.updated_at"
     )
     .bind(&r.agency)
-    .bind(&r.officer)
+    .bind(r.officer.as_str())
     .bind(&r.certificate_no)
     .bind(&r.issuing_authority)
-    .bind(&r.valid_from)
-    .bind(&r.valid_until)
+    .bind(r.valid_from.to_string())
+    .bind(r.valid_until.to_string())
     .bind(r.status.as_str())
     .bind(&r.status_note)
     .bind(&r.registered_by)
@@ -198,7 +197,7 @@ async fn insert_assessment(
     )
     .bind(Uuid::now_v7().to_string())
     .bind(&r.agency)
-    .bind(&r.officer)
+    .bind(r.officer.as_str())
     .bind(&r.certificate_no)
     .bind(passed)
     .bind(note)
@@ -215,7 +214,7 @@ async fn list(db: &Db, agency: &str) -> Result<Vec<CertRow>, sqlx::Error> {
     );
     with_db!(db, |p| {
         let rows = sqlx::query(&sql).bind(agency).fetch_all(p).await?;
-        decode_all(&rows, "officer_certificates", "officer")
+        decode_all(&rows, "officer_certificates", "agency, officer")
     })
 }
 
@@ -248,11 +247,7 @@ pub async fn require_certificate(
         return Ok(String::new());
     }
     let row = cert_in_tx(tx, agency, actor.officer.as_str()).await?;
-    let cert = row
-        .as_ref()
-        .map(CertRow::to_domain)
-        .transpose()
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let cert = row.as_ref().map(CertRow::to_domain);
     check_valid(&actor.officer, cert.as_ref(), now)?;
     Ok(cert.map(|c| c.number).unwrap_or_default())
 }
@@ -301,7 +296,7 @@ pub struct CertificateRegistry {
 
 impl CertificateRegistry {
     async fn officer_record(&self, row: &CertRow) -> Result<ev::OfficerRecord, ApiError> {
-        let history = assessments(&self.db, &row.agency, &row.officer).await?;
+        let history = assessments(&self.db, &row.agency, row.officer.as_str()).await?;
         Ok(ev::OfficerRecord {
             agency: row.agency.clone(),
             certificate: Some(row.to_pb()),
@@ -377,11 +372,11 @@ impl CertificateRegistry {
         let now = self.clock.now();
         let row = CertRow {
             agency: agency.into(),
-            officer: officer.to_string(),
+            officer,
             certificate_no: number.trim().into(),
             issuing_authority: authority.trim().into(),
-            valid_from: from.to_string(),
-            valid_until: until.to_string(),
+            valid_from: Day(from),
+            valid_until: Day(until),
             status: CertificateStatus::Active,
             status_note: String::new(),
             registered_by: actor_label(actor),

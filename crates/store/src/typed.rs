@@ -145,6 +145,29 @@ impl<T> std::ops::DerefMut for Nullable<T> {
     }
 }
 
+/// A day stored as `YYYY-MM-DD` text, as the registries' events carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day(pub chrono::NaiveDate);
+
+impl Day {
+    pub fn parse(s: &str) -> Result<Day, chrono::ParseError> {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Day)
+    }
+}
+
+impl TryFrom<String> for Day {
+    type Error = chrono::ParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Day::parse(&s)
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
 /// A stored value that does not decode as its type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a {what}: {why}")]

@@ -259,37 +259,50 @@ impl Api {
         let town = town.expect("checked");
         allowed(actor, Action::ReadCase, &town)?;
         let limit = page_size(r.page_size, 100, self.limits.page_size_max);
-        let (patrols, persuasions): (Vec<PatrolRow>, Vec<PersuasionRow>) = with_db!(
-            &self.db,
-            |p| {
-                let patrols = sqlx::query(
-                    "SELECT patrol_id, town, officers, started_at, ended_at, area, findings, case_ids FROM patrols \
-                     WHERE town = $1 AND ($2 IS NULL OR started_at >= $2) AND ($3 IS NULL OR started_at < $3) ORDER BY started_at DESC, patrol_id LIMIT $4",
-                )
-                .bind(town.as_str())
-                .bind(from)
-                .bind(to)
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-                let patrols = decode_all(&patrols, "patrols", "patrol_id")?;
-                let persuasions = sqlx::query(
-                    "SELECT persuasion_id, town, officers, at, location, kind, persons, note FROM persuasions \
-                     WHERE town = $1 AND ($2 IS NULL OR at >= $2) AND ($3 IS NULL OR at < $3) ORDER BY at DESC, persuasion_id LIMIT $4",
-                )
-                .bind(town.as_str())
-                .bind(from)
-                .bind(to)
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-                let persuasions = decode_all(&persuasions, "persuasions", "persuasion_id")?;
-                Ok::<_, sqlx::Error>((patrols, persuasions))
-            }
-        )?;
+        let (patrols, persuasions) = list(&self.db, town.as_str(), from, to, limit).await?;
         Ok(pb::ListActivitiesResponse {
-            patrols: patrols.iter().map(patrol_to_pb).collect(),
-            persuasions: persuasions.iter().map(persuasion_to_pb).collect(),
+            patrols,
+            persuasions,
         })
     }
+}
+
+/// A town's patrols and persuasions (from `from` and before `to` when given), newest first,
+/// up to `limit` of each; a row that does not read is an error naming it.
+pub async fn list(
+    db: &liandong_store::Db,
+    town: &str,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    limit: i64,
+) -> Result<(Vec<ev::PatrolRecorded>, Vec<ev::PersuasionRecorded>), sqlx::Error> {
+    let (patrols, persuasions): (Vec<PatrolRow>, Vec<PersuasionRow>) = with_db!(db, |p| {
+        let patrols = sqlx::query(
+            "SELECT patrol_id, town, officers, started_at, ended_at, area, findings, case_ids FROM patrols \
+             WHERE town = $1 AND ($2 IS NULL OR started_at >= $2) AND ($3 IS NULL OR started_at < $3) ORDER BY started_at DESC, patrol_id LIMIT $4",
+        )
+        .bind(town)
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(p)
+        .await?;
+        let patrols = decode_all(&patrols, "patrols", "patrol_id")?;
+        let persuasions = sqlx::query(
+            "SELECT persuasion_id, town, officers, at, location, kind, persons, note FROM persuasions \
+             WHERE town = $1 AND ($2 IS NULL OR at >= $2) AND ($3 IS NULL OR at < $3) ORDER BY at DESC, persuasion_id LIMIT $4",
+        )
+        .bind(town)
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(p)
+        .await?;
+        let persuasions = decode_all(&persuasions, "persuasions", "persuasion_id")?;
+        Ok::<_, sqlx::Error>((patrols, persuasions))
+    })?;
+    Ok((
+        patrols.iter().map(patrol_to_pb).collect(),
+        persuasions.iter().map(persuasion_to_pb).collect(),
+    ))
 }

@@ -5,14 +5,16 @@
 use chrono::{DateTime, Utc};
 use liandong_bus::NewEvent;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
-use liandong_domain::callback::{CallbackInput, after_callback, check_callback};
+use liandong_domain::callback::{CallbackInput, Satisfaction, after_callback, check_callback};
 use liandong_domain::ids::{TownCode, TownScopedId};
 use liandong_domain::limits::Validator;
+use liandong_domain::triage::{CaseSource, Path};
 use liandong_grpc::{ApiError, actor_to_event};
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_store::Tx;
+use liandong_store::typed::decode_all;
 use liandong_store::{with_db, with_tx};
 use liandong_topology::AnyEvent;
 use uuid::Uuid;
@@ -26,9 +28,12 @@ struct CallbackRow {
     callback_id: String,
     case_id: String,
     town: String,
-    source: String,
-    path: String,
-    satisfaction: String,
+    #[sqlx(try_from = "String")]
+    source: CaseSource,
+    #[sqlx(try_from = "String")]
+    path: Path,
+    #[sqlx(try_from = "String")]
+    satisfaction: Satisfaction,
     note: String,
     called_back_by: String,
     called_at: DateTime<Utc>,
@@ -41,13 +46,13 @@ impl CallbackRow {
             callback_id: self.callback_id.clone(),
             case_id: self.case_id.clone(),
             town: self.town.clone(),
-            source: self.source.clone(),
-            satisfaction: self.satisfaction.clone(),
+            source: self.source.as_str().into(),
+            satisfaction: self.satisfaction.as_str().into(),
             note: self.note.clone(),
             called_back_by: self.called_back_by.clone(),
             called_at: Some(to_ts(self.called_at)),
             reopened: self.reopened,
-            path: self.path.clone(),
+            path: self.path.as_str().into(),
         }
     }
 }
@@ -125,9 +130,9 @@ impl Api {
             callback_id,
             case_id: row.case_id.clone(),
             town: row.town.clone(),
-            source: row.source.as_str().into(),
-            path: row.path.as_str().into(),
-            satisfaction: callback.satisfaction.as_str().into(),
+            source: row.source,
+            path: row.path,
+            satisfaction: callback.satisfaction,
             note: callback.note.clone(),
             called_back_by: callback.called_back_by.clone(),
             called_at: callback.called_at,
@@ -142,9 +147,9 @@ impl Api {
         .bind(&stored.callback_id)
         .bind(&stored.case_id)
         .bind(&stored.town)
-        .bind(&stored.source)
-        .bind(&stored.path)
-        .bind(&stored.satisfaction)
+        .bind(stored.source.as_str())
+        .bind(stored.path.as_str())
+        .bind(stored.satisfaction.as_str())
         .bind(&stored.note)
         .bind(&stored.called_back_by)
         .bind(stored.called_at)
@@ -241,18 +246,36 @@ impl Api {
         // Bounds both databases store: no call-back predates 1970 or outlives 9999.
         let far_past = DateTime::<Utc>::UNIX_EPOCH;
         let far_future = DateTime::from_timestamp(253_402_300_799, 0).expect("9999-12-31");
-        let rows: Vec<CallbackRow> = with_db!(&self.db, |p| {
-            sqlx::query_as(
+        Ok(list(
+            &self.db,
+            &r.town,
+            from.unwrap_or(far_past),
+            to.unwrap_or(far_future),
+        )
+        .await?)
+    }
+}
+
+/// A town's call-backs whose calls fall in `[from, to)`, newest first; a row that does not
+/// read is an error naming it.
+pub async fn list(
+    db: &liandong_store::Db,
+    town: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ev::CallbackRecorded>, sqlx::Error> {
+    with_db!(db, |p| {
+        let rows = sqlx::query(
             "SELECT callback_id, case_id, town, source, path, satisfaction, note, called_back_by, called_at, reopened \
              FROM case_callbacks WHERE town = $1 AND called_at >= $2 AND called_at < $3 \
-             ORDER BY called_at DESC, callback_id DESC"
+             ORDER BY called_at DESC, callback_id DESC",
         )
-        .bind(&r.town)
-        .bind(from.unwrap_or(far_past))
-        .bind(to.unwrap_or(far_future))
+        .bind(town)
+        .bind(from)
+        .bind(to)
         .fetch_all(p)
-        .await
-        })?;
+        .await?;
+        let rows: Vec<CallbackRow> = decode_all(&rows, "case_callbacks", "callback_id")?;
         Ok(rows.iter().map(CallbackRow::to_pb).collect())
-    }
+    })
 }

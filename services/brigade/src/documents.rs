@@ -9,6 +9,7 @@ use liandong_domain::towns::Towns;
 use liandong_proto::brigade::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
+use liandong_store::typed::decode_all;
 use liandong_store::{Db, Tx};
 use liandong_store::{with_db, with_tx};
 use uuid::Uuid;
@@ -23,7 +24,8 @@ pub struct DocRow {
     pub case_id: String,
     pub town: String,
     pub issuing_body: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: DocKind,
     pub year: i64,
     pub number_seq: i64,
     pub doc_no: String,
@@ -132,7 +134,7 @@ pub async fn issue(
         case_id: case.case_id.clone(),
         town: case.town.clone(),
         issuing_body: body_of.name,
-        kind: i.kind.as_str().into(),
+        kind: i.kind,
         year: i64::from(year),
         number_seq: n,
         doc_no,
@@ -149,7 +151,7 @@ pub async fn issue(
         .bind(&row.case_id)
         .bind(&row.town)
         .bind(&row.issuing_body)
-        .bind(&row.kind)
+        .bind(row.kind.as_str())
         .bind(row.year)
         .bind(row.number_seq)
         .bind(&row.doc_no)
@@ -178,12 +180,15 @@ pub async fn issue(
 
 /// A case's documents, oldest first.
 pub async fn of_case(db: &Db, case_id: &str) -> Result<Vec<DocRow>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as(
-        "SELECT * FROM documents WHERE case_id = $1 ORDER BY created_at, number_seq"
-    )
-    .bind(case_id)
-    .fetch_all(p)
-    .await)
+    with_db!(db, |p| {
+        let rows = sqlx::query(
+            "SELECT * FROM documents WHERE case_id = $1 ORDER BY created_at, number_seq",
+        )
+        .bind(case_id)
+        .fetch_all(p)
+        .await?;
+        decode_all(&rows, "documents", "doc_id")
+    })
 }
 
 pub fn to_pb(d: &DocRow) -> pb::Document {
@@ -191,10 +196,8 @@ pub fn to_pb(d: &DocRow) -> pb::Document {
         doc_id: d.doc_id.clone(),
         case_id: d.case_id.clone(),
         issuing_body: d.issuing_body.clone(),
-        kind: d.kind.clone(),
-        kind_name: DocKind::parse(&d.kind)
-            .map(|k| k.name().to_owned())
-            .unwrap_or_default(),
+        kind: d.kind.as_str().into(),
+        kind_name: d.kind.name().into(),
         year: d.year as i32,
         number_seq: d.number_seq as u32,
         doc_no: d.doc_no.clone(),

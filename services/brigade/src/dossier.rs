@@ -3,7 +3,6 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use liandong_domain::auth::{Action, Actor, permits_case_record};
 use liandong_domain::catalogue::Catalogue;
-use liandong_domain::documents::DocKind;
 use liandong_domain::towns::Towns;
 
 use crate::documents::issuing_body;
@@ -199,8 +198,8 @@ fn to_json(d: &Dossier, catalogue: &Catalogue, towns: &Towns) -> Result<Value, s
         "documents": d.documents.iter().map(|x| json!({
             "doc_id": x.doc_id,
             "doc_no": x.doc_no,
-            "kind": x.kind,
-            "kind_name": DocKind::parse(&x.kind).map(DocKind::name),
+            "kind": x.kind.as_str(),
+            "kind_name": x.kind.name(),
             "issuing_body": x.issuing_body,
             "year": x.year,
             "number_seq": x.number_seq,
@@ -321,10 +320,10 @@ fn to_html(d: &Dossier, catalogue: &Catalogue, towns: &Towns) -> Result<String, 
         h.push_str("<p>无</p>\n");
     }
     for x in &d.documents {
-        let name = DocKind::parse(&x.kind).map_or(x.kind.clone(), |k| k.name().to_owned());
+        let name = x.kind.name();
         h.push_str(&format!(
             "<h3>{}　{}</h3>\n<p class=\"digest\">摘要 SHA-256：{}</p>\n<pre>{}</pre>\n",
-            escape(&name),
+            escape(name),
             escape(&x.doc_no),
             escape(&x.digest),
             escape(&x.body)

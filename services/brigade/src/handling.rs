@@ -15,7 +15,6 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::to_ts;
 use liandong_store::Tx;
 use liandong_topology::AnyEvent;
-use prost::Message;
 
 use crate::context::Api;
 use crate::convert::case_to_pb;
@@ -476,14 +475,7 @@ impl Api {
     pub(crate) async fn full(&self, row: CaseRow) -> Result<pb::Case, ApiError> {
         let mut case = case_to_pb(&row);
         case.officers = store::officers(&self.db, &row.case_id).await?;
-        if let Some(bytes) = store::outcome(&self.db, &row.case_id).await? {
-            case.outcome = Some(ev::Outcome::decode(bytes.as_slice()).map_err(|e| {
-                ApiError::Internal(anyhow::anyhow!(
-                    "the case_outcomes row case_id = {:?} cannot be read: outcome: {e}",
-                    row.case_id
-                ))
-            })?);
-        }
+        case.outcome = store::outcome(&self.db, &row.case_id).await?;
         if let Some(j) = store::joint(&self.db, &row.case_id).await? {
             case.joint = Some(pb::JointInfo {
                 item_id: j.item_id,

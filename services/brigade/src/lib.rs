@@ -2,14 +2,14 @@
 //! cases, refers out-of-scope ones, submits joint ones, and keeps copies of every result.
 #![forbid(unsafe_code)]
 
-mod activities;
+pub mod activities;
 mod api;
-mod callback;
+pub mod callback;
 mod clocks;
 mod consume;
 mod context;
 mod convert;
-mod documents;
+pub mod documents;
 mod dossier;
 mod evidence;
 mod flow;
@@ -17,7 +17,7 @@ mod handling;
 mod legal_review;
 mod record;
 mod registry;
-mod store;
+pub mod store;
 
 use std::future::Future;
 use std::net::SocketAddr;

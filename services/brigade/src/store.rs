@@ -392,42 +392,43 @@ pub async fn upsert_assignment(
     })
 }
 
+/// The officers assigned to a case, as stored.
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    #[sqlx(try_from = "String")]
+    officers: Json<Vec<String>>,
+}
+
+const ASSIGNMENT_SQL: &str = "SELECT case_id, officers FROM case_assignments WHERE case_id = $1";
+
 /// The officers assigned to a case (none before it is assigned).
 pub async fn officers(db: &Db, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    let text: Option<String> = with_db!(db, |p| sqlx::query_scalar(
-        "SELECT officers FROM case_assignments WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(p)
-    .await)?;
-    officer_list(case_id, text)
+    with_db!(db, |p| {
+        let row = sqlx::query(ASSIGNMENT_SQL)
+            .bind(case_id)
+            .fetch_optional(p)
+            .await?;
+        let row = row
+            .as_ref()
+            .map(|r| decode::<_, AssignmentRow>(r, "case_assignments", "case_id"))
+            .transpose()?;
+        Ok(row.map(|a| a.officers.0).unwrap_or_default())
+    })
 }
 
 /// [`officers`], inside `tx`.
 pub async fn officers_in_tx(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    let text: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT officers FROM case_assignments WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(c)
-    .await)?;
-    officer_list(case_id, text)
-}
-
-fn officer_list(case_id: &str, text: Option<String>) -> Result<Vec<String>, sqlx::Error> {
-    let Some(text) = text else {
-        return Ok(Vec::new());
-    };
-    Json::<Vec<String>>::try_from(text)
-        .map(|j| j.0)
-        .map_err(|e| {
-            sqlx::Error::Decode(
-                format!(
-                    "the case_assignments row case_id = {case_id:?} cannot be read: officers: {e}"
-                )
-                .into(),
-            )
-        })
+    with_tx!(tx, |c| {
+        let row = sqlx::query(ASSIGNMENT_SQL)
+            .bind(case_id)
+            .fetch_optional(c)
+            .await?;
+        let row = row
+            .as_ref()
+            .map(|r| decode::<_, AssignmentRow>(r, "case_assignments", "case_id"))
+            .transpose()?;
+        Ok(row.map(|a| a.officers.0).unwrap_or_default())
+    })
 }
 
 pub async fn insert_outcome(
@@ -459,13 +460,24 @@ pub async fn insert_outcome(
     })
 }
 
-pub async fn outcome(db: &Db, case_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_scalar(
-        "SELECT outcome FROM case_outcomes WHERE case_id = $1"
-    )
-    .bind(case_id)
-    .fetch_optional(p)
-    .await)
+/// A concluded case's decision, as stored.
+#[derive(sqlx::FromRow)]
+struct OutcomeRow {
+    #[sqlx(try_from = "Vec<u8>")]
+    outcome: Proto<ev::Outcome>,
+}
+
+/// The decision a case was concluded with, if it was.
+pub async fn outcome(db: &Db, case_id: &str) -> Result<Option<ev::Outcome>, sqlx::Error> {
+    with_db!(db, |p| {
+        let row = sqlx::query("SELECT case_id, outcome FROM case_outcomes WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(p)
+            .await?;
+        row.as_ref()
+            .map(|r| decode::<_, OutcomeRow>(r, "case_outcomes", "case_id").map(|o| o.outcome.0))
+            .transpose()
+    })
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -10,7 +10,9 @@ use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::{Calendar, Deadline};
 use liandong_domain::ids::DepartmentCode;
 use liandong_domain::state::ReferralStatus;
-use liandong_domain::time_limits::{ClockCheck, ObligationKind, TimeLimits, check_clock};
+use liandong_domain::time_limits::{
+    ClockCheck, ExtensionStatus, ObligationKind, TimeLimits, check_clock,
+};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
@@ -380,6 +382,34 @@ pub async fn request_extension(
     Ok(request_id)
 }
 
+/// An extension request's status, as stored.
+#[derive(sqlx::FromRow)]
+struct ExtensionStatusRow {
+    #[sqlx(try_from = "String")]
+    status: ExtensionStatus,
+}
+
+/// Where the extension request `request_id` stands, if there is one; a status that does not
+/// read is an error naming the request.
+pub async fn extension_status(
+    tx: &mut Tx,
+    request_id: &str,
+) -> Result<Option<ExtensionStatus>, sqlx::Error> {
+    with_tx!(tx, |c| {
+        let row =
+            sqlx::query("SELECT request_id, status FROM extension_requests WHERE request_id = $1")
+                .bind(request_id)
+                .fetch_optional(c)
+                .await?;
+        row.as_ref()
+            .map(|r| {
+                decode::<_, ExtensionStatusRow>(r, "extension_requests", "request_id")
+                    .map(|x| x.status)
+            })
+            .transpose()
+    })
+}
+
 impl Clocks {
     /// Applies the chair's answer to an extension request: a grant moves the deadline (and the
     /// second threshold after it), a refusal only closes the request.
@@ -396,13 +426,7 @@ impl Clocks {
                 e.obligation_id, e.request_id
             )));
         };
-        let status: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(
-            "SELECT status FROM extension_requests WHERE request_id = $1"
-        )
-        .bind(&e.request_id)
-        .fetch_optional(c)
-        .await)?;
-        match status.as_deref() {
+        match extension_status(tx, &e.request_id).await? {
             None => {
                 return Err(HandlerError::Reject(format!(
                     "no extension request {}",
@@ -410,8 +434,8 @@ impl Clocks {
                 )));
             }
             // Answered already: a second answer under another event id changes nothing.
-            Some(s) if s != "pending" => return Ok(()),
-            Some(_) => {}
+            Some(ExtensionStatus::Granted | ExtensionStatus::Refused) => return Ok(()),
+            Some(ExtensionStatus::Pending) => {}
         }
         with_tx!(tx, |c| {
             sqlx::query(

@@ -3,18 +3,18 @@
 #![forbid(unsafe_code)]
 
 mod api;
-mod clocks;
+pub mod clocks;
 mod consume;
 mod context;
 mod convert;
 mod decision;
-mod record;
+pub mod record;
 mod registry;
 mod review_answer;
 mod review_request;
 mod rows;
-mod store;
-mod task_store;
+pub mod store;
+pub mod task_store;
 mod tasks;
 
 use std::future::Future;

@@ -7,7 +7,7 @@ use liandong_bus::signing::KeyRegistry;
 use liandong_domain::record::{self, KnownHead, Verification};
 use liandong_proto::events::v1 as ev;
 use liandong_record::{self as keep, NewEntry, RecordRow, Who};
-use liandong_store::typed::{Json, decode_all};
+use liandong_store::typed::{Json, decode, decode_all};
 use liandong_store::{Backend, Db, Tx};
 use liandong_store::{with_db, with_tx};
 
@@ -125,11 +125,16 @@ pub async fn held_in_tx(
     case_id: &str,
     department: &str,
 ) -> Result<Option<HandoverRow>, sqlx::Error> {
-    with_tx!(tx, |conn| sqlx::query_as(HELD_SQL)
-        .bind(case_id)
-        .bind(department)
-        .fetch_optional(conn)
-        .await)
+    with_tx!(tx, |conn| {
+        let row = sqlx::query(HELD_SQL)
+            .bind(case_id)
+            .bind(department)
+            .fetch_optional(conn)
+            .await?;
+        row.as_ref()
+            .map(|r| decode(r, "handovers", "handover_id"))
+            .transpose()
+    })
 }
 
 /// [`held_in_tx`], outside a transaction.
@@ -138,11 +143,16 @@ pub async fn held(
     case_id: &str,
     department: &str,
 ) -> Result<Option<HandoverRow>, sqlx::Error> {
-    with_db!(db, |p| sqlx::query_as(HELD_SQL)
-        .bind(case_id)
-        .bind(department)
-        .fetch_optional(p)
-        .await)
+    with_db!(db, |p| {
+        let row = sqlx::query(HELD_SQL)
+            .bind(case_id)
+            .bind(department)
+            .fetch_optional(p)
+            .await?;
+        row.as_ref()
+            .map(|r| decode(r, "handovers", "handover_id"))
+            .transpose()
+    })
 }
 
 /// Another agency's step on a file the department holds, `env` signed by it, entered in the

@@ -2,7 +2,7 @@
 //! registries. Rows are decoded with `liandong_store::typed::decode`: a column that no longer
 //! reads as its type is an error naming the table, the row and the column.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use liandong_domain::certificates::CertificateStatus;
 use liandong_domain::ids::OfficerId;
 use liandong_domain::review::{ReviewCheck, ReviewDecision, ReviewStatus};
@@ -84,22 +84,7 @@ pub struct CertRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A day stored as `YYYY-MM-DD` text, as the registries' events carry it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Day(pub NaiveDate);
-
-impl Day {
-    pub fn parse(s: &str) -> Result<Day, chrono::ParseError> {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Day)
-    }
-}
-
-impl TryFrom<String> for Day {
-    type Error = chrono::ParseError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Day::parse(&s)
-    }
-}
+pub use liandong_store::typed::Day;
 
 const REVIEW_COLUMNS: &str = "review_id, town, department, case_id, decided_in_name_of, status, \
      round, requested_at, due_at, due_last_day, extended, extension_reason, extended_at, updated_at";
