@@ -105,8 +105,10 @@ async fn texts(db: &Db, sql: &str) -> Vec<String> {
 
 async fn count(db: &Db, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table}");
-    with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql).fetch_one(p).await)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql)
+        .fetch_one(p)
+        .await)
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 async fn pairs(db: &Db, sql: &str) -> Vec<(String, String)> {
@@ -159,9 +161,18 @@ const KEPT: &[(&str, &str)] = &[
         "county",
         "SELECT referral_id || '|' || kind FROM referral_history ORDER BY entry_id",
     ),
-    ("board", "SELECT item_id || '|' || status FROM agenda_items ORDER BY item_id"),
-    ("review", "SELECT review_id || '|' || status FROM reviews ORDER BY review_id"),
-    ("disclosure", "SELECT disclosure_id FROM disclosures ORDER BY disclosure_id"),
+    (
+        "board",
+        "SELECT item_id || '|' || status FROM agenda_items ORDER BY item_id",
+    ),
+    (
+        "review",
+        "SELECT review_id || '|' || status FROM reviews ORDER BY review_id",
+    ),
+    (
+        "disclosure",
+        "SELECT disclosure_id FROM disclosures ORDER BY disclosure_id",
+    ),
     ("readmodel", "SELECT case_id FROM rm_cases ORDER BY case_id"),
     (
         "readmodel",
@@ -242,7 +253,9 @@ async fn migrate_forward(backend: Backend) {
     let county_before = county_before.expect("the county was loaded");
     // What the demo made, so that the checks below check something.
     assert!(
-        old_versions.iter().all(|v| !v.is_empty() && !v.contains(&300)),
+        old_versions
+            .iter()
+            .all(|v| !v.is_empty() && !v.contains(&300)),
         "d56aa9a's databases carry its history, without the decision model: {old_versions:?}"
     );
     assert!(
@@ -270,7 +283,10 @@ async fn migrate_forward(backend: Backend) {
             assert!(now.contains(v), "{service} lost migration {v}: {now:?}");
         }
         if matches!(service, "brigade" | "county") {
-            assert!(now.contains(&300), "{service} has the decision model: {now:?}");
+            assert!(
+                now.contains(&300),
+                "{service} has the decision model: {now:?}"
+            );
         }
         for (_, sql) in KEPT.iter().filter(|(s, _)| *s == service) {
             after.push(texts(&db, sql).await);
@@ -391,7 +407,10 @@ async fn migrate_forward(backend: Backend) {
         assert_eq!(v.length as usize, rows.len());
         signatures += v.signatures_checked;
     }
-    assert!(signatures > 0, "entries brought by others' events were checked");
+    assert!(
+        signatures > 0,
+        "entries brought by others' events were checked"
+    );
 
     for (_, db) in &dbs {
         db.close().await;
@@ -439,10 +458,9 @@ async fn migrate_forward(backend: Backend) {
     let department = DEPARTMENTS
         .into_iter()
         .find(|d| {
-            after
-                .iter()
-                .flatten()
-                .any(|row| row.starts_with(&format!("{referral_id}|")) && row.contains(&format!("|{d}|")))
+            after.iter().flatten().any(|row| {
+                row.starts_with(&format!("{referral_id}|")) && row.contains(&format!("|{d}|"))
+            })
         })
         .expect("the referral's department is one of the catalogue's");
     let r = hub
