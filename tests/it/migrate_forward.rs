@@ -479,4 +479,38 @@ async fn migrate_forward(backend: Backend) {
     hub.stop().await;
 }
 
-on_each_backend!(migrate_forward);
+/// A database of the main between the decision model and the renumbering (a34bcb5..47f61dd)
+/// ran the decision carry-overs as brigade 170 and county 240, the same SQL as today's 310 and
+/// 320: today's code recognises them under their new versions instead of running them again
+/// on the tables they dropped.
+async fn renumbered_carry_overs_are_not_run_again(backend: Backend) {
+    let env = TestEnv::new(backend);
+    for (service, migrations, now, then) in [
+        ("brigade", liandong_brigade::MIGRATIONS, 310_i64, 170_i64),
+        ("county", liandong_county::MIGRATIONS, 320, 240),
+    ] {
+        load(&env, service).await;
+        let db = open(&env, service).await;
+        db.migrate(migrations).await.expect("migrated forward");
+        // As the interim main recorded it.
+        with_db!(&db, |p| sqlx::query(
+            "UPDATE _sqlx_migrations SET version = $1 WHERE version = $2"
+        )
+        .bind(then)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .expect("renumbered back");
+        db.migrate(migrations).await.unwrap_or_else(|e| {
+            panic!("today's migrations refuse the interim {service} database on {backend}: {e}")
+        });
+        let v = versions(&db).await;
+        assert!(v.contains(&now) && !v.contains(&then), "{service}: {v:?}");
+        assert!(count(&db, "decisions_in_force").await > 0);
+        db.close().await;
+    }
+    env.cleanup().await;
+}
+
+on_each_backend!(migrate_forward, renumbered_carry_overs_are_not_run_again);
