@@ -17,6 +17,7 @@ mod fault;
 mod gateway;
 mod identity;
 mod matrix;
+mod migrate_forward;
 mod nats_auth;
 mod paths;
 mod patrols;

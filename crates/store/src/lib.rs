@@ -162,8 +162,44 @@ impl Db {
     /// be the same migration.
     pub async fn migrate(&self, sets: &[&Migrations]) -> Result<(), StoreError> {
         match self {
-            Db::Postgres(p) => merged(sets.iter().map(|m| m.postgres))?.run(p).await?,
-            Db::Sqlite(p) => merged(sets.iter().map(|m| m.sqlite))?.run(p).await?,
+            Db::Postgres(p) => {
+                let m = merged(sets.iter().map(|m| m.postgres))?;
+                let exists: bool =
+                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                        .fetch_one(p)
+                        .await?;
+                if exists {
+                    let applied: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+                        "SELECT version, description, checksum FROM _sqlx_migrations",
+                    )
+                    .fetch_all(p)
+                    .await?;
+                    for (from, to) in renumbered(&m, &applied) {
+                        sqlx::query(RENUMBER).bind(to).bind(from).execute(p).await?;
+                    }
+                }
+                m.run(p).await?
+            }
+            Db::Sqlite(p) => {
+                let m = merged(sets.iter().map(|m| m.sqlite))?;
+                let exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                     WHERE type = 'table' AND name = '_sqlx_migrations')",
+                )
+                .fetch_one(p)
+                .await?;
+                if exists {
+                    let applied: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+                        "SELECT version, description, checksum FROM _sqlx_migrations",
+                    )
+                    .fetch_all(p)
+                    .await?;
+                    for (from, to) in renumbered(&m, &applied) {
+                        sqlx::query(RENUMBER).bind(to).bind(from).execute(p).await?;
+                    }
+                }
+                m.run(p).await?
+            }
         }
         Ok(())
     }
@@ -242,6 +278,38 @@ fn merged(sets: impl Iterator<Item = &'static Migrator>) -> Result<Migrator, Sto
         locking: true,
         no_tx: false,
     })
+}
+
+/// Moves an applied migration to the version it carries now; a replica that moved it first
+/// leaves nothing to move.
+const RENUMBER: &str = "UPDATE _sqlx_migrations SET version = $1 WHERE version = $2 \
+     AND NOT EXISTS (SELECT 1 FROM _sqlx_migrations WHERE version = $1)";
+
+/// The applied migrations that were renumbered since they ran, as (applied version, version
+/// now): an applied version no set carries any more, whose description and checksum (the
+/// same SQL) are those of exactly one known migration not applied under its own version. The
+/// decision carry-overs ran as brigade 170 and county 240 before they became 310 and 320
+/// (after the decision model's 300); without this a database of that time would run them
+/// again, on tables they had dropped.
+fn renumbered(m: &Migrator, applied: &[(i64, String, Vec<u8>)]) -> Vec<(i64, i64)> {
+    let known = |v: i64| m.iter().any(|k| k.version == v);
+    let is_applied = |v: i64| applied.iter().any(|(a, _, _)| *a == v);
+    applied
+        .iter()
+        .filter(|(v, _, _)| !known(*v))
+        .filter_map(|(v, description, checksum)| {
+            let mut same = m.iter().filter(|k| {
+                !k.migration_type.is_down_migration()
+                    && k.description == *description
+                    && *k.checksum == **checksum
+                    && !is_applied(k.version)
+            });
+            match (same.next(), same.next()) {
+                (Some(k), None) => Some((*v, k.version)),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 async fn create_pg_database(base: &PgConnectOptions, name: &str) -> Result<(), sqlx::Error> {
