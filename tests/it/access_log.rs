@@ -11,6 +11,7 @@ use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_tests::http::request;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually, on_each_backend};
 use tonic::Code;
 use tonic::transport::Channel;
@@ -50,19 +51,14 @@ async fn reads_are_logged_and_only_the_judicial_office_reads_the_log(backend: Ba
     let case = hub
         .brigade
         .clone()
-        .report_case(officer.req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["LY-001".into()],
-            village: "东山村".into(),
-            location: "后山".into(),
-            description: "张三砍伐林木".into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            ..Default::default()
-        }))
+        .report_case(
+            officer.req(
+                Report::new(T1, &["LY-001"], "张三砍伐林木")
+                    .in_village("东山村", "后山")
+                    .with_evidence(vec![])
+                    .request(),
+            ),
+        )
         .await
         .unwrap()
         .into_inner()

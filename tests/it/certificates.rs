@@ -8,6 +8,7 @@ use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
 use liandong_tests::hub::{As, ISSUER, TestHub, certificate_no};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually};
 use tonic::Code;
 
@@ -47,28 +48,15 @@ fn education() -> ev::Outcome {
 
 async fn in_scope_case(hub: &TestHub) -> String {
     let mut b = hub.brigade.clone();
-    let case = b
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["CSGL-001".into()],
-            village: "西湖村".into(),
-            location: "集镇街道".into(),
-            description: "占道搭建摊棚".into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            evidence_refs: vec![],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+    let case = hub
+        .brigade_officer(T1)
+        .report(
+            Report::new(T1, &["CSGL-001"], "占道搭建摊棚")
+                .in_village("西湖村", "集镇街道")
+                .with_evidence(vec![]),
+        )
         .await
-        .expect("anyone in the brigade may report, certificate or not")
-        .into_inner()
-        .case
-        .expect("a case");
+        .expect("anyone in the brigade may report, certificate or not");
     b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
         case_id: case.case_id.clone(),
         officers: vec!["wang.wu".into()],
@@ -219,27 +207,14 @@ async fn officers_without_a_valid_certificate_are_refused(backend: Backend) {
     )
     .await
     .expect("revoked");
-    let reported = b
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["LY-001".into()],
-            village: "东山村".into(),
-            location: "后山".into(),
-            description: "滥伐林木".into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            evidence_refs: vec![],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+    let reported = hub
+        .brigade_officer(T1)
+        .report(
+            Report::new(T1, &["LY-001"], "滥伐林木")
+                .in_village("东山村", "后山")
+                .with_evidence(vec![]),
+        )
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
     let referral = eventually("the referral in forestry's inbox", WAIT, || {
         let mut c = c.clone();

@@ -17,6 +17,7 @@ use liandong_proto::time::{from_ts, to_ts};
 use liandong_store::Db;
 use liandong_store::with_db;
 use liandong_tests::hub::{As, TestHub, liandong_bin, wait_ready};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, TestEnv, eventually, free_port};
 use prost::Message;
 use tonic::Code;
@@ -56,26 +57,14 @@ async fn refer_to_forestry(hub: &TestHub, now: &str, what: &str) -> String {
 
 async fn report(hub: &TestHub, now: &str, matters: &[&str], what: &str) -> String {
     let found = at(now) - chrono::Duration::hours(1);
-    hub.brigade
-        .clone()
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: matters.iter().map(|m| m.to_string()).collect(),
-            village: "东山村".into(),
-            location: "东山村后山".into(),
-            description: what.into(),
-            found_at: Some(to_ts(found)),
-            evidence_refs: vec!["photo-001.jpg".into()],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+    hub.brigade_officer(T1)
+        .report(
+            Report::new(T1, matters, what)
+                .in_village("东山村", "东山村后山")
+                .found_at(to_ts(found)),
+        )
         .await
         .expect("the report is taken")
-        .into_inner()
-        .case
-        .expect("a case")
         .case_id
 }
 

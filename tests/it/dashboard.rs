@@ -23,6 +23,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::readmodel::v1::dashboard_service_client::DashboardServiceClient;
 use liandong_proto::readmodel::v1::{self as pb};
 use liandong_tests::hub::{As, DEPARTMENTS, ISSUER, TOWNS, certificate_no};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, TestEnv, eventually};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -162,17 +163,14 @@ impl Hub {
         self.clock.set(at);
         self.brigade
             .clone()
-            .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-                town: T1.into(),
-                source: brigade::CaseSource::Patrol as i32,
-                matters: vec![matter.into()],
-                village: "东山村".into(),
-                location: "东山村河边".into(),
-                description: format!("巡查发现 {matter}"),
-                found_at: Some(liandong_proto::time::to_ts(at)),
-                evidence_refs: vec!["photo-001.jpg".into()],
-                ..Default::default()
-            }))
+            .report_case(
+                As::brigade_officer(T1).req(
+                    Report::new(T1, &[matter], &format!("巡查发现 {matter}"))
+                        .in_village("东山村", "东山村河边")
+                        .found_at(liandong_proto::time::to_ts(at))
+                        .request(),
+                ),
+            )
             .await
             .expect("the report is taken")
             .into_inner()

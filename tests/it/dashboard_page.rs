@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::readmodel::v1::GetDashboardRequest;
 use liandong_tests::http::request;
 use liandong_tests::hub::{As, TestHub, liandong_bin};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually, free_port};
 use serde_json::{Value, json};
 
@@ -362,19 +362,15 @@ async fn the_dashboard_shows_the_demo_in_chinese_and_updates_without_a_reload() 
         .expect("the open count");
     hub.brigade
         .clone()
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["SL-001".into()],
-            village: "东山村".into(),
-            location: "东山村河道".into(),
-            description: "河道内新建砖房一间".into(),
-            found_at: Some(liandong_proto::time::to_ts(chrono::Utc::now())),
-            evidence_refs: vec!["photo-009.jpg".into()],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+        .report_case(
+            As::brigade_officer(T1).req(
+                Report::new(T1, &["SL-001"], "河道内新建砖房一间")
+                    .in_village("东山村", "东山村河道")
+                    .found_at(liandong_proto::time::to_ts(chrono::Utc::now()))
+                    .with_evidence(vec!["photo-009.jpg".into()])
+                    .request(),
+            ),
+        )
         .await
         .expect("the report is taken");
     let after = eventually("the open count to grow on the page", Duration::from_secs(30), || async {

@@ -14,6 +14,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_tests::http::request;
 use liandong_tests::hub::{As, TestHub, liandong_bin};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -242,27 +243,14 @@ async fn a_changed_decision_has_its_disclosure_withdrawn_with_the_reason_and_the
 /// hands the case file over.
 async fn referred_to_forestry_and_accepted(hub: &TestHub, refs: Vec<String>) -> String {
     let case = hub
-        .brigade
-        .clone()
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["LY-001".into()],
-            village: "东山村".into(),
-            location: "后山林区".into(),
-            description: "发现有人在后山滥伐林木".into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            evidence_refs: refs,
-            ..Default::default()
-        }))
+        .brigade_officer(T1)
+        .report(
+            Report::new(T1, &["LY-001"], "发现有人在后山滥伐林木")
+                .in_village("东山村", "后山林区")
+                .with_evidence(refs),
+        )
         .await
-        .expect("the report is taken")
-        .into_inner()
-        .case
-        .expect("a case");
+        .expect("the report is taken");
     assert_eq!(case.status, "referred");
     let case_id = case.case_id;
     let referral = eventually("the referral in forestry's inbox", WAIT, || {

@@ -12,6 +12,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::readmodel::v1 as readmodel;
 use liandong_proto::review::v1 as review;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually, on_each_backend};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -133,26 +134,14 @@ async fn disclosures_when(
 async fn a_departments_changed_decision_has_its_disclosure_withdrawn(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let case = hub
-        .brigade
-        .clone()
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["LY-001".into()],
-            village: "东山村".into(),
-            location: "后山林区".into(),
-            description: "发现有人在后山滥伐林木".into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            ..Default::default()
-        }))
+        .brigade_officer(T1)
+        .report(
+            Report::new(T1, &["LY-001"], "发现有人在后山滥伐林木")
+                .in_village("东山村", "后山林区")
+                .with_evidence(vec![]),
+        )
         .await
-        .expect("the report is taken")
-        .into_inner()
-        .case
-        .unwrap();
+        .expect("the report is taken");
     let mut c = hub.county.clone();
     let dispatcher = As::dispatcher("forestry");
     let referral = eventually("the referral in forestry's inbox", WAIT, || {

@@ -12,6 +12,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::from_ts;
 use liandong_tests::http::request;
 use liandong_tests::hub::{As, TestHub};
+use liandong_tests::people::Report;
 use liandong_tests::{Backend, eventually};
 use tonic::Code;
 
@@ -87,28 +88,11 @@ pub(crate) async fn conclude_in_scope(
     outcome: ev::Outcome,
 ) -> String {
     let mut b = hub.brigade.clone();
-    let case = b
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["CXGH-001".into()],
-            village: "东山村".into(),
-            location: "东山村村口".into(),
-            description: description.into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            evidence_refs: vec!["photo-001.jpg".into()],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+    let case = hub
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["CXGH-001"], description).in_village("东山村", "东山村村口"))
         .await
-        .expect("the report is taken")
-        .into_inner()
-        .case
-        .expect("a case");
+        .expect("the report is taken");
     b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
         case_id: case.case_id.clone(),
         officers: vec!["wang.wu".into()],
@@ -359,29 +343,17 @@ async fn a_departments_decision_is_disclosed_by_the_department() {
     certify(&hub).await;
     // An out-of-scope case goes to forestry, which concludes it with a fine on a company.
     let case = hub
-        .brigade
-        .clone()
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["LY-001".into()],
-            village: "东山村".into(),
-            location: "后山林区".into(),
-            description:
-                "义乌市东山木业有限公司在后山滥伐林木约20株，负责人赵六，电话13712345678".into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            evidence_refs: vec![],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+        .brigade_officer(T1)
+        .report(
+            Report::new(
+                T1,
+                &["LY-001"],
+                "义乌市东山木业有限公司在后山滥伐林木约20株，负责人赵六，电话13712345678",
+            )
+            .in_village("东山村", "后山林区")
+            .with_evidence(vec![]),
+        )
         .await
-        .unwrap()
-        .into_inner()
-        .case
         .unwrap();
     let dispatcher = As::dispatcher("forestry");
     let mut c = hub.county.clone();

@@ -259,29 +259,10 @@ async fn a_suspected_crime_is_transferred_to_public_security(backend: Backend) {
 async fn a_departments_major_decision_waits_for_its_legal_office(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let case = hub
-        .brigade
-        .clone()
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["LY-001".into()],
-            village: "东山村".into(),
-            location: "东山村后山林区".into(),
-            description: "发现有人在后山滥伐林木约80株".into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            evidence_refs: vec!["photo-001.jpg".into()],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["LY-001"], "发现有人在后山滥伐林木约80株"))
         .await
-        .expect("reported")
-        .into_inner()
-        .case
-        .expect("a case");
+        .expect("reported");
     assert_eq!(case.status, "referred");
     let case_id = case.case_id;
     let referral = eventually("the referral in forestry's inbox", WAIT, || async {
@@ -448,29 +429,13 @@ async fn a_departments_major_decision_waits_for_its_legal_office(backend: Backen
 async fn a_lead_departments_major_entrusted_decision_waits_for_its_legal_office(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let case = hub
-        .brigade
-        .clone()
-        .report_case(As::brigade_officer(T1).req(brigade::ReportCaseRequest {
-            town: T1.into(),
-            source: brigade::CaseSource::Patrol as i32,
-            matters: vec!["TD-001".into()],
-            village: "东山村".into(),
-            location: "东山村基本农田".into(),
-            description: "非法占用基本农田建设厂房".into(),
-            found_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            evidence_refs: vec!["photo-001.jpg".into()],
-            complex: false,
-            triage_override: None,
-            request_id: String::new(),
-        }))
+        .brigade_officer(T1)
+        .report(
+            Report::new(T1, &["TD-001"], "非法占用基本农田建设厂房")
+                .in_village("东山村", "东山村基本农田"),
+        )
         .await
-        .expect("reported")
-        .into_inner()
-        .case
-        .expect("a case");
+        .expect("reported");
     assert_eq!(case.status, "awaiting_board");
     let case_id = case.case_id;
     let item = eventually("the joint case on the agenda", WAIT, || async {

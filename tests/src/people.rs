@@ -60,6 +60,21 @@ impl Report {
         self.0.request_id = id.into();
         self
     }
+    /// When the violation was found.
+    pub fn found_at(mut self, at: prost_types::Timestamp) -> Report {
+        self.0.found_at = Some(at);
+        self
+    }
+    /// A complex case (案情复杂), which the joint meeting discusses.
+    pub fn complex(mut self) -> Report {
+        self.0.complex = true;
+        self
+    }
+    /// The officer's own choice of path, overriding the triage's, with its reason.
+    pub fn triage_override(mut self, o: brigade::TriageOverride) -> Report {
+        self.0.triage_override = Some(o);
+        self
+    }
     /// The report as the brigade's API takes it.
     pub fn request(&self) -> brigade::ReportCaseRequest {
         self.0.clone()

@@ -161,46 +161,36 @@ impl Db {
     /// may build on any earlier one whichever crate owns it. A version two sets both carry must
     /// be the same migration.
     pub async fn migrate(&self, sets: &[&Migrations]) -> Result<(), StoreError> {
-        match self {
-            Db::Postgres(p) => {
-                let m = merged(sets.iter().map(|m| m.postgres))?;
-                let exists: bool =
-                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-                        .fetch_one(p)
-                        .await?;
-                if exists {
-                    let applied: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
-                        "SELECT version, description, checksum FROM _sqlx_migrations",
-                    )
-                    .fetch_all(p)
-                    .await?;
-                    for (from, to) in renumbered(&m, &applied) {
-                        sqlx::query(RENUMBER).bind(to).bind(from).execute(p).await?;
-                    }
-                }
-                m.run(p).await?
-            }
-            Db::Sqlite(p) => {
-                let m = merged(sets.iter().map(|m| m.sqlite))?;
-                let exists: bool = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM sqlite_master \
-                     WHERE type = 'table' AND name = '_sqlx_migrations')",
-                )
-                .fetch_one(p)
-                .await?;
-                if exists {
-                    let applied: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
-                        "SELECT version, description, checksum FROM _sqlx_migrations",
-                    )
-                    .fetch_all(p)
-                    .await?;
-                    for (from, to) in renumbered(&m, &applied) {
-                        sqlx::query(RENUMBER).bind(to).bind(from).execute(p).await?;
-                    }
-                }
-                m.run(p).await?
+        let (m, exists) = match self {
+            Db::Postgres(_) => (
+                merged(sets.iter().map(|m| m.postgres))?,
+                "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+            ),
+            Db::Sqlite(_) => (
+                merged(sets.iter().map(|m| m.sqlite))?,
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                 WHERE type = 'table' AND name = '_sqlx_migrations')",
+            ),
+        };
+        let exists: bool = with_db!(self, |p| sqlx::query_scalar(exists).fetch_one(p).await)?;
+        if exists {
+            // A migration renumbered since the database was made is recorded under its new
+            // version, not run again.
+            let applied: Vec<(i64, String, Vec<u8>)> = with_db!(self, |p| sqlx::query_as(
+                "SELECT version, description, checksum FROM _sqlx_migrations",
+            )
+            .fetch_all(p)
+            .await)?;
+            for (from, to) in renumbered(&m, &applied) {
+                with_db!(self, |p| sqlx::query(RENUMBER)
+                    .bind(to)
+                    .bind(from)
+                    .execute(p)
+                    .await
+                    .map(drop))?;
             }
         }
+        with_db!(self, |p| m.run(p).await)?;
         Ok(())
     }
 
