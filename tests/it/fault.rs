@@ -36,6 +36,12 @@ fn fault_env(backend: Backend) -> TestEnv {
     // fast as the hub takes them: the gateway's per-client rate limit (tested on its own) would
     // starve some of its retries. Zero is no limit.
     env.cfg.http_limits.api_per_second = 0;
+    // Re-sends and redeliveries every 10 s rather than TestEnv's 1 to 1.5 s: under a backlog of
+    // a thousand referrals a receipt is often slower than that, and every early re-send is one
+    // more signed copy to verify and suppress (16,000 of them per kill at 1.5 s, 1,400 at 10 s,
+    // where the scenario took twice as long). The crash itself still redelivers.
+    env.cfg.bus.resend_after_ms = 10_000;
+    env.cfg.bus.ack_wait_ms = 10_000;
     env
 }
 
