@@ -17,7 +17,8 @@ export LIANDONG_EVENT_KEYS_DIR="${LIANDONG_EVENT_KEYS_DIR:-$PWD/deploy/keys}"
 ensure_build_tools
 ensure_nats "$STATE"
 log "building liandong (first time: a few minutes)"
-cargo build -p liandong --quiet
+# The workspace's feature set, so tests/run.sh reuses this build and the other way round.
+cargo build --workspace --bin liandong --quiet
 BIN="${CARGO_TARGET_DIR:-target}/debug/liandong"
 
 stop_nats() { [ -f "$STATE/nats.pid" ] && kill "$(cat "$STATE/nats.pid")" 2>/dev/null && rm -f "$STATE/nats.pid"; return 0; }

@@ -27,7 +27,8 @@ if ! "$venv_st/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; 
   "$venv_st/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" >/dev/null
 fi
 
-cargo build -p liandong --locked --quiet
+# As tests/run.sh builds it (the workspace's features): no second build of the binary.
+cargo build --workspace --bin liandong --locked --quiet
 BIN="$CARGO_TARGET_DIR/debug/liandong"
 
 STATE="$(mktemp -d /tmp/liandong-schemathesis.XXXXXX)"
