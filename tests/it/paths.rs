@@ -417,20 +417,13 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
     let item = agenda_item(&hub, T1, &case.case_id, "joint_case").await;
 
     // Members give their opinions; the chair records the meeting and approves.
-    let mut board = hub.board.clone();
-    board
-        .record_opinion(As::board_member(T1).req(board::RecordOpinionRequest {
-            item_id: item.item_id.clone(),
-            opinion: "建议自然资源部门牵头".into(),
-        }))
+    let member = hub.board_member(T1);
+    member
+        .opine(&item.item_id, "建议自然资源部门牵头")
         .await
         .unwrap();
-    let err = board
-        .approve_joint(As::board_member(T1).req(board::ApproveJointRequest {
-            item_id: item.item_id.clone(),
-            lead_department: "natural_resources".into(),
-            ..Default::default()
-        }))
+    let err = member
+        .approve_joint(&item.item_id, "natural_resources", &[], "", "")
         .await
         .unwrap_err();
     assert_eq!(
@@ -438,34 +431,20 @@ async fn a_joint_case_is_approved_decided_executed_and_closed() {
         Code::PermissionDenied,
         "only the chair approves"
     );
-    let meeting = board
-        .record_meeting(As::board_chair(T1).req(board::RecordMeetingRequest {
-            town: T1.into(),
-            held_at: Some(prost_types::Timestamp {
-                seconds: 1_780_000_000,
-                nanos: 0,
-            }),
-            attendees: vec!["zhao.zhuxi".into(), "qian.weiyuan".into()],
-            item_ids: vec![item.item_id.clone()],
-            notes: "第4次联席会议".into(),
-        }))
+    let chair = hub.board_chair(T1);
+    let meeting = chair
+        .record_meeting(&[&item.item_id], "第4次联席会议")
         .await
-        .unwrap()
-        .into_inner()
-        .meeting
         .unwrap();
-    let approved = board
-        .approve_joint(As::board_chair(T1).req(board::ApproveJointRequest {
-            item_id: item.item_id.clone(),
-            lead_department: "natural_resources".into(),
-            cooperating_departments: vec!["agriculture_rural".into()],
-            instructions: "自然资源部门牵头，农业农村部门配合复耕".into(),
-            meeting_id: meeting.meeting_id.clone(),
-        }))
+    let approved = chair
+        .approve_joint(
+            &item.item_id,
+            "natural_resources",
+            &["agriculture_rural"],
+            "自然资源部门牵头，农业农村部门配合复耕",
+            &meeting.meeting_id,
+        )
         .await
-        .unwrap()
-        .into_inner()
-        .item
         .unwrap();
     assert_eq!(approved.lead_department, "natural_resources");
 

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use liandong_proto::board::v1 as board;
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
@@ -280,7 +281,96 @@ impl Investigator<'_> {
     }
 }
 
+/// A member of a town's joint meeting (联席会议): its chair (zhao.zhuxi) or another member
+/// (qian.weiyuan). Each may attempt any of the meeting's acts; the board decides who may.
+pub struct BoardMember<'h> {
+    hub: &'h TestHub,
+    town: &'static str,
+    pub who: As,
+}
+
+impl BoardMember<'_> {
+    /// Gives an opinion on an agenda item.
+    pub async fn opine(&self, item_id: &str, opinion: &str) -> Result<board::AgendaItem, Status> {
+        let reply = self
+            .hub
+            .board
+            .clone()
+            .record_opinion(self.who.req(board::RecordOpinionRequest {
+                item_id: item_id.into(),
+                opinion: opinion.into(),
+            }))
+            .await?;
+        Ok(reply.into_inner().item.expect("the agenda item"))
+    }
+
+    /// Records a meeting held with the chair and one member, on `items`.
+    pub async fn record_meeting(
+        &self,
+        items: &[&str],
+        notes: &str,
+    ) -> Result<board::Meeting, Status> {
+        let reply = self
+            .hub
+            .board
+            .clone()
+            .record_meeting(self.who.req(board::RecordMeetingRequest {
+                town: self.town.into(),
+                held_at: Some(prost_types::Timestamp {
+                    seconds: 1_780_000_000,
+                    nanos: 0,
+                }),
+                attendees: vec!["zhao.zhuxi".into(), "qian.weiyuan".into()],
+                item_ids: items.iter().map(|i| (*i).to_owned()).collect(),
+                notes: notes.into(),
+            }))
+            .await?;
+        Ok(reply.into_inner().meeting.expect("the meeting"))
+    }
+
+    /// Approves a joint case: who leads, who cooperates, and how, decided at `meeting_id` (or
+    /// between meetings: empty).
+    pub async fn approve_joint(
+        &self,
+        item_id: &str,
+        lead: &str,
+        cooperating: &[&str],
+        instructions: &str,
+        meeting_id: &str,
+    ) -> Result<board::AgendaItem, Status> {
+        let reply = self
+            .hub
+            .board
+            .clone()
+            .approve_joint(self.who.req(board::ApproveJointRequest {
+                item_id: item_id.into(),
+                lead_department: lead.into(),
+                cooperating_departments: cooperating.iter().map(|d| (*d).to_owned()).collect(),
+                instructions: instructions.into(),
+                meeting_id: meeting_id.into(),
+            }))
+            .await?;
+        Ok(reply.into_inner().item.expect("the agenda item"))
+    }
+}
+
 impl TestHub {
+    /// The chair of `town`'s joint meeting.
+    pub fn board_chair(&self, town: &'static str) -> BoardMember<'_> {
+        BoardMember {
+            hub: self,
+            town,
+            who: As::board_chair(town),
+        }
+    }
+    /// A member of `town`'s joint meeting who is not its chair.
+    pub fn board_member(&self, town: &'static str) -> BoardMember<'_> {
+        BoardMember {
+            hub: self,
+            town,
+            who: As::board_member(town),
+        }
+    }
     /// A brigade officer of `town`.
     pub fn brigade_officer(&self, town: &'static str) -> BrigadeOfficer<'_> {
         BrigadeOfficer {
