@@ -2,18 +2,15 @@
 //! suspended after a failed assessment or revoked is refused, and the record keeps the
 //! certificate each enforcement action used.
 
-use std::time::Duration;
-
 use liandong_proto::brigade::v1 as brigade;
 use liandong_proto::county::v1 as county;
 use liandong_proto::events::v1 as ev;
+use liandong_tests::Backend;
 use liandong_tests::hub::{As, ISSUER, TestHub, certificate_no};
 use liandong_tests::people::Report;
-use liandong_tests::{Backend, eventually};
 use tonic::Code;
 
 const T1: &str = "330782101";
-const WAIT: Duration = Duration::from_secs(30);
 
 fn brigade_officer(officer: &'static str) -> As {
     As {
@@ -216,23 +213,10 @@ async fn officers_without_a_valid_certificate_are_refused(backend: Backend) {
         )
         .await
         .unwrap();
-    let referral = eventually("the referral in forestry's inbox", WAIT, || {
-        let mut c = c.clone();
-        let case_id = reported.case_id.clone();
-        async move {
-            c.list_inbox(As::dispatcher("forestry").req(county::ListInboxRequest {
-                department: "forestry".into(),
-                ..Default::default()
-            }))
-            .await
-            .ok()?
-            .into_inner()
-            .referrals
-            .into_iter()
-            .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
-        }
-    })
-    .await;
+    let referral = hub
+        .dispatcher("forestry")
+        .referral_of(&reported.case_id)
+        .await;
     c.accept_referral(
         As::dispatcher("forestry").req(county::AcceptReferralRequest {
             referral_id: referral.referral_id.clone(),

@@ -68,30 +68,6 @@ async fn report(hub: &TestHub, now: &str, matters: &[&str], what: &str) -> Strin
         .case_id
 }
 
-/// The referral of `case_id` in `department`'s inbox, once it arrived.
-async fn referral_of(hub: &TestHub, department: &'static str, case_id: &str) -> county::Referral {
-    let county = hub.county.clone();
-    eventually("the referral to arrive", WAIT, || {
-        let mut c = county.clone();
-        let case_id = case_id.to_owned();
-        async move {
-            c.list_inbox(As::dispatcher(department).req(county::ListInboxRequest {
-                department: department.into(),
-                status: "dispatched".into(),
-                town: String::new(),
-                page_size: 0,
-            }))
-            .await
-            .ok()?
-            .into_inner()
-            .referrals
-            .into_iter()
-            .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
-        }
-    })
-    .await
-}
-
 async fn obligations(hub: &TestHub, department: &'static str) -> Vec<county::Obligation> {
     hub.county
         .clone()
@@ -206,7 +182,10 @@ const PAST_SECOND: &str = "2026-03-11T00:30:00+08:00";
 async fn a_referral_not_signed_for_is_escalated_once_per_threshold(backend: Backend) {
     let (hub, clock) = hub_at(backend, DISPATCH).await;
     let case_id = refer_to_forestry(&hub, DISPATCH, "后山滥伐林木约20株").await;
-    let referral = referral_of(&hub, "forestry", &case_id).await;
+    let referral = hub
+        .dispatcher("forestry")
+        .referral_in("dispatched", &case_id)
+        .await;
     let sign_for = obligation(&hub, "forestry", &case_id, "sign_for").await;
     // The clock runs from the dispatch, to 24:00 of the next working day.
     assert_eq!(
@@ -263,8 +242,13 @@ async fn a_referral_signed_for_in_time_raises_nothing(backend: Backend) {
     let (hub, clock) = hub_at(backend, DISPATCH).await;
     let handled = refer_to_forestry(&hub, DISPATCH, "后山滥伐林木约20株").await;
     let ignored = refer_to_forestry(&hub, DISPATCH, "河边滥伐杨树5株").await;
-    let referral = referral_of(&hub, "forestry", &handled).await;
-    referral_of(&hub, "forestry", &ignored).await;
+    let referral = hub
+        .dispatcher("forestry")
+        .referral_in("dispatched", &handled)
+        .await;
+    hub.dispatcher("forestry")
+        .referral_in("dispatched", &ignored)
+        .await;
     let dispatcher = As::dispatcher("forestry");
     let mut c = hub.county.clone();
     c.sign_for_referral(dispatcher.req(county::SignForReferralRequest {
@@ -304,7 +288,10 @@ async fn a_return_does_not_reset_the_case_clock_and_a_new_department_runs_from_i
     let (hub, clock) = hub_at(backend, DISPATCH).await;
     // A lorry parked on a village road for weeks: public security's, by the catalogue.
     let case_id = report(&hub, DISPATCH, &["JT-001"], "货车长期违停村道").await;
-    let first = referral_of(&hub, "public_security", &case_id).await;
+    let first = hub
+        .dispatcher("public_security")
+        .referral_in("dispatched", &case_id)
+        .await;
     let case_clock = obligation(&hub, "public_security", &case_id, "case_conclude").await;
     assert_eq!(
         from_ts(case_clock.started_at.as_ref()),
@@ -353,7 +340,10 @@ async fn a_return_does_not_reset_the_case_clock_and_a_new_department_runs_from_i
         }))
         .await
         .expect("settled");
-    let second = referral_of(&hub, "transport", &case_id).await;
+    let second = hub
+        .dispatcher("transport")
+        .referral_in("dispatched", &case_id)
+        .await;
 
     // The returning department's own conclusion clock stopped with its return.
     let returned = obligation(&hub, "public_security", &case_id, "conclude").await;
@@ -395,7 +385,9 @@ async fn deadlines_skip_the_national_day_holiday_week(backend: Backend) {
     let dispatch = "2026-09-30T10:00:00+08:00";
     let (hub, clock) = hub_at(backend, dispatch).await;
     let case_id = refer_to_forestry(&hub, dispatch, "后山滥伐林木约20株").await;
-    referral_of(&hub, "forestry", &case_id).await;
+    hub.dispatcher("forestry")
+        .referral_in("dispatched", &case_id)
+        .await;
     let sign_for = obligation(&hub, "forestry", &case_id, "sign_for").await;
     assert_eq!(
         from_ts(sign_for.deadline.as_ref()),
@@ -421,7 +413,9 @@ async fn deadlines_skip_the_national_day_holiday_week(backend: Backend) {
 async fn an_extension_moves_the_deadline(backend: Backend) {
     let (hub, _clock) = hub_at(backend, DISPATCH).await;
     let case_id = refer_to_forestry(&hub, DISPATCH, "后山滥伐林木约20株").await;
-    referral_of(&hub, "forestry", &case_id).await;
+    hub.dispatcher("forestry")
+        .referral_in("dispatched", &case_id)
+        .await;
     let conclude = obligation(&hub, "forestry", &case_id, "conclude").await;
     assert_eq!(
         from_ts(conclude.deadline.as_ref()),
@@ -637,7 +631,9 @@ liandong_tests::on_each_backend!(
 async fn a_clock_that_runs_out_while_the_service_is_down_fires_once_after_restart() {
     let (mut hub, clock) = hub_at(Backend::Sqlite, DISPATCH).await;
     let case_id = refer_to_forestry(&hub, DISPATCH, "后山滥伐林木约20株").await;
-    referral_of(&hub, "forestry", &case_id).await;
+    hub.dispatcher("forestry")
+        .referral_in("dispatched", &case_id)
+        .await;
     let sign_for = obligation(&hub, "forestry", &case_id, "sign_for").await;
     hub.kill9("county");
     set_time(&clock, PAST_FIRST);
@@ -680,7 +676,9 @@ async fn two_county_replicas_report_each_threshold_once() {
         cases.push(refer_to_forestry(&hub, DISPATCH, &format!("滥伐林木第{n}处")).await);
     }
     for case_id in &cases {
-        referral_of(&hub, "forestry", case_id).await;
+        hub.dispatcher("forestry")
+            .referral_in("dispatched", case_id)
+            .await;
     }
     set_time(&clock, PAST_FIRST);
     for case_id in &cases {
@@ -717,7 +715,10 @@ async fn returns_past_the_cap_go_to_the_chair() {
     let case_id = report(&hub, DISPATCH, &["JT-001"], "货车长期违停村道").await;
     let mut department: &'static str = "public_security";
     for (n, next) in [(1, "transport"), (2, "public_security")] {
-        let r = referral_of(&hub, department, &case_id).await;
+        let r = hub
+            .dispatcher(department)
+            .referral_in("dispatched", &case_id)
+            .await;
         hub.county
             .clone()
             .return_referral(
@@ -769,7 +770,10 @@ async fn returns_past_the_cap_go_to_the_chair() {
     })
     .await;
     assert_eq!(entry.returns, 2);
-    let third = referral_of(&hub, "public_security", &case_id).await;
+    let third = hub
+        .dispatcher("public_security")
+        .referral_in("dispatched", &case_id)
+        .await;
     let refused = hub
         .county
         .clone()

@@ -253,23 +253,7 @@ async fn referred_to_forestry_and_accepted(hub: &TestHub, refs: Vec<String>) -> 
         .expect("the report is taken");
     assert_eq!(case.status, "referred");
     let case_id = case.case_id;
-    let referral = eventually("the referral in forestry's inbox", WAIT, || {
-        let mut c = hub.county.clone();
-        let case_id = case_id.clone();
-        async move {
-            c.list_inbox(As::dispatcher("forestry").req(county::ListInboxRequest {
-                department: "forestry".into(),
-                ..Default::default()
-            }))
-            .await
-            .ok()?
-            .into_inner()
-            .referrals
-            .into_iter()
-            .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
-        }
-    })
-    .await;
+    let referral = hub.dispatcher("forestry").referral_of(&case_id).await;
     hub.county
         .clone()
         .accept_referral(

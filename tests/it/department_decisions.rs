@@ -144,23 +144,7 @@ async fn a_departments_changed_decision_has_its_disclosure_withdrawn(backend: Ba
         .expect("the report is taken");
     let mut c = hub.county.clone();
     let dispatcher = As::dispatcher("forestry");
-    let referral = eventually("the referral in forestry's inbox", WAIT, || {
-        let mut c = hub.county.clone();
-        let case_id = case.case_id.clone();
-        async move {
-            c.list_inbox(As::dispatcher("forestry").req(county::ListInboxRequest {
-                department: "forestry".into(),
-                ..Default::default()
-            }))
-            .await
-            .ok()?
-            .into_inner()
-            .referrals
-            .into_iter()
-            .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
-        }
-    })
-    .await;
+    let referral = hub.dispatcher("forestry").referral_of(&case.case_id).await;
     let id = referral.referral_id.clone();
     let change = |change: &str, reason: &str, outcome: Option<ev::Outcome>| {
         county::ChangeReferralDecisionRequest {

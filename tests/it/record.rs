@@ -81,25 +81,7 @@ async fn a_closed_forestry_case(hub: &TestHub) -> String {
     assert_eq!(case.status, "referred");
     let dispatcher = As::dispatcher("forestry");
     let mut c = hub.county.clone();
-    let referral = eventually("the referral in forestry's inbox", WAIT, || {
-        let mut c = c.clone();
-        let case_id = case.case_id.clone();
-        async move {
-            c.list_inbox(As::dispatcher("forestry").req(county::ListInboxRequest {
-                department: "forestry".into(),
-                status: String::new(),
-                town: String::new(),
-                page_size: 0,
-            }))
-            .await
-            .ok()?
-            .into_inner()
-            .referrals
-            .into_iter()
-            .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
-        }
-    })
-    .await;
+    let referral = hub.dispatcher("forestry").referral_of(&case.case_id).await;
     let id = referral.referral_id;
     c.sign_for_referral(dispatcher.req(county::SignForReferralRequest {
         referral_id: id.clone(),

@@ -228,27 +228,10 @@ async fn a_suspected_crime_is_transferred_to_public_security(backend: Backend) {
 
     // The case is referred to the public security organs, as a crime transfer.
     case_status(&hub, &case_id, "referred").await;
-    let referral = eventually(
-        "the crime transfer in public_security's inbox",
-        WAIT,
-        || async {
-            hub.county
-                .clone()
-                .list_inbox(
-                    As::dispatcher("public_security").req(county::ListInboxRequest {
-                        department: "public_security".into(),
-                        ..Default::default()
-                    }),
-                )
-                .await
-                .ok()?
-                .into_inner()
-                .referrals
-                .into_iter()
-                .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
-        },
-    )
-    .await;
+    let referral = hub
+        .dispatcher("public_security")
+        .referral_of(&case_id)
+        .await;
     assert_eq!(referral.reason, "crime_transfer");
     assert_eq!(referral.status, "dispatched");
     hub.stop().await;
@@ -265,21 +248,7 @@ async fn a_departments_major_decision_waits_for_its_legal_office(backend: Backen
         .expect("reported");
     assert_eq!(case.status, "referred");
     let case_id = case.case_id;
-    let referral = eventually("the referral in forestry's inbox", WAIT, || async {
-        hub.county
-            .clone()
-            .list_inbox(As::dispatcher("forestry").req(county::ListInboxRequest {
-                department: "forestry".into(),
-                ..Default::default()
-            }))
-            .await
-            .ok()?
-            .into_inner()
-            .referrals
-            .into_iter()
-            .find(|r| r.facts.as_ref().is_some_and(|f| f.case_id == case_id))
-    })
-    .await;
+    let referral = hub.dispatcher("forestry").referral_of(&case_id).await;
     let id = referral.referral_id.clone();
     let mut c = hub.county.clone();
     c.accept_referral(

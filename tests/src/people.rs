@@ -195,11 +195,17 @@ impl Dispatcher<'_> {
 
     /// Waits until the referral of the brigade's case `case_id` is in the inbox.
     pub async fn referral_of(&self, case_id: &str) -> county::Referral {
+        self.referral_in("", case_id).await
+    }
+
+    /// Waits until the referral of the brigade's case `case_id` is in the inbox in `status`
+    /// (any: empty).
+    pub async fn referral_in(&self, status: &str, case_id: &str) -> county::Referral {
         eventually(
             &format!("the referral of {case_id} in {}'s inbox", self.department),
             WAIT,
             || async {
-                self.inbox("")
+                self.inbox(status)
                     .await
                     .ok()?
                     .into_iter()
