@@ -16,7 +16,7 @@ use liandong_proto::events::v1 as ev;
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_store::Db;
 use liandong_store::with_db;
-use liandong_tests::hub::{As, TestHub, liandong_bin, wait_ready};
+use liandong_tests::hub::{As, Mode, TestHub, liandong_bin, wait_ready};
 use liandong_tests::people::Report;
 use liandong_tests::{Backend, TestEnv, eventually, free_port};
 use prost::Message;
@@ -32,16 +32,25 @@ fn at(s: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// A hub whose every process reads its time from one offset file, set to `now` at start, and
+/// A hub whose every service reads its time from one offset file, set to `now` at start, and
 /// looks at its clocks every 100 ms.
 async fn hub_at(backend: Backend, now: &str) -> (TestHub, PathBuf) {
+    hub_at_as(backend, now, Mode::InProcess).await
+}
+
+/// [`hub_at`], with the services run as `mode` says.
+async fn hub_at_as(backend: Backend, now: &str, mode: Mode) -> (TestHub, PathBuf) {
     let mut env = TestEnv::new(backend);
     std::fs::create_dir_all(&env.cfg.data_dir).expect("data dir");
     let file = env.cfg.data_dir.join("clock-offset-ms");
     OffsetFileClock::set_file(&file, at(now)).expect("clock file");
     env.cfg.clock_offset_file = Some(file.clone());
     env.cfg.clock_check_ms = 100;
-    (TestHub::start_with(env).await, file)
+    let hub = match mode {
+        Mode::InProcess => TestHub::start_with(env).await,
+        Mode::Processes => TestHub::start_processes(env).await,
+    };
+    (hub, file)
 }
 
 /// Moves every process's clock to `now`.
@@ -629,7 +638,8 @@ liandong_tests::on_each_backend!(
 /// out all the same, once; a restart after that reports nothing twice.
 #[tokio::test]
 async fn a_clock_that_runs_out_while_the_service_is_down_fires_once_after_restart() {
-    let (mut hub, clock) = hub_at(Backend::Sqlite, DISPATCH).await;
+    // The county is killed with SIGKILL: its services run as processes.
+    let (mut hub, clock) = hub_at_as(Backend::Sqlite, DISPATCH, Mode::Processes).await;
     let case_id = refer_to_forestry(&hub, DISPATCH, "后山滥伐林木约20株").await;
     hub.dispatcher("forestry")
         .referral_in("dispatched", &case_id)

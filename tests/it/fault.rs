@@ -59,7 +59,7 @@ fn stream(hub: &TestHub, what: &str) -> String {
 async fn kill9_mid_load(service: &'static str, watch: Watch, backend: Backend) {
     let _serial = SERIAL.lock().await;
     let started = Instant::now();
-    let mut hub = TestHub::start_with(fault_env(backend)).await;
+    let mut hub = TestHub::start_processes(fault_env(backend)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -190,7 +190,7 @@ async fn referrals_delivered(hub: &TestHub, dbs: &Databases) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_of_the_board_mid_load_loses_and_doubles_nothing() {
     let _serial = SERIAL.lock().await;
-    let mut hub = TestHub::start_with(fault_env(Backend::Postgres)).await;
+    let mut hub = TestHub::start_processes(fault_env(Backend::Postgres)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -240,7 +240,7 @@ async fn kill9_of_the_board_mid_load_loses_and_doubles_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_of_the_disclosure_service_mid_decisions_loses_and_doubles_nothing() {
     let _serial = SERIAL.lock().await;
-    let mut hub = TestHub::start_with(fault_env(Backend::Sqlite)).await;
+    let mut hub = TestHub::start_processes(fault_env(Backend::Sqlite)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -286,7 +286,7 @@ async fn kill9_of_the_disclosure_service_mid_decisions_loses_and_doubles_nothing
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_of_the_review_service_mid_requests_loses_and_doubles_nothing() {
     let _serial = SERIAL.lock().await;
-    let mut hub = TestHub::start_with(fault_env(Backend::Postgres)).await;
+    let mut hub = TestHub::start_processes(fault_env(Backend::Postgres)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -339,7 +339,7 @@ async fn a_nats_server_killed_and_restarted_mid_stream_loses_nothing() {
     let mut nats = NatsServer::start().await;
     let mut env = fault_env(Backend::Sqlite);
     env.cfg.nats_url = nats.url();
-    let hub = TestHub::start_with(env).await;
+    let hub = TestHub::start_processes(env).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -385,7 +385,7 @@ async fn a_cluster_loses_a_follower_and_then_the_stream_leader_under_traffic() {
     env.cfg.nats_url = cluster.urls();
     env.cfg.bus.replicas = 3;
     // The services create their streams at start, after the cluster has formed.
-    let hub = TestHub::start_with(env).await;
+    let hub = TestHub::start_processes(env).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -450,7 +450,7 @@ async fn a_broker_that_loses_acknowledged_messages_is_made_good_by_receipts_and_
     let nats = NatsServer::start().await;
     let mut env = fault_env(Backend::Sqlite);
     env.cfg.nats_url = nats.url();
-    let hub = TestHub::start_with(env).await;
+    let hub = TestHub::start_processes(env).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -564,7 +564,7 @@ async fn postgresql_restarted_under_load_the_services_reconnect_and_carry_on() {
     let mut env = fault_env(Backend::Sqlite);
     // The services' databases live on the throwaway cluster, not on the machine's server.
     env.cfg.database_url = Some(pg.url("ldf"));
-    let hub = TestHub::start_with(env).await;
+    let hub = TestHub::start_processes(env).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
@@ -638,7 +638,7 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
     use prost::Message;
 
     // PostgreSQL refuses a NUL byte in text, every time: a handler failure no retry cures.
-    let hub = TestHub::start_with(fault_env(Backend::Postgres)).await;
+    let hub = TestHub::start_processes(fault_env(Backend::Postgres)).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");

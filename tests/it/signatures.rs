@@ -116,7 +116,7 @@ async fn county_inbox(hub: &TestHub) -> Vec<county::Referral> {
 
 #[tokio::test]
 async fn forged_and_unsigned_events_are_refused_dead_lettered_and_counted_on_postgres() {
-    let hub = TestHub::start(Backend::Postgres).await;
+    let hub = TestHub::start_processes(liandong_tests::TestEnv::new(Backend::Postgres)).await;
     let cfg = &hub.env.cfg;
     let js = async_nats::jetstream::new(
         async_nats::connect(&cfg.nats_url)
@@ -366,7 +366,7 @@ async fn verify(hub: &TestHub, case_id: &str) -> brigade::VerifyRecordResponse {
 }
 
 async fn a_records_event_signatures_verify_and_an_altered_one_is_caught(backend: Backend) {
-    let hub = TestHub::start(backend).await;
+    let hub = TestHub::start_processes(liandong_tests::TestEnv::new(backend)).await;
     let case = hub
         .brigade
         .clone()

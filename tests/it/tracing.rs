@@ -210,7 +210,7 @@ async fn one_cases_journey_through_brigade_county_and_board_is_one_trace() {
     let mut env = TestEnv::new(Backend::Sqlite);
     env.cfg.otlp_endpoint = Some(format!("http://{collector_addr}"));
     let root = env.cfg.subject_root.clone();
-    let hub = TestHub::start_with(env).await;
+    let hub = TestHub::start_processes(env).await;
 
     // The caller (a workbench, say) opens the trace and carries it on each call about the case.
     let trace_id = uuid::Uuid::now_v7().simple().to_string();
@@ -480,7 +480,7 @@ async fn one_cases_journey_through_brigade_county_and_board_is_one_trace() {
 
 #[tokio::test]
 async fn a_refused_call_is_counted_with_its_status_code() {
-    let hub = TestHub::start(Backend::Sqlite).await;
+    let hub = TestHub::start_processes(liandong_tests::TestEnv::new(Backend::Sqlite)).await;
     let refused = hub
         .brigade
         .clone()

@@ -1,8 +1,8 @@
-//! `TestHub`: every service as a real `liandong serve` process against real NATS and a real
-//! database, with typed gRPC clients and the actors that call them.
+//! `TestHub`: every service against real NATS and a real database, run inside the test
+//! process or as real `liandong serve` processes (`services`), with typed gRPC clients and
+//! the actors that call them.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use liandong_proto::board::v1::board_service_client::BoardServiceClient;
@@ -14,6 +14,8 @@ use liandong_proto::review::v1::review_service_client::ReviewServiceClient;
 use tonic::Request;
 use tonic::transport::Channel;
 
+pub use crate::services::Mode;
+use crate::services::Services;
 use crate::{Backend, TestEnv, eventually};
 
 /// Who calls: the actor the signed token of each request names.
@@ -205,7 +207,7 @@ pub fn certificate_no(agency: &str, officer: &str) -> String {
 
 pub struct TestHub {
     pub env: TestEnv,
-    children: Vec<(&'static str, Child)>,
+    services: Services,
     config_file: PathBuf,
     pub brigade: BrigadeServiceClient<Channel>,
     pub board: BoardServiceClient<Channel>,
@@ -215,15 +217,37 @@ pub struct TestHub {
     pub readmodel: DashboardServiceClient<Channel>,
 }
 
+/// Every service of a hub, in the order they start.
+const SERVICES: [&str; 7] = [
+    "brigade",
+    "board",
+    "county",
+    "disclosure",
+    "review",
+    "readmodel",
+    "gateway",
+];
+
 impl TestHub {
-    /// Starts brigade, board and county as processes and waits until each reports SERVING.
+    /// Starts every service inside the test process and waits until each reports SERVING.
     pub async fn start(backend: Backend) -> TestHub {
         TestHub::start_with(TestEnv::new(backend)).await
     }
 
-    /// Starts the services on an environment the caller prepared: its own NATS servers
-    /// (`cfg.nats_url`, comma-separated for a cluster), its own PostgreSQL, other bus settings.
+    /// Starts the services inside the test process on an environment the caller prepared:
+    /// its own NATS servers (`cfg.nats_url`, comma-separated for a cluster), its own
+    /// PostgreSQL, other bus settings.
     pub async fn start_with(env: TestEnv) -> TestHub {
+        TestHub::start_as(env, Mode::InProcess).await
+    }
+
+    /// Starts every service as its own `liandong serve` process: for tests of what only a
+    /// process has (a kill -9, its own metrics and telemetry, its own NATS credentials).
+    pub async fn start_processes(env: TestEnv) -> TestHub {
+        TestHub::start_as(env, Mode::Processes).await
+    }
+
+    async fn start_as(env: TestEnv, mode: Mode) -> TestHub {
         let config_file = env.cfg.data_dir.join("liandong.toml");
         std::fs::create_dir_all(&env.cfg.data_dir).expect("data dir");
         std::fs::write(
@@ -231,24 +255,16 @@ impl TestHub {
             toml::to_string(&env.cfg).expect("config serialises"),
         )
         .expect("config file");
-        let mut children = Vec::new();
-        for service in [
-            "brigade",
-            "board",
-            "county",
-            "disclosure",
-            "review",
-            "readmodel",
-            "gateway",
-        ] {
-            children.push((service, spawn(&config_file, service, &env)));
+        // If a service never gets ready, dropping them shows what each said.
+        let mut services = Services::new(
+            mode,
+            config_file.clone(),
+            env.cfg.data_dir.clone(),
+            env.cfg.subject_root.clone(),
+        );
+        for service in SERVICES {
+            services.start(service);
         }
-        // Until the hub owns them, a guard kills the processes if a service never gets ready,
-        // and shows what each said.
-        let mut guard = StartGuard {
-            children,
-            data_dir: env.cfg.data_dir.clone(),
-        };
         let addr = |a: std::net::SocketAddr| format!("http://{a}");
         let brigade = BrigadeServiceClient::new(wait_ready(&addr(env.cfg.brigade_addr)).await);
         let board = BoardServiceClient::new(wait_ready(&addr(env.cfg.board_addr)).await);
@@ -258,22 +274,10 @@ impl TestHub {
         let review = ReviewServiceClient::new(wait_ready(&addr(env.cfg.review_addr)).await);
         let readmodel =
             DashboardServiceClient::new(wait_ready(&addr(env.cfg.readmodel_addr)).await);
-        let gateway = env.cfg.gateway_addr;
-        eventually(
-            "the gateway to answer",
-            Duration::from_secs(60),
-            || async move {
-                let r = crate::http::request(gateway, "GET", "/healthz", &[], None)
-                    .await
-                    .ok()?;
-                (r.status == 200).then_some(())
-            },
-        )
-        .await;
-        let children = std::mem::take(&mut guard.children);
+        wait_gateway(env.cfg.gateway_addr).await;
         let hub = TestHub {
             env,
-            children,
+            services,
             config_file,
             brigade,
             board,
@@ -284,6 +288,11 @@ impl TestHub {
         };
         hub.register_standard_officers().await;
         hub
+    }
+
+    /// How this hub's services run.
+    pub fn mode(&self) -> Mode {
+        self.services.mode()
     }
 
     /// `who` answers the legal review `review_id` with [`review_answers`]`(failing)` and
@@ -392,7 +401,8 @@ impl TestHub {
         }
     }
 
-    /// Stops every service with SIGTERM, waits for them, and removes the test's streams and databases.
+    /// Stops every service cleanly, waits for them, and removes the test's streams and
+    /// databases.
     pub async fn stop(mut self) {
         // Closing the clients' connections lets each service drain at once.
         let closed = tonic::transport::Endpoint::from_static("http://127.0.0.1:1").connect_lazy();
@@ -402,84 +412,32 @@ impl TestHub {
         self.county = CountyServiceClient::new(closed.clone());
         self.readmodel = DashboardServiceClient::new(closed.clone());
         self.disclosure = DisclosureServiceClient::new(closed);
-        // All at once: each takes up to its grace period to drain.
-        for (_, child) in &mut self.children {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-        }
-        for (_, child) in &mut self.children {
-            terminate(child);
-        }
-        self.keep_logs();
-        self.children.clear();
+        self.services.stop_all().await;
         self.env.cleanup().await;
     }
 
-    /// With `LIANDONG_TEST_KEEP_LOGS=<dir>`, copies every service's log there as
-    /// `<subject root>-<service>.log`, passed or failed: a rare failure is read against a
-    /// passing run's.
-    fn keep_logs(&self) {
-        let Ok(dir) = std::env::var("LIANDONG_TEST_KEEP_LOGS") else {
-            return;
-        };
-        for (service, _) in &self.children {
-            let log = self.env.cfg.data_dir.join(format!("{service}.log"));
-            let _ = std::fs::copy(
-                &log,
-                format!("{dir}/{}-{service}.log", self.env.cfg.subject_root),
-            );
-        }
-    }
-
-    /// The configuration file the services were started with.
+    /// The configuration file the services were started with (and are restarted with).
     pub fn config_file(&self) -> &std::path::Path {
         &self.config_file
     }
 
-    /// Restarts one service (SIGTERM, then a fresh process) and waits until it is ready.
-    pub async fn restart(&mut self, service: &str) {
-        let (_, child) = self
-            .children
-            .iter_mut()
-            .find(|(s, _)| *s == service)
-            .expect("a known service");
-        terminate(child);
-        *child = spawn(&self.config_file, service, &self.env);
-        let addr = match service {
-            "brigade" => self.env.cfg.brigade_addr,
-            "board" => self.env.cfg.board_addr,
-            "disclosure" => self.env.cfg.disclosure_addr,
-            "review" => self.env.cfg.review_addr,
-            "readmodel" => self.env.cfg.readmodel_addr,
-            "gateway" => return,
-            _ => self.env.cfg.county_addr,
-        };
-        wait_ready(&format!("http://{addr}")).await;
+    /// Restarts one service cleanly (a fresh build from the configuration file as it is now)
+    /// and waits until it is ready.
+    pub async fn restart(&mut self, service: &'static str) {
+        self.services.stop(service).await;
+        self.respawn(service).await;
     }
 
     /// Kills one service with SIGKILL, as a crash or the OOM killer would: no draining, no
-    /// flushing, whatever was in flight is cut off.
+    /// flushing, whatever was in flight is cut off. Only a hub of processes
+    /// ([`TestHub::start_processes`]) can do this.
     pub fn kill9(&mut self, service: &str) {
-        let (_, child) = self
-            .children
-            .iter_mut()
-            .find(|(s, _)| *s == service)
-            .expect("a known service");
-        let _ = child.kill();
-        let _ = child.wait();
+        self.services.kill9(service);
     }
 
-    /// Starts a fresh process of a service that was killed, and waits until it is ready.
-    pub async fn respawn(&mut self, service: &str) {
-        let (_, child) = self
-            .children
-            .iter_mut()
-            .find(|(s, _)| *s == service)
-            .expect("a known service");
-        // Its log so far is kept: the new process appends after it.
-        *child = spawn_appending(&self.config_file, service, &self.env);
+    /// Starts a service that was stopped or killed again, and waits until it is ready.
+    pub async fn respawn(&mut self, service: &'static str) {
+        self.services.start_again(service);
         let url = |a: std::net::SocketAddr| format!("http://{a}");
         // Fresh channels, so the next call does not wait for the old one to notice the crash.
         match service {
@@ -504,95 +462,29 @@ impl TestHub {
                 self.review =
                     ReviewServiceClient::new(wait_ready(&url(self.env.cfg.review_addr)).await)
             }
-            "gateway" => {
-                let gateway = self.env.cfg.gateway_addr;
-                eventually(
-                    "the gateway to answer again",
-                    Duration::from_secs(60),
-                    || async move {
-                        let r = crate::http::request(gateway, "GET", "/healthz", &[], None)
-                            .await
-                            .ok()?;
-                        (r.status == 200).then_some(())
-                    },
-                )
-                .await;
+            "readmodel" => {
+                self.readmodel =
+                    DashboardServiceClient::new(wait_ready(&url(self.env.cfg.readmodel_addr)).await)
             }
-            _ => {}
+            "gateway" => wait_gateway(self.env.cfg.gateway_addr).await,
+            other => panic!("no service {other}"),
         }
     }
 }
 
-impl Drop for TestHub {
-    fn drop(&mut self) {
-        self.keep_logs();
-        // A failing test shows what the services said, since their data folder goes with it.
-        if std::thread::panicking() {
-            for (service, _) in &self.children {
-                let log = self.env.cfg.data_dir.join(format!("{service}.log"));
-                let text = std::fs::read_to_string(&log)
-                    .unwrap_or_else(|e| format!("(cannot read {}: {e})", log.display()));
-                let tail: Vec<&str> = text.lines().rev().take(40).collect();
-                eprintln!("----- last lines of {service}.log -----");
-                for line in tail.into_iter().rev() {
-                    eprintln!("{line}");
-                }
-            }
-        }
-        for (_, child) in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn spawn(config: &PathBuf, service: &str, env: &TestEnv) -> Child {
-    let log =
-        std::fs::File::create(env.cfg.data_dir.join(format!("{service}.log"))).expect("log file");
-    spawn_logging_to(config, service, log)
-}
-
-fn spawn_appending(config: &PathBuf, service: &str, env: &TestEnv) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(env.cfg.data_dir.join(format!("{service}.log")))
-        .expect("log file");
-    spawn_logging_to(config, service, log)
-}
-
-fn spawn_logging_to(config: &PathBuf, service: &str, log: std::fs::File) -> Child {
-    Command::new(liandong_bin())
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .arg(service)
-        .env(
-            "RUST_LOG",
-            std::env::var("LIANDONG_TEST_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .env_remove("DATABASE_URL")
-        .env_remove("NATS_URL")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("the liandong binary starts")
-}
-
-fn terminate(child: &mut Child) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    for _ in 0..200 {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+/// Waits until the gateway answers `/healthz`.
+async fn wait_gateway(gateway: std::net::SocketAddr) {
+    eventually(
+        "the gateway to answer",
+        Duration::from_secs(60),
+        || async move {
+            let r = crate::http::request(gateway, "GET", "/healthz", &[], None)
+                .await
+                .ok()?;
+            (r.status == 200).then_some(())
+        },
+    )
+    .await;
 }
 
 /// Connects to `addr` and polls gRPC health until it answers SERVING.
@@ -621,33 +513,4 @@ pub async fn wait_ready(addr: &str) -> Channel {
         },
     )
     .await
-}
-
-/// Owns the service processes while a hub starts.
-struct StartGuard {
-    children: Vec<(&'static str, Child)>,
-    data_dir: PathBuf,
-}
-
-impl Drop for StartGuard {
-    fn drop(&mut self) {
-        for (service, child) in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-            let log = self.data_dir.join(format!("{service}.log"));
-            let text = std::fs::read_to_string(&log)
-                .unwrap_or_else(|e| format!("(cannot read {}: {e})", log.display()));
-            // Backtrace frames (indented) say less than the error above them.
-            let tail: Vec<&str> = text
-                .lines()
-                .filter(|l| !l.starts_with(' '))
-                .rev()
-                .take(20)
-                .collect();
-            eprintln!("----- {service} did not get ready; last lines of its log -----");
-            for line in tail.into_iter().rev() {
-                eprintln!("{line}");
-            }
-        }
-    }
 }
