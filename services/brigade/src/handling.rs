@@ -1,7 +1,7 @@
 //! Handling a case after triage: assigning officers, recording steps, concluding in-scope
 //! cases, executing joint decisions, and reading the results departments sent back.
 
-use liandong_bus::NewEvent;
+use liandong_bus::{Change, NewEvent};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
 use liandong_domain::ids::{OfficerId, TownScopedId};
@@ -85,7 +85,7 @@ impl Api {
             .collect();
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let (mut row, status) = self
             .load_for(&mut tx, actor, Action::AssignCase, &r.case_id)
             .await?;
@@ -148,7 +148,7 @@ impl Api {
         }
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let (mut row, status) = self
             .load_for(&mut tx, actor, Action::RecordCaseAction, &r.case_id)
             .await?;
@@ -220,7 +220,7 @@ impl Api {
         );
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let (mut row, status) = self
             .load_for(&mut tx, actor, Action::ConcludeCase, &r.case_id)
             .await?;
@@ -264,7 +264,6 @@ impl Api {
             next
         };
         tx.commit().await?;
-        self.outbox.wake();
         row.status = next;
         row.updated_at = now;
         self.full(row).await
@@ -279,7 +278,7 @@ impl Api {
         v.text("summary", &r.summary, self.limits.description_chars, true);
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let (mut row, status) = self
             .load_for(&mut tx, actor, Action::RecordExecution, &r.case_id)
             .await?;
@@ -338,7 +337,6 @@ impl Api {
         )
         .await?;
         tx.commit().await?;
-        self.outbox.wake();
         row.status = next;
         row.updated_at = now;
         self.full(row).await
@@ -382,7 +380,7 @@ impl Api {
         let change = change.expect("checked");
         let reason = r.reason.trim();
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let (mut row, status) = self
             .load_for(&mut tx, actor, Action::ChangeDecision, &r.case_id)
             .await?;
@@ -438,7 +436,6 @@ impl Api {
             )
             .await?;
             tx.commit().await?;
-            self.outbox.wake();
             tracing::info!(case_id = %row.case_id, superseded = %superseded, "An amendment into a major decision awaits the legal review.");
             row.status = next;
             row.updated_at = now;
@@ -464,7 +461,6 @@ impl Api {
         )
         .await?;
         tx.commit().await?;
-        self.outbox.wake();
         tracing::info!(case_id = %row.case_id, change = change.as_str(), superseded = %superseded, "A decision was changed.");
         row.status = next;
         row.updated_at = now;

@@ -2,7 +2,7 @@
 //! joint-case tasks and handovers are handled in `tasks`.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::NewEvent;
+use liandong_bus::{Change, NewEvent};
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, OfficerId, TownCode, TownScopedId};
 use liandong_domain::limits::Validator;
@@ -66,7 +66,7 @@ impl Api {
     ) -> Result<pb::Referral, ApiError> {
         parse_referral_id(referral_id)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = store::get_in_tx(&mut tx, referral_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no referral {referral_id}")))?;
@@ -126,7 +126,6 @@ impl Api {
         )
         .await?;
         tx.commit().await?;
-        self.outbox.wake();
         Ok(to_pb(&row))
     }
 
@@ -530,7 +529,9 @@ impl CountyService for Api {
         }
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut tx = Change::begin(&self.db, &self.outbox)
+            .await
+            .map_err(ApiError::from)?;
         let o = crate::clocks::get_in_tx(&mut tx, &r.obligation_id)
             .await
             .map_err(ApiError::from)?
@@ -580,7 +581,6 @@ impl CountyService for Api {
             .map_err(ApiError::from)?
             .expect("read in this transaction");
         tx.commit().await.map_err(ApiError::from)?;
-        self.outbox.wake();
         Ok(Response::new(pb::RequestExtensionResponse {
             request_id,
             obligation: Some(crate::clocks::to_pb(&o)),

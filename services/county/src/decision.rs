@@ -4,7 +4,7 @@
 //! the change in the case's record.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{NewEvent, Outbox};
+use liandong_bus::{Change, NewEvent, Outbox};
 use liandong_decision::Amendment;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
@@ -275,7 +275,7 @@ impl Api {
             r.outcome.as_ref(),
         )?;
         let now: DateTime<Utc> = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = task_store::get_task_in_tx(&mut tx, &r.task_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no task {}", r.task_id)))?;
@@ -358,7 +358,6 @@ impl Api {
             )
             .await?;
             tx.commit().await?;
-            self.outbox.wake();
             return Ok(crate::convert::task_to_pb(&row));
         }
         apply_task_change(
@@ -379,7 +378,6 @@ impl Api {
         )
         .await?;
         tx.commit().await?;
-        self.outbox.wake();
         tracing::info!(task_id = %row.task_id, change = change.as_str(), "A lead changed its entrusted decision.");
         Ok(crate::convert::task_to_pb(&row))
     }
@@ -397,7 +395,7 @@ impl Api {
             r.outcome.as_ref(),
         )?;
         let now: DateTime<Utc> = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = store::get_in_tx(&mut tx, &r.referral_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no referral {}", r.referral_id)))?;
@@ -482,7 +480,6 @@ impl Api {
             )
             .await?;
             tx.commit().await?;
-            self.outbox.wake();
             tracing::info!(referral_id = %row.referral_id, "An amendment into a major decision awaits the legal office.");
             return Ok(crate::convert::referral_to_pb(&row));
         }
@@ -504,7 +501,6 @@ impl Api {
         )
         .await?;
         tx.commit().await?;
-        self.outbox.wake();
         tracing::info!(referral_id = %row.referral_id, change = change.as_str(), "A department changed its decision.");
         Ok(crate::convert::referral_to_pb(&row))
     }

@@ -1,7 +1,7 @@
 //! A department's joint-case tasks and handed-over case files: listing them, the lead's
 //! entrusted decision (受委托依法依规作出决定), and a cooperating department's completion.
 
-use liandong_bus::NewEvent;
+use liandong_bus::{Change, NewEvent};
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
 use liandong_domain::limits::{FieldViolation, Validator};
@@ -197,7 +197,7 @@ impl Api {
         change: impl FnOnce(&mut TaskRow) -> Result<Emit, ApiError>,
     ) -> Result<pb::Task, ApiError> {
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = task_store::get_task_in_tx(&mut tx, task_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no task {task_id}")))?;
@@ -255,7 +255,6 @@ impl Api {
             )
             .await?;
             tx.commit().await?;
-            self.outbox.wake();
             return Ok(task_to_pb(&row));
         }
         // Brigade and board both wait on these: the task stays open at the sender until a
@@ -320,7 +319,6 @@ impl Api {
         )
         .await?;
         tx.commit().await?;
-        self.outbox.wake();
         Ok(task_to_pb(&row))
     }
 }
