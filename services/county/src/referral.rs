@@ -3,7 +3,7 @@
 //! the row stored, the step emitted, kept in the history and the record, committed.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Change, NewEvent};
+use liandong_bus::{Change, NewEvent, Outbox};
 use liandong_domain::auth::{Action, Actor};
 use liandong_domain::ids::TownScopedId;
 use liandong_domain::state::ReferralAction;
@@ -212,50 +212,66 @@ impl Api {
             .await?;
             return Ok(None);
         }
-        // Every step of a referral goes back to the brigade, which applies them in order: a
-        // step lost by the broker would hold back the ones behind it, so each waits for its
-        // receipt and is re-sent until it arrives.
         let Emit::Step(event) = emit else {
             unreachable!("a review request is submitted above")
         };
-        let mut event = *event;
-        let ev = NewEvent {
-            town: &row.town,
-            department: Some(&row.department),
-            aggregate_id: &row.referral_id,
-            actor: Some(actor_to_event_certified(actor, certificate_no)),
-            causation_id: None,
-        };
-        // A step on a case file the department holds carries the head of its record as it
-        // stood, which the brigade, keeping the event, holds once its receipt comes back.
-        let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
-        let stamped = match &mut event {
-            AnyEvent::CountyReferralAssigned(p) => {
-                p.held_record = held.as_ref().map(|h| h.head.clone());
-                held.as_ref()
-            }
-            AnyEvent::CountyReferralConcluded(p) => {
-                p.held_record = held.as_ref().map(|h| h.head.clone());
-                held.as_ref()
-            }
-            _ => None,
-        };
-        let decided = match &event {
-            AnyEvent::CountyReferralConcluded(p) => p.outcome.clone(),
-            _ => None,
-        };
-        let env = self.outbox.emit(tx, now, ev, event).await?;
-        // The decision in force, which a later change names.
-        if let Some(outcome) = &decided {
-            liandong_decision::set_in_force(
-                tx,
-                crate::review_request::on_referral(&row.referral_id),
-                Some((&env, outcome)),
-                now,
-            )
-            .await?;
-        }
-        crate::record::note_sent(tx, &env.event_id, stamped).await?;
+        let actor = actor_to_event_certified(actor, certificate_no);
+        let env = emit_step(tx, &self.outbox, now, row, actor, None, *event).await?;
         Ok(Some(env))
     }
+}
+
+/// Emits a step of a referral, the same whether the department took it or the legal office's
+/// answer did (`causation_id`): stamped with the head of the record of the case file the
+/// department holds, and, for a conclusion, the decision it carries put in force.
+pub(crate) async fn emit_step(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    row: &ReferralRow,
+    actor: ev::Actor,
+    causation_id: Option<&str>,
+    mut event: AnyEvent,
+) -> Result<ev::Envelope, sqlx::Error> {
+    // Every step of a referral goes back to the brigade, which applies them in order: a
+    // step lost by the broker would hold back the ones behind it, so each waits for its
+    // receipt and is re-sent until it arrives.
+    let ev = NewEvent {
+        town: &row.town,
+        department: Some(&row.department),
+        aggregate_id: &row.referral_id,
+        actor: Some(actor),
+        causation_id,
+    };
+    // A step on a case file the department holds carries the head of its record as it
+    // stood, which the brigade, keeping the event, holds once its receipt comes back.
+    let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
+    let stamped = match &mut event {
+        AnyEvent::CountyReferralAssigned(p) => {
+            p.held_record = held.as_ref().map(|h| h.head.clone());
+            held.as_ref()
+        }
+        AnyEvent::CountyReferralConcluded(p) => {
+            p.held_record = held.as_ref().map(|h| h.head.clone());
+            held.as_ref()
+        }
+        _ => None,
+    };
+    let decided = match &event {
+        AnyEvent::CountyReferralConcluded(p) => p.outcome.clone(),
+        _ => None,
+    };
+    let env = outbox.emit(tx, now, ev, event).await?;
+    // The decision in force, which a later change names.
+    if let Some(outcome) = &decided {
+        liandong_decision::set_in_force(
+            tx,
+            crate::review_request::on_referral(&row.referral_id),
+            Some((&env, outcome)),
+            now,
+        )
+        .await?;
+    }
+    crate::record::note_sent(tx, &env.event_id, stamped).await?;
+    Ok(env)
 }

@@ -4,7 +4,7 @@
 //! the case file held, committed. And the department's lists of its tasks and handed-over files.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Change, NewEvent};
+use liandong_bus::{Change, NewEvent, Outbox};
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::ids::{DepartmentCode, TownCode, TownScopedId};
 use liandong_domain::limits::{FieldViolation, Validator};
@@ -14,6 +14,7 @@ use liandong_grpc::{ApiError, actor_to_event_certified, page_size};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
 use liandong_record::{NewEntry, Who};
+use liandong_store::Tx;
 use liandong_topology::{AnyEvent, EventKind};
 
 use crate::context::Api;
@@ -178,7 +179,7 @@ impl Api {
         let now = a.now;
         let status = a.row.status;
         let role = a.row.role;
-        let mut emit = change(&mut a.row)?;
+        let emit = change(&mut a.row)?;
         let next = status.next(role, emit.action())?;
         a.row.status = next;
         if next != TaskStatus::AwaitingReview {
@@ -211,55 +212,36 @@ impl Api {
             .await?;
             return a.finish().await;
         }
-        // Brigade and board both wait on these: the task stays open at the sender until a
-        // receipt comes back.
-        let ev = NewEvent {
-            town: &a.row.town,
-            department: Some(&a.row.department),
-            aggregate_id: &a.row.task_id,
-            actor: Some(actor_to_event_certified(actor, &a.certificate_no)),
-            causation_id: None,
-        };
-        // The lead's step carries the head of its record of the file it holds, which the
-        // brigade, keeping the event, holds once its receipt comes back.
-        let held = crate::record::head_in_tx(&mut a.tx, &a.row.case_id, &a.row.department).await?;
-        match &mut emit {
-            Emit::Decided(p) => p.held_record = held.as_ref().map(|h| h.head.clone()),
-            Emit::Completed(p) => p.held_record = held.as_ref().map(|h| h.head.clone()),
-            Emit::ReviewRequested(_) => {}
-        }
-        let (event, detail) = match &emit {
-            Emit::Decided(p) => (
-                AnyEvent::CountyEntrustedDecisionRecorded(p.as_ref().clone()),
-                p.decision.as_ref().map_or_else(String::new, |d| {
+        let (event, detail) = match emit {
+            Emit::Decided(p) => {
+                let detail = p.decision.as_ref().map_or_else(String::new, |d| {
                     format!("受委托作出决定：{}（{}）", d.kind, d.summary)
-                }),
-            ),
-            Emit::Completed(p) => (
-                AnyEvent::CountyTaskCompleted(p.clone()),
-                format!("任务完成：{}", p.summary),
-            ),
+                });
+                (AnyEvent::CountyEntrustedDecisionRecorded(*p), detail)
+            }
+            Emit::Completed(p) => {
+                let detail = format!("任务完成：{}", p.summary);
+                (AnyEvent::CountyTaskCompleted(p), detail)
+            }
             Emit::ReviewRequested(_) => unreachable!("submitted for review above"),
         };
         let kind = event.kind().name();
-        let env = self.outbox.emit(&mut a.tx, now, ev, event).await?;
-        crate::record::note_sent(&mut a.tx, &env.event_id, held.as_ref()).await?;
-        if let Emit::Decided(p) = &emit
-            && let Some(decision) = &p.decision
-        {
-            // The decision in force, which a later change names.
-            liandong_decision::set_in_force(
-                &mut a.tx,
-                crate::review_request::on_task(&a.row.task_id),
-                Some((&env, decision)),
-                now,
-            )
-            .await?;
-        }
+        let actor_event = actor_to_event_certified(actor, &a.certificate_no);
+        let env = emit_step(
+            &mut a.tx,
+            &self.outbox,
+            now,
+            &a.row,
+            actor_event,
+            None,
+            event,
+        )
+        .await?;
         // The lead's step, in the record of the case file handed over to it.
         a.keep(actor, kind, &detail, Some(&env)).await?;
         a.finish().await
     }
+
     pub(crate) async fn list_tasks_for(
         &self,
         actor: &Actor,
@@ -322,6 +304,55 @@ impl Api {
         }
         Ok(rows.iter().map(handover_to_pb).collect())
     }
+}
+
+/// Emits a step of a task, the same whether the department took it or the legal office's
+/// answer did (`causation_id`): stamped with the head of the record of the case file the lead
+/// holds, and, for a decision, the decision put in force. Brigade and board both wait on these:
+/// the task stays open at the sender until a receipt comes back.
+pub(crate) async fn emit_step(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    now: DateTime<Utc>,
+    row: &TaskRow,
+    actor: ev::Actor,
+    causation_id: Option<&str>,
+    mut event: AnyEvent,
+) -> Result<ev::Envelope, sqlx::Error> {
+    let ev = NewEvent {
+        town: &row.town,
+        department: Some(&row.department),
+        aggregate_id: &row.task_id,
+        actor: Some(actor),
+        causation_id,
+    };
+    // The lead's step carries the head of its record of the file it holds, which the
+    // brigade, keeping the event, holds once its receipt comes back.
+    let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
+    let decided = match &mut event {
+        AnyEvent::CountyEntrustedDecisionRecorded(p) => {
+            p.held_record = held.as_ref().map(|h| h.head.clone());
+            p.decision.clone()
+        }
+        AnyEvent::CountyTaskCompleted(p) => {
+            p.held_record = held.as_ref().map(|h| h.head.clone());
+            None
+        }
+        _ => None,
+    };
+    let env = outbox.emit(tx, now, ev, event).await?;
+    crate::record::note_sent(tx, &env.event_id, held.as_ref()).await?;
+    if let Some(decision) = &decided {
+        // The decision in force, which a later change names.
+        liandong_decision::set_in_force(
+            tx,
+            crate::review_request::on_task(&row.task_id),
+            Some((&env, decision)),
+            now,
+        )
+        .await?;
+    }
+    Ok(env)
 }
 
 #[cfg(test)]
