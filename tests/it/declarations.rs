@@ -1,7 +1,10 @@
 //! Each event is declared once, in `crates/topology/topology.toml`: no code spells an event's
 //! name as a string literal (it names `EventKind`, `AnyEvent` or `liandong_topology::names`),
-//! and every consumer matches its typed events without a wildcard arm.
+//! and every consumer matches its typed events without a wildcard arm. And the shape of every
+//! service's code: no service's modules import each other in a circle, and no service changes
+//! state except through `liandong_bus::Change`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use liandong_topology::EventKind;
@@ -118,5 +121,189 @@ fn every_consumer_denies_a_wildcard_arm() {
         consumers >= liandong_topology::CONSUMERS.len(),
         "{consumers} handlers for {} declared consumers",
         liandong_topology::CONSUMERS.len()
+    );
+}
+
+/// A crate's modules by path (`src/a.rs` and `src/a/mod.rs` are `a`, `src/a/b.rs` is `a::b`),
+/// each with its file; `lib.rs` and `main.rs` are the crate's root, ``.
+fn modules(src: &Path) -> Vec<(String, PathBuf)> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files
+        .into_iter()
+        .map(|f| {
+            let rel = f.strip_prefix(src).expect("under src").with_extension("");
+            let mut parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if parts.last().is_some_and(|p| p == "mod") || parts == ["lib"] || parts == ["main"] {
+                parts.pop();
+            }
+            (parts.join("::"), f)
+        })
+        .collect()
+}
+
+/// The `crate::` paths a file's code names (comment lines aside), `crate::{a, b::c}` as each.
+fn crate_paths(text: &str) -> Vec<String> {
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("crate::") {
+        let after = &rest[at + "crate::".len()..];
+        if let Some(group) = after.strip_prefix('{') {
+            // A group: its items at the top level, each a path of its own.
+            let (mut depth, mut item, mut end) = (0, String::new(), group.len());
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        end = i;
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.push(path(&item));
+                        item.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                item.push(c);
+            }
+            out.push(path(&item));
+            rest = &group[end..];
+        } else {
+            out.push(path(after));
+            rest = after;
+        }
+    }
+    out.retain(|p| !p.is_empty());
+    out
+}
+
+/// The module each `crate::` path of `text` names: the longest of `known` it starts with.
+fn imported(text: &str, known: &[String]) -> BTreeSet<String> {
+    crate_paths(text)
+        .iter()
+        .filter_map(|p| {
+            let parts: Vec<&str> = p.split("::").filter(|s| !s.is_empty()).collect();
+            (1..=parts.len())
+                .rev()
+                .map(|n| parts[..n].join("::"))
+                .find(|m| known.contains(m))
+        })
+        .collect()
+}
+
+/// A circle in `graph` (module → the modules it imports), as the modules along it.
+fn a_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        m: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        done: &mut BTreeSet<String>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == m) {
+            let mut circle = path[at..].to_vec();
+            circle.push(m.to_owned());
+            return Some(circle);
+        }
+        if done.contains(m) {
+            return None;
+        }
+        path.push(m.to_owned());
+        for next in graph.get(m).into_iter().flatten() {
+            if let Some(c) = visit(next, graph, done, path) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(m.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|m| visit(m, graph, &mut done, &mut Vec::new()))
+}
+
+#[test]
+fn no_service_s_modules_import_each_other_in_a_circle() {
+    let mut services: Vec<PathBuf> = std::fs::read_dir(root().join("services"))
+        .expect("the services")
+        .flatten()
+        .map(|e| e.path().join("src"))
+        .filter(|p| p.is_dir())
+        .collect();
+    services.sort();
+    let mut circles = Vec::new();
+    for src in &services {
+        let modules = modules(src);
+        let known: Vec<String> = modules.iter().map(|(m, _)| m.clone()).collect();
+        let mut graph = BTreeMap::new();
+        for (m, file) in &modules {
+            let text = std::fs::read_to_string(file).expect("a source file reads");
+            let mut uses = imported(&text, &known);
+            uses.remove(m);
+            uses.remove("");
+            graph.insert(m.clone(), uses);
+        }
+        if let Some(c) = a_circle(&graph) {
+            circles.push(format!("{}: {}", src.display(), c.join(" → ")));
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "a service's modules import each other in a circle (move what they share down into a \
+         module that imports neither):\n{}",
+        circles.join("\n")
+    );
+    assert!(services.len() >= 6, "{services:?}");
+    // The scan sees what it looks for.
+    assert_eq!(
+        crate_paths("use crate::{a, b::{C, D}};\n// crate::x\nlet y = crate::c::f();"),
+        ["a", "b::", "c::f"]
+    );
+    let graph = BTreeMap::from([
+        ("a".to_owned(), BTreeSet::from(["b".to_owned()])),
+        ("b".to_owned(), BTreeSet::from(["c".to_owned()])),
+        ("c".to_owned(), BTreeSet::from(["a".to_owned()])),
+    ]);
+    assert_eq!(a_circle(&graph).unwrap(), ["a", "b", "c", "a"]);
+}
+
+#[test]
+fn no_service_changes_state_outside_the_one_shape() {
+    let mut files = Vec::new();
+    rust_files(&root().join("services"), &mut files);
+    rust_files(&root().join("crates/registry"), &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("a source file reads");
+        // A test module sets up its rows as it likes.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (n, line) in code.lines().enumerate() {
+            if line.contains(".begin().await") || line.contains(".wake()") {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a transaction begun or the relay woken by hand (change state through \
+         liandong_bus::Change, whose commit wakes the relay):\n{}",
+        found.join("\n")
     );
 }

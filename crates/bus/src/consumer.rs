@@ -16,7 +16,7 @@ use prost::Message;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::{Bus, Outbox, decode_payload};
+use super::{Bus, Change, Outbox, decode_payload};
 use liandong_config::clock::SharedClock;
 use liandong_store::with_tx;
 use liandong_store::{Db, Tx};
@@ -471,8 +471,8 @@ impl Consumer {
         ordered: bool,
     ) -> Result<Applied, HandlerError> {
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
-        let inserted = with_tx!(&mut tx, |c| {
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
+        let inserted = with_tx!(tx.tx(), |c| {
             sqlx::query(
             "INSERT INTO inbox (event_id, source, event_type, town, aggregate_id, aggregate_seq, received_at, duplicates) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 0) ON CONFLICT (event_id) DO NOTHING"
@@ -489,7 +489,7 @@ impl Consumer {
         .map(|r| r.rows_affected())
         })?;
         if inserted == 0 {
-            with_tx!(&mut tx, |c| sqlx::query(
+            with_tx!(tx.tx(), |c| sqlx::query(
                 "UPDATE inbox SET duplicates = duplicates + 1 WHERE event_id = $1"
             )
             .bind(&env.event_id)
@@ -501,11 +501,10 @@ impl Consumer {
                 self.outbox.emit_receipt(&mut tx, now, env, true).await?;
             }
             tx.commit().await?;
-            self.outbox.wake();
             return Ok(Applied::Duplicate);
         }
         if ordered && env.aggregate_seq > 0 {
-            let last: Option<i64> = with_tx!(&mut tx, |c| sqlx::query_scalar(
+            let last: Option<i64> = with_tx!(tx.tx(), |c| sqlx::query_scalar(
                 "SELECT last_seq FROM inbox_cursor WHERE source = $1 AND aggregate_id = $2"
             )
             .bind(&env.source)
@@ -517,7 +516,7 @@ impl Consumer {
                 tx.rollback().await?;
                 return Ok(Applied::Wait { expected: last + 1 });
             }
-            with_tx!(&mut tx, |c| sqlx::query(
+            with_tx!(tx.tx(), |c| sqlx::query(
                 "INSERT INTO inbox_cursor (source, aggregate_id, last_seq) VALUES ($1, $2, $3) \
                  ON CONFLICT (source, aggregate_id) DO UPDATE SET last_seq = excluded.last_seq"
             )
@@ -533,7 +532,6 @@ impl Consumer {
             self.outbox.emit_receipt(&mut tx, now, env, false).await?;
         }
         tx.commit().await?;
-        self.outbox.wake();
         Ok(Applied::Done)
     }
 

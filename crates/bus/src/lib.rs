@@ -4,10 +4,12 @@
 
 pub mod signing;
 
+mod change;
 mod consumer;
 mod outbox;
 mod relay;
 
+pub use change::Change;
 pub use consumer::{
     Apply, Consumer, ConsumerSpec, Handler, HandlerError, ReceiptHandler, Route, Typed,
     create_durable,

@@ -13,7 +13,7 @@ use liandong_domain::limits::Validator;
 use liandong_proto::events::v1 as ev;
 use uuid::Uuid;
 
-use liandong_bus::{NewEvent, Outbox};
+use liandong_bus::{Change, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_grpc::{ApiError, actor_label, actor_to_event};
 use liandong_proto::time::to_ts;
@@ -382,11 +382,10 @@ impl CertificateRegistry {
             registered_by: actor_label(actor),
             updated_at: now,
         };
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         self.change(&mut tx, actor, &row, "registered", "", now)
             .await?;
         tx.commit().await?;
-        self.outbox.wake();
         self.officer_record(&row).await
     }
 
@@ -425,7 +424,7 @@ impl CertificateRegistry {
         v.text("note", note, self.reason_chars, !passed);
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = self.load(&mut tx, actor, agency, officer).await?;
         if row.status == CertificateStatus::Revoked {
             return Err(ApiError::FailedPrecondition(format!(
@@ -448,7 +447,6 @@ impl CertificateRegistry {
         self.change(&mut tx, actor, &row, change, note.trim(), now)
             .await?;
         tx.commit().await?;
-        self.outbox.wake();
         self.officer_record(&row).await
     }
 
@@ -463,7 +461,7 @@ impl CertificateRegistry {
         v.text("reason", reason, self.reason_chars, true);
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = self.load(&mut tx, actor, agency, officer).await?;
         if row.status == CertificateStatus::Revoked {
             return Err(ApiError::FailedPrecondition(format!(
@@ -477,7 +475,6 @@ impl CertificateRegistry {
         self.change(&mut tx, actor, &row, "revoked", reason.trim(), now)
             .await?;
         tx.commit().await?;
-        self.outbox.wake();
         self.officer_record(&row).await
     }
 

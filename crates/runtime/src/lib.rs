@@ -344,12 +344,11 @@ pub async fn provision(bus: &Bus) -> anyhow::Result<Vec<String>> {
 }
 
 /// Runs a service's clock watcher until `stop`: `check` handles one batch of due clocks in one
-/// transaction and says how many it took; batches follow each other (waking the relay for the
-/// events they wrote) until one finds nothing, then the watcher looks again after `every`. A
+/// state change (a `liandong_bus::Change`, which wakes the relay for the events it wrote) and says
+/// how many it took; batches follow each other until one finds nothing, then the watcher looks again after `every`. A
 /// failure is logged as `what` could not be checked, and tried again at the next look.
 pub async fn watch_clocks<F, Fut>(
     what: &'static str,
-    outbox: Outbox,
     every: std::time::Duration,
     stop: CancellationToken,
     mut check: F,
@@ -360,7 +359,7 @@ pub async fn watch_clocks<F, Fut>(
     loop {
         while !stop.is_cancelled() {
             match check().await {
-                Ok(n) if n > 0 => outbox.wake(),
+                Ok(n) if n > 0 => {}
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, clocks = what, "The clocks could not be checked; trying again later.");

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{NewEvent, Outbox};
+use liandong_bus::{Change, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::agenda::{ChairDecision, ItemKind, ItemStatus};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
@@ -224,10 +224,9 @@ impl Api {
     }
 
     /// Commits and answers with the item as stored, opinions included.
-    async fn finish(&self, mut tx: Tx, item: &ItemRow) -> Result<pb::AgendaItem, ApiError> {
+    async fn finish(&self, mut tx: Change<'_>, item: &ItemRow) -> Result<pb::AgendaItem, ApiError> {
         let opinions = store::opinions_in_tx(&mut tx, &item.item_id).await?;
         tx.commit().await?;
-        self.outbox.wake();
         Ok(item_to_pb(item, &opinions))
     }
 }
@@ -320,7 +319,9 @@ impl BoardService for Api {
         let actor = actor(&req)?;
         let o = convert::parse_opinion(req.get_ref(), &self.limits).map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut tx = Change::begin(&self.db, &self.outbox)
+            .await
+            .map_err(ApiError::from)?;
         let item = self
             .load(&mut tx, &actor, &o.item_id, Action::RecordOpinion)
             .await?;
@@ -369,7 +370,9 @@ impl BoardService for Api {
         let a = convert::parse_approval(req.get_ref(), &self.limits, &known)
             .map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut tx = Change::begin(&self.db, &self.outbox)
+            .await
+            .map_err(ApiError::from)?;
         let mut item = self
             .load(&mut tx, &actor, &a.item_id, Action::ApproveJoint)
             .await?;
@@ -458,7 +461,9 @@ impl BoardService for Api {
         let r = convert::parse_reclassification(req.get_ref(), &self.limits, &known)
             .map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut tx = Change::begin(&self.db, &self.outbox)
+            .await
+            .map_err(ApiError::from)?;
         let mut item = self
             .load(&mut tx, &actor, &r.item_id, Action::ReclassifyJoint)
             .await?;
@@ -513,7 +518,9 @@ impl BoardService for Api {
         let actor = actor(&req)?;
         let s = convert::parse_send_back(req.get_ref(), &self.limits).map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut tx = Change::begin(&self.db, &self.outbox)
+            .await
+            .map_err(ApiError::from)?;
         let mut item = self
             .load(&mut tx, &actor, &s.item_id, Action::SendBackJoint)
             .await?;
@@ -566,7 +573,9 @@ impl BoardService for Api {
         let s = convert::parse_settlement(req.get_ref(), &self.limits, &known)
             .map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut tx = Change::begin(&self.db, &self.outbox)
+            .await
+            .map_err(ApiError::from)?;
         let mut item = self
             .load(&mut tx, &actor, &s.item_id, Action::SettleDispute)
             .await?;
@@ -675,7 +684,9 @@ impl BoardService for Api {
             },
         )
         .map_err(ApiError::from)?;
-        let mut tx = self.db.begin().await.map_err(ApiError::from)?;
+        let mut tx = Change::begin(&self.db, &self.outbox)
+            .await
+            .map_err(ApiError::from)?;
         // Every item discussed must be on this town's agenda; all wrong ones are named at once.
         let mut v = Validator::new();
         for (i, id) in m.item_ids.iter().enumerate() {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
-use liandong_bus::{HandlerError, NewEvent, Outbox};
+use liandong_bus::{Change, HandlerError, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::agenda::ItemKind;
 use liandong_domain::auth::{Action, Actor, Resource, permits};
@@ -403,7 +403,7 @@ impl Supervision {
         v.text("note", &r.note, self.note_chars, !r.grant);
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = request_in_tx(&mut tx, &r.request_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no extension request {}", r.request_id)))?;
@@ -432,7 +432,7 @@ impl Supervision {
             liandong_runtime::note_deadline(&moved, "extension");
             row.new_deadline = Some(moved.due);
         }
-        with_tx!(&mut tx, |c| {
+        with_tx!(tx.tx(), |c| {
             sqlx::query(
             "UPDATE extension_requests SET status = $1, decided_at = $2, note = $3, new_deadline = $4 WHERE request_id = $5"
         )
@@ -475,7 +475,6 @@ impl Supervision {
             )
             .await?;
         tx.commit().await?;
-        self.outbox.wake();
         Ok(pb::DecideExtensionResponse {
             request: Some(request_to_pb(&row)),
         })

@@ -3,7 +3,7 @@
 //! are not cases and start no case flow.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::NewEvent;
+use liandong_bus::{Change, NewEvent};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::ids::{TownCode, TownScopedId};
 use liandong_domain::limits::Validator;
@@ -135,8 +135,8 @@ impl Api {
             findings: r.findings.trim().to_owned(),
             case_ids: Json(r.case_ids.clone()),
         };
-        let mut tx = self.db.begin().await?;
-        with_tx!(&mut tx, |c| {
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
+        with_tx!(tx.tx(), |c| {
             sqlx::query(
             "INSERT INTO patrols (patrol_id, town, officers, started_at, ended_at, area, findings, case_ids, recorded_by, recorded_at) \
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
@@ -171,7 +171,6 @@ impl Api {
             )
             .await?;
         tx.commit().await?;
-        self.outbox.wake();
         Ok(payload)
     }
 
@@ -202,8 +201,8 @@ impl Api {
             persons: i64::from(r.persons),
             note: r.note.trim().to_owned(),
         };
-        let mut tx = self.db.begin().await?;
-        with_tx!(&mut tx, |c| {
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
+        with_tx!(tx.tx(), |c| {
             sqlx::query(
             "INSERT INTO persuasions (persuasion_id, town, officers, at, location, kind, persons, note, recorded_by, recorded_at) \
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
@@ -238,7 +237,6 @@ impl Api {
             )
             .await?;
         tx.commit().await?;
-        self.outbox.wake();
         Ok(payload)
     }
 

@@ -1,7 +1,7 @@
 //! The brigade's gRPC API: parse the request, ask the domain, persist with the outbox, answer.
 
 use chrono::{DateTime, Duration, Utc};
-use liandong_bus::NewEvent;
+use liandong_bus::{Change, NewEvent};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::ids::{DepartmentCode, MatterCode, RequestId, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
@@ -229,7 +229,7 @@ impl Api {
             case_id: &case_id,
             town: &town,
         };
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         if let Some(request_id) = &report.request_id {
             let claimed = store::claim_request(
                 &mut tx,
@@ -328,7 +328,6 @@ impl Api {
             Path::Joint => flow::submit_joint(&mut tx, &self.outbox, now, &row, &cause).await?,
         }
         tx.commit().await?;
-        self.outbox.wake();
         tracing::info!(case_id = %case_id, path = t.path.as_str(), rule = t.rule.number(), "A case was reported and triaged.");
         Ok(case_to_pb(&row))
     }

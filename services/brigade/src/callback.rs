@@ -3,7 +3,7 @@
 //! an unsatisfied answer may reopen the case.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::NewEvent;
+use liandong_bus::{Change, NewEvent};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::callback::{CallbackInput, Satisfaction, after_callback, check_callback};
 use liandong_domain::ids::{TownCode, TownScopedId};
@@ -102,7 +102,7 @@ impl Api {
         );
         v.finish().map_err(ApiError::Invalid)?;
         let callback = checked.expect("checked");
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let row = store::case_in_tx(&mut tx, &r.case_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no case {}", r.case_id)))?;
@@ -138,7 +138,7 @@ impl Api {
             called_at: callback.called_at,
             reopened,
         };
-        with_tx!(&mut tx, |c| {
+        with_tx!(tx.tx(), |c| {
             sqlx::query(
             "INSERT INTO case_callbacks (callback_id, case_id, town, source, path, satisfaction, note, \
              called_back_by, called_at, reopened, recorded_by, recorded_at) \
@@ -209,7 +209,6 @@ impl Api {
             store::set_status(&mut tx, &row.case_id, next, now).await?;
         }
         tx.commit().await?;
-        self.outbox.wake();
         tracing::info!(case_id = %row.case_id, satisfaction = %callback.satisfaction, reopened, "A call-back was recorded.");
         let mut row = row;
         row.status = next;

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{NewEvent, Outbox};
+use liandong_bus::{Change, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::Calendar;
 use liandong_domain::state::CaseStatus;
@@ -98,8 +98,7 @@ pub struct Watcher {
 impl Watcher {
     /// Looks every `every` for clocks with something to do, until the service stops.
     pub async fn run(self, every: std::time::Duration, stop: CancellationToken) {
-        let outbox = self.outbox.clone();
-        liandong_runtime::watch_clocks("case", outbox, every, stop, || self.check_once()).await
+        liandong_runtime::watch_clocks("case", every, stop, || self.check_once()).await
     }
 
     /// Handles, in one transaction, up to a batch of due clocks: schedules new ones, reports a
@@ -117,8 +116,8 @@ impl Watcher {
              FROM penalty_clocks WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
              ORDER BY next_check_at, case_id LIMIT 100{lock}"
         );
-        let mut tx = self.db.begin().await?;
-        let rows: Vec<ClockRow> = with_tx!(&mut tx, |c| sqlx::query_as(&sql)
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
+        let rows: Vec<ClockRow> = with_tx!(tx.tx(), |c| sqlx::query_as(&sql)
             .bind(now)
             .fetch_all(c)
             .await)?;

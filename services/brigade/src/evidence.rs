@@ -1,7 +1,7 @@
 //! Evidence at the brigade: uploads into the content-addressed store, the check of a report's digest references, and a department's refusal of a handover whose evidence failed.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::HandlerError;
+use liandong_bus::{Change, HandlerError};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::ids::{TownCode, TownScopedId};
 use liandong_evidence::Bytes;
@@ -142,7 +142,7 @@ impl Api {
             let now = self.clock.now();
             let who = Who::of(actor);
             let detail = format!("上传证据 {filename}（{content_type}，{size} 字节）{digest}");
-            let mut tx = self.db.begin().await?;
+            let mut tx = Change::begin(&self.db, &self.outbox).await?;
             record::append(
                 &mut tx,
                 case.here(),

@@ -5,7 +5,9 @@
 pub mod activities;
 mod api;
 pub mod callback;
+mod case;
 mod clocks;
+mod commands;
 mod consume;
 mod context;
 mod convert;
@@ -13,7 +15,6 @@ pub mod documents;
 mod dossier;
 mod evidence;
 mod flow;
-mod handling;
 mod legal_review;
 mod record;
 mod registry;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{HandlerError, NewEvent, Outbox};
+use liandong_bus::{Change, HandlerError, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::calendar::{Calendar, Deadline};
 use liandong_domain::ids::DepartmentCode;
@@ -494,7 +494,7 @@ pub async fn watch(
     every: std::time::Duration,
     stop: CancellationToken,
 ) {
-    liandong_runtime::watch_clocks("department", outbox.clone(), every, stop, || {
+    liandong_runtime::watch_clocks("department", every, stop, || {
         check_once(&db, &outbox, &clock)
     })
     .await
@@ -519,8 +519,8 @@ pub async fn check_once(
         "SELECT * FROM obligations WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
          ORDER BY next_check_at, obligation_id LIMIT 100{lock}"
     );
-    let mut tx = db.begin().await?;
-    let rows: Vec<ObligationRow> = with_tx!(&mut tx, |c| {
+    let mut tx = Change::begin(db, outbox).await?;
+    let rows: Vec<ObligationRow> = with_tx!(tx.tx(), |c| {
         let rows = sqlx::query(&sql).bind(now).fetch_all(c).await?;
         decode_all(&rows, "obligations", "obligation_id")
     })?;

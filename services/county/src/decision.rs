@@ -1,23 +1,22 @@
-//! A department changes its decision in force on a referral (变更 / 撤销): recorded in the
-//! referral's history, announced as `county.decision_changed`, so that the disclosure service
-//! withdraws the decision's disclosure (行政处罚法 第四十八条, 第八十五条) and the brigade keeps
-//! the change in the case's record.
+//! What a change of a department's decision in force (变更 / 撤销) does once it takes effect,
+//! shared by the commands that change a decision directly (`commands::change_decision`,
+//! `commands::change_entrusted_decision`) and the legal office's approval of an amendment
+//! (`review_answer`): the row's status and decision, the history, the announcement
+//! (`county.decision_changed`, so that the disclosure service withdraws the decision's
+//! disclosure, 行政处罚法 第四十八条, 第八十五条, and the brigade keeps the change in the case's
+//! record), and the decision now in force. And the checks of a change request.
 
 use chrono::{DateTime, Utc};
 use liandong_bus::{NewEvent, Outbox};
-use liandong_decision::Amendment;
-use liandong_domain::auth::{Action, Actor, Resource, permits};
 use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
-use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
-use liandong_domain::state::{ReferralAction, ReferralStatus, TaskAction, TaskStatus};
-use liandong_grpc::{ApiError, actor_label, actor_to_event_certified, event_actor_label};
-use liandong_proto::county::v1 as pb;
+use liandong_domain::state::{ReferralStatus, TaskStatus};
+use liandong_grpc::{ApiError, event_actor_label};
 use liandong_proto::events::v1 as ev;
 use liandong_record::{NewEntry, Who};
 use liandong_store::Tx;
 use liandong_store::typed::{Nullable, Proto};
-use liandong_topology::{AnyEvent, EventKind};
+use liandong_topology::AnyEvent;
 
 use crate::context::Api;
 use crate::store;
@@ -219,7 +218,7 @@ pub async fn apply_task_change(
 impl Api {
     /// The amended decision when it must pass the legal review first; an amendment of a case
     /// whose matters the catalogue does not know is refused, naming the matter.
-    fn major<'o>(
+    pub(crate) fn major<'o>(
         &self,
         facts: &ev::CaseFacts,
         amended: Option<&'o ev::Outcome>,
@@ -234,7 +233,7 @@ impl Api {
 
     /// Checks a change request: the id of what it changes (`id`: field and value), the change,
     /// its reason and, for an amendment, the amended decision. Nothing is loaded before it passes.
-    fn checked_change(
+    pub(crate) fn checked_change(
         &self,
         id: (&str, &str),
         change: &str,
@@ -259,253 +258,5 @@ impl Api {
         );
         v.finish().map_err(ApiError::Invalid)?;
         Ok(change.expect("checked"))
-    }
-
-    /// Amends or revokes the lead's entrusted decision in force on a joint-case task; an
-    /// amendment into a major decision goes to the lead's legal office first.
-    pub(crate) async fn change_entrusted_decision(
-        &self,
-        actor: &Actor,
-        r: pb::ChangeEntrustedDecisionRequest,
-    ) -> Result<pb::Task, ApiError> {
-        let change = self.checked_change(
-            ("task_id", &r.task_id),
-            &r.change,
-            &r.reason,
-            r.outcome.as_ref(),
-        )?;
-        let now: DateTime<Utc> = self.clock.now();
-        let mut tx = self.db.begin().await?;
-        let mut row = task_store::get_task_in_tx(&mut tx, &r.task_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no task {}", r.task_id)))?;
-        let resource = Resource {
-            town: TownCode::parse(&row.town).map_err(|e| ApiError::Internal(e.into()))?,
-            department: Some(
-                DepartmentCode::parse(&row.department).map_err(|e| ApiError::Internal(e.into()))?,
-            ),
-        };
-        permits(actor, Action::ChangeDecision, &resource)?;
-        let certificate_no = crate::registry::require_certificate(
-            &mut tx,
-            actor,
-            Action::ChangeDecision,
-            &row.department,
-            now,
-        )
-        .await?;
-        let status = row.status;
-        let role = row.role;
-        // Refused early when there is nothing to change; the status a direct change leaves.
-        let next = status.next(
-            role,
-            match change {
-                DecisionChange::Amend => TaskAction::AmendDecision,
-                DecisionChange::Revoke => TaskAction::RevokeDecision,
-            },
-        )?;
-        let in_force =
-            liandong_decision::in_force(&mut tx, crate::review_request::on_task(&row.task_id))
-                .await?
-                .ok_or_else(|| {
-                    ApiError::FailedPrecondition(format!(
-                        "task {} has no decision in force to change",
-                        row.task_id
-                    ))
-                })?;
-        let superseded = in_force.event_id.clone();
-        let facts = (*row.facts).clone();
-        let amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
-        let reason = r.reason.trim();
-        let proposer = actor_to_event_certified(actor, &certificate_no);
-        let who = Who::certified(actor, certificate_no.clone());
-        if let Some(o) = self.major(&facts, amended.as_ref())? {
-            // Amended into a major decision: the decision in force stands until the lead's
-            // legal office approves the amendment.
-            row.status = status.next(role, TaskAction::SubmitAmendmentForReview)?;
-            row.updated_at = now;
-            task_store::update_task(&mut tx, &row).await?;
-            let amendment = Amendment {
-                reason: reason.to_owned(),
-                superseded_event_id: superseded.clone(),
-            };
-            let round = crate::review_request::submit_task(
-                &mut tx,
-                &self.outbox,
-                &self.catalogue,
-                now,
-                &row,
-                o,
-                proposer,
-                Some(amendment),
-            )
-            .await?;
-            crate::record::enter(
-                &mut tx,
-                &row.case_id,
-                &row.department,
-                NewEntry {
-                    at: now,
-                    kind: EventKind::CountyReviewRequested.name(),
-                    who: &who,
-                    detail: &format!(
-                        "受委托作出的决定变更为重大执法决定，提请法制审核（第{round}轮，变更理由：{reason}）：{}（{}）",
-                        o.kind, o.summary
-                    ),
-                    evidence_digests: Vec::new(),
-                    event: None,
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            self.outbox.wake();
-            return Ok(crate::convert::task_to_pb(&row));
-        }
-        apply_task_change(
-            &mut tx,
-            &self.outbox,
-            now,
-            &mut row,
-            Decided {
-                change,
-                reason,
-                superseded_event_id: &superseded,
-                amended: amended.as_ref(),
-            },
-            next,
-            proposer,
-            &who,
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        self.outbox.wake();
-        tracing::info!(task_id = %row.task_id, change = change.as_str(), "A lead changed its entrusted decision.");
-        Ok(crate::convert::task_to_pb(&row))
-    }
-
-    /// Amends or revokes the department's decision in force on a referral.
-    pub(crate) async fn change_decision(
-        &self,
-        actor: &Actor,
-        r: pb::ChangeReferralDecisionRequest,
-    ) -> Result<pb::Referral, ApiError> {
-        let change = self.checked_change(
-            ("referral_id", &r.referral_id),
-            &r.change,
-            &r.reason,
-            r.outcome.as_ref(),
-        )?;
-        let now: DateTime<Utc> = self.clock.now();
-        let mut tx = self.db.begin().await?;
-        let mut row = store::get_in_tx(&mut tx, &r.referral_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no referral {}", r.referral_id)))?;
-        self.check(actor, Action::ChangeDecision, &row)?;
-        let certificate_no = crate::registry::require_certificate(
-            &mut tx,
-            actor,
-            Action::ChangeDecision,
-            &row.department,
-            now,
-        )
-        .await?;
-        let status = row.status;
-        // Refused early when there is nothing to change; the status a direct change leaves.
-        let next = status.next(match change {
-            DecisionChange::Amend => ReferralAction::AmendDecision,
-            DecisionChange::Revoke => ReferralAction::RevokeDecision,
-        })?;
-        let in_force = liandong_decision::in_force(
-            &mut tx,
-            crate::review_request::on_referral(&row.referral_id),
-        )
-        .await?
-        .ok_or_else(|| {
-            ApiError::FailedPrecondition(format!(
-                "referral {} has no decision in force to change",
-                row.referral_id
-            ))
-        })?;
-        let superseded = in_force.event_id.clone();
-        let facts = (*row.facts).clone();
-        let amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
-        let reason = r.reason.trim();
-        let proposer = actor_to_event_certified(actor, &certificate_no);
-        let who = Who::certified(actor, certificate_no.clone());
-        if let Some(o) = self.major(&facts, amended.as_ref())? {
-            // Amended into a major decision: the decision in force stands until the legal
-            // office approves the amendment (法制审核), which then takes effect as below.
-            row.status = status.next(ReferralAction::SubmitAmendmentForReview)?;
-            row.updated_at = now;
-            store::update(&mut tx, &row).await?;
-            let amendment = Amendment {
-                reason: reason.to_owned(),
-                superseded_event_id: superseded.clone(),
-            };
-            let round = crate::review_request::submit(
-                &mut tx,
-                &self.outbox,
-                &self.catalogue,
-                now,
-                &row,
-                o,
-                proposer,
-                Some(amendment),
-            )
-            .await?;
-            let detail = format!(
-                "决定变更为重大执法决定，提请法制审核（第{round}轮，变更理由：{reason}）：{}（{}）",
-                o.kind, o.summary
-            );
-            store::add_history(
-                &mut tx,
-                &row.referral_id,
-                now,
-                EventKind::CountyReviewRequested.name(),
-                &actor_label(actor),
-                &crate::convert::certified(&detail, &certificate_no),
-            )
-            .await?;
-            crate::record::enter(
-                &mut tx,
-                &row.case_id,
-                &row.department,
-                NewEntry {
-                    at: now,
-                    kind: EventKind::CountyReviewRequested.name(),
-                    who: &who,
-                    detail: &detail,
-                    evidence_digests: Vec::new(),
-                    event: None,
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            self.outbox.wake();
-            tracing::info!(referral_id = %row.referral_id, "An amendment into a major decision awaits the legal office.");
-            return Ok(crate::convert::referral_to_pb(&row));
-        }
-        apply_change(
-            &mut tx,
-            &self.outbox,
-            now,
-            &mut row,
-            Decided {
-                change,
-                reason,
-                superseded_event_id: &superseded,
-                amended: amended.as_ref(),
-            },
-            next,
-            proposer,
-            &who,
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        self.outbox.wake();
-        tracing::info!(referral_id = %row.referral_id, change = change.as_str(), "A department changed its decision.");
-        Ok(crate::convert::referral_to_pb(&row))
     }
 }

@@ -4,18 +4,20 @@
 
 mod api;
 pub mod clocks;
+mod commands;
 mod consume;
 mod context;
 mod convert;
 mod decision;
 pub mod record;
+mod referral;
 mod registry;
 mod review_answer;
 mod review_request;
 mod rows;
 pub mod store;
+mod task;
 pub mod task_store;
-mod tasks;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -13,7 +13,7 @@
 //! does decide once the meeting has dealt with the crime.
 
 use chrono::{DateTime, Utc};
-use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
+use liandong_bus::{Handler, HandlerError, Outbox};
 use liandong_decision::Answered;
 use liandong_domain::decision::{Subject, Verdict};
 use liandong_domain::decision_change::DecisionChange;
@@ -29,7 +29,8 @@ use liandong_topology::{AnyEvent, EventKind};
 use crate::store::{self};
 use crate::task_store::{self};
 
-use crate::review_request::{CRIME_REASON, on_referral, on_task};
+use crate::referral::emit_step;
+use crate::review_request::CRIME_REASON;
 
 /// Applies the review service's answers on the departments' decisions (`review.*` events
 /// addressed to a department; those addressed to none are the towns').
@@ -156,20 +157,14 @@ impl ReviewEvents {
             }
             return Ok(());
         }
-        let ev_out = || NewEvent {
-            town: &row.town,
-            department: Some(&row.department),
-            aggregate_id: &row.referral_id,
-            actor: Some(proposer.clone()),
-            causation_id: Some(&env.event_id),
-        };
+        // The step the answer takes is emitted as the department's own steps are.
+        let by = Some(&*env.event_id);
         match answered.verdict {
             Verdict::Approved => {
                 let facts = (*row.facts).clone();
                 let outcome = answered.proposed().clone();
                 row.concluded_at = Some(now);
                 row.outcome = Nullable(Some(Proto(outcome.clone())));
-                let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
                 let payload = ev::ReferralConcluded {
                     referral_id: row.referral_id.clone(),
                     case_id: row.case_id.clone(),
@@ -177,25 +172,12 @@ impl ReviewEvents {
                     matters: facts.matters,
                     town: row.town.clone(),
                     description: facts.description,
-                    held_record: held.as_ref().map(|h| h.head.clone()),
+                    // Stamped as the step is emitted.
+                    held_record: None,
                 };
-                let concluded_env = self
-                    .outbox
-                    .emit(
-                        tx,
-                        now,
-                        ev_out(),
-                        AnyEvent::CountyReferralConcluded(payload),
-                    )
-                    .await?;
-                crate::record::note_sent(tx, &concluded_env.event_id, held.as_ref()).await?;
-                liandong_decision::set_in_force(
-                    tx,
-                    on_referral(&referral_id),
-                    Some((&concluded_env, &outcome)),
-                    now,
-                )
-                .await?;
+                let event = AnyEvent::CountyReferralConcluded(payload);
+                let concluded_env =
+                    emit_step(tx, &self.outbox, now, &row, proposer.clone(), by, event).await?;
                 let concluded = crate::convert::certified(
                     &format!("办结：{}（{}）", outcome.kind, outcome.summary),
                     &proposer.certificate_no,
@@ -232,9 +214,8 @@ impl ReviewEvents {
                     reason: CRIME_REASON.into(),
                     not_competent: false,
                 };
-                self.outbox
-                    .emit(tx, now, ev_out(), AnyEvent::CountyReferralReturned(payload))
-                    .await?;
+                let event = AnyEvent::CountyReferralReturned(payload);
+                emit_step(tx, &self.outbox, now, &row, proposer.clone(), by, event).await?;
             }
             Verdict::Returned => {}
         }
@@ -319,33 +300,12 @@ impl ReviewEvents {
         row.decision = Nullable(Some(Proto(decision.clone())));
         row.done_at = Some(now);
         row.summary = Some(answered.detail.clone());
-        let held = crate::record::head_in_tx(tx, &row.case_id, &row.department).await?;
-        let mut payload = crate::convert::decided_event(&row, &decision)?;
-        payload.held_record = held.as_ref().map(|h| h.head.clone());
-        // Brigade and board both wait on it, as on a decision recorded directly.
-        let decided = self
-            .outbox
-            .emit(
-                tx,
-                now,
-                NewEvent {
-                    town: &row.town,
-                    department: Some(&row.department),
-                    aggregate_id: &row.task_id,
-                    actor: Some(proposer),
-                    causation_id: Some(&env.event_id),
-                },
-                AnyEvent::CountyEntrustedDecisionRecorded(payload),
-            )
-            .await?;
-        crate::record::note_sent(tx, &decided.event_id, held.as_ref()).await?;
-        liandong_decision::set_in_force(
-            tx,
-            on_task(&row.task_id),
-            Some((&decided, &decision)),
-            now,
-        )
-        .await?;
+        // Emitted, stamped and put in force as a decision recorded directly.
+        let payload = crate::convert::decided_event(&row, &decision)?;
+        let event = AnyEvent::CountyEntrustedDecisionRecorded(payload);
+        let by = Some(&*env.event_id);
+        let decided =
+            crate::task::emit_step(tx, &self.outbox, now, &row, proposer, by, event).await?;
         crate::record::enter(
             tx,
             &row.case_id,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use liandong_bus::Outbox;
+use liandong_bus::{Change, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, permits, permits_department_wide};
 use liandong_domain::calendar::Calendar;
@@ -122,7 +122,7 @@ impl Api {
         v.text("disclosure_id", id, ID_CHARS, true);
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = store::get_in_tx(&mut tx, id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no disclosure {id}")))?;
@@ -150,7 +150,6 @@ impl Api {
         }
         crate::events::status_changed(&mut tx, &self.outbox, now, &row, None).await?;
         tx.commit().await?;
-        self.outbox.wake();
         Ok(to_pb(&self.catalogue, &self.towns, &row, now))
     }
 }

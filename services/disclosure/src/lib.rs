@@ -9,6 +9,7 @@ mod events;
 // Public so that the integration tests read rows through the same functions the service does.
 pub mod store;
 
+use liandong_bus::Change;
 use std::future::Future;
 use std::net::SocketAddr;
 
@@ -95,7 +96,7 @@ async fn recompute_provisional(rt: &Runtime) -> anyhow::Result<()> {
         liandong_runtime::note_deadline(&due, "disclosure due date");
         // The new due date and its event commit together.
         let now = rt.clock.now();
-        let mut tx = rt.db.begin().await?;
+        let mut tx = Change::begin(&rt.db, &rt.outbox).await?;
         store::set_due(&mut tx, &id, due.due, due.provisional).await?;
         if let Some(row) = store::get_in_tx(&mut tx, &id).await? {
             events::status_changed(&mut tx, &rt.outbox, now, &row, None).await?;

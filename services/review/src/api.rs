@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use liandong_bus::{NewEvent, Outbox};
+use liandong_bus::{Change, NewEvent, Outbox};
 use liandong_config::clock::SharedClock;
 use liandong_domain::auth::{Action, Actor, Resource, permits, permits_department_wide};
 use liandong_domain::calendar::Calendar;
@@ -225,7 +225,7 @@ impl Api {
         v.finish().map_err(ApiError::Invalid)?;
         let decision = decision.expect("checked");
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = store::review_in_tx(&mut tx, &r.review_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no review {}", r.review_id)))?;
@@ -320,7 +320,6 @@ impl Api {
             )
             .await?;
         tx.commit().await?;
-        self.outbox.wake();
         tracing::info!(review_id = %row.review_id, round = row.round, status = next.as_str(), "A review round was decided.");
         self.to_pb(&row).await
     }
@@ -335,7 +334,7 @@ impl Api {
         v.text("reason", &r.reason, self.limits.reason_chars, true);
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
         let mut row = store::review_in_tx(&mut tx, &r.review_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no review {}", r.review_id)))?;

@@ -1,0 +1,84 @@
+//! The brigade concludes a case in scope with its decision; a major decision goes to the town
+//! judicial office first (法制审核).
+
+use liandong_domain::auth::{Action, Actor};
+use liandong_domain::limits::Validator;
+use liandong_domain::outcome::{OutcomeInput, check_outcome};
+use liandong_domain::state::CaseAction;
+use liandong_grpc::{ApiError, actor_to_event_certified};
+use liandong_proto::brigade::v1 as pb;
+
+use crate::context::Api;
+use crate::legal_review;
+use crate::record::Who;
+
+impl Api {
+    pub(crate) async fn conclude(
+        &self,
+        actor: &Actor,
+        r: pb::ConcludeCaseRequest,
+    ) -> Result<pb::Case, ApiError> {
+        let outcome = r.outcome.unwrap_or_default();
+        let mut v = Validator::new();
+        let input = OutcomeInput {
+            kind: &outcome.kind,
+            fine_fen: outcome.fine_fen,
+            confiscated: outcome
+                .confiscated
+                .iter()
+                .map(|c| (c.kind.as_str(), c.count))
+                .collect(),
+            summary: &outcome.summary,
+        };
+        check_outcome(
+            &mut v,
+            "outcome",
+            &input,
+            self.limits.description_chars,
+            self.limits.evidence_refs_per_case,
+        );
+        v.finish().map_err(ApiError::Invalid)?;
+        let mut a = self
+            .open_case(actor, Action::ConcludeCase, &r.case_id)
+            .await?;
+        let (now, status) = (a.now, a.row.status);
+        let certificate_no = a.certificate(actor, Action::ConcludeCase).await?;
+        let event_actor = actor_to_event_certified(actor, &certificate_no);
+        let major = legal_review::requires_review(&self.catalogue, &a.row, &outcome)
+            .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        let next = if major {
+            // A major decision does not take effect yet: it waits for the judicial office.
+            let next = status.next(CaseAction::SubmitForReview)?;
+            legal_review::submit(
+                &mut a.tx,
+                &self.outbox,
+                &self.towns,
+                now,
+                &a.row,
+                &outcome,
+                event_actor,
+                None,
+            )
+            .await?;
+            next
+        } else {
+            let next = status.next(CaseAction::Conclude)?;
+            let who = Who::certified(actor, certificate_no);
+            legal_review::conclude(
+                &mut a.tx,
+                &self.outbox,
+                &self.catalogue,
+                &self.towns,
+                now,
+                &a.row,
+                &outcome,
+                Some(event_actor),
+                &who,
+                None,
+            )
+            .await?;
+            next
+        };
+        self.finish(a, Some(next)).await
+    }
+}
