@@ -705,7 +705,7 @@ async fn a_major_decision_whose_matter_was_renamed_in_a_new_catalogue_still_wait
 
     let shipped = include_str!("../../deploy/data/catalogue.toml");
     let renamed = shipped
-        .replacen("version = \"2026.1\"", "version = \"2027.1\"", 1)
+        .replacen("version = \"2026.2\"", "version = \"2027.1\"", 1)
         .replacen(
             "code = \"CSGL-001\"",
             "code = \"CSGL-101\"\nformerly = [\"CSGL-001\"]",
@@ -713,7 +713,7 @@ async fn a_major_decision_whose_matter_was_renamed_in_a_new_catalogue_still_wait
         );
     assert_ne!(
         renamed, shipped,
-        "the shipped catalogue has CSGL-001 in version 2026.1"
+        "the shipped catalogue has CSGL-001 in version 2026.2"
     );
     let path = hub.env.cfg.data_dir.join("catalogue-2027.toml");
     std::fs::write(&path, renamed).expect("the new catalogue is written");

@@ -154,7 +154,7 @@ mod tests {
     fn a_matter_renamed_by_a_newer_catalogue_is_still_judged_by_its_criteria() {
         let shipped = include_str!("../../../deploy/data/catalogue.toml");
         let renamed = shipped
-            .replacen("version = \"2026.1\"", "version = \"2027.1\"", 1)
+            .replacen("version = \"2026.2\"", "version = \"2027.1\"", 1)
             .replacen(
                 "code = \"CSGL-001\"",
                 "code = \"CSGL-101\"\nformerly = [\"CSGL-001\"]",
