@@ -5,6 +5,7 @@ pub mod fault;
 pub mod http;
 pub mod hub;
 pub mod people;
+pub mod up;
 
 use std::future::Future;
 use std::net::TcpListener;
