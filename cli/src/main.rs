@@ -7,6 +7,7 @@ mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -296,33 +297,29 @@ async fn serve(service: Service, cfg: Config) -> anyhow::Result<()> {
     }
 }
 
-/// Starts `liandong serve <service>` for every service; on Ctrl-C sends each SIGTERM and
-/// waits for it. If one exits on its own, the others are stopped too.
+/// The first pause before a service that exited is started again; it doubles with each exit
+/// in a row, up to [`MAX_RESTART_DELAY`].
+const FIRST_RESTART_DELAY: Duration = Duration::from_secs(1);
+const MAX_RESTART_DELAY: Duration = Duration::from_secs(30);
+/// A service that exits this many times within [`EXIT_WINDOW`] keeps crashing: it is
+/// reported and left down rather than started for ever.
+const GIVE_UP_AFTER_EXITS: usize = 5;
+const EXIT_WINDOW: Duration = Duration::from_secs(300);
+/// A service that ran this long before it exited was serving: its next pause starts again
+/// from [`FIRST_RESTART_DELAY`].
+const RAN_WELL: Duration = Duration::from_secs(60);
+/// How long a service may take to stop after SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(20);
+
+/// Starts `liandong serve <service>` for every service and supervises them: a service that
+/// exits is started again after a pause that doubles from 1 s to 30 s while the others keep
+/// serving; one that exits [`GIVE_UP_AFTER_EXITS`] times within [`EXIT_WINDOW`] is reported
+/// and left down. On Ctrl-C each is sent SIGTERM and waited for.
 async fn up(config: Option<&Path>, demo: Option<&Config>) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
-    let mut children = Vec::new();
-    for s in Service::ALL {
-        let mut cmd = tokio::process::Command::new(&exe);
-        if let Some(c) = config {
-            cmd.arg("--config").arg(c);
-        }
-        cmd.arg("serve")
-            .arg(s.name())
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        let child = cmd
-            .spawn()
-            .with_context(|| format!("cannot start the {} service", s.name()))?;
-        tracing::info!(service = s.name(), pid = child.id(), "Started.");
-        children.push((s, child));
-    }
-    let first_exit = async {
-        let waits = children.iter_mut().map(|(s, c)| {
-            let name = s.name();
-            Box::pin(async move { (name, c.wait().await) })
-        });
-        futures::future::select_all(waits).await.0
-    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let supervisors =
+        futures::future::join_all(Service::ALL.map(|s| supervise(s, &exe, config, stop.clone())));
     let demo = async {
         if let Some(cfg) = demo {
             match demo::run(cfg).await {
@@ -332,28 +329,121 @@ async fn up(config: Option<&Path>, demo: Option<&Config>) -> anyhow::Result<()> 
         }
         std::future::pending::<()>().await
     };
-    tokio::select! {
-        _ = shutdown_signal() => tracing::info!("Stopping every service."),
-        _ = demo => {}
-        (name, status) = first_exit => tracing::error!(service = name, ?status, "A service exited; stopping the others."),
-    }
-    for (s, child) in &mut children {
-        if let Some(pid) = child.id() {
-            // SIGTERM lets each service finish in-flight work and flush its outbox.
-            let _ = std::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .status();
+    let stopping = async {
+        tokio::select! {
+            _ = shutdown_signal() => tracing::info!("Stopping every service."),
+            _ = demo => {}
         }
-        match tokio::time::timeout(std::time::Duration::from_secs(20), child.wait()).await {
-            Ok(status) => tracing::info!(service = s.name(), ?status, "Stopped."),
-            Err(_) => {
-                tracing::warn!(service = s.name(), "Did not stop in 20 s; killing it.");
-                let _ = child.kill().await;
-            }
-        }
+        stop.cancel();
+    };
+    let (outcomes, ()) = tokio::join!(supervisors, stopping);
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .zip(Service::ALL)
+        .filter(|(gave_up, _)| **gave_up)
+        .map(|(_, s)| s.name())
+        .collect();
+    if !failed.is_empty() {
+        tracing::error!(services = ?failed, "These services were given up on after crashing repeatedly.");
     }
     Ok(())
+}
+
+/// Runs one service until `stop`, starting it again whenever it exits; answers whether it was
+/// given up on.
+async fn supervise(
+    service: Service,
+    exe: &Path,
+    config: Option<&Path>,
+    stop: tokio_util::sync::CancellationToken,
+) -> bool {
+    let name = service.name();
+    let mut exits: std::collections::VecDeque<tokio::time::Instant> = Default::default();
+    let mut delay = FIRST_RESTART_DELAY;
+    loop {
+        let mut cmd = tokio::process::Command::new(exe);
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        cmd.arg("serve")
+            .arg(name)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let started = tokio::time::Instant::now();
+        let mut child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                tracing::error!(service = name, error = %e, "Cannot start the service; giving up on it.");
+                return true;
+            }
+        };
+        tracing::info!(service = name, pid = child.id(), "Started.");
+        let status = tokio::select! {
+            _ = stop.cancelled() => {
+                stop_child(name, &mut child).await;
+                return false;
+            }
+            status = child.wait() => status,
+        };
+        let now = tokio::time::Instant::now();
+        exits.push_back(now);
+        while exits
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > EXIT_WINDOW)
+        {
+            exits.pop_front();
+        }
+        if exits.len() >= GIVE_UP_AFTER_EXITS {
+            tracing::error!(
+                service = name,
+                ?status,
+                exits = exits.len(),
+                window_secs = EXIT_WINDOW.as_secs(),
+                "GIVING UP on the {name} service: it exited {} times within {} s; it is left down \
+                 while the others keep serving. Fix it, then restart `liandong up`.",
+                exits.len(),
+                EXIT_WINDOW.as_secs()
+            );
+            return true;
+        }
+        if now.duration_since(started) >= RAN_WELL {
+            delay = FIRST_RESTART_DELAY;
+        }
+        tracing::error!(
+            service = name,
+            ?status,
+            restart_in_ms = delay.as_millis() as u64,
+            "A service exited; starting it again while the others keep serving."
+        );
+        tokio::select! {
+            _ = stop.cancelled() => return false,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(MAX_RESTART_DELAY);
+    }
+}
+
+/// SIGTERM, so the service finishes in-flight work and flushes its outbox; killed after
+/// [`STOP_GRACE`].
+async fn stop_child(name: &str, child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        let _ = tokio::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .await;
+    }
+    match tokio::time::timeout(STOP_GRACE, child.wait()).await {
+        Ok(status) => tracing::info!(service = name, ?status, "Stopped."),
+        Err(_) => {
+            tracing::warn!(
+                service = name,
+                "Did not stop in {} s; killing it.",
+                STOP_GRACE.as_secs()
+            );
+            let _ = child.kill().await;
+        }
+    }
 }
 
 fn print_where_to_look(cfg: &Config) {

@@ -22,7 +22,13 @@ pub struct GatewayError {
     pub code: Code,
     pub message: String,
     pub field_violations: Vec<FieldViolation>,
+    /// For UNAVAILABLE: how long the service asked the caller to wait (its
+    /// `google.rpc.RetryInfo`), sent as `Retry-After`.
+    pub retry_after: Option<std::time::Duration>,
 }
+
+/// The `Retry-After` of an UNAVAILABLE answer whose service named no delay, in seconds.
+pub const DEFAULT_RETRY_AFTER_SECS: u64 = 1;
 
 /// The JSON body of every error.
 #[derive(Serialize)]
@@ -41,6 +47,7 @@ impl GatewayError {
             code,
             message: message.into(),
             field_violations: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -81,11 +88,13 @@ impl From<tonic::Status> for GatewayError {
                     .collect()
             })
             .unwrap_or_default();
+        let retry_after = status.get_details_retry_info().and_then(|r| r.retry_delay);
         GatewayError {
             status: http_status(status.code()),
             code: status.code(),
             message: status.message().to_owned(),
             field_violations,
+            retry_after,
         }
     }
 }
@@ -97,7 +106,20 @@ impl IntoResponse for GatewayError {
             message: &self.message,
             field_violations: &self.field_violations,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        // A caller told 503 learns when to try again: the delay the service asked for,
+        // rounded up to whole seconds, or a second.
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            let secs = self
+                .retry_after
+                .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+                .unwrap_or(DEFAULT_RETRY_AFTER_SECS)
+                .max(1);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -187,6 +209,22 @@ mod tests {
         check(Code::Internal, StatusCode::INTERNAL_SERVER_ERROR);
         check(Code::Unknown, StatusCode::INTERNAL_SERVER_ERROR);
         check(Code::DataLoss, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn unavailable_answers_503_with_the_retry_after_the_service_asked_for() {
+        let mut details = ErrorDetails::new();
+        details.set_retry_info(Some(std::time::Duration::from_millis(2_500)));
+        let status = tonic::Status::with_error_details(Code::Unavailable, "busy", details);
+        let response = GatewayError::from(status).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "3");
+        // Without a delay named: a second.
+        let response = GatewayError::from(tonic::Status::unavailable("down")).into_response();
+        assert_eq!(response.headers()["retry-after"], "1");
+        // Other errors carry none.
+        let response = GatewayError::from(tonic::Status::internal("x")).into_response();
+        assert!(response.headers().get("retry-after").is_none());
     }
 
     #[test]

@@ -796,3 +796,309 @@ async fn an_undecodable_and_an_always_failing_message_are_dead_lettered_and_the_
     dbs.close().await;
     hub.stop().await;
 }
+
+/// Reports sent by `in_flight` callers, each about once a second, until `stop`, each
+/// answered or recorded as failed (never retried: the point is that none fails).
+struct Reporters {
+    answered: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    failures: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: tokio_util::sync::CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Reporters {
+    fn start(
+        client: liandong_proto::brigade::v1::brigade_service_client::BrigadeServiceClient<
+            tonic::transport::Channel,
+        >,
+        in_flight: usize,
+    ) -> Reporters {
+        use std::sync::atomic::Ordering;
+        let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let failures = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let run = uuid::Uuid::now_v7().simple().to_string();
+        let tasks = (0..in_flight)
+            .map(|_| {
+                let (client, answered, failures, next, stop, run) = (
+                    client.clone(),
+                    answered.clone(),
+                    failures.clone(),
+                    next.clone(),
+                    stop.clone(),
+                    run.clone(),
+                );
+                tokio::spawn(async move {
+                    let officer = liandong_tests::hub::As::brigade_officer(fault::TOWN);
+                    while !stop.is_cancelled() {
+                        let n = next.fetch_add(1, Ordering::SeqCst);
+                        let request = liandong_proto::brigade::v1::ReportCaseRequest {
+                            request_id: format!("{run}-{n}"),
+                            ..fault::out_of_scope_report(n)
+                        };
+                        match client.clone().report_case(officer.req(request)).await {
+                            Ok(_) => {
+                                answered.fetch_add(1, Ordering::SeqCst);
+                                // Each caller reports about once a second: unpaced, the
+                                // relay no longer holding anyone back, 16 callers made
+                                // 4,000 reports in the 20 s outage, a backlog whose
+                                // receipts took longer than the scenario waits to settle.
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                            }
+                            Err(e) => failures.lock().expect("not poisoned").push(format!(
+                                "report {n}: {:?} {}",
+                                e.code(),
+                                e.message()
+                            )),
+                        }
+                    }
+                })
+            })
+            .collect();
+        Reporters {
+            answered,
+            failures,
+            stop,
+            tasks,
+        }
+    }
+
+    fn answered(&self) -> usize {
+        self.answered.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until `more` further reports were answered (bounded).
+    async fn until_more(&self, more: usize, what: &str) {
+        let want = self.answered() + more;
+        liandong_tests::eventually(what, Duration::from_secs(120), || async move {
+            (self.answered() >= want).then_some(())
+        })
+        .await;
+    }
+
+    async fn finish(self) -> (usize, Vec<String>) {
+        self.stop.cancel();
+        for t in self.tasks {
+            t.await.expect("a reporter did not panic");
+        }
+        let failures = self.failures.lock().expect("not poisoned").clone();
+        (
+            self.answered.load(std::sync::atomic::Ordering::SeqCst),
+            failures,
+        )
+    }
+}
+
+/// How long the broker stays down while reports keep coming (the issue's 20 s).
+const OUTAGE: Duration = Duration::from_secs(20);
+
+/// SQLite, the only nats-server killed for 20 s while reports arrive 16 at a time: every
+/// report is answered (none fails: the relay publishes outside any transaction, so no writer
+/// waits out the busy timeout behind it), the brigade says NOT_SERVING while the broker is
+/// gone and SERVING again after, and every referral reaches the county exactly once.
+/// About 80 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_down_for_twenty_seconds_fails_no_report_and_loses_no_referral() {
+    let _serial = SERIAL.lock().await;
+    let started = Instant::now();
+    let mut nats = NatsServer::start().await;
+    let mut env = fault_env(Backend::Sqlite);
+    env.cfg.nats_url = nats.url();
+    let hub = TestHub::start_with(env).await;
+    let dbs = Databases::open(&hub.env.cfg)
+        .await
+        .expect("the databases open");
+    let reporters = Reporters::start(hub.brigade.clone(), 16);
+    reporters
+        .until_more(50, "50 reports before the broker goes")
+        .await;
+
+    nats.kill9();
+    let at_kill = reporters.answered();
+    let brigade_addr = hub.env.cfg.brigade_addr;
+    liandong_tests::eventually(
+        "the brigade to say NOT_SERVING without its broker",
+        Duration::from_secs(30),
+        || async move { (!liandong_tests::up::serving(brigade_addr).await).then_some(()) },
+    )
+    .await;
+    // The outage's length is the scenario, not an assertion.
+    tokio::time::sleep(OUTAGE).await;
+    let during = reporters.answered() - at_kill;
+    nats.restart().await;
+    liandong_tests::eventually(
+        "the brigade to say SERVING with its broker back",
+        Duration::from_secs(60),
+        || async move {
+            liandong_tests::up::serving(brigade_addr)
+                .await
+                .then_some(())
+        },
+    )
+    .await;
+    reporters
+        .until_more(50, "50 reports after the broker is back")
+        .await;
+    let (answered, failures) = reporters.finish().await;
+    assert!(
+        failures.is_empty(),
+        "{} of {} reports failed, e.g. {:?}",
+        failures.len(),
+        answered + failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert!(
+        during > 0,
+        "reports kept being answered while the broker was down"
+    );
+
+    let concluded = deliver_and_conclude(&dbs, hub.county.clone(), SETTLE).await;
+    let injected = format!(
+        "kill -9 of the single nats-server for {} s while reports arrived 16 at a time \
+         ({answered} answered, {during} of them during the outage, 0 failed; {concluded} concluded)",
+        OUTAGE.as_secs()
+    );
+    let f = check_invariants(
+        "broker down 20 s",
+        &injected,
+        &dbs,
+        &nats.url(),
+        &dlq(&hub),
+        0,
+        SETTLE,
+    )
+    .await;
+    assert_eq!(f.sent, answered as i64, "one referral per answered report");
+    println!(
+        "[broker down 20 s] took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    dbs.close().await;
+    hub.stop().await;
+}
+
+/// Under `liandong up` (SQLite), each service in turn killed with SIGKILL while 100 reports
+/// go in 16 at a time (through the gateway for the gateway, else the brigade's gRPC): the
+/// others keep answering, the killed one is started again by the supervisor and serves,
+/// and every referral is delivered and concluded once. About 150 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_liandong_up_each_service_killed_in_turn_comes_back_by_itself() {
+    use liandong_tests::up::{self, SERVICES, Up};
+    let _serial = SERIAL.lock().await;
+    let started = Instant::now();
+    let env = fault_env(Backend::Sqlite);
+    let mut hub = Up::start(&env);
+    let (brigade, county) = up::clients_when_ready(&env, &[]).await;
+    let dbs = Databases::open(&env.cfg).await.expect("the databases open");
+    let mut reports = 0;
+    for service in SERVICES {
+        let via = if service == "gateway" {
+            Via::Gateway(env.cfg.gateway_addr)
+        } else {
+            Via::Grpc(brigade.clone())
+        };
+        let load = Load::drive(via, Kind::Referral, 100, 16);
+        let acknowledged = load.acknowledged.clone();
+        liandong_tests::eventually(
+            "a third of the load answered",
+            Duration::from_secs(120),
+            || {
+                let acknowledged = acknowledged.clone();
+                async move {
+                    (acknowledged.load(std::sync::atomic::Ordering::SeqCst) >= 33).then_some(())
+                }
+            },
+        )
+        .await;
+        let killed = hub.kill9(service);
+        for other in SERVICES.iter().filter(|s| **s != service) {
+            assert!(
+                up::ready(&env, other).await,
+                "{other} keeps answering while {service} is down"
+            );
+        }
+        let hub_ref = &hub;
+        let env_ref = &env;
+        liandong_tests::eventually(
+            &format!("{service} to be started again and serve"),
+            Duration::from_secs(90),
+            || async move {
+                let pid = hub_ref.service_pid(service)?;
+                (pid != killed && up::ready(env_ref, service).await).then_some(())
+            },
+        )
+        .await;
+        let (acknowledged, failed) = load.finish().await;
+        assert_eq!(acknowledged, 100);
+        reports += acknowledged;
+        println!("[up, kill -9 {service}] back by itself; {failed} calls retried");
+    }
+
+    let concluded = deliver_and_conclude(&dbs, county, SETTLE).await;
+    let f = check_invariants(
+        "liandong up, kill -9 of each service in turn",
+        &format!(
+            "kill -9 of each of the 7 services in turn under liandong up, each at a third of 100 \
+             reports; restarted by the supervisor ({concluded} concluded)"
+        ),
+        &dbs,
+        &env.cfg.nats_url,
+        &format!("{}DLQ", env.cfg.stream_prefix),
+        0,
+        SETTLE,
+    )
+    .await;
+    assert_eq!(f.sent, reports as i64, "each report made exactly one case");
+    let log = hub.log();
+    assert!(!log.contains("GIVING UP"), "no service was given up on");
+    dbs.close().await;
+    assert!(hub.interrupt(), "Ctrl-C stops liandong up and its services");
+    println!(
+        "[up, kill -9 each] took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    env.cleanup().await;
+}
+
+/// Under `liandong up`, the review service cannot start (its port is taken): it is started
+/// again with growing pauses, then reported and left down after its five tries, while the
+/// others serve. About 40 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_liandong_up_a_service_that_keeps_crashing_is_reported_and_given_up() {
+    use liandong_tests::up::{self, Up};
+    let _serial = SERIAL.lock().await;
+    let env = fault_env(Backend::Sqlite);
+    let _taken = std::net::TcpListener::bind(env.cfg.review_addr).expect("the port is free");
+    let mut hub = Up::start(&env);
+    let _clients = up::clients_when_ready(&env, &["review"]).await;
+    let hub_ref = &hub;
+    let log = liandong_tests::eventually(
+        "liandong up to give up on the review service",
+        Duration::from_secs(120),
+        || async move {
+            let log = hub_ref.log();
+            log.contains("GIVING UP on the review service")
+                .then_some(log)
+        },
+    )
+    .await;
+    let restarts = log
+        .lines()
+        .filter(|l| l.contains("A service exited; starting it again") && l.contains("review"))
+        .count();
+    assert_eq!(restarts, 4, "started five times in all before giving up");
+    assert!(!up::ready(&env, "review").await);
+    for other in [
+        "brigade",
+        "board",
+        "county",
+        "disclosure",
+        "readmodel",
+        "gateway",
+    ] {
+        assert!(up::ready(&env, other).await, "{other} serves all along");
+    }
+    assert!(hub.interrupt(), "Ctrl-C stops the others");
+    env.cleanup().await;
+}

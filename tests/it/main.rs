@@ -2,6 +2,7 @@
 
 mod access_log;
 mod annual_report;
+mod availability;
 mod bus;
 mod callbacks;
 mod certificates;

@@ -6,12 +6,14 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A response: status, content type and body.
+/// A response: status, content type, body and `Retry-After`.
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    /// The `Retry-After` header, when the response has one.
+    pub retry_after: Option<String>,
 }
 
 impl Reply {
@@ -70,6 +72,7 @@ pub async fn request(
     Ok(Reply {
         status,
         content_type: header("content-type").unwrap_or_default(),
+        retry_after: header("retry-after"),
         body,
     })
 }

@@ -6,6 +6,7 @@ pub mod http;
 pub mod hub;
 pub mod people;
 pub mod services;
+pub mod up;
 
 use std::future::Future;
 use std::net::TcpListener;

@@ -1,5 +1,10 @@
 //! The relay: publishes outbox rows to JetStream with the event id as `Nats-Msg-Id`, awaits
 //! every ack, and re-sends events whose receipt has not come back in time.
+//!
+//! No network I/O happens inside a database transaction: a batch is claimed in one short
+//! statement (`claimed_by`, `claimed_until`), published, and marked in one short transaction.
+//! A relay that dies between the steps leaves a claim that lapses; the row is then published
+//! again, which JetStream's `Nats-Msg-Id` and the receivers' inboxes make harmless.
 
 use std::time::Duration;
 
@@ -10,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Bus, Outbox};
 use liandong_config::clock::SharedClock;
-use liandong_store::{Backend, Db, Tx};
+use liandong_store::{Backend, Db};
 use liandong_store::{with_db, with_tx};
 
 #[derive(sqlx::FromRow)]
@@ -22,7 +27,20 @@ struct Row {
     publish_count: i64,
     /// The emitting span's trace context, sent as the `traceparent` header.
     traceparent: Option<String>,
+    created_at: DateTime<Utc>,
+    published_at: Option<DateTime<Utc>>,
+    /// The token of the claim this batch holds.
+    claimed_by: String,
 }
+
+/// How long a relay's claim on rows lasts: far longer than publishing a batch may take
+/// ([`PUBLISH_BOUND`]), so a row is published by one relay at a time, and short enough that
+/// the rows of a relay that died are taken over within a minute.
+const CLAIM_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// How long a claimed batch may take to be sent and acknowledged before its rows are
+/// released for the next round; well within [`CLAIM_LEASE`].
+const PUBLISH_BOUND: Duration = Duration::from_secs(20);
 
 /// How long after its `n`-th publish (from 1) an unanswered event is published again: the
 /// re-send interval doubled for each earlier re-send, at most 64 times. A receiver that fell
@@ -55,6 +73,16 @@ impl Relay {
     pub async fn run(self, stop: CancellationToken) {
         let wake = self.outbox.waker();
         let poll = Duration::from_millis(self.bus.cfg.relay_poll_ms);
+        match self.release_stale_claims().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                rows = n,
+                "Released the outbox claims a previous process left; their rows are published again."
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "Could not release stale outbox claims; they lapse on their own.")
+            }
+        }
         loop {
             match self.publish_pending().await {
                 Ok(n) if n as i64 >= self.bus.cfg.relay_batch => continue,
@@ -87,20 +115,14 @@ impl Relay {
 
     /// Publishes one batch of unpublished rows, oldest first; returns how many.
     ///
-    /// On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so replicas share the work
+    /// The rows are claimed first ([`Relay::claim`]), so replicas on PostgreSQL share the work
     /// without publishing a row twice at once; SQLite serves one process, with one relay.
     pub async fn publish_pending(&self) -> Result<usize, super::BusError> {
-        let limit = self.bus.cfg.relay_batch;
-        let lock = if self.db.backend() == Backend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT id, subject, event_type, payload, publish_count, traceparent FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1{lock}"
-        );
-        let (tx, rows) = self.select(&sql, None, limit).await?;
-        self.publish_and_mark(tx, rows).await
+        let mut rows = self
+            .claim("published_at IS NULL", "ORDER BY created_at, id")
+            .await?;
+        rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        self.publish_and_mark(rows).await
     }
 
     /// Publishes again, under the same `Nats-Msg-Id`, every event still without a receipt
@@ -108,86 +130,140 @@ impl Relay {
     /// each re-send). The duplicate window is shorter than
     /// that, so the broker accepts the re-send; the receiver's inbox makes it harmless.
     pub async fn resend_unreceipted(&self) -> Result<usize, super::BusError> {
-        let cutoff: DateTime<Utc> = self.clock.now();
-        let lock = if self.db.backend() == Backend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT id, subject, event_type, payload, publish_count, traceparent FROM outbox WHERE wants_receipt AND receipt_at IS NULL \
-             AND published_at IS NOT NULL AND COALESCE(next_attempt_at, published_at) < $1 ORDER BY published_at LIMIT $2{lock}"
-        );
-        let (tx, rows) = self
-            .select(&sql, Some(cutoff), self.bus.cfg.relay_batch)
+        let mut rows = self
+            .claim(
+                "wants_receipt AND receipt_at IS NULL AND published_at IS NOT NULL \
+                 AND COALESCE(next_attempt_at, published_at) < $3",
+                "ORDER BY published_at",
+            )
             .await?;
+        rows.sort_by(|a, b| (a.published_at, &a.id).cmp(&(b.published_at, &b.id)));
         if !rows.is_empty() {
             tracing::info!(
                 count = rows.len(),
                 "Re-sending events whose receipts have not arrived."
             );
         }
-        self.publish_and_mark(tx, rows).await
+        self.publish_and_mark(rows).await
     }
 
-    /// Selects rows to publish. On PostgreSQL inside a transaction that keeps them locked
-    /// until they are marked; on SQLite outside one, since a read transaction that later writes
-    /// fails when another writer committed in between, and one relay serves the file anyway.
-    async fn select(
-        &self,
-        sql: &str,
-        cutoff: Option<DateTime<Utc>>,
-        limit: i64,
-    ) -> Result<(Option<Tx>, Vec<Row>), super::BusError> {
-        match &self.db {
-            Db::Postgres(_) => {
-                let mut tx = self.db.begin().await?;
-                let rows = with_tx!(&mut tx, |c| {
-                    let q = sqlx::query_as(sql);
-                    let q = match cutoff {
-                        Some(t) => q.bind(t),
-                        None => q,
-                    };
-                    q.bind(limit).fetch_all(c).await
-                })?;
-                Ok((Some(tx), rows))
-            }
-            Db::Sqlite(_) => {
-                let rows = with_db!(&self.db, |p| {
-                    let q = sqlx::query_as(sql);
-                    let q = match cutoff {
-                        Some(t) => q.bind(t),
-                        None => q,
-                    };
-                    q.bind(limit).fetch_all(p).await
-                })?;
-                Ok((None, rows))
-            }
-        }
+    /// Claims up to `relay_batch` rows matching `due` (which may use `$3`, now) that no live
+    /// claim holds, in one statement and no longer transaction: nothing is held while they are
+    /// published. The claim lasts [`CLAIM_LEASE`]; a relay that dies holding it leaves rows that
+    /// another relay takes once it has lapsed (and on SQLite, the next start at once).
+    async fn claim(&self, due: &str, order: &str) -> Result<Vec<Row>, super::BusError> {
+        let now: DateTime<Utc> = self.clock.now();
+        let token = uuid::Uuid::now_v7().to_string();
+        // On PostgreSQL two relays choosing at once skip each other's rows; SQLite has one
+        // writer at a time, so the statement is atomic there anyway.
+        let lock = if self.db.backend() == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN \
+             (SELECT id FROM outbox WHERE {due} AND (claimed_until IS NULL OR claimed_until < $3) \
+             {order} LIMIT $4{lock}) \
+             RETURNING id, subject, event_type, payload, publish_count, traceparent, created_at, \
+             published_at, claimed_by"
+        );
+        let rows: Vec<Row> = with_db!(&self.db, |p| sqlx::query_as(&sql)
+            .bind(&token)
+            .bind(now + CLAIM_LEASE)
+            .bind(now)
+            .bind(self.bus.cfg.relay_batch)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows)
     }
 
-    async fn publish_and_mark(
-        &self,
-        tx: Option<Tx>,
-        rows: Vec<Row>,
-    ) -> Result<usize, super::BusError> {
-        if rows.is_empty() {
-            if let Some(tx) = tx {
-                tx.rollback().await?;
-            }
+    /// Releases every claim: on SQLite, where one process owns the file and runs one relay,
+    /// a claim found at start was left by a process that died, and its rows need not wait
+    /// for it to lapse.
+    async fn release_stale_claims(&self) -> Result<u64, sqlx::Error> {
+        if self.db.backend() != Backend::Sqlite {
             return Ok(0);
         }
-        let mut tx = match tx {
-            Some(tx) => tx,
-            None => self.db.begin().await?,
-        };
-        let n = self.publish_rows(&mut tx, &rows).await?;
-        tx.commit().await?;
-        Ok(n)
+        with_db!(&self.db, |p| sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL"
+        )
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
     }
 
-    /// Sends every row, then awaits every ack; marks the acknowledged ones published.
-    async fn publish_rows(&self, tx: &mut Tx, rows: &[Row]) -> Result<usize, super::BusError> {
+    /// Publishes claimed rows outside any transaction, then marks them in one short one.
+    async fn publish_and_mark(&self, rows: Vec<Row>) -> Result<usize, super::BusError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let acks = match tokio::time::timeout(PUBLISH_BOUND, self.publish_rows(&rows)).await {
+            Ok(acks) => acks?,
+            Err(_) => rows
+                .iter()
+                .map(|_| {
+                    Err(format!(
+                        "not acknowledged within {} s",
+                        PUBLISH_BOUND.as_secs()
+                    ))
+                })
+                .collect(),
+        };
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let mut published = 0;
+        for (row, ack) in rows.iter().zip(acks) {
+            match ack {
+                Ok(()) => {
+                    // A claim that lapsed meanwhile and was taken by another relay stays its.
+                    with_tx!(&mut tx, |c| {
+                        sqlx::query(
+                            "UPDATE outbox SET published_at = $1, publish_count = publish_count + 1, last_error = NULL, \
+                             next_attempt_at = $2, \
+                             claimed_until = CASE WHEN claimed_by = $4 THEN NULL ELSE claimed_until END, \
+                             claimed_by = CASE WHEN claimed_by = $4 THEN NULL ELSE claimed_by END \
+                             WHERE id = $3",
+                        )
+                        .bind(now)
+                        .bind(now + resend_delay(self.bus.cfg.resend_after_ms, row.publish_count + 1))
+                        .bind(&row.id)
+                        .bind(&row.claimed_by)
+                        .execute(c)
+                        .await
+                        .map(|r| r.rows_affected())
+                    })?;
+                    published += 1;
+                    liandong_telemetry::metrics::metrics()
+                        .published
+                        .get_or_create(&liandong_telemetry::metrics::EventType {
+                            event_type: row.event_type.clone(),
+                        })
+                        .inc();
+                }
+                Err(e) => {
+                    tracing::warn!(event_id = %row.id, error = %e, "A publish was not acknowledged; the row stays for the next round.");
+                    with_tx!(&mut tx, |c| {
+                        sqlx::query(
+                        "UPDATE outbox SET last_error = $1, claimed_by = NULL, claimed_until = NULL \
+                         WHERE id = $2 AND claimed_by = $3"
+                    )
+                    .bind(&e)
+                    .bind(&row.id)
+                    .bind(&row.claimed_by)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected())
+                    })?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(published)
+    }
+
+    /// Sends every row, then awaits every ack; answers each row's ack or why it failed.
+    async fn publish_rows(&self, rows: &[Row]) -> Result<Vec<Result<(), String>>, super::BusError> {
         let mut pending = Vec::with_capacity(rows.len());
         // Sending all before awaiting any ack keeps a batch to about one round trip.
         for row in rows {
@@ -208,52 +284,13 @@ impl Relay {
             let fut = self.bus.js.send_publish(row.subject.clone(), msg).await;
             pending.push(fut);
         }
-        let acks = join_all(pending.into_iter().map(|p| async move {
+        Ok(join_all(pending.into_iter().map(|p| async move {
             match p {
-                Ok(f) => f.await.map_err(|e| e.to_string()),
+                Ok(f) => f.await.map(drop).map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             }
         }))
-        .await;
-        let now = self.clock.now();
-        let mut published = 0;
-        for (row, ack) in rows.iter().zip(acks) {
-            match ack {
-                Ok(_) => {
-                    with_tx!(&mut *tx, |c| {
-                        sqlx::query(
-                        "UPDATE outbox SET published_at = $1, publish_count = publish_count + 1, last_error = NULL, \
-                         next_attempt_at = $2 WHERE id = $3"
-                    )
-                    .bind(now)
-                    .bind(now + resend_delay(self.bus.cfg.resend_after_ms, row.publish_count + 1))
-                    .bind(&row.id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected())
-                    })?;
-                    published += 1;
-                    liandong_telemetry::metrics::metrics()
-                        .published
-                        .get_or_create(&liandong_telemetry::metrics::EventType {
-                            event_type: row.event_type.clone(),
-                        })
-                        .inc();
-                }
-                Err(e) => {
-                    tracing::warn!(event_id = %row.id, error = %e, "A publish was not acknowledged; the row stays for the next round.");
-                    with_tx!(&mut *tx, |c| sqlx::query(
-                        "UPDATE outbox SET last_error = $1 WHERE id = $2"
-                    )
-                    .bind(&e)
-                    .bind(&row.id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
-                }
-            }
-        }
-        Ok(published)
+        .await)
     }
 
     /// How many published events each receiver has yet to answer.

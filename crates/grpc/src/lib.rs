@@ -134,12 +134,73 @@ impl From<ApiError> for Status {
                 Status::permission_denied(bounded(&m, MAX_MESSAGE_BYTES))
             }
             ApiError::Unauthenticated(m) => Status::unauthenticated(bounded(&m, MAX_MESSAGE_BYTES)),
+            ApiError::Internal(e) if is_transient(&e) => {
+                // Busy or unreachable storage, or the broker: nothing is wrong with the call,
+                // and the same call a moment later may well succeed.
+                tracing::warn!(error = ?e, "A request failed for a passing reason; the caller may retry.");
+                let mut details = ErrorDetails::new();
+                details.set_retry_info(Some(RETRY_AFTER));
+                Status::with_error_details(
+                    Code::Unavailable,
+                    "temporarily unavailable (storage or broker busy or unreachable); retry shortly",
+                    details,
+                )
+            }
             ApiError::Internal(e) => {
                 // The cause is logged with its chain; the caller learns only that it failed.
                 tracing::error!(error = ?e, "A request failed with an internal error.");
                 Status::internal("internal error")
             }
         }
+    }
+}
+
+/// How long a caller told UNAVAILABLE is asked to wait before it tries again
+/// (`google.rpc.RetryInfo`; the gateway's `Retry-After`).
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Whether an error is a passing condition of the storage or the broker, which the caller
+/// should retry (UNAVAILABLE) rather than a fault (INTERNAL): SQLite busy or locked, a pool
+/// whose connections are all taken or that cannot reach its server, PostgreSQL's connection
+/// errors, shutdowns, serialization failures, deadlocks and lock timeouts, NATS unreachable.
+/// Looks through the whole chain of causes, so a handler's context does not hide it.
+pub fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
+            return is_transient_sqlx(e);
+        }
+        if let Some(e) = cause.downcast_ref::<liandong_bus::BusError>() {
+            return match e {
+                liandong_bus::BusError::Connect { .. } | liandong_bus::BusError::JetStream(_) => {
+                    true
+                }
+                liandong_bus::BusError::Db(e) => is_transient_sqlx(e),
+                liandong_bus::BusError::Decode(_) | liandong_bus::BusError::Keys(_) => false,
+            };
+        }
+        false
+    })
+}
+
+/// [`is_transient`] for one database error.
+pub fn is_transient_sqlx(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code().map(|c| c.into_owned()).unwrap_or_default();
+            if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+                return code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+            }
+            // SQLSTATE: connection exceptions, insufficient resources (too many
+            // connections), operator intervention (shutting down, cannot connect now),
+            // serialization failure, deadlock, lock not available.
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || matches!(code.as_str(), "40001" | "40P01" | "55P03")
+        }
+        _ => false,
     }
 }
 
@@ -362,5 +423,28 @@ mod tests {
         );
         let long = ApiError::NotFound(format!("no agenda item {}", "x".repeat(5000)));
         assert!(Status::from(long).message().len() < 1100);
+    }
+
+    #[test]
+    fn passing_storage_and_broker_errors_answer_unavailable_with_a_retry_hint() {
+        let busy = ApiError::from(sqlx::Error::PoolTimedOut);
+        let status = Status::from(busy);
+        assert_eq!(status.code(), Code::Unavailable);
+        assert_eq!(
+            status.get_details_retry_info().and_then(|r| r.retry_delay),
+            Some(RETRY_AFTER)
+        );
+        // Behind a handler's context too.
+        let wrapped = ApiError::Internal(
+            anyhow::Error::new(sqlx::Error::PoolTimedOut).context("cannot report the case"),
+        );
+        assert_eq!(Status::from(wrapped).code(), Code::Unavailable);
+        let broker = ApiError::from(liandong_bus::BusError::JetStream("timed out".into()));
+        assert_eq!(Status::from(broker).code(), Code::Unavailable);
+        // A fault is still a fault.
+        let fault = ApiError::from(sqlx::Error::RowNotFound);
+        assert_eq!(Status::from(fault).code(), Code::Internal);
+        let keys = ApiError::from(liandong_bus::BusError::Keys("no key".into()));
+        assert_eq!(Status::from(keys).code(), Code::Internal);
     }
 }
