@@ -905,7 +905,7 @@ async fn a_broker_down_for_twenty_seconds_fails_no_report_and_loses_no_referral(
     let mut nats = NatsServer::start().await;
     let mut env = fault_env(Backend::Sqlite);
     env.cfg.nats_url = nats.url();
-    let hub = TestHub::start_with(env).await;
+    let hub = TestHub::start_processes(env).await;
     let dbs = Databases::open(&hub.env.cfg)
         .await
         .expect("the databases open");
