@@ -30,7 +30,24 @@ use liandong_proto::readmodel::v1::{self as pb};
 use tonic::transport::Channel;
 
 use crate::call::CALL_TIMEOUT;
-use crate::public::{Lang, esc, outcome_label, yuan};
+use crate::public::{Lang, outcome_label, yuan};
+
+// Temporary: the dashboard still renders by hand until it moves onto maud too.
+/// Escapes text for HTML element content and double-quoted attributes.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 const JS: &str = include_str!("../assets/dashboard.js");
 
