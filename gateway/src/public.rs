@@ -537,7 +537,6 @@ mod tests {
         decision.confiscated = vec![pb::DisclosedItem {
             kind: HOSTILE.into(),
             count: 1,
-            ..Default::default()
         }];
         decision.matters = vec![pb::DisclosedMatter {
             code: "SL-001".into(),
