@@ -35,6 +35,7 @@ use liandong_proto::readmodel::v1::{
     self as readmodel, dashboard_service_client::DashboardServiceClient,
 };
 use liandong_proto::time::from_ts;
+use maud::{DOCTYPE, PreEscaped, html};
 use tonic::Request;
 use tonic::transport::Channel;
 
@@ -649,63 +650,65 @@ pub fn markdown(r: &AnnualReport) -> String {
     out
 }
 
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// The report page's stylesheet: the page is one self-contained file, so it is inline.
+const STYLE: &str = "body{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.7;color:#222}\
+h1{text-align:center;font-size:1.6rem}h2{font-size:1.25rem;margin-top:1.6rem}h3{font-size:1.1rem}h4{font-size:1rem}\
+table{border-collapse:collapse;margin:0.8rem 0;width:100%}th,td{border:1px solid #999;padding:0.3rem 0.5rem;text-align:left}th{background:#f0f0f0}\
+@media print{body{margin:0}}";
 
-/// The report as one self-contained HTML page (Simplified Chinese, printable).
+/// The report as one self-contained HTML page (Simplified Chinese, printable): a maud
+/// template, so the text from the records is escaped by default.
 pub fn html(r: &AnnualReport) -> String {
-    let mut out = String::new();
     let title = format!("{}{}年度行政执法情况报告", r.town_name, r.year);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\
-body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.7;color:#222}}\
-h1{{text-align:center;font-size:1.6rem}}h2{{font-size:1.25rem;margin-top:1.6rem}}h3{{font-size:1.1rem}}h4{{font-size:1rem}}\
-table{{border-collapse:collapse;margin:0.8rem 0;width:100%}}th,td{{border:1px solid #999;padding:0.3rem 0.5rem;text-align:left}}th{{background:#f0f0f0}}\
-@media print{{body{{margin:0}}}}\
-</style>\n</head>\n<body>\n",
-        esc(&title)
-    );
-    for block in blocks(r) {
-        match block {
-            Block::Heading(level, text) => {
-                let _ = writeln!(out, "<h{level}>{}</h{level}>", esc(&text));
+    // Line breaks between the blocks keep the page readable as text.
+    html! {
+        (DOCTYPE) "\n"
+        html lang="zh-CN" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8"; "\n"
+                title { (title) } "\n"
+                style { (PreEscaped(STYLE)) } "\n"
             }
-            Block::Para(text) => {
-                let _ = writeln!(out, "<p>{}</p>", esc(&text));
-            }
-            Block::Table(head, rows) => {
-                out.push_str("<table>\n<thead><tr>");
-                for h in head {
-                    let _ = write!(out, "<th>{}</th>", esc(&h));
-                }
-                out.push_str("</tr></thead>\n<tbody>\n");
-                for row in rows {
-                    out.push_str("<tr>");
-                    for c in row {
-                        let _ = write!(out, "<td>{}</td>", esc(&c));
+            "\n"
+            body {
+                "\n"
+                @for block in blocks(r) {
+                    @match block {
+                        Block::Heading(level, text) => {
+                            @match level {
+                                1 => h1 { (text) },
+                                2 => h2 { (text) },
+                                3 => h3 { (text) },
+                                _ => h4 { (text) },
+                            }
+                            "\n"
+                        }
+                        Block::Para(text) => { p { (text) } "\n" }
+                        Block::Table(head, rows) => {
+                            table {
+                                "\n"
+                                thead { tr { @for h in &head { th { (h) } } } }
+                                "\n"
+                                tbody {
+                                    "\n"
+                                    @for row in &rows {
+                                        tr { @for c in row { td { (c) } } }
+                                        "\n"
+                                    }
+                                }
+                                "\n"
+                            }
+                            "\n"
+                        }
                     }
-                    out.push_str("</tr>\n");
                 }
-                out.push_str("</tbody>\n</table>\n");
             }
+            "\n"
         }
+        "\n"
     }
-    out.push_str("</body>\n</html>\n");
-    out
+    .into_string()
 }
 
 /// Gathers the figures and writes `<town>-<year>-annual-report.{md,html}` into `out`.
@@ -745,8 +748,74 @@ mod tests {
         assert_eq!(rate(0, 0), "—");
     }
 
+    /// A report with hostile text wherever a name comes from the records or the registry.
+    fn hostile() -> AnnualReport {
+        let at = DateTime::<Utc>::from_timestamp(1_780_000_000, 0).unwrap();
+        AnnualReport {
+            town: HOSTILE.into(),
+            town_name: HOSTILE.into(),
+            year: 2026,
+            as_of: at,
+            paths: BTreeMap::new(),
+            cases_by_month: vec![(HOSTILE.into(), 1)],
+            decisions: 1,
+            education_only: 0,
+            penalties: 1,
+            other_outcomes: 0,
+            fines_fen: 100,
+            confiscated: vec![(HOSTILE.into(), 2)],
+            confiscated_value_fen: 0,
+            departments: vec![DepartmentRow {
+                code: HOSTILE.into(),
+                name: HOSTILE.into(),
+                steps: vec![StepRow {
+                    step: HOSTILE.into(),
+                    count: 1,
+                    median_secs: Some(60),
+                    p90_secs: None,
+                    on_time: 1,
+                    timed: 1,
+                }],
+                referrals: 1,
+                tasks: 0,
+                returned: 0,
+                open: 0,
+                overdue: 0,
+                on_time: 1,
+                timed: 1,
+            }],
+            reviews_answered: 0,
+            review_median_secs: None,
+            disclosure: DisclosureRow::default(),
+            activities: None,
+            satisfaction: None,
+        }
+    }
+
+    const HOSTILE: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>&amp;";
+    const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;&amp;amp;";
+
     #[test]
     fn text_from_the_records_is_escaped_in_the_page() {
-        assert_eq!(esc("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+        let page = html(&hostile());
+        assert!(!page.contains("<script"), "{page}");
+        assert!(!page.contains("<img"), "{page}");
+        assert!(!page.contains("\"'>"), "{page}");
+        assert!(
+            page.contains(&format!("<title>{ESCAPED}2026年度行政执法情况报告</title>")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("<h1>{ESCAPED}2026年度行政执法情况报告</h1>")),
+            "{page}"
+        );
+        assert!(page.contains(&format!("<td>{ESCAPED}</td>")), "{page}");
+        assert!(
+            page.starts_with("<!DOCTYPE html>\n<html lang=\"zh-CN\">"),
+            "{page}"
+        );
+        assert!(page.contains(&format!("<style>{STYLE}</style>")), "{page}");
+        // The Markdown keeps the text as it is: it is not HTML.
+        assert!(markdown(&hostile()).contains(HOSTILE));
     }
 }

@@ -212,7 +212,9 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(RateLimits::new(&cfg.http_limits)),
             crate::limit::limit,
-        )))
+        ))
+        // Outermost, so that every answer carries them, a 429 or a 404 included.
+        .layer(axum::middleware::from_fn(crate::headers::security_headers)))
 }
 
 /// The body limit of the evidence upload: the largest evidence file in base64 (four bytes
@@ -437,6 +439,94 @@ mod tests {
             .header(AUTHORIZATION, bearer())
             .body(body.into())
             .unwrap()
+    }
+
+    /// Every page, file and answer the gateway serves carries the policy, nosniff and the
+    /// framing ban: the pages (in both languages, signed in or not, with the services down),
+    /// their scripts and stylesheet, the JSON feeds, an API answer, a 404 and a 405.
+    #[tokio::test]
+    async fn every_page_and_answer_carries_the_security_headers() {
+        use axum::http::header::{
+            CONTENT_SECURITY_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+        };
+        let router = router(&config_without_services()).unwrap();
+        let pages = [
+            "/",
+            "/?lang=en",
+            "/?town=330782101",
+            "/dashboard",
+            "/dashboard?lang=en",
+        ];
+        let others = [
+            "/static/site.css",
+            "/static/site.js",
+            "/static/dashboard.js",
+            "/healthz",
+            "/openapi.json",
+            "/public/disclosures.json",
+            "/v1/cases/330122101-x/dossier?format=html",
+            "/no/such/route",
+        ];
+        for (uri, signed_in) in pages
+            .iter()
+            .chain(&others)
+            .flat_map(|u| [(*u, false), (*u, true)])
+        {
+            let mut req = Request::get(uri);
+            if signed_in {
+                req = req.header(AUTHORIZATION, bearer());
+            }
+            let response = router
+                .clone()
+                .oneshot(req.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let h = response.headers();
+            let header = |name| h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if pages.contains(&uri) {
+                assert!(
+                    header(CONTENT_TYPE).starts_with("text/html"),
+                    "{uri}: {h:?}"
+                );
+            }
+            let csp = header(CONTENT_SECURITY_POLICY);
+            for directive in [
+                "default-src 'self'",
+                "frame-ancestors 'none'",
+                "base-uri 'none'",
+                "form-action 'self'",
+                "object-src 'none'",
+            ] {
+                assert!(csp.contains(directive), "{uri}: {csp}");
+            }
+            assert!(!csp.contains("unsafe"), "{uri}: {csp}");
+            assert!(
+                !csp.contains("script-src"),
+                "scripts only from 'self': {csp}"
+            );
+            assert_eq!(header(X_CONTENT_TYPE_OPTIONS), "nosniff", "{uri}");
+            assert_eq!(header(X_FRAME_OPTIONS), "DENY", "{uri}");
+        }
+        let post = router
+            .oneshot(Request::post("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(post.headers()[X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+
+    /// The one inline stylesheet the policy allows is the dossier's, by its hash.
+    #[test]
+    fn the_policy_allows_the_dossier_stylesheet_by_its_hash() {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(liandong_domain::dossier::STYLE));
+        let policy = crate::headers::CONTENT_SECURITY_POLICY_VALUE.as_str();
+        assert!(
+            policy.contains(&format!("style-src 'self' 'sha256-{hash}'")),
+            "{policy}"
+        );
     }
 
     #[tokio::test]

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -27,10 +26,11 @@ use liandong_domain::towns::Towns;
 use liandong_grpc::AUTHORIZATION;
 use liandong_proto::readmodel::v1::dashboard_service_client::DashboardServiceClient;
 use liandong_proto::readmodel::v1::{self as pb};
+use maud::{DOCTYPE, Markup, html};
 use tonic::transport::Channel;
 
 use crate::call::CALL_TIMEOUT;
-use crate::public::{Lang, esc, outcome_label, yuan};
+use crate::public::{Lang, outcome_label, yuan};
 
 const JS: &str = include_str!("../assets/dashboard.js");
 
@@ -154,22 +154,14 @@ async fn page(
                     "The figures cannot be read at the moment; please try again later.",
                 ),
             };
-            let detail = if status == StatusCode::BAD_REQUEST {
-                esc(e.message())
-            } else {
-                String::new()
-            };
+            let detail = (status == StatusCode::BAD_REQUEST).then(|| e.message());
             (
                 status,
-                format!(
-                    "<p class=\"notice\" role=\"alert\">{}{detail}</p>",
-                    esc(msg)
-                ),
+                html! { p class="notice" role="alert" { (msg) @if let Some(d) = detail { (d) } } },
             )
         }
     };
-    let html = render(lang, &f, &body, &q, &d.catalogue, &d.towns);
-    (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    (status, render(lang, &f, body, &q, &d.catalogue, &d.towns)).into_response()
 }
 
 /// Server-sent events: `figures`, the re-rendered figures, whenever the read model applied an
@@ -230,7 +222,9 @@ fn figures_stream(
                         .event("figures")
                         .id(version.to_string())
                         .data(
-                            figures_html(lang, &figures, &d.catalogue, &d.towns).replace('\n', " "),
+                            figures_html(lang, &figures, &d.catalogue, &d.towns)
+                                .into_string()
+                                .replace('\n', " "),
                         ),
                     Err(e) => Event::default()
                         .event("failed")
@@ -311,47 +305,32 @@ fn percent(hits: u32, total: u32) -> String {
 }
 
 /// A horizontal bar chart in inline SVG: one bar per row, its value written beside it.
-fn bars(id: &str, title: &str, rows: &[(String, i64, String)]) -> String {
+fn bars(id: &str, title: &str, rows: &[(String, i64, String)]) -> Markup {
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     let (row_h, label_w, bar_w) = (26, 190, 300);
     let height = rows.len().max(1) * row_h + 8;
-    let mut svg = format!(
-        "<figure class=\"chart\" id=\"{id}\"><figcaption>{}</figcaption>\
-         <svg role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {} {height}\" width=\"100%\" height=\"{height}\">",
-        esc(title),
-        esc(title),
-        label_w + bar_w + 120
-    );
-    if rows.is_empty() {
-        let _ = write!(svg, "<text x=\"0\" y=\"18\" class=\"muted\">—</text>");
+    html! {
+        figure class="chart" id=(id) {
+            figcaption { (title) }
+            svg role="img" aria-label=(title) viewBox={ "0 0 " (label_w + bar_w + 120) " " (height) }
+                width="100%" height=(height) {
+                @if rows.is_empty() { text x="0" y="18" class="muted" { "—" } }
+                @for (i, (label, value, shown)) in rows.iter().enumerate() {
+                    @let y = i * row_h + 4;
+                    // A long name is cut to fit beside its bar; the whole name is the label's title.
+                    @let cut: String = if label.chars().count() > 13 {
+                        label.chars().take(12).chain(std::iter::once('…')).collect()
+                    } else {
+                        label.clone()
+                    };
+                    @let w = ((*value as f64 / max as f64 * bar_w as f64).round() as i64).max(1);
+                    text x=(label_w - 8) y=(y + 16) text-anchor="end" { title { (label) } (cut) }
+                    rect x=(label_w) y=(y) width=(w) height=(row_h - 8) rx="3" {}
+                    text x=(label_w as i64 + w + 6) y=(y + 16) { (shown) }
+                }
+            }
+        }
     }
-    for (i, (label, value, shown)) in rows.iter().enumerate() {
-        let y = i * row_h + 4;
-        // A long name is cut to fit beside its bar; the whole name is the label's title.
-        let cut: String = if label.chars().count() > 13 {
-            label.chars().take(12).chain(std::iter::once('…')).collect()
-        } else {
-            label.clone()
-        };
-        let w = (*value as f64 / max as f64 * bar_w as f64).round() as i64;
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\"><title>{}</title>{}</text>\
-             <rect x=\"{label_w}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"3\"></rect>\
-             <text x=\"{}\" y=\"{}\">{}</text>",
-            label_w - 8,
-            y + 16,
-            esc(label),
-            esc(&cut),
-            w.max(1),
-            row_h - 8,
-            label_w as i64 + w.max(1) + 6,
-            y + 16,
-            esc(shown)
-        );
-    }
-    svg.push_str("</svg></figure>");
-    svg
 }
 
 /// A deciding body of the disclosure figures (`town:<code>` or `department:<code>`) as people
@@ -373,95 +352,10 @@ pub fn figures_html(
     r: &pb::GetDashboardResponse,
     cat: &Catalogue,
     towns: &Towns,
-) -> String {
-    let mut out = String::new();
+) -> Markup {
     let outcomes = r.outcomes.clone().unwrap_or_default();
     let review = r.review.unwrap_or_default();
     let open_overdue = r.open.iter().filter(|o| o.overdue).count();
-    // The headline numbers.
-    let _ = write!(
-        out,
-        "<section class=\"tiles\" aria-label=\"{}\">\
-         <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"on-time\">{}</span></div>\
-         <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"open-count\">{}</span></div>\
-         <div class=\"tile warn\"><span class=\"label\">{}</span><span class=\"value\" id=\"overdue-count\">{}</span></div>\
-         <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"fines\">{} {}</span></div>\
-         <div class=\"tile\"><span class=\"label\">{}</span><span class=\"value\" id=\"decisions\">{}</span></div>\
-         <div class=\"tile warn\"><span class=\"label\">{}</span><span class=\"value\" id=\"escalations\">{}</span></div>\
-         </section>",
-        lang.t("概览", "Overview"),
-        lang.t("按时办理率", "On-time rate"),
-        percent(r.on_time, r.timed),
-        lang.t("在办件", "Open"),
-        r.open.len(),
-        lang.t("已超期", "Overdue"),
-        open_overdue,
-        lang.t("罚款合计", "Fines"),
-        yuan(outcomes.fines_fen),
-        lang.t("元", "yuan"),
-        lang.t("作出决定", "Decisions"),
-        outcomes.decisions,
-        lang.t("超期督办", "Escalations"),
-        r.escalations,
-    );
-
-    // Response times per department.
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"h-times\"><h2 id=\"h-times\">{}</h2><p class=\"lead\">{}</p>\
-         <table class=\"figures\" id=\"response-times\"><thead><tr><th scope=\"col\">{}</th>",
-        lang.t("各部门响应时间", "Response times per department"),
-        lang.t(
-            "自派发时起算至各环节完成：中位数与第90百分位数（最近秩法）；按时率以工作日时限计。",
-            "From dispatch to each step: median and 90th percentile (nearest rank); on time against working-day targets.",
-        ),
-        lang.t("部门", "Department"),
-    );
-    for step in ["sign_for", "accept", "conclude"] {
-        let _ = write!(
-            out,
-            "<th scope=\"col\">{}{}</th>",
-            step_name(step, lang),
-            lang.t("（中位/P90）", " (median / p90)")
-        );
-    }
-    let _ = write!(
-        out,
-        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        lang.t("按时率", "On time"),
-        lang.t("在办", "Open"),
-        lang.t("超期", "Overdue"),
-        lang.t("督办", "Escalated"),
-        lang.t("延期", "Extended"),
-    );
-    for d in &r.departments {
-        let _ = write!(
-            out,
-            "<tr data-department=\"{}\"><th scope=\"row\">{}</th>",
-            esc(&d.department),
-            esc(&department_name(cat, &d.department, lang))
-        );
-        for s in &d.steps {
-            let _ = write!(
-                out,
-                "<td>{} / {}<span class=\"muted\"> ({}{})</span></td>",
-                opt_duration(s.median_secs, lang),
-                opt_duration(s.p90_secs, lang),
-                s.count,
-                lang.t("件", ""),
-            );
-        }
-        let _ = write!(
-            out,
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            percent(d.on_time, d.timed),
-            d.open,
-            d.overdue,
-            d.escalations,
-            d.extensions
-        );
-    }
-    out.push_str("</tbody></table>");
     let conclude: Vec<(String, i64, String)> = r
         .departments
         .iter()
@@ -475,103 +369,6 @@ pub fn figures_html(
             ))
         })
         .collect();
-    out.push_str(&bars(
-        "chart-conclude",
-        lang.t("办结用时中位数", "Median time to conclude"),
-        &conclude,
-    ));
-    out.push_str("</section>");
-
-    // The ranking, per path.
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"h-rank\"><h2 id=\"h-rank\">{}</h2>",
-        lang.t("部门排名", "Ranking of departments")
-    );
-    for p in &r.rankings {
-        let _ = write!(
-            out,
-            "<h3>{}</h3><p class=\"lead\">{}</p><ol class=\"ranking\" data-path=\"{}\">",
-            path_name(&p.path, lang),
-            esc(&match lang {
-                Lang::Zh => format!(
-                    "期内至少{}件方参与排名；按时率优先，其次办结用时中位数。",
-                    p.min_cases
-                ),
-                Lang::En => format!(
-                    "Only departments with at least {} cases in the period; on-time rate first, then median time to conclude.",
-                    p.min_cases
-                ),
-            }),
-            esc(&p.path)
-        );
-        for k in &p.ranked {
-            let _ = write!(
-                out,
-                "<li>{} — {} {}，{} {}，{} {}</li>",
-                esc(&department_name(cat, &k.department, lang)),
-                lang.t("按时率", "on time"),
-                format_args!("{}.{}%", k.on_time_permille / 10, k.on_time_permille % 10),
-                k.cases,
-                lang.t("件", "cases"),
-                lang.t("办结中位", "median to conclude"),
-                opt_duration(k.median_conclude_secs, lang),
-            );
-        }
-        out.push_str("</ol>");
-        if !p.too_few.is_empty() {
-            let names: Vec<String> = p
-                .too_few
-                .iter()
-                .map(|d| department_name(cat, d, lang))
-                .collect();
-            let _ = write!(
-                out,
-                "<p class=\"muted\">{}{}</p>",
-                lang.t("件数不足、未排名：", "Too few cases to rank: "),
-                esc(&names.join(lang.t("、", ", ")))
-            );
-        }
-    }
-    out.push_str("</section>");
-
-    // Open and overdue.
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"h-open\"><h2 id=\"h-open\">{}</h2>\
-         <table class=\"figures\" id=\"open-items\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        lang.t("在办与超期件", "Open and overdue"),
-        lang.t("案件", "Case"),
-        lang.t("部门", "Department"),
-        lang.t("待办环节", "Waiting for"),
-        lang.t("已历时", "Age"),
-        lang.t("状态", "State"),
-    );
-    for o in &r.open {
-        let _ = write!(
-            out,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            if o.overdue { "overdue" } else { "open" },
-            esc(&o.case_id),
-            esc(&department_name(cat, &o.department, lang)),
-            step_name(&o.waiting_for, lang),
-            duration(o.age_secs, lang),
-            if o.overdue {
-                lang.t("已超期", "Overdue")
-            } else {
-                lang.t("期限内", "Within time")
-            },
-        );
-    }
-    out.push_str("</tbody></table></section>");
-
-    // Cases per path, matter and month.
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"h-cases\"><h2 id=\"h-cases\">{}</h2><div class=\"charts\">",
-        lang.t("案件分布", "Cases")
-    );
     let rows =
         |counts: &[pb::Count], name: &dyn Fn(&str) -> String| -> Vec<(String, i64, String)> {
             counts
@@ -579,36 +376,6 @@ pub fn figures_html(
                 .map(|c| (name(&c.key), c.count, c.count.to_string()))
                 .collect()
         };
-    out.push_str(&bars(
-        "chart-paths",
-        lang.t("按路径", "By path"),
-        &rows(&r.cases_by_path, &|k| path_name(k, lang).to_owned()),
-    ));
-    out.push_str(&bars(
-        "chart-months",
-        lang.t("按月份", "By month"),
-        &rows(&r.cases_by_month, &|k| k.to_owned()),
-    ));
-    out.push_str(&bars(
-        "chart-matters",
-        lang.t("按事项", "By matter"),
-        &rows(&r.cases_by_matter, &|k| matter_name(cat, k, lang)),
-    ));
-    out.push_str("</div></section>");
-
-    // Outcomes, fines, confiscations.
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"h-outcomes\"><h2 id=\"h-outcomes\">{}</h2>\
-         <p id=\"outcome-split\">{} <strong>{}</strong>　{} <strong>{}</strong>　{} <strong>{}</strong></p>",
-        lang.t("处理结果", "Outcomes"),
-        lang.t("仅教育不处罚", "Education only"),
-        outcomes.education_only,
-        lang.t("行政处罚", "Penalties"),
-        outcomes.penalties,
-        lang.t("其他", "Other"),
-        outcomes.other,
-    );
     let kinds: Vec<(String, i64, String)> = outcomes
         .by_kind
         .iter()
@@ -620,156 +387,297 @@ pub fn figures_html(
             )
         })
         .collect();
-    out.push_str(&bars(
-        "chart-outcomes",
-        lang.t("按结果", "By outcome"),
-        &kinds,
-    ));
-    let items: Vec<String> = outcomes
-        .confiscated
-        .iter()
-        .map(|c| format!("{} × {}", esc(&c.key), c.count))
-        .collect();
-    let _ = write!(
-        out,
-        "<p>{} <strong>{} {}</strong>；{} {}（{} {} {}）</p></section>",
-        lang.t("罚款", "Fines"),
-        yuan(outcomes.fines_fen),
-        lang.t("元", "yuan"),
-        lang.t("没收物品", "Confiscated"),
-        if items.is_empty() {
-            "—".into()
-        } else {
-            items.join(lang.t("、", ", "))
-        },
-        lang.t("价值", "worth"),
-        yuan(outcomes.confiscated_value_fen),
-        lang.t("元", "yuan"),
-    );
-
-    // Legal review.
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"h-review\"><h2 id=\"h-review\">{}</h2><p id=\"review\">{} {}，{} {}；{} {}，P90 {}</p></section>",
-        lang.t("法制审核用时", "Legal review turnaround"),
-        lang.t("已答复", "Answered"),
-        review.answered,
-        lang.t("待答复", "pending"),
-        review.pending,
-        lang.t("中位数", "median"),
-        opt_duration(review.median_secs, lang),
-        opt_duration(review.p90_secs, lang),
-    );
-
-    // Disclosure timeliness: of the decisions whose due date has come, published in time.
     let dis = r.disclosure.clone().unwrap_or_default();
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"h-disclosure\"><h2 id=\"h-disclosure\">{}</h2><p class=\"lead\">{}</p>\
-         <p id=\"disclosure\">{} <strong>{}</strong>：{} {}，{} {}，{} {}，{} {}；{} {}（{} {}）</p>\
-         <table class=\"figures\" id=\"disclosure-bodies\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        lang.t("公示及时率", "Disclosure timeliness"),
-        lang.t(
-            "行政处罚、行政许可决定自作出之日起7个工作日内公示，其他执法决定20个工作日内；决定变更、撤销的，3个工作日内撤回。",
-            "Penalty and licensing decisions are disclosed within 7 working days, other decisions within 20; a changed or revoked decision is withdrawn within 3.",
-        ),
-        lang.t("及时率", "On time"),
-        percent(
-            dis.published_on_time,
-            dis.published_on_time + dis.published_late + dis.overdue
-        ),
-        lang.t("按时公示", "published on time"),
-        dis.published_on_time,
-        lang.t("逾期公示", "published late"),
-        dis.published_late,
-        lang.t("逾期未公示", "overdue"),
-        dis.overdue,
-        lang.t("未到期", "not yet due"),
-        dis.pending,
-        lang.t("撤回", "withdrawn"),
-        dis.withdrawn,
-        lang.t("按时撤回", "in time"),
-        dis.withdrawn_on_time,
-        lang.t("公示主体", "Disclosing body"),
-        lang.t("应公示", "Due"),
-        lang.t("按时", "On time"),
-        lang.t("逾期公示", "Late"),
-        lang.t("逾期未公示", "Overdue"),
-        lang.t("未到期", "Not yet due"),
-        lang.t("及时率", "Rate"),
-    );
-    for b in &dis.bodies {
-        let name = body_name(cat, towns, &b.body, lang);
-        let _ = write!(
-            out,
-            "<tr data-body=\"{}\"><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&b.body),
-            esc(&name),
-            b.due,
-            b.published_on_time,
-            b.published_late,
-            b.overdue,
-            b.pending,
-            percent(
-                b.published_on_time,
-                b.published_on_time + b.published_late + b.overdue
-            ),
-        );
-    }
-    out.push_str("</tbody></table></section>");
-
-    // Satisfaction from the call-backs.
     let sat = r.satisfaction.unwrap_or_default();
     let answers = sat.satisfied + sat.basically_satisfied + sat.unsatisfied;
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"h-satisfaction\"><h2 id=\"h-satisfaction\">{}</h2>\
-         <p id=\"satisfaction\">{} {}，{} {}（{}），{} {}</p>",
-        lang.t("回访满意度", "Satisfaction (call-backs)"),
-        lang.t("满意及基本满意", "Satisfied or basically satisfied"),
-        percent(sat.satisfied + sat.basically_satisfied, answers),
-        lang.t("回访", "calls"),
-        answers,
-        lang.t("件", "answers"),
-        lang.t("不满意重办", "reopened when unsatisfied"),
-        sat.reopened,
-    );
-    out.push_str(&bars(
-        "chart-satisfaction",
-        lang.t("回访结果", "Answers"),
-        &[
-            (
-                lang.t("满意", "Satisfied").to_owned(),
-                i64::from(sat.satisfied),
-                sat.satisfied.to_string(),
-            ),
-            (
-                lang.t("基本满意", "Basically satisfied").to_owned(),
-                i64::from(sat.basically_satisfied),
-                sat.basically_satisfied.to_string(),
-            ),
-            (
-                lang.t("不满意", "Unsatisfied").to_owned(),
-                i64::from(sat.unsatisfied),
-                sat.unsatisfied.to_string(),
-            ),
-        ],
-    ));
-    out.push_str("</section>");
-    out
+    html! {
+        // The headline numbers.
+        section class="tiles" aria-label=(lang.t("概览", "Overview")) {
+            div class="tile" {
+                span class="label" { (lang.t("按时办理率", "On-time rate")) }
+                span class="value" id="on-time" { (percent(r.on_time, r.timed)) }
+            }
+            div class="tile" {
+                span class="label" { (lang.t("在办件", "Open")) }
+                span class="value" id="open-count" { (r.open.len()) }
+            }
+            div class="tile warn" {
+                span class="label" { (lang.t("已超期", "Overdue")) }
+                span class="value" id="overdue-count" { (open_overdue) }
+            }
+            div class="tile" {
+                span class="label" { (lang.t("罚款合计", "Fines")) }
+                span class="value" id="fines" { (yuan(outcomes.fines_fen)) " " (lang.t("元", "yuan")) }
+            }
+            div class="tile" {
+                span class="label" { (lang.t("作出决定", "Decisions")) }
+                span class="value" id="decisions" { (outcomes.decisions) }
+            }
+            div class="tile warn" {
+                span class="label" { (lang.t("超期督办", "Escalations")) }
+                span class="value" id="escalations" { (r.escalations) }
+            }
+        }
+
+        // Response times per department.
+        section aria-labelledby="h-times" {
+            h2 id="h-times" { (lang.t("各部门响应时间", "Response times per department")) }
+            p class="lead" {
+                (lang.t(
+                    "自派发时起算至各环节完成：中位数与第90百分位数（最近秩法）；按时率以工作日时限计。",
+                    "From dispatch to each step: median and 90th percentile (nearest rank); on time against working-day targets.",
+                ))
+            }
+            table class="figures" id="response-times" {
+                thead {
+                    tr {
+                        th scope="col" { (lang.t("部门", "Department")) }
+                        @for step in ["sign_for", "accept", "conclude"] {
+                            th scope="col" { (step_name(step, lang)) (lang.t("（中位/P90）", " (median / p90)")) }
+                        }
+                        th scope="col" { (lang.t("按时率", "On time")) }
+                        th scope="col" { (lang.t("在办", "Open")) }
+                        th scope="col" { (lang.t("超期", "Overdue")) }
+                        th scope="col" { (lang.t("督办", "Escalated")) }
+                        th scope="col" { (lang.t("延期", "Extended")) }
+                    }
+                }
+                tbody {
+                    @for d in &r.departments {
+                        tr data-department=(d.department) {
+                            th scope="row" { (department_name(cat, &d.department, lang)) }
+                            @for s in &d.steps {
+                                td {
+                                    (opt_duration(s.median_secs, lang)) " / " (opt_duration(s.p90_secs, lang))
+                                    span class="muted" { " (" (s.count) (lang.t("件", "")) ")" }
+                                }
+                            }
+                            td { (percent(d.on_time, d.timed)) }
+                            td { (d.open) }
+                            td { (d.overdue) }
+                            td { (d.escalations) }
+                            td { (d.extensions) }
+                        }
+                    }
+                }
+            }
+            (bars("chart-conclude", lang.t("办结用时中位数", "Median time to conclude"), &conclude))
+        }
+
+        // The ranking, per path.
+        section aria-labelledby="h-rank" {
+            h2 id="h-rank" { (lang.t("部门排名", "Ranking of departments")) }
+            @for p in &r.rankings {
+                h3 { (path_name(&p.path, lang)) }
+                p class="lead" {
+                    @match lang {
+                        Lang::Zh => { "期内至少" (p.min_cases) "件方参与排名；按时率优先，其次办结用时中位数。" }
+                        Lang::En => {
+                            "Only departments with at least " (p.min_cases)
+                            " cases in the period; on-time rate first, then median time to conclude."
+                        }
+                    }
+                }
+                ol class="ranking" data-path=(p.path) {
+                    @for k in &p.ranked {
+                        li {
+                            (department_name(cat, &k.department, lang)) " — "
+                            (lang.t("按时率", "on time")) " "
+                            (k.on_time_permille / 10) "." (k.on_time_permille % 10) "%，"
+                            (k.cases) " " (lang.t("件", "cases")) "，"
+                            (lang.t("办结中位", "median to conclude")) " "
+                            (opt_duration(k.median_conclude_secs, lang))
+                        }
+                    }
+                }
+                @if !p.too_few.is_empty() {
+                    @let names: Vec<String> = p
+                        .too_few
+                        .iter()
+                        .map(|d| department_name(cat, d, lang))
+                        .collect();
+                    p class="muted" {
+                        (lang.t("件数不足、未排名：", "Too few cases to rank: "))
+                        (names.join(lang.t("、", ", ")))
+                    }
+                }
+            }
+        }
+
+        // Open and overdue.
+        section aria-labelledby="h-open" {
+            h2 id="h-open" { (lang.t("在办与超期件", "Open and overdue")) }
+            table class="figures" id="open-items" {
+                thead {
+                    tr {
+                        th scope="col" { (lang.t("案件", "Case")) }
+                        th scope="col" { (lang.t("部门", "Department")) }
+                        th scope="col" { (lang.t("待办环节", "Waiting for")) }
+                        th scope="col" { (lang.t("已历时", "Age")) }
+                        th scope="col" { (lang.t("状态", "State")) }
+                    }
+                }
+                tbody {
+                    @for o in &r.open {
+                        tr class=(if o.overdue { "overdue" } else { "open" }) {
+                            td { (o.case_id) }
+                            td { (department_name(cat, &o.department, lang)) }
+                            td { (step_name(&o.waiting_for, lang)) }
+                            td { (duration(o.age_secs, lang)) }
+                            td {
+                                @if o.overdue {
+                                    (lang.t("已超期", "Overdue"))
+                                } @else {
+                                    (lang.t("期限内", "Within time"))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // Cases per path, matter and month.
+        section aria-labelledby="h-cases" {
+            h2 id="h-cases" { (lang.t("案件分布", "Cases")) }
+            div class="charts" {
+                (bars(
+                    "chart-paths",
+                    lang.t("按路径", "By path"),
+                    &rows(&r.cases_by_path, &|k| path_name(k, lang).to_owned()),
+                ))
+                (bars("chart-months", lang.t("按月份", "By month"), &rows(&r.cases_by_month, &|k| k.to_owned())))
+                (bars(
+                    "chart-matters",
+                    lang.t("按事项", "By matter"),
+                    &rows(&r.cases_by_matter, &|k| matter_name(cat, k, lang)),
+                ))
+            }
+        }
+
+        // Outcomes, fines, confiscations.
+        section aria-labelledby="h-outcomes" {
+            h2 id="h-outcomes" { (lang.t("处理结果", "Outcomes")) }
+            p id="outcome-split" {
+                (lang.t("仅教育不处罚", "Education only")) " " strong { (outcomes.education_only) } "　"
+                (lang.t("行政处罚", "Penalties")) " " strong { (outcomes.penalties) } "　"
+                (lang.t("其他", "Other")) " " strong { (outcomes.other) }
+            }
+            (bars("chart-outcomes", lang.t("按结果", "By outcome"), &kinds))
+            p {
+                (lang.t("罚款", "Fines")) " "
+                strong { (yuan(outcomes.fines_fen)) " " (lang.t("元", "yuan")) }
+                "；" (lang.t("没收物品", "Confiscated")) " "
+                @if outcomes.confiscated.is_empty() { "—" }
+                @for (i, c) in outcomes.confiscated.iter().enumerate() {
+                    @if i > 0 { (lang.t("、", ", ")) }
+                    (c.key) " × " (c.count)
+                }
+                "（" (lang.t("价值", "worth")) " " (yuan(outcomes.confiscated_value_fen)) " " (lang.t("元", "yuan")) "）"
+            }
+        }
+
+        // Legal review.
+        section aria-labelledby="h-review" {
+            h2 id="h-review" { (lang.t("法制审核用时", "Legal review turnaround")) }
+            p id="review" {
+                (lang.t("已答复", "Answered")) " " (review.answered) "，"
+                (lang.t("待答复", "pending")) " " (review.pending) "；"
+                (lang.t("中位数", "median")) " " (opt_duration(review.median_secs, lang)) "，P90 "
+                (opt_duration(review.p90_secs, lang))
+            }
+        }
+
+        // Disclosure timeliness: of the decisions whose due date has come, published in time.
+        section aria-labelledby="h-disclosure" {
+            h2 id="h-disclosure" { (lang.t("公示及时率", "Disclosure timeliness")) }
+            p class="lead" {
+                (lang.t(
+                    "行政处罚、行政许可决定自作出之日起7个工作日内公示，其他执法决定20个工作日内；决定变更、撤销的，3个工作日内撤回。",
+                    "Penalty and licensing decisions are disclosed within 7 working days, other decisions within 20; a changed or revoked decision is withdrawn within 3.",
+                ))
+            }
+            p id="disclosure" {
+                (lang.t("及时率", "On time")) " "
+                strong { (percent(dis.published_on_time, dis.published_on_time + dis.published_late + dis.overdue)) }
+                "：" (lang.t("按时公示", "published on time")) " " (dis.published_on_time)
+                "，" (lang.t("逾期公示", "published late")) " " (dis.published_late)
+                "，" (lang.t("逾期未公示", "overdue")) " " (dis.overdue)
+                "，" (lang.t("未到期", "not yet due")) " " (dis.pending)
+                "；" (lang.t("撤回", "withdrawn")) " " (dis.withdrawn)
+                "（" (lang.t("按时撤回", "in time")) " " (dis.withdrawn_on_time) "）"
+            }
+            table class="figures" id="disclosure-bodies" {
+                thead {
+                    tr {
+                        th scope="col" { (lang.t("公示主体", "Disclosing body")) }
+                        th scope="col" { (lang.t("应公示", "Due")) }
+                        th scope="col" { (lang.t("按时", "On time")) }
+                        th scope="col" { (lang.t("逾期公示", "Late")) }
+                        th scope="col" { (lang.t("逾期未公示", "Overdue")) }
+                        th scope="col" { (lang.t("未到期", "Not yet due")) }
+                        th scope="col" { (lang.t("及时率", "Rate")) }
+                    }
+                }
+                tbody {
+                    @for b in &dis.bodies {
+                        tr data-body=(b.body) {
+                            th scope="row" { (body_name(cat, towns, &b.body, lang)) }
+                            td { (b.due) }
+                            td { (b.published_on_time) }
+                            td { (b.published_late) }
+                            td { (b.overdue) }
+                            td { (b.pending) }
+                            td { (percent(b.published_on_time, b.published_on_time + b.published_late + b.overdue)) }
+                        }
+                    }
+                }
+            }
+        }
+
+        // Satisfaction from the call-backs.
+        section aria-labelledby="h-satisfaction" {
+            h2 id="h-satisfaction" { (lang.t("回访满意度", "Satisfaction (call-backs)")) }
+            p id="satisfaction" {
+                (lang.t("满意及基本满意", "Satisfied or basically satisfied")) " "
+                (percent(sat.satisfied + sat.basically_satisfied, answers)) "，"
+                (lang.t("回访", "calls")) " " (answers) "（" (lang.t("件", "answers")) "），"
+                (lang.t("不满意重办", "reopened when unsatisfied")) " " (sat.reopened)
+            }
+            (bars(
+                "chart-satisfaction",
+                lang.t("回访结果", "Answers"),
+                &[
+                    (
+                        lang.t("满意", "Satisfied").to_owned(),
+                        i64::from(sat.satisfied),
+                        sat.satisfied.to_string(),
+                    ),
+                    (
+                        lang.t("基本满意", "Basically satisfied").to_owned(),
+                        i64::from(sat.basically_satisfied),
+                        sat.basically_satisfied.to_string(),
+                    ),
+                    (
+                        lang.t("不满意", "Unsatisfied").to_owned(),
+                        i64::from(sat.unsatisfied),
+                        sat.unsatisfied.to_string(),
+                    ),
+                ],
+            ))
+        }
+    }
 }
 
 /// The whole page around the figures.
 fn render(
     lang: Lang,
     f: &pb::GetDashboardRequest,
-    figures: &str,
+    figures: Markup,
     q: &HashMap<String, String>,
     cat: &Catalogue,
     towns: &Towns,
-) -> String {
-    let mut out = String::new();
+) -> Markup {
     let other = match lang {
         Lang::Zh => ("en", "English"),
         Lang::En => ("zh-CN", "中文"),
@@ -783,94 +691,69 @@ fn render(
         switch.push(("lang".into(), "en".into()));
     }
     switch.sort();
-    let switch_q: Vec<String> = switch
-        .iter()
-        .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
-        .collect();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><link rel=\"stylesheet\" href=\"/static/site.css\">\
-         <script src=\"/static/dashboard.js\" defer></script></head><body>\
-         <header class=\"site\"><strong>{}</strong><a href=\"/dashboard?{}\" hreflang=\"{}\" lang=\"{}\">{}</a></header>\
-         <main id=\"main\"><h1>{}</h1>",
-        lang.tag(),
-        lang.t("执法统计看板", "Enforcement dashboard"),
-        lang.t("联动 · 综合行政执法协同平台", "Liandong enforcement hub"),
-        switch_q.join("&amp;"),
-        other.0,
-        other.0,
-        other.1,
-        lang.t("执法统计看板", "Enforcement dashboard"),
-    );
-    // The filters: a plain GET form, so they work without JavaScript.
-    let _ = write!(
-        out,
-        "<form class=\"filters\" method=\"get\" action=\"/dashboard\">\
-         <label>{} <input type=\"date\" name=\"from\" value=\"{}\"></label>\
-         <label>{} <input type=\"date\" name=\"to\" value=\"{}\"></label>\
-         <label>{} <select name=\"town\"><option value=\"\">{}</option>",
-        lang.t("起", "From"),
-        esc(&f.from),
-        lang.t("止", "To"),
-        esc(&f.to),
-        lang.t("镇街", "Town"),
-        lang.t("全部", "All"),
-    );
-    // The towns by name, as the registry lists them; the read model refuses any other code.
-    for t in towns.towns() {
-        let code = t.code().as_str();
-        let _ = write!(
-            out,
-            "<option value=\"{}\"{}>{}</option>",
-            esc(code),
-            if code == f.town { " selected" } else { "" },
-            esc(&match lang {
-                Lang::Zh => t.name().to_owned(),
-                Lang::En => t.name_en(),
-            })
-        );
+    let switch_q: Vec<String> = switch.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (lang.t("执法统计看板", "Enforcement dashboard")) }
+                link rel="stylesheet" href="/static/site.css";
+                script src="/static/dashboard.js" defer {}
+            }
+            body {
+                header class="site" {
+                    strong { (lang.t("联动 · 综合行政执法协同平台", "Liandong enforcement hub")) }
+                    a href={ "/dashboard?" (switch_q.join("&")) } hreflang=(other.0) lang=(other.0) { (other.1) }
+                }
+                main id="main" {
+                    h1 { (lang.t("执法统计看板", "Enforcement dashboard")) }
+                    // The filters: a plain GET form, so they work without JavaScript.
+                    form class="filters" method="get" action="/dashboard" {
+                        label { (lang.t("起", "From")) " " input type="date" name="from" value=(f.from); }
+                        label { (lang.t("止", "To")) " " input type="date" name="to" value=(f.to); }
+                        label {
+                            (lang.t("镇街", "Town")) " "
+                            select name="town" {
+                                option value="" { (lang.t("全部", "All")) }
+                                // The towns by name, as the registry lists them; the read model
+                                // refuses any other code.
+                                @for t in towns.towns() {
+                                    @let code = t.code().as_str();
+                                    option value=(code) selected[code == f.town] {
+                                        @match lang {
+                                            Lang::Zh => (t.name()),
+                                            Lang::En => (t.name_en()),
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        label {
+                            (lang.t("部门", "Department")) " "
+                            select name="department" {
+                                option value="" { (lang.t("全部", "All")) }
+                                @for d in &cat.departments {
+                                    @let code = d.code.to_string();
+                                    option value=(code) selected[code == f.department] {
+                                        (match lang {
+                                            Lang::Zh => &d.name,
+                                            Lang::En => &d.name_en,
+                                        })
+                                    }
+                                }
+                            }
+                        }
+                        @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
+                        button type="submit" { (lang.t("筛选", "Filter")) }
+                    }
+                    p class="lead" id="live" role="status" data-live=(lang.t("已实时更新", "Updated live")) {}
+                    div id="figures" { (figures) }
+                }
+            }
+        }
     }
-    let _ = write!(
-        out,
-        "</select></label><label>{} <select name=\"department\"><option value=\"\">{}</option>",
-        lang.t("部门", "Department"),
-        lang.t("全部", "All"),
-    );
-    for d in &cat.departments {
-        let code = d.code.to_string();
-        let _ = write!(
-            out,
-            "<option value=\"{}\"{}>{}</option>",
-            esc(&code),
-            if code == f.department {
-                " selected"
-            } else {
-                ""
-            },
-            esc(match lang {
-                Lang::Zh => &d.name,
-                Lang::En => &d.name_en,
-            })
-        );
-    }
-    let _ = write!(
-        out,
-        "</select></label>{}<button type=\"submit\">{}</button></form>",
-        if lang == Lang::En {
-            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
-        } else {
-            ""
-        },
-        lang.t("筛选", "Filter"),
-    );
-    let _ = write!(
-        out,
-        "<p class=\"lead\" id=\"live\" role=\"status\" data-live=\"{}\"></p><div id=\"figures\">{figures}</div></main></body></html>",
-        lang.t("已实时更新", "Updated live"),
-    );
-    out
 }
 
 #[cfg(test)]
@@ -911,13 +794,13 @@ mod tests {
     fn the_figures_read_in_chinese_and_english() {
         let cat = Catalogue::default_catalogue();
         let towns = Towns::shipped();
-        let zh = figures_html(Lang::Zh, &sample(), &cat, &towns);
+        let zh = figures_html(Lang::Zh, &sample(), &cat, &towns).into_string();
         assert!(zh.contains("75.0%"), "{zh}");
         assert!(zh.contains("2天1小时 / 3天0小时"), "{zh}");
         assert!(zh.contains("1234.50 元"), "{zh}");
         assert!(zh.contains("移送部门"), "{zh}");
         assert!(zh.contains("<svg"), "{zh}");
-        let en = figures_html(Lang::En, &sample(), &cat, &towns);
+        let en = figures_html(Lang::En, &sample(), &cat, &towns).into_string();
         assert!(en.contains("Response times per department"), "{en}");
         assert!(en.contains("2 d 1 h / 3 d 0 h"), "{en}");
     }
@@ -947,9 +830,77 @@ mod tests {
             &r,
             &Catalogue::default_catalogue(),
             &Towns::shipped(),
-        );
+        )
+        .into_string();
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;"));
+    }
+
+    /// Hostile text in the labels the read model hands back (a department, a matter, a month, a
+    /// confiscated item, a deciding body, a case) and in the filters the caller typed comes out
+    /// as text, in elements, attributes and the charts' SVG alike.
+    #[test]
+    fn hostile_labels_and_filters_come_out_escaped() {
+        const HOSTILE: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>&amp;";
+        const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;&amp;amp;";
+        let (cat, towns) = (Catalogue::default_catalogue(), Towns::shipped());
+        let count = |key: &str| pb::Count {
+            key: key.into(),
+            count: 1,
+        };
+        let mut r = sample();
+        r.departments[0].department = HOSTILE.into();
+        r.cases_by_month = vec![count(HOSTILE)];
+        r.cases_by_matter = vec![count(HOSTILE)];
+        r.cases_by_path = vec![count(HOSTILE)];
+        r.outcomes.as_mut().unwrap().confiscated = vec![count(HOSTILE)];
+        r.outcomes.as_mut().unwrap().by_kind = vec![count(HOSTILE)];
+        r.open.push(pb::OpenItem {
+            case_id: HOSTILE.into(),
+            department: HOSTILE.into(),
+            waiting_for: HOSTILE.into(),
+            ..Default::default()
+        });
+        r.disclosure = Some(pb::DisclosureTimeliness {
+            bodies: vec![pb::BodyDisclosure {
+                body: HOSTILE.into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        let f = pb::GetDashboardRequest {
+            from: HOSTILE.into(),
+            to: HOSTILE.into(),
+            ..Default::default()
+        };
+        let q: HashMap<String, String> = [("from".to_owned(), HOSTILE.to_owned())].into();
+        for lang in [Lang::Zh, Lang::En] {
+            let figures = figures_html(lang, &r, &cat, &towns);
+            let page = render(lang, &f, figures, &q, &cat, &towns).into_string();
+            assert!(!page.contains("<script>alert"), "{page}");
+            assert!(!page.contains("<img"), "{page}");
+            assert!(!page.contains("\"'>"), "{page}");
+            assert!(
+                page.contains(&format!("data-department=\"{ESCAPED}\"")),
+                "{page}"
+            );
+            assert!(page.contains(&format!("data-body=\"{ESCAPED}\"")), "{page}");
+            assert!(page.contains(&format!("<td>{ESCAPED}</td>")), "{page}");
+            assert!(
+                page.contains(&format!("<title>{ESCAPED}</title>")),
+                "{page}"
+            );
+            assert!(
+                page.contains(&format!("name=\"from\" value=\"{ESCAPED}\"")),
+                "{page}"
+            );
+            assert!(
+                page.contains(&format!("/dashboard?from={ESCAPED}")),
+                "{page}"
+            );
+            // The only script is the page's own file.
+            assert_eq!(page.matches("<script").count(), 1, "{page}");
+        }
     }
 
     #[test]
@@ -966,24 +917,21 @@ mod tests {
                 .collect(),
             ..Default::default()
         });
-        let zh = figures_html(Lang::Zh, &r, &cat, &towns);
+        let zh = figures_html(Lang::Zh, &r, &cat, &towns).into_string();
         assert!(zh.contains("<th scope=\"row\">赤岸镇人民政府</th>"), "{zh}");
         assert!(
             zh.contains("<th scope=\"row\">330782199（不在乡镇名录中）</th>"),
             "{zh}"
         );
         assert!(zh.contains("<th scope=\"row\">县林业局</th>"), "{zh}");
-        let en = figures_html(Lang::En, &r, &cat, &towns);
-        assert!(
-            en.contains("People&#39;s Government of Chi&#39;an Town"),
-            "{en}"
-        );
+        let en = figures_html(Lang::En, &r, &cat, &towns).into_string();
+        assert!(en.contains("People's Government of Chi'an Town"), "{en}");
 
         let f = pb::GetDashboardRequest {
             town: "330782102".into(),
             ..Default::default()
         };
-        let page = render(Lang::Zh, &f, "", &HashMap::new(), &cat, &towns);
+        let page = render(Lang::Zh, &f, html! {}, &HashMap::new(), &cat, &towns).into_string();
         assert!(
             page.contains("<option value=\"330782102\" selected>义亭镇</option>"),
             "{page}"

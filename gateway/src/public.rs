@@ -2,11 +2,11 @@
 //! server-rendered HTML, in Simplified Chinese or English, with its stylesheet and script.
 //!
 //! The stack the dashboards and workbenches will reuse: HTML built here from the services'
-//! gRPC answers, escaped in one place ([`esc`]), one small stylesheet, a little vanilla
-//! JavaScript that only enhances, and `?lang=en` for English. No build step, no framework.
+//! gRPC answers with [`maud`] templates, which escape every value they are given, one small
+//! stylesheet, a little vanilla JavaScript that only enhances (a file of its own, as the
+//! Content-Security-Policy allows no inline script), and `?lang=en` for English. No build step.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -21,6 +21,7 @@ use liandong_domain::catalogue::Catalogue;
 use liandong_domain::towns::Towns;
 use liandong_proto::disclosure::v1::public_disclosure_service_client::PublicDisclosureServiceClient;
 use liandong_proto::disclosure::v1::{self as pb};
+use maud::{Markup, PreEscaped, html};
 use tonic::transport::Channel;
 
 use crate::call::CALL_TIMEOUT;
@@ -61,22 +62,6 @@ impl Lang {
             Lang::En => en,
         }
     }
-}
-
-/// Escapes text for HTML element content and double-quoted attributes.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 struct Public {
@@ -148,7 +133,7 @@ async fn page(
         &public.towns,
         town,
     );
-    (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    (status, html).into_response()
 }
 
 /// The local date in China of a timestamp, as `YYYY-MM-DD` and as people read it.
@@ -165,10 +150,12 @@ fn date(ts: Option<&prost_types::Timestamp>, lang: Lang) -> Option<(String, Stri
     Some((local.format("%Y-%m-%d").to_string(), shown))
 }
 
-fn time_element(ts: Option<&prost_types::Timestamp>, lang: Lang) -> String {
-    match date(ts, lang) {
-        Some((iso, shown)) => format!("<time datetime=\"{iso}\">{}</time>", esc(&shown)),
-        None => "—".into(),
+fn time_element(ts: Option<&prost_types::Timestamp>, lang: Lang) -> Markup {
+    html! {
+        @match date(ts, lang) {
+            Some((iso, shown)) => time datetime=(iso) { (shown) },
+            None => "—",
+        }
     }
 }
 
@@ -211,145 +198,131 @@ fn body_name(b: Option<&pb::Body>, lang: Lang) -> String {
     .unwrap_or_default()
 }
 
-fn render_disclosure(out: &mut String, d: &pb::PublicDisclosure, lang: Lang) {
+/// A term and its value in a disclosure's list of facts.
+fn row(term: &str, value: Markup) -> Markup {
+    html! { dt { (term) } dd { (value) } }
+}
+
+fn render_disclosure(d: &pb::PublicDisclosure, lang: Lang) -> Markup {
     let decision = d.decision.clone().unwrap_or_default();
     let party = decision.party.clone().unwrap_or_default();
     let body = body_name(d.body.as_ref(), lang);
     let outcome = outcome_label(&decision.outcome, lang);
-    let _ = write!(
-        out,
-        "<li><article class=\"disclosure\" data-status=\"{}\" aria-labelledby=\"d-{id}\">\
-         <h3 id=\"d-{id}\">{} · <span class=\"outcome\">{}</span></h3>",
-        esc(&d.status),
-        esc(&body),
-        esc(outcome),
-        id = esc(&d.disclosure_id),
-    );
-    if d.status == "withdrawn" {
-        let _ = write!(
-            out,
-            "<p class=\"notice\" role=\"note\"><strong>{}</strong>（{}）{}{}</p>",
-            lang.t("已撤回", "Withdrawn"),
-            time_element(d.withdrawn_at.as_ref(), lang),
-            lang.t("撤回理由：", "Reason: "),
-            esc(&d.withdrawal_reason),
-        );
-    }
-    out.push_str("<dl class=\"facts\">");
-    let mut row = |term: &str, value: String| {
-        let _ = write!(out, "<dt>{}</dt><dd>{value}</dd>", esc(term));
+    let heading = format!("d-{}", d.disclosure_id);
+    let party_text = html! {
+        (party.name)
+        @if !party.address.is_empty() { "（" (party.address) "）" }
     };
-    row(lang.t("执法主体", "Deciding body"), esc(&body));
-    let party_text = if party.address.is_empty() {
-        esc(&party.name)
-    } else {
-        format!("{}（{}）", esc(&party.name), esc(&party.address))
-    };
-    row(lang.t("当事人", "Party"), party_text);
-    if !decision.description.is_empty() {
-        row(lang.t("案件事由", "Case"), esc(&decision.description));
-    }
-    let mut result = format!("<span class=\"outcome\">{}</span>", esc(outcome));
-    if decision.fine_fen > 0 {
-        let _ = write!(
-            result,
-            "{}",
-            match lang {
-                Lang::Zh => format!("，人民币{}元", yuan(decision.fine_fen)),
-                Lang::En => format!(", CNY {}", yuan(decision.fine_fen)),
+    let result = html! {
+        span class="outcome" { (outcome) }
+        @if decision.fine_fen > 0 {
+            @match lang {
+                Lang::Zh => { "，人民币" (yuan(decision.fine_fen)) "元" }
+                Lang::En => { ", CNY " (yuan(decision.fine_fen)) }
             }
-        );
-    }
-    for item in &decision.confiscated {
-        let _ = write!(result, "；{} × {}", esc(&item.kind), item.count);
-    }
-    if !decision.summary.is_empty() {
-        let _ = write!(result, "<br>{}", esc(&decision.summary));
-    }
-    row(lang.t("处理结果", "Decision"), result);
-    if !decision.matters.is_empty() {
-        let mut list = String::from("<ul>");
-        for m in &decision.matters {
-            let name = match lang {
-                Lang::Zh => &m.name,
-                Lang::En => &m.name_en,
-            };
-            let name = if name.is_empty() { &m.code } else { name };
-            let _ = write!(list, "<li>{}", esc(name));
-            if !m.legal_basis.is_empty() {
-                let _ = write!(
-                    list,
-                    "{}{}",
-                    lang.t("；依据：", "; legal basis: "),
-                    esc(&m.legal_basis.join("、"))
-                );
-            }
-            list.push_str("</li>");
         }
-        list.push_str("</ul>");
-        row(lang.t("执法事项与依据", "Matters and legal basis"), list);
+        @for item in &decision.confiscated { "；" (item.kind) " × " (item.count) }
+        @if !decision.summary.is_empty() { br; (decision.summary) }
+    };
+    let matters = html! {
+        ul {
+            @for m in &decision.matters {
+                @let name = match lang {
+                    Lang::Zh => &m.name,
+                    Lang::En => &m.name_en,
+                };
+                li {
+                    (if name.is_empty() { &m.code } else { name })
+                    @if !m.legal_basis.is_empty() {
+                        (lang.t("；依据：", "; legal basis: ")) (m.legal_basis.join("、"))
+                    }
+                }
+            }
+        }
+    };
+    html! {
+        li {
+            article class="disclosure" data-status=(d.status) aria-labelledby=(heading) {
+                h3 id=(heading) { (body) " · " span class="outcome" { (outcome) } }
+                @if d.status == "withdrawn" {
+                    p class="notice" role="note" {
+                        strong { (lang.t("已撤回", "Withdrawn")) }
+                        "（" (time_element(d.withdrawn_at.as_ref(), lang)) "）"
+                        (lang.t("撤回理由：", "Reason: ")) (d.withdrawal_reason)
+                    }
+                }
+                dl class="facts" {
+                    (row(lang.t("执法主体", "Deciding body"), html! { (body) }))
+                    (row(lang.t("当事人", "Party"), party_text))
+                    @if !decision.description.is_empty() {
+                        (row(lang.t("案件事由", "Case"), html! { (decision.description) }))
+                    }
+                    (row(lang.t("处理结果", "Decision"), result))
+                    @if !decision.matters.is_empty() {
+                        (row(lang.t("执法事项与依据", "Matters and legal basis"), matters))
+                    }
+                    (row(lang.t("公示类别", "Class"), html! { (class_label(&d.class, lang)) }))
+                    (row(lang.t("决定日期", "Decided on"), time_element(decision.decided_at.as_ref(), lang)))
+                    (row(lang.t("公示日期", "Published on"), time_element(d.published_at.as_ref(), lang)))
+                }
+            }
+        }
     }
-    row(
-        lang.t("公示类别", "Class"),
-        esc(class_label(&d.class, lang)),
-    );
-    row(
-        lang.t("决定日期", "Decided on"),
-        time_element(decision.decided_at.as_ref(), lang),
-    );
-    row(
-        lang.t("公示日期", "Published on"),
-        time_element(d.published_at.as_ref(), lang),
-    );
-    out.push_str("</dl></article></li>");
 }
 
-fn render_adjudication(out: &mut String, cat: &Catalogue, lang: Lang) {
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"adjudication-h\"><h2 id=\"adjudication-h\">{}</h2>\
-         <table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        lang.t("行政裁决事项清单", "Administrative adjudication matters"),
-        lang.t(
-            "自然资源权属争议、补偿等纠纷，可依法申请行政裁决。",
-            "Disputes over natural-resource ownership, compensation and the like may be brought for administrative adjudication.",
-        ),
-        lang.t("编号", "Code"),
-        lang.t("事项", "Matter"),
-        lang.t("主管部门", "Competent department"),
-        lang.t("依据", "Legal basis"),
-    );
-    for m in cat.adjudication_matters() {
-        let department = cat
-            .department(&m.department)
-            .map(|d| match lang {
-                Lang::Zh => d.name.clone(),
-                Lang::En => d.name_en.clone(),
-            })
-            .unwrap_or_else(|| m.department.to_string());
-        let basis: Vec<String> = m
-            .legal_basis
-            .iter()
-            .map(|b| format!("{} {}", b.law, b.article))
-            .collect();
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>",
-            esc(m.code.as_str()),
-            esc(match lang {
-                Lang::Zh => &m.name,
-                Lang::En => &m.name_en,
-            }),
-            esc(&department),
-            esc(&basis.join("、")),
-        );
+fn render_adjudication(cat: &Catalogue, lang: Lang) -> Markup {
+    html! {
+        section aria-labelledby="adjudication-h" {
+            h2 id="adjudication-h" { (lang.t("行政裁决事项清单", "Administrative adjudication matters")) }
+            table {
+                caption {
+                    (lang.t(
+                        "自然资源权属争议、补偿等纠纷，可依法申请行政裁决。",
+                        "Disputes over natural-resource ownership, compensation and the like may be brought for administrative adjudication.",
+                    ))
+                }
+                thead {
+                    tr {
+                        th scope="col" { (lang.t("编号", "Code")) }
+                        th scope="col" { (lang.t("事项", "Matter")) }
+                        th scope="col" { (lang.t("主管部门", "Competent department")) }
+                        th scope="col" { (lang.t("依据", "Legal basis")) }
+                    }
+                }
+                tbody {
+                    @for m in cat.adjudication_matters() {
+                        @let department = cat
+                            .department(&m.department)
+                            .map(|d| match lang {
+                                Lang::Zh => d.name.clone(),
+                                Lang::En => d.name_en.clone(),
+                            })
+                            .unwrap_or_else(|| m.department.to_string());
+                        @let basis: Vec<String> = m
+                            .legal_basis
+                            .iter()
+                            .map(|b| format!("{} {}", b.law, b.article))
+                            .collect();
+                        tr {
+                            td { (m.code.as_str()) }
+                            th scope="row" {
+                                (match lang {
+                                    Lang::Zh => &m.name,
+                                    Lang::En => &m.name_en,
+                                })
+                            }
+                            td { (department) }
+                            td { (basis.join("、")) }
+                        }
+                    }
+                }
+            }
+        }
     }
-    out.push_str("</tbody></table></section>");
 }
 
 /// The legal grounds of the page, cited so that readers can check them.
-fn render_laws(out: &mut String, lang: Lang) {
+fn render_laws(lang: Lang) -> Markup {
     let laws: [(&str, &str); 5] = [
         (
             "《中华人民共和国行政处罚法》第四十八条：具有一定社会影响的行政处罚决定应当依法公开；公开的行政处罚决定被依法变更、撤销、确认违法或者确认无效的，行政机关应当在三日内撤回行政处罚决定信息并公开说明理由。",
@@ -372,53 +345,44 @@ fn render_laws(out: &mut String, lang: Lang) {
             "Personal data: a person's address, contact details, ID-card and bank numbers are removed and only the surname is shown; decisions involving minors are not published.",
         ),
     ];
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"laws-h\"><h2 id=\"laws-h\">{}</h2><ul class=\"laws\">",
-        lang.t("公示依据", "Legal basis of this page")
-    );
-    for (zh, en) in laws {
-        let _ = write!(out, "<li>{}</li>", esc(lang.t(zh, en)));
+    html! {
+        section aria-labelledby="laws-h" {
+            h2 id="laws-h" { (lang.t("公示依据", "Legal basis of this page")) }
+            ul class="laws" {
+                @for (zh, en) in laws { li { (lang.t(zh, en)) } }
+            }
+        }
     }
-    out.push_str("</ul></section>");
 }
 
 /// The town filter: a plain GET form listing the registry's towns by name, so it works without
 /// JavaScript; `selected` is the code the page is filtered by, if any.
-fn render_town_filter(out: &mut String, towns: &Towns, selected: &str, lang: Lang) {
-    let _ = write!(
-        out,
-        "<form class=\"filters\" method=\"get\" action=\"/\"><label>{} <select name=\"town\">\
-         <option value=\"\">{}</option>",
-        lang.t("乡镇（街道）", "Town"),
-        esc(&match lang {
-            Lang::Zh => format!("{}全部乡镇", towns.county().name()),
-            Lang::En => format!("All towns of {}", towns.county().name_en()),
-        }),
-    );
-    for t in towns.towns() {
-        let code = t.code().as_str();
-        let _ = write!(
-            out,
-            "<option value=\"{}\"{}>{}</option>",
-            esc(code),
-            if code == selected { " selected" } else { "" },
-            esc(&match lang {
-                Lang::Zh => t.name().to_owned(),
-                Lang::En => t.name_en(),
-            }),
-        );
+fn render_town_filter(towns: &Towns, selected: &str, lang: Lang) -> Markup {
+    let all = match lang {
+        Lang::Zh => format!("{}全部乡镇", towns.county().name()),
+        Lang::En => format!("All towns of {}", towns.county().name_en()),
+    };
+    html! {
+        form class="filters" method="get" action="/" {
+            label {
+                (lang.t("乡镇（街道）", "Town")) " "
+                select name="town" {
+                    option value="" { (all) }
+                    @for t in towns.towns() {
+                        @let code = t.code().as_str();
+                        option value=(code) selected[code == selected] {
+                            @match lang {
+                                Lang::Zh => (t.name()),
+                                Lang::En => (t.name_en()),
+                            }
+                        }
+                    }
+                }
+            }
+            @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
+            button type="submit" { (lang.t("筛选", "Filter")) }
+        }
     }
-    let _ = write!(
-        out,
-        "</select></label>{}<button type=\"submit\">{}</button></form>",
-        if lang == Lang::En {
-            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
-        } else {
-            ""
-        },
-        lang.t("筛选", "Filter"),
-    );
 }
 
 /// The whole page. `disclosures` is `None` when the disclosure service did not answer: the
@@ -430,81 +394,77 @@ pub fn render(
     cat: &Catalogue,
     towns: &Towns,
     town: &str,
-) -> String {
+) -> Markup {
     let title = lang.t("行政执法公示", "Administrative Enforcement Disclosure");
     let (switch_href, switch_lang, switch_text) = match lang {
         Lang::Zh => ("/?lang=en", "en", "English"),
         Lang::En => ("/", "zh-CN", "简体中文"),
     };
-    let mut out = String::with_capacity(16 * 1024);
-    let _ = write!(
-        out,
-        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · {}</title>\
-         <link rel=\"stylesheet\" href=\"/static/site.css\">\
-         <link rel=\"alternate\" type=\"application/json\" href=\"/public/disclosures.json\">\
-         <link rel=\"alternate\" hreflang=\"{switch_lang}\" href=\"{switch_href}\">\
-         </head><body>\
-         <a class=\"skip\" href=\"#main\">{}</a>\
-         <header class=\"site\"><p class=\"brand\">{}</p>\
-         <nav aria-label=\"{}\"><a href=\"{switch_href}\" hreflang=\"{switch_lang}\" lang=\"{switch_lang}\">{switch_text}</a></nav>\
-         </header><main id=\"main\"><h1>{title}</h1><p class=\"lead\">{}</p>",
-        lang.tag(),
-        lang.t("联动", "Liandong"),
-        lang.t("跳到正文", "Skip to content"),
-        lang.t("联动 · 乡镇综合行政执法协同平台", "Liandong · township enforcement hub"),
-        lang.t("语言", "Language"),
-        lang.t(
-            "谁执法谁公示：行政处罚、行政许可决定自作出之日起7个工作日内公示，其他执法信息20个工作日内公示；决定被变更或撤销的，3个工作日内撤回并说明理由。",
-            "Whoever enforces, discloses: penalty and licensing decisions are published within 7 working days of the decision, other enforcement information within 20; a changed or revoked decision is withdrawn within 3 working days, with the reason.",
-        ),
-    );
-    let _ = write!(
-        out,
-        "<section aria-labelledby=\"decisions-h\"><h2 id=\"decisions-h\">{}</h2>\
-         <div id=\"filter-slot\" data-label=\"{}\" data-count=\"{}\"></div>",
-        lang.t("执法决定公示", "Enforcement decisions"),
-        esc(lang.t("筛选：", "Filter:")),
-        esc(lang.t("显示 {n} 条", "{n} shown")),
-    );
-    render_town_filter(&mut out, towns, town, lang);
-    match disclosures {
-        None => {
-            let _ = write!(
-                out,
-                "<p class=\"notice\" role=\"alert\">{}</p>",
-                lang.t(
-                    "暂时无法读取公示信息，请稍后再试。",
-                    "The disclosures cannot be read at the moment; please try again later.",
-                )
-            );
-        }
-        Some([]) => {
-            let _ = write!(
-                out,
-                "<p>{}</p>",
-                lang.t("暂无公示信息。", "Nothing is disclosed yet.")
-            );
-        }
-        Some(list) => {
-            out.push_str("<ol class=\"disclosures\" id=\"disclosure-list\">");
-            for d in list {
-                render_disclosure(&mut out, d, lang);
+    html! {
+        (PreEscaped("<!doctype html>"))
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (lang.t("联动", "Liandong")) }
+                link rel="stylesheet" href="/static/site.css";
+                link rel="alternate" type="application/json" href="/public/disclosures.json";
+                link rel="alternate" hreflang=(switch_lang) href=(switch_href);
             }
-            out.push_str("</ol>");
+            body {
+                a class="skip" href="#main" { (lang.t("跳到正文", "Skip to content")) }
+                header class="site" {
+                    p class="brand" {
+                        (lang.t("联动 · 乡镇综合行政执法协同平台", "Liandong · township enforcement hub"))
+                    }
+                    nav aria-label=(lang.t("语言", "Language")) {
+                        a href=(switch_href) hreflang=(switch_lang) lang=(switch_lang) { (switch_text) }
+                    }
+                }
+                main id="main" {
+                    h1 { (title) }
+                    p class="lead" {
+                        (lang.t(
+                            "谁执法谁公示：行政处罚、行政许可决定自作出之日起7个工作日内公示，其他执法信息20个工作日内公示；决定被变更或撤销的，3个工作日内撤回并说明理由。",
+                            "Whoever enforces, discloses: penalty and licensing decisions are published within 7 working days of the decision, other enforcement information within 20; a changed or revoked decision is withdrawn within 3 working days, with the reason.",
+                        ))
+                    }
+                    section aria-labelledby="decisions-h" {
+                        h2 id="decisions-h" { (lang.t("执法决定公示", "Enforcement decisions")) }
+                        div id="filter-slot"
+                            data-label=(lang.t("筛选：", "Filter:"))
+                            data-count=(lang.t("显示 {n} 条", "{n} shown")) {}
+                        (render_town_filter(towns, town, lang))
+                        @match disclosures {
+                            None => {
+                                p class="notice" role="alert" {
+                                    (lang.t(
+                                        "暂时无法读取公示信息，请稍后再试。",
+                                        "The disclosures cannot be read at the moment; please try again later.",
+                                    ))
+                                }
+                            }
+                            Some([]) => p { (lang.t("暂无公示信息。", "Nothing is disclosed yet.")) },
+                            Some(list) => {
+                                ol class="disclosures" id="disclosure-list" {
+                                    @for d in list { (render_disclosure(d, lang)) }
+                                }
+                            }
+                        }
+                    }
+                    (render_adjudication(cat, lang))
+                    (render_laws(lang))
+                }
+                footer class="site" {
+                    p {
+                        (lang.t("数据接口（JSON）：", "Data feed (JSON):")) " "
+                        a href="/public/disclosures.json" { "/public/disclosures.json" }
+                    }
+                }
+                script src="/static/site.js" defer {}
+            }
         }
     }
-    out.push_str("</section>");
-    render_adjudication(&mut out, cat, lang);
-    render_laws(&mut out, lang);
-    let _ = write!(
-        out,
-        "</main><footer class=\"site\"><p>{} <a href=\"/public/disclosures.json\">/public/disclosures.json</a></p></footer>\
-         <script src=\"/static/site.js\" defer></script></body></html>",
-        lang.t("数据接口（JSON）：", "Data feed (JSON):"),
-    );
-    out
 }
 
 #[cfg(test)]
@@ -545,7 +505,7 @@ mod tests {
     fn the_page_escapes_text_and_shows_education_as_an_outcome() {
         let cat = Catalogue::default_catalogue();
         let towns = Towns::shipped();
-        let html = render(Lang::Zh, Some(&[sample("published")]), &cat, &towns, "");
+        let html = render(Lang::Zh, Some(&[sample("published")]), &cat, &towns, "").into_string();
         assert!(html.contains("<html lang=\"zh-CN\">"));
         assert!(html.contains("教育劝导（不予处罚）"));
         assert!(html.contains("张某（佛堂镇东山村）"));
@@ -554,13 +514,64 @@ mod tests {
         assert!(html.contains("行政裁决事项清单"));
     }
 
+    /// Hostile text in every field a decision publishes, and in the disclosure's id (which
+    /// the page puts in attributes), comes out as text.
+    #[test]
+    fn hostile_text_in_a_published_decision_comes_out_escaped() {
+        const HOSTILE: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>&amp;";
+        const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;&amp;amp;";
+        let mut d = sample("withdrawn");
+        d.disclosure_id = HOSTILE.into();
+        d.status = HOSTILE.into();
+        d.withdrawal_reason = HOSTILE.into();
+        d.body.as_mut().unwrap().name = HOSTILE.into();
+        let decision = d.decision.as_mut().unwrap();
+        decision.outcome = HOSTILE.into();
+        decision.summary = HOSTILE.into();
+        decision.description = HOSTILE.into();
+        decision.party = Some(pb::MaskedParty {
+            kind: "person".into(),
+            name: HOSTILE.into(),
+            address: HOSTILE.into(),
+        });
+        decision.confiscated = vec![pb::DisclosedItem {
+            kind: HOSTILE.into(),
+            count: 1,
+        }];
+        decision.matters = vec![pb::DisclosedMatter {
+            code: "SL-001".into(),
+            name: HOSTILE.into(),
+            legal_basis: vec![HOSTILE.into()],
+            ..Default::default()
+        }];
+        let (cat, towns) = (Catalogue::default_catalogue(), Towns::shipped());
+        let html = render(Lang::Zh, Some(&[d]), &cat, &towns, HOSTILE).into_string();
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("\"'>"), "{html}");
+        assert!(html.contains(&format!("id=\"d-{ESCAPED}\"")), "{html}");
+        assert!(
+            html.contains(&format!("data-status=\"{ESCAPED}\"")),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("<dd>{ESCAPED}（{ESCAPED}）</dd>")),
+            "{html}"
+        );
+        // Every field: the reason, the body (twice), the outcome (twice), the party's name and
+        // address, the case, the summary, the confiscated item, the matter and its basis.
+        assert_eq!(html.matches(ESCAPED).count(), 2 + 12, "{html}");
+        // The only scripts are the page's own file.
+        assert_eq!(html.matches("<script").count(), 1, "{html}");
+    }
+
     #[test]
     fn a_withdrawn_disclosure_shows_its_reason_in_both_languages() {
         let cat = Catalogue::default_catalogue();
         let towns = Towns::shipped();
-        let zh = render(Lang::Zh, Some(&[sample("withdrawn")]), &cat, &towns, "");
+        let zh = render(Lang::Zh, Some(&[sample("withdrawn")]), &cat, &towns, "").into_string();
         assert!(zh.contains("已撤回") && zh.contains("复议撤销"));
-        let en = render(Lang::En, Some(&[sample("withdrawn")]), &cat, &towns, "");
+        let en = render(Lang::En, Some(&[sample("withdrawn")]), &cat, &towns, "").into_string();
         assert!(en.contains("<html lang=\"en\">"));
         assert!(en.contains("Withdrawn") && en.contains("Education, no penalty"));
         assert!(en.contains("href=\"/\" hreflang=\"zh-CN\""));
@@ -576,7 +587,8 @@ mod tests {
             &cat,
             &towns,
             "330782102",
-        );
+        )
+        .into_string();
         assert!(
             zh.contains("<h3 id=\"d-330782101-x\">赤岸镇人民政府 · "),
             "{zh}"
@@ -595,11 +607,8 @@ mod tests {
             zh.contains("<option value=\"330782102\" selected>义亭镇</option>"),
             "{zh}"
         );
-        let en = render(Lang::En, Some(&[sample("published")]), &cat, &towns, "");
-        assert!(
-            en.contains("People&#39;s Government of Chi&#39;an Town"),
-            "{en}"
-        );
+        let en = render(Lang::En, Some(&[sample("published")]), &cat, &towns, "").into_string();
+        assert!(en.contains("People's Government of Chi'an Town"), "{en}");
         assert!(en.contains("<option value=\"330782001\">Choucheng Subdistrict</option>"));
     }
 
@@ -607,7 +616,7 @@ mod tests {
     fn the_page_renders_when_the_service_is_down() {
         let cat = Catalogue::default_catalogue();
         let towns = Towns::shipped();
-        let html = render(Lang::En, None, &cat, &towns, "");
+        let html = render(Lang::En, None, &cat, &towns, "").into_string();
         assert!(html.contains("cannot be read"));
         assert!(html.contains("Administrative adjudication matters"));
     }

@@ -464,6 +464,17 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
     ] {
         assert!(reply.body.contains(needle), "the dossier lacks {needle}");
     }
+    // Its one inline stylesheet is the one the gateway's Content-Security-Policy allows by its
+    // hash (the gateway's unit tests check the header); it has no script.
+    assert!(
+        reply.body.contains(&format!(
+            "<style>{}</style>",
+            liandong_domain::dossier::STYLE
+        )),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains("<script"), "{}", reply.body);
     let file = hub
         .env
         .cfg

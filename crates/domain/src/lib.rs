@@ -12,6 +12,7 @@ pub mod decision;
 pub mod decision_change;
 pub mod disclosure;
 pub mod documents;
+pub mod dossier;
 pub mod figures;
 pub mod ids;
 pub mod limits;

@@ -1,8 +1,9 @@
-//! The case dossier (案卷) for case-file review: the record, documents, evidence list and the chain's verification, as JSON or as an HTML timeline.
+//! The case dossier (案卷) for case-file review: the record, documents, evidence list and the chain's verification, as JSON or as an HTML timeline (a maud template, which escapes every value).
 
 use chrono::{DateTime, FixedOffset, Utc};
 use liandong_domain::auth::{Action, Actor, permits_case_record};
 use liandong_domain::catalogue::Catalogue;
+use liandong_domain::dossier::STYLE;
 use liandong_domain::towns::Towns;
 
 use crate::documents::issuing_body;
@@ -11,6 +12,7 @@ use liandong_domain::record::{Verification, encode_at, evidence_digest};
 use liandong_grpc::ApiError;
 use liandong_proto::brigade::v1 as pb;
 use liandong_topology::names;
+use maud::{DOCTYPE, PreEscaped, html};
 use serde_json::{Value, json};
 
 use crate::context::Api;
@@ -101,21 +103,6 @@ fn beijing(at: DateTime<Utc>) -> String {
     at.with_timezone(&cst)
         .format("%Y年%m月%d日 %H:%M:%S")
         .to_string()
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// One item of the evidence list: where it entered the case, its reference, its digest.
@@ -251,23 +238,7 @@ fn to_html(d: &Dossier, catalogue: &Catalogue, towns: &Towns) -> Result<String, 
         .map(|m| matter_name(m, catalogue))
         .collect::<Vec<_>>()
         .join("、");
-    let mut h = String::new();
-    h.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
-    h.push_str(&format!(
-        "<title>案卷 {}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}\
-         table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.3em .6em;text-align:left}}\
-         ol.timeline li{{margin-bottom:.8em}}.digest{{font-family:monospace;font-size:.8em;color:#555}}\
-         pre{{white-space:pre-wrap;background:#f6f6f6;padding:1em}}.bad{{color:#b00}}.ok{{color:#070}}</style>\n</head>\n<body>\n",
-        escape(&c.case_id)
-    ));
-    h.push_str(&format!(
-        "<h1>{} 行政执法案卷</h1>\n<p>案件编号：{}　生成时间：{}</p>\n",
-        escape(&body),
-        escape(&c.case_id),
-        beijing(d.generated_at)
-    ));
-    h.push_str("<h2>一、基本情况</h2>\n<table>\n");
-    for (k, v) in [
+    let facts = [
         ("案由", matters),
         ("发生地点", format!("{}{}", c.village, c.location)),
         ("案情", c.description.clone()),
@@ -275,93 +246,94 @@ fn to_html(d: &Dossier, catalogue: &Catalogue, towns: &Towns) -> Result<String, 
         ("登记人", c.reported_by.clone()),
         ("案件状态", status_name(c.status.as_str()).to_owned()),
         ("事项目录版本", c.catalogue_version.clone()),
-    ] {
-        h.push_str(&format!("<tr><th>{k}</th><td>{}</td></tr>\n", escape(&v)));
-    }
-    h.push_str("</table>\n");
-
-    h.push_str("<h2>二、执法全过程记录</h2>\n<ol class=\"timeline\">\n");
-    for e in &d.entries {
-        let who = if e.officer == record::SYSTEM {
-            "系统自动".to_owned()
-        } else {
-            format!("执法人员 {}（{}）", e.officer, e.role)
-        };
-        let cert = if e.certificate_no.is_empty() {
-            String::new()
-        } else {
-            format!("，执法证号 {}", e.certificate_no)
-        };
-        h.push_str(&format!(
-            "<li value=\"{}\"><strong>{}</strong>　{}　{}：{}{}<br>{}",
-            e.seq,
-            beijing(e.at),
-            escape(kind_name(&e.kind)),
-            escape(&agency_name(&e.agency, catalogue, towns)),
-            escape(&who),
-            escape(&cert),
-            escape(&e.detail)
-        ));
-        for dg in e.evidence_digests.0.clone() {
-            h.push_str(&format!(
-                "<br><span class=\"digest\">摘要 SHA-256：{}</span>",
-                escape(&dg)
-            ));
-        }
-        h.push_str(&format!(
-            "<br><span class=\"digest\">链哈希：{}</span></li>\n",
-            escape(&e.hash)
-        ));
-    }
-    h.push_str("</ol>\n");
-
-    h.push_str("<h2>三、执法文书</h2>\n");
-    if d.documents.is_empty() {
-        h.push_str("<p>无</p>\n");
-    }
-    for x in &d.documents {
-        let name = x.kind.name();
-        h.push_str(&format!(
-            "<h3>{}　{}</h3>\n<p class=\"digest\">摘要 SHA-256：{}</p>\n<pre>{}</pre>\n",
-            escape(name),
-            escape(&x.doc_no),
-            escape(&x.digest),
-            escape(&x.body)
-        ));
-    }
-
-    h.push_str("<h2>四、证据清单</h2>\n<table>\n<tr><th>序号</th><th>来源</th><th>证据</th><th>摘要 SHA-256</th></tr>\n");
-    for (i, x) in d.evidence.iter().enumerate() {
-        h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"digest\">{}</td></tr>\n",
-            i + 1,
-            escape(&x.source),
-            escape(&x.reference),
-            escape(&x.digest)
-        ));
-    }
-    h.push_str("</table>\n");
-
+    ];
     let v = &d.verification;
-    h.push_str("<h2>五、记录链校验</h2>\n");
-    if v.ok {
-        h.push_str(&format!(
-            "<p class=\"ok\">校验通过：共 {} 条记录，链头 <span class=\"digest\">{}</span>，核对其他机关持有的链头 {} 个。</p>\n",
-            v.length,
-            escape(&v.head),
-            v.known_heads_checked
-        ));
-    } else {
-        h.push_str(&format!(
-            "<p class=\"bad\">校验未通过：第 {} 条记录有误（{}）。共 {} 条记录，核对其他机关持有的链头 {} 个。</p>\n",
-            v.first_bad_seq,
-            escape(&v.reason),
-            v.length,
-            v.known_heads_checked
-        ));
-    }
-    h.push_str("</body>\n</html>\n");
-    Ok(h)
+    // Line breaks between the blocks keep the filed page readable as text; they are literal
+    // text, escaped like everything else but the stylesheet (a constant of ours).
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="zh-CN" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8"; "\n"
+                title { "案卷 " (c.case_id) } "\n"
+                style { (PreEscaped(STYLE)) } "\n"
+            }
+            "\n"
+            body {
+                "\n"
+                h1 { (body) " 行政执法案卷" } "\n"
+                p { "案件编号：" (c.case_id) "　生成时间：" (beijing(d.generated_at)) } "\n"
+                h2 { "一、基本情况" } "\n"
+                table {
+                    "\n"
+                    @for (k, v) in &facts { tr { th { (k) } td { (v) } } "\n" }
+                }
+                "\n"
+                h2 { "二、执法全过程记录" } "\n"
+                ol class="timeline" {
+                    "\n"
+                    @for e in &d.entries {
+                        li value=(e.seq) {
+                            strong { (beijing(e.at)) } "　" (kind_name(&e.kind)) "　"
+                            (agency_name(&e.agency, catalogue, towns)) "："
+                            @if e.officer == record::SYSTEM {
+                                "系统自动"
+                            } @else {
+                                "执法人员 " (e.officer) "（" (e.role) "）"
+                            }
+                            @if !e.certificate_no.is_empty() { "，执法证号 " (e.certificate_no) }
+                            br; (e.detail)
+                            @for dg in &e.evidence_digests.0 {
+                                br; span class="digest" { "摘要 SHA-256：" (dg) }
+                            }
+                            br; span class="digest" { "链哈希：" (e.hash) }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
+                h2 { "三、执法文书" } "\n"
+                @if d.documents.is_empty() { p { "无" } "\n" }
+                @for x in &d.documents {
+                    h3 { (x.kind.name()) "　" (x.doc_no) } "\n"
+                    p class="digest" { "摘要 SHA-256：" (x.digest) } "\n"
+                    pre { (x.body) } "\n"
+                }
+                h2 { "四、证据清单" } "\n"
+                table {
+                    "\n"
+                    tr { th { "序号" } th { "来源" } th { "证据" } th { "摘要 SHA-256" } } "\n"
+                    @for (i, x) in d.evidence.iter().enumerate() {
+                        tr {
+                            td { (i + 1) }
+                            td { (x.source) }
+                            td { (x.reference) }
+                            td class="digest" { (x.digest) }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
+                h2 { "五、记录链校验" } "\n"
+                @if v.ok {
+                    p class="ok" {
+                        "校验通过：共 " (v.length) " 条记录，链头 " span class="digest" { (v.head) }
+                        "，核对其他机关持有的链头 " (v.known_heads_checked) " 个。"
+                    }
+                } @else {
+                    p class="bad" {
+                        "校验未通过：第 " (v.first_bad_seq) " 条记录有误（" (v.reason) "）。共 "
+                        (v.length) " 条记录，核对其他机关持有的链头 " (v.known_heads_checked) " 个。"
+                    }
+                }
+                "\n"
+            }
+            "\n"
+        }
+        "\n"
+    };
+    Ok(page.into_string())
 }
 
 impl Api {
@@ -455,12 +427,119 @@ impl Api {
 mod tests {
     use super::*;
 
+    const HOSTILE: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>&amp;";
+    const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&gt;&lt;img src=x onerror=alert(2)&gt;&amp;amp;";
+
+    /// A dossier with hostile text in every field a person or another agency could have typed.
+    fn hostile() -> Dossier {
+        use liandong_domain::documents::DocKind;
+        use liandong_domain::state::CaseStatus;
+        use liandong_domain::triage::{CaseSource, Path};
+        use liandong_store::typed::Json;
+        let at = DateTime::<Utc>::from_timestamp(1_780_000_000, 0).unwrap();
+        let h = || HOSTILE.to_owned();
+        let entry = |seq: i64, officer: String| RecordRow {
+            case_id: h(),
+            seq,
+            at,
+            kind: h(),
+            agency: h(),
+            officer,
+            role: h(),
+            certificate_no: h(),
+            detail: h(),
+            evidence_digests: Json(vec![h()]),
+            event_id: None,
+            prev_hash: h(),
+            hash: h(),
+            signed_by: None,
+            signature_key_id: None,
+            signature: None,
+            event_digest: None,
+            signed_event: None,
+        };
+        Dossier {
+            case: CaseRow {
+                case_id: h(),
+                town: "330782101".into(),
+                source: CaseSource::Patrol,
+                matters: Json(vec![h()]),
+                village: h(),
+                location: h(),
+                description: h(),
+                found_at: at,
+                reported_by: h(),
+                evidence_refs: Json(vec![h()]),
+                complex: false,
+                path: Path::InScope,
+                rule: 1,
+                deciding: Json(vec![]),
+                departments: Json(vec![]),
+                department: None,
+                computed_path: Path::InScope,
+                override_reason: None,
+                status: CaseStatus::Concluded,
+                catalogue_version: h(),
+                created_at: at,
+                updated_at: at,
+            },
+            entries: vec![entry(1, h()), entry(2, record::SYSTEM.to_owned())],
+            documents: vec![DocRow {
+                doc_id: h(),
+                case_id: h(),
+                town: "330782101".into(),
+                issuing_body: h(),
+                kind: DocKind::PenaltyDecision,
+                year: 2026,
+                number_seq: 1,
+                doc_no: h(),
+                body: h(),
+                digest: h(),
+                created_at: at,
+            }],
+            evidence: vec![Evidence {
+                source: h(),
+                reference: h(),
+                digest: h(),
+            }],
+            verification: pb::VerifyRecordResponse {
+                ok: false,
+                length: 2,
+                head: h(),
+                first_bad_seq: 2,
+                reason: h(),
+                known_heads_checked: 1,
+                signatures_checked: 0,
+            },
+            generated_at: at,
+        }
+    }
+
     #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            escape("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+    fn hostile_text_in_the_dossier_comes_out_escaped() {
+        let catalogue = Catalogue::default_catalogue();
+        let html = to_html(&hostile(), &catalogue, &Towns::shipped()).unwrap();
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("\"'>"), "{html}");
+        assert!(
+            html.contains(&format!("<title>案卷 {ESCAPED}</title>")),
+            "{html}"
         );
+        assert!(html.contains(&format!("<pre>{ESCAPED}</pre>")), "{html}");
+        assert!(
+            html.contains(&format!("<td class=\"digest\">{ESCAPED}</td>")),
+            "{html}"
+        );
+        // The title, the number, the matter, the place (twice), the case, the reporter, the
+        // catalogue; per entry the kind, the agency and the detail, a digest and the hash, and
+        // for the officer's the name, role and certificate; the document's number, digest and
+        // body; the evidence's source, reference and digest; the reason.
+        assert_eq!(html.matches(ESCAPED).count(), 9 + 13 + 3 + 3 + 1, "{html}");
+        // The one inline stylesheet is ours, as the gateway's policy allows it; no script.
+        assert!(html.contains(&format!("<style>{STYLE}</style>")), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"zh-CN\">"));
     }
 
     #[test]
