@@ -183,7 +183,7 @@ fn main() -> anyhow::Result<()> {
                 .map(|s| s.as_str())
                 .collect();
             liandong_bus::signing::provision(&cfg, &sources)?;
-            runtime()?.block_on(up(cli.config.as_deref(), demo.then_some(&cfg)))
+            runtime()?.block_on(up(&cfg, cli.config.as_deref(), demo))
         }
         Command::Demo => runtime()?.block_on(demo::run(&cfg)),
         Command::Keys { command } => identity::keys(&cfg, command),
@@ -315,9 +315,23 @@ const STOP_GRACE: Duration = Duration::from_secs(20);
 /// exits is started again after a pause that doubles from 1 s to 30 s while the others keep
 /// serving; one that exits [`GIVE_UP_AFTER_EXITS`] times within [`EXIT_WINDOW`] is reported
 /// and left down. On Ctrl-C each is sent SIGTERM and waited for.
-async fn up(config: Option<&Path>, demo: Option<&Config>) -> anyhow::Result<()> {
+async fn up(cfg: &Config, config: Option<&Path>, demo: bool) -> anyhow::Result<()> {
+    let demo = demo.then_some(cfg);
     let exe = std::env::current_exe()?;
     let stop = tokio_util::sync::CancellationToken::new();
+    // The supervisor's own figures (restarts, services given up on), for Prometheus.
+    let listener = tokio::net::TcpListener::bind(cfg.supervisor_addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (supervisor_addr)", cfg.supervisor_addr))?;
+    tracing::info!(addr = %cfg.supervisor_addr, "The supervisor serves /metrics.");
+    let metrics = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            axum::serve(listener, liandong_telemetry::metrics::router())
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        }
+    });
     let supervisors =
         futures::future::join_all(Service::ALL.map(|s| supervise(s, &exe, config, stop.clone())));
     let demo = async {
@@ -346,6 +360,7 @@ async fn up(config: Option<&Path>, demo: Option<&Config>) -> anyhow::Result<()> 
     if !failed.is_empty() {
         tracing::error!(services = ?failed, "These services were given up on after crashing repeatedly.");
     }
+    let _ = metrics.await;
     Ok(())
 }
 
@@ -394,6 +409,12 @@ async fn supervise(
             exits.pop_front();
         }
         if exits.len() >= GIVE_UP_AFTER_EXITS {
+            liandong_telemetry::metrics::metrics()
+                .service_given_up
+                .get_or_create(&liandong_telemetry::metrics::ServiceName {
+                    service: name.to_owned(),
+                })
+                .set(1);
             tracing::error!(
                 service = name,
                 ?status,
@@ -409,6 +430,12 @@ async fn supervise(
         if now.duration_since(started) >= RAN_WELL {
             delay = FIRST_RESTART_DELAY;
         }
+        liandong_telemetry::metrics::metrics()
+            .service_restarts
+            .get_or_create(&liandong_telemetry::metrics::ServiceName {
+                service: name.to_owned(),
+            })
+            .inc();
         tracing::error!(
             service = name,
             ?status,

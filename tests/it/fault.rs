@@ -1088,6 +1088,33 @@ async fn under_liandong_up_a_service_that_keeps_crashing_is_reported_and_given_u
         .filter(|l| l.contains("A service exited; starting it again") && l.contains("review"))
         .count();
     assert_eq!(restarts, 4, "started five times in all before giving up");
+    // The supervisor's own /metrics says so too, for an alert.
+    let metrics =
+        liandong_tests::http::request(env.cfg.supervisor_addr, "GET", "/metrics", &[], None)
+            .await
+            .expect("the supervisor serves /metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .body
+            .contains("liandong_service_restarts_total{service=\"review\"} 4"),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics
+            .body
+            .contains("liandong_service_given_up{service=\"review\"} 1"),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        !metrics
+            .body
+            .contains("liandong_service_given_up{service=\"brigade\"}"),
+        "{}",
+        metrics.body
+    );
     assert!(!up::ready(&env, "review").await);
     for other in [
         "brigade",

@@ -107,6 +107,7 @@ impl TestEnv {
             disclosure_addr: free_addr(),
             readmodel_addr: free_addr(),
             gateway_addr: free_addr(),
+            supervisor_addr: free_addr(),
             bus: BusConfig {
                 ack_wait_ms: 1000,
                 max_deliver: 5,
@@ -114,6 +115,9 @@ impl TestEnv {
                 resend_after_ms: 1500,
                 duplicate_window_ms: 500,
                 relay_poll_ms: 100,
+                // The rows of a relay killed holding a claim are taken over after 15 s, not a
+                // minute; a batch still gets 5 s to be acknowledged.
+                relay_claim_ms: 15_000,
                 inbox_retention_days: 30,
                 ..BusConfig::default()
             },

@@ -33,14 +33,18 @@ struct Row {
     claimed_by: String,
 }
 
-/// How long a relay's claim on rows lasts: far longer than publishing a batch may take
-/// ([`PUBLISH_BOUND`]), so a row is published by one relay at a time, and short enough that
-/// the rows of a relay that died are taken over within a minute.
-const CLAIM_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// How long a relay's claim on rows lasts (`bus.relay_claim_ms`, a minute by default): far
+/// longer than publishing a batch may take ([`publish_bound`]), so a row is published by one
+/// relay at a time, and short enough that the rows of a relay that died are soon taken over.
+fn claim_lease(relay_claim_ms: u64) -> chrono::Duration {
+    chrono::Duration::milliseconds(relay_claim_ms.max(3_000) as i64)
+}
 
 /// How long a claimed batch may take to be sent and acknowledged before its rows are
-/// released for the next round; well within [`CLAIM_LEASE`].
-const PUBLISH_BOUND: Duration = Duration::from_secs(20);
+/// released for the next round: a third of the claim's lease.
+fn publish_bound(relay_claim_ms: u64) -> Duration {
+    Duration::from_millis(relay_claim_ms.max(3_000) / 3)
+}
 
 /// How long after its `n`-th publish (from 1) an unanswered event is published again: the
 /// re-send interval doubled for each earlier re-send, at most 64 times. A receiver that fell
@@ -149,7 +153,7 @@ impl Relay {
 
     /// Claims up to `relay_batch` rows matching `due` (which may use `$3`, now) that no live
     /// claim holds, in one statement and no longer transaction: nothing is held while they are
-    /// published. The claim lasts [`CLAIM_LEASE`]; a relay that dies holding it leaves rows that
+    /// published. The claim lasts [`claim_lease`]; a relay that dies holding it leaves rows that
     /// another relay takes once it has lapsed (and on SQLite, the next start at once).
     async fn claim(&self, due: &str, order: &str) -> Result<Vec<Row>, super::BusError> {
         let now: DateTime<Utc> = self.clock.now();
@@ -170,7 +174,7 @@ impl Relay {
         );
         let rows: Vec<Row> = with_db!(&self.db, |p| sqlx::query_as(&sql)
             .bind(&token)
-            .bind(now + CLAIM_LEASE)
+            .bind(now + claim_lease(self.bus.cfg.relay_claim_ms))
             .bind(now)
             .bind(self.bus.cfg.relay_batch)
             .fetch_all(p)
@@ -198,16 +202,12 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
-        let acks = match tokio::time::timeout(PUBLISH_BOUND, self.publish_rows(&rows)).await {
+        let bound = publish_bound(self.bus.cfg.relay_claim_ms);
+        let acks = match tokio::time::timeout(bound, self.publish_rows(&rows)).await {
             Ok(acks) => acks?,
             Err(_) => rows
                 .iter()
-                .map(|_| {
-                    Err(format!(
-                        "not acknowledged within {} s",
-                        PUBLISH_BOUND.as_secs()
-                    ))
-                })
+                .map(|_| Err(format!("not acknowledged within {} ms", bound.as_millis())))
                 .collect(),
         };
         let now = self.clock.now();

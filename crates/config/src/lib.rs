@@ -30,6 +30,11 @@ pub struct BusConfig {
     pub relay_poll_ms: u64,
     /// Rows the relay publishes per transaction.
     pub relay_batch: i64,
+    /// How long a relay's claim on the rows it publishes lasts: the rows of a relay that died
+    /// holding a claim wait this long before another publishes them (on PostgreSQL; SQLite
+    /// releases them when its one process starts again). A batch gets a third of it to be sent
+    /// and acknowledged, so one relay publishes a row at a time. At least 3 s.
+    pub relay_claim_ms: u64,
     /// How long inbox rows are kept; far longer than any re-send horizon.
     pub inbox_retention_days: i64,
     /// Stream replicas: 1 on a single node, 3 on a cluster.
@@ -51,6 +56,7 @@ impl Default for BusConfig {
             duplicate_window_ms: 120_000,
             relay_poll_ms: 1_000,
             relay_batch: 100,
+            relay_claim_ms: 60_000,
             inbox_retention_days: 30,
             replicas: 1,
             provisioned: false,
@@ -280,6 +286,8 @@ pub struct Config {
     pub dashboard: DashboardConfig,
     /// The HTTP/JSON gateway.
     pub gateway_addr: SocketAddr,
+    /// Where `liandong up` serves its own `/metrics` (restarts, services given up on).
+    pub supervisor_addr: SocketAddr,
     /// The catalogue file; unset: the shipped default catalogue.
     pub catalogue: Option<PathBuf>,
     /// The registry of the county's towns and villages; unset: the shipped
@@ -341,6 +349,7 @@ impl Default for Config {
             readmodel_addr: ([127, 0, 0, 1], 50066).into(),
             dashboard: DashboardConfig::default(),
             gateway_addr: ([127, 0, 0, 1], 8080).into(),
+            supervisor_addr: ([127, 0, 0, 1], 50060).into(),
             catalogue: None,
             towns: None,
             calendar_dir: None,
@@ -492,6 +501,7 @@ impl Config {
             ("LIANDONG_DISCLOSURE_ADDR", &mut self.disclosure_addr),
             ("LIANDONG_READMODEL_ADDR", &mut self.readmodel_addr),
             ("LIANDONG_GATEWAY_ADDR", &mut self.gateway_addr),
+            ("LIANDONG_SUPERVISOR_ADDR", &mut self.supervisor_addr),
         ] {
             if let Some(v) = get(var) {
                 *slot = v.parse().map_err(|e| ConfigError::Env {

@@ -54,6 +54,12 @@ pub struct Receiver {
     pub receiver: String,
 }
 
+/// Labels naming a service `liandong up` supervises.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServiceName {
+    pub service: String,
+}
+
 /// Labels of a gRPC call: the full method path and the status code's name.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GrpcCall {
@@ -111,6 +117,10 @@ pub struct Metrics {
     pub grpc_requests: Family<GrpcCall, Counter>,
     /// How long gRPC calls took until their response began, by method.
     pub grpc_latency: GrpcLatency,
+    /// `liandong up`: times a service that exited was started again, by service.
+    pub service_restarts: Family<ServiceName, Counter>,
+    /// `liandong up`: 1 for a service given up on after crashing repeatedly (an alert metric).
+    pub service_given_up: Family<ServiceName, Gauge>,
     registry: Mutex<Option<Registry>>,
 }
 
@@ -185,6 +195,16 @@ pub fn metrics() -> &'static Metrics {
             "grpc_request_duration_seconds",
             "Time until a gRPC call's response began, by method",
             m.grpc_latency.0.clone(),
+        );
+        r.register(
+            "service_restarts",
+            "Times liandong up started a service again after it exited, by service",
+            m.service_restarts.clone(),
+        );
+        r.register(
+            "service_given_up",
+            "1 for a service liandong up gave up on after it kept crashing; needs an operator",
+            m.service_given_up.clone(),
         );
         *m.registry.lock().expect("metrics registry") = Some(r);
         m
