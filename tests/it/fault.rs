@@ -984,7 +984,8 @@ async fn a_broker_down_for_twenty_seconds_fails_no_report_and_loses_no_referral(
 /// and every referral is delivered and concluded once. About 150 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_liandong_up_each_service_killed_in_turn_comes_back_by_itself() {
-    use liandong_tests::up::{self, SERVICES, Up};
+    use liandong_tests::hub::SERVICES;
+    use liandong_tests::up::{self, Up};
     let _serial = SERIAL.lock().await;
     let started = Instant::now();
     let env = fault_env(Backend::Sqlite);

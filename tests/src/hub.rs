@@ -218,7 +218,7 @@ pub struct TestHub {
 }
 
 /// Every service of a hub, in the order they start.
-const SERVICES: [&str; 7] = [
+pub const SERVICES: [&str; 7] = [
     "brigade",
     "board",
     "county",
@@ -354,24 +354,7 @@ impl TestHub {
     /// `li.si` in both test towns, `sun.diaodu` and `zhou.diaocha` in every department of the
     /// default catalogue, valid 2026-01-01 to 2030-12-31.
     pub async fn register_standard_officers(&self) {
-        for town in TOWNS {
-            for officer in [As::brigade_officer(town), As::brigade_captain(town)] {
-                self.brigade
-                    .clone()
-                    .register_officer(As::brigade_captain(town).req(
-                        liandong_proto::brigade::v1::RegisterOfficerRequest {
-                            town: town.into(),
-                            officer: officer.officer.into(),
-                            certificate_no: certificate_no(town, officer.officer),
-                            issuing_authority: ISSUER.into(),
-                            valid_from: "2026-01-01".into(),
-                            valid_until: "2030-12-31".into(),
-                        },
-                    ))
-                    .await
-                    .expect("a town officer is registered");
-            }
-        }
+        register_town_officers(&self.brigade).await;
         let catalogue: Vec<String> = liandong_domain::catalogue::Catalogue::default_catalogue()
             .departments
             .iter()
@@ -468,6 +451,29 @@ impl TestHub {
             }
             "gateway" => wait_gateway(self.env.cfg.gateway_addr).await,
             other => panic!("no service {other}"),
+        }
+    }
+}
+
+/// Registers the certificates of the town officers the tests act as: `wang.wu` and `li.si`
+/// in both test towns, valid 2026-01-01 to 2030-12-31.
+pub async fn register_town_officers(brigade: &BrigadeServiceClient<Channel>) {
+    for town in TOWNS {
+        for officer in [As::brigade_officer(town), As::brigade_captain(town)] {
+            brigade
+                .clone()
+                .register_officer(As::brigade_captain(town).req(
+                    liandong_proto::brigade::v1::RegisterOfficerRequest {
+                        town: town.into(),
+                        officer: officer.officer.into(),
+                        certificate_no: certificate_no(town, officer.officer),
+                        issuing_authority: ISSUER.into(),
+                        valid_from: "2026-01-01".into(),
+                        valid_until: "2030-12-31".into(),
+                    },
+                ))
+                .await
+                .expect("a town officer is registered");
         }
     }
 }

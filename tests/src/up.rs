@@ -11,18 +11,7 @@ use tonic::transport::Channel;
 
 use crate::TestEnv;
 use crate::eventually;
-use crate::hub::{As, ISSUER, TOWNS, certificate_no, liandong_bin, wait_ready};
-
-/// Every service `liandong up` starts.
-pub const SERVICES: [&str; 7] = [
-    "brigade",
-    "board",
-    "county",
-    "disclosure",
-    "review",
-    "readmodel",
-    "gateway",
-];
+use crate::hub::{SERVICES, liandong_bin, register_town_officers, wait_ready};
 
 /// A running `liandong up`; killed (with its children) when dropped.
 pub struct Up {
@@ -228,23 +217,6 @@ pub async fn clients_when_ready(
         BrigadeServiceClient::new(wait_ready(&format!("http://{}", env.cfg.brigade_addr)).await);
     let county =
         CountyServiceClient::new(wait_ready(&format!("http://{}", env.cfg.county_addr)).await);
-    for town in TOWNS {
-        for officer in [As::brigade_officer(town), As::brigade_captain(town)] {
-            brigade
-                .clone()
-                .register_officer(As::brigade_captain(town).req(
-                    liandong_proto::brigade::v1::RegisterOfficerRequest {
-                        town: town.into(),
-                        officer: officer.officer.into(),
-                        certificate_no: certificate_no(town, officer.officer),
-                        issuing_authority: ISSUER.into(),
-                        valid_from: "2026-01-01".into(),
-                        valid_until: "2030-12-31".into(),
-                    },
-                ))
-                .await
-                .expect("a town officer is registered");
-        }
-    }
+    register_town_officers(&brigade).await;
     (brigade, county)
 }
