@@ -55,10 +55,11 @@ phase "buf lint" bash -c "cd proto && \"$(ensure_buf)\" lint"
 # the lints; the fuzz build (a workspace and target directory of its own) runs without it.
 RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)" || { log "clippy is missing: rustup component add clippy"; exit 1; }
 export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
-# Every target (the binary with the workspace's features, which the tests use too: built with
-# `-p liandong` it had other features of sqlx, tempfile and nix, and every crate above them was
-# compiled twice).
-phase "build, linted by clippy -D warnings" bash -c "cargo build --workspace --all-targets --locked && cargo test --workspace --locked --no-run"
+# The binary with the workspace's features, which the test build uses too (built with `-p
+# liandong` it had other features of sqlx, tempfile and nix, and every crate above them was
+# compiled twice), then every test target: between them every target `--all-targets` names
+# (the workspace has no benches).
+phase "build, linted by clippy -D warnings" bash -c "cargo build --workspace --bin liandong --locked && cargo test --workspace --locked --no-run"
 # The fuzz targets build (coverage-instrumented, so they share no artifact with the build above;
 # in a target directory of their own, so no cargo lock is shared) in the background at the
 # lowest priority, on the CPU the integration tests leave idle while they wait on their services.
