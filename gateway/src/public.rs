@@ -321,6 +321,84 @@ fn render_adjudication(cat: &Catalogue, lang: Lang) -> Markup {
     }
 }
 
+/// The letters of entrustment (行政处罚委托书) the catalogue keeps: which department entrusted
+/// which town with which matters and powers, for what term, and where it was published
+/// (行政处罚法 第二十条 requires them to be made public). Decisions under them are the
+/// department's, and are disclosed in its name.
+fn render_entrustments(cat: &Catalogue, towns: &Towns, lang: Lang) -> Markup {
+    html! {
+        section aria-labelledby="entrustment-h" {
+            h2 id="entrustment-h" { (lang.t("行政处罚委托书", "Letters of entrustment")) }
+            @if cat.entrustments.is_empty() {
+                p { (lang.t("本县未委托乡镇实施行政处罚。", "No department has entrusted a town with penalties.")) }
+            } @else {
+                table {
+                    caption {
+                        (lang.t(
+                            "受委托的乡镇在委托范围内、以委托部门的名义实施行政处罚，委托部门负责监督并承担法律责任（《中华人民共和国行政处罚法》第二十条）。",
+                            "An entrusted town acts within the entrustment in the entrusting department's name; the department supervises it and answers for the result (Administrative Penalty Law, Art. 20).",
+                        ))
+                    }
+                    thead {
+                        tr {
+                            th scope="col" { (lang.t("委托书编号", "Letter")) }
+                            th scope="col" { (lang.t("委托部门", "Entrusting department")) }
+                            th scope="col" { (lang.t("受委托乡镇", "Entrusted town")) }
+                            th scope="col" { (lang.t("委托事项", "Matters")) }
+                            th scope="col" { (lang.t("委托权限", "Powers")) }
+                            th scope="col" { (lang.t("委托期限", "Term")) }
+                            th scope="col" { (lang.t("公布", "Published")) }
+                        }
+                    }
+                    tbody {
+                        @for e in &cat.entrustments {
+                            @let department = cat
+                                .department(&e.department)
+                                .map(|d| match lang {
+                                    Lang::Zh => d.name.clone(),
+                                    Lang::En => d.name_en.clone(),
+                                })
+                                .unwrap_or_else(|| e.department.to_string());
+                            @let town = match lang {
+                                Lang::Zh => towns.government_or_code(e.town.as_str()),
+                                Lang::En => towns.government_en_or_code(e.town.as_str()),
+                            };
+                            @let matters: Vec<String> = e
+                                .matters
+                                .iter()
+                                .map(|code| {
+                                    cat.matter(code).map_or_else(
+                                        || code.to_string(),
+                                        |m| match lang {
+                                            Lang::Zh => format!("{}（{}）", m.name, code),
+                                            Lang::En => format!("{} ({})", m.name_en, code),
+                                        },
+                                    )
+                                })
+                                .collect();
+                            @let powers: Vec<&str> =
+                                e.powers.iter().map(|p| outcome_label(p.as_str(), lang)).collect();
+                            tr {
+                                th scope="row" { (e.number) }
+                                td { (department) }
+                                td { (town) }
+                                td { (matters.join(lang.t("；", "; "))) }
+                                td { (powers.join(lang.t("、", ", "))) }
+                                td {
+                                    time datetime=(e.from.to_string()) { (e.from.to_string()) }
+                                    " – "
+                                    time datetime=(e.until.to_string()) { (e.until.to_string()) }
+                                }
+                                td { (e.published) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The legal grounds of the page, cited so that readers can check them.
 fn render_laws(lang: Lang) -> Markup {
     let laws: [(&str, &str); 5] = [
@@ -453,6 +531,7 @@ pub fn render(
                         }
                     }
                     (render_adjudication(cat, lang))
+                    (render_entrustments(cat, towns, lang))
                     (render_laws(lang))
                 }
                 footer class="site" {
@@ -619,5 +698,26 @@ mod tests {
         let html = render(Lang::En, None, &cat, &towns, "").into_string();
         assert!(html.contains("cannot be read"));
         assert!(html.contains("Administrative adjudication matters"));
+    }
+
+    #[test]
+    fn the_page_publishes_the_letters_of_entrustment() {
+        let cat = Catalogue::default_catalogue();
+        let towns = Towns::shipped();
+        let zh = render(Lang::Zh, Some(&[]), &cat, &towns, "").into_string();
+        assert!(
+            zh.contains("<h2 id=\"entrustment-h\">行政处罚委托书</h2>"),
+            "{zh}"
+        );
+        assert!(
+            zh.contains("<th scope=\"row\">县农委〔2026〕1号</th>"),
+            "{zh}"
+        );
+        assert!(zh.contains("<td>义亭镇人民政府</td>"), "{zh}");
+        assert!(zh.contains("（YZ-001）"), "{zh}");
+        assert!(zh.contains("<time datetime=\"2028-02-29\">"), "{zh}");
+        let en = render(Lang::En, Some(&[]), &cat, &towns, "").into_string();
+        assert!(en.contains("Letters of entrustment"), "{en}");
+        assert!(en.contains("Fine"), "{en}");
     }
 }

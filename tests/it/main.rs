@@ -13,6 +13,7 @@ mod decisions;
 mod declarations;
 mod department_decisions;
 mod disclosure;
+mod entrustment;
 mod evidence;
 mod fault;
 mod gateway;

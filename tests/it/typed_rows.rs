@@ -1141,6 +1141,7 @@ async fn insert_review(db: &Db, id: &str, round: bool) {
         extension_reason: String::new(),
         extended_at: None,
         updated_at: at(),
+        reviewing_department: String::new(),
     };
     let mut tx = db.begin().await.unwrap();
     liandong_review::store::upsert_review(&mut tx, &review)

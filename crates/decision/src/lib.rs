@@ -247,6 +247,9 @@ pub struct Materials {
     pub documents: Vec<String>,
     /// The record of the case file so far.
     pub record: Vec<ev::RecordEntry>,
+    /// The department whose legal office reviews a town's decision made in its name (an
+    /// entrusted matter); empty when the decider's own office reviews.
+    pub reviewing_department: String,
 }
 
 /// A proposed major decision, for the legal review.
@@ -317,6 +320,7 @@ pub async fn submit(
             .as_ref()
             .map(|a| a.superseded_event_id.clone())
             .unwrap_or_default(),
+        reviewing_department: p.materials.reviewing_department,
     };
     // The town's review goes to its judicial office, a department's to its own legal office;
     // either way the review service must have it: re-sent until its receipt comes back.

@@ -161,6 +161,9 @@ pub struct Department {
     pub code: DepartmentCode,
     pub name: String,
     pub name_en: String,
+    /// Its short name in the numbers of documents issued in its name (县环 in
+    /// 县环（赤岸）委罚决字〔2026〕第3号); required of a department that entrusts its powers.
+    pub abbrev: Option<String>,
 }
 
 /// One kind of violation in the catalogue.
@@ -203,6 +206,9 @@ pub struct Catalogue {
     pub version: String,
     pub departments: Vec<Department>,
     pub matters: Vec<Matter>,
+    /// The letters of entrustment (委托书) behind the `entrusted` powers
+    /// (`liandong_domain::acting`).
+    pub entrustments: Vec<crate::acting::Entrustment>,
 }
 
 pub use crate::data_file::DataFileError as CatalogueError;
@@ -215,7 +221,11 @@ impl Catalogue {
     pub fn from_toml_str(src: &str, file: &str) -> Result<Catalogue, CatalogueError> {
         let table: Table = toml::from_str(src).map_err(|e| syntax_error(file, src, &e))?;
         let top = Ctx { file, entry: None };
-        top.check_keys(&table, &["version", "department", "matter"], "")?;
+        top.check_keys(
+            &table,
+            &["version", "department", "matter", "entrustment"],
+            "",
+        )?;
         let version = top.req_str(&table, "version", "version")?.trim().to_owned();
         if version.is_empty() {
             return Err(top.err("version", "must not be empty"));
@@ -263,10 +273,12 @@ impl Catalogue {
             }
         }
 
+        let entrustments = crate::acting::parse_entrustments(file, &table, &departments, &matters)?;
         Ok(Catalogue {
             version,
             departments,
             matters,
+            entrustments,
         })
     }
 
@@ -318,13 +330,18 @@ fn opt_fen(
 
 fn parse_department(file: &str, index: usize, value: &Value) -> Result<Department, CatalogueError> {
     let (ctx, t) = entry_ctx(file, "department", index, value);
-    ctx.check_keys(t, &["code", "name", "name_en"], "")?;
+    ctx.check_keys(t, &["code", "name", "name_en", "abbrev"], "")?;
     let code = ctx.req_str(t, "code", "code")?;
     let code = DepartmentCode::parse(code).map_err(|e| ctx.err("code", e.to_string()))?;
+    let abbrev = match ctx.opt_str(t, "abbrev", "abbrev")?.map(str::trim) {
+        Some("") => return Err(ctx.err("abbrev", "must not be empty")),
+        other => other.map(str::to_owned),
+    };
     Ok(Department {
         code,
         name: ctx.name(t, "name")?,
         name_en: ctx.name(t, "name_en")?,
+        abbrev,
     })
 }
 

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
 use crate::catalogue::LegalBasis;
-use crate::towns::Town;
 
 /// The kinds of document the brigade issues, each with its name and number prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,23 +92,6 @@ impl TryFrom<String> for DocKind {
     }
 }
 
-/// The body in whose name a town's documents are issued, and the abbreviation its numbers use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssuingBody {
-    pub name: String,
-    pub abbrev: String,
-}
-
-/// The body that issues a town's documents (towns enforce in the government's name): its
-/// government as the town registry names it (赤岸镇人民政府), numbered with the town's name
-/// without its kind (赤岸综执…).
-pub fn issuing_body_of(town: &Town) -> IssuingBody {
-    IssuingBody {
-        name: town.government().to_owned(),
-        abbrev: town.short_name().to_owned(),
-    }
-}
-
 /// China Standard Time, in which documents are dated and numbered by year.
 fn cst() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
@@ -118,11 +100,6 @@ fn cst() -> FixedOffset {
 /// The year a document issued at `at` is numbered in (Beijing time).
 pub fn doc_year(at: DateTime<Utc>) -> i32 {
     at.with_timezone(&cst()).year()
-}
-
-/// A document number: `东山综执罚决字〔2026〕第12号`.
-pub fn number(body_abbrev: &str, kind: DocKind, year: i32, n: u32) -> String {
-    format!("{body_abbrev}综执{}字〔{year}〕第{n}号", kind.prefix())
 }
 
 /// What a document says, gathered from the case.
@@ -144,6 +121,9 @@ pub struct DocFacts {
     /// For a transfer letter: the department the case goes to.
     pub to_department: String,
     pub issued_at: Option<DateTime<Utc>>,
+    /// For a document issued in an entrusting department's name: who acts for it and under
+    /// which letter (`受委托实施：赤岸镇人民政府（委托书 县环委〔2026〕1号）`); empty otherwise.
+    pub entrusted: String,
 }
 
 /// Rights of appeal as the Administrative Reconsideration Law (2023 revision, art. 20: sixty
@@ -180,8 +160,13 @@ pub fn render(kind: DocKind, f: &DocFacts) -> String {
         .unwrap_or_default();
     let matters = f.matters.join("、");
     let basis = basis_lines(&f.legal_basis);
+    let entrusted = if f.entrusted.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n\n", f.entrusted)
+    };
     let head = format!(
-        "# {}\n# {}\n\n{}\n\n",
+        "# {}\n# {}\n\n{}\n\n{entrusted}",
         f.issuing_body,
         kind.name(),
         f.doc_no
@@ -235,26 +220,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_read_like_the_real_ones() {
-        assert_eq!(
-            number("赤岸", DocKind::PenaltyDecision, 2026, 12),
-            "赤岸综执罚决字〔2026〕第12号"
-        );
-        assert_eq!(
-            number("义亭", DocKind::TransferLetter, 2025, 1),
-            "义亭综执移字〔2025〕第1号"
-        );
-    }
-
-    #[test]
     fn a_registered_town_issues_in_its_government_s_name() {
         let towns = crate::towns::Towns::shipped();
         let code = crate::ids::TownCode::parse("330782102").unwrap();
-        let body = issuing_body_of(towns.town(&code).unwrap());
+        let body = crate::acting::town_body(&towns, &code).unwrap();
         assert_eq!(body.name, "义亭镇人民政府");
         assert_eq!(
-            number(&body.abbrev, DocKind::PenaltyDecision, 2026, 3),
+            body.number(DocKind::PenaltyDecision, 2026, 3),
             "义亭综执罚决字〔2026〕第3号"
+        );
+        assert_eq!(
+            body.number(DocKind::TransferLetter, 2025, 1),
+            "义亭综执移字〔2025〕第1号"
         );
     }
 

@@ -1,6 +1,7 @@
 //! The pure domain core of Liandong: synchronous, no IO, time always passed in.
 #![forbid(unsafe_code)]
 
+pub mod acting;
 pub mod agenda;
 pub mod auth;
 pub mod calendar;

@@ -36,6 +36,31 @@ pub(crate) struct Acting<'a> {
 }
 
 impl Acting<'_> {
+    /// The body in whose name this step acts (`liandong_domain::acting`): the town's own, or
+    /// the department that entrusted the case's matters to the town under a letter in force
+    /// today; an act outside the letter's term, or a decision of a kind it does not entrust
+    /// (`outcome`), is refused, naming the letter (行政处罚法 第二十条).
+    pub fn body(
+        &self,
+        api: &Api,
+        outcome: Option<&str>,
+    ) -> Result<liandong_domain::acting::ActingBody, ApiError> {
+        use liandong_domain::acting::{self, ActingRefused};
+        let (town, matters) = crate::documents::town_and_matters(&self.row)?;
+        let day = liandong_domain::calendar::Calendar::local_date(self.now);
+        let body = match acting::acting_body(&api.catalogue, &api.towns, &town, &matters, day) {
+            // Not the town's matters (a joint case): its steps are the town's own.
+            Err(ActingRefused::NotTheTowns { .. }) => acting::town_body(&api.towns, &town),
+            other => other,
+        }
+        .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        if let Some(kind) = outcome.and_then(liandong_domain::outcome::OutcomeKind::parse) {
+            acting::check_power(&body, kind)
+                .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        }
+        Ok(body)
+    }
+
     /// The certificate `actor` takes `action` under (持证上岗), which the record keeps.
     pub async fn certificate(&mut self, actor: &Actor, action: Action) -> Result<String, ApiError> {
         registry::require_certificate(&mut self.tx, actor, action, &self.row.town, self.now).await

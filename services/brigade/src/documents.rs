@@ -1,6 +1,8 @@
 //! The brigade's standard documents (执法文书): issued at its own steps, numbered per issuing body and year, kept in the record with their digests.
 
 use chrono::{DateTime, Utc};
+use liandong_domain::acting::{self, ActingBody};
+use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::documents::{self as doc, DocFacts, DocKind};
 use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
@@ -90,14 +92,37 @@ fn facts_of(case: &CaseRow, catalogue: &Catalogue) -> DocFacts {
     }
 }
 
-/// The body that issues the town's documents, as the registry names it: its people's
-/// government, and its short name in document numbers.
-pub fn issuing_body(towns: &Towns, town: &str) -> Result<doc::IssuingBody, sqlx::Error> {
-    let code = TownCode::parse(town).map_err(|e| sqlx::Error::Decode(e.into()))?;
-    let town = towns
-        .require(&code)
-        .map_err(|e| sqlx::Error::Decode(e.into()))?;
-    Ok(doc::issuing_body_of(town))
+/// The body in whose name `case`'s acts are done on `now` (`liandong_domain::acting`): the
+/// town government, or the department that entrusted the case's matters to the town. Named
+/// here without refusing a day outside the letter's term: the command that acts checks it
+/// first (`Api::acting_body`), and a decision concluded when its review approves it keeps
+/// the name it was proposed in.
+pub fn body_of(
+    catalogue: &Catalogue,
+    towns: &Towns,
+    case: &CaseRow,
+    now: DateTime<Utc>,
+) -> Result<ActingBody, sqlx::Error> {
+    let (town, matters) = town_and_matters(case)?;
+    match acting::named_body(catalogue, towns, &town, &matters, Calendar::local_date(now)) {
+        // A case whose matters are not the town's (a joint case, a transfer): the town's own
+        // procedural documents, in its own name.
+        Err(acting::ActingRefused::NotTheTowns { .. }) => acting::town_body(towns, &town),
+        other => other,
+    }
+    .map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+/// The case's town and matters as the domain types them.
+pub fn town_and_matters(case: &CaseRow) -> Result<(TownCode, Vec<MatterCode>), sqlx::Error> {
+    let town = TownCode::parse(&case.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let matters = case
+        .matters
+        .0
+        .iter()
+        .map(|m| MatterCode::parse(m).map_err(|e| sqlx::Error::Decode(e.into())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((town, matters))
 }
 
 /// Issues a document at one of the brigade's steps, within that step's transaction: numbers
@@ -111,12 +136,20 @@ pub async fn issue(
     case: &CaseRow,
     i: Issue<'_>,
 ) -> Result<DocRow, sqlx::Error> {
-    let body_of = issuing_body(towns, &case.town)?;
+    // A transfer letter refers what is not the town's: always in the town's own name.
+    let body_of = match i.kind {
+        DocKind::TransferLetter => {
+            let town = TownCode::parse(&case.town).map_err(|e| sqlx::Error::Decode(e.into()))?;
+            acting::town_body(towns, &town).map_err(|e| sqlx::Error::Decode(e.into()))?
+        }
+        _ => body_of(catalogue, towns, case, now)?,
+    };
     let year = doc::doc_year(now);
-    let n = next_number(tx, &body_of.name, year).await?;
-    let doc_no = doc::number(&body_of.abbrev, i.kind, year, n as u32);
+    let n = next_number(tx, body_of.counter_key(), year).await?;
+    let doc_no = body_of.number(i.kind, year, n as u32);
     let mut facts = facts_of(case, catalogue);
     facts.issuing_body = body_of.name.clone();
+    facts.entrusted = body_of.entrusted_line(towns);
     facts.doc_no = doc_no.clone();
     facts.party = i.party.to_owned();
     facts.decision = i.decision.to_owned();

@@ -6,7 +6,7 @@ use liandong_domain::catalogue::Catalogue;
 use liandong_domain::dossier::STYLE;
 use liandong_domain::towns::Towns;
 
-use crate::documents::issuing_body;
+use crate::documents::body_of;
 use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
 use liandong_domain::record::{Verification, encode_at, evidence_digest};
 use liandong_grpc::ApiError;
@@ -156,7 +156,7 @@ fn to_json(d: &Dossier, catalogue: &Catalogue, towns: &Towns) -> Result<Value, s
         "case": {
             "case_id": c.case_id,
             "town": c.town,
-            "issuing_body": issuing_body(towns, &c.town)?.name,
+            "issuing_body": body_of(catalogue, towns, c, d.generated_at)?.name,
             "matters": c.matters.0.clone(),
             "matter_names": c.matters.0.clone().iter().map(|m| matter_name(m, catalogue)).collect::<Vec<_>>(),
             "village": c.village,
@@ -229,7 +229,7 @@ fn status_name(status: &str) -> &str {
 
 fn to_html(d: &Dossier, catalogue: &Catalogue, towns: &Towns) -> Result<String, sqlx::Error> {
     let c = &d.case;
-    let body = issuing_body(towns, &c.town)?.name;
+    let body = body_of(catalogue, towns, c, d.generated_at)?.name;
     let matters = c
         .matters
         .0
@@ -548,6 +548,7 @@ mod tests {
             version: "t".into(),
             departments: vec![],
             matters: vec![],
+            entrustments: vec![],
         };
         assert_eq!(kind_name(names::REFERRAL_ACCEPTED), "部门受理");
         let towns = Towns::shipped();

@@ -9,6 +9,7 @@ use liandong_decision::{Amendment, Materials, On, Proposal};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision::{Subject, Verdict, submitted_detail};
 use liandong_domain::decision_change::DecisionChange;
+use liandong_domain::disclosure::BodyKind;
 use liandong_domain::state::{CaseAction, CaseStatus};
 use liandong_domain::towns::Towns;
 use liandong_proto::events::v1 as ev;
@@ -28,12 +29,6 @@ use crate::store::{self, CaseRow};
 /// The department a suspected crime goes to, and the reason its referral carries.
 pub const CRIME_DEPARTMENT: &str = "public_security";
 pub const CRIME_REASON: &str = "crime_transfer";
-
-/// The body in whose name a town's decisions are made: the town's people's government, as the
-/// registry names it (the brigade exercises the town's powers).
-pub fn decided_in_name_of(towns: &Towns, town: &str) -> Result<String, sqlx::Error> {
-    Ok(documents::issuing_body(towns, town)?.name)
-}
 
 /// Whether `outcome` on `case` must pass the legal review first, by the catalogue of the
 /// case's matters; a matter the catalogue does not know refuses the decision, naming it.
@@ -79,6 +74,7 @@ pub async fn conclude(
     causation_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let here = row.here();
+    let body = documents::body_of(catalogue, towns, row, now)?;
     store::insert_outcome(
         tx,
         here,
@@ -108,6 +104,10 @@ pub async fn conclude(
                 matters: row.matters.0.clone(),
                 town: row.town.clone(),
                 description: row.description.clone(),
+                decided_for_department: match body.kind {
+                    BodyKind::Department => body.code.clone(),
+                    BodyKind::Town => String::new(),
+                },
             }),
         )
         .await?;
@@ -232,6 +232,7 @@ async fn documents_of(tx: &mut Tx, case_id: &str) -> Result<Vec<String>, sqlx::E
 pub async fn submit(
     tx: &mut Tx,
     outbox: &Outbox,
+    catalogue: &Catalogue,
     towns: &Towns,
     now: DateTime<Utc>,
     row: &CaseRow,
@@ -252,8 +253,16 @@ pub async fn submit(
         .collect();
     let mut documents = documents_of(tx, &row.case_id).await?;
     documents.extend(row.evidence_refs.0.clone());
+    // In the town's name, or the entrusting department's, whose legal office then reviews it
+    // (行政处罚法 第二十条: the department answers for what is done in its name).
+    let body = documents::body_of(catalogue, towns, row, now)?;
+    let reviewing_department = match body.kind {
+        BodyKind::Department => body.code.clone(),
+        BodyKind::Town => String::new(),
+    };
     let materials = Materials {
-        decided_in_name_of: decided_in_name_of(towns, &row.town)?,
+        reviewing_department,
+        decided_in_name_of: body.name.clone(),
         facts: Some(facts(row)),
         officers: officers
             .iter()
@@ -298,7 +307,7 @@ pub async fn submit(
     let detail = certified(
         &submitted_detail(
             submitted.round,
-            &decided_in_name_of(towns, &row.town)?,
+            &body.name,
             &outcome.kind,
             &outcome.summary,
             reason.as_deref(),

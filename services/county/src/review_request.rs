@@ -127,6 +127,7 @@ pub async fn submit(
         facts: Some(facts),
         officers: deciding,
         record,
+        reviewing_department: String::new(),
     };
     let submitted = liandong_decision::submit(
         tx,
@@ -179,6 +180,7 @@ pub async fn submit_task(
             detail: format!("联席会议交办（牵头）：{}", row.instructions),
             ..Default::default()
         }],
+        reviewing_department: String::new(),
     };
     let submitted = liandong_decision::submit(
         tx,

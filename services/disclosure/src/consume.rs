@@ -53,9 +53,16 @@ impl Handler<FromBrigade> for Decisions {
     ) -> Result<(), HandlerError> {
         match event {
             FromBrigade::CaseConcluded(e) => {
+                // A decision the town made in an entrusting department's name is that
+                // department's to disclose (行政处罚法 第二十条); else the town's.
+                let (body_kind, body_code) = if e.decided_for_department.is_empty() {
+                    (BodyKind::Town, env.town.clone())
+                } else {
+                    (BodyKind::Department, e.decided_for_department.clone())
+                };
                 let d = Decision {
-                    body_kind: BodyKind::Town,
-                    body_code: env.town.clone(),
+                    body_kind,
+                    body_code,
                     case_id: &e.case_id,
                     outcome: e.outcome.as_ref(),
                     matters: &e.matters,

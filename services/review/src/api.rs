@@ -77,9 +77,9 @@ fn parse_review_id(id: &str) -> Result<(), ApiError> {
 }
 
 /// Only the decision's own reviewer: the town's judicial office for the town's decisions, the
-/// department's legal office for a department's.
+/// department's legal office for a department's and for those the town makes in its name.
 fn permit(actor: &Actor, row: &ReviewRow) -> Result<(), ApiError> {
-    if row.department.is_empty() {
+    if row.office().is_empty() {
         let town = TownCode::parse(&row.town).map_err(|e| ApiError::Internal(e.into()))?;
         permits(
             actor,
@@ -90,7 +90,7 @@ fn permit(actor: &Actor, row: &ReviewRow) -> Result<(), ApiError> {
             },
         )?;
     } else {
-        let d = DepartmentCode::parse(&row.department).map_err(|e| ApiError::Internal(e.into()))?;
+        let d = DepartmentCode::parse(row.office()).map_err(|e| ApiError::Internal(e.into()))?;
         permits_department_wide(actor, Action::ReviewDecision, &d)?;
     }
     Ok(())
@@ -157,9 +157,9 @@ impl Api {
     /// The body the decision under review is made in the name of. A town's decision (one its
     /// judicial office reviews) is its government's, named by the registry, whatever name the
     /// request carried (the brigade has sent the town's code, "330782101 人民政府"); a
-    /// department's decision keeps the name its department gave.
+    /// department's decision, and a town's made in a department's name, keep the name given.
     fn deciding_body(&self, row: &ReviewRow) -> String {
-        if row.department.is_empty() {
+        if row.office().is_empty() {
             self.towns.government_or_code(&row.town)
         } else {
             row.decided_in_name_of.clone()

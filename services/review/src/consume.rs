@@ -133,6 +133,7 @@ impl Events {
                 extension_reason: String::new(),
                 extended_at: None,
                 updated_at: now,
+                reviewing_department: e.reviewing_department.clone(),
             },
         )
         .await?;

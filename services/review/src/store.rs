@@ -34,6 +34,21 @@ pub struct ReviewRow {
     pub extension_reason: String,
     pub extended_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// The department whose legal office reviews a town's decision made in its name (an
+    /// entrusted matter); empty when the decider's own office reviews.
+    pub reviewing_department: String,
+}
+
+impl ReviewRow {
+    /// The office that reviews: a department's legal office (its code), or the town's judicial
+    /// office (empty).
+    pub fn office(&self) -> &str {
+        if self.reviewing_department.is_empty() {
+            &self.department
+        } else {
+            &self.reviewing_department
+        }
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -87,7 +102,8 @@ pub struct CertRow {
 pub use liandong_store::typed::Day;
 
 const REVIEW_COLUMNS: &str = "review_id, town, department, case_id, decided_in_name_of, status, \
-     round, requested_at, due_at, due_last_day, extended, extension_reason, extended_at, updated_at";
+     round, requested_at, due_at, due_last_day, extended, extension_reason, extended_at, updated_at, \
+     reviewing_department";
 
 pub async fn review_in_tx(tx: &mut Tx, review_id: &str) -> Result<Option<ReviewRow>, sqlx::Error> {
     let sql = format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE review_id = $1");
@@ -109,7 +125,8 @@ pub async fn review(db: &Db, review_id: &str) -> Result<Option<ReviewRow>, sqlx:
         .transpose())
 }
 
-/// Reviews of a town (`department` empty) or of a department in any town, newest first.
+/// Reviews an office takes: a town's judicial office (`department` empty) or a department's
+/// legal office in any town (its own decisions and those made in its name), newest first.
 pub async fn list(
     db: &Db,
     town: Option<&str>,
@@ -118,7 +135,8 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<ReviewRow>, sqlx::Error> {
     let sql = format!(
-        "SELECT {REVIEW_COLUMNS} FROM reviews WHERE department = $1 \
+        "SELECT {REVIEW_COLUMNS} FROM reviews \
+         WHERE COALESCE(NULLIF(reviewing_department, ''), department) = $1 \
          AND ($2 IS NULL OR town = $2) AND ($3 IS NULL OR status = $3) \
          ORDER BY requested_at DESC LIMIT $4"
     );
@@ -138,12 +156,14 @@ pub async fn upsert_review(tx: &mut Tx, r: &ReviewRow) -> Result<(), sqlx::Error
     with_tx!(tx, |c| sqlx::query(
         "INSERT INTO reviews (review_id, town, department, case_id, decided_in_name_of, status, \
          round, requested_at, due_at, due_last_day, extended, extension_reason, extended_at, \
-         updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) \
+         updated_at, reviewing_department) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) \
          ON CONFLICT (review_id) DO UPDATE SET decided_in_name_of = excluded.decided_in_name_of, \
          status = excluded.status, round = excluded.round, requested_at = excluded.requested_at, \
          due_at = excluded.due_at, due_last_day = excluded.due_last_day, \
          extended = excluded.extended, extension_reason = excluded.extension_reason, \
-         extended_at = excluded.extended_at, updated_at = excluded.updated_at"
+         extended_at = excluded.extended_at, updated_at = excluded.updated_at, \
+         reviewing_department = excluded.reviewing_department"
     )
     .bind(&r.review_id)
     .bind(&r.town)
@@ -159,6 +179,7 @@ pub async fn upsert_review(tx: &mut Tx, r: &ReviewRow) -> Result<(), sqlx::Error
     .bind(&r.extension_reason)
     .bind(r.extended_at)
     .bind(r.updated_at)
+    .bind(&r.reviewing_department)
     .execute(&mut *c)
     .await
     .map(|_| ()))

@@ -41,6 +41,8 @@ impl Api {
             .await?;
         let (now, status) = (a.now, a.row.status);
         let next = status.next(CaseAction::Assign)?;
+        // Filing (立案) is the first act in the body's name: refused outside its letter.
+        a.body(self, None)?;
         let who = actor_label(actor);
         let here = a.row.here();
         store::upsert_assignment(&mut a.tx, here, &json(&officers), &who, now).await?;

@@ -61,6 +61,7 @@ impl Api {
             DecisionChange::Amend => CaseAction::AmendDecision,
             DecisionChange::Revoke => CaseAction::RevokeDecision,
         })?;
+        a.body(self, r.outcome.as_ref().map(|o| o.kind.as_str()))?;
         let certificate_no = a.certificate(actor, Action::ChangeDecision).await?;
         let in_force = liandong_decision::in_force(
             &mut a.tx,
@@ -97,6 +98,7 @@ impl Api {
             legal_review::submit(
                 &mut a.tx,
                 &self.outbox,
+                &self.catalogue,
                 &self.towns,
                 now,
                 &a.row,

@@ -42,6 +42,8 @@ impl Api {
             .open_case(actor, Action::ConcludeCase, &r.case_id)
             .await?;
         let (now, status) = (a.now, a.row.status);
+        // Decided in the town's name or the entrusting department's, within its letter.
+        a.body(self, Some(&outcome.kind))?;
         let certificate_no = a.certificate(actor, Action::ConcludeCase).await?;
         let event_actor = actor_to_event_certified(actor, &certificate_no);
         let major = legal_review::requires_review(&self.catalogue, &a.row, &outcome)
@@ -52,6 +54,7 @@ impl Api {
             legal_review::submit(
                 &mut a.tx,
                 &self.outbox,
+                &self.catalogue,
                 &self.towns,
                 now,
                 &a.row,

@@ -45,6 +45,7 @@ impl Api {
             .open_case(actor, Action::RecordCaseAction, &r.case_id)
             .await?;
         let (now, status) = (a.now, a.row.status);
+        a.body(self, None)?;
         // 持证上岗: the record keeps the certificate each step was taken under.
         let certificate_no = a.certificate(actor, Action::RecordCaseAction).await?;
         let by = Who::certified(actor, certificate_no);
