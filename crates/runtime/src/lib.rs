@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
-use liandong_domain::calendar::{Calendar, YearCalendar};
+use liandong_domain::calendar::{Calendar, Overlaid, YearCalendar};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::time_limits::TimeLimits;
 use liandong_domain::towns::Towns;
@@ -74,12 +74,31 @@ pub fn calendar_dir(cfg: &Config) -> std::path::PathBuf {
         .unwrap_or_else(|| cfg.data_dir.join("calendar"))
 }
 
-/// The shipped calendar years plus every `<year>.toml` in the calendar folder.
+/// The shipped calendar years plus every `<year>.toml` in the calendar folder. One rule says
+/// which file wins when a year is both shipped and in the operator's folder: the operator's
+/// (a correction), logged here at every load; two operator files for one year refuse to load.
 pub fn load_calendar(cfg: &Config) -> anyhow::Result<Calendar> {
     let mut cal = Calendar::shipped();
-    for year in read_calendar_dir(&calendar_dir(cfg))? {
-        if !cal.loaded_years().contains(&year.year()) {
-            cal.add_year(year)?;
+    for said in cal.overlay(read_calendar_dir(&calendar_dir(cfg))?)? {
+        match said {
+            Overlaid::Added { year, file } => {
+                tracing::info!(year, file, "Calendar year loaded from the operator's folder.")
+            }
+            Overlaid::Replaced {
+                year,
+                file,
+                shipped,
+            } => tracing::warn!(
+                year,
+                file,
+                shipped,
+                "The operator's calendar file replaces the shipped schedule of this year (the operator's file wins)."
+            ),
+            Overlaid::SameAsShipped { year, file } => tracing::info!(
+                year,
+                file,
+                "The operator's calendar file has the shipped schedule of this year; it is used."
+            ),
         }
     }
     Ok(cal)
