@@ -22,12 +22,6 @@ impl Api {
             v.violation("obligation_id", "name the obligation");
         }
         v.text("reason", &r.reason, self.limits.reason_chars, true);
-        if let Err(e) = liandong_domain::time_limits::check_extension(
-            r.working_days,
-            self.time_limits.defaults.max_extension,
-        ) {
-            v.violation("working_days", e);
-        }
         v.finish().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
         let mut tx = Change::begin(&self.db, &self.outbox).await?;
@@ -46,9 +40,20 @@ impl Api {
             Action::RequestExtension,
             &Resource {
                 town,
-                department: Some(department),
+                department: Some(department.clone()),
             },
         )?;
+        // The longest extension at once is the department's (its rule's, else the default).
+        let mut v = Validator::new();
+        if let Err(e) = liandong_domain::time_limits::check_extension(
+            r.working_days,
+            self.time_limits
+                .for_case(Some(&department), &[])
+                .max_extension,
+        ) {
+            v.violation("working_days", e);
+        }
+        v.finish().map_err(ApiError::Invalid)?;
         if o.met_at.is_some() {
             return Err(ApiError::FailedPrecondition(format!(
                 "obligation {} is already met",
