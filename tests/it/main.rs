@@ -21,6 +21,7 @@ mod matrix;
 mod migrate_forward;
 mod nats_auth;
 mod paths;
+mod penalty_period;
 mod patrols;
 mod public_page;
 mod record;

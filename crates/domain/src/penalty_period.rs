@@ -113,11 +113,11 @@ fn refuse(field: &'static str, message: impl Into<String>) -> Refusal {
 }
 
 impl PenaltyRule {
-    /// What the rule is called in messages: its citation.
+    /// What the rule is called in messages (its citation is on the case's period).
     fn name(&self) -> String {
         match &self.department {
-            Some(d) => format!("{d}'s rule ({})", self.citation),
-            None => format!("the default rule ({})", self.citation),
+            Some(d) => format!("{d}'s penalty-decision rule"),
+            None => "the default penalty-decision rule (行政处罚法 第六十条 alone)".to_owned(),
         }
     }
 

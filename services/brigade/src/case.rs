@@ -90,6 +90,7 @@ impl Api {
         let mut case = case_to_pb(&row);
         case.penalty_period = crate::clocks::period(
             &self.db,
+            &self.outbox,
             &self.time_limits,
             &self.calendar,
             &row.case_id,

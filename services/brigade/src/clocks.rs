@@ -397,16 +397,18 @@ pub(crate) async fn insert_extension(
     .map(|_| ()))
 }
 
-/// The period of `case_id` as the API shows it, or `None` for a case never filed.
+/// The period of `case_id` as the API shows it, or `None` for a case never filed. Read in a
+/// change of its own (its rows as of one moment), which changes nothing.
 pub(crate) async fn period(
     db: &Db,
+    outbox: &Outbox,
     policy: &TimeLimits,
     cal: &Calendar,
     case_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<pb::PenaltyPeriod>, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let clock = CaseClock::load(&mut tx, case_id).await?;
+    let mut tx = Change::begin(db, outbox).await?;
+    let clock = CaseClock::load(tx.tx(), case_id).await?;
     tx.rollback().await?;
     clock.map(|c| c.to_pb(policy, cal, now)).transpose()
 }

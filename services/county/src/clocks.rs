@@ -522,8 +522,16 @@ impl Clocks {
             } else {
                 Some(o.referral_id.clone())
             };
-            let referral = match referral_id {
-                Some(r) => crate::store::get_in_tx(tx.tx(), &r).await?,
+            let referral: Option<ReferralRow> = match referral_id {
+                Some(r) => with_tx!(tx.tx(), |c| {
+                    let row = sqlx::query("SELECT * FROM referrals WHERE referral_id = $1")
+                        .bind(&r)
+                        .fetch_optional(c)
+                        .await?;
+                    row.as_ref()
+                        .map(|row| decode(row, "referrals", "referral_id"))
+                        .transpose()
+                })?,
                 None => None,
             };
             let Some(referral) = referral else {

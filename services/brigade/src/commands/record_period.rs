@@ -71,6 +71,7 @@ impl Api {
         a.tx.commit().await?;
         clocks::period(
             &self.db,
+            &self.outbox,
             &self.time_limits,
             &self.calendar,
             &case_id,
