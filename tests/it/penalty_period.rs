@@ -65,7 +65,10 @@ fn catalogue_with_market_delegated() -> String {
         .expect("the shipped catalogue has SC-001");
     let (head, tail) = shipped.split_at(at);
     let delegated = tail.replacen("town_power = \"none\"", "town_power = \"delegated\"", 1);
-    assert_ne!(delegated, tail, "SC-001 is not the town's in the shipped catalogue");
+    assert_ne!(
+        delegated, tail,
+        "SC-001 is not the town's in the shipped catalogue"
+    );
     format!("{head}{delegated}")
 }
 
@@ -134,7 +137,11 @@ async fn a_suspended_and_extended_case_is_judged_on_its_last_lawful_day(backend:
     );
     assert_eq!(p.rule_department, "market_regulation");
     assert_eq!((p.days, p.max_extension_days), (90, 30));
-    assert!(p.citation.contains("市场监督管理行政处罚程序规定"), "{}", p.citation);
+    assert!(
+        p.citation.contains("市场监督管理行政处罚程序规定"),
+        "{}",
+        p.citation
+    );
     // Day 90 is Sunday 31 May: the last day moves to Monday 1 June.
     assert_eq!(p.last_day, "2026-06-01");
     assert_eq!(p.judgement, "running");
@@ -160,13 +167,15 @@ async fn a_suspended_and_extended_case_is_judged_on_its_last_lawful_day(backend:
     assert_eq!(moved["period"]["excludedPeriods"][0]["days"], 10);
     let mut grpc = hub.brigade.clone();
     let p = grpc
-        .record_excluded_period(As::brigade_officer(T1).req(brigade::RecordExcludedPeriodRequest {
-            case_id: b.case_id.clone(),
-            kind: "appraisal".into(),
-            start: "2026-03-10".into(),
-            end: "2026-03-19".into(),
-            reason: "送检样品鉴定".into(),
-        }))
+        .record_excluded_period(
+            As::brigade_officer(T1).req(brigade::RecordExcludedPeriodRequest {
+                case_id: b.case_id.clone(),
+                kind: "appraisal".into(),
+                start: "2026-03-10".into(),
+                end: "2026-03-19".into(),
+                reason: "送检样品鉴定".into(),
+            }),
+        )
         .await
         .expect("the appraisal is not counted")
         .into_inner()
@@ -175,13 +184,15 @@ async fn a_suspended_and_extended_case_is_judged_on_its_last_lawful_day(backend:
     assert_eq!(p.last_day, "2026-06-10");
     // The same days twice, or a period not yet ended: refused, naming the field.
     let again = grpc
-        .record_excluded_period(As::brigade_officer(T1).req(brigade::RecordExcludedPeriodRequest {
-            case_id: b.case_id.clone(),
-            kind: "hearing".into(),
-            start: "2026-03-19".into(),
-            end: "2026-03-20".into(),
-            reason: "听证".into(),
-        }))
+        .record_excluded_period(
+            As::brigade_officer(T1).req(brigade::RecordExcludedPeriodRequest {
+                case_id: b.case_id.clone(),
+                kind: "hearing".into(),
+                start: "2026-03-19".into(),
+                end: "2026-03-20".into(),
+                reason: "听证".into(),
+            }),
+        )
         .await
         .unwrap_err();
     assert_eq!(again.code(), Code::InvalidArgument);
@@ -201,7 +212,11 @@ async fn a_suspended_and_extended_case_is_judged_on_its_last_lawful_day(backend:
         .unwrap_err();
     assert_eq!(too_long.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&too_long), ["days"]);
-    assert!(too_long.message().contains("at most 30"), "{}", too_long.message());
+    assert!(
+        too_long.message().contains("at most 30"),
+        "{}",
+        too_long.message()
+    );
     let by_officer = grpc
         .record_period_extension(As::brigade_officer(T1).req(extension(30)))
         .await
@@ -215,7 +230,10 @@ async fn a_suspended_and_extended_case_is_judged_on_its_last_lawful_day(backend:
         .period
         .unwrap();
     assert_eq!(p.last_day, "2026-07-10");
-    assert_eq!(from_ts(p.due.as_ref()), Some(at("2026-07-11T00:00:00+08:00")));
+    assert_eq!(
+        from_ts(p.due.as_ref()),
+        Some(at("2026-07-11T00:00:00+08:00"))
+    );
     let ext_b = request(
         gw,
         "POST",
@@ -261,9 +279,15 @@ async fn a_suspended_and_extended_case_is_judged_on_its_last_lawful_day(backend:
         from_ts(p.decided_at.as_ref()).map(|t| t.date_naive().to_string()),
         Some("2026-07-10".into())
     );
-    let read = request(gw, "GET", &format!("/v1/cases/{}", b.case_id), officer, None)
-        .await
-        .unwrap();
+    let read = request(
+        gw,
+        "GET",
+        &format!("/v1/cases/{}", b.case_id),
+        officer,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(read.status, 200, "{}", read.body);
     let read = read.json();
     assert_eq!(read["case"]["penaltyPeriod"]["judgement"], "late");
@@ -281,7 +305,6 @@ async fn a_suspended_and_extended_case_is_judged_on_its_last_lawful_day(backend:
     hub.stop().await;
 }
 
-
 /// Reads one value from a service's own database, as it is.
 async fn db_deadline(
     hub: &TestHub,
@@ -293,9 +316,11 @@ async fn db_deadline(
     let db = Db::open(cfg.database_url.as_deref(), &cfg.data_dir, service, 2)
         .await
         .unwrap_or_else(|e| panic!("the {service}'s database: {e:#}"));
-    let row: Option<(Option<DateTime<Utc>>, bool)> =
-        with_db!(&db, |p| sqlx::query_as(sql).bind(key).fetch_optional(p).await)
-            .expect("the clock row");
+    let row: Option<(Option<DateTime<Utc>>, bool)> = with_db!(&db, |p| sqlx::query_as(sql)
+        .bind(key)
+        .fetch_optional(p)
+        .await)
+    .expect("the clock row");
     db.close().await;
     row.unwrap_or((None, false))
 }
@@ -324,10 +349,12 @@ async fn conclude_clock(hub: &TestHub, case_id: &str) -> county::Obligation {
     eventually("forestry's conclusion clock", WAIT, || async {
         hub.county
             .clone()
-            .list_obligations(As::dispatcher("forestry").req(county::ListObligationsRequest {
-                department: "forestry".into(),
-                ..Default::default()
-            }))
+            .list_obligations(
+                As::dispatcher("forestry").req(county::ListObligationsRequest {
+                    department: "forestry".into(),
+                    ..Default::default()
+                }),
+            )
             .await
             .ok()?
             .into_inner()
@@ -355,10 +382,12 @@ async fn disclosure_of(hub: &TestHub, case_id: &str) -> disclosure::Disclosure {
     eventually("the case's disclosure", WAIT, || async {
         hub.disclosure
             .clone()
-            .list_disclosures(As::brigade_captain(T1).req(disclosure::ListDisclosuresRequest {
-                town: T1.into(),
-                ..Default::default()
-            }))
+            .list_disclosures(
+                As::brigade_captain(T1).req(disclosure::ListDisclosuresRequest {
+                    town: T1.into(),
+                    ..Default::default()
+                }),
+            )
             .await
             .ok()?
             .into_inner()
@@ -394,7 +423,10 @@ async fn a_2027_calendar_loaded_at_run_time_moves_every_provisional_deadline(bac
             .expect("assigned");
     }
     hub.brigade_officer(T1)
-        .conclude(&reviewed.case_id, fine(1_500_000, "占道经营，罚款一万五千元"))
+        .conclude(
+            &reviewed.case_id,
+            fine(1_500_000, "占道经营，罚款一万五千元"),
+        )
         .await
         .expect("a major decision waits for the legal review");
     hub.brigade_officer(T1)
@@ -413,7 +445,10 @@ async fn a_2027_calendar_loaded_at_run_time_moves_every_provisional_deadline(bac
     let p = period(&hub, &penalty.case_id).await;
     assert_eq!((p.last_day.as_str(), p.provisional), ("2027-02-08", true));
     let o = conclude_clock(&hub, &referred.case_id).await;
-    assert_eq!(from_ts(o.deadline.as_ref()), due("2027-01-19T00:00:00+08:00"));
+    assert_eq!(
+        from_ts(o.deadline.as_ref()),
+        due("2027-01-19T00:00:00+08:00")
+    );
     assert!(o.provisional);
     let before = eventually("the board's clock scheduled", WAIT, || async {
         let c = joint_clock(&hub, &joint.case_id).await;
@@ -446,7 +481,10 @@ async fn a_2027_calendar_loaded_at_run_time_moves_every_provisional_deadline(bac
     let p = period(&hub, &penalty.case_id).await;
     assert_eq!((p.last_day.as_str(), p.provisional), ("2027-02-15", false));
     let o = conclude_clock(&hub, &referred.case_id).await;
-    assert_eq!(from_ts(o.deadline.as_ref()), due("2027-01-20T00:00:00+08:00"));
+    assert_eq!(
+        from_ts(o.deadline.as_ref()),
+        due("2027-01-20T00:00:00+08:00")
+    );
     assert!(!o.provisional);
     assert_eq!(
         joint_clock(&hub, &joint.case_id).await,

@@ -361,10 +361,7 @@ impl Calendar {
     /// which file wins: **the operator's file wins** over a shipped year (it is taken to be a
     /// correction), and says for each year what happened, for the service to log. Two operator
     /// files for one year are refused (which is right cannot be guessed).
-    pub fn overlay(
-        &mut self,
-        operator: Vec<YearCalendar>,
-    ) -> Result<Vec<Overlaid>, CalendarError> {
+    pub fn overlay(&mut self, operator: Vec<YearCalendar>) -> Result<Vec<Overlaid>, CalendarError> {
         let operator = Calendar::new(operator)?;
         let mut said = Vec::new();
         for (year, y) in operator.years {
@@ -547,9 +544,7 @@ mod tests {
         let y = |src: &str, file: &str| YearCalendar::from_toml_str(src, file).unwrap();
         let mut cal = Calendar::shipped();
         assert_eq!(cal.is_working_day(date("2026-12-31")), DayKind::Working);
-        let said = cal
-            .overlay(vec![y(&corrected, "/ops/2026.toml")])
-            .unwrap();
+        let said = cal.overlay(vec![y(&corrected, "/ops/2026.toml")]).unwrap();
         assert_eq!(
             said,
             [Overlaid::Replaced {
@@ -560,12 +555,20 @@ mod tests {
         );
         assert_eq!(cal.is_working_day(date("2026-12-31")), DayKind::Rest);
         let mut cal = Calendar::shipped();
-        let said = cal.overlay(vec![y(shipped_2026, "/ops/2026.toml")]).unwrap();
-        assert!(matches!(said[..], [Overlaid::SameAsShipped { year: 2026, .. }]));
+        let said = cal
+            .overlay(vec![y(shipped_2026, "/ops/2026.toml")])
+            .unwrap();
+        assert!(matches!(
+            said[..],
+            [Overlaid::SameAsShipped { year: 2026, .. }]
+        ));
         // Two operator files of one year: which is right cannot be guessed.
         let mut cal = Calendar::shipped();
         let e = cal
-            .overlay(vec![y(shipped_2026, "/ops/a.toml"), y(&corrected, "/ops/b.toml")])
+            .overlay(vec![
+                y(shipped_2026, "/ops/a.toml"),
+                y(&corrected, "/ops/b.toml"),
+            ])
             .unwrap_err();
         assert_eq!(e.field, "year");
     }

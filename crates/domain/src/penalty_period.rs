@@ -170,10 +170,7 @@ impl PenaltyRule {
         if new.start < filed_on {
             return Err(refuse(
                 "start",
-                format!(
-                    "{} is before the case was filed on {filed_on}",
-                    new.start
-                ),
+                format!("{} is before the case was filed on {filed_on}", new.start),
             ));
         }
         if new.end < new.start {
@@ -393,9 +390,9 @@ pub(crate) fn parse(t: &Table) -> Result<(PenaltyRule, Vec<PenaltyRule>), ParseE
         Some(Value::Array(a)) => {
             for (i, v) in a.iter().enumerate() {
                 let entry = format!("penalty_decision.rule #{}", i + 1);
-                let rt = v
-                    .as_table()
-                    .ok_or_else(|| perr(&entry, "", "must be a table ([[penalty_decision.rule]])"))?;
+                let rt = v.as_table().ok_or_else(|| {
+                    perr(&entry, "", "must be a table ([[penalty_decision.rule]])")
+                })?;
                 let mut allowed = RULE_FIELDS.to_vec();
                 allowed.push("department");
                 check_keys(rt, &entry, &allowed)?;

@@ -334,14 +334,16 @@ impl TimeLimits {
         }
         ctx.check_keys(defaults_table, LIMIT_FIELDS)?;
         let (penalty_default, penalty_rules) = match table.get("penalty_decision") {
-            Some(Value::Table(t)) => crate::penalty_period::parse(t).map_err(
-                |(entry, field, message)| TimeLimitsError {
-                    file: file.to_owned(),
-                    entry: Some(entry),
-                    field: (!field.is_empty()).then_some(field),
-                    message,
-                },
-            )?,
+            Some(Value::Table(t)) => {
+                crate::penalty_period::parse(t).map_err(|(entry, field, message)| {
+                    TimeLimitsError {
+                        file: file.to_owned(),
+                        entry: Some(entry),
+                        field: (!field.is_empty()).then_some(field),
+                        message,
+                    }
+                })?
+            }
             Some(_) => return Err(top.err("penalty_decision", "must be a table")),
             None => return Err(top.err("penalty_decision", "is required")),
         };
@@ -896,8 +898,14 @@ mod tests {
         assert_eq!(d.last_day, date("2026-07-10"));
         assert_eq!(d.due, at("2026-07-11T00:00:00+08:00"));
         assert!(!d.provisional);
-        assert_eq!(judge(&d, at("2026-07-10T16:00:00+08:00")), Judgement::OnTime);
-        assert_eq!(judge(&d, at("2026-07-10T23:59:59+08:00")), Judgement::OnTime);
+        assert_eq!(
+            judge(&d, at("2026-07-10T16:00:00+08:00")),
+            Judgement::OnTime
+        );
+        assert_eq!(
+            judge(&d, at("2026-07-10T23:59:59+08:00")),
+            Judgement::OnTime
+        );
         assert_eq!(judge(&d, at("2026-07-11T09:00:00+08:00")), Judgement::Late);
 
         // One more day is beyond the rule, naming the field.
@@ -905,15 +913,25 @@ mod tests {
             days: 1,
             ..extension.clone()
         };
-        let refused = rule.check_extension(&[extension.clone()], &more).unwrap_err();
+        let refused = rule
+            .check_extension(&[extension.clone()], &more)
+            .unwrap_err();
         assert_eq!(refused.field, "days");
-        assert!(refused.message.contains("at most 30"), "{}", refused.message);
+        assert!(
+            refused.message.contains("at most 30"),
+            "{}",
+            refused.message
+        );
         // The default rule (the law alone) allows no extension and excludes nothing.
         let default = p.penalty_rule(Some(&DepartmentCode::parse("natural_resources").unwrap()));
         assert_eq!(default, &p.penalty_default);
         let refused = default.check_extension(&[], &extension).unwrap_err();
         assert_eq!(refused.field, "days");
-        assert!(refused.message.contains("allows no extension"), "{}", refused.message);
+        assert!(
+            refused.message.contains("allows no extension"),
+            "{}",
+            refused.message
+        );
         let refused = default
             .check_excluded(date("2026-03-02"), date("2026-03-20"), &[], &appraisal)
             .unwrap_err();
@@ -926,9 +944,14 @@ mod tests {
             reason: "听证".into(),
         };
         assert_eq!(
-            rule.check_excluded(date("2026-03-02"), date("2026-03-20"), &[appraisal.clone()], &overlap)
-                .unwrap_err()
-                .field,
+            rule.check_excluded(
+                date("2026-03-02"),
+                date("2026-03-20"),
+                &[appraisal.clone()],
+                &overlap
+            )
+            .unwrap_err()
+            .field,
             "start"
         );
         let early = ExcludedPeriod {
@@ -951,7 +974,10 @@ mod tests {
             approver: " ".into(),
             ..extension
         };
-        assert_eq!(rule.check_extension(&[], &nobody).unwrap_err().field, "approver");
+        assert_eq!(
+            rule.check_extension(&[], &nobody).unwrap_err().field,
+            "approver"
+        );
     }
 
     #[test]

@@ -82,7 +82,11 @@ pub fn load_calendar(cfg: &Config) -> anyhow::Result<Calendar> {
     for said in cal.overlay(read_calendar_dir(&calendar_dir(cfg))?)? {
         match said {
             Overlaid::Added { year, file } => {
-                tracing::info!(year, file, "Calendar year loaded from the operator's folder.")
+                tracing::info!(
+                    year,
+                    file,
+                    "Calendar year loaded from the operator's folder."
+                )
             }
             Overlaid::Replaced {
                 year,

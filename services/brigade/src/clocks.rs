@@ -142,6 +142,7 @@ struct ExcludedRow {
 /// A recorded extension, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct ExtensionRow {
+    entry_id: String,
     days: i64,
     approver: String,
     reason: String,
@@ -173,12 +174,19 @@ impl ExcludedRow {
 }
 
 impl ExtensionRow {
-    fn extension(&self) -> Extension {
-        Extension {
-            days: u32::try_from(self.days).unwrap_or(0),
+    fn extension(&self) -> Result<Extension, sqlx::Error> {
+        Ok(Extension {
+            days: u32::try_from(self.days).map_err(|_| {
+                bad(
+                    "penalty_extensions",
+                    &self.entry_id,
+                    "days",
+                    &self.days.to_string(),
+                )
+            })?,
             approver: self.approver.clone(),
             reason: self.reason.clone(),
-        }
+        })
     }
 }
 
@@ -206,7 +214,7 @@ impl CaseClock {
         .fetch_all(c)
         .await)?;
         let extensions: Vec<ExtensionRow> = with_tx!(tx, |c| sqlx::query_as(
-            "SELECT days, approver, reason, recorded_by, recorded_at \
+            "SELECT entry_id, days, approver, reason, recorded_by, recorded_at \
              FROM penalty_extensions WHERE case_id = $1 ORDER BY recorded_at, entry_id"
         )
         .bind(case_id)
@@ -242,15 +250,32 @@ impl CaseClock {
         self.excluded.iter().map(ExcludedRow::period).collect()
     }
 
-    pub(crate) fn extensions(&self) -> Vec<Extension> {
-        self.extensions.iter().map(ExtensionRow::extension).collect()
+    pub(crate) fn extensions(&self) -> Result<Vec<Extension>, sqlx::Error> {
+        self.extensions
+            .iter()
+            .map(ExtensionRow::extension)
+            .collect()
+    }
+
+    /// The limit as events name it: the rule's days, and what was added to them.
+    fn limit_text(&self, policy: &TimeLimits) -> Result<String, sqlx::Error> {
+        let excluded: u32 = self.excluded()?.iter().map(ExcludedPeriod::days).sum();
+        let extended: u32 = self.extensions()?.iter().map(|e| e.days).sum();
+        let days = self.rule(policy).days;
+        Ok(match (excluded, extended) {
+            (0, 0) => format!("{days} days"),
+            _ => format!("{days} days + {excluded} excluded + {extended} extended"),
+        })
     }
 
     /// The deadline: filing + the rule's days + every excluded day + every extension.
     fn deadline(&self, policy: &TimeLimits, cal: &Calendar) -> Result<Deadline, sqlx::Error> {
-        Ok(self
-            .rule(policy)
-            .deadline(cal, self.row.started_at, &self.excluded()?, &self.extensions()))
+        Ok(self.rule(policy).deadline(
+            cal,
+            self.row.started_at,
+            &self.excluded()?,
+            &self.extensions()?,
+        ))
     }
 
     /// Computes the deadline and the second threshold again and saves them with when to look
@@ -265,12 +290,12 @@ impl CaseClock {
         liandong_runtime::note_deadline(&d, "penalty_decision");
         let limits = policy.for_case(None, &[]);
         let s = policy.second_threshold(cal, &limits, &d);
+        let limit_text = self.limit_text(policy)?;
         let o = &mut self.row;
         o.deadline = Some(d.due);
         o.second_threshold = Some(s.due);
         o.provisional = d.provisional || s.provisional;
-        let counted = d.last_day.signed_duration_since(Calendar::local_date(o.started_at));
-        o.limit_text = format!("{} days", counted.num_days());
+        o.limit_text = limit_text;
         if o.met_at.is_none() {
             o.next_check_at = match o.level {
                 0 => Some(d.due),
@@ -326,14 +351,16 @@ impl CaseClock {
             extensions: self
                 .extensions
                 .iter()
-                .map(|e| pb::PeriodExtension {
-                    days: u32::try_from(e.days).unwrap_or(0),
-                    approver: e.approver.clone(),
-                    reason: e.reason.clone(),
-                    recorded_by: e.recorded_by.clone(),
-                    recorded_at: Some(to_ts(e.recorded_at)),
+                .map(|e| {
+                    Ok(pb::PeriodExtension {
+                        days: e.extension()?.days,
+                        approver: e.approver.clone(),
+                        reason: e.reason.clone(),
+                        recorded_by: e.recorded_by.clone(),
+                        recorded_at: Some(to_ts(e.recorded_at)),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, sqlx::Error>>()?,
             max_extension_days: rule.max_extension_days,
             last_day: d.last_day.to_string(),
             due: Some(to_ts(d.due)),
@@ -353,7 +380,8 @@ pub(crate) async fn insert_excluded(
     recorded_by: &str,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query(
+    with_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO penalty_excluded_periods (entry_id, case_id, town, kind, start_on, end_on, reason, \
          recorded_by, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
     )
@@ -368,7 +396,8 @@ pub(crate) async fn insert_excluded(
     .bind(at)
     .execute(c)
     .await
-    .map(|_| ()))
+    .map(|_| ())
+    })
 }
 
 /// Records an approved extension on a case's clock (checked by the caller against the rule).
@@ -380,7 +409,8 @@ pub(crate) async fn insert_extension(
     recorded_by: &str,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    with_tx!(tx, |c| sqlx::query(
+    with_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO penalty_extensions (entry_id, case_id, town, days, approver, reason, recorded_by, \
          recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
     )
@@ -394,7 +424,8 @@ pub(crate) async fn insert_extension(
     .bind(at)
     .execute(c)
     .await
-    .map(|_| ()))
+    .map(|_| ())
+    })
 }
 
 /// The period of `case_id` as the API shows it, or `None` for a case never filed. Read in a
@@ -421,11 +452,13 @@ pub async fn recompute_provisional(
     policy: &TimeLimits,
     cal: &Calendar,
 ) -> Result<usize, sqlx::Error> {
-    let ids: Vec<String> = with_db!(db, |p| sqlx::query_scalar(
+    let ids: Vec<String> = with_db!(db, |p| {
+        sqlx::query_scalar(
         "SELECT case_id FROM penalty_clocks WHERE provisional AND met_at IS NULL AND deadline IS NOT NULL"
     )
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     for case_id in &ids {
         let mut tx = Change::begin(db, outbox).await?;
         if let Some(mut clock) = CaseClock::load(tx.tx(), case_id).await?
@@ -438,7 +471,6 @@ pub async fn recompute_provisional(
     }
     Ok(ids.len())
 }
-
 
 #[derive(Debug, Clone)]
 pub struct Watcher {

@@ -543,10 +543,8 @@ impl Clocks {
             let limits = if o.kind == ObligationKind::CaseConclude {
                 self.policy.for_case(None, matters)
             } else {
-                self.policy.for_case(
-                    DepartmentCode::parse(&o.department).ok().as_ref(),
-                    matters,
-                )
+                self.policy
+                    .for_case(DepartmentCode::parse(&o.department).ok().as_ref(), matters)
             };
             let original = self
                 .policy
@@ -568,7 +566,8 @@ impl Clocks {
                 1 => Some(o.second_threshold),
                 _ => None,
             };
-            with_tx!(tx.tx(), |c| sqlx::query(
+            with_tx!(tx.tx(), |c| {
+                sqlx::query(
                 "UPDATE obligations SET deadline = $1, original_deadline = $2, second_threshold = $3, \
                  provisional = $4, next_check_at = $5 WHERE obligation_id = $6 AND met_at IS NULL"
             )
@@ -580,7 +579,8 @@ impl Clocks {
             .bind(&o.obligation_id)
             .execute(c)
             .await
-            .map(drop))?;
+            .map(drop)
+            })?;
             tx.commit().await?;
             tracing::info!(obligation_id = %o.obligation_id, last_day = %deadline.last_day, provisional = o.provisional, "A provisional deadline was recomputed with the calendar now loaded.");
             n += 1;

@@ -170,11 +170,10 @@ impl Api {
             .await?;
         let clock = self.running_clock(&mut a).await?;
         let rule = clock.rule(&self.time_limits);
-        rule.check_extension(&clock.extensions(), &new)
+        rule.check_extension(&clock.extensions()?, &new)
             .map_err(refused)?;
         let who = actor_label(actor);
-        clocks::insert_extension(a.tx.tx(), &a.row.case_id, &a.row.town, &new, &who, a.now)
-            .await?;
+        clocks::insert_extension(a.tx.tx(), &a.row.case_id, &a.row.town, &new, &who, a.now).await?;
         let clock = CaseClock::load(a.tx.tx(), &a.row.case_id)
             .await?
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the case's clock vanished")))?;
