@@ -894,7 +894,12 @@ mod tests {
             rule.deadline(&cal, filed, &[], &[]).last_day,
             date("2026-06-01")
         );
-        let d = rule.deadline(&cal, filed, &[appraisal.clone()], &[extension.clone()]);
+        let d = rule.deadline(
+            &cal,
+            filed,
+            std::slice::from_ref(&appraisal),
+            std::slice::from_ref(&extension),
+        );
         assert_eq!(d.last_day, date("2026-07-10"));
         assert_eq!(d.due, at("2026-07-11T00:00:00+08:00"));
         assert!(!d.provisional);
@@ -914,7 +919,7 @@ mod tests {
             ..extension.clone()
         };
         let refused = rule
-            .check_extension(&[extension.clone()], &more)
+            .check_extension(std::slice::from_ref(&extension), &more)
             .unwrap_err();
         assert_eq!(refused.field, "days");
         assert!(
@@ -947,7 +952,7 @@ mod tests {
             rule.check_excluded(
                 date("2026-03-02"),
                 date("2026-03-20"),
-                &[appraisal.clone()],
+                std::slice::from_ref(&appraisal),
                 &overlap
             )
             .unwrap_err()
