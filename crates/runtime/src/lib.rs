@@ -539,3 +539,47 @@ impl Runtime {
         served
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use liandong_domain::calendar::DayKind;
+
+    use super::*;
+
+    /// An operator's corrected file of a shipped year is used, not silently ignored; two
+    /// operator files of one year refuse to load.
+    #[test]
+    fn the_operators_calendar_file_wins_over_the_shipped_year() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("liandong-calendar-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let shipped = include_str!("../../../deploy/data/calendar/2026.toml");
+        let corrected = shipped.replacen(
+            "holidays = [\n",
+            "holidays = [\n    { name = \"更正\", from = 2026-12-31, to = 2026-12-31 },\n",
+            1,
+        );
+        assert_ne!(corrected, shipped);
+        std::fs::write(dir.join("2026.toml"), &corrected).unwrap();
+        let cfg = Config {
+            calendar_dir: Some(dir.clone()),
+            ..Config::default()
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        assert_eq!(
+            Calendar::shipped().is_working_day(day),
+            DayKind::Working,
+            "a Thursday in the shipped schedule"
+        );
+        let cal = load_calendar(&cfg).expect("the corrected year loads");
+        assert_eq!(cal.is_working_day(day), DayKind::Rest);
+        std::fs::write(dir.join("2026-again.toml"), shipped).unwrap();
+        let e = load_calendar(&cfg).unwrap_err();
+        assert!(e.to_string().contains("already loaded"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
