@@ -90,7 +90,6 @@ impl Api {
         let mut case = case_to_pb(&row);
         case.penalty_period = crate::clocks::period(
             &self.db,
-            &self.outbox,
             &self.time_limits,
             &self.calendar,
             &row.case_id,

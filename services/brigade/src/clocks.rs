@@ -127,6 +127,11 @@ struct ClockRow {
 const CLOCK_COLUMNS: &str = "case_id, town, started_at, deadline, second_threshold, limit_text, level, \
      next_check_at, met_at, closed_by, department, provisional";
 
+const EXCLUDED_SQL: &str = "SELECT entry_id, kind, start_on, end_on, reason, recorded_by, recorded_at \
+     FROM penalty_excluded_periods WHERE case_id = $1 ORDER BY start_on";
+const EXTENSIONS_SQL: &str = "SELECT entry_id, days, approver, reason, recorded_by, recorded_at \
+     FROM penalty_extensions WHERE case_id = $1 ORDER BY recorded_at, entry_id";
+
 /// A recorded excluded period, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct ExcludedRow {
@@ -206,20 +211,37 @@ impl CaseClock {
             .fetch_optional(c)
             .await)?;
         let Some(row) = row else { return Ok(None) };
-        let excluded: Vec<ExcludedRow> = with_tx!(tx, |c| sqlx::query_as(
-            "SELECT entry_id, kind, start_on, end_on, reason, recorded_by, recorded_at \
-             FROM penalty_excluded_periods WHERE case_id = $1 ORDER BY start_on"
-        )
-        .bind(case_id)
-        .fetch_all(c)
-        .await)?;
-        let extensions: Vec<ExtensionRow> = with_tx!(tx, |c| sqlx::query_as(
-            "SELECT entry_id, days, approver, reason, recorded_by, recorded_at \
-             FROM penalty_extensions WHERE case_id = $1 ORDER BY recorded_at, entry_id"
-        )
-        .bind(case_id)
-        .fetch_all(c)
-        .await)?;
+        let excluded: Vec<ExcludedRow> = with_tx!(tx, |c| sqlx::query_as(EXCLUDED_SQL)
+            .bind(case_id)
+            .fetch_all(c)
+            .await)?;
+        let extensions: Vec<ExtensionRow> = with_tx!(tx, |c| sqlx::query_as(EXTENSIONS_SQL)
+            .bind(case_id)
+            .fetch_all(c)
+            .await)?;
+        Ok(Some(CaseClock {
+            row,
+            excluded,
+            extensions,
+        }))
+    }
+
+    /// The clock of `case_id` for a read, outside any transaction (no write lock is taken).
+    async fn read(db: &Db, case_id: &str) -> Result<Option<CaseClock>, sqlx::Error> {
+        let sql = format!("SELECT {CLOCK_COLUMNS} FROM penalty_clocks WHERE case_id = $1");
+        let row: Option<ClockRow> = with_db!(db, |p| sqlx::query_as(&sql)
+            .bind(case_id)
+            .fetch_optional(p)
+            .await)?;
+        let Some(row) = row else { return Ok(None) };
+        let excluded: Vec<ExcludedRow> = with_db!(db, |p| sqlx::query_as(EXCLUDED_SQL)
+            .bind(case_id)
+            .fetch_all(p)
+            .await)?;
+        let extensions: Vec<ExtensionRow> = with_db!(db, |p| sqlx::query_as(EXTENSIONS_SQL)
+            .bind(case_id)
+            .fetch_all(p)
+            .await)?;
         Ok(Some(CaseClock {
             row,
             excluded,
@@ -428,19 +450,15 @@ pub(crate) async fn insert_extension(
     })
 }
 
-/// The period of `case_id` as the API shows it, or `None` for a case never filed. Read in a
-/// change of its own (its rows as of one moment), which changes nothing.
+/// The period of `case_id` as the API shows it, or `None` for a case never filed.
 pub(crate) async fn period(
     db: &Db,
-    outbox: &Outbox,
     policy: &TimeLimits,
     cal: &Calendar,
     case_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<pb::PenaltyPeriod>, sqlx::Error> {
-    let mut tx = Change::begin(db, outbox).await?;
-    let clock = CaseClock::load(tx.tx(), case_id).await?;
-    tx.rollback().await?;
+    let clock = CaseClock::read(db, case_id).await?;
     clock.map(|c| c.to_pb(policy, cal, now)).transpose()
 }
 

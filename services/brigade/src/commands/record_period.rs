@@ -71,7 +71,6 @@ impl Api {
         a.tx.commit().await?;
         clocks::period(
             &self.db,
-            &self.outbox,
             &self.time_limits,
             &self.calendar,
             &case_id,
