@@ -548,14 +548,33 @@ fn add_year(cfg: &Config, file: &Path, dir: Option<PathBuf>) -> anyhow::Result<(
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let year = YearCalendar::from_toml_str(&text, &file.display().to_string())?;
     let dir = dir.unwrap_or_else(|| liandong_runtime::calendar_dir(cfg));
-    // The year must also fit with what is loaded already.
-    let mut cal = liandong_runtime::load_calendar(cfg)?;
-    cal.add_year(year.clone())?;
-    std::fs::create_dir_all(&dir)?;
+    // The operator's file of a year wins over a shipped one (a correction); the folder's
+    // files must still load together (two files of one year refuse to load), or the previous
+    // state is put back.
     let target = dir.join(format!("{}.toml", year.year()));
+    let replaces_shipped = liandong_domain::calendar::Calendar::shipped()
+        .loaded_years()
+        .contains(&year.year());
+    let previous = std::fs::read_to_string(&target).ok();
+    let replaces_file = previous.is_some();
+    std::fs::create_dir_all(&dir)?;
     std::fs::write(&target, text)?;
+    let mut check = cfg.clone();
+    check.calendar_dir = Some(dir.clone());
+    if let Err(e) = liandong_runtime::load_calendar(&check) {
+        match previous {
+            Some(p) => std::fs::write(&target, p)?,
+            None => std::fs::remove_file(&target)?,
+        }
+        return Err(e.context(format!("{} was not added", year.year())));
+    }
+    let what = match (replaces_file, replaces_shipped) {
+        (true, _) => "replacing the file there",
+        (false, true) => "replacing the shipped schedule of that year (the operator's file wins)",
+        (false, false) => "a year not shipped",
+    };
     println!(
-        "Added {} to {}; services load it at their next start and recompute provisional deadlines.",
+        "Added {} to {}, {what}; services load it at their next start and recompute provisional deadlines.",
         year.year(),
         target.display()
     );

@@ -228,6 +228,8 @@ pub fn table() -> Vec<Route> {
         // Call-backs (回访) of cases the public reported.
         Route::new::<brigade::RecordCallbackRequest, brigade::RecordCallbackResponse>(POST, "/v1/cases/{case_id}/callbacks", Brigade, "RecordCallback"),
         Route::new::<brigade::ListCallbacksRequest, brigade::ListCallbacksResponse>(GET, "/v1/towns/{town}/callbacks", Brigade, "ListCallbacks"),
+        Route::new::<brigade::RecordExcludedPeriodRequest, brigade::RecordExcludedPeriodResponse>(POST, "/v1/cases/{case_id}/excluded-periods", Brigade, "RecordExcludedPeriod"),
+        Route::new::<brigade::RecordPeriodExtensionRequest, brigade::RecordPeriodExtensionResponse>(POST, "/v1/cases/{case_id}/period-extensions", Brigade, "RecordPeriodExtension"),
         // The town's certificate registry (持证上岗).
         Route::new::<brigade::RegisterOfficerRequest, brigade::RegisterOfficerResponse>(POST, "/v1/towns/{town}/officers", Brigade, "RegisterOfficer"),
         Route::new::<brigade::ListOfficersRequest, brigade::ListOfficersResponse>(GET, "/v1/towns/{town}/officers", Brigade, "ListOfficers"),

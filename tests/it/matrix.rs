@@ -142,6 +142,12 @@ const TABLE: &[Row] = &[
     row("BrigadeService", "RecordCallback", r#"{"caseId": "{case_done}", "satisfaction": "satisfied", "note": "回访", "calledBackBy": "wang.wu", "calledAt": "2026-05-28T08:00:00Z"}"#,
         ("POST", "/v1/cases/{case_done}/callbacks"),                                                                        "Y  Y  -  -  -  -  -  -  -  -  -"),
     row("BrigadeService", "ListCallbacks", r#"{"town": "330782101"}"#, ("GET", "/v1/towns/330782101/callbacks"),           "Y  Y  Y  Y  -  -  Y  -  Y  -  Y"),
+    // A case's decision period: an officer records what is not counted, the captain an extension
+    // approved by the head (refused for this case's rule, which allows neither: past authorisation).
+    row("BrigadeService", "RecordExcludedPeriod", r#"{"caseId": "{case_in}", "kind": "appraisal", "start": "2026-01-05", "end": "2026-01-06", "reason": "鉴定"}"#,
+        ("POST", "/v1/cases/{case_in}/excluded-periods"),                                                                   "Y  Y  -  -  -  -  -  -  -  -  -"),
+    row("BrigadeService", "RecordPeriodExtension", r#"{"caseId": "{case_in}", "days": 30, "approver": "镇长", "reason": "案情复杂"}"#,
+        ("POST", "/v1/cases/{case_in}/period-extensions"),                                                                  "-  Y  -  -  -  -  -  -  -  -  -"),
     // A department's inbox and what is addressed to it.
     row("CountyService", "ListInbox", r#"{"department": "forestry"}"#, ("GET", "/v1/departments/forestry/inbox"),          "-  -  -  -  Y  Y  -  -  -  -  -"),
     row("CountyService", "GetReferral", r#"{"referralId": "{referral}"}"#, ("GET", "/v1/referrals/{referral}"),            "-  -  -  -  Y  Y  -  -  -  -  -"),
@@ -405,6 +411,20 @@ async fn grpc(hub: &TestHub, row: &Row, who: &As, json: Value) -> Result<(), ton
         ("BrigadeService", "ListCallbacks") => {
             unary!(b, list_callbacks, who, brigade::ListCallbacksRequest, json)
         }
+        ("BrigadeService", "RecordExcludedPeriod") => unary!(
+            b,
+            record_excluded_period,
+            who,
+            brigade::RecordExcludedPeriodRequest,
+            json
+        ),
+        ("BrigadeService", "RecordPeriodExtension") => unary!(
+            b,
+            record_period_extension,
+            who,
+            brigade::RecordPeriodExtensionRequest,
+            json
+        ),
         ("CountyService", "ChangeReferralDecision") => unary!(
             c,
             change_referral_decision,

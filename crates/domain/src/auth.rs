@@ -65,6 +65,9 @@ named_enum! {
         /// Record a reporter's satisfaction with a concluded case (回访), and reopen it when
         /// they are not satisfied.
         RecordCallback => "record_callback",
+        /// Record an extension of a case's decision period approved by the head its rule names
+        /// (the brigade's captain records it).
+        ExtendDecisionPeriod => "extend_decision_period",
     }
 }
 
@@ -123,6 +126,7 @@ impl Role {
                             | A::PublishDisclosure
                             | A::WithdrawDisclosure
                             | A::ChangeDecision
+                            | A::ExtendDecisionPeriod
                     )
             }
             Role::BoardMember => matches!(
@@ -545,6 +549,16 @@ mod tests {
         (R::CountyInvestigator, A::RecordCallback, S::Own, false),
         (R::DepartmentLegalOfficer, A::RecordCallback, S::Own, false),
         (R::Viewer, A::RecordCallback, S::Own, false),
+        (R::BrigadeCaptain, A::ExtendDecisionPeriod, S::Own, true),
+        (R::BrigadeCaptain, A::ExtendDecisionPeriod, S::OtherTown, false),
+        (R::BrigadeOfficer, A::ExtendDecisionPeriod, S::Own, false),
+        (R::BoardChair, A::ExtendDecisionPeriod, S::Own, false),
+        (R::BoardMember, A::ExtendDecisionPeriod, S::Own, false),
+        (R::JudicialReviewer, A::ExtendDecisionPeriod, S::Own, false),
+        (R::CountyDispatcher, A::ExtendDecisionPeriod, S::Own, false),
+        (R::CountyInvestigator, A::ExtendDecisionPeriod, S::Own, false),
+        (R::DepartmentLegalOfficer, A::ExtendDecisionPeriod, S::Own, false),
+        (R::Viewer, A::ExtendDecisionPeriod, S::Own, false),
         (R::BrigadeCaptain, A::ChangeDecision, S::OtherTown, false),
         (R::CountyDispatcher, A::ChangeDecision, S::OtherDepartment, false),
         // department_legal_officer: reviews its own department's major decisions, nothing else

@@ -237,6 +237,13 @@ impl YearCalendar {
         self.makeup_working_days.iter().copied()
     }
 
+    /// Whether two files give the same days off and make-up days (whatever their names).
+    pub fn same_schedule(&self, other: &YearCalendar) -> bool {
+        self.year == other.year
+            && self.holiday_days == other.holiday_days
+            && self.makeup_working_days == other.makeup_working_days
+    }
+
     fn is_working(&self, d: NaiveDate) -> bool {
         if self.makeup_working_days.contains(&d) {
             true
@@ -280,6 +287,21 @@ pub struct Deadline {
     /// Some day that decided the deadline lies in a year whose schedule is not loaded, so it was
     /// judged by weekends alone; recompute once that year's calendar is added.
     pub provisional: bool,
+}
+
+/// What laying an operator's year over the shipped calendar did ([`Calendar::overlay`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlaid {
+    /// A year not shipped, added from `file`.
+    Added { year: i32, file: String },
+    /// A shipped year replaced by the operator's `file`, whose schedule differs.
+    Replaced {
+        year: i32,
+        file: String,
+        shipped: String,
+    },
+    /// The operator's `file` has the shipped schedule of the year.
+    SameAsShipped { year: i32, file: String },
 }
 
 /// The working-day calendar over all loaded years.
@@ -333,6 +355,30 @@ impl Calendar {
         }
         self.years.insert(y.year, y);
         Ok(())
+    }
+
+    /// Lays the operator's years over this calendar (the shipped one), by the one rule for
+    /// which file wins: **the operator's file wins** over a shipped year (it is taken to be a
+    /// correction), and says for each year what happened, for the service to log. Two operator
+    /// files for one year are refused (which is right cannot be guessed).
+    pub fn overlay(&mut self, operator: Vec<YearCalendar>) -> Result<Vec<Overlaid>, CalendarError> {
+        let operator = Calendar::new(operator)?;
+        let mut said = Vec::new();
+        for (year, y) in operator.years {
+            let file = y.file.clone();
+            said.push(match self.years.insert(year, y) {
+                None => Overlaid::Added { year, file },
+                Some(shipped) if shipped.same_schedule(&self.years[&year]) => {
+                    Overlaid::SameAsShipped { year, file }
+                }
+                Some(shipped) => Overlaid::Replaced {
+                    year,
+                    file,
+                    shipped: shipped.file,
+                },
+            });
+        }
+        Ok(said)
     }
 
     /// The loaded years, ascending.
@@ -483,6 +529,48 @@ mod tests {
         assert!(y2026.source().contains("2026年部分节假日安排"));
         assert_eq!(cal.years[&2025].holidays().len(), 6);
         assert_eq!(cal.years[&2025].makeup_working_days().count(), 5);
+    }
+
+    #[test]
+    fn the_operators_file_of_a_shipped_year_wins_and_says_so() {
+        let shipped_2026 = include_str!("../../../deploy/data/calendar/2026.toml");
+        // A correction: 2026-12-31 (Thursday) declared a day off.
+        let corrected = shipped_2026.replacen(
+            "holidays = [\n",
+            "holidays = [\n    { name = \"更正\", from = 2026-12-31, to = 2026-12-31 },\n",
+            1,
+        );
+        assert_ne!(corrected, shipped_2026);
+        let y = |src: &str, file: &str| YearCalendar::from_toml_str(src, file).unwrap();
+        let mut cal = Calendar::shipped();
+        assert_eq!(cal.is_working_day(date("2026-12-31")), DayKind::Working);
+        let said = cal.overlay(vec![y(&corrected, "/ops/2026.toml")]).unwrap();
+        assert_eq!(
+            said,
+            [Overlaid::Replaced {
+                year: 2026,
+                file: "/ops/2026.toml".into(),
+                shipped: "2026.toml".into()
+            }]
+        );
+        assert_eq!(cal.is_working_day(date("2026-12-31")), DayKind::Rest);
+        let mut cal = Calendar::shipped();
+        let said = cal
+            .overlay(vec![y(shipped_2026, "/ops/2026.toml")])
+            .unwrap();
+        assert!(matches!(
+            said[..],
+            [Overlaid::SameAsShipped { year: 2026, .. }]
+        ));
+        // Two operator files of one year: which is right cannot be guessed.
+        let mut cal = Calendar::shipped();
+        let e = cal
+            .overlay(vec![
+                y(shipped_2026, "/ops/a.toml"),
+                y(&corrected, "/ops/b.toml"),
+            ])
+            .unwrap_err();
+        assert_eq!(e.field, "year");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod masking;
 pub mod outcome;
 pub mod patrols;
+pub mod penalty_period;
 pub mod record;
 pub mod review;
 pub mod state;

@@ -8,6 +8,7 @@ use toml::{Table, Value};
 
 use crate::calendar::{Calendar, Deadline};
 use crate::ids::DepartmentCode;
+pub use crate::penalty_period::PenaltyRule;
 
 crate::state::named_enum! {
     /// An obligation a clock watches.
@@ -61,15 +62,8 @@ pub struct Limits {
     pub accept_or_return: u32,
     pub conclude: u32,
     pub joint_decision: u32,
-    /// Working days (the review service's own).
-    pub legal_review: u32,
-    /// Working days.
-    pub legal_review_extension: u32,
-    /// Working days (the disclosure service's own).
-    pub disclose_penalty: u32,
-    /// Working days.
-    pub disclose_other: u32,
-    /// Natural days.
+    /// Natural days: the default rule's (`[penalty_decision] days`), not a `[defaults]` key;
+    /// a department's own rule is [`TimeLimits::penalty_rule`].
     pub penalty_decision_days: u32,
     pub escalate_after: u32,
     /// Working days.
@@ -82,11 +76,6 @@ const LIMIT_FIELDS: &[&str] = &[
     "accept_or_return",
     "conclude",
     "joint_decision",
-    "legal_review",
-    "legal_review_extension",
-    "disclose_penalty",
-    "disclose_other",
-    "penalty_decision_days",
     "escalate_after",
     "max_extension",
     "max_returns_per_case",
@@ -99,10 +88,6 @@ impl Limits {
             "accept_or_return" => &mut self.accept_or_return,
             "conclude" => &mut self.conclude,
             "joint_decision" => &mut self.joint_decision,
-            "legal_review" => &mut self.legal_review,
-            "legal_review_extension" => &mut self.legal_review_extension,
-            "disclose_penalty" => &mut self.disclose_penalty,
-            "disclose_other" => &mut self.disclose_other,
             "penalty_decision_days" => &mut self.penalty_decision_days,
             "escalate_after" => &mut self.escalate_after,
             "max_extension" => &mut self.max_extension,
@@ -147,6 +132,11 @@ pub struct TimeLimits {
     pub office_hours: Option<OfficeHours>,
     pub defaults: Limits,
     pub rules: Vec<Rule>,
+    /// The period to decide a penalty case where no department's rule says otherwise
+    /// (行政处罚法 第六十条).
+    pub penalty_default: PenaltyRule,
+    /// The departments' own penalty-decision rules (法律、法规、规章另有规定的，从其规定).
+    pub penalty_rules: Vec<PenaltyRule>,
 }
 
 /// Why a time-limits file refuses to load; names the file, the entry and the field.
@@ -175,6 +165,30 @@ impl std::error::Error for TimeLimitsError {}
 
 const SHIPPED_FILE: &str = "deploy/data/time_limits.toml";
 const SHIPPED: &str = include_str!("../../../deploy/data/time_limits.toml");
+
+/// Settings this file once listed that nothing read: refused, saying where the limit lives.
+const NOT_HERE: &[(&str, &str)] = &[
+    (
+        "legal_review",
+        "the legal review's 7 working days are the review service's (liandong_domain::review)",
+    ),
+    (
+        "legal_review_extension",
+        "the legal review's extension of 3 working days is the review service's (liandong_domain::review)",
+    ),
+    (
+        "disclose_penalty",
+        "disclosure periods are the disclosure service's (liandong_domain::disclosure)",
+    ),
+    (
+        "disclose_other",
+        "disclosure periods are the disclosure service's (liandong_domain::disclosure)",
+    ),
+    (
+        "penalty_decision_days",
+        "the penalty-decision period is [penalty_decision] days, with per-department rules",
+    ),
+];
 
 /// No limit is longer than ten years of days.
 const MAX_LIMIT: i64 = 3660;
@@ -261,7 +275,14 @@ impl TimeLimits {
         })?;
         top.check_keys(
             &table,
-            &["version", "unit", "office_hours", "defaults", "rule"],
+            &[
+                "version",
+                "unit",
+                "office_hours",
+                "defaults",
+                "rule",
+                "penalty_decision",
+            ],
         )?;
         let version = top
             .string(&table, "version")?
@@ -306,17 +327,32 @@ impl TimeLimits {
             file,
             entry: Some("defaults".into()),
         };
+        for (key, why) in NOT_HERE {
+            if defaults_table.contains_key(*key) {
+                return Err(ctx.err(key, format!("is not a setting of this file: {why}")));
+            }
+        }
         ctx.check_keys(defaults_table, LIMIT_FIELDS)?;
+        let (penalty_default, penalty_rules) = match table.get("penalty_decision") {
+            Some(Value::Table(t)) => {
+                crate::penalty_period::parse(t).map_err(|(entry, field, message)| {
+                    TimeLimitsError {
+                        file: file.to_owned(),
+                        entry: Some(entry),
+                        field: (!field.is_empty()).then_some(field),
+                        message,
+                    }
+                })?
+            }
+            Some(_) => return Err(top.err("penalty_decision", "must be a table")),
+            None => return Err(top.err("penalty_decision", "is required")),
+        };
         let mut defaults = Limits {
             sign_for: 0,
             accept_or_return: 0,
             conclude: 0,
             joint_decision: 0,
-            legal_review: 0,
-            legal_review_extension: 0,
-            disclose_penalty: 0,
-            disclose_other: 0,
-            penalty_decision_days: 0,
+            penalty_decision_days: penalty_default.days,
             escalate_after: 0,
             max_extension: 0,
             max_returns_per_case: 0,
@@ -425,7 +461,21 @@ impl TimeLimits {
             office_hours,
             defaults,
             rules,
+            penalty_default,
+            penalty_rules,
         })
+    }
+
+    /// The penalty-decision rule of `department` (the competent department of the case's
+    /// matter), or the default (行政处罚法 第六十条) when it has none.
+    pub fn penalty_rule(&self, department: Option<&DepartmentCode>) -> &PenaltyRule {
+        department
+            .and_then(|d| {
+                self.penalty_rules
+                    .iter()
+                    .find(|r| r.department.as_ref() == Some(d))
+            })
+            .unwrap_or(&self.penalty_default)
     }
 
     /// The policy shipped in `deploy/data/time_limits.toml`.
@@ -700,7 +750,7 @@ mod tests {
         TimeLimits::from_toml_str(src, "t.toml").unwrap_err()
     }
 
-    const MINIMAL: &str = "version = \"x\"\n[defaults]\nsign_for = 1\naccept_or_return = 2\nconclude = 15\njoint_decision = 10\nlegal_review = 7\nlegal_review_extension = 3\ndisclose_penalty = 7\ndisclose_other = 20\npenalty_decision_days = 90\nescalate_after = 5\nmax_extension = 10\nmax_returns_per_case = 2\n";
+    const MINIMAL: &str = "version = \"x\"\n[defaults]\nsign_for = 1\naccept_or_return = 2\nconclude = 15\njoint_decision = 10\nescalate_after = 5\nmax_extension = 10\nmax_returns_per_case = 2\n[penalty_decision]\ndays = 90\ncitation = \"行政处罚法 第六十条\"\nsource = \"https://example.invalid/law\"\n";
 
     #[test]
     fn the_shipped_policy_loads_with_the_usual_limits() {
@@ -767,6 +817,172 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("office_hours"));
         let e = err(&MINIMAL.replace("sign_for = 1", "sign_for = 0"));
         assert_eq!(e.field.as_deref(), Some("sign_for"));
+    }
+
+    #[test]
+    fn every_setting_is_read_or_refused_naming_it() {
+        // Settings nothing read are refused, saying where the limit lives.
+        for key in [
+            "legal_review",
+            "legal_review_extension",
+            "disclose_penalty",
+            "disclose_other",
+            "penalty_decision_days",
+        ] {
+            let e = err(&MINIMAL.replace("sign_for = 1", &format!("sign_for = 1\n{key} = 7")));
+            assert_eq!(
+                (e.entry.as_deref(), e.field.as_deref()),
+                (Some("defaults"), Some(key))
+            );
+            assert!(e.to_string().contains("not a setting of this file"), "{e}");
+        }
+        let e = err(&MINIMAL.replace("days = 90", "days = 90\nextended = 3"));
+        assert_eq!(
+            (e.entry.as_deref(), e.field.as_deref()),
+            (Some("penalty_decision"), Some("extended"))
+        );
+        let e = err(&format!(
+            "{MINIMAL}[[penalty_decision.rule]]\ndepartment = \"forestry\"\ndays = 90\ncitation = \"c\"\nsource = \"s\"\nexcluded = [\"lunch\"]\n"
+        ));
+        assert_eq!(
+            (e.entry.as_deref(), e.field.as_deref()),
+            (Some("penalty_decision.rule #1"), Some("excluded[0]"))
+        );
+        let e = err(&format!(
+            "{MINIMAL}[[penalty_decision.rule]]\ndepartment = \"forestry\"\ndays = 90\ncitation = \"c\"\nsource = \"s\"\nmax_extension_days = 30\n"
+        ));
+        assert_eq!(e.field.as_deref(), Some("extension_approver"));
+        let e = err(&MINIMAL.replace("[penalty_decision]\ndays = 90\n", "[penalty_decision]\n"));
+        assert_eq!(e.field.as_deref(), Some("days"));
+        let e = err(&MINIMAL.replace("citation = \"行政处罚法 第六十条\"\n", ""));
+        assert_eq!(e.field.as_deref(), Some("citation"));
+        let e = err(MINIMAL.split("[penalty_decision]").next().unwrap());
+        assert_eq!(e.field.as_deref(), Some("penalty_decision"));
+    }
+
+    /// A market-regulation case filed on Monday 2 March 2026, suspended for an appraisal from
+    /// 10 to 19 March (10 days not counted) and extended by 30 days with the head's approval:
+    /// 90 + 10 + 30 = 130 days from 2 March is Friday 10 July 2026, a working day. A decision
+    /// at 16:00 that day is on time; one at 09:00 on Saturday 11 July is late.
+    #[test]
+    fn a_suspended_and_extended_case_is_judged_on_its_last_lawful_day() {
+        use crate::penalty_period::{ExcludedPeriod, ExclusionKind, Extension, Judgement, judge};
+        let p = TimeLimits::shipped();
+        let cal = Calendar::shipped();
+        let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let market = DepartmentCode::parse("market_regulation").unwrap();
+        let rule = p.penalty_rule(Some(&market));
+        assert_eq!((rule.days, rule.max_extension_days), (90, 30));
+        let filed = at("2026-03-02T09:00:00+08:00");
+        let appraisal = ExcludedPeriod {
+            kind: ExclusionKind::Appraisal,
+            start: date("2026-03-10"),
+            end: date("2026-03-19"),
+            reason: "产品质量鉴定".into(),
+        };
+        rule.check_excluded(date("2026-03-02"), date("2026-03-20"), &[], &appraisal)
+            .expect("an appraisal is excluded under the market-regulation rule");
+        let extension = Extension {
+            days: 30,
+            approver: "县市场监督管理局局长".into(),
+            reason: "案情复杂".into(),
+        };
+        rule.check_extension(&[], &extension)
+            .expect("30 days is what the rule allows");
+        // Without anything: 90 days from 2 March is Sunday 31 May, moved to Monday 1 June.
+        assert_eq!(
+            rule.deadline(&cal, filed, &[], &[]).last_day,
+            date("2026-06-01")
+        );
+        let d = rule.deadline(
+            &cal,
+            filed,
+            std::slice::from_ref(&appraisal),
+            std::slice::from_ref(&extension),
+        );
+        assert_eq!(d.last_day, date("2026-07-10"));
+        assert_eq!(d.due, at("2026-07-11T00:00:00+08:00"));
+        assert!(!d.provisional);
+        assert_eq!(
+            judge(&d, at("2026-07-10T16:00:00+08:00")),
+            Judgement::OnTime
+        );
+        assert_eq!(
+            judge(&d, at("2026-07-10T23:59:59+08:00")),
+            Judgement::OnTime
+        );
+        assert_eq!(judge(&d, at("2026-07-11T09:00:00+08:00")), Judgement::Late);
+
+        // One more day is beyond the rule, naming the field.
+        let more = Extension {
+            days: 1,
+            ..extension.clone()
+        };
+        let refused = rule
+            .check_extension(std::slice::from_ref(&extension), &more)
+            .unwrap_err();
+        assert_eq!(refused.field, "days");
+        assert!(
+            refused.message.contains("at most 30"),
+            "{}",
+            refused.message
+        );
+        // The default rule (the law alone) allows no extension and excludes nothing.
+        let default = p.penalty_rule(Some(&DepartmentCode::parse("natural_resources").unwrap()));
+        assert_eq!(default, &p.penalty_default);
+        let refused = default.check_extension(&[], &extension).unwrap_err();
+        assert_eq!(refused.field, "days");
+        assert!(
+            refused.message.contains("allows no extension"),
+            "{}",
+            refused.message
+        );
+        let refused = default
+            .check_excluded(date("2026-03-02"), date("2026-03-20"), &[], &appraisal)
+            .unwrap_err();
+        assert_eq!(refused.field, "kind");
+        // Overlapping, before filing, not yet ended, or without an approver: refused.
+        let overlap = ExcludedPeriod {
+            kind: ExclusionKind::Hearing,
+            start: date("2026-03-19"),
+            end: date("2026-03-20"),
+            reason: "听证".into(),
+        };
+        assert_eq!(
+            rule.check_excluded(
+                date("2026-03-02"),
+                date("2026-03-20"),
+                std::slice::from_ref(&appraisal),
+                &overlap
+            )
+            .unwrap_err()
+            .field,
+            "start"
+        );
+        let early = ExcludedPeriod {
+            start: date("2026-03-01"),
+            ..overlap.clone()
+        };
+        assert_eq!(
+            rule.check_excluded(date("2026-03-02"), date("2026-03-20"), &[], &early)
+                .unwrap_err()
+                .field,
+            "start"
+        );
+        assert_eq!(
+            rule.check_excluded(date("2026-03-02"), date("2026-03-19"), &[], &overlap)
+                .unwrap_err()
+                .field,
+            "end"
+        );
+        let nobody = Extension {
+            approver: " ".into(),
+            ..extension
+        };
+        assert_eq!(
+            rule.check_extension(&[], &nobody).unwrap_err().field,
+            "approver"
+        );
     }
 
     #[test]

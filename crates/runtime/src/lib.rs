@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
-use liandong_domain::calendar::{Calendar, YearCalendar};
+use liandong_domain::calendar::{Calendar, Overlaid, YearCalendar};
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::time_limits::TimeLimits;
 use liandong_domain::towns::Towns;
@@ -74,12 +74,35 @@ pub fn calendar_dir(cfg: &Config) -> std::path::PathBuf {
         .unwrap_or_else(|| cfg.data_dir.join("calendar"))
 }
 
-/// The shipped calendar years plus every `<year>.toml` in the calendar folder.
+/// The shipped calendar years plus every `<year>.toml` in the calendar folder. One rule says
+/// which file wins when a year is both shipped and in the operator's folder: the operator's
+/// (a correction), logged here at every load; two operator files for one year refuse to load.
 pub fn load_calendar(cfg: &Config) -> anyhow::Result<Calendar> {
     let mut cal = Calendar::shipped();
-    for year in read_calendar_dir(&calendar_dir(cfg))? {
-        if !cal.loaded_years().contains(&year.year()) {
-            cal.add_year(year)?;
+    for said in cal.overlay(read_calendar_dir(&calendar_dir(cfg))?)? {
+        match said {
+            Overlaid::Added { year, file } => {
+                tracing::info!(
+                    year,
+                    file,
+                    "Calendar year loaded from the operator's folder."
+                )
+            }
+            Overlaid::Replaced {
+                year,
+                file,
+                shipped,
+            } => tracing::warn!(
+                year,
+                file,
+                shipped,
+                "The operator's calendar file replaces the shipped schedule of this year (the operator's file wins)."
+            ),
+            Overlaid::SameAsShipped { year, file } => tracing::info!(
+                year,
+                file,
+                "The operator's calendar file has the shipped schedule of this year; it is used."
+            ),
         }
     }
     Ok(cal)
@@ -514,5 +537,49 @@ impl Runtime {
         };
         self.shutdown().await;
         served
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use liandong_domain::calendar::DayKind;
+
+    use super::*;
+
+    /// An operator's corrected file of a shipped year is used, not silently ignored; two
+    /// operator files of one year refuse to load.
+    #[test]
+    fn the_operators_calendar_file_wins_over_the_shipped_year() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("liandong-calendar-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let shipped = include_str!("../../../deploy/data/calendar/2026.toml");
+        let corrected = shipped.replacen(
+            "holidays = [\n",
+            "holidays = [\n    { name = \"更正\", from = 2026-12-31, to = 2026-12-31 },\n",
+            1,
+        );
+        assert_ne!(corrected, shipped);
+        std::fs::write(dir.join("2026.toml"), &corrected).unwrap();
+        let cfg = Config {
+            calendar_dir: Some(dir.clone()),
+            ..Config::default()
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        assert_eq!(
+            Calendar::shipped().is_working_day(day),
+            DayKind::Working,
+            "a Thursday in the shipped schedule"
+        );
+        let cal = load_calendar(&cfg).expect("the corrected year loads");
+        assert_eq!(cal.is_working_day(day), DayKind::Rest);
+        std::fs::write(dir.join("2026-again.toml"), shipped).unwrap();
+        let e = load_calendar(&cfg).unwrap_err();
+        assert!(e.to_string().contains("already loaded"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -77,7 +77,11 @@ struct ClockRow {
     level: i64,
     next_check_at: Option<DateTime<Utc>>,
     met_at: Option<DateTime<Utc>>,
+    provisional: bool,
 }
+
+const CLOCK_COLUMNS: &str = "item_id, town, case_id, started_at, deadline, second_threshold, limit_text, \
+     level, next_check_at, met_at, provisional";
 
 /// The policy and calendar the watcher computes deadlines with.
 #[derive(Debug, Clone)]
@@ -105,7 +109,7 @@ impl Watcher {
             ""
         };
         let sql = format!(
-            "SELECT item_id, town, case_id, started_at, deadline, second_threshold, limit_text, level, next_check_at, met_at \
+            "SELECT {CLOCK_COLUMNS} \
              FROM joint_clocks WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
              ORDER BY next_check_at, item_id LIMIT 100{lock}"
         );
@@ -115,21 +119,13 @@ impl Watcher {
             .fetch_all(c)
             .await)?;
         let n = rows.len();
-        let limits = self.policy.for_case(None, &[]);
         let kind = ObligationKind::JointDecision;
         for mut o in rows {
             let id = obligation_id(&o.item_id);
             let (Some(deadline), Some(second)) = (o.deadline, o.second_threshold) else {
                 // Newly started: the deadline on the calendar.
-                let d = self
-                    .policy
-                    .deadline(&self.calendar, kind, &limits, o.started_at);
-                liandong_runtime::note_deadline(&d, "joint_decision");
-                let s = self.policy.second_threshold(&self.calendar, &limits, &d);
-                o.deadline = Some(d.due);
-                o.second_threshold = Some(s.due);
-                o.limit_text = format!("{} {}", limits.of(kind), self.policy.unit.as_str());
-                o.next_check_at = first_check(d.due, o.met_at);
+                schedule(&self.policy, &self.calendar, &mut o);
+                o.next_check_at = o.deadline.and_then(|d| first_check(d, o.met_at));
                 save(&mut tx, &o).await?;
                 continue;
             };
@@ -218,17 +214,73 @@ impl Watcher {
     }
 }
 
+/// Computes a clock's deadline and second threshold on the calendar, from its submission.
+fn schedule(policy: &TimeLimits, cal: &Calendar, o: &mut ClockRow) {
+    let kind = ObligationKind::JointDecision;
+    let limits = policy.for_case(None, &[]);
+    let d = policy.deadline(cal, kind, &limits, o.started_at);
+    liandong_runtime::note_deadline(&d, "joint_decision");
+    let s = policy.second_threshold(cal, &limits, &d);
+    o.deadline = Some(d.due);
+    o.second_threshold = Some(s.due);
+    o.provisional = d.provisional || s.provisional;
+    o.limit_text = format!("{} {}", limits.of(kind), policy.unit.as_str());
+}
+
+/// Recomputes, at start, every running clock whose deadline was computed beyond the calendar
+/// years then loaded: a year loaded since moves it. Says how many were recomputed.
+pub async fn recompute_provisional(
+    db: &Db,
+    outbox: &Outbox,
+    policy: &TimeLimits,
+    cal: &Calendar,
+) -> Result<usize, sqlx::Error> {
+    let sql = format!(
+        "SELECT {CLOCK_COLUMNS} FROM joint_clocks \
+         WHERE provisional AND met_at IS NULL AND deadline IS NOT NULL"
+    );
+    let rows: Vec<ClockRow> =
+        liandong_store::with_db!(db, |p| sqlx::query_as(&sql).fetch_all(p).await)?;
+    for mut o in rows.iter().cloned() {
+        schedule(policy, cal, &mut o);
+        o.next_check_at = match o.level {
+            0 => o.deadline,
+            1 => o.second_threshold,
+            _ => None,
+        };
+        let mut tx = Change::begin(db, outbox).await?;
+        // Only while it still runs: a ruling since the read keeps its own schedule.
+        with_tx!(tx.tx(), |c| sqlx::query(
+            "UPDATE joint_clocks SET deadline = $1, second_threshold = $2, limit_text = $3, \
+             next_check_at = $4, provisional = $5 WHERE item_id = $6 AND met_at IS NULL"
+        )
+        .bind(o.deadline)
+        .bind(o.second_threshold)
+        .bind(&o.limit_text)
+        .bind(o.next_check_at)
+        .bind(o.provisional)
+        .bind(&o.item_id)
+        .execute(c)
+        .await
+        .map(drop))?;
+        tx.commit().await?;
+        tracing::info!(item_id = %o.item_id, deadline = ?o.deadline, provisional = o.provisional, "A provisional joint-meeting deadline was recomputed with the calendar now loaded.");
+    }
+    Ok(rows.len())
+}
+
 async fn save(tx: &mut Tx, o: &ClockRow) -> Result<(), sqlx::Error> {
     with_tx!(tx, |c| {
         sqlx::query(
         "UPDATE joint_clocks SET deadline = $1, second_threshold = $2, limit_text = $3, level = $4, \
-         next_check_at = $5 WHERE item_id = $6"
+         next_check_at = $5, provisional = $6 WHERE item_id = $7"
     )
     .bind(o.deadline)
     .bind(o.second_threshold)
     .bind(&o.limit_text)
     .bind(o.level)
     .bind(o.next_check_at)
+    .bind(o.provisional)
     .bind(&o.item_id)
     .execute(c)
     .await

@@ -62,6 +62,9 @@ impl Application {
         };
         rt.consume::<inbound::FromBrigade, _>(events);
         rt.consume::<inbound::FromCounty, _>(events);
+        // Deadlines computed beyond the calendar years then loaded are recomputed with the
+        // calendar loaded now (a year added since moves them).
+        clocks::recompute_provisional(&rt.db, &rt.outbox, &rt.time_limits, &rt.calendar).await?;
         // The meeting's own clock on the joint cases it has to decide.
         let watcher = clocks::Watcher {
             db: rt.db.clone(),

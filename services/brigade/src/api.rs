@@ -252,6 +252,12 @@ impl Api {
             }
         }
         store::insert_case(&mut tx, &row).await?;
+        if row.path == Path::InScope {
+            // Filed as the brigade's own: its decision period starts now (clocks.rs).
+            let department =
+                crate::clocks::rule_department(&self.catalogue, &row.deciding.0, &row.matters.0);
+            crate::clocks::file(&mut tx, &case_id, &row.town, department.as_deref(), now).await?;
+        }
         store::add_history(
             &mut tx,
             here,
@@ -591,6 +597,34 @@ impl BrigadeService for Api {
         self.log_read(&actor, "ListCallbacks", "callback_list", &town, &town)
             .await?;
         Ok(Response::new(pb::ListCallbacksResponse { callbacks }))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
+    async fn record_excluded_period(
+        &self,
+        req: Request<pb::RecordExcludedPeriodRequest>,
+    ) -> Result<Response<pb::RecordExcludedPeriodResponse>, Status> {
+        let actor = actor(&req)?;
+        let period = self
+            .record_excluded_period(&actor, req.into_inner())
+            .await?;
+        Ok(Response::new(pb::RecordExcludedPeriodResponse {
+            period: Some(period),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %req.get_ref().case_id), err(level = "info"))]
+    async fn record_period_extension(
+        &self,
+        req: Request<pb::RecordPeriodExtensionRequest>,
+    ) -> Result<Response<pb::RecordPeriodExtensionResponse>, Status> {
+        let actor = actor(&req)?;
+        let period = self
+            .record_period_extension(&actor, req.into_inner())
+            .await?;
+        Ok(Response::new(pb::RecordPeriodExtensionResponse {
+            period: Some(period),
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(town = %req.get_ref().town, officer = %req.get_ref().officer), err(level = "info"))]

@@ -113,6 +113,14 @@ impl Api {
     /// A case with what was recorded about its handling.
     pub(crate) async fn full(&self, row: CaseRow) -> Result<pb::Case, ApiError> {
         let mut case = case_to_pb(&row);
+        case.penalty_period = crate::clocks::period(
+            &self.db,
+            &self.time_limits,
+            &self.calendar,
+            &row.case_id,
+            self.clock.now(),
+        )
+        .await?;
         case.officers = store::officers(&self.db, &row.case_id).await?;
         case.outcome = store::outcome(&self.db, &row.case_id).await?;
         if let Some(j) = store::joint(&self.db, &row.case_id).await? {

@@ -248,6 +248,14 @@ impl Handler<FromBoard> for BoardEvents {
                         .map_err(|e| HandlerError::Reject(e.to_string()))?;
                     store::set_status(tx, &case.case_id, next, now).await?;
                     store::set_path(tx, &case.case_id, Path::InScope, None).await?;
+                    // Reclassified in scope: filed as the brigade's own now (clocks.rs).
+                    let department = crate::clocks::rule_department(
+                        &self.catalogue,
+                        &case.deciding.0,
+                        &case.matters.0,
+                    );
+                    crate::clocks::file(tx, &case.case_id, &case.town, department.as_deref(), now)
+                        .await?;
                     let detail =
                         format!("联席会议改判：属于职权范围，由大队办理；理由：{}", e.reason);
                     store::add_history(

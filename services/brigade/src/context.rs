@@ -24,6 +24,9 @@ pub struct Api {
     pub(crate) evidence: liandong_evidence::EvidenceStore,
     /// The key registry, for verifying the signatures a record keeps.
     pub(crate) keys: liandong_bus::signing::KeyRegistry,
+    /// The time limits and calendar a case's decision period is computed with.
+    pub(crate) time_limits: Arc<liandong_domain::time_limits::TimeLimits>,
+    pub(crate) calendar: Arc<liandong_domain::calendar::Calendar>,
 }
 
 impl Api {
@@ -74,6 +77,8 @@ impl Api {
             evidence: liandong_evidence::EvidenceStore::from_config(&rt.cfg)
                 .expect("the evidence store was checked at startup"),
             keys: rt.bus.keyring.registry.clone(),
+            time_limits: rt.time_limits.clone(),
+            calendar: rt.calendar.clone(),
         }
     }
 }

@@ -88,6 +88,8 @@ pub fn case_to_pb(c: &CaseRow) -> pb::Case {
         officers: vec![],
         outcome: None,
         joint: None,
+        // Read with the case's clock (`Api::full`).
+        penalty_period: None,
     }
 }
 

@@ -82,6 +82,9 @@ impl Application {
             towns: rt.towns.clone(),
         });
         // The 90 days of the cases the brigade opened (行政处罚法 第六十条).
+        // Decision periods computed beyond the calendar years then loaded are recomputed with
+        // the calendar loaded now (a year added since moves them).
+        clocks::recompute_provisional(&rt.db, &rt.outbox, &rt.time_limits, &rt.calendar).await?;
         let watcher = clocks::Watcher {
             db: rt.db.clone(),
             outbox: rt.outbox.clone(),

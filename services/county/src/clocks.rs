@@ -486,6 +486,109 @@ impl Clocks {
     }
 }
 
+impl Clocks {
+    /// Recomputes, at start, every running clock whose deadline was computed beyond the
+    /// calendar years then loaded: a year loaded since moves it. The limit is the one it was
+    /// started with (the department's and the case's matters', from a referral of the case),
+    /// counted again from its start, and every granted extension is counted again after it.
+    /// Says how many were recomputed.
+    pub async fn recompute_provisional(
+        &self,
+        db: &Db,
+        outbox: &Outbox,
+    ) -> Result<usize, sqlx::Error> {
+        let ids: Vec<String> = with_db!(db, |p| sqlx::query_scalar(
+            "SELECT obligation_id FROM obligations WHERE provisional AND met_at IS NULL"
+        )
+        .fetch_all(p)
+        .await)?;
+        let mut n = 0;
+        for id in &ids {
+            let mut tx = Change::begin(db, outbox).await?;
+            let Some(mut o) = get_in_tx(tx.tx(), id).await? else {
+                tx.rollback().await?;
+                continue;
+            };
+            // The referral it belongs to, else the latest of the case (to the department).
+            let referral_id: Option<String> = if o.referral_id.is_empty() {
+                with_tx!(tx.tx(), |c| sqlx::query_scalar(
+                    "SELECT referral_id FROM referrals WHERE case_id = $1 \
+                     AND ($2 = '' OR department = $2) ORDER BY dispatched_at DESC LIMIT 1"
+                )
+                .bind(&o.case_id)
+                .bind(&o.department)
+                .fetch_optional(c)
+                .await)?
+            } else {
+                Some(o.referral_id.clone())
+            };
+            let referral: Option<ReferralRow> = match referral_id {
+                Some(r) => with_tx!(tx.tx(), |c| {
+                    let row = sqlx::query("SELECT * FROM referrals WHERE referral_id = $1")
+                        .bind(&r)
+                        .fetch_optional(c)
+                        .await?;
+                    row.as_ref()
+                        .map(|row| decode(row, "referrals", "referral_id"))
+                        .transpose()
+                })?,
+                None => None,
+            };
+            let Some(referral) = referral else {
+                tracing::warn!(obligation_id = %o.obligation_id, "A provisional clock has no referral to read its limits from; left as it is.");
+                tx.rollback().await?;
+                continue;
+            };
+            let matters = &referral.facts.0.matters;
+            let limits = if o.kind == ObligationKind::CaseConclude {
+                self.policy.for_case(None, matters)
+            } else {
+                self.policy
+                    .for_case(DepartmentCode::parse(&o.department).ok().as_ref(), matters)
+            };
+            let original = self
+                .policy
+                .deadline(&self.calendar, o.kind, &limits, o.started_at);
+            let deadline = match u32::try_from(o.extended_days) {
+                Ok(days) if days > 0 => TimeLimits::extend(&self.calendar, &original, days),
+                _ => original,
+            };
+            let second = self
+                .policy
+                .second_threshold(&self.calendar, &limits, &deadline);
+            liandong_runtime::note_deadline(&deadline, o.kind.as_str());
+            o.original_deadline = original.due;
+            o.deadline = deadline.due;
+            o.second_threshold = second.due;
+            o.provisional = deadline.provisional || second.provisional;
+            o.next_check_at = match o.level {
+                0 => Some(o.deadline),
+                1 => Some(o.second_threshold),
+                _ => None,
+            };
+            with_tx!(tx.tx(), |c| {
+                sqlx::query(
+                "UPDATE obligations SET deadline = $1, original_deadline = $2, second_threshold = $3, \
+                 provisional = $4, next_check_at = $5 WHERE obligation_id = $6 AND met_at IS NULL"
+            )
+            .bind(o.deadline)
+            .bind(o.original_deadline)
+            .bind(o.second_threshold)
+            .bind(o.provisional)
+            .bind(o.next_check_at)
+            .bind(&o.obligation_id)
+            .execute(c)
+            .await
+            .map(drop)
+            })?;
+            tx.commit().await?;
+            tracing::info!(obligation_id = %o.obligation_id, last_day = %deadline.last_day, provisional = o.provisional, "A provisional deadline was recomputed with the calendar now loaded.");
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
 /// Looks every `every` for clocks with something to report, until the service stops.
 pub async fn watch(
     db: Db,

@@ -71,6 +71,9 @@ impl Application {
             policy: rt.time_limits.clone(),
             calendar: rt.calendar.clone(),
         };
+        // Deadlines computed beyond the calendar years then loaded are recomputed with the
+        // calendar loaded now (a year added since moves them).
+        clocks.recompute_provisional(&rt.db, &rt.outbox).await?;
         // Referrals and handovers addressed to any department, from every town's brigade.
         rt.consume::<inbound::FromBrigade, _>(consume::BrigadeEvents {
             outbox: rt.outbox.clone(),

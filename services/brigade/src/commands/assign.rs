@@ -47,6 +47,18 @@ impl Api {
         let here = a.row.here();
         store::upsert_assignment(&mut a.tx, here, &json(&officers), &who, now).await?;
         store::set_status(&mut a.tx, &a.row.case_id, next, now).await?;
+        // A case taken up without having been filed in scope (sent back by the joint meeting)
+        // is filed at its first assignment; a filed one keeps its filing (clocks.rs).
+        let department =
+            crate::clocks::rule_department(&self.catalogue, &a.row.deciding.0, &a.row.matters.0);
+        crate::clocks::file(
+            &mut a.tx,
+            &a.row.case_id,
+            &a.row.town,
+            department.as_deref(),
+            now,
+        )
+        .await?;
         store::add_history(
             &mut a.tx,
             here,

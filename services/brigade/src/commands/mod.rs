@@ -8,3 +8,4 @@ mod change_decision;
 mod conclude;
 mod execute_joint;
 mod record_action;
+mod record_period;

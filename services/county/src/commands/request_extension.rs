@@ -22,18 +22,27 @@ impl Api {
             v.violation("obligation_id", "name the obligation");
         }
         v.text("reason", &r.reason, self.limits.reason_chars, true);
-        if let Err(e) = liandong_domain::time_limits::check_extension(
-            r.working_days,
-            self.time_limits.defaults.max_extension,
-        ) {
+        let now = self.clock.now();
+        let mut tx = Change::begin(&self.db, &self.outbox).await?;
+        let o = match r.obligation_id.trim() {
+            "" => None,
+            id => crate::clocks::get_in_tx(&mut tx, id).await?,
+        };
+        // The longest extension at once is the department's (its rule's, else the default).
+        let max_extension = match o
+            .as_ref()
+            .and_then(|o| DepartmentCode::parse(&o.department).ok())
+        {
+            Some(d) => self.time_limits.for_case(Some(&d), &[]).max_extension,
+            None => self.time_limits.defaults.max_extension,
+        };
+        if let Err(e) = liandong_domain::time_limits::check_extension(r.working_days, max_extension)
+        {
             v.violation("working_days", e);
         }
         v.finish().map_err(ApiError::Invalid)?;
-        let now = self.clock.now();
-        let mut tx = Change::begin(&self.db, &self.outbox).await?;
-        let o = crate::clocks::get_in_tx(&mut tx, &r.obligation_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no obligation {}", r.obligation_id)))?;
+        let o =
+            o.ok_or_else(|| ApiError::NotFound(format!("no obligation {}", r.obligation_id)))?;
         let department = DepartmentCode::parse(&o.department).map_err(|_| {
             ApiError::FailedPrecondition(
                 "the case's own clock belongs to no department; ask on the department's clock"
