@@ -23,6 +23,7 @@ mod migrate_forward;
 mod nats_auth;
 mod paths;
 mod patrols;
+mod procedure;
 mod public_page;
 mod record;
 mod requests;

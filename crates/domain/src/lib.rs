@@ -20,6 +20,7 @@ pub mod limits;
 pub mod masking;
 pub mod outcome;
 pub mod patrols;
+pub mod procedure;
 pub mod record;
 pub mod review;
 pub mod state;

@@ -6,5 +6,6 @@
 mod assign;
 mod change_decision;
 mod conclude;
+mod discuss;
 mod execute_joint;
 mod record_action;
