@@ -484,7 +484,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
     c.brigade
         .assign_case(captain(TOWN_A).req(brigade::AssignCaseRequest {
             case_id: a.case_id.clone(),
-            officers: vec!["wang.wu".into(), "chen.liu".into()],
+            officers: vec!["wang.wu".into(), "li.si".into()],
         }))
         .await?;
     c.brigade
@@ -493,6 +493,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
             kind: "inspection".into(),
             note: "现场检查，拍照取证，询问当事人".into(),
             evidence_refs: vec![format!("{VILLAGE_A}-询问笔录.pdf")],
+            ..Default::default()
         }))
         .await?;
     c.brigade
@@ -504,6 +505,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
                 &[],
                 "责令停止建设、限期改正（城乡规划法第六十五条）",
             )),
+            ..Default::default()
         }))
         .await?;
     println!("  {} → concluded（责令改正）", a.case_id);
@@ -522,7 +524,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
     c.brigade
         .assign_case(captain(TOWN_B).req(brigade::AssignCaseRequest {
             case_id: b.case_id.clone(),
-            officers: vec!["wang.wu".into()],
+            officers: vec!["wang.wu".into(), "li.si".into()],
         }))
         .await?;
     c.brigade
@@ -534,6 +536,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
                 &[],
                 "初次违法、情节轻微，教育劝导后当场自行拆除",
             )),
+            ..Default::default()
         }))
         .await?;
     println!("  {} → concluded（教育为主，不予处罚）", b.case_id);

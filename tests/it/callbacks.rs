@@ -45,7 +45,7 @@ async fn conclude(hub: &TestHub, case_id: &str) {
     let mut b = hub.brigade.clone();
     b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
         case_id: case_id.into(),
-        officers: vec!["wang.wu".into()],
+        officers: vec!["wang.wu".into(), "li.si".into()],
     }))
     .await
     .expect("the captain assigns");
@@ -57,6 +57,7 @@ async fn conclude(hub: &TestHub, case_id: &str) {
                 summary: "教育后当事人自行整改".into(),
                 ..Default::default()
             }),
+            ..Default::default()
         }))
         .await
         .expect("the officer concludes")

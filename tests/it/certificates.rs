@@ -56,7 +56,7 @@ async fn in_scope_case(hub: &TestHub) -> String {
         .expect("anyone in the brigade may report, certificate or not");
     b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
         case_id: case.case_id.clone(),
-        officers: vec!["wang.wu".into()],
+        officers: vec!["wang.wu".into(), "li.si".into()],
     }))
     .await
     .expect("assigned");
@@ -73,6 +73,7 @@ async fn conclude_as(
         .conclude_case(who.req(brigade::ConcludeCaseRequest {
             case_id: case_id.into(),
             outcome: Some(education()),
+            ..Default::default()
         }))
         .await
         .map(|r| r.into_inner().case.expect("a case"))
@@ -148,6 +149,7 @@ async fn officers_without_a_valid_certificate_are_refused(backend: Backend) {
                 kind: "inspection".into(),
                 note: "现场检查".into(),
                 evidence_refs: vec![],
+                ..Default::default()
             }))
             .await
             .unwrap_err();

@@ -594,7 +594,7 @@ async fn a_case_the_brigade_opened_is_decided_within_ninety_days(backend: Backen
     for case_id in [&late, &decided] {
         b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
             case_id: case_id.clone(),
-            officers: vec!["wang.wu".into()],
+            officers: vec!["wang.wu".into(), "li.si".into()],
         }))
         .await
         .expect("opened");
@@ -606,6 +606,7 @@ async fn a_case_the_brigade_opened_is_decided_within_ninety_days(backend: Backen
             summary: "初次轻微违法，教育后当事人自行整改".into(),
             ..Default::default()
         }),
+        ..Default::default()
     }))
     .await
     .expect("decided in time");

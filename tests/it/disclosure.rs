@@ -95,13 +95,22 @@ pub(crate) async fn conclude_in_scope(
         .expect("the report is taken");
     b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
         case_id: case.case_id.clone(),
-        officers: vec!["wang.wu".into()],
+        officers: vec!["wang.wu".into(), "li.si".into()],
     }))
     .await
     .expect("assigned");
+    liandong_tests::people::hear_before_deciding(
+        &hub.brigade,
+        &As::brigade_officer(T1),
+        &case.case_id,
+        &outcome,
+    )
+    .await
+    .expect("notified and heard");
     b.conclude_case(As::brigade_officer(T1).req(brigade::ConcludeCaseRequest {
         case_id: case.case_id.clone(),
         outcome: Some(outcome),
+        ..Default::default()
     }))
     .await
     .expect("concluded");

@@ -79,6 +79,44 @@ fn conclude_body(kind: &str, fine_fen: i64) -> Value {
     }})
 }
 
+/// The steps the law orders before a penalty (行政处罚法 第四十四条、第四十五条、第六十四条):
+/// the prior notice of `body`'s outcome, and the party's waiver of statement, defence and
+/// hearing.
+async fn hear(gw: SocketAddr, town: &'static str, case_id: &str, body: &Value) {
+    let officer = As::brigade_officer(town);
+    for step in [
+        json!({"kind": "notice", "note": "送达行政处罚事先告知书", "intended": body["outcome"]}),
+        json!({"kind": "statement_waived", "note": "当事人书面放弃陈述申辩"}),
+        json!({"kind": "hearing_waived", "note": "当事人书面放弃听证"}),
+    ] {
+        ok(
+            gw,
+            "POST",
+            &format!("/v1/cases/{case_id}/actions"),
+            &officer,
+            Some(step),
+        )
+        .await;
+    }
+}
+
+/// The heads' collective discussion (第五十七条) that decides an approved major decision.
+async fn discuss(gw: SocketAddr, town: &'static str, case_id: &str) {
+    let r = ok(
+        gw,
+        "POST",
+        &format!("/v1/cases/{case_id}/actions"),
+        &As::brigade_captain(town),
+        Some(json!({
+            "kind": "collective_discussion",
+            "note": "经负责人集体讨论，同意法制审核意见，作出处罚决定",
+            "participants": ["镇长", "分管副镇长", "综合行政执法队队长"],
+        })),
+    )
+    .await;
+    assert_eq!(r["case"]["status"], "concluded", "{r}");
+}
+
 /// Every document of `case_id`, once `n` exist.
 async fn documents(gw: SocketAddr, town: &'static str, case_id: &str, n: usize) -> Vec<Value> {
     eventually(
@@ -153,12 +191,14 @@ async fn an_entrusted_matter_is_decided_reviewed_and_disclosed_in_the_department
     const DEPT: &str = "县农业农村局（渔政）";
     let case_id = report_and_assign(gw, T2, "YZ-001").await;
     // 20,000 yuan: at or above the matter's 10,000-yuan threshold, a major decision.
+    let decision = conclude_body("fine", 2_000_000);
+    hear(gw, T2, &case_id, &decision).await;
     let r = ok(
         gw,
         "POST",
         &format!("/v1/cases/{case_id}/conclude"),
         &As::brigade_officer(T2),
-        Some(conclude_body("fine", 2_000_000)),
+        Some(decision),
     )
     .await;
     assert_eq!(r["case"]["status"], "awaiting_review", "{r}");
@@ -207,6 +247,7 @@ async fn an_entrusted_matter_is_decided_reviewed_and_disclosed_in_the_department
         Some(answer("approve")),
     )
     .await;
+    discuss(gw, T2, &case_id).await;
 
     // Concluded on the approval: the filing and the decision, both in the department's name,
     // numbered in the department's series for this town.
@@ -258,12 +299,14 @@ async fn a_delegated_matter_is_decided_in_the_town_government_s_name(backend: Ba
     let gw = hub.env.cfg.gateway_addr;
     const TOWN: &str = "赤岸镇人民政府";
     let case_id = report_and_assign(gw, T1, "NY-001").await;
+    let decision = conclude_body("demolition", 0);
+    hear(gw, T1, &case_id, &decision).await;
     ok(
         gw,
         "POST",
         &format!("/v1/cases/{case_id}/conclude"),
         &As::brigade_officer(T1),
-        Some(conclude_body("demolition", 0)),
+        Some(decision),
     )
     .await;
     let judicial = As::judicial_reviewer(T1);
@@ -285,6 +328,7 @@ async fn a_delegated_matter_is_decided_in_the_town_government_s_name(backend: Ba
         Some(answer("approve")),
     )
     .await;
+    discuss(gw, T1, &case_id).await;
     let docs = documents(gw, T1, &case_id, 2).await;
     for d in &docs {
         assert_eq!(d["issuingBody"], TOWN, "{d}");

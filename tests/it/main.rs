@@ -24,6 +24,7 @@ mod nats_auth;
 mod paths;
 mod patrols;
 mod penalty_period;
+mod procedure;
 mod public_page;
 mod record;
 mod requests;

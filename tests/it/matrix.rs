@@ -107,7 +107,7 @@ const TABLE: &[Row] = &[
         ("POST", "/v1/cases"),                                                                                              "Y  Y  -  -  -  -  -  -  -  -  -"),
     row("BrigadeService", "GetCase", r#"{"caseId": "{case_in}"}"#, ("GET", "/v1/cases/{case_in}"),                         "Y  Y  Y  Y  -  -  Y  -  Y  -  Y"),
     row("BrigadeService", "ListCases", r#"{"town": "330782101"}"#, ("GET", "/v1/towns/330782101/cases"),                   "Y  Y  Y  Y  -  -  Y  -  Y  -  Y"),
-    row("BrigadeService", "AssignCase", r#"{"caseId": "{case_in}", "officers": ["wang.wu"]}"#, ("POST", "/v1/cases/{case_in}/assign"),
+    row("BrigadeService", "AssignCase", r#"{"caseId": "{case_in}", "officers": ["wang.wu", "li.si"]}"#, ("POST", "/v1/cases/{case_in}/assign"),
                                                                                                                              "-  Y  -  -  -  -  -  -  -  -  -"),
     row("BrigadeService", "RecordCaseAction", r#"{"caseId": "{case_in}", "kind": "inspection", "note": "现场检查"}"#, ("POST", "/v1/cases/{case_in}/actions"),
                                                                                                                              "Y  Y  -  -  -  -  -  -  -  -  -"),
@@ -862,7 +862,7 @@ async fn setup(hub: &TestHub) -> Ids {
     for case_id in [&case_in, &case_done, &case_major] {
         b.assign_case(captain.req(brigade::AssignCaseRequest {
             case_id: case_id.clone(),
-            officers: vec!["wang.wu".into()],
+            officers: vec!["wang.wu".into(), "li.si".into()],
         }))
         .await
         .expect("assigned");
@@ -870,6 +870,7 @@ async fn setup(hub: &TestHub) -> Ids {
     let conclude = |case_id: &str, outcome: ev::Outcome| brigade::ConcludeCaseRequest {
         case_id: case_id.into(),
         outcome: Some(outcome),
+        ..Default::default()
     };
     b.conclude_case(officer.req(conclude(
         &case_done,
@@ -881,17 +882,18 @@ async fn setup(hub: &TestHub) -> Ids {
     )))
     .await
     .expect("concluded");
-    b.conclude_case(officer.req(conclude(
-        &case_major,
-        ev::Outcome {
-            kind: "fine".into(),
-            fine_fen: 2_000_000,
-            summary: "占道经营，处罚款".into(),
-            ..Default::default()
-        },
-    )))
-    .await
-    .expect("held for review");
+    let major = ev::Outcome {
+        kind: "fine".into(),
+        fine_fen: 2_000_000,
+        summary: "占道经营，处罚款".into(),
+        ..Default::default()
+    };
+    liandong_tests::people::hear_before_deciding(&hub.brigade, &officer, &case_major, &major)
+        .await
+        .expect("notified and heard");
+    b.conclude_case(officer.req(conclude(&case_major, major)))
+        .await
+        .expect("held for review");
 
     let referral = eventually("the referral in forestry's inbox", WAIT, || async {
         hub.county

@@ -919,7 +919,7 @@ async fn an_in_scope_case_is_assigned_handled_and_concluded_by_the_brigade() {
     let err = b
         .assign_case(As::brigade_officer(T1).req(brigade::AssignCaseRequest {
             case_id: case.case_id.clone(),
-            officers: vec!["wang.wu".into()],
+            officers: vec!["wang.wu".into(), "li.si".into()],
         }))
         .await
         .unwrap_err();
@@ -930,7 +930,7 @@ async fn an_in_scope_case_is_assigned_handled_and_concluded_by_the_brigade() {
     );
     b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
         case_id: case.case_id.clone(),
-        officers: vec!["wang.wu".into(), "chen.liu".into()],
+        officers: vec!["wang.wu".into(), "li.si".into()],
     }))
     .await
     .unwrap();
@@ -940,6 +940,7 @@ async fn an_in_scope_case_is_assigned_handled_and_concluded_by_the_brigade() {
             kind: "inspection".into(),
             note: "现场检查并拍照".into(),
             evidence_refs: vec!["photo-002.jpg".into()],
+            ..Default::default()
         }),
     )
     .await
@@ -952,6 +953,7 @@ async fn an_in_scope_case_is_assigned_handled_and_concluded_by_the_brigade() {
                 summary: "初次轻微违法，教育后当事人自行整改".into(),
                 ..Default::default()
             }),
+            ..Default::default()
         }))
         .await
         .unwrap()
@@ -959,7 +961,7 @@ async fn an_in_scope_case_is_assigned_handled_and_concluded_by_the_brigade() {
         .case
         .unwrap();
     assert_eq!(done.status, "concluded");
-    assert_eq!(done.officers, vec!["wang.wu", "chen.liu"]);
+    assert_eq!(done.officers, vec!["wang.wu", "li.si"]);
     assert_eq!(done.outcome.unwrap().kind, "education");
     let got = hub
         .brigade_officer(T1)

@@ -313,7 +313,7 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
     let id = case.case_id.clone();
     b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
         case_id: id.clone(),
-        officers: vec!["wang.wu".into(), "chen.liu".into()],
+        officers: vec!["wang.wu".into(), "li.si".into()],
     }))
     .await
     .unwrap();
@@ -323,6 +323,7 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
             kind: "inspection".into(),
             note: "现场检查并拍照".into(),
             evidence_refs: vec!["photo-002.jpg".into()],
+            ..Default::default()
         }),
     )
     .await
@@ -339,12 +340,30 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
         Code::FailedPrecondition,
         "an open case has no dossier"
     );
+    let fined = ev::Outcome {
+        kind: "fine".into(),
+        fine_fen: 50_000,
+        summary: "拟处罚款人民币500元".into(),
+        ..Default::default()
+    };
     b.record_case_action(
         As::brigade_officer(T1).req(brigade::RecordCaseActionRequest {
             case_id: id.clone(),
             kind: "notice".into(),
-            note: "拟处罚款人民币500元".into(),
-            evidence_refs: vec![],
+            note: "送达行政处罚事先告知书".into(),
+            intended: Some(fined),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+    b.record_case_action(
+        As::brigade_officer(T1).req(brigade::RecordCaseActionRequest {
+            case_id: id.clone(),
+            kind: "statement".into(),
+            note: "当事人称建房系自住，请求从轻处罚".into(),
+            answer: "经复核，当事人所述不影响违法事实认定，罚款已在法定幅度内从轻".into(),
+            ..Default::default()
         }),
     )
     .await
@@ -362,6 +381,7 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
             }),
             ..Default::default()
         }),
+        ..Default::default()
     }))
     .await
     .unwrap();
@@ -378,7 +398,12 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
         .collect();
     assert_eq!(
         kinds,
-        ["case_filing", "notice_before_penalty", "penalty_decision"]
+        [
+            "case_filing",
+            "notice_before_penalty",
+            "statement_record",
+            "penalty_decision"
+        ]
     );
     let mut numbers: Vec<u32> = t1_docs.iter().map(|d| d.number_seq).collect();
     numbers.sort();
@@ -414,7 +439,7 @@ async fn document_numbers_run_on_per_body_and_year_and_a_concluded_case_exports_
     assert_eq!(dossier["case"]["case_id"], id.as_str());
     let record = dossier["record"].as_array().unwrap();
     let docs = dossier["documents"].as_array().unwrap();
-    assert_eq!(docs.len(), 3);
+    assert_eq!(docs.len(), 4, "filing, notice, statement record, decision");
     assert!(
         docs.iter().any(|d| d["kind_name"] == "行政处罚决定书"
             && d["body"].as_str().unwrap().contains("王某某"))

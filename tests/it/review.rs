@@ -38,7 +38,7 @@ async fn assigned_case(hub: &TestHub, description: &str) -> String {
         .await
         .expect("reported");
     hub.captain(T1)
-        .assign(&case.case_id, &["wang.wu"])
+        .assign(&case.case_id, &["wang.wu", "li.si"])
         .await
         .expect("assigned");
     case.case_id
@@ -101,7 +101,7 @@ async fn a_major_decision_waits_for_review_and_goes_through_a_return_round(backe
     assert_eq!(r1.decided_in_name_of, "赤岸镇人民政府");
     let materials = r1.materials.as_ref().expect("materials");
     assert_eq!(materials.proposed.as_ref().unwrap().fine_fen, 1_500_000);
-    assert_eq!(r1.qualification.len(), 1, "{:?}", r1.qualification);
+    assert_eq!(r1.qualification.len(), 2, "{:?}", r1.qualification);
     assert!(r1.qualification[0].qualified, "{:?}", r1.qualification);
     assert_eq!(
         r1.qualification[0].certificate_no,
@@ -199,6 +199,12 @@ async fn a_major_decision_waits_for_review_and_goes_through_a_return_round(backe
     );
     assert_eq!(approved.rounds[1].answers.len(), 7);
 
+    // Approved, the heads' collective discussion decides it (第五十七条).
+    case_status(&hub, &case_id, "awaiting_discussion").await;
+    hub.captain(T1)
+        .discuss(&case_id)
+        .await
+        .expect("the heads discuss it");
     let done = case_status(&hub, &case_id, "concluded").await;
     let outcome = done.case.unwrap().outcome.expect("the approved decision");
     assert_eq!(outcome.fine_fen, 1_200_000);
@@ -758,7 +764,7 @@ async fn a_major_decision_whose_matter_was_renamed_in_a_new_catalogue_still_wait
         .await
         .expect("reported under the new code");
     hub.captain(T1)
-        .assign(&new_case.case_id, &["wang.wu"])
+        .assign(&new_case.case_id, &["wang.wu", "li.si"])
         .await
         .expect("assigned");
     let minor = conclude(&hub, &new_case.case_id, fine(500_000)).await;

@@ -128,8 +128,19 @@ impl BrigadeOfficer<'_> {
         .await
     }
 
-    /// Proposes the decision that concludes an in-scope case.
+    /// Proposes the decision that concludes an in-scope case, after the steps the law orders
+    /// before a penalty ([`hear_before_deciding`]).
     pub async fn conclude(
+        &self,
+        case_id: &str,
+        outcome: ev::Outcome,
+    ) -> Result<brigade::Case, Status> {
+        hear_before_deciding(&self.hub.brigade, &self.who, case_id, &outcome).await?;
+        self.conclude_only(case_id, outcome).await
+    }
+
+    /// Proposes the decision as it is, without recording any step of the procedure first.
+    pub async fn conclude_only(
         &self,
         case_id: &str,
         outcome: ev::Outcome,
@@ -141,10 +152,53 @@ impl BrigadeOfficer<'_> {
             .conclude_case(self.who.req(brigade::ConcludeCaseRequest {
                 case_id: case_id.into(),
                 outcome: Some(outcome),
+                ..Default::default()
             }))
             .await?;
         Ok(reply.into_inner().case.expect("the concluded case"))
     }
+}
+
+/// Whether `o` is an administrative penalty, which the procedure precedes.
+pub fn is_penalty(o: &ev::Outcome) -> bool {
+    matches!(
+        o.kind.as_str(),
+        "warning" | "fine" | "confiscation" | "demolition"
+    ) || o.fine_fen > 0
+        || !o.confiscated.is_empty()
+}
+
+/// The steps the law orders before a penalty, as an officer records them: the prior notice of
+/// `outcome` (行政处罚法 第四十四条), the party's waiver of statement and defence, and of the
+/// hearing (which ends its window at once where one is due). Nothing for other outcomes.
+pub async fn hear_before_deciding(
+    brigade: &liandong_proto::brigade::v1::brigade_service_client::BrigadeServiceClient<
+        tonic::transport::Channel,
+    >,
+    who: &As,
+    case_id: &str,
+    outcome: &ev::Outcome,
+) -> Result<(), Status> {
+    if !is_penalty(outcome) {
+        return Ok(());
+    }
+    for (kind, note, intended) in [
+        ("notice", "送达行政处罚事先告知书", Some(outcome.clone())),
+        ("statement_waived", "当事人书面表示放弃陈述申辩", None),
+        ("hearing_waived", "当事人书面表示放弃听证", None),
+    ] {
+        brigade
+            .clone()
+            .record_case_action(who.req(brigade::RecordCaseActionRequest {
+                case_id: case_id.into(),
+                kind: kind.into(),
+                note: note.into(),
+                intended,
+                ..Default::default()
+            }))
+            .await?;
+    }
+    Ok(())
 }
 
 /// The brigade's captain of a town (li.si).
@@ -154,6 +208,24 @@ pub struct Captain<'h> {
 }
 
 impl Captain<'_> {
+    /// Records the heads' collective discussion (集体讨论, 行政处罚法 第五十七条) that decides a
+    /// major decision its legal review approved.
+    pub async fn discuss(&self, case_id: &str) -> Result<brigade::Case, Status> {
+        let reply = self
+            .hub
+            .brigade
+            .clone()
+            .record_case_action(self.who.req(brigade::RecordCaseActionRequest {
+                case_id: case_id.into(),
+                kind: "collective_discussion".into(),
+                note: "经负责人集体讨论，同意法制审核意见".into(),
+                participants: vec!["镇长".into(), "分管副镇长".into()],
+                ..Default::default()
+            }))
+            .await?;
+        Ok(reply.into_inner().case.expect("the discussed case"))
+    }
+
     /// Assigns the case to officers (at least two by law; the tests' own choice otherwise).
     pub async fn assign(&self, case_id: &str, officers: &[&str]) -> Result<brigade::Case, Status> {
         let reply = self

@@ -316,6 +316,9 @@ pub struct Config {
     pub evidence_max_bytes: u64,
     /// The time-limits policy (办理时限); unset: the shipped `deploy/data/time_limits.toml`.
     pub time_limits: Option<PathBuf>,
+    /// The procedural standards (the hearing's 较大数额 …); unset: the shipped
+    /// `deploy/data/procedure.toml`.
+    pub procedure: Option<PathBuf>,
     /// How often a service looks for clocks that ran out, in milliseconds.
     pub clock_check_ms: u64,
     /// For tests and drills only: a file holding a signed number of milliseconds added to the
@@ -364,6 +367,7 @@ impl Default for Config {
             evidence_s3_allow_http: false,
             evidence_max_bytes: 50 * 1024 * 1024,
             time_limits: None,
+            procedure: None,
             clock_check_ms: 60_000,
             clock_offset_file: None,
             http_limits: HttpLimits::default(),
@@ -442,6 +446,9 @@ impl Config {
         }
         if let Some(v) = get("LIANDONG_TIME_LIMITS") {
             self.time_limits = Some(v.into());
+        }
+        if let Some(v) = get("LIANDONG_PROCEDURE").filter(|v| !v.is_empty()) {
+            self.procedure = Some(v.into());
         }
         if let Some(v) = get("LIANDONG_CALENDAR_DIR") {
             self.calendar_dir = Some(v.into());

@@ -68,6 +68,8 @@ named_enum! {
         /// Record an extension of a case's decision period approved by the head its rule names
         /// (the brigade's captain records it).
         ExtendDecisionPeriod => "extend_decision_period",
+        /// Record the heads' collective discussion of a case (集体讨论, 行政处罚法 第五十七条).
+        DiscussCase => "discuss_case",
     }
 }
 
@@ -121,6 +123,7 @@ impl Role {
                     || matches!(
                         action,
                         A::AssignCase
+                            | A::DiscussCase
                             | A::OverrideTriage
                             | A::RegisterOfficer
                             | A::PublishDisclosure
@@ -559,6 +562,17 @@ mod tests {
         (R::CountyInvestigator, A::ExtendDecisionPeriod, S::Own, false),
         (R::DepartmentLegalOfficer, A::ExtendDecisionPeriod, S::Own, false),
         (R::Viewer, A::ExtendDecisionPeriod, S::Own, false),
+        // the heads' collective discussion (集体讨论): the captain, for the town's heads
+        (R::BrigadeCaptain, A::DiscussCase, S::Own, true),
+        (R::BrigadeCaptain, A::DiscussCase, S::OtherTown, false),
+        (R::BrigadeOfficer, A::DiscussCase, S::Own, false),
+        (R::BoardChair, A::DiscussCase, S::Own, false),
+        (R::BoardMember, A::DiscussCase, S::Own, false),
+        (R::JudicialReviewer, A::DiscussCase, S::Own, false),
+        (R::CountyDispatcher, A::DiscussCase, S::Own, false),
+        (R::CountyInvestigator, A::DiscussCase, S::Own, false),
+        (R::DepartmentLegalOfficer, A::DiscussCase, S::Own, false),
+        (R::Viewer, A::DiscussCase, S::Own, false),
         (R::BrigadeCaptain, A::ChangeDecision, S::OtherTown, false),
         (R::CountyDispatcher, A::ChangeDecision, S::OtherDepartment, false),
         // department_legal_officer: reviews its own department's major decisions, nothing else

@@ -19,16 +19,28 @@ pub enum DocKind {
     NoPenaltyDecision,
     /// 案件移送函: a case referred to the competent department.
     TransferLetter,
+    /// 陈述申辩笔录: the party's statement and defence, and the body's answer (第四十五条).
+    StatementRecord,
+    /// 听证笔录: the hearing held (第六十四条、第六十五条).
+    HearingRecord,
+    /// 重大案件集体讨论记录: the heads' collective discussion (第五十七条).
+    DiscussionRecord,
+    /// 当场行政处罚决定书: a decision in the simple procedure (第五十一条、第五十二条).
+    OnTheSpotDecision,
 }
 
 impl DocKind {
-    pub const ALL: [DocKind; 6] = [
+    pub const ALL: [DocKind; 10] = [
         DocKind::CaseFiling,
         DocKind::OrderToCorrect,
         DocKind::NoticeBeforePenalty,
         DocKind::PenaltyDecision,
         DocKind::NoPenaltyDecision,
         DocKind::TransferLetter,
+        DocKind::StatementRecord,
+        DocKind::HearingRecord,
+        DocKind::DiscussionRecord,
+        DocKind::OnTheSpotDecision,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +51,10 @@ impl DocKind {
             DocKind::PenaltyDecision => "penalty_decision",
             DocKind::NoPenaltyDecision => "no_penalty_decision",
             DocKind::TransferLetter => "transfer_letter",
+            DocKind::StatementRecord => "statement_record",
+            DocKind::HearingRecord => "hearing_record",
+            DocKind::DiscussionRecord => "discussion_record",
+            DocKind::OnTheSpotDecision => "on_the_spot_decision",
         }
     }
 
@@ -55,6 +71,10 @@ impl DocKind {
             DocKind::PenaltyDecision => "行政处罚决定书",
             DocKind::NoPenaltyDecision => "不予行政处罚决定书",
             DocKind::TransferLetter => "案件移送函",
+            DocKind::StatementRecord => "陈述申辩笔录",
+            DocKind::HearingRecord => "听证笔录",
+            DocKind::DiscussionRecord => "重大案件集体讨论记录",
+            DocKind::OnTheSpotDecision => "当场行政处罚决定书",
         }
     }
 
@@ -67,6 +87,10 @@ impl DocKind {
             DocKind::PenaltyDecision => "罚决",
             DocKind::NoPenaltyDecision => "不罚",
             DocKind::TransferLetter => "移",
+            DocKind::StatementRecord => "陈",
+            DocKind::HearingRecord => "听",
+            DocKind::DiscussionRecord => "集",
+            DocKind::OnTheSpotDecision => "简罚",
         }
     }
 
@@ -124,6 +148,8 @@ pub struct DocFacts {
     /// For a document issued in an entrusting department's name: who acts for it and under
     /// which letter (`受委托实施：赤岸镇人民政府（委托书 县环委〔2026〕1号）`); empty otherwise.
     pub entrusted: String,
+    /// For a prior notice: the intended penalty gives the right to a hearing (第六十三条).
+    pub hearing_due: bool,
 }
 
 /// Rights of appeal as the Administrative Reconsideration Law (2023 revision, art. 20: sixty
@@ -188,11 +214,16 @@ pub fn render(kind: DocKind, f: &DocFacts) -> String {
             f.decision
         ),
         DocKind::NoticeBeforePenalty => format!(
-            "当事人：{}\n\n经查，你（单位）在{}存在以下违法行为：{}\n\n依据：\n{basis}\n\n本机关拟作出如下行政处罚：{}\n\n根据《中华人民共和国行政处罚法》第四十四条、第四十五条的规定，你（单位）有权进行陈述和申辩；符合听证条件的，有权要求听证。\n",
+            "当事人：{}\n\n经查，你（单位）在{}存在以下违法行为：{}\n\n依据：\n{basis}\n\n本机关拟作出如下行政处罚：{}\n\n根据《中华人民共和国行政处罚法》第四十四条、第四十五条的规定，你（单位）有权进行陈述和申辩。{}\n",
             party(f),
             f.location,
             f.facts,
-            f.decision
+            f.decision,
+            if f.hearing_due {
+                "根据第六十三条、第六十四条的规定，你（单位）有权要求听证；要求听证的，应当在收到本告知书之日起五个工作日内提出。"
+            } else {
+                ""
+            }
         ),
         DocKind::PenaltyDecision => format!(
             "当事人：{}\n\n违法事实：你（单位）在{}{}\n\n以上事实有现场检查记录、照片等证据为证。\n\n依据：\n{basis}\n\n本机关决定：{}\n\n{RIGHTS}\n",
@@ -210,6 +241,33 @@ pub fn render(kind: DocKind, f: &DocFacts) -> String {
         DocKind::TransferLetter => format!(
             "{}：\n\n本机关在执法中发现下列案件（案件编号 {}），经审查不属于本机关职权范围，依法移送你单位处理：\n\n案由：{matters}\n地点：{}\n案情：{}\n\n依据：\n{basis}\n\n请于收到本函后依法处理，并将处理结果抄告本机关。相关证据材料随案移交。\n",
             f.to_department, f.case_id, f.location, f.facts
+        ),
+        DocKind::StatementRecord => format!(
+            "案件编号：{}\n当事人：{}\n\n当事人的陈述和申辩：{}\n\n本机关的复核意见：{}\n\n（《中华人民共和国行政处罚法》第四十五条：当事人有权进行陈述和申辩，行政机关必须充分听取当事人的意见，不得因当事人陈述、申辩而给予更重的处罚。）\n",
+            f.case_id,
+            party(f),
+            f.facts,
+            f.decision
+        ),
+        DocKind::HearingRecord => format!(
+            "案件编号：{}\n当事人：{}\n案由：{matters}\n\n听证情况：{}\n\n（《中华人民共和国行政处罚法》第六十四条、第六十五条：听证结束后，行政机关根据听证笔录作出决定。）\n",
+            f.case_id,
+            party(f),
+            f.facts
+        ),
+        DocKind::DiscussionRecord => format!(
+            "案件编号：{}\n案由：{matters}\n\n参加讨论的负责人：{}\n\n讨论意见及决定：{}\n\n（《中华人民共和国行政处罚法》第五十七条：对情节复杂或者重大违法行为给予行政处罚，行政机关负责人应当集体讨论决定。）\n",
+            f.case_id,
+            f.officers.join("、"),
+            f.decision
+        ),
+        DocKind::OnTheSpotDecision => format!(
+            "当事人：{}\n\n违法行为：在{}{}\n\n依据：\n{basis}\n\n执法人员：{}\n\n经当场告知违法事实、理由和依据并听取陈述申辩，依照《中华人民共和国行政处罚法》第五十一条、第五十二条的规定，当场作出行政处罚决定：{}\n\n{RIGHTS}\n",
+            party(f),
+            f.location,
+            f.facts,
+            f.officers.join("、"),
+            f.decision
         ),
     };
     format!("{head}{body}\n{}\n{date}\n", f.issuing_body)

@@ -21,6 +21,7 @@ pub mod masking;
 pub mod outcome;
 pub mod patrols;
 pub mod penalty_period;
+pub mod procedure;
 pub mod record;
 pub mod review;
 pub mod state;

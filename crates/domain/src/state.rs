@@ -141,6 +141,9 @@ named_enum! {
         /// A concluded case whose decision is to be amended (变更) into a major one: the
         /// decision in force stands while the amendment waits for the legal review.
         AmendmentInReview => "amendment_in_review",
+        /// A major decision the legal review approved, waiting for the heads' collective
+        /// discussion (集体讨论, 行政处罚法 第五十七条) that decides it.
+        AwaitingDiscussion => "awaiting_discussion",
     }
 }
 
@@ -169,6 +172,10 @@ named_enum! {
         /// The deciding body proposes to amend its decision into a major one, which takes
         /// effect only once the legal review approves it.
         SubmitAmendmentForReview => "submit_amendment_for_review",
+        /// The legal review approved a major decision the heads have not yet discussed.
+        AwaitDiscussion => "await_discussion",
+        /// The heads' collective discussion decides the approved decision.
+        Discuss => "discuss",
     }
 }
 
@@ -196,6 +203,8 @@ impl CaseAction {
             CaseAction::SubmitAmendmentForReview => {
                 "have an amendment of its decision submitted for legal review"
             }
+            CaseAction::AwaitDiscussion => "wait for the heads' collective discussion",
+            CaseAction::Discuss => "be decided by the heads' collective discussion",
         }
     }
 }
@@ -217,6 +226,10 @@ impl CaseStatus {
             // the case to the public security organs instead (行刑衔接).
             (S::Assigned, A::SubmitForReview) => S::AwaitingReview,
             (S::AwaitingReview, A::ReviewApproved) => S::Concluded,
+            // A complex or serious case is decided by the heads' collective discussion (集体讨论,
+            // 第五十七条), which follows the legal review (第五十八条).
+            (S::AwaitingReview, A::AwaitDiscussion) => S::AwaitingDiscussion,
+            (S::AwaitingDiscussion, A::Discuss) => S::Concluded,
             (S::AwaitingReview, A::ReviewReturned) => S::Assigned,
             (S::AwaitingReview, A::CrimeTransferred) => S::Referred,
             // Triage may be corrected after an officer has looked at the case.
@@ -929,6 +942,47 @@ mod tests {
             (S::AmendmentInReview, A::AmendDecision, None),
             (S::AmendmentInReview, A::RevokeDecision, None),
             (S::AmendmentInReview, A::SubmitAmendmentForReview, None),
+            (S::Open, A::AwaitDiscussion, None),
+            (S::Open, A::Discuss, None),
+            (S::Assigned, A::AwaitDiscussion, None),
+            (S::Assigned, A::Discuss, None),
+            (S::Referred, A::AwaitDiscussion, None),
+            (S::Referred, A::Discuss, None),
+            (S::AwaitingBoard, A::AwaitDiscussion, None),
+            (S::AwaitingBoard, A::Discuss, None),
+            (S::AwaitingReview, A::AwaitDiscussion, Some(S::AwaitingDiscussion)),
+            (S::AwaitingReview, A::Discuss, None),
+            (S::Joint, A::AwaitDiscussion, None),
+            (S::Joint, A::Discuss, None),
+            (S::Concluded, A::AwaitDiscussion, None),
+            (S::Concluded, A::Discuss, None),
+            (S::Closed, A::AwaitDiscussion, None),
+            (S::Closed, A::Discuss, None),
+            (S::Revoked, A::AwaitDiscussion, None),
+            (S::Revoked, A::Discuss, None),
+            (S::AmendmentInReview, A::AwaitDiscussion, None),
+            (S::AmendmentInReview, A::Discuss, None),
+            (S::AwaitingDiscussion, A::Assign, None),
+            (S::AwaitingDiscussion, A::RecordAction, None),
+            (S::AwaitingDiscussion, A::Conclude, None),
+            (S::AwaitingDiscussion, A::Refer, None),
+            (S::AwaitingDiscussion, A::SubmitToBoard, None),
+            (S::AwaitingDiscussion, A::BoardApprovedJoint, None),
+            (S::AwaitingDiscussion, A::BoardReclassifiedInScope, None),
+            (S::AwaitingDiscussion, A::BoardReclassifiedOutOfScope, None),
+            (S::AwaitingDiscussion, A::BoardSentBack, None),
+            (S::AwaitingDiscussion, A::ResultReceived, None),
+            (S::AwaitingDiscussion, A::JointExecuted, None),
+            (S::AwaitingDiscussion, A::Reopen, None),
+            (S::AwaitingDiscussion, A::SubmitForReview, None),
+            (S::AwaitingDiscussion, A::ReviewApproved, None),
+            (S::AwaitingDiscussion, A::ReviewReturned, None),
+            (S::AwaitingDiscussion, A::CrimeTransferred, None),
+            (S::AwaitingDiscussion, A::AmendDecision, None),
+            (S::AwaitingDiscussion, A::RevokeDecision, None),
+            (S::AwaitingDiscussion, A::SubmitAmendmentForReview, None),
+            (S::AwaitingDiscussion, A::AwaitDiscussion, None),
+            (S::AwaitingDiscussion, A::Discuss, Some(S::Concluded)),
         ];
         check(&table, S::ALL, A::ALL, S::next);
     }

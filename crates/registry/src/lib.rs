@@ -252,6 +252,30 @@ pub async fn require_certificate(
     Ok(cert.map(|c| c.number).unwrap_or_default())
 }
 
+/// Refuses officers who may not handle a case on `now` (行政处罚法 第四十二条: enforcement
+/// officers hold enforcement qualifications), naming each as `officers[i]`; their certificate
+/// numbers otherwise.
+pub async fn require_certified(
+    tx: &mut Tx,
+    agency: &str,
+    officers: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, ApiError> {
+    let mut v = Validator::new();
+    let mut numbers = Vec::with_capacity(officers.len());
+    for (i, o) in officers.iter().enumerate() {
+        let cert = cert_in_tx(tx, agency, o).await?.map(|r| r.to_domain());
+        let id = OfficerId::parse(o)
+            .map_err(|e| ApiError::field(format!("officers[{i}]"), e.to_string()))?;
+        if let Err(d) = check_valid(&id, cert.as_ref(), now) {
+            v.violation(format!("officers[{i}]"), d.reason);
+        }
+        numbers.push(cert.map(|c| c.number).unwrap_or_default());
+    }
+    v.finish().map_err(ApiError::Invalid)?;
+    Ok(numbers)
+}
+
 /// The certificate numbers the registry holds for `officers` (empty for those without one).
 pub async fn numbers_of(
     tx: &mut Tx,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use liandong_domain::calendar::{Calendar, Overlaid, YearCalendar};
 use liandong_domain::catalogue::Catalogue;
+use liandong_domain::procedure::ProcedureRules;
 use liandong_domain::time_limits::TimeLimits;
 use liandong_domain::towns::Towns;
 use tokio::task::JoinSet;
@@ -64,6 +65,25 @@ pub fn load_time_limits(cfg: &Config) -> anyhow::Result<TimeLimits> {
             )?)
         }
         None => Ok(TimeLimits::shipped()),
+    }
+}
+
+/// Reads the procedural standards named in the configuration, or the shipped ones.
+pub fn load_procedure(cfg: &Config) -> anyhow::Result<ProcedureRules> {
+    match &cfg.procedure {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read the procedural standards {}: {e}",
+                    path.display()
+                )
+            })?;
+            Ok(ProcedureRules::from_toml_str(
+                &text,
+                &path.display().to_string(),
+            )?)
+        }
+        None => Ok(ProcedureRules::shipped()),
     }
 }
 
@@ -147,6 +167,8 @@ pub struct Runtime {
     pub calendar: Arc<Calendar>,
     /// The time limits (办理时限) the service's clocks are computed with.
     pub time_limits: Arc<TimeLimits>,
+    /// The procedural standards a decision is checked against (`liandong_domain::procedure`).
+    pub procedure: Arc<ProcedureRules>,
     /// Verifies callers' signed tokens with the hub's public keys.
     pub identity: Arc<liandong_grpc::identity::Verifier>,
     /// Cancelled when the service stops; consumers and the relay watch it.
@@ -175,6 +197,7 @@ impl Runtime {
         let towns = Arc::new(load_towns(&cfg)?);
         let calendar = Arc::new(load_calendar(&cfg)?);
         let time_limits = Arc::new(load_time_limits(&cfg)?);
+        let procedure = Arc::new(load_procedure(&cfg)?);
         let identity = Arc::new(liandong_grpc::identity::Verifier::from_config(&cfg)?);
         let db = Db::open(
             cfg.database_url.as_deref(),
@@ -202,6 +225,7 @@ impl Runtime {
             towns,
             calendar,
             time_limits,
+            procedure,
             identity,
             stop: CancellationToken::new(),
             tasks: JoinSet::new(),

@@ -19,13 +19,20 @@ use crate::registry;
 use crate::store::{self, CaseRow};
 
 /// The kinds of step an officer records on a case (执法全过程记录).
-pub const ACTION_KINDS: [&str; 6] = [
+pub const ACTION_KINDS: [&str; 12] = [
     "inspection",
     "evidence",
-    "notice",
     "interview",
     "execution_step",
     "other",
+    // The steps of the procedure (`liandong_domain::procedure::StepKind`).
+    "notice",
+    "statement",
+    "statement_waived",
+    "hearing_requested",
+    "hearing_held",
+    "hearing_waived",
+    "collective_discussion",
 ];
 
 /// A case opened for a step: the change it is taken in and the row as it stood.

@@ -20,6 +20,10 @@ pub struct Api {
     pub(crate) catalogue: Arc<Catalogue>,
     /// The county's towns, which name the town's government on its decisions and documents.
     pub(crate) towns: Arc<liandong_domain::towns::Towns>,
+    /// The working-day calendar the procedure's periods are counted in.
+    pub(crate) calendar: Arc<liandong_domain::calendar::Calendar>,
+    /// The procedural standards decisions are checked against.
+    pub(crate) procedure: Arc<liandong_domain::procedure::ProcedureRules>,
     pub(crate) limits: Limits,
     pub(crate) evidence: liandong_evidence::EvidenceStore,
     /// The key registry, for verifying the signatures a record keeps.
@@ -71,6 +75,8 @@ impl Api {
             clock: rt.clock.clone(),
             catalogue: rt.catalogue.clone(),
             towns: rt.towns.clone(),
+            calendar: rt.calendar.clone(),
+            procedure: rt.procedure.clone(),
             limits: rt.cfg.limits.clone(),
             // The store is only opened here (no I/O for files, none for S3 until used); a
             // configuration that cannot name one is refused at startup by `Application::build`.

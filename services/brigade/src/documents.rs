@@ -6,6 +6,7 @@ use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::documents::{self as doc, DocFacts, DocKind};
 use liandong_domain::ids::{DepartmentCode, MatterCode, TownCode, TownScopedId};
+use liandong_domain::procedure::Procedure;
 use liandong_domain::record::digest_hex;
 use liandong_domain::towns::Towns;
 use liandong_proto::brigade::v1 as pb;
@@ -46,6 +47,10 @@ pub struct Issue<'a> {
     pub decision: &'a str,
     pub party: &'a str,
     pub officers: &'a [String],
+    /// What the document records in place of the case's facts (a statement, a hearing).
+    pub facts: Option<&'a str>,
+    /// For a prior notice: the party may ask for a hearing (第六十三条).
+    pub hearing_due: bool,
 }
 
 /// Takes the next number of `issuing_body` in `year` within `tx`; the row lock of the upsert
@@ -150,6 +155,10 @@ pub async fn issue(
     let mut facts = facts_of(case, catalogue);
     facts.issuing_body = body_of.name.clone();
     facts.entrusted = body_of.entrusted_line(towns);
+    facts.hearing_due = i.hearing_due;
+    if let Some(f) = i.facts {
+        facts.facts = f.to_owned();
+    }
     facts.doc_no = doc_no.clone();
     facts.party = i.party.to_owned();
     facts.decision = i.decision.to_owned();
@@ -257,28 +266,39 @@ pub async fn on_assign(
         decision: "",
         party: "",
         officers,
+        facts: None,
+        hearing_due: false,
     };
     issue(tx, now, catalogue, towns, case, i).await.map(|_| ())
 }
 
-/// A `notice` step tells the party of the intended penalty: the notice before penalty, with
-/// the officer's note as the intended decision.
-pub async fn on_notice(
+/// A step of the procedure issues its document: the prior notice (行政处罚事先告知书) with the
+/// intended decision and, where due, the right to a hearing; the record of the party's
+/// statement and defence with the answer; the hearing record; the record of the heads'
+/// collective discussion with who took part.
+#[allow(clippy::too_many_arguments)]
+pub async fn on_step(
     tx: &mut Tx,
     now: DateTime<Utc>,
     catalogue: &Catalogue,
     towns: &Towns,
     case: &CaseRow,
-    note: &str,
+    kind: DocKind,
+    facts: Option<&str>,
+    decision: &str,
+    officers: &[String],
+    hearing_due: bool,
     who: &Who,
 ) -> Result<(), sqlx::Error> {
     let i = Issue {
-        kind: DocKind::NoticeBeforePenalty,
+        kind,
         who,
         to_department: "",
-        decision: note,
+        decision,
         party: "",
-        officers: &[],
+        officers,
+        facts,
+        hearing_due,
     };
     issue(tx, now, catalogue, towns, case, i).await.map(|_| ())
 }
@@ -292,10 +312,19 @@ pub async fn on_conclude(
     towns: &Towns,
     case: &CaseRow,
     outcome: &ev::Outcome,
+    procedure: Procedure,
     who: &Who,
 ) -> Result<(), sqlx::Error> {
     let Some(kind) = DocKind::for_outcome(&outcome.kind) else {
         return Ok(());
+    };
+    // Decided on the spot (第五十二条): the numbered on-the-spot decision, with its officers.
+    let (kind, officers) = match (procedure, kind) {
+        (Procedure::Simple, DocKind::PenaltyDecision) => (
+            DocKind::OnTheSpotDecision,
+            crate::store::officers_in_tx(tx, &case.case_id).await?,
+        ),
+        _ => (kind, Vec::new()),
     };
     let party = outcome
         .party
@@ -309,7 +338,9 @@ pub async fn on_conclude(
         to_department: "",
         decision: &decision,
         party: &party,
-        officers: &[],
+        officers: &officers,
+        facts: None,
+        hearing_due: false,
     };
     issue(tx, now, catalogue, towns, case, i).await.map(|_| ())
 }

@@ -98,6 +98,8 @@ pub async fn refer(
             decision: "",
             party: "",
             officers: &[],
+            facts: None,
+            hearing_due: false,
         },
     )
     .await?;

@@ -10,6 +10,7 @@ use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision::{Subject, Verdict, submitted_detail};
 use liandong_domain::decision_change::DecisionChange;
 use liandong_domain::disclosure::BodyKind;
+use liandong_domain::procedure::{self, Procedure};
 use liandong_domain::state::{CaseAction, CaseStatus};
 use liandong_domain::towns::Towns;
 use liandong_proto::events::v1 as ev;
@@ -72,6 +73,7 @@ pub async fn conclude(
     actor: Option<ev::Actor>,
     who: &Who,
     causation_id: Option<&str>,
+    procedure: Procedure,
 ) -> Result<(), sqlx::Error> {
     let here = row.here();
     let body = documents::body_of(catalogue, towns, row, now)?;
@@ -117,7 +119,7 @@ pub async fn conclude(
         &who.certificate_no,
     );
     store::add_history(tx, here, now, "concluded", who, &detail, Some(&env)).await?;
-    documents::on_conclude(tx, now, catalogue, towns, row, outcome, who).await
+    documents::on_conclude(tx, now, catalogue, towns, row, outcome, procedure, who).await
 }
 
 /// A change of a decision already in force (变更 or 撤销), as it takes effect.
@@ -207,7 +209,7 @@ pub async fn change_decision(
     )
     .await?;
     if let Some(o) = d.amended {
-        documents::on_conclude(tx, now, catalogue, towns, row, o, by).await?;
+        documents::on_conclude(tx, now, catalogue, towns, row, o, Procedure::Ordinary, by).await?;
     }
     store::set_status(tx, &row.case_id, d.next, now).await
 }
@@ -396,7 +398,30 @@ impl Handler<FromReview> for ReviewEvents {
                 let outcome = answered.proposed().clone();
                 let proposer = answered.proposer().clone();
                 let who = who_of(&proposer, &case.town);
+                // A major penalty is decided by the heads' collective discussion (第五十七条),
+                // which follows the legal review: approved and not yet discussed, it waits.
+                let penalty = crate::procedure::penalty_of(&outcome, "outcome")
+                    .map_err(|e| HandlerError::Reject(e.to_string()))?;
+                let discussed =
+                    procedure::discussed(&crate::procedure::steps_in_tx(tx, &case.case_id).await?);
                 match &amendment {
+                    None if penalty.is_some() && !discussed => {
+                        let waiting = case
+                            .status
+                            .next(CaseAction::AwaitDiscussion)
+                            .map_err(|err| HandlerError::Reject(err.to_string()))?;
+                        store::set_status(tx, &case.case_id, waiting, now).await?;
+                        store::add_history(
+                            tx,
+                            here,
+                            now,
+                            "awaiting_discussion",
+                            &Who::system(&case.town),
+                            "法制审核通过，待负责人集体讨论决定（《中华人民共和国行政处罚法》第五十七条）",
+                            None,
+                        )
+                        .await?;
+                    }
                     None => {
                         conclude(
                             tx,
@@ -409,6 +434,7 @@ impl Handler<FromReview> for ReviewEvents {
                             Some(proposer),
                             &who,
                             Some(&env.event_id),
+                            Procedure::Ordinary,
                         )
                         .await?
                     }

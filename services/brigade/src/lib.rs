@@ -16,6 +16,7 @@ mod dossier;
 mod evidence;
 mod flow;
 mod legal_review;
+mod procedure;
 mod record;
 mod registry;
 pub mod store;

@@ -3,7 +3,7 @@
 
 use liandong_registry::{CertificateRegistry, RegistryScope};
 
-pub use liandong_registry::{Registration, numbers_of, require_certificate};
+pub use liandong_registry::{Registration, numbers_of, require_certificate, require_certified};
 
 use crate::context::Api;
 

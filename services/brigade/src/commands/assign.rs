@@ -11,6 +11,7 @@ use crate::context::Api;
 use crate::convert::json;
 use crate::documents;
 use crate::record::Who;
+use crate::registry;
 use crate::store;
 
 impl Api {
@@ -20,8 +21,12 @@ impl Api {
         r: pb::AssignCaseRequest,
     ) -> Result<pb::Case, ApiError> {
         let mut v = Validator::new();
-        if r.officers.is_empty() {
-            v.violation("officers", "name at least one officer");
+        // At least two enforcement officers handle a case (行政处罚法 第四十二条).
+        if r.officers.len() < 2 {
+            v.violation(
+                "officers",
+                "name at least two enforcement officers (行政处罚法 第四十二条)",
+            );
         }
         v.max_items(
             "officers",
@@ -43,6 +48,8 @@ impl Api {
         let next = status.next(CaseAction::Assign)?;
         // Filing (立案) is the first act in the body's name: refused outside its letter.
         a.body(self, None)?;
+        // Each holds a valid enforcement certificate (持证上岗), checked in the town's registry.
+        registry::require_certified(&mut a.tx, &a.row.town, &officers, now).await?;
         let who = actor_label(actor);
         let here = a.row.here();
         store::upsert_assignment(&mut a.tx, here, &json(&officers), &who, now).await?;

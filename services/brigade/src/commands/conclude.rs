@@ -2,8 +2,11 @@
 //! judicial office first (法制审核).
 
 use liandong_domain::auth::{Action, Actor};
+use liandong_domain::disclosure::BodyKind;
+use liandong_domain::ids::DepartmentCode;
 use liandong_domain::limits::Validator;
 use liandong_domain::outcome::{OutcomeInput, check_outcome};
+use liandong_domain::procedure::{Procedure, Refusal};
 use liandong_domain::state::CaseAction;
 use liandong_grpc::{ApiError, actor_to_event_certified};
 use liandong_proto::brigade::v1 as pb;
@@ -37,17 +40,42 @@ impl Api {
             self.limits.description_chars,
             self.limits.evidence_refs_per_case,
         );
+        let procedure = match r.procedure.trim() {
+            "" => Some(Procedure::Ordinary),
+            p => v.check("procedure", Procedure::parse(p)),
+        };
         v.finish().map_err(ApiError::Invalid)?;
+        let procedure = procedure.expect("checked");
         let mut a = self
             .open_case(actor, Action::ConcludeCase, &r.case_id)
             .await?;
         let (now, status) = (a.now, a.row.status);
         // Decided in the town's name or the entrusting department's, within its letter.
-        a.body(self, Some(&outcome.kind))?;
+        let body = a.body(self, Some(&outcome.kind))?;
         let certificate_no = a.certificate(actor, Action::ConcludeCase).await?;
         let event_actor = actor_to_event_certified(actor, &certificate_no);
         let major = legal_review::requires_review(&self.catalogue, &a.row, &outcome)
             .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        // The procedure the law orders, before the decision (or its legal review): officers,
+        // notice, statement and defence, hearing, and a complex case's collective discussion.
+        if major && procedure == Procedure::Simple {
+            return Err(crate::procedure::refused(Refusal::NotSimple(
+                "a major decision goes to its legal review".into(),
+            )));
+        }
+        let department = (body.kind == BodyKind::Department)
+            .then(|| DepartmentCode::parse(&body.code).ok())
+            .flatten();
+        self.check_procedure(
+            &mut a.tx,
+            &a.row,
+            &outcome,
+            procedure,
+            major,
+            now,
+            department.as_ref(),
+        )
+        .await?;
         let next = if major {
             // A major decision does not take effect yet: it waits for the judicial office.
             let next = status.next(CaseAction::SubmitForReview)?;
@@ -78,6 +106,7 @@ impl Api {
                 Some(event_actor),
                 &who,
                 None,
+                procedure,
             )
             .await?;
             next

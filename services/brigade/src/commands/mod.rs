@@ -6,6 +6,7 @@
 mod assign;
 mod change_decision;
 mod conclude;
+mod discuss;
 mod execute_joint;
 mod record_action;
 mod record_period;
