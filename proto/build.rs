@@ -7,7 +7,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     // SAFETY: build scripts are single-threaded; nothing else reads the environment concurrently.
     unsafe { std::env::set_var("PROTOC", protoc) };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // Read at run time, not baked in with `env!`: cargo reuses a build script binary across
+    // checkouts at other paths (its hash leaves the path out), and a baked-in path compiled
+    // another checkout's protos.
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
     let mut files = Vec::new();
     for area in [
         "events",

@@ -20,15 +20,14 @@ pub struct Api {
     pub(crate) catalogue: Arc<Catalogue>,
     /// The county's towns, which name the town's government on its decisions and documents.
     pub(crate) towns: Arc<liandong_domain::towns::Towns>,
-    /// The working-day calendar the procedure's periods are counted in.
-    pub(crate) calendar: Arc<liandong_domain::calendar::Calendar>,
     /// The procedural standards decisions are checked against.
     pub(crate) procedure: Arc<liandong_domain::procedure::ProcedureRules>,
     pub(crate) limits: Limits,
     pub(crate) evidence: liandong_evidence::EvidenceStore,
     /// The key registry, for verifying the signatures a record keeps.
     pub(crate) keys: liandong_bus::signing::KeyRegistry,
-    /// The time limits and calendar a case's decision period is computed with.
+    /// The time limits and the working-day calendar a case's decision period and the
+    /// procedure's periods (the hearing window) are counted in.
     pub(crate) time_limits: Arc<liandong_domain::time_limits::TimeLimits>,
     pub(crate) calendar: Arc<liandong_domain::calendar::Calendar>,
 }
@@ -75,7 +74,6 @@ impl Api {
             clock: rt.clock.clone(),
             catalogue: rt.catalogue.clone(),
             towns: rt.towns.clone(),
-            calendar: rt.calendar.clone(),
             procedure: rt.procedure.clone(),
             limits: rt.cfg.limits.clone(),
             // The store is only opened here (no I/O for files, none for S3 until used); a
