@@ -299,6 +299,7 @@ fn render_adjudication(cat: &Catalogue, lang: Lang) -> Markup {
                             })
                             .unwrap_or_else(|| m.department.to_string());
                         @let basis: Vec<String> = m
+                            .latest()
                             .legal_basis
                             .iter()
                             .map(|b| format!("{} {}", b.law, b.article))

@@ -45,7 +45,8 @@ fn matters(cat: &Catalogue, codes: &[String]) -> Vec<pb::DisclosedMatter> {
                 name_en: m.map(|m| m.name_en.clone()).unwrap_or_default(),
                 legal_basis: m
                     .map(|m| {
-                        m.legal_basis
+                        m.latest()
+                            .legal_basis
                             .iter()
                             .map(|b| format!("{} {}", b.law, b.article))
                             .collect()
