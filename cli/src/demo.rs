@@ -395,15 +395,21 @@ impl Clients {
     }
 }
 
-fn outcome(kind: &str, fine_fen: i64, confiscated: &[(&str, i64)], summary: &str) -> ev::Outcome {
+fn outcome(
+    kind: &str,
+    fine_fen: i64,
+    confiscated: &[(&str, i64, &str)],
+    summary: &str,
+) -> ev::Outcome {
     ev::Outcome {
         kind: kind.into(),
         fine_fen,
         confiscated: confiscated
             .iter()
-            .map(|(k, n)| ev::ConfiscatedItem {
+            .map(|(k, n, unit)| ev::ConfiscatedItem {
                 kind: (*k).into(),
                 count: *n,
+                unit: (*unit).into(),
             })
             .collect(),
         summary: summary.into(),
@@ -576,7 +582,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         outcome(
             "confiscation",
             0,
-            &[("地笼", 35), ("渔网", 12)],
+            &[("地笼", 35, "个"), ("渔网", 12, "匹")],
             "没收禁用渔具",
         ),
     )

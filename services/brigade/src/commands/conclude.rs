@@ -3,7 +3,8 @@
 
 use liandong_domain::auth::{Action, Actor};
 use liandong_domain::limits::Validator;
-use liandong_domain::outcome::{OutcomeInput, check_outcome};
+use liandong_domain::calendar::Calendar;
+use liandong_domain::outcome::{OutcomeKind, check_outcome};
 use liandong_domain::state::CaseAction;
 use liandong_grpc::{ApiError, actor_to_event_certified};
 use liandong_proto::brigade::v1 as pb;
@@ -18,18 +19,9 @@ impl Api {
         actor: &Actor,
         r: pb::ConcludeCaseRequest,
     ) -> Result<pb::Case, ApiError> {
-        let outcome = r.outcome.unwrap_or_default();
+        let mut outcome = r.outcome.unwrap_or_default();
         let mut v = Validator::new();
-        let input = OutcomeInput {
-            kind: &outcome.kind,
-            fine_fen: outcome.fine_fen,
-            confiscated: outcome
-                .confiscated
-                .iter()
-                .map(|c| (c.kind.as_str(), c.count))
-                .collect(),
-            summary: &outcome.summary,
-        };
+        let input = liandong_grpc::outcome_input(&outcome);
         check_outcome(
             &mut v,
             "outcome",
@@ -42,6 +34,21 @@ impl Api {
             .open_case(actor, Action::ConcludeCase, &r.case_id)
             .await?;
         let (now, status) = (a.now, a.row.status);
+        // The law in force at the act, or the newer, lighter one (行政处罚法 Art. 37); refused
+        // when only an article that could not be confirmed would apply.
+        let law = crate::law::applied(&self.catalogue, &a.row, Calendar::local_date(now))
+            .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        let penalty = OutcomeKind::parse(&outcome.kind).is_some_and(OutcomeKind::is_penalty);
+        if penalty && !law.no_longer_offence.is_empty() {
+            return Err(ApiError::field(
+                "outcome.kind",
+                format!(
+                    "the law now in force no longer makes the act an offence under {} (行政处罚法第三十七条): no penalty may be given",
+                    law.no_longer_offence.join(", ")
+                ),
+            ));
+        }
+        outcome.applied_basis = law.cited();
         let certificate_no = a.certificate(actor, Action::ConcludeCase).await?;
         let event_actor = actor_to_event_certified(actor, &certificate_no);
         let major = legal_review::requires_review(&self.catalogue, &a.row, &outcome)
