@@ -187,7 +187,17 @@ fn report(
         complex: false,
         triage_override: None,
         request_id: String::new(),
+        // The demo's acts are found the day they happen.
+        act_date: today(),
+        act_ongoing: false,
     }
+}
+
+/// Today in China, as a report's act date.
+fn today() -> String {
+    use liandong_config::clock::Clock;
+    liandong_domain::calendar::Calendar::local_date(liandong_config::clock::SystemClock.now())
+        .to_string()
 }
 
 fn now() -> prost_types::Timestamp {
