@@ -94,8 +94,8 @@ const UNIT_CHARS: usize = 8;
 const ORDER_CHARS: usize = 200;
 
 /// Checks an outcome under `prefix` (e.g. `outcome`): a known kind; a fine (a positive amount)
-/// and confiscated items (each with a positive count and its unit) exactly where the kind
-/// says so, or alongside another penalty; orders with any outcome but "no violation".
+/// and confiscated items (each with a positive count and its unit) where the kind says so, or
+/// combined with each other or a demolition; orders with any outcome but "no violation".
 pub fn check_outcome(
     v: &mut Validator,
     prefix: &str,
@@ -111,7 +111,12 @@ pub fn check_outcome(
             format!("must be one of {}", known.join(", ")),
         );
     }
-    let penalty = kind.is_some_and(OutcomeKind::is_penalty);
+    // A fine and confiscated items go with the penalties that take something from the party
+    // (罚款, 没收, 拆除): one decision may combine them. A warning is a warning alone.
+    let penalty = matches!(
+        kind,
+        Some(OutcomeKind::Fine | OutcomeKind::Confiscation | OutcomeKind::Demolition)
+    );
     match kind {
         _ if o.fine_fen < 0 => v.violation(
             format!("{prefix}.fine_fen"),
@@ -123,7 +128,7 @@ pub fn check_outcome(
         ),
         Some(_) if !penalty && o.fine_fen != 0 => v.violation(
             format!("{prefix}.fine_fen"),
-            "a fine goes only with a penalty (warning, fine, confiscation, demolition)",
+            "a fine goes only with a fine, a confiscation or a demolition",
         ),
         _ => {}
     }
@@ -134,7 +139,7 @@ pub fn check_outcome(
         ),
         Some(_) if !penalty && !o.confiscated.is_empty() => v.violation(
             format!("{prefix}.confiscated"),
-            "items are confiscated only with a penalty (warning, fine, confiscation, demolition)",
+            "items are confiscated only with a fine, a confiscation or a demolition",
         ),
         _ => {}
     }
@@ -274,14 +279,16 @@ mod tests {
             })
             .is_empty()
         );
-        // Education may order a correction, never fine or confiscate.
-        assert_eq!(
-            check(OutcomeInput {
-                kind: "education",
-                ..combined.clone()
-            }),
-            vec!["outcome.fine_fen", "outcome.confiscated"]
-        );
+        // Education may order a correction, never fine or confiscate; a warning stands alone.
+        for kind in ["education", "warning"] {
+            assert_eq!(
+                check(OutcomeInput {
+                    kind,
+                    ..combined.clone()
+                }),
+                vec!["outcome.fine_fen", "outcome.confiscated"]
+            );
+        }
         assert_eq!(
             check(OutcomeInput {
                 kind: "no_violation",
