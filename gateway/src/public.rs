@@ -221,7 +221,8 @@ fn render_disclosure(d: &pb::PublicDisclosure, lang: Lang) -> Markup {
                 Lang::En => { ", CNY " (yuan(decision.fine_fen)) }
             }
         }
-        @for item in &decision.confiscated { "；" (item.kind) " × " (item.count) }
+        @for item in &decision.confiscated { "；" (item.kind) " × " (item.count) (item.unit) }
+        @for order in &decision.orders { "；" (order) }
         @if !decision.summary.is_empty() { br; (decision.summary) }
     };
     let matters = html! {
@@ -233,10 +234,13 @@ fn render_disclosure(d: &pb::PublicDisclosure, lang: Lang) -> Markup {
                 };
                 li {
                     (if name.is_empty() { &m.code } else { name })
-                    @if !m.legal_basis.is_empty() {
+                    @if decision.applied_basis.is_empty() && !m.legal_basis.is_empty() {
                         (lang.t("；依据：", "; legal basis: ")) (m.legal_basis.join("、"))
                     }
                 }
+            }
+            @if !decision.applied_basis.is_empty() {
+                li { (lang.t("依据：", "Legal basis: ")) (decision.applied_basis.join("、")) }
             }
         }
     };
@@ -538,7 +542,10 @@ mod tests {
         decision.confiscated = vec![pb::DisclosedItem {
             kind: HOSTILE.into(),
             count: 1,
+            unit: HOSTILE.into(),
         }];
+        decision.orders = vec![HOSTILE.into()];
+        decision.applied_basis = vec![HOSTILE.into()];
         decision.matters = vec![pb::DisclosedMatter {
             code: "SL-001".into(),
             name: HOSTILE.into(),

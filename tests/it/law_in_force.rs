@@ -101,9 +101,11 @@ async fn assigned(hub: &TestHub, town: &'static str, matter: &str, act_date: &st
 async fn decision_document(hub: &TestHub, town: &'static str, case_id: &str) -> String {
     hub.brigade
         .clone()
-        .list_documents(As::brigade_officer(town).req(brigade::ListDocumentsRequest {
-            case_id: case_id.into(),
-        }))
+        .list_documents(
+            As::brigade_officer(town).req(brigade::ListDocumentsRequest {
+                case_id: case_id.into(),
+            }),
+        )
         .await
         .expect("the documents are listed")
         .into_inner()
@@ -148,7 +150,10 @@ async fn an_act_before_a_change_is_decided_under_the_law_then_in_force_unless_th
 
     // Made lighter on 2026-07-01, act in June: the new article (Art. 37).
     let lighter = assigned(&hub, T1, "TEST-LIGHTER", "2026-06-15").await;
-    officer.conclude(&lighter, fine(500)).await.expect("decided");
+    officer
+        .conclude(&lighter, fine(500))
+        .await
+        .expect("decided");
     let doc = decision_document(&hub, T1, &lighter).await;
     assert!(doc.contains("《测试条例（新）》第八条"), "{doc}");
     assert!(!doc.contains("第十条"), "{doc}");
@@ -212,7 +217,54 @@ async fn a_fisheries_case_combines_fine_confiscation_and_orders_under_the_2013_t
     }
     let history = officer.case(&before).await.unwrap().history;
     let concluded = history.iter().find(|h| h.kind == "concluded").unwrap();
-    assert!(concluded.detail.contains("未经核实"), "{}", concluded.detail);
+    assert!(
+        concluded.detail.contains("未经核实"),
+        "{}",
+        concluded.detail
+    );
+    // The disclosure shows the articles applied, the items in their units and the order.
+    let disclosed = liandong_tests::eventually(
+        "the decision's disclosure",
+        std::time::Duration::from_secs(30),
+        || async {
+            hub.disclosure
+                .clone()
+                .list_disclosures(As::brigade_captain(T2).req(
+                    liandong_proto::disclosure::v1::ListDisclosuresRequest {
+                        town: T2.into(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .ok()?
+                .into_inner()
+                .disclosures
+                .into_iter()
+                .find(|d| d.case_id == before)
+        },
+    )
+    .await;
+    let decision = disclosed.decision.expect("the decision");
+    assert_eq!(
+        decision.applied_basis,
+        vec![
+            "《中华人民共和国渔业法（2013年修正）》第三十条",
+            "《中华人民共和国渔业法（2013年修正）》第三十八条第一款"
+        ]
+    );
+    let items: Vec<(String, i64, String)> = decision
+        .confiscated
+        .iter()
+        .map(|i| (i.kind.clone(), i.count, i.unit.clone()))
+        .collect();
+    assert_eq!(
+        items,
+        vec![
+            ("地笼网".to_owned(), 12, "个".to_owned()),
+            ("刺网".to_owned(), 3, "张".to_owned())
+        ]
+    );
+    assert_eq!(decision.orders, vec!["责令立即停止使用禁用渔具捕捞"]);
 
     // An act after it: refused, saying why, and nothing changes.
     let after = assigned(&hub, T2, "YZ-001", "2026-05-10").await;
@@ -267,7 +319,11 @@ async fn an_act_undiscovered_for_two_years_is_refused_at_filing(backend: Backend
         .expect("field violations")
         .field_violations;
     assert_eq!(v[0].field, "act_date");
-    assert!(v[0].description.contains("第三十六条"), "{}", v[0].description);
+    assert!(
+        v[0].description.contains("第三十六条"),
+        "{}",
+        v[0].description
+    );
     // Nothing was filed.
     let cases = hub
         .brigade
@@ -296,7 +352,9 @@ async fn an_act_undiscovered_for_two_years_is_refused_at_filing(backend: Backend
         .expect("two years to the day");
     let case = officer.case(&within.case_id).await.unwrap();
     assert!(
-        case.history[0].detail.contains("违法行为发生日期：2024-08-01"),
+        case.history[0]
+            .detail
+            .contains("违法行为发生日期：2024-08-01"),
         "{}",
         case.history[0].detail
     );
@@ -318,7 +376,10 @@ async fn an_act_undiscovered_for_two_years_is_refused_at_filing(backend: Backend
         )
         .await
         .expect_err("the act follows its discovery");
-    let v = backwards.get_details_bad_request().unwrap().field_violations;
+    let v = backwards
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations;
     assert_eq!(v[0].field, "act_date");
     hub.stop().await;
 }
@@ -348,14 +409,26 @@ async fn the_gateway_takes_the_act_date_and_refuses_a_late_discovery() {
         })
         .to_string()
     };
-    let late = liandong_tests::http::request(gw, "POST", "/v1/cases", officer, Some(&report("2024-01-01")))
-        .await
-        .unwrap();
+    let late = liandong_tests::http::request(
+        gw,
+        "POST",
+        "/v1/cases",
+        officer,
+        Some(&report("2024-01-01")),
+    )
+    .await
+    .unwrap();
     assert_eq!(late.status, 400, "{}", late.body);
     assert_eq!(late.json()["field_violations"][0]["field"], "act_date");
-    let taken = liandong_tests::http::request(gw, "POST", "/v1/cases", officer, Some(&report("2026-06-15")))
-        .await
-        .unwrap();
+    let taken = liandong_tests::http::request(
+        gw,
+        "POST",
+        "/v1/cases",
+        officer,
+        Some(&report("2026-06-15")),
+    )
+    .await
+    .unwrap();
     assert_eq!(taken.status, 200, "{}", taken.body);
     assert_eq!(taken.json()["case"]["actDate"], "2026-06-15");
     hub.stop().await;

@@ -655,7 +655,9 @@ fn parse_versions(ctx: &Ctx<'_>, t: &Table) -> Result<Vec<MatterVersion>, Catalo
                     format!("is required: version[{i}] is in force from {from}"),
                 ));
             };
-            let expected = prev_until.succ_opt().expect("a date before the end of time");
+            let expected = prev_until
+                .succ_opt()
+                .expect("a date before the end of time");
             if from < expected {
                 return Err(ctx.err(
                     &from_field,

@@ -42,14 +42,14 @@ impl Applicable<'_> {
     pub fn note(&self) -> String {
         let why = match self.choice {
             Choice::Unchanged => "违法行为发生后未修改",
-            Choice::AtAct => "适用违法行为发生时的规定，新的规定处罚并不较轻（行政处罚法第三十七条）",
+            Choice::AtAct => {
+                "适用违法行为发生时的规定，新的规定处罚并不较轻（行政处罚法第三十七条）"
+            }
             Choice::AtActNewerUnconfirmed => {
                 "适用违法行为发生时的规定；新的规定条文未经核实，无从比较轻重（行政处罚法第三十七条）"
             }
             Choice::Lighter => "新的规定处罚较轻，适用新的规定（行政处罚法第三十七条）",
-            Choice::NoLongerOffence => {
-                "新的规定不认为是违法，适用新的规定（行政处罚法第三十七条）"
-            }
+            Choice::NoLongerOffence => "新的规定不认为是违法，适用新的规定（行政处罚法第三十七条）",
         };
         format!(
             "{}：适用 {} 施行的规定，{why}",
@@ -89,7 +89,9 @@ pub fn applicable(
         date,
     };
     let at_act = matter.version_on(act).ok_or_else(|| no_version(act))?;
-    let at_decision = matter.version_on(decided).ok_or_else(|| no_version(decided))?;
+    let at_decision = matter
+        .version_on(decided)
+        .ok_or_else(|| no_version(decided))?;
     let (version, choice) = if std::ptr::eq(at_act, at_decision) {
         (at_act, Choice::Unchanged)
     } else if at_decision.unconfirmed.is_some() {
@@ -244,7 +246,12 @@ unconfirmed = "修订后的条文未能核实"
         Catalogue::from_toml_str(CATALOGUE, "t.toml").unwrap()
     }
 
-    fn article(c: &Catalogue, code: &str, act: &str, decided: &str) -> Result<(String, Choice), String> {
+    fn article(
+        c: &Catalogue,
+        code: &str,
+        act: &str,
+        decided: &str,
+    ) -> Result<(String, Choice), String> {
         let m = c.matter(&MatterCode::parse(code).unwrap()).unwrap();
         applicable(m, d(act), d(decided))
             .map(|a| (a.version.legal_basis[0].article.clone(), a.choice))
@@ -309,17 +316,17 @@ unconfirmed = "修订后的条文未能核实"
         let before = applicable(yz, d("2026-03-01"), d("2026-12-01")).unwrap();
         assert_eq!(before.choice, Choice::AtActNewerUnconfirmed);
         assert!(before.version.legal_basis[1].law.contains("2013年修正"));
-        assert_eq!(before.version.max_fine, Some(crate::catalogue::Fen::yuan(50_000)));
+        assert_eq!(
+            before.version.max_fine,
+            Some(crate::catalogue::Fen::yuan(50_000))
+        );
         let after = applicable(yz, d("2026-05-01"), d("2026-12-01")).unwrap_err();
         assert!(matches!(after, LawError::Unconfirmed { .. }), "{after}");
         let ga = c.matter(&MatterCode::parse("GA-001").unwrap()).unwrap();
         let old = applicable(ga, d("2025-10-01"), d("2026-02-01")).unwrap();
-        assert!(
-            old.version
-                .legal_basis
-                .iter()
-                .any(|b| b.law == "中华人民共和国治安管理处罚法" && b.article.starts_with("第七十一条"))
-        );
+        assert!(old.version.legal_basis.iter().any(
+            |b| b.law == "中华人民共和国治安管理处罚法" && b.article.starts_with("第七十一条")
+        ));
         assert!(applicable(ga, d("2026-01-01"), d("2026-02-01")).is_err());
         let sc = c.matter(&MatterCode::parse("SC-001").unwrap()).unwrap();
         assert_eq!(sc.limitation_years(), 5);
@@ -333,7 +340,10 @@ unconfirmed = "修订后的条文未能核实"
         assert_eq!(two.limitation_years(), 2);
         assert_eq!(five.limitation_years(), 5);
         let act = d("2024-03-01");
-        assert_eq!(check_limitation(&[two], act, false, d("2026-03-01")), Ok(()));
+        assert_eq!(
+            check_limitation(&[two], act, false, d("2026-03-01")),
+            Ok(())
+        );
         assert_eq!(
             check_limitation(&[two], act, false, d("2026-03-02")),
             Err(Limited {
@@ -345,7 +355,10 @@ unconfirmed = "修订后的条文未能核实"
         // Still going on when found: counted from its end.
         assert_eq!(check_limitation(&[two], act, true, d("2026-03-02")), Ok(()));
         // A matter touching life, health or financial security: five years.
-        assert_eq!(check_limitation(&[two, five], act, false, d("2029-03-01")), Ok(()));
+        assert_eq!(
+            check_limitation(&[two, five], act, false, d("2029-03-01")),
+            Ok(())
+        );
         assert!(check_limitation(&[five], act, false, d("2029-03-02")).is_err());
     }
 
@@ -356,12 +369,20 @@ unconfirmed = "修订后的条文未能核实"
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         };
-        let overlap = CATALOGUE.replacen("in_force_from = 2026-01-01", "in_force_from = 2025-12-01", 1);
+        let overlap = CATALOGUE.replacen(
+            "in_force_from = 2026-01-01",
+            "in_force_from = 2025-12-01",
+            1,
+        );
         assert_eq!(
             load(overlap),
             Err(r#"t.toml: matter "HEAVIER": field "version[1].in_force_from": 2025-12-01 overlaps version[0], in force until 2025-12-31"#.into())
         );
-        let gap = CATALOGUE.replacen("in_force_from = 2026-01-01", "in_force_from = 2026-01-05", 1);
+        let gap = CATALOGUE.replacen(
+            "in_force_from = 2026-01-01",
+            "in_force_from = 2026-01-05",
+            1,
+        );
         assert_eq!(
             load(gap),
             Err(r#"t.toml: matter "HEAVIER": field "version[1].in_force_from": 2026-01-05 leaves a gap after version[0], in force until 2025-12-31: expected 2026-01-01"#.into())
@@ -403,7 +424,11 @@ unconfirmed = "修订后的条文未能核实"
             load(cut),
             Err(r#"t.toml: matter "HEAVIER": field "version[0].legal_basis[0].text": a quotation ends where a sentence ends (。), or marks where it was cut with ……"#.into())
         );
-        let bad_date = CATALOGUE.replacen("in_force_from = 2026-01-01", "in_force_from = \"2026-13-01\"", 1);
+        let bad_date = CATALOGUE.replacen(
+            "in_force_from = 2026-01-01",
+            "in_force_from = \"2026-13-01\"",
+            1,
+        );
         assert_eq!(
             load(bad_date),
             Err(r#"t.toml: matter "HEAVIER": field "version[1].in_force_from": must be a date (YYYY-MM-DD), found "2026-13-01""#.into())

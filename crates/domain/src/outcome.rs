@@ -118,10 +118,7 @@ pub fn check_outcome(
         Some(OutcomeKind::Fine | OutcomeKind::Confiscation | OutcomeKind::Demolition)
     );
     match kind {
-        _ if o.fine_fen < 0 => v.violation(
-            format!("{prefix}.fine_fen"),
-            "must not be negative",
-        ),
+        _ if o.fine_fen < 0 => v.violation(format!("{prefix}.fine_fen"), "must not be negative"),
         Some(OutcomeKind::Fine) if o.fine_fen == 0 => v.violation(
             format!("{prefix}.fine_fen"),
             "a fine needs a positive amount in fen",
@@ -149,7 +146,12 @@ pub fn check_outcome(
         items_max,
     );
     for (i, item) in o.confiscated.iter().enumerate() {
-        v.text(format!("{prefix}.confiscated[{i}].kind"), item.kind, 100, true);
+        v.text(
+            format!("{prefix}.confiscated[{i}].kind"),
+            item.kind,
+            100,
+            true,
+        );
         if item.count <= 0 {
             v.violation(
                 format!("{prefix}.confiscated[{i}].count"),
@@ -309,7 +311,10 @@ mod tests {
         assert_eq!(
             describe(
                 500_000,
-                &[("地笼网".into(), 12, "个".into()), ("刺网".into(), 3, "张".into())],
+                &[
+                    ("地笼网".into(), 12, "个".into()),
+                    ("刺网".into(), 3, "张".into())
+                ],
                 &["责令改正".into()]
             ),
             "罚款人民币5000.00元；没收地笼网12个、刺网3张；责令改正"

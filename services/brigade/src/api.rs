@@ -1,9 +1,9 @@
 //! The brigade's gRPC API: parse the request, ask the domain, persist with the outbox, answer.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use liandong_domain::calendar::Calendar;
 use liandong_bus::{Change, NewEvent};
 use liandong_domain::auth::{Action, Actor, Resource, permits};
+use liandong_domain::calendar::Calendar;
 use liandong_domain::ids::{DepartmentCode, MatterCode, RequestId, TownCode, TownScopedId};
 use liandong_domain::limits::{Limits, Validator};
 use liandong_domain::state::{CaseAction, CaseStatus};

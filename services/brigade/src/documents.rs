@@ -320,7 +320,10 @@ mod tests {
 
     #[test]
     fn decisions_read_in_yuan() {
-        assert_eq!(decision_words(&outcome("fine", 500_050, "")), "罚款人民币5000.50元");
+        assert_eq!(
+            decision_words(&outcome("fine", 500_050, "")),
+            "罚款人民币5000.50元"
+        );
         assert_eq!(
             decision_words(&outcome("education", 0, "初次违法")),
             "批评教育，不予行政处罚（初次违法）"

@@ -73,7 +73,11 @@ pub fn applied(
 /// What a document other than a decision (a filing form, a transfer letter) cites: the law
 /// that applies, and for a matter where none can be applied, only what its version confirms,
 /// with a note saying what is left out and why. Never an article nobody checked.
-pub fn for_document(catalogue: &Catalogue, row: &CaseRow, on: NaiveDate) -> (Vec<LegalBasis>, String) {
+pub fn for_document(
+    catalogue: &Catalogue,
+    row: &CaseRow,
+    on: NaiveDate,
+) -> (Vec<LegalBasis>, String) {
     let mut basis = Vec::new();
     let mut notes = Vec::new();
     for m in matters(catalogue, row) {

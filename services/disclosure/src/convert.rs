@@ -64,9 +64,13 @@ fn decision(cat: &Catalogue, r: &DisclosureRow) -> pb::DisclosedDecision {
         confiscated: r
             .confiscated
             .iter()
-            .map(|(kind, count)| pb::DisclosedItem {
-                kind: kind.clone(),
-                count: *count,
+            .map(|item| {
+                let (kind, count, unit) = item.parts();
+                pb::DisclosedItem {
+                    kind: kind.to_owned(),
+                    count,
+                    unit: unit.to_owned(),
+                }
             })
             .collect(),
         summary: r.summary.clone(),
@@ -78,6 +82,8 @@ fn decision(cat: &Catalogue, r: &DisclosureRow) -> pb::DisclosedDecision {
         }),
         matters: matters(cat, &r.matters),
         decided_at: Some(to_ts(r.decided_at)),
+        applied_basis: r.applied_basis.0.clone(),
+        orders: r.orders.0.clone(),
     }
 }
 

@@ -2,8 +2,8 @@
 //! judicial office first (法制审核).
 
 use liandong_domain::auth::{Action, Actor};
-use liandong_domain::limits::Validator;
 use liandong_domain::calendar::Calendar;
+use liandong_domain::limits::Validator;
 use liandong_domain::outcome::{OutcomeKind, check_outcome};
 use liandong_domain::state::CaseAction;
 use liandong_grpc::{ApiError, actor_to_event_certified};
