@@ -2,10 +2,14 @@
 //! the catalogue's version in force at the act, or the newer one in force at the decision
 //! when it is lighter (`liandong_domain::law_in_force::applicable`).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::{Catalogue, LegalBasis, Matter};
 use liandong_domain::ids::MatterCode;
 use liandong_domain::law_in_force::{LawError, applicable};
+use liandong_domain::outcome::OutcomeKind;
+use liandong_grpc::ApiError;
+use liandong_proto::events::v1 as ev;
 
 use crate::store::CaseRow;
 
@@ -68,6 +72,32 @@ pub fn applied(
         }
     }
     Ok(out)
+}
+
+/// Applies the law to a decision made at `now` (a first decision or an amendment): the
+/// articles it cites go into `outcome.applied_basis`; refused when only an unconfirmed
+/// article would apply, and a penalty refused, naming `outcome.kind`, where the law now in
+/// force no longer makes the act an offence.
+pub fn apply(
+    catalogue: &Catalogue,
+    row: &CaseRow,
+    now: DateTime<Utc>,
+    outcome: &mut ev::Outcome,
+) -> Result<(), ApiError> {
+    let law = applied(catalogue, row, Calendar::local_date(now))
+        .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+    let penalty = OutcomeKind::parse(&outcome.kind).is_some_and(OutcomeKind::is_penalty);
+    if penalty && !law.no_longer_offence.is_empty() {
+        return Err(ApiError::field(
+            "outcome.kind",
+            format!(
+                "the law now in force no longer makes the act an offence under {} (行政处罚法第三十七条): no penalty may be given",
+                law.no_longer_offence.join(", ")
+            ),
+        ));
+    }
+    outcome.applied_basis = law.cited();
+    Ok(())
 }
 
 /// What a document other than a decision (a filing form, a transfer letter) cites: the law

@@ -69,7 +69,11 @@ impl Api {
         let superseded = in_force.event_id.clone();
         let by = Who::certified(actor, certificate_no.clone());
         // The party stays the same unless the amendment names it.
-        let amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
+        let mut amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
+        if let Some(o) = amended.as_mut() {
+            // An amendment applies the law as a first decision would (行政处罚法 Art. 37).
+            crate::law::apply(&self.catalogue, &a.row, now, o)?;
+        }
         let proposer = actor_to_event_certified(actor, &certificate_no);
         let major = match &amended {
             Some(o) => legal_review::requires_review(&self.catalogue, &a.row, o)

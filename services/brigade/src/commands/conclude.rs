@@ -2,9 +2,8 @@
 //! judicial office first (法制审核).
 
 use liandong_domain::auth::{Action, Actor};
-use liandong_domain::calendar::Calendar;
 use liandong_domain::limits::Validator;
-use liandong_domain::outcome::{OutcomeKind, check_outcome};
+use liandong_domain::outcome::check_outcome;
 use liandong_domain::state::CaseAction;
 use liandong_grpc::{ApiError, actor_to_event_certified};
 use liandong_proto::brigade::v1 as pb;
@@ -36,19 +35,7 @@ impl Api {
         let (now, status) = (a.now, a.row.status);
         // The law in force at the act, or the newer, lighter one (行政处罚法 Art. 37); refused
         // when only an article that could not be confirmed would apply.
-        let law = crate::law::applied(&self.catalogue, &a.row, Calendar::local_date(now))
-            .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
-        let penalty = OutcomeKind::parse(&outcome.kind).is_some_and(OutcomeKind::is_penalty);
-        if penalty && !law.no_longer_offence.is_empty() {
-            return Err(ApiError::field(
-                "outcome.kind",
-                format!(
-                    "the law now in force no longer makes the act an offence under {} (行政处罚法第三十七条): no penalty may be given",
-                    law.no_longer_offence.join(", ")
-                ),
-            ));
-        }
-        outcome.applied_basis = law.cited();
+        crate::law::apply(&self.catalogue, &a.row, now, &mut outcome)?;
         let certificate_no = a.certificate(actor, Action::ConcludeCase).await?;
         let event_actor = actor_to_event_certified(actor, &certificate_no);
         let major = legal_review::requires_review(&self.catalogue, &a.row, &outcome)
