@@ -360,6 +360,27 @@ pub fn page_size(requested: u32, default: u32, max: u32) -> i64 {
     })
 }
 
+/// An outcome as the domain checks it (`liandong_domain::outcome::check_outcome`).
+pub fn outcome_input(
+    o: &liandong_proto::events::v1::Outcome,
+) -> liandong_domain::outcome::OutcomeInput<'_> {
+    liandong_domain::outcome::OutcomeInput {
+        kind: &o.kind,
+        fine_fen: o.fine_fen,
+        confiscated: o
+            .confiscated
+            .iter()
+            .map(|c| liandong_domain::outcome::ItemInput {
+                kind: &c.kind,
+                count: c.count,
+                unit: &c.unit,
+            })
+            .collect(),
+        orders: o.orders.iter().map(String::as_str).collect(),
+        summary: &o.summary,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,42 +467,5 @@ mod tests {
         assert_eq!(Status::from(fault).code(), Code::Internal);
         let keys = ApiError::from(liandong_bus::BusError::Keys("no key".into()));
         assert_eq!(Status::from(keys).code(), Code::Internal);
-    }
-}
-
-/// An outcome as the domain checks it (`liandong_domain::outcome::check_outcome`).
-pub fn outcome_input(
-    o: &liandong_proto::events::v1::Outcome,
-) -> liandong_domain::outcome::OutcomeInput<'_> {
-    liandong_domain::outcome::OutcomeInput {
-        kind: &o.kind,
-        fine_fen: o.fine_fen,
-        confiscated: o
-            .confiscated
-            .iter()
-            .map(|c| liandong_domain::outcome::ItemInput {
-                kind: &c.kind,
-                count: c.count,
-                unit: &c.unit,
-            })
-            .collect(),
-        orders: o.orders.iter().map(String::as_str).collect(),
-        summary: &o.summary,
-    }
-}
-
-/// The decision in words, as documents print it: fine, items confiscated with their units,
-/// orders, then the summary.
-pub fn outcome_words(o: &liandong_proto::events::v1::Outcome) -> String {
-    let items: Vec<(String, i64, String)> = o
-        .confiscated
-        .iter()
-        .map(|c| (c.kind.clone(), c.count, c.unit.clone()))
-        .collect();
-    let terms = liandong_domain::outcome::describe(o.fine_fen, &items, &o.orders);
-    match (terms.is_empty(), o.summary.trim().is_empty()) {
-        (true, _) => o.summary.trim().to_owned(),
-        (false, true) => terms,
-        (false, false) => format!("{terms}（{}）", o.summary.trim()),
     }
 }
