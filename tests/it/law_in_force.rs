@@ -266,6 +266,27 @@ async fn a_fisheries_case_combines_fine_confiscation_and_orders_under_the_2013_t
     );
     assert_eq!(decision.orders, vec!["责令立即停止使用禁用渔具捕捞"]);
 
+    // The dossier carries the act's date and the decision as decided.
+    let dossier = hub
+        .brigade
+        .clone()
+        .export_dossier(As::brigade_officer(T2).req(brigade::ExportDossierRequest {
+            case_id: before.clone(),
+            format: "json".into(),
+        }))
+        .await
+        .expect("the concluded case's dossier")
+        .into_inner();
+    let dossier: serde_json::Value = serde_json::from_str(&dossier.body).unwrap();
+    assert_eq!(dossier["case"]["act_date"], "2026-04-10");
+    assert!(
+        dossier["documents"].as_array().unwrap().iter().any(|d| {
+            let body = d["body"].as_str().unwrap();
+            body.contains("没收地笼网12个、刺网3张") && body.contains("第三十八条第一款")
+        }),
+        "{dossier}"
+    );
+
     // An act after it: refused, saying why, and nothing changes.
     let after = assigned(&hub, T2, "YZ-001", "2026-05-10").await;
     let refused = officer
