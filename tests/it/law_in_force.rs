@@ -405,7 +405,76 @@ async fn an_act_undiscovered_for_two_years_is_refused_at_filing(backend: Backend
     hub.stop().await;
 }
 
+/// A referred case: the department decides under the law in force at the act too.
+async fn a_department_decides_under_the_law_at_the_act(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    // YZ-001 is not the town's power in 赤岸镇: referred to the fisheries authority.
+    let referred = |act_date: &'static str| {
+        let hub = &hub;
+        async move {
+            let case = hub
+                .brigade_officer(T1)
+                .report(
+                    Report::new(T1, &["YZ-001"], "巡查发现有人使用地笼网捕捞")
+                        .found_at(found_in_august())
+                        .act_on(act_date),
+                )
+                .await
+                .expect("the report is taken");
+            let fisheries = hub.dispatcher("agriculture_rural");
+            let referral = fisheries.referral_of(&case.case_id).await;
+            assert_eq!(referral.facts.as_ref().unwrap().act_date, act_date);
+            fisheries.sign_for(&referral).await.expect("signed for");
+            fisheries.accept(&referral).await.expect("accepted");
+            fisheries
+                .assign(&referral, &["zhou.diaocha"])
+                .await
+                .expect("assigned");
+            referral
+        }
+    };
+    let decision = ev::Outcome {
+        kind: "confiscation".into(),
+        fine_fen: 200_000,
+        confiscated: vec![ev::ConfiscatedItem {
+            kind: "地笼网".into(),
+            count: 35,
+            unit: "个".into(),
+        }],
+        orders: vec!["责令停止违法捕捞".into()],
+        summary: "没收禁用渔具并处罚款".into(),
+        ..Default::default()
+    };
+    let before = referred("2026-04-10").await;
+    let concluded = hub
+        .investigator("agriculture_rural")
+        .conclude(&before, decision.clone())
+        .await
+        .expect("decided under the 2013 text");
+    assert_eq!(
+        concluded.outcome.unwrap().applied_basis,
+        vec![
+            "《中华人民共和国渔业法（2013年修正）》第三十条",
+            "《中华人民共和国渔业法（2013年修正）》第三十八条第一款"
+        ]
+    );
+    let after = referred("2026-05-10").await;
+    let refused = hub
+        .investigator("agriculture_rural")
+        .conclude(&after, decision)
+        .await
+        .expect_err("no decision cites an unconfirmed article");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(
+        refused.message().contains("could not be confirmed"),
+        "{}",
+        refused.message()
+    );
+    hub.stop().await;
+}
+
 on_each_backend!(
+    a_department_decides_under_the_law_at_the_act,
     an_act_before_a_change_is_decided_under_the_law_then_in_force_unless_the_new_is_lighter,
     a_fisheries_case_combines_fine_confiscation_and_orders_under_the_2013_text,
     an_act_undiscovered_for_two_years_is_refused_at_filing,

@@ -11,7 +11,8 @@
 
 use chrono::{Months, NaiveDate};
 
-use crate::catalogue::{Matter, MatterVersion};
+use crate::catalogue::{Catalogue, LegalBasis, Matter, MatterVersion};
+use crate::ids::MatterCode;
 
 /// Why the chosen version applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +122,96 @@ pub fn applicable(
     })
 }
 
+/// The law a decision on a case applies: its articles (each once), the record's note on each
+/// matter's choice, and the matters the act is no longer an offence under.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppliedLaw {
+    pub basis: Vec<LegalBasis>,
+    pub notes: Vec<String>,
+    pub no_longer_offence: Vec<String>,
+}
+
+impl AppliedLaw {
+    /// The articles as a decision's `applied_basis` lists them: 《law》article.
+    pub fn cited(&self) -> Vec<String> {
+        self.basis
+            .iter()
+            .map(|b| format!("《{}》{}", b.law, b.article))
+            .collect()
+    }
+}
+
+/// The catalogue's matters of `codes` (codes it does not know are left out), each once.
+pub fn matters_of<'c>(catalogue: &'c Catalogue, codes: &[String]) -> Vec<&'c Matter> {
+    let mut out: Vec<&Matter> = Vec::new();
+    for code in codes {
+        if let Some(m) = MatterCode::parse(code)
+            .ok()
+            .and_then(|c| catalogue.matter(&c))
+            && !out.iter().any(|o| o.code == m.code)
+        {
+            out.push(m);
+        }
+    }
+    out
+}
+
+fn push_unique(basis: &mut Vec<LegalBasis>, more: &[LegalBasis]) {
+    for b in more {
+        if !basis.contains(b) {
+            basis.push(b.clone());
+        }
+    }
+}
+
+/// The law a decision made on `decided` applies to an act of `act` under `matters`: each
+/// matter's `applicable` version; refused (naming why) when one has none that may be applied.
+pub fn applied(
+    matters: &[&Matter],
+    act: NaiveDate,
+    decided: NaiveDate,
+) -> Result<AppliedLaw, LawError> {
+    let mut out = AppliedLaw::default();
+    for m in matters {
+        let a = applicable(m, act, decided)?;
+        push_unique(&mut out.basis, &a.version.legal_basis);
+        out.notes.push(a.note());
+        if !a.version.offence {
+            out.no_longer_offence.push(m.code.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// What a document other than a decision (a filing form, a transfer letter) cites on `on`:
+/// the law that applies, and for a matter where none may be applied, only what its version at
+/// the act confirms, with a note of what is left out and why. Never an unchecked article.
+pub fn for_document(
+    matters: &[&Matter],
+    act: NaiveDate,
+    on: NaiveDate,
+) -> (Vec<LegalBasis>, String) {
+    let mut basis = Vec::new();
+    let mut notes = Vec::new();
+    for m in matters {
+        match applicable(m, act, on) {
+            Ok(a) => push_unique(&mut basis, &a.version.legal_basis),
+            Err(e) => {
+                if let Some(v) = m.version_on(act) {
+                    push_unique(&mut basis, &v.legal_basis);
+                }
+                notes.push(match e {
+                    LawError::Unconfirmed { note, .. } => format!("{}：{note}，未予引用", m.code),
+                    LawError::NoVersion { date, .. } => {
+                        format!("{}：事项目录未载 {date} 施行的规定", m.code)
+                    }
+                });
+            }
+        }
+    }
+    (basis, notes.join("；"))
+}
+
 /// Why an act may no longer be penalised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -162,8 +253,6 @@ pub fn check_limitation(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::Catalogue;
-    use crate::ids::MatterCode;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -330,6 +419,30 @@ unconfirmed = "修订后的条文未能核实"
         assert!(applicable(ga, d("2026-01-01"), d("2026-02-01")).is_err());
         let sc = c.matter(&MatterCode::parse("SC-001").unwrap()).unwrap();
         assert_eq!(sc.limitation_years(), 5);
+    }
+
+    #[test]
+    fn a_case_s_law_and_what_documents_cite() {
+        let c = catalogue();
+        let codes: Vec<String> = ["LIGHTER", "HEAVIER", "LIGHTER", "NOPE"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let ms = matters_of(&c, &codes);
+        assert_eq!(ms.len(), 2, "each known matter once");
+        let law = applied(&ms, d("2025-06-01"), d("2026-03-01")).unwrap();
+        assert_eq!(law.cited(), vec!["《新法》第十条", "《旧法》第一条"]);
+        assert_eq!(law.notes.len(), 2);
+        assert!(law.no_longer_offence.is_empty());
+        let repealed = matters_of(&c, &["REPEALED".to_owned()]);
+        let law = applied(&repealed, d("2025-06-01"), d("2026-03-01")).unwrap();
+        assert_eq!(law.no_longer_offence, vec!["REPEALED"]);
+        let unchecked = matters_of(&c, &["UNCHECKED".to_owned(), "HEAVIER".to_owned()]);
+        assert!(applied(&unchecked, d("2026-05-02"), d("2026-06-01")).is_err());
+        let (basis, note) = for_document(&unchecked, d("2026-05-02"), d("2026-06-01"));
+        assert_eq!(basis.len(), 1, "only the confirmed article: {basis:?}");
+        assert_eq!(basis[0].article, "第九条");
+        assert_eq!(note, "UNCHECKED：修订后的条文未能核实，未予引用");
     }
 
     #[test]

@@ -118,6 +118,8 @@ pub fn facts(c: &CaseRow) -> ev::CaseFacts {
         path: path_to_pb(c.path) as i32,
         triage_rule: c.rule as u32,
         override_reason: c.override_reason.clone().unwrap_or_default(),
+        act_date: c.act_date.map(|d| d.to_string()).unwrap_or_default(),
+        act_ongoing: c.act_ongoing,
     }
 }
 
