@@ -567,8 +567,9 @@ mod tests {
             "{html}"
         );
         // Every field: the reason, the body (twice), the outcome (twice), the party's name and
-        // address, the case, the summary, the confiscated item, the matter and its basis.
-        assert_eq!(html.matches(ESCAPED).count(), 2 + 12, "{html}");
+        // address, the case, the summary, the confiscated item and its unit, the order, the
+        // matter, and the articles the decision applied (shown instead of the matter's basis).
+        assert_eq!(html.matches(ESCAPED).count(), 2 + 14, "{html}");
         // The only scripts are the page's own file.
         assert_eq!(html.matches("<script").count(), 1, "{html}");
     }
