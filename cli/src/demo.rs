@@ -187,7 +187,41 @@ fn report(
         complex: false,
         triage_override: None,
         request_id: String::new(),
+        act_date: act_day(matters),
+        act_ongoing: false,
     }
+}
+
+/// The day the demo's act happened: the day it is found, unless the law of one of its matters
+/// in force that day could not be confirmed (the catalogue marks the version so, and no
+/// decision may cite it): then the last day of the confirmed version before it, so that the
+/// demo's department can decide the case under the law then in force (行政处罚法 Art. 37).
+fn act_day(matters: &[&str]) -> String {
+    use liandong_config::clock::Clock;
+    let today =
+        liandong_domain::calendar::Calendar::local_date(liandong_config::clock::SystemClock.now());
+    let catalogue = liandong_domain::catalogue::Catalogue::default_catalogue();
+    let mut day = today;
+    for code in matters {
+        let Some(m) = liandong_domain::ids::MatterCode::parse(code)
+            .ok()
+            .and_then(|c| catalogue.matter(&c).cloned())
+        else {
+            continue;
+        };
+        if m.version_on(day).is_some_and(|v| v.unconfirmed.is_some())
+            && let Some(until) = m
+                .versions
+                .iter()
+                .rev()
+                .filter(|v| v.unconfirmed.is_none())
+                .find_map(|v| v.in_force_until)
+                .filter(|u| *u < day)
+        {
+            day = until;
+        }
+    }
+    day.to_string()
 }
 
 fn now() -> prost_types::Timestamp {
@@ -395,15 +429,21 @@ impl Clients {
     }
 }
 
-fn outcome(kind: &str, fine_fen: i64, confiscated: &[(&str, i64)], summary: &str) -> ev::Outcome {
+fn outcome(
+    kind: &str,
+    fine_fen: i64,
+    confiscated: &[(&str, i64, &str)],
+    summary: &str,
+) -> ev::Outcome {
     ev::Outcome {
         kind: kind.into(),
         fine_fen,
         confiscated: confiscated
             .iter()
-            .map(|(k, n)| ev::ConfiscatedItem {
+            .map(|(k, n, unit)| ev::ConfiscatedItem {
                 kind: (*k).into(),
                 count: *n,
+                unit: (*unit).into(),
             })
             .collect(),
         summary: summary.into(),
@@ -579,7 +619,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         outcome(
             "confiscation",
             0,
-            &[("地笼", 35), ("渔网", 12)],
+            &[("地笼", 35, "个"), ("渔网", 12, "匹")],
             "没收禁用渔具",
         ),
     )

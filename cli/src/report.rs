@@ -124,7 +124,8 @@ pub struct AnnualReport {
     pub penalties: u32,
     pub other_outcomes: u32,
     pub fines_fen: i64,
-    pub confiscated: Vec<(String, i64)>,
+    /// Kind, count and unit (empty where the decision gave none).
+    pub confiscated: Vec<(String, i64, String)>,
     pub confiscated_value_fen: i64,
     pub departments: Vec<DepartmentRow>,
     pub reviews_answered: u32,
@@ -336,7 +337,7 @@ pub async fn gather(cfg: &Config, town: &str, year: i32) -> anyhow::Result<Annua
         confiscated: outcomes
             .confiscated
             .iter()
-            .map(|c| (c.key.clone(), c.count))
+            .map(|c| (c.key.clone(), c.count, c.unit.clone()))
             .collect(),
         confiscated_value_fen: outcomes.confiscated_value_fen,
         departments,
@@ -520,7 +521,10 @@ fn blocks(r: &AnnualReport) -> Vec<Block> {
         let items: Vec<String> = r
             .confiscated
             .iter()
-            .map(|(k, n)| format!("{k} {n} 件"))
+            .map(|(k, n, unit)| {
+                let unit = if unit.is_empty() { "件" } else { unit };
+                format!("{k} {n} {unit}")
+            })
             .collect();
         let _ = write!(s, "；收缴{}", items.join("、"));
         if r.confiscated_value_fen > 0 {
@@ -763,7 +767,7 @@ mod tests {
             penalties: 1,
             other_outcomes: 0,
             fines_fen: 100,
-            confiscated: vec![(HOSTILE.into(), 2)],
+            confiscated: vec![(HOSTILE.into(), 2, HOSTILE.into())],
             confiscated_value_fen: 0,
             departments: vec![DepartmentRow {
                 code: HOSTILE.into(),

@@ -33,6 +33,12 @@ fuzz_target!(|data: &[u8]| {
                 for town in m.town_powers.keys() {
                     let _ = m.power_in(town);
                 }
+                // The versions of its law follow one another with neither overlap nor gap.
+                assert!(!m.versions.is_empty(), "{} has no version", m.code);
+                for w in m.versions.windows(2) {
+                    let until = w[0].in_force_until.expect("an earlier version ends");
+                    assert_eq!(w[1].in_force_from, until.succ_opt(), "{}", m.code);
+                }
             }
             let json = serde_json::to_string(&c).expect("a catalogue serialises");
             let back: Catalogue = serde_json::from_str(&json).expect("and reads back");

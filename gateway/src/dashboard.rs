@@ -571,7 +571,7 @@ pub fn figures_html(
                 @if outcomes.confiscated.is_empty() { "—" }
                 @for (i, c) in outcomes.confiscated.iter().enumerate() {
                     @if i > 0 { (lang.t("、", ", ")) }
-                    (c.key) " × " (c.count)
+                    (c.key) " × " (c.count) (c.unit)
                 }
                 "（" (lang.t("价值", "worth")) " " (yuan(outcomes.confiscated_value_fen)) " " (lang.t("元", "yuan")) "）"
             }
@@ -781,6 +781,7 @@ mod tests {
             cases_by_path: vec![pb::Count {
                 key: "out_of_scope".into(),
                 count: 2,
+                unit: String::new(),
             }],
             outcomes: Some(pb::Outcomes {
                 fines_fen: 123_450,
@@ -847,6 +848,7 @@ mod tests {
         let count = |key: &str| pb::Count {
             key: key.into(),
             count: 1,
+            unit: key.into(),
         };
         let mut r = sample();
         r.departments[0].department = HOSTILE.into();

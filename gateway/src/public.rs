@@ -221,7 +221,8 @@ fn render_disclosure(d: &pb::PublicDisclosure, lang: Lang) -> Markup {
                 Lang::En => { ", CNY " (yuan(decision.fine_fen)) }
             }
         }
-        @for item in &decision.confiscated { "；" (item.kind) " × " (item.count) }
+        @for item in &decision.confiscated { "；" (item.kind) " × " (item.count) (item.unit) }
+        @for order in &decision.orders { "；" (order) }
         @if !decision.summary.is_empty() { br; (decision.summary) }
     };
     let matters = html! {
@@ -233,10 +234,13 @@ fn render_disclosure(d: &pb::PublicDisclosure, lang: Lang) -> Markup {
                 };
                 li {
                     (if name.is_empty() { &m.code } else { name })
-                    @if !m.legal_basis.is_empty() {
+                    @if decision.applied_basis.is_empty() && !m.legal_basis.is_empty() {
                         (lang.t("；依据：", "; legal basis: ")) (m.legal_basis.join("、"))
                     }
                 }
+            }
+            @if !decision.applied_basis.is_empty() {
+                li { (lang.t("依据：", "Legal basis: ")) (decision.applied_basis.join("、")) }
             }
         }
     };
@@ -299,6 +303,7 @@ fn render_adjudication(cat: &Catalogue, lang: Lang) -> Markup {
                             })
                             .unwrap_or_else(|| m.department.to_string());
                         @let basis: Vec<String> = m
+                            .latest()
                             .legal_basis
                             .iter()
                             .map(|b| format!("{} {}", b.law, b.article))
@@ -616,7 +621,10 @@ mod tests {
         decision.confiscated = vec![pb::DisclosedItem {
             kind: HOSTILE.into(),
             count: 1,
+            unit: HOSTILE.into(),
         }];
+        decision.orders = vec![HOSTILE.into()];
+        decision.applied_basis = vec![HOSTILE.into()];
         decision.matters = vec![pb::DisclosedMatter {
             code: "SL-001".into(),
             name: HOSTILE.into(),
@@ -638,8 +646,9 @@ mod tests {
             "{html}"
         );
         // Every field: the reason, the body (twice), the outcome (twice), the party's name and
-        // address, the case, the summary, the confiscated item, the matter and its basis.
-        assert_eq!(html.matches(ESCAPED).count(), 2 + 12, "{html}");
+        // address, the case, the summary, the confiscated item and its unit, the order, the
+        // matter, and the articles the decision applied (shown instead of the matter's basis).
+        assert_eq!(html.matches(ESCAPED).count(), 2 + 14, "{html}");
         // The only scripts are the page's own file.
         assert_eq!(html.matches("<script").count(), 1, "{html}");
     }

@@ -142,9 +142,9 @@ async fn the_annual_report_of_the_demo_town_adds_up() {
         ["1", "1", "0", "0"]
     );
     // Decisions: an order to correct; a fine of 3000 yuan, a confiscation of 35 ground cages
-    // and 12 nets, a warning, and a demolition order.
+    // and 12 nets (each in its unit, as the seed counts them), a warning, and a demolition order.
     assert!(
-        md.contains("全年作出执法决定 5 件，其中说服教育、不予处罚 0 件，行政处罚 4 件，其他（责令改正等）1 件；处罚金额 3000 元；收缴地笼 35 件、渔网 12 件"),
+        md.contains("全年作出执法决定 5 件，其中说服教育、不予处罚 0 件，行政处罚 4 件，其他（责令改正等）1 件；处罚金额 3000 元；收缴地笼 35 个、渔网 12 匹"),
         "{md}"
     );
     // Each department the town's cases went to, with its referrals, tasks and returns.

@@ -18,6 +18,7 @@ mod evidence;
 mod fault;
 mod gateway;
 mod identity;
+mod law_in_force;
 mod matrix;
 mod migrate_forward;
 mod nats_auth;

@@ -93,6 +93,7 @@ fn pg_type(t: &str) -> String {
         "boolean" => "boolean".into(),
         "bytea" => "blob".into(),
         "timestamp with time zone" => "datetime".into(),
+        "date" => "date".into(),
         other => format!("unmapped PostgreSQL type {other:?}"),
     }
 }
@@ -104,6 +105,7 @@ fn sqlite_type(t: &str) -> String {
         "BOOLEAN" => "boolean".into(),
         "BLOB" => "blob".into(),
         "DATETIME" => "datetime".into(),
+        "DATE" => "date".into(),
         _ => format!("unmapped SQLite type {t:?}"),
     }
 }

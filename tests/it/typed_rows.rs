@@ -667,6 +667,8 @@ impl Row {
                     outcome: OutcomeKind::Fine,
                     fine_fen: 200_000,
                     confiscated: Json(vec![]),
+                    applied_basis: Json(vec![]),
+                    orders: Json(vec![]),
                     summary: "罚款二千元".into(),
                     description: "张*未经许可建房".into(),
                     party_kind: PartyKind::Person,

@@ -540,6 +540,8 @@ pub fn out_of_scope_report(n: usize) -> brigade::ReportCaseRequest {
         complex: false,
         triage_override: None,
         request_id: String::new(),
+        act_date: String::new(),
+        act_ongoing: false,
     }
 }
 

@@ -40,7 +40,19 @@ impl Report {
             complex: false,
             triage_override: None,
             request_id: String::new(),
+            act_date: String::new(),
+            act_ongoing: false,
         })
+    }
+    /// The date of the act (YYYY-MM-DD, Beijing time).
+    pub fn act_on(mut self, date: &str) -> Report {
+        self.0.act_date = date.into();
+        self
+    }
+    /// The act was still going on when found.
+    pub fn ongoing(mut self) -> Report {
+        self.0.act_ongoing = true;
+        self
     }
     /// Where the case came from (a patrol, a complaint, a referral by a department …).
     pub fn from_source(mut self, source: brigade::CaseSource) -> Report {

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
@@ -126,6 +127,45 @@ pub struct LegalBasis {
     pub text: Option<String>,
 }
 
+/// One version of a matter's law: the articles it rests on and its penalty terms, in force
+/// from one date to another (行政处罚法 Art. 37 applies the version in force at the act, or a
+/// newer, lighter one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatterVersion {
+    /// The first day in force; `None` only for a first version in force before any act the
+    /// hub handles (its start date was not checked).
+    pub in_force_from: Option<NaiveDate>,
+    /// The last day in force; `None` while in force.
+    pub in_force_until: Option<NaiveDate>,
+    pub legal_basis: Vec<LegalBasis>,
+    /// The highest fine the version allows, where the catalogue states it: a newer version
+    /// with a lower one is lighter (Art. 37).
+    pub max_fine: Option<Fen>,
+    /// Whether the act is an offence under this version (`false`: no longer one).
+    pub offence: bool,
+    /// Why the version's article could not be confirmed: a decision under it is refused
+    /// rather than citing an article nobody checked.
+    pub unconfirmed: Option<String>,
+}
+
+impl MatterVersion {
+    /// Whether the version is in force on `d`.
+    pub fn in_force_on(&self, d: NaiveDate) -> bool {
+        self.in_force_from.is_none_or(|f| f <= d) && self.in_force_until.is_none_or(|u| d <= u)
+    }
+
+    /// How the version's dates read: `2013-12-28 至 2026-04-30`.
+    pub fn span(&self) -> String {
+        let from = self
+            .in_force_from
+            .map_or_else(|| "（起始日未载）".to_owned(), |d| d.to_string());
+        let until = self
+            .in_force_until
+            .map_or_else(|| "今".to_owned(), |d| d.to_string());
+        format!("{from} 至 {until}")
+    }
+}
+
 /// What makes a decision on the matter "major" (重大执法决定), and so subject to legal review.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MajorCriteria {
@@ -172,7 +212,12 @@ pub struct Matter {
     pub code: MatterCode,
     pub name: String,
     pub name_en: String,
-    pub legal_basis: Vec<LegalBasis>,
+    /// The versions of its law, oldest first, each in force from the day after the one
+    /// before it ends: no overlap and no gap.
+    pub versions: Vec<MatterVersion>,
+    /// The act touches life, health or financial security (行政处罚法 Art. 36): five years,
+    /// not two, before an undiscovered act may no longer be penalised.
+    pub life_health_or_finance: bool,
     /// The competent county department.
     pub department: DepartmentCode,
     /// The town's power unless `town_powers` says otherwise for a town.
@@ -197,6 +242,23 @@ impl Matter {
             .get(town)
             .copied()
             .unwrap_or(self.town_power)
+    }
+
+    /// The version in force on `d`, if any.
+    pub fn version_on(&self, d: NaiveDate) -> Option<&MatterVersion> {
+        self.versions.iter().find(|v| v.in_force_on(d))
+    }
+
+    /// The newest version (what the public pages show as the matter's legal basis).
+    pub fn latest(&self) -> &MatterVersion {
+        self.versions
+            .last()
+            .expect("a parsed matter has at least one version")
+    }
+
+    /// Years after the act within which it must be discovered to be penalised (Art. 36).
+    pub fn limitation_years(&self) -> u32 {
+        if self.life_health_or_finance { 5 } else { 2 }
     }
 }
 
@@ -387,6 +449,8 @@ fn parse_matter(
             "disclosure",
             "adjudication",
             "legal_basis",
+            "version",
+            "life_health_or_finance",
             "major",
             "formerly",
         ],
@@ -438,7 +502,7 @@ fn parse_matter(
         DisclosureClass::as_str,
     )?;
 
-    let legal_basis = parse_legal_basis(&ctx, t)?;
+    let versions = parse_versions(&ctx, t)?;
 
     let major = match ctx.opt_table(t, "major")? {
         None => MajorCriteria::default(),
@@ -480,7 +544,12 @@ fn parse_matter(
         code,
         name,
         name_en,
-        legal_basis,
+        versions,
+        life_health_or_finance: ctx.opt_bool(
+            t,
+            "life_health_or_finance",
+            "life_health_or_finance",
+        )?,
         department,
         town_power,
         town_powers,
@@ -515,25 +584,165 @@ fn parse_formerly(ctx: &Ctx<'_>, t: &Table) -> Result<Vec<MatterCode>, Catalogue
     Ok(out)
 }
 
-fn parse_legal_basis(ctx: &Ctx<'_>, t: &Table) -> Result<Vec<LegalBasis>, CatalogueError> {
+/// A date of force: a TOML date (`2026-05-01`) or a string of one.
+fn opt_date(
+    ctx: &Ctx<'_>,
+    table: &Table,
+    key: &str,
+    field: &str,
+) -> Result<Option<NaiveDate>, CatalogueError> {
+    let raw = match table.get(key) {
+        None => return Ok(None),
+        Some(Value::Datetime(d)) if d.date.is_some() && d.time.is_none() => d.to_string(),
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(v) => {
+            return Err(ctx.err(
+                field,
+                format!("must be a date (YYYY-MM-DD), found {}", v.type_str()),
+            ));
+        }
+    };
+    NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| ctx.err(field, format!("must be a date (YYYY-MM-DD), found {raw:?}")))
+}
+
+/// The versions of a matter's law: either `legal_basis` alone (one version, in force
+/// throughout) or `[[matter.version]]` entries, oldest first, that neither overlap nor leave
+/// a gap.
+fn parse_versions(ctx: &Ctx<'_>, t: &Table) -> Result<Vec<MatterVersion>, CatalogueError> {
+    let items = match (t.get("legal_basis"), t.get("version")) {
+        (Some(_), Some(_)) => {
+            return Err(ctx.err(
+                "legal_basis",
+                "give the legal basis in each [[matter.version]], not both",
+            ));
+        }
+        (None, None) => return Err(ctx.err("legal_basis", "is required")),
+        (Some(_), None) => {
+            return Ok(vec![MatterVersion {
+                in_force_from: None,
+                in_force_until: None,
+                legal_basis: parse_legal_basis(ctx, t, "", false)?,
+                max_fine: None,
+                offence: true,
+                unconfirmed: None,
+            }]);
+        }
+        (None, Some(Value::Array(items))) if !items.is_empty() => items,
+        (None, Some(_)) => {
+            return Err(ctx.err("version", "must be a non-empty array of tables"));
+        }
+    };
+    let mut out: Vec<MatterVersion> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let prefix = format!("version[{i}].");
+        let Value::Table(v) = item else {
+            return Err(ctx.err(&format!("version[{i}]"), "must be a table"));
+        };
+        ctx.check_keys(
+            v,
+            &[
+                "in_force_from",
+                "in_force_until",
+                "legal_basis",
+                "max_fine_fen",
+                "offence",
+                "unconfirmed",
+            ],
+            &prefix,
+        )?;
+        let from_field = format!("{prefix}in_force_from");
+        let until_field = format!("{prefix}in_force_until");
+        let from = opt_date(ctx, v, "in_force_from", &from_field)?;
+        let until = opt_date(ctx, v, "in_force_until", &until_field)?;
+        if from.is_none() && i > 0 {
+            return Err(ctx.err(&from_field, "is required for every version but the first"));
+        }
+        if let (Some(f), Some(u)) = (from, until)
+            && u < f
+        {
+            return Err(ctx.err(&until_field, format!("{u} is before in_force_from {f}")));
+        }
+        if let Some(prev) = out.last() {
+            let from = from.expect("checked above");
+            let Some(prev_until) = prev.in_force_until else {
+                return Err(ctx.err(
+                    &format!("version[{}].in_force_until", i - 1),
+                    format!("is required: version[{i}] is in force from {from}"),
+                ));
+            };
+            let expected = prev_until
+                .succ_opt()
+                .expect("a date before the end of time");
+            if from < expected {
+                return Err(ctx.err(
+                    &from_field,
+                    format!(
+                        "{from} overlaps version[{}], in force until {prev_until}",
+                        i - 1
+                    ),
+                ));
+            }
+            if from > expected {
+                return Err(ctx.err(
+                    &from_field,
+                    format!(
+                        "{from} leaves a gap after version[{}], in force until {prev_until}: expected {expected}",
+                        i - 1
+                    ),
+                ));
+            }
+        }
+        let unconfirmed = ctx
+            .opt_str(v, "unconfirmed", &format!("{prefix}unconfirmed"))?
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let legal_basis = parse_legal_basis(ctx, v, &prefix, unconfirmed.is_some())?;
+        let offence = match v.get("offence") {
+            None => true,
+            Some(_) => ctx.opt_bool(v, "offence", &format!("{prefix}offence"))?,
+        };
+        out.push(MatterVersion {
+            in_force_from: from,
+            in_force_until: until,
+            legal_basis,
+            max_fine: opt_fen(ctx, v, "max_fine_fen", &format!("{prefix}max_fine_fen"))?,
+            offence,
+            unconfirmed,
+        });
+    }
+    Ok(out)
+}
+
+/// The articles under `prefix` (`""` or `version[i].`); an unconfirmed version may name none.
+fn parse_legal_basis(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    prefix: &str,
+    may_be_empty: bool,
+) -> Result<Vec<LegalBasis>, CatalogueError> {
+    let field = format!("{prefix}legal_basis");
     let items = match t.get("legal_basis") {
-        None => return Err(ctx.err("legal_basis", "is required")),
+        None if may_be_empty => return Ok(Vec::new()),
+        None => return Err(ctx.err(&field, "is required")),
         Some(Value::Array(items)) => items,
         Some(v) => {
             return Err(ctx.err(
-                "legal_basis",
+                &field,
                 format!("must be an array of tables, found {}", v.type_str()),
             ));
         }
     };
-    if items.is_empty() {
-        return Err(ctx.err("legal_basis", "must name at least one article of law"));
+    if items.is_empty() && !may_be_empty {
+        return Err(ctx.err(&field, "must name at least one article of law"));
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let prefix = format!("legal_basis[{i}].");
+        let prefix = format!("{field}[{i}].");
         let Value::Table(b) = item else {
-            return Err(ctx.err(&format!("legal_basis[{i}]"), "must be a table"));
+            return Err(ctx.err(&format!("{field}[{i}]"), "must be a table"));
         };
         ctx.check_keys(b, &["law", "article", "text"], &prefix)?;
         let required = |key: &str| -> Result<String, CatalogueError> {
@@ -551,6 +760,14 @@ fn parse_legal_basis(ctx: &Ctx<'_>, t: &Table) -> Result<Vec<LegalBasis>, Catalo
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
+        if let Some(text) = &text
+            && !(text.ends_with('。') || text.ends_with("……"))
+        {
+            return Err(ctx.err(
+                &format!("{prefix}text"),
+                "a quotation ends where a sentence ends (。), or marks where it was cut with ……",
+            ));
+        }
         out.push(LegalBasis { law, article, text });
     }
     Ok(out)
@@ -581,7 +798,13 @@ mod tests {
             .matter(&matter("CXGH-001"))
             .expect("rural construction matter");
         assert_eq!(rural.town_power, TownPower::ByLaw);
-        assert!(rural.legal_basis.iter().any(|b| b.article == "第六十五条"));
+        assert!(
+            rural
+                .latest()
+                .legal_basis
+                .iter()
+                .any(|b| b.article == "第六十五条")
+        );
         assert!(rural.major.is_major(&DecisionFacts {
             demolition: true,
             ..Default::default()
@@ -788,7 +1011,7 @@ fine_at_or_above_fen = 1000000
                 "unknown field",
                 "disclosure =",
                 "alwayz_joint = true\ndisclosure =",
-                r#"deploy/data/catalogue.toml: matter "LY-001": field "alwayz_joint": unknown field, expected one of: code, name, name_en, department, town_power, town_powers, always_joint, disclosure, adjudication, legal_basis, major, formerly"#,
+                r#"deploy/data/catalogue.toml: matter "LY-001": field "alwayz_joint": unknown field, expected one of: code, name, name_en, department, town_power, town_powers, always_joint, disclosure, adjudication, legal_basis, version, life_health_or_finance, major, formerly"#,
             ),
         ];
         for (what, from, to, expected) in cases {

@@ -111,8 +111,8 @@ mod tests {
         OutcomeInput {
             kind: "fine",
             fine_fen: 50_000,
-            confiscated: vec![],
             summary: "罚款五百元",
+            ..Default::default()
         }
     }
 

@@ -139,6 +139,8 @@ pub struct DocFacts {
     pub location: String,
     pub facts: String,
     pub legal_basis: Vec<LegalBasis>,
+    /// What the legal basis leaves out and why (an article that could not be confirmed).
+    pub basis_note: String,
     /// The decision or the intended decision, in words.
     pub decision: String,
     pub officers: Vec<String>,
@@ -185,7 +187,10 @@ pub fn render(kind: DocKind, f: &DocFacts) -> String {
         .map(|t| t.with_timezone(&cst()).format("%Y年%m月%d日").to_string())
         .unwrap_or_default();
     let matters = f.matters.join("、");
-    let basis = basis_lines(&f.legal_basis);
+    let mut basis = basis_lines(&f.legal_basis);
+    if !f.basis_note.trim().is_empty() {
+        basis.push_str(&format!("\n（注：{}）", f.basis_note.trim()));
+    }
     let entrusted = if f.entrusted.is_empty() {
         String::new()
     } else {

@@ -16,6 +16,7 @@ pub mod documents;
 pub mod dossier;
 pub mod figures;
 pub mod ids;
+pub mod law_in_force;
 pub mod limits;
 pub mod masking;
 pub mod outcome;

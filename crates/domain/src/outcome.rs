@@ -70,17 +70,32 @@ impl TryFrom<String> for OutcomeKind {
     }
 }
 
-/// An outcome as a request states it, before it is checked.
+/// An item confiscated, as a request states it: what, how many, in which unit (匹, 个, 张 …).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ItemInput<'a> {
+    pub kind: &'a str,
+    pub count: i64,
+    pub unit: &'a str,
+}
+
+/// An outcome as a request states it, before it is checked. One decision may combine a fine,
+/// a confiscation and orders (渔业法 cases routinely do: 没收渔具, 罚款, 责令改正).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutcomeInput<'a> {
     pub kind: &'a str,
     pub fine_fen: i64,
-    pub confiscated: Vec<(&'a str, i64)>,
+    pub confiscated: Vec<ItemInput<'a>>,
+    pub orders: Vec<&'a str>,
     pub summary: &'a str,
 }
 
-/// Checks an outcome under `prefix` (e.g. `outcome`): a known kind, a positive fine exactly
-/// when the kind is a fine, confiscated items with positive counts exactly for a confiscation.
+/// The longest unit of a confiscated item's count, and of one order, in characters.
+const UNIT_CHARS: usize = 8;
+const ORDER_CHARS: usize = 200;
+
+/// Checks an outcome under `prefix` (e.g. `outcome`): a known kind; a fine (a positive amount)
+/// and confiscated items (each with a positive count and its unit) where the kind says so, or
+/// combined with each other or a demolition; orders with any outcome but "no violation".
 pub fn check_outcome(
     v: &mut Validator,
     prefix: &str,
@@ -96,14 +111,22 @@ pub fn check_outcome(
             format!("must be one of {}", known.join(", ")),
         );
     }
+    // A fine and confiscated items go with the penalties that take something from the party
+    // (罚款, 没收, 拆除): one decision may combine them. A warning is a warning alone.
+    let penalty = matches!(
+        kind,
+        Some(OutcomeKind::Fine | OutcomeKind::Confiscation | OutcomeKind::Demolition)
+    );
     match kind {
-        Some(OutcomeKind::Fine) if o.fine_fen <= 0 => v.violation(
+        _ if o.fine_fen < 0 => v.violation(format!("{prefix}.fine_fen"), "must not be negative"),
+        Some(OutcomeKind::Fine) if o.fine_fen == 0 => v.violation(
             format!("{prefix}.fine_fen"),
             "a fine needs a positive amount in fen",
         ),
-        Some(k) if k != OutcomeKind::Fine && o.fine_fen != 0 => {
-            v.violation(format!("{prefix}.fine_fen"), "only a fine has an amount")
-        }
+        Some(_) if !penalty && o.fine_fen != 0 => v.violation(
+            format!("{prefix}.fine_fen"),
+            "a fine goes only with a fine, a confiscation or a demolition",
+        ),
         _ => {}
     }
     match kind {
@@ -111,9 +134,9 @@ pub fn check_outcome(
             format!("{prefix}.confiscated"),
             "a confiscation names the items taken",
         ),
-        Some(k) if k != OutcomeKind::Confiscation && !o.confiscated.is_empty() => v.violation(
+        Some(_) if !penalty && !o.confiscated.is_empty() => v.violation(
             format!("{prefix}.confiscated"),
-            "only a confiscation lists items",
+            "items are confiscated only with a fine, a confiscation or a demolition",
         ),
         _ => {}
     }
@@ -122,16 +145,59 @@ pub fn check_outcome(
         o.confiscated.len(),
         items_max,
     );
-    for (i, (item, count)) in o.confiscated.iter().enumerate() {
-        v.text(format!("{prefix}.confiscated[{i}].kind"), item, 100, true);
-        if *count <= 0 {
+    for (i, item) in o.confiscated.iter().enumerate() {
+        v.text(
+            format!("{prefix}.confiscated[{i}].kind"),
+            item.kind,
+            100,
+            true,
+        );
+        if item.count <= 0 {
             v.violation(
                 format!("{prefix}.confiscated[{i}].count"),
                 "must be at least 1",
             );
         }
+        v.text(
+            format!("{prefix}.confiscated[{i}].unit"),
+            item.unit,
+            UNIT_CHARS,
+            true,
+        );
+    }
+    if kind == Some(OutcomeKind::NoViolation) && !o.orders.is_empty() {
+        v.violation(
+            format!("{prefix}.orders"),
+            "no violation was found: nothing to order",
+        );
+    }
+    v.max_items(format!("{prefix}.orders"), o.orders.len(), items_max);
+    for (i, order) in o.orders.iter().enumerate() {
+        v.text(format!("{prefix}.orders[{i}]"), order, ORDER_CHARS, true);
     }
     v.text(format!("{prefix}.summary"), o.summary, summary_max, false);
+}
+
+/// The decision in words, as documents and the dossier print it: the fine, the items
+/// confiscated with their counts and units, and the orders (罚款人民币5000.00元；没收地笼网12个；责令改正).
+pub fn describe(fine_fen: i64, confiscated: &[(String, i64, String)], orders: &[String]) -> String {
+    let mut parts = Vec::new();
+    if fine_fen > 0 {
+        parts.push(format!(
+            "罚款人民币{}.{:02}元",
+            fine_fen / 100,
+            fine_fen % 100
+        ));
+    }
+    if !confiscated.is_empty() {
+        let items: Vec<String> = confiscated
+            .iter()
+            .map(|(kind, count, unit)| format!("{kind}{count}{unit}"))
+            .collect();
+        parts.push(format!("没收{}", items.join("、")));
+    }
+    parts.extend(orders.iter().cloned());
+    parts.join("；")
 }
 
 #[cfg(test)]
@@ -168,12 +234,90 @@ mod tests {
         assert_eq!(
             check(OutcomeInput {
                 kind: "confiscation",
-                confiscated: vec![("地笼", 0)],
+                confiscated: vec![ItemInput {
+                    kind: "地笼",
+                    count: 0,
+                    unit: "个"
+                }],
                 ..Default::default()
             }),
             vec!["outcome.confiscated[0].count"]
         );
+        assert_eq!(
+            check(OutcomeInput {
+                kind: "confiscation",
+                confiscated: vec![ItemInput {
+                    kind: "地笼",
+                    count: 3,
+                    unit: ""
+                }],
+                ..Default::default()
+            }),
+            vec!["outcome.confiscated[0].unit"]
+        );
         assert!(!OutcomeKind::Education.is_penalty());
         assert!(OutcomeKind::Fine.is_penalty());
+    }
+
+    #[test]
+    fn one_decision_combines_a_fine_a_confiscation_and_orders() {
+        let nets = ItemInput {
+            kind: "地笼网",
+            count: 12,
+            unit: "个",
+        };
+        let combined = OutcomeInput {
+            kind: "confiscation",
+            fine_fen: 500_000,
+            confiscated: vec![nets],
+            orders: vec!["责令立即停止违法捕捞"],
+            summary: "没收禁用渔具并处罚款",
+        };
+        assert!(check(combined.clone()).is_empty());
+        assert!(
+            check(OutcomeInput {
+                kind: "fine",
+                ..combined.clone()
+            })
+            .is_empty()
+        );
+        // Education may order a correction, never fine or confiscate; a warning stands alone.
+        for kind in ["education", "warning"] {
+            assert_eq!(
+                check(OutcomeInput {
+                    kind,
+                    ..combined.clone()
+                }),
+                vec!["outcome.fine_fen", "outcome.confiscated"]
+            );
+        }
+        assert_eq!(
+            check(OutcomeInput {
+                kind: "no_violation",
+                fine_fen: 0,
+                confiscated: vec![],
+                ..combined.clone()
+            }),
+            vec!["outcome.orders"]
+        );
+        assert_eq!(
+            check(OutcomeInput {
+                orders: vec![" "],
+                fine_fen: -1,
+                ..combined
+            }),
+            vec!["outcome.fine_fen", "outcome.orders[0]"]
+        );
+        assert_eq!(
+            describe(
+                500_000,
+                &[
+                    ("地笼网".into(), 12, "个".into()),
+                    ("刺网".into(), 3, "张".into())
+                ],
+                &["责令改正".into()]
+            ),
+            "罚款人民币5000.00元；没收地笼网12个、刺网3张；责令改正"
+        );
     }
 }

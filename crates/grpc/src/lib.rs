@@ -360,6 +360,27 @@ pub fn page_size(requested: u32, default: u32, max: u32) -> i64 {
     })
 }
 
+/// An outcome as the domain checks it (`liandong_domain::outcome::check_outcome`).
+pub fn outcome_input(
+    o: &liandong_proto::events::v1::Outcome,
+) -> liandong_domain::outcome::OutcomeInput<'_> {
+    liandong_domain::outcome::OutcomeInput {
+        kind: &o.kind,
+        fine_fen: o.fine_fen,
+        confiscated: o
+            .confiscated
+            .iter()
+            .map(|c| liandong_domain::outcome::ItemInput {
+                kind: &c.kind,
+                count: c.count,
+                unit: &c.unit,
+            })
+            .collect(),
+        orders: o.orders.iter().map(String::as_str).collect(),
+        summary: &o.summary,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

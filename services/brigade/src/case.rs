@@ -174,7 +174,12 @@ impl Api {
                         fine_fen: r.fine_fen,
                         confiscated: confiscated
                             .into_iter()
-                            .map(|(kind, count)| ev::ConfiscatedItem { kind, count })
+                            .map(|(kind, count)| ev::ConfiscatedItem {
+                                kind,
+                                count,
+                                // Result copies keep kind and count only.
+                                unit: String::new(),
+                            })
                             .collect(),
                         summary: r.summary,
                         ..Default::default()

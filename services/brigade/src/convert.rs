@@ -68,6 +68,8 @@ pub fn case_to_pb(c: &CaseRow) -> pb::Case {
         location: c.location.clone(),
         description: c.description.clone(),
         found_at: Some(to_ts(c.found_at)),
+        act_date: c.act_date.map(|d| d.to_string()).unwrap_or_default(),
+        act_ongoing: c.act_ongoing,
         reported_by: c.reported_by.clone(),
         evidence_refs: c.evidence_refs.0.clone(),
         triage: Some(pb::TriageResult {
@@ -118,6 +120,8 @@ pub fn facts(c: &CaseRow) -> ev::CaseFacts {
         path: path_to_pb(c.path) as i32,
         triage_rule: c.rule as u32,
         override_reason: c.override_reason.clone().unwrap_or_default(),
+        act_date: c.act_date.map(|d| d.to_string()).unwrap_or_default(),
+        act_ongoing: c.act_ongoing,
     }
 }
 

@@ -66,14 +66,16 @@ async fn next_number(tx: &mut Tx, issuing_body: &str, year: i32) -> Result<i64, 
     .await)
 }
 
-fn facts_of(case: &CaseRow, catalogue: &Catalogue) -> DocFacts {
+fn facts_of(case: &CaseRow, catalogue: &Catalogue, now: DateTime<Utc>) -> DocFacts {
     let matters: Vec<String> = case.matters.0.clone();
-    let deciding: Vec<String> = case.deciding.0.clone();
     let find = |code: &str| {
         MatterCode::parse(code)
             .ok()
             .and_then(|c| catalogue.matter(&c).cloned())
     };
+    // The law that applies to the act (行政处罚法 Art. 37), never an unconfirmed article.
+    let (legal_basis, basis_note) =
+        crate::law::for_document(catalogue, case, Calendar::local_date(now));
     DocFacts {
         case_id: case.case_id.clone(),
         matters: matters
@@ -82,17 +84,8 @@ fn facts_of(case: &CaseRow, catalogue: &Catalogue) -> DocFacts {
             .collect(),
         location: format!("{}{}", case.village, case.location),
         facts: case.description.clone(),
-        legal_basis: deciding
-            .iter()
-            .chain(matters.iter())
-            .filter_map(|m| find(m))
-            .flat_map(|m| m.legal_basis)
-            .fold(Vec::new(), |mut acc, b| {
-                if !acc.contains(&b) {
-                    acc.push(b);
-                }
-                acc
-            }),
+        legal_basis,
+        basis_note,
         ..DocFacts::default()
     }
 }
@@ -152,7 +145,7 @@ pub async fn issue(
     let year = doc::doc_year(now);
     let n = next_number(tx, body_of.counter_key(), year).await?;
     let doc_no = body_of.number(i.kind, year, n as u32);
-    let mut facts = facts_of(case, catalogue);
+    let mut facts = facts_of(case, catalogue, now);
     facts.issuing_body = body_of.name.clone();
     facts.entrusted = body_of.entrusted_line(towns);
     facts.hearing_due = i.hearing_due;
@@ -331,7 +324,7 @@ pub async fn on_conclude(
         .as_ref()
         .map(|p| p.name.clone())
         .unwrap_or_default();
-    let decision = decision_words(&outcome.kind, outcome.fine_fen, &outcome.summary);
+    let decision = decision_words(outcome);
     let i = Issue {
         kind,
         who,
@@ -345,22 +338,33 @@ pub async fn on_conclude(
     issue(tx, now, catalogue, towns, case, i).await.map(|_| ())
 }
 
-/// The decision of an outcome in words, as the concluding document states it.
-pub fn decision_words(kind: &str, fine_fen: i64, summary: &str) -> String {
-    let what = match kind {
-        "education" => "批评教育，不予行政处罚".to_string(),
-        "no_violation" => "经调查，违法事实不成立".to_string(),
-        "warning" => "警告".to_string(),
-        "fine" => format!("罚款人民币{}.{:02}元", fine_fen / 100, fine_fen % 100),
-        "confiscation" => "没收违法所得、非法财物".to_string(),
-        "order_to_correct" => "责令限期改正".to_string(),
-        "demolition" => "责令限期拆除".to_string(),
-        other => other.to_string(),
+/// The decision of an outcome in words, as the concluding document states it: what kind of
+/// decision, the fine, the items confiscated with their counts and units, and the orders.
+pub fn decision_words(o: &ev::Outcome) -> String {
+    let head = match o.kind.as_str() {
+        "education" => "批评教育，不予行政处罚",
+        "no_violation" => "经调查，违法事实不成立",
+        "warning" => "警告",
+        "order_to_correct" if o.orders.is_empty() => "责令限期改正",
+        "demolition" => "责令限期拆除",
+        "fine" | "confiscation" | "order_to_correct" => "",
+        other => other,
     };
-    if summary.trim().is_empty() {
+    let items: Vec<(String, i64, String)> = o
+        .confiscated
+        .iter()
+        .map(|c| (c.kind.clone(), c.count, c.unit.clone()))
+        .collect();
+    let terms = liandong_domain::outcome::describe(o.fine_fen, &items, &o.orders);
+    let what = [head, terms.as_str()]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("；");
+    if o.summary.trim().is_empty() {
         what
     } else {
-        format!("{what}（{}）", summary.trim())
+        format!("{what}（{}）", o.summary.trim())
     }
 }
 
@@ -368,12 +372,48 @@ pub fn decision_words(kind: &str, fine_fen: i64, summary: &str) -> String {
 mod tests {
     use super::*;
 
+    fn outcome(kind: &str, fine_fen: i64, summary: &str) -> ev::Outcome {
+        ev::Outcome {
+            kind: kind.into(),
+            fine_fen,
+            summary: summary.into(),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn decisions_read_in_yuan() {
-        assert_eq!(decision_words("fine", 500_050, ""), "罚款人民币5000.50元");
         assert_eq!(
-            decision_words("education", 0, "初次违法"),
+            decision_words(&outcome("fine", 500_050, "")),
+            "罚款人民币5000.50元"
+        );
+        assert_eq!(
+            decision_words(&outcome("education", 0, "初次违法")),
             "批评教育，不予行政处罚（初次违法）"
+        );
+    }
+
+    #[test]
+    fn a_combined_decision_reads_whole() {
+        let o = ev::Outcome {
+            confiscated: vec![
+                ev::ConfiscatedItem {
+                    kind: "地笼网".into(),
+                    count: 12,
+                    unit: "个".into(),
+                },
+                ev::ConfiscatedItem {
+                    kind: "刺网".into(),
+                    count: 3,
+                    unit: "匹".into(),
+                },
+            ],
+            orders: vec!["责令立即停止违法捕捞".into()],
+            ..outcome("confiscation", 300_000, "使用禁用渔具捕捞")
+        };
+        assert_eq!(
+            decision_words(&o),
+            "罚款人民币3000.00元；没收地笼网12个、刺网3匹；责令立即停止违法捕捞（使用禁用渔具捕捞）"
         );
     }
 }

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use liandong_bus::{Handler, HandlerError, NewEvent, Outbox};
 use liandong_decision::{Amendment, Materials, On, Proposal};
+use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::decision::{Subject, Verdict, submitted_detail};
 use liandong_domain::decision_change::DecisionChange;
@@ -114,8 +115,17 @@ pub async fn conclude(
         )
         .await?;
     liandong_decision::set_in_force(tx, on(&row.case_id), Some((&env, outcome)), now).await?;
+    // The record notes which version of each matter's law the decision applied, and why.
+    let law = match crate::law::applied(catalogue, row, Calendar::local_date(now)) {
+        Ok(law) => law.notes.join("；"),
+        Err(e) => e.to_string(),
+    };
     let detail = certified(
-        &format!("办结：{}（{}）", outcome.kind, outcome.summary),
+        &format!(
+            "办结：{}（{}）；适用法律：{law}",
+            outcome.kind,
+            documents::decision_words(outcome)
+        ),
         &who.certificate_no,
     );
     store::add_history(tx, here, now, "concluded", who, &detail, Some(&env)).await?;

@@ -15,6 +15,7 @@ pub mod documents;
 mod dossier;
 mod evidence;
 mod flow;
+mod law;
 mod legal_review;
 mod procedure;
 mod record;

@@ -1,6 +1,7 @@
 //! The brigade's tables: cases, their history (the hash-chained record), referrals sent, and result copies.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use liandong_domain::calendar::Calendar;
 use liandong_domain::state::CaseStatus;
 use liandong_domain::triage::{CaseSource, Path};
 use liandong_proto::events::v1 as ev;
@@ -25,6 +26,10 @@ pub struct CaseRow {
     pub location: String,
     pub description: String,
     pub found_at: DateTime<Utc>,
+    /// The date of the act as reported; `None` when the report did not state it.
+    pub act_date: Option<NaiveDate>,
+    /// The act was still going on when found.
+    pub act_ongoing: bool,
     pub reported_by: String,
     #[sqlx(try_from = "String")]
     pub evidence_refs: Json<Vec<String>>,
@@ -84,8 +89,8 @@ pub async fn insert_case(tx: &mut Tx, c: &CaseRow) -> Result<(), sqlx::Error> {
         sqlx::query(
         "INSERT INTO cases (case_id, town, source, matters, village, location, description, found_at, reported_by, \
          evidence_refs, complex, path, rule, deciding, departments, department, computed_path, override_reason, status, \
-         catalogue_version, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"
+         catalogue_version, created_at, updated_at, act_date, act_ongoing) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)"
     )
     .bind(&c.case_id)
     .bind(&c.town)
@@ -109,6 +114,8 @@ pub async fn insert_case(tx: &mut Tx, c: &CaseRow) -> Result<(), sqlx::Error> {
     .bind(&c.catalogue_version)
     .bind(c.created_at)
     .bind(c.updated_at)
+    .bind(c.act_date)
+    .bind(c.act_ongoing)
     .execute(conn)
     .await
     .map(|_| ())
@@ -229,6 +236,13 @@ pub async fn history(db: &Db, case_id: &str) -> Result<Vec<HistoryRow>, sqlx::Er
 }
 
 impl CaseRow {
+    /// The date of the act the law is applied at: as reported, or else the day it was found
+    /// (Beijing time).
+    pub fn act_day(&self) -> NaiveDate {
+        self.act_date
+            .unwrap_or_else(|| Calendar::local_date(self.found_at))
+    }
+
     /// This case, as a history entry names it.
     pub fn here(&self) -> CaseRef<'_> {
         CaseRef {

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use liandong_domain::ids::DepartmentCode;
-use liandong_domain::outcome::OutcomeInput;
 use liandong_domain::state::{HandoverStatus, TaskRole, TaskStatus};
 use liandong_proto::county::v1 as pb;
 use liandong_proto::events::v1 as ev;
@@ -63,19 +62,7 @@ pub fn decided_event(
     })
 }
 
-/// An outcome as the domain checks it.
-pub fn outcome_input(o: &ev::Outcome) -> OutcomeInput<'_> {
-    OutcomeInput {
-        kind: &o.kind,
-        fine_fen: o.fine_fen,
-        confiscated: o
-            .confiscated
-            .iter()
-            .map(|c| (c.kind.as_str(), c.count))
-            .collect(),
-        summary: &o.summary,
-    }
-}
+pub use liandong_grpc::outcome_input;
 
 pub fn task_to_pb(t: &TaskRow) -> pb::Task {
     pb::Task {

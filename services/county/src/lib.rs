@@ -9,6 +9,7 @@ mod consume;
 mod context;
 mod convert;
 mod decision;
+mod law;
 pub mod record;
 mod referral;
 mod registry;

@@ -256,10 +256,10 @@ impl Decisions {
         } else {
             DisclosureStatus::Pending
         };
-        let confiscated: Vec<(String, i64)> = outcome
+        let confiscated: Vec<store::StoredItem> = outcome
             .confiscated
             .iter()
-            .map(|c| (c.kind.clone(), c.count))
+            .map(|c| store::StoredItem::WithUnit(c.kind.clone(), c.count, c.unit.clone()))
             .collect();
         let row = DisclosureRow {
             // Every id carries its town; one disclosure per decision event.
@@ -275,6 +275,14 @@ impl Decisions {
             outcome: kind,
             fine_fen: outcome.fine_fen,
             confiscated: Json(confiscated),
+            applied_basis: Json(outcome.applied_basis.clone()),
+            orders: Json(
+                outcome
+                    .orders
+                    .iter()
+                    .map(|o| mask_text_for(o, &party))
+                    .collect(),
+            ),
             summary: mask_text_for(&outcome.summary, &party),
             description: mask_text_for(d.description, &party),
             party_kind: masked.kind,

@@ -45,7 +45,8 @@ fn matters(cat: &Catalogue, codes: &[String]) -> Vec<pb::DisclosedMatter> {
                 name_en: m.map(|m| m.name_en.clone()).unwrap_or_default(),
                 legal_basis: m
                     .map(|m| {
-                        m.legal_basis
+                        m.latest()
+                            .legal_basis
                             .iter()
                             .map(|b| format!("{} {}", b.law, b.article))
                             .collect()
@@ -63,9 +64,13 @@ fn decision(cat: &Catalogue, r: &DisclosureRow) -> pb::DisclosedDecision {
         confiscated: r
             .confiscated
             .iter()
-            .map(|(kind, count)| pb::DisclosedItem {
-                kind: kind.clone(),
-                count: *count,
+            .map(|item| {
+                let (kind, count, unit) = item.parts();
+                pb::DisclosedItem {
+                    kind: kind.to_owned(),
+                    count,
+                    unit: unit.to_owned(),
+                }
             })
             .collect(),
         summary: r.summary.clone(),
@@ -77,6 +82,8 @@ fn decision(cat: &Catalogue, r: &DisclosureRow) -> pb::DisclosedDecision {
         }),
         matters: matters(cat, &r.matters),
         decided_at: Some(to_ts(r.decided_at)),
+        applied_basis: r.applied_basis.0.clone(),
+        orders: r.orders.0.clone(),
     }
 }
 

@@ -13,6 +13,25 @@ use liandong_store::{with_db, with_tx};
 
 pub const DISCLOSURES: &str = "disclosures";
 
+/// A confiscated item as `disclosures.confiscated` holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum StoredItem {
+    WithUnit(String, i64, String),
+    /// Stored before decisions carried units.
+    Bare(String, i64),
+}
+
+impl StoredItem {
+    /// Kind, count and unit (empty when none was recorded).
+    pub fn parts(&self) -> (&str, i64, &str) {
+        match self {
+            StoredItem::WithUnit(kind, count, unit) => (kind, *count, unit),
+            StoredItem::Bare(kind, count) => (kind, *count, ""),
+        }
+    }
+}
+
 /// A disclosure as stored. Every text in it was masked before it was written.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DisclosureRow {
@@ -32,9 +51,15 @@ pub struct DisclosureRow {
     #[sqlx(try_from = "String")]
     pub outcome: OutcomeKind,
     pub fine_fen: i64,
-    /// The confiscated items as `[kind, count]`.
+    /// The confiscated items as `[kind, count, unit]` (`[kind, count]` before 0101).
     #[sqlx(try_from = "String")]
-    pub confiscated: Json<Vec<(String, i64)>>,
+    pub confiscated: Json<Vec<StoredItem>>,
+    /// The articles the decision applied, as "《law》article".
+    #[sqlx(try_from = "String")]
+    pub applied_basis: Json<Vec<String>>,
+    /// The orders that went with the decision, masked.
+    #[sqlx(try_from = "String")]
+    pub orders: Json<Vec<String>>,
     pub summary: String,
     pub description: String,
     #[sqlx(try_from = "String")]
@@ -65,8 +90,9 @@ pub async fn insert(tx: &mut Tx, d: &DisclosureRow) -> Result<bool, sqlx::Error>
         sqlx::query(
             "INSERT INTO disclosures (disclosure_id, town, case_id, source_event_id, source_event_type, body_kind, \
              body_code, class, status, outcome, fine_fen, confiscated, summary, description, party_kind, party_name, \
-             party_address, matters, decided_at, due_at, due_provisional, withheld_reason, created_at, updated_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24) \
+             party_address, matters, decided_at, due_at, due_provisional, withheld_reason, created_at, updated_at, \
+             applied_basis, orders) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26) \
              ON CONFLICT (source_event_id) DO NOTHING",
         )
         .bind(&d.disclosure_id)
@@ -93,6 +119,8 @@ pub async fn insert(tx: &mut Tx, d: &DisclosureRow) -> Result<bool, sqlx::Error>
         .bind(&d.withheld_reason)
         .bind(d.created_at)
         .bind(d.updated_at)
+        .bind(d.applied_basis.text())
+        .bind(d.orders.text())
         .execute(c)
         .await
         .map(|r| r.rows_affected() == 1)

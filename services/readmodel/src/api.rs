@@ -412,7 +412,7 @@ impl Api {
 
         let mut outcomes = pb::Outcomes::default();
         let mut kinds = BTreeMap::<String, i64>::new();
-        let mut confiscated = BTreeMap::<String, i64>::new();
+        let mut confiscated = BTreeMap::<(String, String), i64>::new();
         for d in &decisions {
             if !(f.town(&d.town) && f.department(&d.department) && f.period(d.decided_at)) {
                 continue;
@@ -426,12 +426,18 @@ impl Api {
             *kinds.entry(d.kind.as_str().to_owned()).or_default() += 1;
             outcomes.fines_fen += d.fine_fen;
             outcomes.confiscated_value_fen += d.confiscated_value_fen;
-            for (kind, count) in d.confiscated.iter() {
-                *confiscated.entry(kind.clone()).or_default() += count;
+            for item in d.confiscated.iter() {
+                let (kind, count, unit) = item.parts();
+                *confiscated
+                    .entry((kind.to_owned(), unit.to_owned()))
+                    .or_default() += count;
             }
         }
         outcomes.by_kind = counts(kinds);
-        outcomes.confiscated = counts(confiscated);
+        outcomes.confiscated = confiscated
+            .into_iter()
+            .map(|((key, unit), count)| pb::Count { key, count, unit })
+            .collect();
 
         let mut turnaround = Vec::new();
         let mut review = pb::ReviewTurnaround::default();
@@ -534,7 +540,11 @@ fn disclosure_timeliness(
 
 fn counts(m: BTreeMap<String, i64>) -> Vec<pb::Count> {
     m.into_iter()
-        .map(|(key, count)| pb::Count { key, count })
+        .map(|(key, count)| pb::Count {
+            key,
+            count,
+            unit: String::new(),
+        })
         .collect()
 }
 

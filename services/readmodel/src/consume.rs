@@ -566,10 +566,10 @@ async fn decision(
         )));
     };
     let kind = parsed(env, "outcome.kind", OutcomeKind::try_from(o.kind.clone()))?;
-    let items: Vec<(&str, i64)> = o
+    let items: Vec<(&str, i64, &str)> = o
         .confiscated
         .iter()
-        .map(|i| (i.kind.as_str(), i.count))
+        .map(|i| (i.kind.as_str(), i.count, i.unit.as_str()))
         .collect();
     let items = Json(items).text();
     with_tx!(tx, |c| {

@@ -47,6 +47,25 @@ pub struct CaseRow {
 }
 
 /// A decision in force (one replaced by a change is not read).
+/// A confiscated item as `rm_decisions.confiscated` holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum StoredItem {
+    WithUnit(String, i64, String),
+    /// Stored before decisions carried units.
+    Bare(String, i64),
+}
+
+impl StoredItem {
+    /// Kind, count and unit (empty when none was recorded).
+    pub fn parts(&self) -> (&str, i64, &str) {
+        match self {
+            StoredItem::WithUnit(kind, count, unit) => (kind, *count, unit),
+            StoredItem::Bare(kind, count) => (kind, *count, ""),
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DecisionRow {
     pub event_id: String,
@@ -55,9 +74,9 @@ pub struct DecisionRow {
     #[sqlx(try_from = "String")]
     pub kind: OutcomeKind,
     pub fine_fen: i64,
-    /// The confiscated items as `[kind, count]`.
+    /// The confiscated items as `[kind, count, unit]` (`[kind, count]` before units).
     #[sqlx(try_from = "String")]
-    pub confiscated: Json<Vec<(String, i64)>>,
+    pub confiscated: Json<Vec<StoredItem>>,
     pub confiscated_value_fen: i64,
     pub decided_at: DateTime<Utc>,
 }

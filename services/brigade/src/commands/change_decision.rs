@@ -5,7 +5,6 @@ use liandong_domain::auth::{Action, Actor};
 use liandong_domain::decision_change::{ChangeInput, DecisionChange, check_change};
 use liandong_domain::ids::TownScopedId;
 use liandong_domain::limits::Validator;
-use liandong_domain::outcome::OutcomeInput;
 use liandong_domain::state::CaseAction;
 use liandong_grpc::{ApiError, actor_to_event_certified};
 use liandong_proto::brigade::v1 as pb;
@@ -27,16 +26,7 @@ impl Api {
         let input = ChangeInput {
             change: &r.change,
             reason: &r.reason,
-            outcome: r.outcome.as_ref().map(|o| OutcomeInput {
-                kind: &o.kind,
-                fine_fen: o.fine_fen,
-                confiscated: o
-                    .confiscated
-                    .iter()
-                    .map(|c| (c.kind.as_str(), c.count))
-                    .collect(),
-                summary: &o.summary,
-            }),
+            outcome: r.outcome.as_ref().map(liandong_grpc::outcome_input),
         };
         let mut v = Validator::new();
         if let Err(e) = TownScopedId::parse(&r.case_id) {
@@ -80,7 +70,11 @@ impl Api {
         let superseded = in_force.event_id.clone();
         let by = Who::certified(actor, certificate_no.clone());
         // The party stays the same unless the amendment names it.
-        let amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
+        let mut amended = liandong_decision::amended(change, r.outcome, Some(&in_force));
+        if let Some(o) = amended.as_mut() {
+            // An amendment applies the law as a first decision would (行政处罚法 Art. 37).
+            crate::law::apply(&self.catalogue, &a.row, now, o)?;
+        }
         let proposer = actor_to_event_certified(actor, &certificate_no);
         let major = match &amended {
             Some(o) => legal_review::requires_review(&self.catalogue, &a.row, o)

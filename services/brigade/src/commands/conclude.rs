@@ -5,7 +5,7 @@ use liandong_domain::auth::{Action, Actor};
 use liandong_domain::disclosure::BodyKind;
 use liandong_domain::ids::DepartmentCode;
 use liandong_domain::limits::Validator;
-use liandong_domain::outcome::{OutcomeInput, check_outcome};
+use liandong_domain::outcome::check_outcome;
 use liandong_domain::procedure::{Procedure, Refusal};
 use liandong_domain::state::CaseAction;
 use liandong_grpc::{ApiError, actor_to_event_certified};
@@ -21,18 +21,9 @@ impl Api {
         actor: &Actor,
         r: pb::ConcludeCaseRequest,
     ) -> Result<pb::Case, ApiError> {
-        let outcome = r.outcome.unwrap_or_default();
+        let mut outcome = r.outcome.unwrap_or_default();
         let mut v = Validator::new();
-        let input = OutcomeInput {
-            kind: &outcome.kind,
-            fine_fen: outcome.fine_fen,
-            confiscated: outcome
-                .confiscated
-                .iter()
-                .map(|c| (c.kind.as_str(), c.count))
-                .collect(),
-            summary: &outcome.summary,
-        };
+        let input = liandong_grpc::outcome_input(&outcome);
         check_outcome(
             &mut v,
             "outcome",
@@ -50,6 +41,9 @@ impl Api {
             .open_case(actor, Action::ConcludeCase, &r.case_id)
             .await?;
         let (now, status) = (a.now, a.row.status);
+        // The law in force at the act, or the newer, lighter one (行政处罚法 Art. 37); refused
+        // when only an article that could not be confirmed would apply.
+        crate::law::apply(&self.catalogue, &a.row, now, &mut outcome)?;
         // Decided in the town's name or the entrusting department's, within its letter.
         let body = a.body(self, Some(&outcome.kind))?;
         let certificate_no = a.certificate(actor, Action::ConcludeCase).await?;

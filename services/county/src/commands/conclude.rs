@@ -22,7 +22,7 @@ impl Api {
         actor: &Actor,
         r: pb::ConcludeReferralRequest,
     ) -> Result<pb::Referral, ApiError> {
-        let outcome = r.outcome.unwrap_or_default();
+        let mut outcome = r.outcome.unwrap_or_default();
         let mut v = Validator::new();
         check_outcome(
             &mut v,
@@ -39,6 +39,14 @@ impl Api {
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no referral {}", r.referral_id)))?;
         let facts = (*current.facts).clone();
+        // The law in force at the act, or the newer, lighter one (行政处罚法 Art. 37).
+        crate::law::apply(
+            &self.catalogue,
+            &facts,
+            self.clock.now(),
+            &mut outcome,
+            "outcome",
+        )?;
         let major = crate::review_request::requires_review(&self.catalogue, &facts, &outcome)
             .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
         if major {

@@ -25,11 +25,15 @@ impl Api {
         )
         .map_err(ApiError::Invalid)?;
         let catalogue = &self.catalogue;
+        let now = self.clock.now();
         self.act_on_task(actor, &r.task_id, Action::RecordEntrustedDecision, |row| {
             // A major decision (by the catalogue of the case's matters) takes effect only once
             // the department's legal office approves it: the task waits for the review, and
             // the decision is stored with the review until then.
             let facts = (*row.facts).clone();
+            // The law in force at the act, or the newer, lighter one (行政处罚法 Art. 37).
+            let mut decision = decision.clone();
+            crate::law::apply(catalogue, &facts, now, &mut decision, "decision")?;
             let major = crate::review_request::requires_review(catalogue, &facts, &decision)
                 .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
             if major {
