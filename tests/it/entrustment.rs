@@ -47,6 +47,9 @@ async fn report_and_assign(gw: SocketAddr, town: &'static str, matter: &str) -> 
             "location": "村口",
             "description": "巡查发现违法行为",
             "foundAt": "2026-05-28T08:30:00Z",
+            // Before the 渔业法 revision of 2026-05-01, whose articles the catalogue could not
+            // confirm (an act after it is refused a decision).
+            "actDate": "2026-04-20",
         })),
     )
     .await["case"]
@@ -66,7 +69,7 @@ async fn report_and_assign(gw: SocketAddr, town: &'static str, matter: &str) -> 
 
 fn conclude_body(kind: &str, fine_fen: i64) -> Value {
     let confiscated = if kind == "confiscation" {
-        json!([{"kind": "焚烧工具", "count": 1}])
+        json!([{"kind": "焚烧工具", "count": 1, "unit": "件"}])
     } else {
         json!([])
     };

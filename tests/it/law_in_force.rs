@@ -222,16 +222,18 @@ async fn a_fisheries_case_combines_fine_confiscation_and_orders_under_the_2013_t
         "{}",
         concluded.detail
     );
-    // The disclosure shows the articles applied, the items in their units and the order.
+    // The disclosure shows the articles applied, the items in their units and the order. The
+    // town decided in the fisheries department's name, under its letter of entrustment
+    // (行政处罚法 第二十条), so the department discloses it.
     let disclosed = liandong_tests::eventually(
         "the decision's disclosure",
         std::time::Duration::from_secs(30),
         || async {
             hub.disclosure
                 .clone()
-                .list_disclosures(As::brigade_captain(T2).req(
+                .list_disclosures(As::dispatcher("agriculture_rural").req(
                     liandong_proto::disclosure::v1::ListDisclosuresRequest {
-                        town: T2.into(),
+                        department: "agriculture_rural".into(),
                         ..Default::default()
                     },
                 ))
@@ -308,7 +310,7 @@ async fn a_fisheries_case_combines_fine_confiscation_and_orders_under_the_2013_t
     let mut no_unit = combined;
     no_unit.confiscated[1].unit = String::new();
     let bad = officer
-        .conclude(&before, no_unit)
+        .conclude_only(&before, no_unit)
         .await
         .expect_err("an item without its unit");
     assert_eq!(bad.code(), Code::InvalidArgument);

@@ -298,6 +298,7 @@ pub async fn on_step(
 
 /// A concluded case gets the document its outcome calls for: a penalty decision, a no-penalty
 /// decision, or an order to correct.
+#[allow(clippy::too_many_arguments)]
 pub async fn on_conclude(
     tx: &mut Tx,
     now: DateTime<Utc>,

@@ -133,6 +133,7 @@ impl Api {
     /// Checks that `outcome` may be decided on `case` now under `procedure`, within `tx`:
     /// officers, notice, statement and defence, hearing, and (for a complex case) the heads'
     /// discussion. A major decision's discussion follows its legal review.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn check_procedure(
         &self,
         tx: &mut Tx,

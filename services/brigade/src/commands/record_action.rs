@@ -154,7 +154,7 @@ impl Api {
                         .map(procedure::party_of)
                         .unwrap_or(liandong_domain::masking::PartyKind::Person);
                     let o = r.intended.as_ref().expect("checked");
-                    let words = documents::decision_words(&o.kind, o.fine_fen, &o.summary);
+                    let words = documents::decision_words(o);
                     let due = self
                         .procedure
                         .hearing_for(department.as_ref())
