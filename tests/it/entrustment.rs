@@ -103,8 +103,21 @@ async fn hear(gw: SocketAddr, town: &'static str, case_id: &str, body: &Value) {
     }
 }
 
-/// The heads' collective discussion (第五十七条) that decides an approved major decision.
+/// The heads' collective discussion (第五十七条) that decides an approved major decision, once
+/// the brigade has the review's approval.
 async fn discuss(gw: SocketAddr, town: &'static str, case_id: &str) {
+    eventually("the approval at the brigade", WAIT, || async {
+        let case = ok(
+            gw,
+            "GET",
+            &format!("/v1/cases/{case_id}"),
+            &As::brigade_officer(town),
+            None,
+        )
+        .await;
+        (case["case"]["status"] == "awaiting_discussion").then_some(())
+    })
+    .await;
     let r = ok(
         gw,
         "POST",
