@@ -99,7 +99,7 @@ hunts() {
   [ "$fuzz_rc" -eq 0 ] && [ "$st_rc" -eq 0 ]
 }
 # Budgets (2-core machine, warm target directory): tests 240 s, fault suite 480 s, the hunts
-# 90 s; from cold add about 9 minutes of builds before them.
+# 90 s; from cold add about 8 minutes of builds before them (472 s linted, 2026-12-07).
 phase "cargo test (budget 240 s)" run_tests
 phase "fault suite (budget 480 s)" run_fault_suite
 # Bounded hunts for bad input: each fuzz target for FUZZ_SECONDS (20) and schemathesis over
