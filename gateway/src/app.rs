@@ -119,6 +119,7 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
             channel(cfg, cfg.disclosure_addr)?,
         ),
         (Backend::Review, channel(cfg, cfg.review_addr)?),
+        (Backend::PublicRegistry, channel(cfg, cfg.review_addr)?),
         (
             Backend::AccessLog(AccessLogOf::Brigade),
             channel(cfg, cfg.brigade_addr)?,
@@ -136,8 +137,13 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
             channel(cfg, cfg.review_addr)?,
         ),
     ];
-    // The public pages, without login; they call the disclosure service themselves.
-    let public = crate::public::router(cfg, channel(cfg, cfg.disclosure_addr)?)?;
+    // The public pages, without login; they call the disclosure service and the public
+    // registry of the review service themselves.
+    let public = crate::public::router(
+        cfg,
+        channel(cfg, cfg.disclosure_addr)?,
+        channel(cfg, cfg.review_addr)?,
+    )?;
     // The dashboard reads the read model with the caller's token, from a header or a cookie.
     let dashboard = crate::dashboard::router(cfg, channel(cfg, cfg.readmodel_addr)?)?;
 
@@ -180,7 +186,7 @@ pub fn router(cfg: &Config) -> anyhow::Result<Router> {
                     response.field(b)?.json_name.clone(),
                 ))
             }),
-            verifier: (route.backend != Backend::PublicDisclosure).then(|| verifier.clone()),
+            verifier: (!route.backend.is_public()).then(|| verifier.clone()),
             route,
             channel,
         });

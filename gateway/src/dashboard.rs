@@ -304,6 +304,22 @@ fn percent(hits: u32, total: u32) -> String {
     format!("{}.{}%", permille / 10, permille % 10)
 }
 
+/// An on-time rate, or "no data" when no step was timed (never 0 %).
+fn on_time_rate(hits: u32, total: u32, lang: Lang) -> String {
+    if total == 0 {
+        return lang.t("暂无数据", "no data").into();
+    }
+    percent(hits, total)
+}
+
+/// A time in working days, the unit of the limits.
+fn opt_working_days(days: Option<i64>, lang: Lang) -> String {
+    match days {
+        Some(d) => format!("{d}{}", lang.t("个工作日", " wd")),
+        None => "—".into(),
+    }
+}
+
 /// A horizontal bar chart in inline SVG: one bar per row, its value written beside it.
 fn bars(id: &str, title: &str, rows: &[(String, i64, String)]) -> Markup {
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
@@ -395,7 +411,7 @@ pub fn figures_html(
         section class="tiles" aria-label=(lang.t("概览", "Overview")) {
             div class="tile" {
                 span class="label" { (lang.t("按时办理率", "On-time rate")) }
-                span class="value" id="on-time" { (percent(r.on_time, r.timed)) }
+                span class="value" id="on-time" { (on_time_rate(r.on_time, r.timed, lang)) }
             }
             div class="tile" {
                 span class="label" { (lang.t("在办件", "Open")) }
@@ -424,8 +440,8 @@ pub fn figures_html(
             h2 id="h-times" { (lang.t("各部门响应时间", "Response times per department")) }
             p class="lead" {
                 (lang.t(
-                    "自派发时起算至各环节完成：中位数与第90百分位数（最近秩法）；按时率以工作日时限计。",
-                    "From dispatch to each step: median and 90th percentile (nearest rank); on time against working-day targets.",
+                    "自派发时起算至各环节完成：中位数与第90百分位数（最近秩法），日历时间与工作日并列；按时率以工作日时限计。退回不算按时答复：未经联席会议主持人认可的退回，计为未按时受理。",
+                    "From dispatch to each step: median and 90th percentile (nearest rank), in wall-clock time and in working days; on time against working-day targets. A return is never an on-time answer: unless the joint meeting's chair upheld it, it counts as a missed acceptance.",
                 ))
             }
             table class="figures" id="response-times" {
@@ -436,6 +452,7 @@ pub fn figures_html(
                             th scope="col" { (step_name(step, lang)) (lang.t("（中位/P90）", " (median / p90)")) }
                         }
                         th scope="col" { (lang.t("按时率", "On time")) }
+                        th scope="col" { (lang.t("退回（退回率）", "Returned (rate)")) }
                         th scope="col" { (lang.t("在办", "Open")) }
                         th scope="col" { (lang.t("超期", "Overdue")) }
                         th scope="col" { (lang.t("督办", "Escalated")) }
@@ -449,10 +466,29 @@ pub fn figures_html(
                             @for s in &d.steps {
                                 td {
                                     (opt_duration(s.median_secs, lang)) " / " (opt_duration(s.p90_secs, lang))
+                                    br;
+                                    span class="working-days" {
+                                        (opt_working_days(s.median_working_days, lang)) " / " (opt_working_days(s.p90_working_days, lang))
+                                    }
                                     span class="muted" { " (" (s.count) (lang.t("件", "")) ")" }
                                 }
                             }
-                            td { (percent(d.on_time, d.timed)) }
+                            td class="on-time" { (on_time_rate(d.on_time, d.timed, lang)) }
+                            td class="returns" {
+                                (d.returned) " (" (percent(d.returned, d.referrals)) ")"
+                                @if d.returns_sent_back > 0 {
+                                    br;
+                                    span class="muted" {
+                                        (lang.t("主持人退回原部门 ", "sent back by the chair: ")) (d.returns_sent_back)
+                                    }
+                                }
+                                @if d.returns_upheld > 0 {
+                                    br;
+                                    span class="muted" {
+                                        (lang.t("主持人认可 ", "upheld by the chair: ")) (d.returns_upheld)
+                                    }
+                                }
+                            }
                             td { (d.open) }
                             td { (d.overdue) }
                             td { (d.escalations) }
@@ -471,10 +507,10 @@ pub fn figures_html(
                 h3 { (path_name(&p.path, lang)) }
                 p class="lead" {
                     @match lang {
-                        Lang::Zh => { "期内至少" (p.min_cases) "件方参与排名；按时率优先，其次办结用时中位数。" }
+                        Lang::Zh => { "期内至少" (p.min_cases) "件方参与排名；按时率优先（退回不算按时答复），其次退回率，再次办结用时中位数。" }
                         Lang::En => {
                             "Only departments with at least " (p.min_cases)
-                            " cases in the period; on-time rate first, then median time to conclude."
+                            " cases in the period; on-time rate first (a return is never an on-time answer), then the return rate, then median time to conclude."
                         }
                     }
                 }
@@ -485,6 +521,8 @@ pub fn figures_html(
                             (lang.t("按时率", "on time")) " "
                             (k.on_time_permille / 10) "." (k.on_time_permille % 10) "%，"
                             (k.cases) " " (lang.t("件", "cases")) "，"
+                            (lang.t("退回率", "returned")) " "
+                            (k.return_permille / 10) "." (k.return_permille % 10) "%，"
                             (lang.t("办结中位", "median to conclude")) " "
                             (opt_duration(k.median_conclude_secs, lang))
                         }
@@ -498,6 +536,17 @@ pub fn figures_html(
                         .collect();
                     p class="muted" {
                         (lang.t("件数不足、未排名：", "Too few cases to rank: "))
+                        (names.join(lang.t("、", ", ")))
+                    }
+                }
+                @if !p.no_data.is_empty() {
+                    @let names: Vec<String> = p
+                        .no_data
+                        .iter()
+                        .map(|d| department_name(cat, d, lang))
+                        .collect();
+                    p class="muted no-data" {
+                        (lang.t("尚无计时环节（暂无数据）、未排名：", "No step timed yet (no data), not ranked: "))
                         (names.join(lang.t("、", ", ")))
                     }
                 }
@@ -804,6 +853,56 @@ mod tests {
         let en = figures_html(Lang::En, &sample(), &cat, &towns).into_string();
         assert!(en.contains("Response times per department"), "{en}");
         assert!(en.contains("2 d 1 h / 3 d 0 h"), "{en}");
+    }
+
+    #[test]
+    fn no_timed_step_reads_no_data_and_returns_read_as_returns() {
+        let cat = Catalogue::default_catalogue();
+        let towns = Towns::shipped();
+        let mut r = sample();
+        r.departments.push(pb::DepartmentFigures {
+            department: "water_resources".into(),
+            referrals: 4,
+            returned: 3,
+            returns_sent_back: 1,
+            steps: vec![pb::StepTimes {
+                step: "accept".into(),
+                count: 1,
+                median_secs: Some(3600),
+                p90_secs: Some(3600),
+                median_working_days: Some(0),
+                p90_working_days: Some(2),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        r.rankings.push(pb::PathRanking {
+            path: "out_of_scope".into(),
+            min_cases: 3,
+            ranked: vec![pb::Ranked {
+                position: 1,
+                department: "forestry".into(),
+                cases: 4,
+                on_time_permille: 667,
+                returned: 1,
+                return_permille: 250,
+                ..Default::default()
+            }],
+            no_data: vec!["water_resources".into()],
+            ..Default::default()
+        });
+        let zh = figures_html(Lang::Zh, &r, &cat, &towns).into_string();
+        assert!(zh.contains("<td class=\"on-time\">暂无数据</td>"), "{zh}");
+        assert!(!zh.contains("<td class=\"on-time\">0.0%</td>"), "{zh}");
+        assert!(zh.contains("3 (75.0%)"), "the return rate: {zh}");
+        assert!(zh.contains("主持人退回原部门 1"), "{zh}");
+        assert!(zh.contains("0个工作日 / 2个工作日"), "{zh}");
+        assert!(zh.contains("退回率 25.0%"), "{zh}");
+        assert!(zh.contains("尚无计时环节（暂无数据）"), "{zh}");
+        let en = figures_html(Lang::En, &r, &cat, &towns).into_string();
+        assert!(en.contains("<td class=\"on-time\">no data</td>"), "{en}");
+        assert!(en.contains("0 wd / 2 wd"), "{en}");
+        assert!(en.contains("No step timed yet (no data)"), "{en}");
     }
 
     #[test]

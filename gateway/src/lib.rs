@@ -17,6 +17,7 @@ mod call;
 pub mod dashboard;
 mod descriptors;
 pub mod error;
+pub mod ex_ante;
 pub mod headers;
 pub mod input;
 pub mod limit;

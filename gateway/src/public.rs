@@ -17,10 +17,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, FixedOffset, Utc};
 use liandong_config::Config;
+use liandong_config::clock::SharedClock;
+use liandong_domain::calendar::Calendar;
 use liandong_domain::catalogue::Catalogue;
 use liandong_domain::towns::Towns;
 use liandong_proto::disclosure::v1::public_disclosure_service_client::PublicDisclosureServiceClient;
 use liandong_proto::disclosure::v1::{self as pb};
+use liandong_proto::review::v1::ListCertifiedOfficersRequest;
+use liandong_proto::review::v1::public_registry_service_client::PublicRegistryServiceClient;
 use maud::{Markup, PreEscaped, html};
 use tonic::transport::Channel;
 
@@ -68,18 +72,24 @@ struct Public {
     catalogue: Catalogue,
     towns: Towns,
     client: PublicDisclosureServiceClient<Channel>,
+    registry: PublicRegistryServiceClient<Channel>,
+    clock: SharedClock,
 }
 
-/// The public routes: `/` (the disclosure page) and the static files. The JSON feed is in
-/// the route table (`/public/disclosures.json`), so it is in the OpenAPI document too.
-pub fn router(cfg: &Config, channel: Channel) -> anyhow::Result<Router> {
+/// The public routes: `/` (the disclosure page), `/enforcement` (the page before enforcement,
+/// 事前公开) and the static files. The JSON feeds are in the route table
+/// (`/public/disclosures.json`, `/public/officers.json`), so they are in the OpenAPI document too.
+pub fn router(cfg: &Config, disclosure: Channel, review: Channel) -> anyhow::Result<Router> {
     let state = Arc::new(Public {
         catalogue: liandong_runtime::load_catalogue(cfg)?,
         towns: liandong_runtime::load_towns(cfg)?,
-        client: PublicDisclosureServiceClient::new(channel),
+        client: PublicDisclosureServiceClient::new(disclosure),
+        registry: PublicRegistryServiceClient::new(review),
+        clock: liandong_config::clock::from_config(cfg),
     });
     Ok(Router::new()
         .route("/", get(page))
+        .route("/enforcement", get(enforcement_page))
         .route(
             "/static/site.css",
             get(|| async { static_file("text/css; charset=utf-8", CSS) }),
@@ -132,6 +142,46 @@ async fn page(
         &public.catalogue,
         &public.towns,
         town,
+    );
+    (status, html).into_response()
+}
+
+/// The page before enforcement (事前公开) of the town `?town=` names (the registry's first when
+/// none): 400 for a town not of the county, 503 when the registry cannot be read (the page
+/// still shows everything else).
+async fn enforcement_page(
+    State(public): State<Arc<Public>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = Lang::from_query(&query);
+    let code = query.get("town").map(String::as_str).unwrap_or_default();
+    let (mut status, town) = match crate::ex_ante::chosen_town(&public.towns, code) {
+        Ok(t) => (StatusCode::OK, t),
+        Err(first) => (StatusCode::BAD_REQUEST, first),
+    };
+    let mut client = public.registry.clone();
+    let request = ListCertifiedOfficersRequest::default();
+    let officers = match tokio::time::timeout(CALL_TIMEOUT, client.list_certified_officers(request))
+        .await
+    {
+        Ok(Ok(r)) => Some(r.into_inner().officers),
+        Ok(Err(e)) => {
+            tracing::warn!(code = ?e.code(), message = %e.message(), "The review service did not answer the page before enforcement.");
+            None
+        }
+        Err(_) => None,
+    };
+    if officers.is_none() && status == StatusCode::OK {
+        status = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let today = Calendar::local_date(public.clock.now());
+    let html = crate::ex_ante::render(
+        lang,
+        officers.as_deref(),
+        &public.catalogue,
+        &public.towns,
+        town,
+        today,
     );
     (status, html).into_response()
 }
@@ -330,7 +380,7 @@ fn render_adjudication(cat: &Catalogue, lang: Lang) -> Markup {
 /// which town with which matters and powers, for what term, and where it was published
 /// (行政处罚法 第二十条 requires them to be made public). Decisions under them are the
 /// department's, and are disclosed in its name.
-fn render_entrustments(cat: &Catalogue, towns: &Towns, lang: Lang) -> Markup {
+pub(crate) fn render_entrustments(cat: &Catalogue, towns: &Towns, lang: Lang) -> Markup {
     html! {
         section aria-labelledby="entrustment-h" {
             h2 id="entrustment-h" { (lang.t("行政处罚委托书", "Letters of entrustment")) }

@@ -23,6 +23,8 @@ pub enum Backend {
     PublicDisclosure,
     /// The legal review of major decisions.
     Review,
+    /// The certified officers, read without signing in (事前公开), from the review service.
+    PublicRegistry,
     /// The access log (who read which case file) each data-holding service keeps.
     AccessLog(AccessLogOf),
 }
@@ -44,11 +46,18 @@ impl Backend {
             Backend::Board => "board",
             Backend::County => "county",
             Backend::Disclosure | Backend::PublicDisclosure => "disclosure",
-            Backend::Review | Backend::AccessLog(AccessLogOf::Review) => "review",
+            Backend::Review | Backend::PublicRegistry | Backend::AccessLog(AccessLogOf::Review) => {
+                "review"
+            }
             Backend::AccessLog(AccessLogOf::Brigade) => "brigade",
             Backend::AccessLog(AccessLogOf::Board) => "board",
             Backend::AccessLog(AccessLogOf::County) => "county",
         }
+    }
+
+    /// Whether anyone may call it without signing in: the public disclosures and registry.
+    pub fn is_public(self) -> bool {
+        matches!(self, Backend::PublicDisclosure | Backend::PublicRegistry)
     }
 
     /// The gRPC service's full name.
@@ -60,6 +69,7 @@ impl Backend {
             Backend::Disclosure => "liandong.disclosure.v1.DisclosureService",
             Backend::PublicDisclosure => "liandong.disclosure.v1.PublicDisclosureService",
             Backend::Review => "liandong.review.v1.ReviewService",
+            Backend::PublicRegistry => "liandong.review.v1.PublicRegistryService",
             Backend::AccessLog(_) => "liandong.access.v1.AccessLogService",
         }
     }
@@ -207,7 +217,7 @@ impl Route {
 // One line per route reads as a table; rustfmt would spread each over five.
 #[rustfmt::skip]
 pub fn table() -> Vec<Route> {
-    use Backend::{AccessLog, Board, Brigade, County, Disclosure, PublicDisclosure, Review};
+    use Backend::{AccessLog, Board, Brigade, County, Disclosure, PublicDisclosure, PublicRegistry, Review};
     const GET: Method = Method::GET;
     const POST: Method = Method::POST;
     vec![
@@ -289,6 +299,8 @@ pub fn table() -> Vec<Route> {
         Route::new::<review::GetReviewRequest, review::GetReviewResponse>(GET, "/v1/reviews/{review_id}", Review, "GetReview"),
         Route::new::<review::AnswerReviewRequest, review::AnswerReviewResponse>(POST, "/v1/reviews/{review_id}/answer", Review, "AnswerReview"),
         Route::new::<review::ExtendReviewRequest, review::ExtendReviewResponse>(POST, "/v1/reviews/{review_id}/extension", Review, "ExtendReview"),
+        // The certified officers (事前公开, 持证上岗), read without signing in.
+        Route::new::<review::ListCertifiedOfficersRequest, review::ListCertifiedOfficersResponse>(GET, "/public/officers.json", PublicRegistry, "ListCertifiedOfficers"),
         // Who read the town's case files and personal data, in each service that holds them:
         // for the town's judicial office only.
         Route::new::<access::ListAccessLogRequest, access::ListAccessLogResponse>(GET, "/v1/towns/{town}/access-log/brigade", AccessLog(AccessLogOf::Brigade), "ListAccessLog"),
@@ -323,6 +335,7 @@ mod tests {
             Backend::Disclosure,
             Backend::PublicDisclosure,
             Backend::Review,
+            Backend::PublicRegistry,
         ]
         .map(Backend::service);
         for path in d.methods.keys() {

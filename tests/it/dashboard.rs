@@ -721,3 +721,210 @@ async fn escalations_are_counted_from_the_clocks_events() {
     hub.stop().await;
     env.cleanup().await;
 }
+
+/// Dashboard fairness: a department that returns every referral at once ranks below one that
+/// concludes its referrals late. A return is never an answer on time: not upheld by the chair,
+/// it counts as a missed acceptance; the department's return rate is shown beside its rate;
+/// times are given in working days beside wall-clock.
+#[tokio::test]
+async fn a_department_that_bounces_every_referral_ranks_below_one_that_concludes_late() {
+    let mut env = TestEnv::new(Backend::Sqlite);
+    env.cfg.clock_check_ms = 3_600_000;
+    let hub = Hub::start(&env.cfg, march(2, 9, 0)).await;
+    // Water resources: three referrals signed for and accepted the same morning, concluded
+    // on Wednesday 25th, after their deadline (Mon 23rd 24:00).
+    let mut water = Vec::new();
+    for minute in [0, 10, 20] {
+        water.push(
+            hub.refer(march(2, 9, minute), "SL-001", "water_resources")
+                .await,
+        );
+    }
+    // Forestry: three referrals, each signed for and returned within the hour.
+    let mut forestry = Vec::new();
+    for minute in [30, 40, 50] {
+        forestry.push(hub.refer(march(2, 9, minute), "LY-001", "forestry").await);
+    }
+    for id in &water {
+        hub.sign_for(march(2, 10, 0), "water_resources", id).await;
+        hub.accept(march(2, 11, 0), "water_resources", id).await;
+    }
+    for id in &forestry {
+        hub.sign_for(march(2, 10, 0), "forestry", id).await;
+        hub.clock.set(march(2, 10, 30));
+        hub.county
+            .clone()
+            .return_referral(
+                As::dispatcher("forestry").req(county::ReturnReferralRequest {
+                    referral_id: id.clone(),
+                    reason: "不属于本部门职责".into(),
+                    not_competent: true,
+                }),
+            )
+            .await
+            .expect("returned");
+    }
+    let education = ev::Outcome {
+        kind: "education".into(),
+        summary: "初次违法且危害后果轻微，予以批评教育".into(),
+        ..Default::default()
+    };
+    for id in &water {
+        hub.conclude(march(25, 10, 0), "water_resources", id, education.clone())
+            .await;
+    }
+    hub.clock.set(march(26, 12, 0));
+
+    let chair = As::board_chair(T1);
+    let all = eventually("the read model to apply every event", WAIT, || async {
+        let f = hub
+            .figures(&chair, pb::GetDashboardRequest::default())
+            .await;
+        let dept = |code: &str| f.departments.iter().find(|d| d.department == code).cloned();
+        let (w, fo) = (dept("water_resources")?, dept("forestry")?);
+        (w.steps[2].count == 3 && fo.returned == 3).then_some(f)
+    })
+    .await;
+    let dept = |code: &str| {
+        all.departments
+            .iter()
+            .find(|d| d.department == code)
+            .unwrap()
+    };
+    // Water: signed for 3/3, accepted 3/3, concluded 0/3 on time: 6 of 9.
+    let w = dept("water_resources");
+    assert_eq!((w.on_time, w.timed, w.returned), (6, 9, 0));
+    // Concluded Wed 25th 10:00 from Mon 2nd 09:00–09:20: 23 days wall-clock, 17 working days
+    // (3–6, 9–13, 16–20, 23–25 March).
+    let conclude = &w.steps[2];
+    assert_eq!(conclude.step, "conclude");
+    assert_eq!(conclude.median_working_days, Some(17));
+    assert_eq!(conclude.p90_working_days, Some(17));
+    assert!(conclude.median_secs.unwrap() > 23 * D);
+    assert_eq!(
+        w.steps[0].median_working_days,
+        Some(0),
+        "signed for the same day"
+    );
+    // Forestry: signed for 3/3 on time, but its three returns are no answers: 3 of 6.
+    let f = dept("forestry");
+    assert_eq!((f.on_time, f.timed), (3, 6));
+    assert_eq!(
+        (
+            f.referrals,
+            f.returned,
+            f.returns_upheld,
+            f.returns_sent_back
+        ),
+        (3, 3, 0, 0)
+    );
+    let accept = &f.steps[1];
+    assert_eq!(
+        (
+            accept.step.as_str(),
+            accept.on_time,
+            accept.timed,
+            accept.count
+        ),
+        ("accept", 0, 3, 0)
+    );
+    // The ranking: water (66.7 %, nothing returned) above forestry (50.0 %, all returned).
+    let ranking = &all.rankings[0];
+    assert_eq!(ranking.path, "out_of_scope");
+    let ranked: Vec<(u32, &str, u32, u32, u32)> = ranking
+        .ranked
+        .iter()
+        .map(|r| {
+            (
+                r.position,
+                r.department.as_str(),
+                r.on_time_permille,
+                r.returned,
+                r.return_permille,
+            )
+        })
+        .collect();
+    assert_eq!(
+        ranked,
+        [
+            (1, "water_resources", 667, 0, 0),
+            (2, "forestry", 500, 3, 1000)
+        ]
+    );
+    assert!(ranking.no_data.is_empty());
+    hub.stop().await;
+    env.cleanup().await;
+}
+
+/// The chair's ruling on a return reaches the figures: a return sent back to the same
+/// department counts against it (a missed acceptance, shown as sent back); an upheld one is
+/// excused (not timed).
+#[tokio::test]
+async fn a_return_the_chair_sends_back_counts_against_the_department_an_upheld_one_does_not() {
+    use liandong_proto::board::v1 as board;
+    let hub = liandong_tests::hub::TestHub::start(Backend::Sqlite).await;
+    let mut settled = Vec::new();
+    for (description, to) in [
+        ("货车长期违停村口", "public_security"),
+        ("货车长期违停村道", "transport"),
+    ] {
+        let case = hub
+            .brigade_officer(T1)
+            .report(Report::new(T1, &["JT-001"], description))
+            .await
+            .unwrap();
+        let first = hub
+            .dispatcher("public_security")
+            .referral_of(&case.case_id)
+            .await;
+        hub.county
+            .clone()
+            .return_referral(
+                As::dispatcher("public_security").req(county::ReturnReferralRequest {
+                    referral_id: first.referral_id.clone(),
+                    reason: "不属于本部门职责".into(),
+                    not_competent: true,
+                }),
+            )
+            .await
+            .unwrap();
+        let dispute =
+            crate::paths::agenda_item(&hub, T1, &case.case_id, "competence_dispute").await;
+        hub.board
+            .clone()
+            .settle_dispute(As::board_chair(T1).req(board::SettleDisputeRequest {
+                item_id: dispute.item_id.clone(),
+                department: to.into(),
+                reason: "经协调".into(),
+                meeting_id: String::new(),
+            }))
+            .await
+            .unwrap();
+        settled.push(first.referral_id);
+    }
+    let chair = As::board_chair(T1);
+    let f = eventually("both rulings in the figures", WAIT, || async {
+        let f = hub
+            .readmodel
+            .clone()
+            .get_dashboard(chair.req(pb::GetDashboardRequest::default()))
+            .await
+            .ok()?
+            .into_inner();
+        let ps = f
+            .departments
+            .iter()
+            .find(|d| d.department == "public_security")?
+            .clone();
+        (ps.returns_sent_back == 1 && ps.returns_upheld == 1).then_some(ps)
+    })
+    .await;
+    // Two referrals returned and the one sent back re-dispatched to it: three received.
+    assert_eq!((f.referrals, f.returned), (3, 2));
+    // The sent-back return is a missed acceptance; the upheld one is not timed; the new
+    // referral is still open and not yet due.
+    let accept = f.steps.iter().find(|s| s.step == "accept").unwrap();
+    assert_eq!((accept.on_time, accept.timed), (0, 1));
+    assert_eq!((f.on_time, f.timed), (0, 1));
+    hub.stop().await;
+}

@@ -473,3 +473,125 @@ async fn a_departments_decision_is_disclosed_by_the_department() {
     assert!(feed.body.contains("县林业局") || feed.body.contains("forestry"));
     hub.stop().await;
 }
+
+/// 自执法决定作出之日起: a decision dated Mon 2026-06-01 and recorded Thu 06-04 (three working
+/// days on) is due at 24:00 of Wed 06-10 (7 working days from its date, 4 from its recording)
+/// and overdue from then; a bad or future date is refused naming the field and changes nothing;
+/// an undated decision is dated the day it takes effect.
+#[tokio::test]
+async fn the_disclosure_clock_runs_from_the_decisions_own_date() {
+    use liandong_config::clock::OffsetFileClock;
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let mut env = liandong_tests::TestEnv::new(Backend::Sqlite);
+    std::fs::create_dir_all(&env.cfg.data_dir).unwrap();
+    let file = env.cfg.data_dir.join("clock-offset-ms");
+    OffsetFileClock::set_file(&file, at("2026-06-04T10:00:00+08:00")).unwrap();
+    env.cfg.clock_offset_file = Some(file.clone());
+    env.cfg.clock_check_ms = 100;
+    let hub = TestHub::start_with(env).await;
+    certify(&hub).await;
+    let warning = |decided_on: &str| ev::Outcome {
+        kind: "warning".into(),
+        summary: "给予警告".into(),
+        party: Some(person("张三丰", false)),
+        decided_on: decided_on.into(),
+        ..Default::default()
+    };
+
+    // Refused, naming the field, and the case is still open: a date that is no date, one in
+    // the future, one before the case was found (05-29 in China).
+    let mut b = hub.brigade.clone();
+    let case = hub
+        .brigade_officer(T1)
+        .report(Report::new(T1, &["CXGH-001"], "村民未批先建").in_village("东山村", "东山村村口"))
+        .await
+        .unwrap();
+    b.assign_case(As::brigade_captain(T1).req(brigade::AssignCaseRequest {
+        case_id: case.case_id.clone(),
+        officers: vec!["wang.wu".into(), "li.si".into()],
+    }))
+    .await
+    .unwrap();
+    liandong_tests::people::hear_before_deciding(
+        &hub.brigade,
+        &As::brigade_officer(T1),
+        &case.case_id,
+        &warning(""),
+    )
+    .await
+    .unwrap();
+    for bad in ["6月1日", "2026-06-05", "2026-05-27"] {
+        let err = b
+            .conclude_case(As::brigade_officer(T1).req(brigade::ConcludeCaseRequest {
+                case_id: case.case_id.clone(),
+                outcome: Some(warning(bad)),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{bad}: {err:?}");
+        assert!(err.message().contains("decided_on"), "{bad}: {err:?}");
+    }
+    let still = b
+        .get_case(As::brigade_officer(T1).req(brigade::GetCaseRequest {
+            case_id: case.case_id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .case
+        .unwrap();
+    assert_ne!(still.status, "concluded");
+
+    // Dated three working days before it is recorded.
+    b.conclude_case(As::brigade_officer(T1).req(brigade::ConcludeCaseRequest {
+        case_id: case.case_id.clone(),
+        outcome: Some(warning("2026-06-01")),
+        ..Default::default()
+    }))
+    .await
+    .expect("concluded");
+    let d = town_disclosure_of(&hub, &case.case_id).await;
+    let decided = from_ts(d.decision.as_ref().unwrap().decided_at.as_ref()).unwrap();
+    assert_eq!(decided, at("2026-06-01T00:00:00+08:00"));
+    let due = from_ts(d.due_at.as_ref()).unwrap();
+    assert_eq!(due, at("2026-06-11T00:00:00+08:00"), "24:00 of Wed 06-10");
+    let cal = Calendar::shipped();
+    assert_eq!(
+        cal.working_days_between(decided, at("2026-06-04T10:00:00+08:00")),
+        3
+    );
+    assert_eq!(
+        cal.working_days_between(
+            at("2026-06-04T10:00:00+08:00"),
+            due - chrono::Duration::seconds(1)
+        ),
+        4
+    );
+    assert!(!d.overdue);
+
+    // An undated decision is dated the day it takes effect.
+    let undated = conclude_in_scope(&hub, "村民搭建彩钢棚", warning("")).await;
+    let u = town_disclosure_of(&hub, &undated).await;
+    assert_eq!(
+        Calendar::local_date(from_ts(u.decision.as_ref().unwrap().decided_at.as_ref()).unwrap()),
+        Calendar::local_date(at("2026-06-04T10:00:00+08:00"))
+    );
+    assert_eq!(
+        from_ts(u.due_at.as_ref()).unwrap(),
+        at("2026-06-16T00:00:00+08:00"),
+        "24:00 of Mon 06-15"
+    );
+
+    // The last minute of its last day it is not overdue; at 24:00 it is, the undated one not.
+    OffsetFileClock::set_file(&file, at("2026-06-10T23:59:00+08:00")).unwrap();
+    assert!(!town_disclosure_of(&hub, &case.case_id).await.overdue);
+    OffsetFileClock::set_file(&file, at("2026-06-11T00:00:01+08:00")).unwrap();
+    assert!(town_disclosure_of(&hub, &case.case_id).await.overdue);
+    assert!(!town_disclosure_of(&hub, &undated).await.overdue);
+    hub.stop().await;
+}

@@ -216,6 +216,7 @@ const TABLE: &[Row] = &[
     row("DisclosureService", "WithdrawDisclosure", r#"{"disclosureId": "{disclosure}", "reason": "原决定已撤销", "decisionChangedAt": "2026-05-28T08:30:00Z"}"#, ("POST", "/v1/disclosures/{disclosure}/withdraw"),
                                                                                                                              "-  Y  -  -  -  -  -  -  -  -  -"),
     row("PublicDisclosureService", "ListPublic", r#"{}"#, ("GET", "/public/disclosures.json"),                             "Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y"),
+    row("PublicRegistryService", "ListCertifiedOfficers", r#"{}"#, ("GET", "/public/officers.json"),                      "Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y"),
     // The town's judicial office reviews the town's major decisions.
     row("ReviewService", "ListReviews", r#"{"town": "330782101"}"#, ("GET", "/v1/towns/330782101/reviews"),               "-  -  -  -  -  -  Y  -  -  -  -"),
     row("ReviewService", "GetReview", r#"{"reviewId": "{review}"}"#, ("GET", "/v1/reviews/{review}"),                      "-  -  -  -  -  -  Y  -  -  -  -"),
@@ -611,6 +612,20 @@ async fn grpc(hub: &TestHub, row: &Row, who: &As, json: Value) -> Result<(), ton
             );
             unary!(p, list_public, who, disclosure::ListPublicRequest, json)
         }
+        ("PublicRegistryService", "ListCertifiedOfficers") => {
+            let mut p = review::public_registry_service_client::PublicRegistryServiceClient::new(
+                tonic::transport::Endpoint::from_shared(format!("http://{}", cfg.review_addr))
+                    .expect("an address")
+                    .connect_lazy(),
+            );
+            unary!(
+                p,
+                list_certified_officers,
+                who,
+                review::ListCertifiedOfficersRequest,
+                json
+            )
+        }
         ("ReviewService", "ListReviews") => {
             unary!(r, list_reviews, who, review::ListReviewsRequest, json)
         }
@@ -795,9 +810,14 @@ async fn every_role_against_every_action_over_grpc_and_the_gateway() {
     // Every allowed cell, as the same role of another town or department: refused.
     for row in TABLE
         .iter()
-        // The public feed is everyone's; the watch names no town, so another town's chair
+        // The public feeds are everyone's; the watch names no town, so another town's chair
         // watching is held to that town (GetDashboard's row checks the town).
-        .filter(|r| r.service != "PublicDisclosureService" && r.rpc != "WatchDashboard")
+        .filter(|r| {
+            !matches!(
+                r.service,
+                "PublicDisclosureService" | "PublicRegistryService"
+            ) && r.rpc != "WatchDashboard"
+        })
     {
         let expect = expected(row);
         let json: Value = serde_json::from_str(&ids.fill(row.body)).unwrap();

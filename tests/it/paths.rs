@@ -353,7 +353,7 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_stored() {
     hub.stop().await;
 }
 
-async fn agenda_item(
+pub(crate) async fn agenda_item(
     hub: &TestHub,
     town: &'static str,
     case_id: &str,

@@ -272,3 +272,147 @@ async fn the_public_page_names_the_deciding_town_by_its_name_not_its_code() {
     assert_eq!(unknown_page.status, 400);
     hub.stop().await;
 }
+
+/// 事前公开: the page before enforcement, in a real browser in both languages, with a
+/// screenshot of each: the town's enforcing bodies and powers from the catalogue, the certified
+/// officers with their certificate numbers and issuing bodies (from the review service's copy
+/// of the registries, without signing in), the letters of entrustment, the procedure and the
+/// remedies with their time limits.
+#[tokio::test]
+async fn the_page_before_enforcement_renders_in_a_real_browser_in_both_languages() {
+    let hub = TestHub::start(Backend::Sqlite).await;
+    certify(&hub).await;
+    let gw = hub.env.cfg.gateway_addr;
+    // The registry's changes reach the review service as events: wait for both officers.
+    let officers = liandong_tests::eventually(
+        "both certified officers in the public list",
+        std::time::Duration::from_secs(30),
+        || async {
+            let r = request(gw, "GET", "/public/officers.json", &[], None)
+                .await
+                .ok()?;
+            (r.status == 200 && r.body.contains("ZJ-330782-0001") && r.body.contains("ZJ-LY-0002"))
+                .then_some(r)
+        },
+    )
+    .await;
+    let json = officers.json();
+    let wang = json["officers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["officer"] == "wang.wu")
+        .expect("the brigade's officer");
+    assert_eq!(wang["agency"], T1);
+    assert_eq!(wang["certificateNo"], "ZJ-330782-0001");
+    assert_eq!(wang["issuingAuthority"], "浙江省人民政府");
+    assert_eq!(wang["validUntil"], "2099-12-31");
+    // Only what a certificate shows.
+    let mut keys: Vec<&String> = wang.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "agency",
+            "certificateNo",
+            "issuingAuthority",
+            "officer",
+            "validFrom",
+            "validUntil"
+        ],
+        "{wang}"
+    );
+    // One agency's list, and a bad agency refused naming the field.
+    let one = request(
+        gw,
+        "GET",
+        "/public/officers.json?agency=forestry",
+        &[],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert!(one.body.contains("ZJ-LY-0002") && !one.body.contains("ZJ-330782-0001"));
+    let bad = request(
+        gw,
+        "GET",
+        "/public/officers.json?agency=no%20such",
+        &[],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("agency"), "{}", bad.body);
+    // A town that is not the county's is refused (and the page still renders).
+    let unknown = request(gw, "GET", "/enforcement?town=330782199", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+
+    let base = format!("http://{gw}");
+    let zh = tokio::task::spawn_blocking({
+        let url = format!("{base}/enforcement?town={T1}");
+        move || dump_dom(&url)
+    })
+    .await
+    .unwrap();
+    assert!(zh.contains("lang=\"zh-CN\""), "{zh}");
+    assert!(zh.contains("<h1>行政执法事前公开</h1>"), "{zh}");
+    assert!(zh.contains("执法主体与职责"), "{zh}");
+    assert!(zh.contains("赤岸镇人民政府"), "the town's government: {zh}");
+    assert!(zh.contains("CXGH-001"), "a matter of the catalogue: {zh}");
+    assert!(
+        zh.contains("ZJ-330782-0001") && zh.contains("ZJ-LY-0002"),
+        "{zh}"
+    );
+    assert!(zh.contains("浙江省人民政府"), "the issuing body: {zh}");
+    assert!(zh.contains("行政处罚委托书"), "{zh}");
+    assert!(
+        zh.contains("第四十四条") && zh.contains("第五十一条"),
+        "the procedure: {zh}"
+    );
+    assert!(zh.contains("《中华人民共和国行政复议法》第二十条"), "{zh}");
+    assert!(
+        zh.contains("六十日内") && zh.contains("六个月内"),
+        "the remedies' limits: {zh}"
+    );
+    assert!(
+        zh.contains("<option value=\"330782101\" selected=\"\">赤岸镇</option>")
+            || zh.contains("<option value=\"330782101\" selected>赤岸镇</option>"),
+        "{zh}"
+    );
+
+    let en = tokio::task::spawn_blocking({
+        let url = format!("{base}/enforcement?town={T1}&lang=en");
+        move || dump_dom(&url)
+    })
+    .await
+    .unwrap();
+    assert!(en.contains("lang=\"en\""), "{en}");
+    assert!(en.contains("Enforcing bodies and their powers"), "{en}");
+    assert!(en.contains("Certified enforcement officers"), "{en}");
+    assert!(en.contains("ZJ-330782-0001"), "{en}");
+    assert!(en.contains("Letters of entrustment"), "{en}");
+    assert!(
+        en.contains("within sixty days") && en.contains("within six months"),
+        "{en}"
+    );
+    assert!(en.contains("简体中文"), "the switch back to Chinese");
+
+    let dir = artifacts();
+    tokio::task::spawn_blocking(move || {
+        screenshot(
+            &format!("{base}/enforcement?town={T1}"),
+            &dir.join("enforcement-zh.png"),
+        );
+        screenshot(
+            &format!("{base}/enforcement?town={T1}&lang=en"),
+            &dir.join("enforcement-en.png"),
+        );
+    })
+    .await
+    .unwrap();
+    hub.stop().await;
+}

@@ -11,7 +11,7 @@
 //! revoked decision's information is withdrawn); the wording of 第八十五条 could not be found by
 //! search and is quoted from the 2021 text of the law.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::auth::{Action, Actor, Denied, Resource, permits};
 use crate::calendar::{Calendar, Deadline};
@@ -94,6 +94,21 @@ pub fn class_of(matters: &[&Matter], outcome: OutcomeKind) -> DisclosureClass {
         DisclosureClass::PenaltyOrLicensing
     } else {
         DisclosureClass::OtherEnforcement
+    }
+}
+
+/// When a decision was made, for its disclosure's clock (自执法决定作出之日起): its own date
+/// when it states one, so that a decision recorded late is due, and overdue, from its real
+/// date; otherwise the instant it took effect in the hub (`recorded_at`). A stated date is taken
+/// as the start of that day in China (the day itself is never counted), the day of recording as
+/// the recording's instant, and a date after the recording as the recording: never later.
+pub fn decided_at(decided_on: Option<NaiveDate>, recorded_at: DateTime<Utc>) -> DateTime<Utc> {
+    match decided_on {
+        Some(d) if d < Calendar::local_date(recorded_at) => d
+            .pred_opt()
+            .map(Calendar::end_of_local_day)
+            .unwrap_or(recorded_at),
+        _ => recorded_at,
     }
 }
 
@@ -225,6 +240,35 @@ mod tests {
     }
     fn date(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_decision_recorded_late_is_due_from_its_own_date() {
+        let cal = Calendar::shipped();
+        // Decided Mon 03-02, recorded Thu 03-05 at 10:00: three working days late (3, 4, 5).
+        let recorded = at("2026-03-05T10:00:00+08:00");
+        let decided = decided_at(Some(date("2026-03-02")), recorded);
+        assert_eq!(Calendar::local_date(decided), date("2026-03-02"));
+        assert_eq!(cal.working_days_between(decided, recorded), 3);
+        let due = publication_due(&cal, decided, DisclosureClass::PenaltyOrLicensing);
+        // 7 in all: 3, 4, 5, 6, 9, 10, 11; four working days after the recording.
+        assert_eq!(due.last_day, date("2026-03-11"));
+        assert_eq!(
+            cal.working_days_between(recorded, due.due - Duration::seconds(1)),
+            4
+        );
+        assert!(!is_overdue(
+            DisclosureStatus::Pending,
+            due.due,
+            due.due - Duration::seconds(1)
+        ));
+        assert!(is_overdue(DisclosureStatus::Pending, due.due, due.due));
+        // Undated, dated the day of recording, or dated after it: the recording's instant.
+        assert_eq!(decided_at(None, recorded), recorded);
+        assert_eq!(decided_at(Some(date("2026-03-05")), recorded), recorded);
+        assert_eq!(decided_at(Some(date("2026-03-06")), recorded), recorded);
+        // A date's start in China is 16:00 UTC the day before.
+        assert_eq!(decided, at("2026-03-02T00:00:00+08:00"));
     }
 
     /// One row: decided at, class, the last day, whether provisional.

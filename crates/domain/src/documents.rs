@@ -154,8 +154,39 @@ pub struct DocFacts {
     pub hearing_due: bool,
 }
 
+/// A remedy against an enforcement decision (救济途径), as the public page before enforcement
+/// (事前公开) states it and the decision's [`RIGHTS`] cite it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Remedy {
+    /// The law and its article, e.g. `《中华人民共和国行政复议法》第二十条`.
+    pub law: &'static str,
+    pub law_en: &'static str,
+    /// The time limit in words.
+    pub limit: &'static str,
+    pub limit_en: &'static str,
+}
+
+/// The two remedies: administrative reconsideration within sixty days (行政复议法, as revised on
+/// 2023-09-01, 第二十条; the revised text: https://bjxclawfirm.com/index50.html) and litigation
+/// within six months (行政诉讼法 第四十六条: "应当自知道或者应当知道作出行政行为之日起六个月内提出";
+/// https://mip.64365.com/special/18571846).
+pub const REMEDIES: [Remedy; 2] = [
+    Remedy {
+        law: "《中华人民共和国行政复议法》第二十条",
+        law_en: "Administrative Reconsideration Law (2023 revision), Art. 20",
+        limit: "自知道或者应当知道该行政行为之日起六十日内申请行政复议",
+        limit_en: "apply for administrative reconsideration within sixty days of learning of the decision",
+    },
+    Remedy {
+        law: "《中华人民共和国行政诉讼法》第四十六条",
+        law_en: "Administrative Litigation Law, Art. 46",
+        limit: "自知道或者应当知道作出行政行为之日起六个月内直接向人民法院提起行政诉讼",
+        limit_en: "bring an administrative lawsuit directly before the people's court within six months of learning of the decision",
+    },
+];
+
 /// Rights of appeal as the Administrative Reconsideration Law (2023 revision, art. 20: sixty
-/// days) and the Administrative Litigation Law (art. 46: six months) set them.
+/// days) and the Administrative Litigation Law (art. 46: six months) set them: [`REMEDIES`].
 const RIGHTS: &str = "如不服本决定，可以自收到本决定书之日起六十日内依照《中华人民共和国行政复议法》第二十条的规定申请行政复议，或者自收到本决定书之日起六个月内依照《中华人民共和国行政诉讼法》第四十六条的规定直接向人民法院提起行政诉讼。";
 
 fn basis_lines(basis: &[LegalBasis]) -> String {
@@ -281,6 +312,15 @@ pub fn render(kind: DocKind, f: &DocFacts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decisions_rights_cite_the_remedies_the_public_page_lists() {
+        for r in REMEDIES {
+            assert!(RIGHTS.contains(r.law), "{}", r.law);
+        }
+        assert!(REMEDIES[0].limit.contains("六十日"));
+        assert!(REMEDIES[1].limit.contains("六个月"));
+    }
 
     #[test]
     fn a_registered_town_issues_in_its_government_s_name() {

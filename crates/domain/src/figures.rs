@@ -60,7 +60,8 @@ crate::state::named_enum! {
 pub enum Step {
     /// 签收
     SignFor,
-    /// 受理 (accepted as the department's own, or returned with a reason: either answers)
+    /// 受理 (accepted as the department's own). A return (退回) does not answer it: the step
+    /// counts as missed unless the joint meeting's chair upheld the return ([`accept_answer`]).
     Accept,
     /// 办结
     Conclude,
@@ -84,6 +85,38 @@ impl Step {
             Step::Accept => "accept",
             Step::Conclude => "conclude",
         }
+    }
+}
+
+/// How a referral's acceptance stands, for the on-time figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptAnswer {
+    /// Accepted at this instant: on time or late by its deadline.
+    Accepted(DateTime<Utc>),
+    /// Returned, and the chair named another department: the return was right, and nothing
+    /// is owed (not timed).
+    ReturnUpheld,
+    /// Returned, and the chair has not upheld it (not yet ruled, or sent it back to the same
+    /// department): a return is never an on-time answer, so the step counts as missed.
+    ReturnNotUpheld,
+    /// Neither yet: open, missed once overdue.
+    Open,
+}
+
+/// The acceptance of a referral from its recorded instants. An acceptance before any return
+/// is the answer; a return is an answer on time only in the sense that the chair upheld it, and
+/// then it is not counted at all.
+pub fn accept_answer(
+    accepted_at: Option<DateTime<Utc>>,
+    returned_at: Option<DateTime<Utc>>,
+    return_upheld: bool,
+) -> AcceptAnswer {
+    match (accepted_at, returned_at) {
+        (Some(a), Some(r)) if a <= r => AcceptAnswer::Accepted(a),
+        (_, Some(_)) if return_upheld => AcceptAnswer::ReturnUpheld,
+        (_, Some(_)) => AcceptAnswer::ReturnNotUpheld,
+        (Some(a), None) => AcceptAnswer::Accepted(a),
+        (None, None) => AcceptAnswer::Open,
     }
 }
 
@@ -131,6 +164,18 @@ pub struct Contender {
     pub on_time: Rate,
     /// Median seconds from dispatch to conclusion, if any concluded.
     pub median_conclude_secs: Option<i64>,
+    /// Referrals it returned.
+    pub returned: u32,
+}
+
+impl Contender {
+    /// Its returns out of its cases.
+    pub fn return_rate(&self) -> Rate {
+        Rate {
+            hits: self.returned.min(self.cases),
+            total: self.cases,
+        }
+    }
 }
 
 /// The ranking of one path: departments with at least the minimum number of cases, best first,
@@ -139,19 +184,28 @@ pub struct Contender {
 pub struct Ranking {
     pub ranked: Vec<Contender>,
     pub too_few: Vec<String>,
+    /// Enough cases, but no step timed yet: no data, not 0 %, and not ranked.
+    pub no_data: Vec<String>,
 }
 
-/// Ranks departments: the higher on-time rate first; then the shorter median time to conclude
-/// (none concluded ranks last); then more cases; then the department code, so equal figures
-/// always come out in the same order. A department with fewer than `min_cases` is not ranked.
+/// Ranks departments: the higher on-time rate first (a return not upheld counts there as a
+/// missed acceptance, never as an answer on time); then the lower return rate; then the
+/// shorter median time to conclude (none concluded ranks last); then more cases; then the
+/// department code, so equal figures always come out in the same order. A department with
+/// fewer than `min_cases` is not ranked, nor one with no step timed yet (no data).
 pub fn rank(contenders: Vec<Contender>, min_cases: u32) -> Ranking {
-    let (mut ranked, mut rest): (Vec<_>, Vec<_>) = contenders
+    let (enough, mut rest): (Vec<_>, Vec<_>) = contenders
         .into_iter()
         .partition(|c| c.cases >= min_cases.max(1));
+    let (mut ranked, mut no_data): (Vec<_>, Vec<_>) = enough
+        .into_iter()
+        .partition(|c| c.on_time.permille().is_some());
     ranked.sort_by(|a, b| {
         let rate = |c: &Contender| c.on_time.permille().unwrap_or(0);
+        let returns = |c: &Contender| c.return_rate().permille().unwrap_or(0);
         rate(b)
             .cmp(&rate(a))
+            .then_with(|| returns(a).cmp(&returns(b)))
             .then_with(|| {
                 let m = |c: &Contender| c.median_conclude_secs.unwrap_or(i64::MAX);
                 m(a).cmp(&m(b))
@@ -160,9 +214,11 @@ pub fn rank(contenders: Vec<Contender>, min_cases: u32) -> Ranking {
             .then_with(|| a.department.cmp(&b.department))
     });
     rest.sort_by(|a, b| a.department.cmp(&b.department));
+    no_data.sort_by(|a, b| a.department.cmp(&b.department));
     Ranking {
         ranked,
         too_few: rest.into_iter().map(|c| c.department).collect(),
+        no_data: no_data.into_iter().map(|c| c.department).collect(),
     }
 }
 
@@ -298,7 +354,72 @@ mod tests {
             cases,
             on_time: Rate { hits, total },
             median_conclude_secs: median,
+            returned: 0,
         }
+    }
+
+    #[test]
+    fn a_return_is_never_an_answer_on_time() {
+        let t = |h: i64| DateTime::<Utc>::from_timestamp(h * 3600, 0).unwrap();
+        assert_eq!(
+            accept_answer(Some(t(2)), None, false),
+            AcceptAnswer::Accepted(t(2))
+        );
+        assert_eq!(
+            accept_answer(None, Some(t(1)), false),
+            AcceptAnswer::ReturnNotUpheld
+        );
+        assert_eq!(
+            accept_answer(None, Some(t(1)), true),
+            AcceptAnswer::ReturnUpheld
+        );
+        // Accepted, then returned: the acceptance answered.
+        assert_eq!(
+            accept_answer(Some(t(1)), Some(t(3)), false),
+            AcceptAnswer::Accepted(t(1))
+        );
+        assert_eq!(accept_answer(None, None, false), AcceptAnswer::Open);
+    }
+
+    #[test]
+    fn a_department_that_bounces_every_referral_ranks_below_one_that_concludes_late() {
+        // Bouncer: 3 referrals signed for at once (3 hits) and returned at once (3 acceptances
+        // missed: no return upheld); its conclusions are owed by no one until the chair rules.
+        // Late: 3 signed for and accepted on time (6 hits), concluded late (3 misses).
+        let bouncer = Contender {
+            returned: 3,
+            ..c("bouncer", 3, 3, 6, None)
+        };
+        let late = c("late", 3, 6, 9, Some(20 * 86_400));
+        let r = rank(vec![bouncer, late], 3);
+        let order: Vec<&str> = r.ranked.iter().map(|c| c.department.as_str()).collect();
+        assert_eq!(order, ["late", "bouncer"]);
+        assert_eq!(r.ranked[1].return_rate().permille(), Some(1000));
+        // At an equal on-time rate, the one that returns less ranks first.
+        let r = rank(
+            vec![
+                Contender {
+                    returned: 2,
+                    ..c("a", 4, 3, 4, Some(5))
+                },
+                Contender {
+                    returned: 1,
+                    ..c("b", 4, 3, 4, Some(5))
+                },
+            ],
+            3,
+        );
+        let order: Vec<&str> = r.ranked.iter().map(|c| c.department.as_str()).collect();
+        assert_eq!(order, ["b", "a"]);
+    }
+
+    #[test]
+    fn a_department_with_nothing_timed_is_no_data_not_zero() {
+        let r = rank(vec![c("quiet", 3, 0, 0, None), c("slow", 3, 0, 3, None)], 3);
+        let order: Vec<&str> = r.ranked.iter().map(|c| c.department.as_str()).collect();
+        assert_eq!(order, ["slow"]);
+        assert_eq!(r.no_data, ["quiet"]);
+        assert!(r.too_few.is_empty());
     }
 
     #[test]

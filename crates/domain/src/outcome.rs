@@ -1,5 +1,6 @@
 //! How a case ends: the outcome kinds (education first, then penalties) and their checks.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Validator;
@@ -87,6 +88,9 @@ pub struct OutcomeInput<'a> {
     pub confiscated: Vec<ItemInput<'a>>,
     pub orders: Vec<&'a str>,
     pub summary: &'a str,
+    /// The decision's own date (作出之日) as its body states it, `YYYY-MM-DD`; empty: the day
+    /// it takes effect in the hub.
+    pub decided_on: &'a str,
 }
 
 /// The longest unit of a confiscated item's count, and of one order, in characters.
@@ -176,6 +180,47 @@ pub fn check_outcome(
         v.text(format!("{prefix}.orders[{i}]"), order, ORDER_CHARS, true);
     }
     v.text(format!("{prefix}.summary"), o.summary, summary_max, false);
+    if !o.decided_on.trim().is_empty() && decision_date(o.decided_on).is_none() {
+        v.violation(format!("{prefix}.decided_on"), "must be a date, YYYY-MM-DD");
+    }
+}
+
+/// The date a decision states (作出之日), if it states one that reads as `YYYY-MM-DD`.
+pub fn decision_date(raw: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()
+}
+
+/// Checks the date a decision states, as its body records it on `today` (a local date) in a
+/// case that began on `earliest`: a decision is not dated in the future, nor before its case
+/// began. An empty date passes (the decision is dated the day it takes effect in the hub).
+pub fn check_decision_date(
+    v: &mut Validator,
+    field: &str,
+    raw: &str,
+    today: NaiveDate,
+    earliest: NaiveDate,
+) -> Option<NaiveDate> {
+    if raw.trim().is_empty() {
+        return None;
+    }
+    match decision_date(raw) {
+        None => {
+            v.violation(field, "must be a date, YYYY-MM-DD");
+            None
+        }
+        Some(d) if d > today => {
+            v.violation(field, format!("{d} lies in the future (today is {today})"));
+            None
+        }
+        Some(d) if d < earliest => {
+            v.violation(
+                field,
+                format!("{d} is before the case began ({earliest}): a decision follows its case"),
+            );
+            None
+        }
+        Some(d) => Some(d),
+    }
 }
 
 /// The decision in words, as documents and the dossier print it: the fine, the items
@@ -210,6 +255,43 @@ mod tests {
         match v.finish() {
             Ok(()) => vec![],
             Err(e) => e.into_iter().map(|f| f.field).collect(),
+        }
+    }
+
+    #[test]
+    fn a_decision_date_is_a_date_neither_future_nor_before_its_case() {
+        assert_eq!(
+            check(OutcomeInput {
+                kind: "warning",
+                decided_on: "2026-02-30",
+                ..Default::default()
+            }),
+            vec!["outcome.decided_on"]
+        );
+        assert!(
+            check(OutcomeInput {
+                kind: "warning",
+                decided_on: "2026-02-27",
+                ..Default::default()
+            })
+            .is_empty()
+        );
+        let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let (today, began) = (day("2026-03-10"), day("2026-03-02"));
+        let date = |raw| {
+            let mut v = Validator::new();
+            let d = check_decision_date(&mut v, "outcome.decided_on", raw, today, began);
+            (d, v.finish().err().map(|e| e[0].field.clone()))
+        };
+        assert_eq!(date(""), (None, None));
+        assert_eq!(date("2026-03-05"), (Some(day("2026-03-05")), None));
+        assert_eq!(date("2026-03-10"), (Some(today), None));
+        for bad in ["2026-03-11", "2026-03-01", "5 March"] {
+            assert_eq!(
+                date(bad),
+                (None, Some("outcome.decided_on".to_owned())),
+                "{bad}"
+            );
         }
     }
 
@@ -272,6 +354,7 @@ mod tests {
             confiscated: vec![nets],
             orders: vec!["责令立即停止违法捕捞"],
             summary: "没收禁用渔具并处罚款",
+            decided_on: "",
         };
         assert!(check(combined.clone()).is_empty());
         assert!(

@@ -360,6 +360,19 @@ pub fn page_size(requested: u32, default: u32, max: u32) -> i64 {
     })
 }
 
+/// The decision `o` as it takes effect at `now`: dated (作出之日) as its body dated it, or
+/// else with `now`'s day in China. The disclosure's clock runs from that date.
+pub fn dated(
+    o: &liandong_proto::events::v1::Outcome,
+    now: chrono::DateTime<chrono::Utc>,
+) -> liandong_proto::events::v1::Outcome {
+    let mut o = o.clone();
+    if liandong_domain::outcome::decision_date(&o.decided_on).is_none() {
+        o.decided_on = liandong_domain::calendar::Calendar::local_date(now).to_string();
+    }
+    o
+}
+
 /// An outcome as the domain checks it (`liandong_domain::outcome::check_outcome`).
 pub fn outcome_input(
     o: &liandong_proto::events::v1::Outcome,
@@ -378,6 +391,7 @@ pub fn outcome_input(
             .collect(),
         orders: o.orders.iter().map(String::as_str).collect(),
         summary: &o.summary,
+        decided_on: &o.decided_on,
     }
 }
 

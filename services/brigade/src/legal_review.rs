@@ -78,6 +78,8 @@ pub async fn conclude(
 ) -> Result<(), sqlx::Error> {
     let here = row.here();
     let body = documents::body_of(catalogue, towns, row, now)?;
+    // The decision takes effect now, dated as its body dated it or today (作出之日).
+    let outcome = &liandong_grpc::dated(outcome, now);
     store::insert_outcome(
         tx,
         here,
@@ -161,6 +163,12 @@ pub async fn change_decision(
     by: &Who,
     causation_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    // The amended decision takes effect now, dated as its body dated it or today (作出之日).
+    let amended = d.amended.map(|o| liandong_grpc::dated(o, now));
+    let d = Decided {
+        amended: amended.as_ref(),
+        ..d
+    };
     if let Some(o) = d.amended {
         store::insert_outcome(
             tx,

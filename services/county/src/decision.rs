@@ -122,6 +122,12 @@ pub async fn apply_change(
     who: &Who,
     causation_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    // The amended decision takes effect now, dated as its body dated it or today (作出之日).
+    let amended = d.amended.map(|o| liandong_grpc::dated(o, now));
+    let d = Decided {
+        amended: amended.as_ref(),
+        ..d
+    };
     row.status = next;
     row.updated_at = now;
     if let Some(o) = d.amended {
@@ -180,6 +186,12 @@ pub async fn apply_task_change(
     who: &Who,
     causation_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    // The amended decision takes effect now, dated as its body dated it or today (作出之日).
+    let amended = d.amended.map(|o| liandong_grpc::dated(o, now));
+    let d = Decided {
+        amended: amended.as_ref(),
+        ..d
+    };
     row.status = next;
     row.updated_at = now;
     if let Some(o) = d.amended {

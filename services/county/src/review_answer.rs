@@ -162,7 +162,8 @@ impl ReviewEvents {
         match answered.verdict {
             Verdict::Approved => {
                 let facts = (*row.facts).clone();
-                let outcome = answered.proposed().clone();
+                // Dated the day it takes effect (作出之日).
+                let outcome = liandong_grpc::dated(answered.proposed(), now);
                 row.concluded_at = Some(now);
                 row.outcome = Nullable(Some(Proto(outcome.clone())));
                 let payload = ev::ReferralConcluded {
@@ -294,7 +295,8 @@ impl ReviewEvents {
             .await
             .map_err(HandlerError::from);
         }
-        let decision = answered.proposed().clone();
+        // Dated the day it takes effect (作出之日).
+        let decision = liandong_grpc::dated(answered.proposed(), now);
         row.status = next;
         row.updated_at = now;
         row.decision = Nullable(Some(Proto(decision.clone())));

@@ -245,7 +245,13 @@ impl Decisions {
             .filter_map(|m| self.catalogue.matter(&m))
             .collect();
         let class = disclosure::class_of(&matters, kind);
-        let decided_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
+        // The clock runs from the decision's own date (自执法决定作出之日起), which the deciding
+        // service carries; a decision from before it did runs from its event.
+        let recorded_at = from_ts(env.occurred_at.as_ref()).unwrap_or(now);
+        let decided_at = disclosure::decided_at(
+            liandong_domain::outcome::decision_date(&outcome.decided_on),
+            recorded_at,
+        );
         let due = disclosure::publication_due(&self.calendar, decided_at, class);
         liandong_runtime::note_deadline(&due, "disclosure due date");
         let party = party(outcome.party.as_ref());

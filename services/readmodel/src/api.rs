@@ -14,7 +14,7 @@ use liandong_domain::calendar::Calendar;
 use liandong_domain::callback::Satisfaction;
 use liandong_domain::disclosure::BodyKind;
 use liandong_domain::figures::{
-    self, Contender, Rate, Spread, Step, WorkKind, dashboard_scope, nearest_rank,
+    self, AcceptAnswer, Contender, Rate, Spread, Step, WorkKind, dashboard_scope, nearest_rank,
 };
 use liandong_domain::ids::{DepartmentCode, TownCode};
 use liandong_domain::limits::Validator;
@@ -84,17 +84,31 @@ fn secs(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
     (to - from).num_seconds()
 }
 
+/// One department's running figures on one path, for the ranking.
+#[derive(Default)]
+struct PathFigures {
+    cases: u32,
+    on_time: Rate,
+    /// Seconds from dispatch to conclusion.
+    conclude: Vec<i64>,
+    returned: u32,
+}
+
 /// One department's running figures.
 #[derive(Default)]
 struct Dept {
     referrals: u32,
     tasks: u32,
     times: BTreeMap<&'static str, Vec<i64>>,
+    /// The same times in working days.
+    working_days: BTreeMap<&'static str, Vec<i64>>,
     rates: BTreeMap<&'static str, Rate>,
     all: Rate,
     open: u32,
     overdue: u32,
     returned: u32,
+    returns_upheld: u32,
+    returns_sent_back: u32,
     escalations: u32,
     extensions: u32,
 }
@@ -169,7 +183,7 @@ impl Api {
             .collect();
         let mut depts: BTreeMap<String, Dept> = BTreeMap::new();
         // Per path and department, for the ranking.
-        let mut paths: BTreeMap<(String, String), (u32, Rate, Vec<i64>)> = BTreeMap::new();
+        let mut paths: BTreeMap<(String, String), PathFigures> = BTreeMap::new();
         let mut open = Vec::new();
         let mut total = Rate::default();
         for it in &items {
@@ -184,7 +198,7 @@ impl Api {
             let ranked = paths
                 .entry((it.path.as_str().to_owned(), it.department.clone()))
                 .or_default();
-            ranked.0 += 1;
+            ranked.cases += 1;
             let department = DepartmentCode::parse(&it.department).ok();
             let limits = self.time_limits.for_case(
                 department.as_ref(),
@@ -198,6 +212,13 @@ impl Api {
             }
             if it.returned_at.is_some() {
                 d.returned += 1;
+                ranked.returned += 1;
+                if it.return_upheld_at.is_some() {
+                    d.returns_upheld += 1;
+                }
+                if it.sent_back_at.is_some() {
+                    d.returns_sent_back += 1;
+                }
             }
             // A task has no sign-for or acceptance: the lead or cooperating department was
             // named by the joint meeting.
@@ -212,10 +233,23 @@ impl Api {
             for &step in steps {
                 let done = match step {
                     Step::SignFor => it.signed_for_at,
-                    // Accepting or returning with a reason both answer within the time to accept.
-                    Step::Accept => match (it.accepted_at, it.returned_at) {
-                        (Some(a), Some(r)) => Some(a.min(r)),
-                        (a, r) => a.or(r),
+                    // Only an acceptance answers on time. A return is never such an answer: it
+                    // counts as a missed acceptance unless the chair upheld it, which excuses it.
+                    Step::Accept => match figures::accept_answer(
+                        it.accepted_at,
+                        it.returned_at,
+                        it.return_upheld_at.is_some(),
+                    ) {
+                        AcceptAnswer::Accepted(a) => Some(a),
+                        AcceptAnswer::ReturnUpheld => continue,
+                        AcceptAnswer::ReturnNotUpheld => {
+                            d.rates.entry(step.as_str()).or_default().add(false);
+                            d.all.add(false);
+                            ranked.on_time.add(false);
+                            total.add(false);
+                            continue;
+                        }
+                        AcceptAnswer::Open => None,
                     },
                     Step::Conclude => it.concluded_at,
                 };
@@ -253,13 +287,17 @@ impl Api {
                     Some(done) => {
                         let took = secs(dispatched, done);
                         d.times.entry(step.as_str()).or_default().push(took);
+                        d.working_days
+                            .entry(step.as_str())
+                            .or_default()
+                            .push(self.calendar.working_days_between(dispatched, done));
                         if step == Step::Conclude {
-                            ranked.2.push(took);
+                            ranked.conclude.push(took);
                         }
                         let hit = figures::on_time(done, &deadline);
                         d.rates.entry(step.as_str()).or_default().add(hit);
                         d.all.add(hit);
-                        ranked.1.add(hit);
+                        ranked.on_time.add(hit);
                         total.add(hit);
                     }
                     // A returned or withdrawn item owes nothing more.
@@ -271,7 +309,7 @@ impl Api {
                         if figures::overdue(now, &deadline) {
                             d.rates.entry(step.as_str()).or_default().add(false);
                             d.all.add(false);
-                            ranked.1.add(false);
+                            ranked.on_time.add(false);
                             total.add(false);
                         }
                     }
@@ -339,6 +377,11 @@ impl Api {
                         .map(|s| {
                             let times = d.times.get(s.as_str()).map(Vec::as_slice).unwrap_or(&[]);
                             let spread = Spread::of(times);
+                            let days = d
+                                .working_days
+                                .get(s.as_str())
+                                .map(Vec::as_slice)
+                                .unwrap_or(&[]);
                             let rate = d.rates.get(s.as_str()).copied().unwrap_or_default();
                             pb::StepTimes {
                                 step: s.as_str().into(),
@@ -348,6 +391,8 @@ impl Api {
                                 target_days: limits.of(s.obligation()),
                                 on_time: rate.hits,
                                 timed: rate.total,
+                                median_working_days: nearest_rank(days, 50),
+                                p90_working_days: nearest_rank(days, 90),
                             }
                         })
                         .collect(),
@@ -356,6 +401,8 @@ impl Api {
                     open: d.open,
                     overdue: d.overdue,
                     returned: d.returned,
+                    returns_upheld: d.returns_upheld,
+                    returns_sent_back: d.returns_sent_back,
                     escalations: d.escalations,
                     extensions: d.extensions,
                 }
@@ -363,12 +410,13 @@ impl Api {
             .collect();
 
         let mut by_path: BTreeMap<String, Vec<Contender>> = BTreeMap::new();
-        for ((path, department), (cases, rate, conclude)) in paths {
+        for ((path, department), p) in paths {
             by_path.entry(path).or_default().push(Contender {
                 department,
-                cases,
-                on_time: rate,
-                median_conclude_secs: nearest_rank(&conclude, 50),
+                cases: p.cases,
+                on_time: p.on_time,
+                median_conclude_secs: nearest_rank(&p.conclude, 50),
+                returned: p.returned,
             });
         }
         let rankings = by_path
@@ -384,13 +432,16 @@ impl Api {
                         .enumerate()
                         .map(|(i, c)| pb::Ranked {
                             position: i as u32 + 1,
+                            on_time_permille: c.on_time.permille().unwrap_or(0),
+                            return_permille: c.return_rate().permille().unwrap_or(0),
+                            returned: c.returned,
                             department: c.department,
                             cases: c.cases,
-                            on_time_permille: c.on_time.permille().unwrap_or(0),
                             median_conclude_secs: c.median_conclude_secs,
                         })
                         .collect(),
                     too_few: r.too_few,
+                    no_data: r.no_data,
                 }
             })
             .collect();

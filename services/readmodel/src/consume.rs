@@ -36,6 +36,8 @@ enum Column {
     Returned,
     Concluded,
     Withdrawn,
+    ReturnUpheld,
+    SentBack,
 }
 
 impl Column {
@@ -47,6 +49,8 @@ impl Column {
             Column::Returned => "returned_at",
             Column::Concluded => "concluded_at",
             Column::Withdrawn => "withdrawn_at",
+            Column::ReturnUpheld => "return_upheld_at",
+            Column::SentBack => "sent_back_at",
         }
     }
 }
@@ -221,12 +225,29 @@ impl Handler<FromBoard> for Figures {
             }
             FromBoard::ObligationOverdue(e) => escalation(tx, env, e, at).await?,
             FromBoard::ExtensionGranted(e) => extension_granted(tx, e).await?,
-            // The meeting's rulings show through the tasks and results that follow them; a
-            // refused extension leaves the deadline as it was.
+            // The chair's ruling on a returned referral: upheld (another department named) or
+            // sent back to the department that returned it, which then answers for the return.
+            FromBoard::DisputeSettled(e) => {
+                let column = if e.to_department == e.from_department {
+                    Column::SentBack
+                } else {
+                    Column::ReturnUpheld
+                };
+                let item = Item {
+                    id: &e.referral_id,
+                    kind: WorkKind::Referral,
+                    path: Path::OutOfScope,
+                    case_id: &e.case_id,
+                    town: &env.town,
+                    department: &e.from_department,
+                };
+                step(tx, &item, column, at).await?;
+            }
+            // The meeting's other rulings show through the tasks and results that follow them;
+            // a refused extension leaves the deadline as it was.
             FromBoard::JointApproved(_)
             | FromBoard::JointReclassified(_)
             | FromBoard::JointSentBack(_)
-            | FromBoard::DisputeSettled(_)
             | FromBoard::ExtensionRefused(_)
             | FromBoard::ObligationMet(_) => return Ok(()),
         }

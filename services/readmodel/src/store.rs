@@ -30,6 +30,10 @@ pub struct ItemRow {
     pub returned_at: Option<DateTime<Utc>>,
     pub concluded_at: Option<DateTime<Utc>>,
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// The chair named another department for a returned referral: the return was right.
+    pub return_upheld_at: Option<DateTime<Utc>>,
+    /// The chair sent a returned referral back to this same department.
+    pub sent_back_at: Option<DateTime<Utc>>,
 }
 
 /// A case as first seen on any path.
@@ -166,7 +170,8 @@ pub async fn rows(db: &Db) -> Result<Rows, sqlx::Error> {
             "rm_items",
             "item_id",
             "SELECT item_id, kind, path, case_id, town, department, dispatched_at, signed_for_at, \
-             accepted_at, returned_at, concluded_at, withdrawn_at FROM rm_items ORDER BY item_id"
+             accepted_at, returned_at, concluded_at, withdrawn_at, return_upheld_at, sent_back_at \
+             FROM rm_items ORDER BY item_id"
         )?,
         cases: read!(
             db,

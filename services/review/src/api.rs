@@ -17,6 +17,7 @@ use liandong_domain::review::{
 use liandong_domain::towns::Towns;
 use liandong_grpc::{ApiError, actor, actor_label, actor_to_event, page_size};
 use liandong_proto::events::v1 as ev;
+use liandong_proto::review::v1::public_registry_service_server::PublicRegistryService;
 use liandong_proto::review::v1::{self as pb, review_service_server::ReviewService};
 use liandong_proto::time::{from_ts, to_ts};
 use liandong_runtime::Runtime;
@@ -515,6 +516,51 @@ impl ReviewService for Api {
         let review = self.extend(&actor, req.into_inner()).await?;
         Ok(Response::new(pb::ExtendReviewResponse {
             review: Some(review),
+        }))
+    }
+}
+
+impl Api {
+    /// The officers whose certificate is valid now (active, within its dates), of `agency` (a
+    /// town's or a department's code) or of every agency: the public list (事前公开).
+    async fn certified(&self, agency: &str) -> Result<Vec<pb::CertifiedOfficer>, ApiError> {
+        let agency = agency.trim();
+        if !agency.is_empty()
+            && TownCode::parse(agency).is_err()
+            && DepartmentCode::parse(agency).is_err()
+        {
+            return Err(ApiError::field(
+                "agency",
+                format!("{agency:?} is neither a town's 9-digit code nor a department's code"),
+            ));
+        }
+        let now = self.clock.now();
+        let rows = store::certificates(&self.db, Some(agency)).await?;
+        Ok(rows
+            .iter()
+            .filter(|r| check_valid(&r.officer, Some(&cert_of(r)), now).is_ok())
+            .map(|r| pb::CertifiedOfficer {
+                agency: r.agency.clone(),
+                officer: r.officer.as_str().into(),
+                certificate_no: r.certificate_no.clone(),
+                issuing_authority: r.issuing_authority.clone(),
+                valid_from: r.valid_from.0.to_string(),
+                valid_until: r.valid_until.0.to_string(),
+            })
+            .collect())
+    }
+}
+
+#[tonic::async_trait]
+impl PublicRegistryService for Api {
+    #[tracing::instrument(skip_all, err(level = "info"))]
+    async fn list_certified_officers(
+        &self,
+        req: Request<pb::ListCertifiedOfficersRequest>,
+    ) -> Result<Response<pb::ListCertifiedOfficersResponse>, Status> {
+        let officers = self.certified(&req.get_ref().agency).await?;
+        Ok(Response::new(pb::ListCertifiedOfficersResponse {
+            officers,
         }))
     }
 }

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 
 use liandong_config::Config;
 use liandong_config::clock::SharedClock;
+use liandong_proto::review::v1::public_registry_service_server::PublicRegistryServiceServer;
 use liandong_proto::review::v1::review_service_server::ReviewServiceServer;
 use liandong_runtime::Runtime;
 use liandong_store::Migrations;
@@ -70,10 +71,14 @@ impl Application {
         let api = api::Api::new(&self.rt);
         let svc = ReviewServiceServer::with_interceptor(api, self.rt.authenticate());
         // Who read the case files and personal data this service holds, for the judicial office.
-        let routes = tonic::service::Routes::new(svc).add_service(liandong_access_log::service(
-            self.rt.db.clone(),
-            self.rt.authenticate(),
-        ));
+        // The public list of certified officers (事前公开) has no interceptor: it needs no caller.
+        let public = PublicRegistryServiceServer::new(api::Api::new(&self.rt));
+        let routes = tonic::service::Routes::new(svc)
+            .add_service(liandong_access_log::service(
+                self.rt.db.clone(),
+                self.rt.authenticate(),
+            ))
+            .add_service(public);
         self.rt
             .serve(self.listener, SERVICE_NAME, routes, shutdown)
             .await

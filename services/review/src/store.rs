@@ -279,6 +279,21 @@ pub async fn certificate(
     .transpose())
 }
 
+/// Every certificate of the copies of the registries, or of one agency's, by agency and officer.
+pub async fn certificates(db: &Db, agency: Option<&str>) -> Result<Vec<CertRow>, sqlx::Error> {
+    with_db!(db, |p| {
+        let rows = sqlx::query(
+            "SELECT agency, officer, certificate_no, issuing_authority, valid_from, valid_until, \
+             status, updated_at FROM certificates WHERE ($1 = '' OR agency = $1) \
+             ORDER BY agency, officer",
+        )
+        .bind(agency.unwrap_or_default())
+        .fetch_all(p)
+        .await?;
+        decode_all(&rows, CERTIFICATES, "agency, officer")
+    })
+}
+
 /// Pending reviews, for recomputing their due dates with the calendar loaded at start.
 pub async fn pending(db: &Db) -> Result<Vec<(String, DateTime<Utc>, bool)>, sqlx::Error> {
     with_db!(db, |p| sqlx::query_as(

@@ -2,10 +2,11 @@
 //! judicial office first (法制审核).
 
 use liandong_domain::auth::{Action, Actor};
+use liandong_domain::calendar::Calendar;
 use liandong_domain::disclosure::BodyKind;
 use liandong_domain::ids::DepartmentCode;
 use liandong_domain::limits::Validator;
-use liandong_domain::outcome::check_outcome;
+use liandong_domain::outcome::{check_decision_date, check_outcome};
 use liandong_domain::procedure::{Procedure, Refusal};
 use liandong_domain::state::CaseAction;
 use liandong_grpc::{ApiError, actor_to_event_certified};
@@ -41,6 +42,17 @@ impl Api {
             .open_case(actor, Action::ConcludeCase, &r.case_id)
             .await?;
         let (now, status) = (a.now, a.row.status);
+        // The decision's own date, as the body dated it: not in the future, nor before the
+        // case was found; the disclosure's clock runs from it.
+        let mut v = Validator::new();
+        check_decision_date(
+            &mut v,
+            "outcome.decided_on",
+            &outcome.decided_on,
+            Calendar::local_date(now),
+            Calendar::local_date(a.row.found_at),
+        );
+        v.finish().map_err(ApiError::Invalid)?;
         // The law in force at the act, or the newer, lighter one (行政处罚法 Art. 37); refused
         // when only an article that could not be confirmed would apply.
         crate::law::apply(&self.catalogue, &a.row, now, &mut outcome)?;
@@ -50,6 +62,12 @@ impl Api {
         let event_actor = actor_to_event_certified(actor, &certificate_no);
         let major = legal_review::requires_review(&self.catalogue, &a.row, &outcome)
             .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        if major && !outcome.decided_on.trim().is_empty() {
+            return Err(ApiError::field(
+                "outcome.decided_on",
+                "a major decision is made after its legal review: it is dated the day it takes effect",
+            ));
+        }
         // The procedure the law orders, before the decision (or its legal review): officers,
         // notice, statement and defence, hearing, and a complex case's collective discussion.
         if major && procedure == Procedure::Simple {

@@ -2,8 +2,9 @@
 //! department's legal office first (法制审核) and takes effect once approved.
 
 use liandong_domain::auth::{Action, Actor};
+use liandong_domain::calendar::Calendar;
 use liandong_domain::limits::Validator;
-use liandong_domain::outcome::check_outcome;
+use liandong_domain::outcome::{check_decision_date, check_outcome};
 use liandong_domain::state::ReferralAction;
 use liandong_grpc::ApiError;
 use liandong_proto::county::v1 as pb;
@@ -39,6 +40,17 @@ impl Api {
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no referral {}", r.referral_id)))?;
         let facts = (*current.facts).clone();
+        // The decision's own date, as the department dated it: not in the future, nor before
+        // the referral was dispatched; the disclosure's clock runs from it.
+        let mut v = Validator::new();
+        check_decision_date(
+            &mut v,
+            "outcome.decided_on",
+            &outcome.decided_on,
+            Calendar::local_date(self.clock.now()),
+            Calendar::local_date(current.dispatched_at),
+        );
+        v.finish().map_err(ApiError::Invalid)?;
         // The law in force at the act, or the newer, lighter one (行政处罚法 Art. 37).
         crate::law::apply(
             &self.catalogue,
@@ -49,6 +61,12 @@ impl Api {
         )?;
         let major = crate::review_request::requires_review(&self.catalogue, &facts, &outcome)
             .map_err(|e| ApiError::FailedPrecondition(e.to_string()))?;
+        if major && !outcome.decided_on.trim().is_empty() {
+            return Err(ApiError::field(
+                "outcome.decided_on",
+                "a major decision is made after its legal review: it is dated the day it takes effect",
+            ));
+        }
         if major {
             let name =
                 crate::review_request::decided_in_name_of(&self.catalogue, &current.department);
@@ -69,6 +87,8 @@ impl Api {
             history: format!("办结：{}（{}）", outcome.kind, outcome.summary),
         };
         self.act(actor, &r.referral_id, step, |row, now| {
+            // The decision takes effect now, dated as the department dated it or today.
+            let outcome = liandong_grpc::dated(&outcome, now);
             row.concluded_at = Some(now);
             row.outcome = Nullable(Some(Proto(outcome.clone())));
             // What the case was about, for the department's public disclosure.
