@@ -10,7 +10,7 @@ use liandong_domain::documents::REMEDIES;
 use liandong_domain::ids::TownCode;
 use liandong_domain::towns::{Town, Towns};
 use liandong_proto::review::v1 as pb;
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 
 use crate::public::{Lang, render_entrustments};
 
@@ -317,54 +317,34 @@ pub fn render(
         Lang::Zh => towns.government_or_code(code),
         Lang::En => towns.government_en_or_code(code),
     };
-    html! {
-        (PreEscaped("<!doctype html>"))
-        html lang=(lang.tag()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (lang.t("联动", "Liandong")) }
-                link rel="stylesheet" href="/static/site.css";
-                link rel="alternate" type="application/json" href="/public/officers.json";
-                link rel="alternate" hreflang=(switch_lang) href=(switch_href);
-            }
-            body {
-                a class="skip" href="#main" { (lang.t("跳到正文", "Skip to content")) }
-                header class="site" {
-                    p class="brand" {
-                        (lang.t("联动 · 乡镇综合行政执法协同平台", "Liandong · township enforcement hub"))
-                    }
-                    nav aria-label=(lang.t("语言", "Language")) {
-                        a href=(switch_href) hreflang=(switch_lang) lang=(switch_lang) { (switch_text) }
-                    }
-                }
-                main id="main" {
-                    h1 { (title) }
-                    p class="lead" {
-                        (lang.t(
-                            "执法前公开：谁在本乡镇执法、执什么法、依据什么、由谁执法、怎样执法，以及不服决定如何救济。",
-                            "Made public before any enforcement: who enforces what in this town, on which basis, by which certified officers, by what procedure, and how to seek a remedy.",
-                        ))
-                    }
-                    (render_town_choice(towns, town, lang))
-                    p { (government) }
-                    (render_powers(cat, towns, town, today, lang))
-                    (render_officers(officers, cat, towns, town, lang))
-                    (render_entrustments(cat, towns, lang))
-                    (render_procedure(lang))
-                    (render_remedies(lang))
-                }
-                footer class="site" {
-                    p {
-                        a href=(disclosures) { (lang.t("执法决定公示", "Enforcement decisions")) }
-                        " · "
-                        (lang.t("数据接口（JSON）：", "Data feed (JSON):")) " "
-                        a href="/public/officers.json" { "/public/officers.json" }
-                    }
-                }
-            }
-        }
-    }
+    let lead = lang.t(
+        "执法前公开：谁在本乡镇执法、执什么法、依据什么、由谁执法、怎样执法，以及不服决定如何救济。",
+        "Made public before any enforcement: who enforces what in this town, on which basis, by which certified officers, by what procedure, and how to seek a remedy.",
+    );
+    let body = html! {
+        (render_town_choice(towns, town, lang))
+        p { (government) }
+        (render_powers(cat, towns, town, today, lang))
+        (render_officers(officers, cat, towns, town, lang))
+        (render_entrustments(cat, towns, lang))
+        (render_procedure(lang))
+        (render_remedies(lang))
+    };
+    crate::public::shell(
+        crate::public::Shell {
+            lang,
+            title,
+            lead,
+            switch: (&switch_href, switch_lang, switch_text),
+            feed: "/public/officers.json",
+            links: html! {
+                a href=(disclosures) { (lang.t("执法决定公示", "Enforcement decisions")) }
+                " · "
+            },
+            script: false,
+        },
+        body,
+    )
 }
 
 #[cfg(test)]

@@ -518,30 +518,33 @@ fn render_town_filter(towns: &Towns, selected: &str, lang: Lang) -> Markup {
     }
 }
 
-/// The whole page. `disclosures` is `None` when the disclosure service did not answer: the
-/// page still renders, with the adjudication list, and says so. `town` is the code the page is
-/// filtered by, empty for the whole county.
-pub fn render(
-    lang: Lang,
-    disclosures: Option<&[pb::PublicDisclosure]>,
-    cat: &Catalogue,
-    towns: &Towns,
-    town: &str,
-) -> Markup {
-    let title = lang.t("行政执法公示", "Administrative Enforcement Disclosure");
-    let (switch_href, switch_lang, switch_text) = match lang {
-        Lang::Zh => ("/?lang=en", "en", "English"),
-        Lang::En => ("/", "zh-CN", "简体中文"),
-    };
+/// What every public page shares: the document, the skip link, the header with the brand and
+/// the language switch (`switch`: the other language's address, tag and name), the `main`
+/// (its title as `h1`, then `lead`, then `body`), and the footer naming the page's JSON `feed`.
+pub(crate) struct Shell<'a> {
+    pub lang: Lang,
+    pub title: &'a str,
+    pub lead: &'a str,
+    pub switch: (&'a str, &'a str, &'a str),
+    pub feed: &'a str,
+    /// Links in the footer before the feed.
+    pub links: Markup,
+    /// Whether the page loads the small filter script.
+    pub script: bool,
+}
+
+pub(crate) fn shell(s: Shell<'_>, body: Markup) -> Markup {
+    let lang = s.lang;
+    let (switch_href, switch_lang, switch_text) = s.switch;
     html! {
         (PreEscaped("<!doctype html>"))
         html lang=(lang.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (lang.t("联动", "Liandong")) }
+                title { (s.title) " · " (lang.t("联动", "Liandong")) }
                 link rel="stylesheet" href="/static/site.css";
-                link rel="alternate" type="application/json" href="/public/disclosures.json";
+                link rel="alternate" type="application/json" href=(s.feed);
                 link rel="alternate" hreflang=(switch_lang) href=(switch_href);
             }
             body {
@@ -555,50 +558,84 @@ pub fn render(
                     }
                 }
                 main id="main" {
-                    h1 { (title) }
-                    p class="lead" {
-                        (lang.t(
-                            "谁执法谁公示：行政处罚、行政许可决定自作出之日起7个工作日内公示，其他执法信息20个工作日内公示；决定被变更或撤销的，3个工作日内撤回并说明理由。",
-                            "Whoever enforces, discloses: penalty and licensing decisions are published within 7 working days of the decision, other enforcement information within 20; a changed or revoked decision is withdrawn within 3 working days, with the reason.",
-                        ))
-                    }
-                    section aria-labelledby="decisions-h" {
-                        h2 id="decisions-h" { (lang.t("执法决定公示", "Enforcement decisions")) }
-                        div id="filter-slot"
-                            data-label=(lang.t("筛选：", "Filter:"))
-                            data-count=(lang.t("显示 {n} 条", "{n} shown")) {}
-                        (render_town_filter(towns, town, lang))
-                        @match disclosures {
-                            None => {
-                                p class="notice" role="alert" {
-                                    (lang.t(
-                                        "暂时无法读取公示信息，请稍后再试。",
-                                        "The disclosures cannot be read at the moment; please try again later.",
-                                    ))
-                                }
-                            }
-                            Some([]) => p { (lang.t("暂无公示信息。", "Nothing is disclosed yet.")) },
-                            Some(list) => {
-                                ol class="disclosures" id="disclosure-list" {
-                                    @for d in list { (render_disclosure(d, lang)) }
-                                }
-                            }
-                        }
-                    }
-                    (render_adjudication(cat, lang))
-                    (render_entrustments(cat, towns, lang))
-                    (render_laws(lang))
+                    h1 { (s.title) }
+                    p class="lead" { (s.lead) }
+                    (body)
                 }
                 footer class="site" {
                     p {
+                        (s.links)
                         (lang.t("数据接口（JSON）：", "Data feed (JSON):")) " "
-                        a href="/public/disclosures.json" { "/public/disclosures.json" }
+                        a href=(s.feed) { (s.feed) }
                     }
                 }
-                script src="/static/site.js" defer {}
+                @if s.script {
+                    script src="/static/site.js" defer {}
+                }
             }
         }
     }
+}
+
+/// The whole page. `disclosures` is `None` when the disclosure service did not answer: the
+/// page still renders, with the adjudication list, and says so. `town` is the code the page is
+/// filtered by, empty for the whole county.
+pub fn render(
+    lang: Lang,
+    disclosures: Option<&[pb::PublicDisclosure]>,
+    cat: &Catalogue,
+    towns: &Towns,
+    town: &str,
+) -> Markup {
+    let title = lang.t("行政执法公示", "Administrative Enforcement Disclosure");
+    let switch = match lang {
+        Lang::Zh => ("/?lang=en", "en", "English"),
+        Lang::En => ("/", "zh-CN", "简体中文"),
+    };
+    let lead = lang.t(
+        "谁执法谁公示：行政处罚、行政许可决定自作出之日起7个工作日内公示，其他执法信息20个工作日内公示；决定被变更或撤销的，3个工作日内撤回并说明理由。",
+        "Whoever enforces, discloses: penalty and licensing decisions are published within 7 working days of the decision, other enforcement information within 20; a changed or revoked decision is withdrawn within 3 working days, with the reason.",
+    );
+    let body = html! {
+        section aria-labelledby="decisions-h" {
+            h2 id="decisions-h" { (lang.t("执法决定公示", "Enforcement decisions")) }
+            div id="filter-slot"
+                data-label=(lang.t("筛选：", "Filter:"))
+                data-count=(lang.t("显示 {n} 条", "{n} shown")) {}
+            (render_town_filter(towns, town, lang))
+            @match disclosures {
+                None => {
+                    p class="notice" role="alert" {
+                        (lang.t(
+                            "暂时无法读取公示信息，请稍后再试。",
+                            "The disclosures cannot be read at the moment; please try again later.",
+                        ))
+                    }
+                }
+                Some([]) => p { (lang.t("暂无公示信息。", "Nothing is disclosed yet.")) },
+                Some(list) => {
+                    ol class="disclosures" id="disclosure-list" {
+                        @for d in list { (render_disclosure(d, lang)) }
+                    }
+                }
+            }
+        }
+        (render_adjudication(cat, lang))
+        (render_entrustments(cat, towns, lang))
+        (render_laws(lang))
+    };
+    shell(
+        Shell {
+            lang,
+            title,
+            lead,
+            switch,
+            feed: "/public/disclosures.json",
+            links: html! {},
+            script: true,
+        },
+        body,
+    )
 }
 
 #[cfg(test)]

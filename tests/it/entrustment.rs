@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use liandong_tests::http::{Reply, request};
+use liandong_tests::http::{call_as as call, ok_as as ok};
 use liandong_tests::hub::{As, TestHub, review_answers};
 use liandong_tests::{Backend, TestEnv, eventually, on_each_backend};
 use serde_json::{Value, json};
@@ -15,21 +15,6 @@ use serde_json::{Value, json};
 const T1: &str = "330782101";
 const T2: &str = "330782102";
 const WAIT: Duration = Duration::from_secs(60);
-
-async fn call(gw: SocketAddr, method: &str, path: &str, who: &As, body: Option<Value>) -> Reply {
-    let bearer = who.bearer();
-    let headers: &[(&str, &str)] = &[("authorization", &bearer)];
-    let body = body.map(|b| b.to_string());
-    request(gw, method, path, headers, body.as_deref())
-        .await
-        .expect("the gateway answers")
-}
-
-async fn ok(gw: SocketAddr, method: &str, path: &str, who: &As, body: Option<Value>) -> Value {
-    let r = call(gw, method, path, who, body).await;
-    assert_eq!(r.status, 200, "{method} {path}: {}", r.body);
-    r.json()
-}
 
 /// Reports an in-scope case on `matter` in `town` and assigns two officers; its id.
 async fn report_and_assign(gw: SocketAddr, town: &'static str, matter: &str) -> String {

@@ -91,3 +91,33 @@ fn dechunk(mut s: &str) -> anyhow::Result<String> {
         s = &rest[n + 2..];
     }
 }
+
+/// `who` sends `method path` with a JSON body through the gateway at `gw`, signed in with their
+/// token; the reply as it came.
+pub async fn call_as(
+    gw: SocketAddr,
+    method: &str,
+    path: &str,
+    who: &crate::hub::As,
+    body: Option<serde_json::Value>,
+) -> Reply {
+    let bearer = who.bearer();
+    let headers: &[(&str, &str)] = &[("authorization", &bearer)];
+    let body = body.map(|b| b.to_string());
+    request(gw, method, path, headers, body.as_deref())
+        .await
+        .expect("the gateway answers")
+}
+
+/// [`call_as`] that must answer 200; its JSON.
+pub async fn ok_as(
+    gw: SocketAddr,
+    method: &str,
+    path: &str,
+    who: &crate::hub::As,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let r = call_as(gw, method, path, who, body).await;
+    assert_eq!(r.status, 200, "{method} {path}: {}", r.body);
+    r.json()
+}
