@@ -24,9 +24,9 @@ const SETTLE: Duration = Duration::from_secs(180);
 /// One load scenario at a time: each drives the machine's two cores to the full, and two at
 /// once turn a one-second ack wait into a storm of redeliveries that measures the machine, not
 /// the system. Those take it for writing; the three availability scenarios, which pace their
-/// few callers or wait out restarts and an outage, take it for reading, so that they run beside
-/// one another (the fault phase runs two tests at a time; they sort last) and never beside a
-/// load scenario.
+/// few callers or wait out restarts and an outage, take it for reading, so that they may run
+/// beside one another but never beside a load scenario. `tests/run.sh` runs the load scenarios
+/// in the fault phase, one at a time, and these three in the test phase among the other tests.
 static SERIAL: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 /// A test environment whose services may hold more database connections than the other
