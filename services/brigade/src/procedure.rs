@@ -43,11 +43,27 @@ impl StepRow {
                         .into(),
                     )
                 })?;
+                // A notice's penalty is written whole (`insert`): a part missing is a broken row.
+                let missing = |column: &str| {
+                    sqlx::Error::Decode(
+                        format!(
+                            "{TABLE} row {}: column {column}: missing beside intended_kind",
+                            self.step_id
+                        )
+                        .into(),
+                    )
+                };
                 Some(Penalty {
                     kind,
-                    fine_fen: self.intended_fine_fen.unwrap_or_default(),
-                    confiscates: self.intended_confiscates.unwrap_or_default(),
-                    confiscated_value_fen: self.intended_value_fen.unwrap_or_default(),
+                    fine_fen: self
+                        .intended_fine_fen
+                        .ok_or_else(|| missing("intended_fine_fen"))?,
+                    confiscates: self
+                        .intended_confiscates
+                        .ok_or_else(|| missing("intended_confiscates"))?,
+                    confiscated_value_fen: self
+                        .intended_value_fen
+                        .ok_or_else(|| missing("intended_value_fen"))?,
                 })
             }
         };
